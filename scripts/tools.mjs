@@ -1,0 +1,86 @@
+// Builds or fetches the two Temporal servers the project runs, into a versioned cache outside the
+// repository (reused when present):
+//  - the Temporal CLI dev server (with Temporal Web) built from source with `go install`;
+//  - Temporal's Java time-skipping test server, resolved from Maven Central, with a wrapper
+//    script that `exec`s java (the SDK kills the child it spawned, so no shell may stay between).
+// Node built-ins only. Usage: node scripts/tools.mjs  (prints the paths as JSON)
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const TEMPORAL_CLI_VERSION = '1.5.1';
+export const TEMPORAL_TEST_SERVER_VERSION = '1.35.0';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const cacheDir = process.env.RELEVES_TOOLS_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'releves');
+
+function run(cmd, args, opts = {}) {
+  const started = Date.now();
+  const result = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], ...opts });
+  if (result.error) throw new Error(`${cmd} could not start: ${result.error.message}`);
+  if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed with exit code ${result.status}`);
+  return (Date.now() - started) / 1000;
+}
+
+export function ensureTemporalCli() {
+  const dir = join(cacheDir, `temporal-cli-${TEMPORAL_CLI_VERSION}`);
+  const bin = join(dir, 'bin', 'temporal');
+  if (existsSync(bin)) return bin;
+  console.error(`[tools] building the Temporal CLI ${TEMPORAL_CLI_VERSION} with go install (several minutes, once)`);
+  const tmp = join(dir, `bin.tmp-${process.pid}`);
+  mkdirSync(tmp, { recursive: true });
+  const seconds = run(
+    'go',
+    [
+      'install',
+      '-ldflags',
+      `-X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION}`,
+      `github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION}`,
+    ],
+    { env: { ...process.env, GOTOOLCHAIN: 'local', CGO_ENABLED: '0', GOBIN: tmp } },
+  );
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  renameSync(join(tmp, 'temporal'), bin);
+  rmSync(tmp, { recursive: true, force: true });
+  console.error(`[tools] Temporal CLI built in ${seconds.toFixed(0)} s`);
+  return bin;
+}
+
+export function ensureTestServer() {
+  const dir = join(cacheDir, `temporal-test-server-${TEMPORAL_TEST_SERVER_VERSION}`);
+  const wrapper = join(dir, 'bin', 'temporal-test-server');
+  if (existsSync(wrapper)) return wrapper;
+  console.error(`[tools] fetching temporal-test-server ${TEMPORAL_TEST_SERVER_VERSION} from Maven Central (once)`);
+  const lib = join(dir, 'lib.tmp');
+  rmSync(lib, { recursive: true, force: true });
+  run('mvn', [
+    '-B',
+    '-q',
+    '-f',
+    join(root, 'scripts', 'tools', 'temporal-test-server', 'pom.xml'),
+    'org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies',
+    `-DoutputDirectory=${lib}`,
+    '-DincludeScope=runtime',
+  ]);
+  if (!readdirSync(lib).some((f) => f.startsWith('temporal-test-server-'))) throw new Error('temporal-test-server jar missing after mvn');
+  rmSync(join(dir, 'lib'), { recursive: true, force: true });
+  renameSync(lib, join(dir, 'lib'));
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  writeFileSync(
+    wrapper,
+    `#!/bin/sh\n# Started by @temporalio/testing as an existing-path executable; exec keeps the JVM killable.\n` +
+      `exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -cp "${join(dir, 'lib')}/*" io.temporal.testserver.TestServer "$@"\n`,
+  );
+  chmodSync(wrapper, 0o755);
+  return wrapper;
+}
+
+export function ensureTools() {
+  return { temporalCli: ensureTemporalCli(), temporalTestServer: ensureTestServer() };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  console.log(JSON.stringify(ensureTools()));
+}
