@@ -1,0 +1,140 @@
+/**
+ * The one place where settings are read. Every variable is documented in `.env.example`; the
+ * defaults start the embedded stack (embedded PostgreSQL, Temporal dev server, Powens sandbox,
+ * mail sink) so that `npm start` needs no configuration at all.
+ *
+ * `loadConfig(env)` is pure: it parses the object it is given, which makes it testable and lets
+ * the start script compute the settings of each child process.
+ */
+import { z } from 'zod';
+
+const DEV_ENCRYPTION_KEY = 'ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM='; // "dev-only-encryption-key-32-bytes"
+const DEV_SESSION_SECRET = 'dev-only-session-secret-change-me-in-production';
+
+const port = z.coerce.number().int().min(1, 'must be a TCP port (1-65535)').max(65535, 'must be a TCP port (1-65535)');
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const url = z.url({ message: 'must be an absolute URL (http:// or https://)' });
+const hostPort = z.string().regex(/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7233');
+const base64Key = z.string().refine((v) => Buffer.from(v, 'base64').length === 32, {
+  message: 'must be 32 bytes encoded in base64 (e.g. `openssl rand -base64 32`)',
+});
+
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    DATA_DIR: z.string().min(1).default('.data'),
+
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
+      .optional(),
+    EMBEDDED_POSTGRES_PORT: port.default(5544),
+
+    TEMPORAL_ADDRESS: hostPort.optional(),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('bank-connections'),
+    TEMPORAL_DEV_SERVER_PORT: port.default(7233),
+    TEMPORAL_UI_PORT: port.default(8233),
+    TEMPORAL_WEB_URL: url.optional(),
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(1000),
+    WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(50),
+    WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).default(30),
+
+    API_HOST: z.string().min(1).default('127.0.0.1'),
+    API_PORT: port.default(3000),
+    PUBLIC_BASE_URL: url.optional(),
+
+    POWENS_BASE_URL: url.optional(),
+    POWENS_WEBVIEW_URL: url.optional(),
+    POWENS_CLIENT_ID: z.string().regex(/^\d+$/, 'must be the numeric client id of the Powens application').default('10000001'),
+    POWENS_CLIENT_SECRET: z.string().min(1).default('sandbox-client-secret'),
+    POWENS_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').default('sandbox-webhook-secret-0123456789'),
+    POWENS_SANDBOX_PORT: port.default(3100),
+
+    POSTMARK_SERVER_TOKEN: z.string().min(1).default('sandbox-postmark-token'),
+    POSTMARK_API_URL: url.optional(),
+    POSTMARK_FROM: z.string().min(3).default('Relevés <releves@localhost>'),
+    POSTMARK_MESSAGE_STREAM: z.string().min(1).default('outbound'),
+    POSTMARK_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').default('sandbox-postmark-webhook-secret'),
+    MAIL_SINK_PORT: port.default(3200),
+
+    ENCRYPTION_KEY: base64Key.default(DEV_ENCRYPTION_KEY),
+    SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_SESSION_SECRET),
+  })
+  .superRefine((c, ctx) => {
+    if (c.NODE_ENV !== 'production') return;
+    const required: Array<[keyof typeof c, unknown]> = [
+      ['DATABASE_URL', c.DATABASE_URL],
+      ['TEMPORAL_ADDRESS', c.TEMPORAL_ADDRESS],
+      ['POWENS_BASE_URL', c.POWENS_BASE_URL],
+      ['POSTMARK_API_URL', c.POSTMARK_API_URL],
+      ['PUBLIC_BASE_URL', c.PUBLIC_BASE_URL],
+    ];
+    for (const [name, value] of required) {
+      if (value === undefined) ctx.addIssue({ code: 'custom', path: [name], message: 'is required in production' });
+    }
+    if (c.ENCRYPTION_KEY === DEV_ENCRYPTION_KEY)
+      ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEY'], message: 'must not be the development key in production' });
+    if (c.SESSION_SECRET === DEV_SESSION_SECRET)
+      ctx.addIssue({ code: 'custom', path: ['SESSION_SECRET'], message: 'must not be the development secret in production' });
+  });
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface Config extends RawConfig {
+  /** True when no DATABASE_URL is given: the embedded PostgreSQL is started under DATA_DIR. */
+  embeddedPostgres: boolean;
+  /** True when no TEMPORAL_ADDRESS is given: the Temporal dev server is started under DATA_DIR. */
+  embeddedTemporal: boolean;
+  temporalAddress: string;
+  temporalWebUrl: string;
+  publicBaseUrl: string;
+  powensBaseUrl: string;
+  powensWebviewUrl: string;
+  /** True when Powens is our local sandbox (no POWENS_BASE_URL given). */
+  powensSandbox: boolean;
+  postmarkApiUrl: string;
+  /** True when Postmark is our local mail sink (no POSTMARK_API_URL given). */
+  mailSink: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: Array<{ variable: string; reason: string }>) {
+    super(
+      'Invalid configuration:\n' +
+        issues.map((i) => `  ${i.variable}: ${i.reason}`).join('\n') +
+        '\n(see .env.example for every variable and its default)',
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // An empty variable means "not set" (as in docker-compose `FOO=`), never the empty string.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? '(root)'), reason: i.message })),
+    );
+  }
+  const c = parsed.data;
+  const local = (p: number) => `http://127.0.0.1:${p}`;
+  return {
+    ...c,
+    embeddedPostgres: c.DATABASE_URL === undefined,
+    embeddedTemporal: c.TEMPORAL_ADDRESS === undefined,
+    temporalAddress: c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.TEMPORAL_DEV_SERVER_PORT}`,
+    temporalWebUrl: c.TEMPORAL_WEB_URL ?? `http://localhost:${c.TEMPORAL_UI_PORT}`,
+    publicBaseUrl: (c.PUBLIC_BASE_URL ?? `http://localhost:${c.API_PORT}`).replace(/\/$/, ''),
+    powensBaseUrl: (c.POWENS_BASE_URL ?? `${local(c.POWENS_SANDBOX_PORT)}/2.0`).replace(/\/$/, ''),
+    powensWebviewUrl: (c.POWENS_WEBVIEW_URL ?? `http://localhost:${c.POWENS_SANDBOX_PORT}/webview`).replace(/\/$/, ''),
+    powensSandbox: c.POWENS_BASE_URL === undefined,
+    postmarkApiUrl: (c.POSTMARK_API_URL ?? local(c.MAIL_SINK_PORT)).replace(/\/$/, ''),
+    mailSink: c.POSTMARK_API_URL === undefined,
+  };
+}
+
