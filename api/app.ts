@@ -1,0 +1,88 @@
+/**
+ * The Express application (no `listen` here: api/server.ts owns the process, tests mount the app
+ * on a random port). Routers are added per resource; errors end in one problem+json middleware.
+ */
+import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import { ZodError } from 'zod';
+import type { Client as TemporalClient } from '@temporalio/client';
+import type { Config } from '../lib/config';
+import type { Logger } from '../lib/logger';
+import type { Db } from '../prisma/client';
+import { HttpError } from './errors';
+
+export interface AppDeps {
+  config: Config;
+  prisma: Db;
+  temporal: TemporalClient;
+  logger: Logger;
+}
+
+export interface AppState {
+  /** False while starting and while draining on shutdown: /readyz answers 503. */
+  ready: boolean;
+}
+
+export function createApp(deps: AppDeps, state: AppState = { ready: true }) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(helmet());
+
+  app.get('/healthz', async (_req, res) => {
+    const checks = await Promise.all([
+      check('database', () => deps.prisma.$queryRaw`SELECT 1`),
+      check('temporal', () => deps.temporal.workflowService.getSystemInfo({})),
+    ]);
+    const ok = checks.every((c) => c.ok);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'error', checks: Object.fromEntries(checks.map((c) => [c.name, c])) });
+  });
+  app.get('/readyz', (_req, res) => {
+    res.status(state.ready ? 200 : 503).json({ status: state.ready ? 'ready' : 'not ready' });
+  });
+
+  app.use('/api', express.json({ limit: '1mb' }));
+
+  app.use((req: Request) => {
+    throw new HttpError(404, 'Not Found', `Aucune ressource à l'adresse ${req.method} ${req.path}.`);
+  });
+  app.use(problemHandler(deps.logger));
+  return app;
+}
+
+async function check(name: string, fn: () => Promise<unknown>) {
+  const started = Date.now();
+  try {
+    await Promise.race([fn(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout after 3 s')), 3000))]);
+    return { name, ok: true, ms: Date.now() - started };
+  } catch (e) {
+    return { name, ok: false, ms: Date.now() - started, error: (e as Error).message };
+  }
+}
+
+export function problemHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res: Response, _next) => {
+    let problem: { status: number; title: string; detail: string; errors?: Array<{ field: string; reason: string }> };
+    if (err instanceof HttpError) {
+      problem = { status: err.status, title: err.title, detail: err.detail, errors: err.errors };
+    } else if (err instanceof ZodError) {
+      problem = {
+        status: 400,
+        title: 'Bad Request',
+        detail: 'La requête contient des champs invalides.',
+        errors: err.issues.map((i) => ({ field: i.path.join('.') || '(corps)', reason: i.message })),
+      };
+    } else if ((err as { type?: string }).type === 'entity.parse.failed') {
+      problem = { status: 400, title: 'Bad Request', detail: "Le corps de la requête n'est pas un JSON valide." };
+    } else if ((err as { type?: string }).type === 'entity.too.large') {
+      problem = { status: 413, title: 'Payload Too Large', detail: 'Le corps de la requête est trop volumineux.' };
+    } else {
+      logger.error({ err, path: req.path }, 'unhandled error');
+      problem = { status: 500, title: 'Internal Server Error', detail: 'Une erreur interne est survenue.' };
+    }
+    res
+      .status(problem.status)
+      .type('application/problem+json')
+      .json({ type: 'about:blank', ...problem, instance: req.originalUrl });
+  };
+}

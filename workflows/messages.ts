@@ -1,0 +1,68 @@
+/**
+ * The bank-connection workflow's public contract: its id, start input, signals, query and update.
+ * Imported by the API, the Powens webhook handler, the worker and tests (never string names).
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+
+export const TASK_QUEUE_DEFAULT = 'bank-connections';
+
+/** One workflow per bank connection: `bank-connection/<BankConnection.id>`. */
+export function connectionWorkflowId(connectionId: string): string {
+  return `bank-connection/${connectionId}`;
+}
+
+export interface ConnectionWorkflowInput {
+  connectionId: string;
+  /** Carried across continue-as-new; absent on the first run. */
+  state?: ConnectionWorkflowState;
+}
+
+export interface ConnectionWorkflowState {
+  consecutiveErrors: number;
+  /** Powens state of the last failed attempt (wrongpass, SCARequired…), null when ok. */
+  errorState: string | null;
+  /** ISO instants. */
+  lastSuccessAt: string | null;
+  lastCountedSyncAt: string | null;
+  pendingLink: { linkId: string; expiresAt: string } | null;
+  /** Last statement slot issued (ISO date of the last day covered). */
+  lastStatementSlot: string | null;
+  active: boolean;
+}
+
+export type ConnectionStateLabel = 'ok' | 'error' | 'waiting-reconnection' | 'inactive';
+
+export interface ConnectionStatus {
+  connectionId: string;
+  state: ConnectionStateLabel;
+  errorCode: string | null;
+  consecutiveErrors: number;
+  lastSuccessAt: string | null;
+  nextCollectionAt: string | null;
+  nextStatementAt: string | null;
+  pendingLink: { linkId: string; expiresAt: string } | null;
+  active: boolean;
+}
+
+/** The company reconnected (callback) or Powens reported a successful sync after an error. */
+export const reconnectedSignal = defineSignal<[{ source: 'callback' | 'webhook'; at: string }]>('reconnected');
+/** CONNECTION_SYNCED webhook: the connection's state after Powens' own sync (null = ok). */
+export const syncedSignal = defineSignal<[{ state: string | null; errorMessage?: string | null; lastUpdate: string | null }]>('synced');
+/** Periodicity or options of the company changed. */
+export const settingsChangedSignal = defineSignal<[]>('settingsChanged');
+/** A person asked to collect now (optionally issuing a statement up to now). */
+export const collectNowSignal = defineSignal<[{ statement: boolean; requestedBy?: string }]>('collectNow');
+/** Accounts were added, enabled or disabled (callback, ACCOUNTS_FETCHED, ACCOUNT_DISABLED/ENABLED). */
+export const accountsChangedSignal = defineSignal<[]>('accountsChanged');
+/** Deactivate/reactivate one account or the whole connection (company deactivated). */
+export const deactivateSignal = defineSignal<[{ bankAccountId?: string }]>('deactivate');
+export const reactivateSignal = defineSignal<[{ bankAccountId?: string }]>('reactivate');
+/** A connection deleted at Powens (CONNECTION_DELETED): the workflow ends. */
+export const connectionDeletedSignal = defineSignal<[]>('connectionDeleted');
+
+export const statusQuery = defineQuery<ConnectionStatus>('status');
+
+/** Collect now and return the ids of the statements issued (when `statement` is true). */
+export const collectNowUpdate = defineUpdate<{ statementIds: string[]; collected: number }, [{ statement: boolean }]>(
+  'collectNowUpdate',
+);
