@@ -7,6 +7,8 @@ module.exports = {
   transform: {
     '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
   },
+  // any-ascii ships only ES modules: let SWC turn it into CommonJS like our own code.
+  transformIgnorePatterns: ['/node_modules/(?!any-ascii/)'],
   moduleFileExtensions: ['ts', 'js', 'json', 'mjs'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
