@@ -9,13 +9,16 @@ import type { Client as TemporalClient } from '@temporalio/client';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import type { Db } from '../prisma/client';
-import { HttpError } from './errors';
+import { HttpError, type FieldError } from './errors';
+import { createApiV1, type RateLimits } from './v1';
 
 export interface AppDeps {
   config: Config;
   prisma: Db;
   temporal: TemporalClient;
   logger: Logger;
+  /** Rate limits of the login and link endpoints (defaults in api/v1.ts). */
+  rateLimits?: RateLimits;
 }
 
 export interface AppState {
@@ -35,13 +38,18 @@ export function createApp(deps: AppDeps, state: AppState = { ready: true }) {
       check('temporal', () => deps.temporal.workflowService.getSystemInfo({})),
     ]);
     const ok = checks.every((c) => c.ok);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'error', checks: Object.fromEntries(checks.map((c) => [c.name, c])) });
+    res
+      .status(ok ? 200 : 503)
+      .json({ status: ok ? 'ok' : 'error', checks: Object.fromEntries(checks.map((c) => [c.name, c])) });
   });
   app.get('/readyz', (_req, res) => {
     res.status(state.ready ? 200 : 503).json({ status: state.ready ? 'ready' : 'not ready' });
   });
 
   app.use('/api', express.json({ limit: '1mb' }));
+  const v1 = createApiV1(deps, deps.rateLimits);
+  app.use('/api/v1', v1.router);
+  app.get('/api/docs', v1.docs);
 
   app.use((req: Request) => {
     throw new HttpError(404, 'Not Found', `Aucune ressource à l'adresse ${req.method} ${req.path}.`);
@@ -53,7 +61,10 @@ export function createApp(deps: AppDeps, state: AppState = { ready: true }) {
 async function check(name: string, fn: () => Promise<unknown>) {
   const started = Date.now();
   try {
-    await Promise.race([fn(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout after 3 s')), 3000))]);
+    await Promise.race([
+      fn(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout after 3 s')), 3000)),
+    ]);
     return { name, ok: true, ms: Date.now() - started };
   } catch (e) {
     return { name, ok: false, ms: Date.now() - started, error: (e as Error).message };
@@ -62,7 +73,7 @@ async function check(name: string, fn: () => Promise<unknown>) {
 
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res: Response, _next) => {
-    let problem: { status: number; title: string; detail: string; errors?: Array<{ field: string; reason: string }> };
+    let problem: { status: number; title: string; detail: string; errors?: FieldError[] };
     if (err instanceof HttpError) {
       problem = { status: err.status, title: err.title, detail: err.detail, errors: err.errors };
     } else if (err instanceof ZodError) {

@@ -3,8 +3,12 @@
  * French `detail` (and, for validation errors, the list of fields with their reason).
  */
 export interface FieldError {
+  /** The field as named in the request (e.g. `siren`, `periodicity.day`). */
   field: string;
   reason: string;
+  /** Import reports: line of the file (1-based) and column (field number of Annexe 1). */
+  line?: number;
+  column?: number;
 }
 
 export class HttpError extends Error {

@@ -1,0 +1,172 @@
+/**
+ * Authentication: portal users log in with a password (scrypt) and get a session cookie
+ * (httpOnly, SameSite=Lax, Secure behind https; only the SHA-256 of the token is stored), and
+ * integrations send an API key (`Authorization: Bearer rlv_…`, stored as its SHA-256, shown once).
+ * Cookie-authenticated writes must carry the session's CSRF token in `X-CSRF-Token`.
+ */
+import {
+  createHash,
+  createHmac,
+  randomBytes,
+  scrypt as scryptCb,
+  timingSafeEqual,
+  type ScryptOptions,
+} from 'node:crypto';
+import type { Request, RequestHandler, Response } from 'express';
+import type { Db, UserRight } from '../prisma/client';
+import type { AuthContext } from './auth-context';
+import { forbidden, unauthorized } from './errors';
+
+const ALL_RIGHTS: UserRight[] = ['CONFIGURE_BANKS', 'MANAGE_COMPANIES', 'VIEW_STATEMENTS', 'ADMIN'];
+export const SESSION_COOKIE = 'releves_session';
+export const SESSION_TTL_MS = 12 * 3600_000;
+const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 64 };
+
+function scrypt(password: string, salt: Buffer, keylen: number, opts: ScryptOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scryptCb(password, salt, keylen, { ...opts, maxmem: 64 * 1024 * 1024 }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    ),
+  );
+}
+
+/** `scrypt$N$r$p$salt$hash` (base64). */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scrypt(password, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p });
+  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), key.toString('base64')].join('$');
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [alg, n, r, p, salt, hash] = stored.split('$');
+  if (alg !== 'scrypt' || !n || !r || !p || !salt || !hash) return false;
+  const expected = Buffer.from(hash, 'base64');
+  const key = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+  });
+  return key.length === expected.length && timingSafeEqual(key, expected);
+}
+
+/** A password hash computed once, compared against when the login is unknown (same timing). */
+let dummyHash: Promise<string> | undefined;
+export function dummyPasswordHash(): Promise<string> {
+  dummyHash ??= hashPassword(randomBytes(12).toString('hex'));
+  return dummyHash;
+}
+
+export const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+
+export interface NewApiKey {
+  key: string;
+  prefix: string;
+  keyHash: string;
+}
+
+function apiKeyFrom(secret: Buffer): NewApiKey {
+  const key = `rlv_${secret.toString('base64url')}`;
+  return { key, prefix: key.slice(0, 12), keyHash: sha256(key) };
+}
+
+export const generateApiKey = () => apiKeyFrom(randomBytes(32));
+/** Deterministic key (demo data): the same secret and label always give the same key. */
+export const deriveApiKey = (secret: string, label: string) =>
+  apiKeyFrom(createHmac('sha256', secret).update(`api-key:${label}`).digest());
+
+export function newSessionToken(): { token: string; id: string; csrfToken: string } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, id: sha256(token), csrfToken: randomBytes(24).toString('base64url') };
+}
+
+export function readCookie(req: Request, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+export function sessionCookieOptions(req: Request, publicBaseUrl: string) {
+  return {
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    secure: req.secure || publicBaseUrl.startsWith('https://'),
+    path: '/',
+  };
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+type AccountRow = AuthContext['account'];
+const accountOf = (a: AccountRow): AccountRow => ({
+  id: a.id,
+  kind: a.kind,
+  rootId: a.rootId,
+  parentId: a.parentId,
+  name: a.name,
+  siren: a.siren,
+  contactEmail: a.contactEmail,
+  contactPhone: a.contactPhone,
+});
+
+export function authenticate(prisma: Db): RequestHandler {
+  return async (req, res: Response, next) => {
+    const header = req.headers.authorization;
+    if (header !== undefined) {
+      const m = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!m?.[1]) throw unauthorized("En-tête Authorization invalide : « Bearer <clé d'API> » attendu.");
+      const key = await prisma.apiKey.findUnique({
+        where: { keyHash: sha256(m[1]) },
+        include: { portalAccount: true },
+      });
+      if (!key || key.revokedAt) throw unauthorized("Clé d'API inconnue ou révoquée.");
+      if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > 60_000) {
+        prisma.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: new Date() } }).catch(() => undefined);
+      }
+      res.locals.auth = {
+        account: accountOf(key.portalAccount),
+        actor: { type: 'API_KEY', id: key.id, name: key.name },
+        rights: new Set(ALL_RIGHTS),
+      } satisfies AuthContext;
+      return next();
+    }
+    const token = readCookie(req, SESSION_COOKIE);
+    if (!token) throw unauthorized();
+    const session = await prisma.session.findUnique({
+      where: { id: sha256(token) },
+      include: { user: { include: { portalAccount: true } } },
+    });
+    if (!session || session.expiresAt.getTime() <= Date.now() || !session.user.active) {
+      throw unauthorized('Session expirée : veuillez vous reconnecter.');
+    }
+    if (!SAFE_METHODS.has(req.method)) {
+      const sent = req.get('x-csrf-token');
+      if (!sent || !sameToken(sent, session.csrfToken)) {
+        throw forbidden('Jeton CSRF absent ou invalide (en-tête X-CSRF-Token, voir GET /api/v1/me).');
+      }
+    }
+    res.locals.auth = {
+      account: accountOf(session.user.portalAccount),
+      actor: { type: 'USER', id: session.user.id, name: session.user.displayName },
+      rights: new Set(session.user.rights),
+      session: { id: session.id, csrfToken: session.csrfToken },
+    } satisfies AuthContext;
+    next();
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Secure links ("jetons") sent to a company: a random secret (32 bytes, base64url) of which only
+ * the SHA-256 is stored, valid 72 h, one valid link per company + kind (and connection) at a time:
+ * issuing a new one revokes the previous. The e-mail is written to the outbox (EmailMessage) in the
+ * same transaction as the link; a worker activity sends it.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Config } from '../lib/config';
+import type { LinkKind, Prisma } from '../prisma/client';
+import { sha256 } from './auth';
+import { renderLinkEmail } from './emails';
+
+export const LINK_TTL_MS = 72 * 3600_000;
+
+export interface IssueLink {
+  kind: LinkKind;
+  company: { id: string; name: string; siren: string; nic: string | null; portalAccountId: string };
+  connection?: { id: string; accounts: string[]; errorMessage: string | null } | null;
+  recipient: string;
+  firm: { name: string; email: string; phone: string | null };
+  automatic?: boolean;
+}
+
+/** The rows of a new link and its e-mail (ids generated here so that many can be bulk-inserted). */
+export function prepareLink(config: Config, input: IssueLink, now = new Date()) {
+  const secret = randomBytes(32).toString('base64url');
+  const url = `${config.publicBaseUrl}/l/${secret}`;
+  const expiresAt = new Date(now.getTime() + LINK_TTL_MS);
+  const link = {
+    id: randomUUID(),
+    companyId: input.company.id,
+    connectionId: input.connection?.id ?? null,
+    kind: input.kind,
+    recipient: input.recipient,
+    secretHash: sha256(secret),
+    automatic: input.automatic ?? false,
+    createdAt: now,
+    expiresAt,
+    usedAt: null,
+    revokedAt: null,
+  };
+  const rendered = renderLinkEmail({
+    kind: input.kind,
+    firm: input.firm,
+    company: input.company,
+    connection: input.connection ?? null,
+    url,
+    expiresAt,
+  });
+  const email = {
+    idempotencyKey: `link:${link.id}`,
+    portalAccountId: input.company.portalAccountId,
+    kind: rendered.kind,
+    to: input.recipient,
+    subject: rendered.subject,
+    textBody: rendered.text,
+    htmlBody: rendered.html,
+  } satisfies Prisma.EmailMessageCreateManyInput;
+  return { link, email, url };
+}
+
+export async function issueLink(tx: Prisma.TransactionClient, config: Config, input: IssueLink, now = new Date()) {
+  const prepared = prepareLink(config, input, now);
+  await tx.link.updateMany({
+    where: {
+      companyId: input.company.id,
+      kind: input.kind,
+      connectionId: input.connection?.id ?? null,
+      usedAt: null,
+      revokedAt: null,
+      expiresAt: { gt: now },
+    },
+    data: { revokedAt: now },
+  });
+  const link = await tx.link.create({ data: prepared.link });
+  await tx.emailMessage.create({ data: prepared.email });
+  return { link, url: prepared.url };
+}

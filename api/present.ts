@@ -1,0 +1,140 @@
+/** Database rows → API representations (the shapes of api/schemas.ts). */
+import type { Prisma } from '../prisma/client';
+
+const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+const day = (d: Date | null | undefined) => (d ? d.toISOString().slice(0, 10) : null);
+
+export type LinkState = 'valid' | 'used' | 'expired';
+
+export function linkState(
+  l: { usedAt: Date | null; revokedAt: Date | null; expiresAt: Date },
+  now = new Date(),
+): LinkState {
+  if (l.usedAt) return 'used';
+  if (l.revokedAt || l.expiresAt.getTime() <= now.getTime()) return 'expired';
+  return 'valid';
+}
+
+export function presentLink(l: Prisma.LinkGetPayload<object>) {
+  return {
+    id: l.id,
+    kind: l.kind === 'ADD_ACCOUNTS' ? ('add-accounts' as const) : ('update-credentials' as const),
+    companyId: l.companyId,
+    connectionId: l.connectionId,
+    recipient: l.recipient,
+    automatic: l.automatic,
+    createdAt: l.createdAt.toISOString(),
+    expiresAt: l.expiresAt.toISOString(),
+    usedAt: iso(l.usedAt),
+    revokedAt: iso(l.revokedAt),
+    state: linkState(l),
+  };
+}
+
+export const companyInclude = {
+  portalAccount: { select: { name: true } },
+  connections: { where: { active: true }, select: { state: true } },
+  _count: { select: { accounts: true } },
+} satisfies Prisma.CompanyInclude;
+
+export function presentCompany(c: Prisma.CompanyGetPayload<{ include: typeof companyInclude }>) {
+  const collection = c.connections.some((x) => x.state !== null) ? 'error' : c.connections.length ? 'success' : 'none';
+  return {
+    id: c.id,
+    portalAccountId: c.portalAccountId,
+    portalAccountName: c.portalAccount.name,
+    siren: c.siren,
+    nic: c.nic,
+    siret: c.nic ? c.siren + c.nic : null,
+    name: c.name,
+    name2: c.name2,
+    email: c.email,
+    periodicity: { kind: c.periodicityKind, day: c.periodicityDay, month: c.periodicityMonth },
+    autoLinks: c.autoLinks,
+    active: c.active,
+    deactivatedAt: iso(c.deactivatedAt),
+    collection: collection as 'success' | 'error' | 'none',
+    accountCount: c._count.accounts,
+    createdAt: c.createdAt.toISOString(),
+  };
+}
+
+export const bankAccountInclude = {
+  company: { select: { siren: true, nic: true, name: true, portalAccountId: true } },
+  connection: {
+    select: {
+      state: true,
+      errorCode: true,
+      lastSyncAt: true,
+      lastSuccessAt: true,
+      connectorName: true,
+      bank: { select: { name: true } },
+    },
+  },
+} satisfies Prisma.BankAccountInclude;
+
+export function presentBankAccount(a: Prisma.BankAccountGetPayload<{ include: typeof bankAccountInclude }>) {
+  return {
+    id: a.id,
+    companyId: a.companyId,
+    connectionId: a.connectionId,
+    company: a.company,
+    bankName: a.connection.bank?.name ?? a.connection.connectorName,
+    iban: a.iban,
+    bic: a.bic,
+    label: a.label,
+    type: a.type,
+    currency: a.currency,
+    active: a.active,
+    deactivatedAt: iso(a.deactivatedAt),
+    collectedUntil: day(a.collectedUntil),
+    connection: {
+      state: a.connection.state === null ? ('ok' as const) : ('error' as const),
+      errorCode: a.connection.errorCode ?? a.connection.state,
+      lastSyncAt: iso(a.connection.lastSyncAt),
+      lastSuccessAt: iso(a.connection.lastSuccessAt),
+    },
+    createdAt: a.createdAt.toISOString(),
+  };
+}
+
+export const statementInclude = {
+  bankAccount: { select: { iban: true, company: { select: { id: true, siren: true, nic: true, name: true } } } },
+} satisfies Prisma.StatementInclude;
+
+export const statementSelect = {
+  id: true,
+  bankAccountId: true,
+  periodStart: true,
+  periodEnd: true,
+  receivedAt: true,
+  state: true,
+  transactionCount: true,
+  deletedCount: true,
+  currency: true,
+  openingBalance: true,
+  closingBalance: true,
+  errorMessage: true,
+  ...statementInclude,
+} satisfies Prisma.StatementSelect;
+
+export function presentStatement(s: Prisma.StatementGetPayload<{ select: typeof statementSelect }>) {
+  return {
+    id: s.id,
+    bankAccountId: s.bankAccountId,
+    company: s.bankAccount.company,
+    iban: s.bankAccount.iban,
+    periodStart: day(s.periodStart)!,
+    periodEnd: day(s.periodEnd)!,
+    receivedAt: s.receivedAt.toISOString(),
+    state: s.state.toLowerCase() as 'success' | 'running' | 'failure',
+    transactionCount: s.transactionCount,
+    deletedCount: s.deletedCount,
+    currency: s.currency,
+    openingBalance: s.openingBalance.toFixed(2),
+    closingBalance: s.closingBalance.toFixed(2),
+    errorMessage: s.errorMessage,
+  };
+}
+
+export { iso, day };

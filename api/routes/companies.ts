@@ -1,0 +1,321 @@
+/** Companies ("redevables"): search, create, read, modify, deactivate and reactivate. */
+import { z } from 'zod';
+import type { Prisma } from '../../prisma/client';
+import { deactivateSignal, reactivateSignal, settingsChangedSignal } from '../../workflows/messages';
+import { audit } from '../audit';
+import type { AuthContext } from '../auth-context';
+import { companyCreate, companyPatch, sirenTaken, siretProblem } from '../company-input';
+import { conflict, notFound } from '../errors';
+import { bankAccountInclude, companyInclude, presentBankAccount, presentCompany } from '../present';
+import {
+  bankAccountOut,
+  companyOut,
+  filterText,
+  ibanFilter,
+  idParam,
+  list,
+  order,
+  pageQuery,
+  queryBool,
+  scopeQuery,
+  siretFilter,
+} from '../schemas';
+import { companyScope, scopeAccountIds } from '../scope';
+import { signalConnection } from '../temporal';
+import type { RouteContext } from '../v1';
+
+const TAG = 'Redevables';
+
+export const companyListQuery = scopeQuery.extend(pageQuery.shape).extend({
+  siret: siretFilter.describe('SIREN (9 chiffres), SIRET (14) ou leur début'),
+  name: filterText(100).describe('Partie de la raison sociale (insensible à la casse)'),
+  iban: ibanFilter.describe('Partie d’un IBAN d’un compte du redevable'),
+  collection: z.enum(['success', 'error'], { message: 'success ou error attendu' }).optional(),
+  includeInactive: queryBool.default(false),
+  sort: z.enum(['name', 'siren', 'createdAt'], { message: 'name, siren ou createdAt attendu' }).default('name'),
+  order,
+});
+
+/** Filters shared by the company and bank-account searches (SIRET, name, IBAN). */
+export function siretWhere(siret: string | undefined): Prisma.CompanyWhereInput {
+  if (!siret) return {};
+  if (siret.length <= 9) return siret.length === 9 ? { siren: siret } : { siren: { startsWith: siret } };
+  const nic = siret.slice(9);
+  return { siren: siret.slice(0, 9), ...(nic.length === 5 ? { nic } : { nic: { startsWith: nic } }) };
+}
+
+export function companyFilter(q: { siret?: string; name?: string; iban?: string }): Prisma.CompanyWhereInput {
+  return {
+    ...siretWhere(q.siret),
+    ...(q.name ? { name: { contains: q.name, mode: 'insensitive' } } : {}),
+    ...(q.iban ? { accounts: { some: { iban: { contains: q.iban } } } } : {}),
+  };
+}
+
+export async function findCompany(ctx: RouteContext, auth: AuthContext, id: string, includeSecondary: boolean) {
+  const ids = await scopeAccountIds(ctx.deps.prisma, auth, includeSecondary);
+  const company = await ctx.deps.prisma.company.findFirst({
+    where: { id, ...companyScope(ids) },
+    include: companyInclude,
+  });
+  if (!company) throw notFound('Redevable');
+  return company;
+}
+
+export function companyRoutes(ctx: RouteContext) {
+  const { api, deps } = ctx;
+  const { prisma, temporal, logger } = deps;
+
+  api.op({
+    method: 'get',
+    path: '/companies',
+    tag: TAG,
+    summary: 'Rechercher des redevables (SIRET, raison sociale, IBAN, état de la collecte)',
+    rights: ['MANAGE_COMPANIES', 'CONFIGURE_BANKS', 'VIEW_STATEMENTS'],
+    query: companyListQuery,
+    responses: { 200: { description: 'Redevables', schema: list(companyOut) } },
+    handler: async ({ auth, query }) => {
+      const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
+      const where: Prisma.CompanyWhereInput = {
+        ...companyScope(ids),
+        ...(query.includeInactive ? {} : { active: true }),
+        ...companyFilter(query),
+        ...(query.collection === 'error'
+          ? { connections: { some: { active: true, state: { not: null } } } }
+          : query.collection === 'success'
+            ? {
+                AND: [
+                  { connections: { some: { active: true, state: null } } },
+                  { connections: { none: { active: true, state: { not: null } } } },
+                ],
+              }
+            : {}),
+      };
+      const [rows, total] = await Promise.all([
+        prisma.company.findMany({
+          where,
+          include: companyInclude,
+          orderBy: [{ [query.sort]: query.order }, { id: 'asc' }],
+          take: query.limit,
+          skip: query.offset,
+        }),
+        prisma.company.count({ where }),
+      ]);
+      return { items: rows.map(presentCompany), total, limit: query.limit, offset: query.offset };
+    },
+  });
+
+  api.op({
+    method: 'post',
+    path: '/companies',
+    tag: TAG,
+    summary: 'Créer un redevable',
+    description: 'Le SIREN est unique sur un compte principal et tous ses comptes secondaires (409 sinon).',
+    rights: ['MANAGE_COMPANIES'],
+    status: 201,
+    body: companyCreate,
+    responses: {
+      201: { description: 'Redevable créé', schema: companyOut },
+      409: { description: 'SIREN déjà utilisé' },
+    },
+    handler: async ({ auth, body, req }) => {
+      if (await sirenTaken(prisma, auth.account.rootId, body.siren)) {
+        throw conflict('Un redevable de même SIREN existe déjà sur ce compte ou un compte rattaché.', [
+          { field: 'siren', reason: 'déjà utilisé' },
+        ]);
+      }
+      const company = await prisma.$transaction(async (tx) => {
+        const c = await tx.company.create({
+          data: {
+            portalAccountId: auth.account.id,
+            rootAccountId: auth.account.rootId,
+            siren: body.siren,
+            nic: body.nic ?? null,
+            name: body.name,
+            name2: body.name2 ?? null,
+            email: body.email,
+            periodicityKind: body.periodicity.kind,
+            periodicityDay: body.periodicity.day ?? null,
+            periodicityMonth: body.periodicity.month ?? null,
+            autoLinks: body.autoLinks ?? true,
+          },
+          include: companyInclude,
+        });
+        await audit(
+          tx,
+          { auth, req },
+          { action: 'company.create', entityType: 'Company', entityId: c.id, detail: body },
+        );
+        return c;
+      });
+      return presentCompany(company);
+    },
+  });
+
+  api.op({
+    method: 'get',
+    path: '/companies/{id}',
+    tag: TAG,
+    summary: 'Un redevable et ses comptes bancaires',
+    rights: ['MANAGE_COMPANIES', 'CONFIGURE_BANKS', 'VIEW_STATEMENTS'],
+    params: idParam,
+    query: scopeQuery,
+    responses: { 200: { description: 'Redevable', schema: companyOut.extend({ accounts: z.array(bankAccountOut) }) } },
+    handler: async ({ auth, params, query }) => {
+      const company = await findCompany(ctx, auth, params.id, query.includeSecondary);
+      const accounts = await prisma.bankAccount.findMany({
+        where: { companyId: company.id },
+        include: bankAccountInclude,
+        orderBy: { createdAt: 'asc' },
+      });
+      return { ...presentCompany(company), accounts: accounts.map(presentBankAccount) };
+    },
+  });
+
+  api.op({
+    method: 'patch',
+    path: '/companies/{id}',
+    tag: TAG,
+    summary: 'Modifier un redevable (identification, e-mail, périodicité, envoi automatique des liens)',
+    rights: ['MANAGE_COMPANIES'],
+    params: idParam,
+    query: scopeQuery,
+    body: companyPatch,
+    responses: {
+      200: { description: 'Redevable modifié', schema: companyOut },
+      409: { description: 'SIREN déjà utilisé' },
+    },
+    handler: async ({ auth, params, query, body, req }) => {
+      const company = await findCompany(ctx, auth, params.id, query.includeSecondary);
+      if (body.siren && body.siren !== company.siren && (await sirenTaken(prisma, company.rootAccountId, body.siren))) {
+        throw conflict('Un redevable de même SIREN existe déjà sur ce compte ou un compte rattaché.', [
+          { field: 'siren', reason: 'déjà utilisé' },
+        ]);
+      }
+      const nic = body.nic === undefined ? company.nic : body.nic;
+      const siren = body.siren ?? company.siren;
+      const bad = siretProblem(siren, nic);
+      if (bad) throw conflict('Le SIRET obtenu est invalide.', [{ field: 'nic', reason: bad }]);
+      const periodicityChanged =
+        body.periodicity !== undefined || (body.autoLinks !== undefined && body.autoLinks !== company.autoLinks);
+      const updated = await prisma.$transaction(async (tx) => {
+        const c = await tx.company.update({
+          where: { id: company.id },
+          data: {
+            siren: body.siren,
+            nic: body.nic,
+            name: body.name,
+            name2: body.name2,
+            email: body.email,
+            autoLinks: body.autoLinks,
+            ...(body.periodicity
+              ? {
+                  periodicityKind: body.periodicity.kind,
+                  periodicityDay: body.periodicity.day ?? null,
+                  periodicityMonth: body.periodicity.month ?? null,
+                }
+              : {}),
+          },
+          include: companyInclude,
+        });
+        await audit(
+          tx,
+          { auth, req },
+          {
+            action: 'company.update',
+            entityType: 'Company',
+            entityId: c.id,
+            detail: body,
+            portalAccountId: c.portalAccountId,
+          },
+        );
+        return c;
+      });
+      if (periodicityChanged) {
+        const connections = await prisma.bankConnection.findMany({
+          where: { companyId: company.id, active: true },
+          select: { id: true },
+        });
+        await Promise.all(connections.map((x) => signalConnection(temporal, logger, x.id, settingsChangedSignal)));
+      }
+      return presentCompany(updated);
+    },
+  });
+
+  for (const activate of [false, true]) {
+    api.op({
+      method: 'post',
+      path: `/companies/{id}/${activate ? 'reactivate' : 'deactivate'}`,
+      tag: TAG,
+      summary: activate
+        ? 'Réactiver un redevable et les comptes désactivés avec lui (la collecte reprend à la dernière date livrée)'
+        : 'Désactiver un redevable et tous ses comptes bancaires (rien n’est supprimé)',
+      rights: ['MANAGE_COMPANIES'],
+      params: idParam,
+      query: scopeQuery,
+      responses: { 200: { description: 'Redevable', schema: companyOut } },
+      handler: async ({ auth, params, query, req }) => {
+        const company = await findCompany(ctx, auth, params.id, query.includeSecondary);
+        const now = new Date();
+        const result = await prisma.$transaction(async (tx) => {
+          let accountIds: string[] = [];
+          if (!activate && company.active) {
+            const accounts = await tx.bankAccount.findMany({
+              where: { companyId: company.id, active: true },
+              select: { id: true },
+            });
+            accountIds = accounts.map((a) => a.id);
+            await tx.bankAccount.updateMany({
+              where: { id: { in: accountIds } },
+              data: { active: false, deactivatedAt: now },
+            });
+            await tx.bankAccountEvent.createMany({
+              data: accountIds.map((id) => ({ bankAccountId: id, kind: 'DEACTIVATED', detail: { reason: 'company' } })),
+            });
+            await tx.company.update({ where: { id: company.id }, data: { active: false, deactivatedAt: now } });
+            await tx.bankConnection.updateMany({ where: { companyId: company.id }, data: { active: false } });
+          } else if (activate && !company.active) {
+            // The accounts deactivated with the company (not those deactivated one by one before).
+            const since = company.deactivatedAt ?? new Date(0);
+            const accounts = await tx.bankAccount.findMany({
+              where: { companyId: company.id, active: false, deactivatedAt: { gte: since } },
+              select: { id: true },
+            });
+            accountIds = accounts.map((a) => a.id);
+            await tx.bankAccount.updateMany({
+              where: { id: { in: accountIds } },
+              data: { active: true, deactivatedAt: null },
+            });
+            await tx.bankAccountEvent.createMany({
+              data: accountIds.map((id) => ({ bankAccountId: id, kind: 'REACTIVATED', detail: { reason: 'company' } })),
+            });
+            await tx.company.update({ where: { id: company.id }, data: { active: true, deactivatedAt: null } });
+            await tx.bankConnection.updateMany({ where: { companyId: company.id }, data: { active: true } });
+          }
+          await audit(
+            tx,
+            { auth, req },
+            {
+              action: activate ? 'company.reactivate' : 'company.deactivate',
+              entityType: 'Company',
+              entityId: company.id,
+              detail: { bankAccountIds: accountIds },
+              portalAccountId: company.portalAccountId,
+            },
+          );
+          return tx.company.findUniqueOrThrow({ where: { id: company.id }, include: companyInclude });
+        });
+        const connections = await prisma.bankConnection.findMany({
+          where: { companyId: company.id },
+          select: { id: true },
+        });
+        await Promise.all(
+          connections.map((x) =>
+            signalConnection(temporal, logger, x.id, activate ? reactivateSignal : deactivateSignal, {}),
+          ),
+        );
+        return presentCompany(result);
+      },
+    });
+  }
+}

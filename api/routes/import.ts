@@ -1,0 +1,226 @@
+/**
+ * Bulk import of companies (manual, Annexe 1): `;`-separated, 9 fields, optional header line,
+ * UTF-8 or Windows-1252 (detected), up to 50 000 lines, sent as the raw request body
+ * (Content-Type text/csv). Every line is checked; nothing is written unless every line is valid,
+ * and then everything is written in one transaction. `dryRun=true` only checks.
+ */
+import { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Prisma } from '../../prisma/client';
+import { auditRow } from '../audit';
+import { importLineProblems, type ImportedCompany } from '../company-input';
+import { decodeUtf8OrWindows1252 } from '../encoding';
+import { HttpError, type FieldError } from '../errors';
+import { prepareLink } from '../links';
+import { queryBool } from '../schemas';
+import type { RouteContext } from '../v1';
+
+export const IMPORT_MAX_LINES = 50_000;
+const MAX_BYTES = 40 * 1024 * 1024;
+
+const reportOut = z
+  .object({
+    dryRun: z.boolean(),
+    encoding: z.enum(['utf-8', 'windows-1252']),
+    lines: z.number().int().describe('Lignes de redevables lues (hors en-tête)'),
+    created: z.number().int(),
+    linksSent: z.number().int(),
+    errors: z.array(
+      z.object({ line: z.number().int(), column: z.number().int().optional(), field: z.string(), reason: z.string() }),
+    ),
+  })
+  .meta({ id: 'ImportReport' });
+
+export function importRoutes(ctx: RouteContext) {
+  const { api, deps } = ctx;
+  const { prisma, config } = deps;
+
+  api.op({
+    method: 'post',
+    path: '/companies/import',
+    tag: 'Redevables',
+    summary: 'Importer des redevables en masse (format de l’Annexe 1)',
+    description:
+      'Corps brut `text/csv` : une ligne par redevable, 9 champs séparés par « ; » dans l’ordre de l’Annexe 1 (SIREN ; NIC ; Raison sociale ; Raison sociale (suite) ; Email ; Périodicité ; Mois ; Jour ; Saisie déportée 0/1). En-tête facultatif, UTF-8 ou Windows-1252, 50 000 lignes au plus. Si une seule ligne est invalide, rien n’est créé et la réponse 422 liste chaque erreur (ligne, champ, raison). Champ 9 = 1 : un lien de saisie des identifiants (72 h) est envoyé par e-mail à chaque redevable créé.',
+    rights: ['MANAGE_COMPANIES'],
+    rawBody: { contentType: 'text/csv', description: 'Fichier d’import (Annexe 1).' },
+    query: z.object({ dryRun: queryBool.default(false).describe('true : vérifie sans rien créer') }),
+    responses: {
+      200: { description: 'Vérification seule (dryRun) : fichier valide', schema: reportOut },
+      201: { description: 'Redevables créés', schema: reportOut },
+      422: { description: 'Lignes invalides : rien n’a été créé (errors : ligne, colonne, champ, raison)' },
+    },
+    handler: async ({ auth, query, req, res }) => {
+      const type = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+      if (!['text/csv', 'text/plain', 'application/csv', 'application/octet-stream'].includes(type)) {
+        throw new HttpError(415, 'Unsupported Media Type', 'Envoyez le fichier brut avec Content-Type: text/csv.');
+      }
+      const declared = Number(req.get('content-length') ?? 0);
+      if (declared > MAX_BYTES)
+        throw new HttpError(413, 'Payload Too Large', 'Fichier trop volumineux (40 Mo au plus).');
+
+      const decoder = decodeUtf8OrWindows1252(limitBytes(req, MAX_BYTES));
+      const parser = Readable.from(decoder.text()).pipe(
+        parse({
+          delimiter: ';',
+          bom: true,
+          relax_column_count: true,
+          relax_quotes: true,
+          skip_empty_lines: true,
+          info: true,
+        }),
+      );
+      const rows: ImportedCompany[] = [];
+      const errors: Array<FieldError & { line: number; column?: number }> = [];
+      const seen = new Map<string, number>();
+      let first = true;
+      let lines = 0;
+      for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+        const line = info.lines;
+        if (first) {
+          first = false;
+          if (/siren/i.test(record[0] ?? '') && !/^\s*\d/.test(record[0] ?? '')) continue; // header
+        }
+        if (++lines > IMPORT_MAX_LINES) {
+          req.unpipe();
+          req.resume();
+          throw new HttpError(413, 'Payload Too Large', `Le fichier dépasse ${IMPORT_MAX_LINES} lignes de redevables.`);
+        }
+        const r = importLineProblems(record);
+        if (!r.ok) {
+          errors.push(...r.errors.map((e) => ({ line, ...e })));
+          continue;
+        }
+        const earlier = seen.get(r.company.siren);
+        if (earlier !== undefined) {
+          errors.push({ line, column: 1, field: 'siren', reason: `SIREN déjà présent ligne ${earlier} du fichier` });
+          continue;
+        }
+        seen.set(r.company.siren, line);
+        rows.push({ ...r.company, line });
+      }
+      if (lines === 0) throw new HttpError(422, 'Unprocessable Content', 'Le fichier ne contient aucun redevable.');
+
+      // Against the existing companies of the whole tree (primary + secondaries).
+      const sirens = rows.map((r) => r.siren);
+      for (let i = 0; i < sirens.length; i += 10_000) {
+        const existing = await prisma.company.findMany({
+          where: { rootAccountId: auth.account.rootId, siren: { in: sirens.slice(i, i + 10_000) } },
+          select: { siren: true },
+        });
+        const taken = new Set(existing.map((e) => e.siren));
+        for (const r of rows.slice(i, i + 10_000)) {
+          if (taken.has(r.siren))
+            errors.push({
+              line: r.line,
+              column: 1,
+              field: 'siren',
+              reason: 'un redevable de même SIREN existe déjà sur ce compte ou un compte rattaché',
+            });
+        }
+      }
+      errors.sort((a, b) => a.line - b.line || (a.column ?? 0) - (b.column ?? 0));
+      if (errors.length) {
+        const bad = new Set(errors.map((e) => e.line)).size;
+        throw new HttpError(
+          422,
+          'Unprocessable Content',
+          `${bad} ligne(s) en erreur sur ${lines} : aucun redevable n’a été créé.`,
+          errors,
+        );
+      }
+      const report = {
+        dryRun: query.dryRun,
+        encoding: decoder.encoding(),
+        lines,
+        created: 0,
+        linksSent: 0,
+        errors: [],
+      };
+      if (query.dryRun) return report;
+
+      const firmRow = await prisma.portalAccount.findUniqueOrThrow({ where: { id: auth.account.id } });
+      const firm = { name: firmRow.name, email: firmRow.contactEmail, phone: firmRow.contactPhone };
+      const now = new Date();
+      const companies: Prisma.CompanyCreateManyInput[] = [];
+      const links: Prisma.LinkCreateManyInput[] = [];
+      const emails: Prisma.EmailMessageCreateManyInput[] = [];
+      const audits: Prisma.AuditEventCreateManyInput[] = [];
+      for (const r of rows) {
+        const id = randomUUID();
+        companies.push({
+          id,
+          portalAccountId: auth.account.id,
+          rootAccountId: auth.account.rootId,
+          siren: r.siren,
+          nic: r.nic,
+          name: r.name,
+          name2: r.name2,
+          email: r.email,
+          periodicityKind: r.periodicity.kind,
+          periodicityDay: r.periodicity.day ?? null,
+          periodicityMonth: r.periodicity.month ?? null,
+          autoLinks: r.remoteCredentials,
+          createdAt: now,
+        });
+        audits.push(
+          auditRow(
+            { auth, req },
+            { action: 'company.import', entityType: 'Company', entityId: id, detail: { line: r.line, siren: r.siren } },
+          ),
+        );
+        if (r.remoteCredentials && r.email) {
+          const p = prepareLink(
+            config,
+            {
+              kind: 'ADD_ACCOUNTS',
+              company: { id, name: r.name, siren: r.siren, nic: r.nic, portalAccountId: auth.account.id },
+              recipient: r.email,
+              firm,
+              automatic: true,
+            },
+            now,
+          );
+          links.push(p.link);
+          emails.push(p.email);
+          audits.push(
+            auditRow(
+              { auth, req },
+              {
+                action: 'link.create',
+                entityType: 'Link',
+                entityId: p.link.id,
+                detail: { kind: 'add-accounts', companyId: id, recipient: r.email },
+              },
+            ),
+          );
+        }
+      }
+      await prisma.$transaction(
+        async (tx) => {
+          for (let i = 0; i < companies.length; i += 5000)
+            await tx.company.createMany({ data: companies.slice(i, i + 5000) });
+          for (let i = 0; i < links.length; i += 5000) await tx.link.createMany({ data: links.slice(i, i + 5000) });
+          for (let i = 0; i < emails.length; i += 2000)
+            await tx.emailMessage.createMany({ data: emails.slice(i, i + 2000) });
+          for (let i = 0; i < audits.length; i += 5000)
+            await tx.auditEvent.createMany({ data: audits.slice(i, i + 5000) });
+        },
+        { timeout: 300_000, maxWait: 10_000 },
+      );
+      res.status(201).json({ ...report, created: companies.length, linksSent: links.length });
+    },
+  });
+}
+
+/** Passes the request through, failing once more than `max` bytes have arrived. */
+async function* limitBytes(source: AsyncIterable<Buffer>, max: number): AsyncGenerator<Buffer> {
+  let total = 0;
+  for await (const chunk of source) {
+    total += chunk.length;
+    if (total > max) throw new HttpError(413, 'Payload Too Large', 'Fichier trop volumineux (40 Mo au plus).');
+    yield chunk;
+  }
+}

@@ -1,0 +1,269 @@
+/** Statements: search, detail with transactions, CFONB120 file, deleted-transactions CSV, ZIP. */
+import yazl from 'yazl';
+import { z } from 'zod';
+import type { Prisma } from '../../prisma/client';
+import { audit } from '../audit';
+import { badRequest, notFound } from '../errors';
+import { day, presentStatement, statementSelect } from '../present';
+import {
+  filterText,
+  ibanFilter,
+  idParam,
+  isoDate,
+  list,
+  order,
+  pageQuery,
+  scopeQuery,
+  siretFilter,
+  statementOut,
+  statementStateEnum,
+} from '../schemas';
+import { scopeAccountIds, statementScope } from '../scope';
+import type { RouteContext } from '../v1';
+import { companyFilter } from './companies';
+
+const TAG = 'Relevés';
+
+const listQuery = scopeQuery
+  .extend(pageQuery.shape)
+  .extend({
+    receivedFrom: isoDate.optional().describe('Reçus à partir de ce jour (inclus)'),
+    receivedTo: isoDate.optional().describe('Reçus jusqu’à ce jour (inclus)'),
+    siret: siretFilter,
+    name: filterText(100),
+    iban: ibanFilter,
+    state: statementStateEnum.optional(),
+    sort: z.enum(['receivedAt', 'periodEnd'], { message: 'receivedAt ou periodEnd attendu' }).default('receivedAt'),
+    order: order.unwrap().default('desc'),
+  })
+  .refine((q) => !q.receivedFrom || !q.receivedTo || q.receivedFrom <= q.receivedTo, {
+    path: ['receivedTo'],
+    message: 'doit être postérieure ou égale à receivedFrom',
+  });
+
+const transactionOut = z.object({
+  id: z.uuid(),
+  bookingDate: isoDate,
+  valueDate: isoDate.nullable(),
+  amount: z.string(),
+  label: z.string(),
+  type: z.string(),
+  deleted: z.boolean(),
+});
+
+const STATE = { success: 'SUCCESS', running: 'RUNNING', failure: 'FAILURE' } as const;
+
+/** File name parts: ASCII letters/digits only. */
+const safe = (s: string) =>
+  s
+    .normalize('NFD')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .replace(/^_|_$/g, '');
+
+export function statementRoutes(ctx: RouteContext) {
+  const { api, deps } = ctx;
+  const { prisma } = deps;
+
+  const fileName = (
+    s: { id: string; periodStart: Date; periodEnd: Date; bankAccount: { iban: string | null; label: string } },
+    ext: string,
+  ) => {
+    const fmt = (d: Date) => d.toISOString().slice(0, 10).split('-').reverse().join('');
+    return `${ext === 'csv' ? 'Transactions_supprimees_' : 'Releve_'}${safe(s.bankAccount.iban ?? s.bankAccount.label)}_du_${fmt(s.periodStart)}_au_${fmt(s.periodEnd)}.${ext}`;
+  };
+
+  async function findStatement<S extends Prisma.StatementSelect>(
+    auth: Parameters<typeof scopeAccountIds>[1],
+    id: string,
+    includeSecondary: boolean,
+    select: S,
+  ) {
+    const ids = await scopeAccountIds(prisma, auth, includeSecondary);
+    const s = await prisma.statement.findFirst({ where: { id, ...statementScope(ids) }, select });
+    if (!s) throw notFound('Relevé');
+    return s as Prisma.StatementGetPayload<{ select: S }>;
+  }
+
+  api.op({
+    method: 'get',
+    path: '/statements',
+    tag: TAG,
+    summary: 'Rechercher des relevés reçus (date de réception, SIRET, raison sociale, IBAN, état)',
+    rights: ['VIEW_STATEMENTS'],
+    query: listQuery,
+    responses: { 200: { description: 'Relevés', schema: list(statementOut) } },
+    handler: async ({ auth, query }) => {
+      const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
+      const company = companyFilter({ siret: query.siret, name: query.name });
+      const received: Prisma.DateTimeFilter = {};
+      if (query.receivedFrom) received.gte = new Date(`${query.receivedFrom}T00:00:00Z`);
+      if (query.receivedTo) received.lt = new Date(new Date(`${query.receivedTo}T00:00:00Z`).getTime() + 86_400_000);
+      const where: Prisma.StatementWhereInput = {
+        ...statementScope(ids),
+        ...(Object.keys(company).length || query.iban
+          ? {
+              bankAccount: {
+                company: { portalAccountId: { in: ids }, ...company },
+                ...(query.iban ? { iban: { contains: query.iban } } : {}),
+              },
+            }
+          : {}),
+        ...(query.state ? { state: STATE[query.state] } : {}),
+        ...(received.gte || received.lt ? { receivedAt: received } : {}),
+      };
+      const [rows, total] = await Promise.all([
+        prisma.statement.findMany({
+          where,
+          select: statementSelect,
+          orderBy: [{ [query.sort]: query.order }, { id: 'asc' }],
+          take: query.limit,
+          skip: query.offset,
+        }),
+        prisma.statement.count({ where }),
+      ]);
+      return { items: rows.map(presentStatement), total, limit: query.limit, offset: query.offset };
+    },
+  });
+
+  api.op({
+    method: 'get',
+    path: '/statements/{id}',
+    tag: TAG,
+    summary: 'Un relevé et ses transactions (livrées et supprimées)',
+    rights: ['VIEW_STATEMENTS'],
+    params: idParam,
+    query: scopeQuery,
+    responses: {
+      200: {
+        description: 'Relevé',
+        schema: statementOut.extend({
+          transactions: z.array(transactionOut),
+          deletedTransactions: z.array(transactionOut),
+        }),
+      },
+    },
+    handler: async ({ auth, params, query }) => {
+      const s = await findStatement(auth, params.id, query.includeSecondary, statementSelect);
+      const tx = (t: {
+        id: string;
+        bookingDate: Date;
+        valueDate: Date | null;
+        amount: Prisma.Decimal;
+        label: string;
+        type: string;
+        deletedAt: Date | null;
+      }) => ({
+        id: t.id,
+        bookingDate: day(t.bookingDate)!,
+        valueDate: day(t.valueDate),
+        amount: t.amount.toFixed(2),
+        label: t.label,
+        type: t.type,
+        deleted: t.deletedAt !== null,
+      });
+      const [delivered, deleted] = await Promise.all([
+        prisma.transaction.findMany({ where: { statementId: s.id }, orderBy: [{ bookingDate: 'asc' }, { id: 'asc' }] }),
+        prisma.transaction.findMany({
+          where: { deletionStatementId: s.id },
+          orderBy: [{ bookingDate: 'asc' }, { id: 'asc' }],
+        }),
+      ]);
+      return { ...presentStatement(s), transactions: delivered.map(tx), deletedTransactions: deleted.map(tx) };
+    },
+  });
+
+  const fileSelect = {
+    id: true,
+    periodStart: true,
+    periodEnd: true,
+    cfonb: true,
+    deletedCsv: true,
+    bankAccount: { select: { iban: true, label: true } },
+  } satisfies Prisma.StatementSelect;
+
+  api.op({
+    method: 'get',
+    path: '/statements/{id}/cfonb',
+    tag: TAG,
+    summary: 'Le fichier CFONB120 du relevé',
+    rights: ['VIEW_STATEMENTS'],
+    params: idParam,
+    query: scopeQuery,
+    responses: { 200: { description: 'Fichier CFONB120 (.cfonb)', contentType: 'application/octet-stream' } },
+    handler: async ({ auth, params, query, res }) => {
+      const s = await findStatement(auth, params.id, query.includeSecondary, fileSelect);
+      if (!s.cfonb) throw notFound('Fichier CFONB120 de ce relevé (relevé en cours ou en échec)');
+      res.attachment(fileName(s, 'cfonb')).type('application/octet-stream').send(Buffer.from(s.cfonb));
+    },
+  });
+
+  api.op({
+    method: 'get',
+    path: '/statements/{id}/deleted.csv',
+    tag: TAG,
+    summary: 'Les transactions supprimées par la banque (CSV), que le CFONB120 ne peut pas porter',
+    rights: ['VIEW_STATEMENTS'],
+    params: idParam,
+    query: scopeQuery,
+    responses: { 200: { description: 'CSV', contentType: 'text/csv' } },
+    handler: async ({ auth, params, query, res }) => {
+      const s = await findStatement(auth, params.id, query.includeSecondary, fileSelect);
+      if (!s.deletedCsv) throw notFound('Fichier des transactions supprimées de ce relevé');
+      res.attachment(fileName(s, 'csv')).type('text/csv; charset=utf-8').send(Buffer.from(s.deletedCsv));
+    },
+  });
+
+  api.op({
+    method: 'post',
+    path: '/statements/zip',
+    tag: TAG,
+    summary: 'Télécharger plusieurs relevés en une archive ZIP (CFONB120 et transactions supprimées)',
+    rights: ['VIEW_STATEMENTS'],
+    query: scopeQuery,
+    body: z.object({
+      ids: z
+        .array(z.uuid({ message: 'identifiant invalide (UUID attendu)' }), { message: 'liste d’identifiants attendue' })
+        .min(1, 'au moins un relevé')
+        .max(1000, 'au plus 1000 relevés'),
+    }),
+    responses: { 200: { description: 'Archive ZIP (flux)', contentType: 'application/zip' } },
+    handler: async ({ auth, query, body, req, res }) => {
+      const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
+      const wanted = [...new Set(body.ids)];
+      const found = await prisma.statement.findMany({
+        where: { id: { in: wanted }, ...statementScope(ids) },
+        select: { id: true, cfonb: true },
+      });
+      const known = new Set(found.map((s) => s.id));
+      const missing = wanted.filter((id) => !known.has(id));
+      if (missing.length) throw notFound(`Relevé(s) ${missing.join(', ')}`);
+      if (!found.some((s) => s.cfonb))
+        throw badRequest('Aucun des relevés demandés n’a de fichier CFONB120 (en cours ou en échec).');
+      await prisma.$transaction(async (tx) =>
+        audit(tx, { auth, req }, { action: 'statement.zip', entityType: 'Statement', detail: { ids: wanted } }),
+      );
+      const zip = new yazl.ZipFile();
+      res.attachment(`releves_${new Date().toISOString().slice(0, 10)}.zip`).type('application/zip');
+      zip.outputStream.pipe(res);
+      const used = new Set<string>();
+      const unique = (name: string) => {
+        let n = name;
+        for (let i = 2; used.has(n); i++) n = name.replace(/(\.\w+)$/, `_${i}$1`);
+        used.add(n);
+        return n;
+      };
+      // One statement's files at a time: memory stays bounded whatever the number of statements.
+      for (const id of wanted) {
+        const s = await prisma.statement.findUniqueOrThrow({ where: { id }, select: fileSelect });
+        if (s.cfonb) zip.addBuffer(Buffer.from(s.cfonb), unique(fileName(s, 'cfonb')));
+        if (s.deletedCsv) zip.addBuffer(Buffer.from(s.deletedCsv), unique(fileName(s, 'csv')));
+      }
+      zip.end();
+      await new Promise<void>((resolve, reject) => {
+        res.on('finish', resolve);
+        res.on('close', resolve);
+        zip.outputStream.on('error', reject);
+      });
+    },
+  });
+}

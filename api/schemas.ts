@@ -1,0 +1,163 @@
+/**
+ * Shared zod schemas of the API: the single source for request validation and for the OpenAPI
+ * document (api/openapi.ts). Messages are French (end users read them in the portal).
+ */
+import { z } from 'zod';
+
+export const idParam = z.object({ id: z.uuid({ message: 'identifiant invalide (UUID attendu)' }) });
+
+export const queryBool = z
+  .enum(['true', 'false', '1', '0'], { message: 'true ou false attendu' })
+  .transform((v) => v === 'true' || v === '1');
+
+export const scopeQuery = z.object({
+  includeSecondary: queryBool
+    .default(false)
+    .describe('Compte principal : inclure les données des comptes secondaires.'),
+});
+
+export const pageQuery = z.object({
+  limit: z.coerce
+    .number({ message: 'nombre attendu' })
+    .int('entier attendu')
+    .min(1, 'au moins 1')
+    .max(200, 'au plus 200')
+    .default(50),
+  offset: z.coerce.number({ message: 'nombre attendu' }).int('entier attendu').min(0, 'au moins 0').default(0),
+});
+
+export const order = z.enum(['asc', 'desc'], { message: 'asc ou desc attendu' }).default('asc');
+
+/** Optional filter strings: trimmed, empty means absent. */
+export const filterText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max, `au plus ${max} caractères`)
+    .optional()
+    .transform((v) => (v ? v : undefined));
+
+/** SIRET search: digits only (spaces ignored), 1 to 14 of them; 9 = SIREN, 14 = SIRET. */
+export const siretFilter = z
+  .string()
+  .transform((v) => v.replace(/[\s.]/g, ''))
+  .pipe(z.string().regex(/^\d{1,14}$/, 'SIREN ou SIRET attendu (chiffres uniquement)'))
+  .optional();
+
+/** IBAN search: spaces ignored, case-insensitive, any part of it. */
+export const ibanFilter = z
+  .string()
+  .transform((v) => v.replace(/\s/g, '').toUpperCase())
+  .pipe(z.string().regex(/^[A-Z0-9]{1,34}$/, 'IBAN (ou partie d’IBAN) attendu : lettres et chiffres'))
+  .optional();
+
+export const isoDate = z.iso.date({ message: 'date au format AAAA-MM-JJ attendue' });
+
+export function list<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
+}
+
+export const problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string(),
+    errors: z.array(z.object({ field: z.string(), reason: z.string(), line: z.number().int().optional() })).optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details (detail en français).' });
+
+export const linkStateEnum = z.enum(['valid', 'used', 'expired']);
+export const linkKindEnum = z.enum(['add-accounts', 'update-credentials']);
+
+export const linkOut = z
+  .object({
+    id: z.uuid(),
+    kind: linkKindEnum,
+    companyId: z.uuid(),
+    connectionId: z.uuid().nullable(),
+    recipient: z.string(),
+    automatic: z.boolean(),
+    createdAt: z.iso.datetime(),
+    expiresAt: z.iso.datetime(),
+    usedAt: z.iso.datetime().nullable(),
+    revokedAt: z.iso.datetime().nullable(),
+    state: linkStateEnum,
+  })
+  .meta({ id: 'Link' });
+
+export const periodicityOut = z.object({
+  kind: z.enum(['DAILY', 'WEEKLY', 'MONTHLY', 'QUARTERLY', 'SEMIANNUAL', 'ANNUAL']),
+  day: z.number().int().nullable(),
+  month: z.number().int().nullable(),
+});
+
+export const companyOut = z
+  .object({
+    id: z.uuid(),
+    portalAccountId: z.uuid(),
+    portalAccountName: z.string(),
+    siren: z.string(),
+    nic: z.string().nullable(),
+    siret: z.string().nullable(),
+    name: z.string(),
+    name2: z.string().nullable(),
+    email: z.string().nullable(),
+    periodicity: periodicityOut,
+    autoLinks: z.boolean(),
+    active: z.boolean(),
+    deactivatedAt: z.iso.datetime().nullable(),
+    collection: z
+      .enum(['success', 'error', 'none'])
+      .describe('État de la collecte : une connexion active en erreur → error.'),
+    accountCount: z.number().int(),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Company' });
+
+export const bankAccountOut = z
+  .object({
+    id: z.uuid(),
+    companyId: z.uuid(),
+    connectionId: z.uuid(),
+    company: z.object({ siren: z.string(), nic: z.string().nullable(), name: z.string(), portalAccountId: z.uuid() }),
+    bankName: z.string().nullable(),
+    iban: z.string().nullable(),
+    bic: z.string().nullable(),
+    label: z.string(),
+    type: z.string(),
+    currency: z.string(),
+    active: z.boolean(),
+    deactivatedAt: z.iso.datetime().nullable(),
+    collectedUntil: isoDate.nullable(),
+    connection: z.object({
+      state: z.enum(['ok', 'error']),
+      errorCode: z.string().nullable(),
+      lastSyncAt: z.iso.datetime().nullable(),
+      lastSuccessAt: z.iso.datetime().nullable(),
+    }),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: 'BankAccount' });
+
+export const statementStateEnum = z.enum(['success', 'running', 'failure']);
+
+export const statementOut = z
+  .object({
+    id: z.uuid(),
+    bankAccountId: z.uuid(),
+    company: z.object({ id: z.uuid(), siren: z.string(), nic: z.string().nullable(), name: z.string() }),
+    iban: z.string().nullable(),
+    periodStart: isoDate,
+    periodEnd: isoDate,
+    receivedAt: z.iso.datetime(),
+    state: statementStateEnum,
+    transactionCount: z.number().int(),
+    deletedCount: z.number().int(),
+    currency: z.string(),
+    openingBalance: z.string(),
+    closingBalance: z.string(),
+    errorMessage: z.string().nullable(),
+  })
+  .meta({ id: 'Statement' });

@@ -1,0 +1,28 @@
+/**
+ * Tenant scoping. Every query goes through these `where` builders: the caller's own portal account,
+ * plus its secondaries when a primary account asks for them (`includeSecondary=true`). A resource
+ * outside the scope is indistinguishable from a missing one (404).
+ */
+import type { Db, Prisma } from '../prisma/client';
+import type { AuthContext } from './auth-context';
+import { badRequest } from './errors';
+
+export async function scopeAccountIds(prisma: Db, auth: AuthContext, includeSecondary = false): Promise<string[]> {
+  if (!includeSecondary) return [auth.account.id];
+  if (auth.account.kind !== 'PRIMARY') {
+    throw badRequest('Seul un compte principal peut afficher les données de ses comptes secondaires.', [
+      { field: 'includeSecondary', reason: 'réservé aux comptes principaux' },
+    ]);
+  }
+  const children = await prisma.portalAccount.findMany({ where: { parentId: auth.account.id }, select: { id: true } });
+  return [auth.account.id, ...children.map((c) => c.id)];
+}
+
+export const companyScope = (ids: string[]): Prisma.CompanyWhereInput => ({
+  portalAccountId: ids.length === 1 ? ids[0]! : { in: ids },
+});
+export const bankAccountScope = (ids: string[]): Prisma.BankAccountWhereInput => ({ company: companyScope(ids) });
+export const connectionScope = (ids: string[]): Prisma.BankConnectionWhereInput => ({ company: companyScope(ids) });
+export const statementScope = (ids: string[]): Prisma.StatementWhereInput => ({ bankAccount: bankAccountScope(ids) });
+export const notificationScope = (ids: string[]): Prisma.NotificationWhereInput => ({ portalAccountId: { in: ids } });
+export const bankScope = (ids: string[]): Prisma.BankWhereInput => ({ portalAccountId: { in: ids } });

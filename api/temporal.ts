@@ -1,0 +1,69 @@
+/**
+ * Messages to the bank-connection workflows. The database is the source of truth for what the API
+ * answers: a workflow that does not exist yet (connection being created, worker not started) or an
+ * unreachable Temporal never fails the request, it is logged.
+ */
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { SignalDefinition } from '@temporalio/workflow';
+import type { Logger } from '../lib/logger';
+import { collectNowUpdate, connectionWorkflowId } from '../workflows/messages';
+
+export type SignalOutcome = 'delivered' | 'no-workflow' | 'unavailable';
+
+export async function signalConnection<Args extends unknown[]>(
+  temporal: Client,
+  logger: Logger,
+  connectionId: string,
+  signal: SignalDefinition<Args>,
+  ...args: Args
+): Promise<SignalOutcome> {
+  try {
+    await withTimeout(temporal.workflow.getHandle(connectionWorkflowId(connectionId)).signal(signal, ...args), 5000);
+    return 'delivered';
+  } catch (err) {
+    const outcome = isNotFound(err) ? 'no-workflow' : 'unavailable';
+    logger.warn({ err, connectionId, signal: signal.name, outcome }, 'signal not delivered to the connection workflow');
+    return outcome;
+  }
+}
+
+export interface CollectOutcome {
+  outcome: SignalOutcome;
+  statementIds: string[];
+  collected: number | null;
+}
+
+/** Collect now through the workflow's update (waits for its result, bounded). */
+export async function collectNow(
+  temporal: Client,
+  logger: Logger,
+  connectionId: string,
+  statement: boolean,
+): Promise<CollectOutcome> {
+  try {
+    const handle = temporal.workflow.getHandle(connectionWorkflowId(connectionId));
+    const r = await withTimeout(handle.executeUpdate(collectNowUpdate, { args: [{ statement }] }), 60_000);
+    return { outcome: 'delivered', statementIds: r.statementIds, collected: r.collected };
+  } catch (err) {
+    const outcome = isNotFound(err) ? 'no-workflow' : 'unavailable';
+    logger.warn({ err, connectionId, outcome }, 'collect-now update not delivered to the connection workflow');
+    return { outcome, statementIds: [], collected: null };
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  if (err instanceof WorkflowNotFoundError) return true;
+  const e = err as { code?: number; cause?: { code?: number } };
+  // gRPC NOT_FOUND (5), e.g. "workflow execution already completed" or "not found".
+  return e?.code === 5 || e?.cause?.code === 5;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Temporal call timed out after ${ms} ms`)), ms);
+    }),
+  ]);
+}

@@ -1,0 +1,68 @@
+/** The /api/v1 router: every resource's operations, the OpenAPI document and its reference page. */
+import { Router, type RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import type { AppDeps } from './app';
+import { authenticate } from './auth';
+import { authOf } from './auth-context';
+import { HttpError } from './errors';
+import { ApiRegistry } from './http';
+import { buildOpenApi, renderDocsPage } from './openapi';
+import { accountRoutes } from './routes/account';
+import { bankAccountRoutes } from './routes/bank-accounts';
+import { companyRoutes } from './routes/companies';
+import { importRoutes } from './routes/import';
+import { linkRoutes } from './routes/links';
+import { statementRoutes } from './routes/statements';
+
+export interface RateLimits {
+  /** Login attempts per IP per 15 minutes (default 10). */
+  login?: number;
+  /** Links/connection URLs per portal account per hour (default 100). */
+  links?: number;
+}
+
+export interface RouteContext {
+  api: ApiRegistry;
+  deps: AppDeps;
+  limiters: { login: RequestHandler; links: RequestHandler };
+}
+
+const tooMany = (detail: string): RequestHandler => {
+  return (_req, _res, next) => next(new HttpError(429, 'Too Many Requests', detail));
+};
+
+export function createApiV1(deps: AppDeps, limits: RateLimits = {}) {
+  const router = Router();
+  const api = new ApiRegistry(router, authenticate(deps.prisma));
+  const limiters = {
+    login: rateLimit({
+      windowMs: 15 * 60_000,
+      limit: limits.login ?? 10,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      handler: tooMany('Trop de tentatives de connexion : réessayez dans quelques minutes.'),
+    }),
+    links: rateLimit({
+      windowMs: 3600_000,
+      limit: limits.links ?? 100,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      keyGenerator: (_req, res) => authOf(res).account.id,
+      handler: tooMany('Trop de liens demandés pour ce compte : réessayez dans une heure.'),
+    }),
+  };
+  const ctx: RouteContext = { api, deps, limiters };
+  accountRoutes(ctx);
+  companyRoutes(ctx);
+  importRoutes(ctx);
+  linkRoutes(ctx);
+  bankAccountRoutes(ctx);
+  statementRoutes(ctx);
+
+  let doc: ReturnType<typeof buildOpenApi> | undefined;
+  const openapi = () => (doc ??= buildOpenApi(api.operations, deps.config.publicBaseUrl));
+  router.get('/openapi.json', (_req, res) => {
+    res.json(openapi());
+  });
+  return { router, docs: renderDocsPage(openapi), operations: api.operations };
+}

@@ -1,0 +1,280 @@
+/**
+ * API tests: the real app (createApp) listening on a random port, over a real PostgreSQL
+ * (useTestDatabase), called with fetch. Tenants and their data are inserted with Prisma.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { createApp } from '../../api/app';
+import { deriveApiKey, hashPassword } from '../../api/auth';
+import type { RateLimits } from '../../api/v1';
+import { loadConfig, type Config } from '../../lib/config';
+import { createLogger } from '../../lib/logger';
+import type { Db } from '../../prisma/client';
+import { useTestDatabase } from '../support/db';
+
+export interface Api {
+  prisma: Db;
+  config: Config;
+  baseUrl: string;
+  temporal: Client;
+}
+
+/** Starts the app for the test file. `temporal` is called in beforeAll (default: an unreachable server). */
+export function useApi(opts: { temporal?: () => Promise<Client>; rateLimits?: RateLimits } = {}): Api {
+  const db = useTestDatabase();
+  const api = {} as Api;
+  let server: Server | undefined;
+  let connection: Connection | undefined;
+  beforeAll(async () => {
+    api.prisma = db.prisma;
+    api.config = loadConfig({ NODE_ENV: 'test', PUBLIC_BASE_URL: 'http://releves.test' });
+    if (opts.temporal) api.temporal = await opts.temporal();
+    else {
+      // Nothing listens on port 1: every Temporal call fails fast, as when Temporal is down.
+      connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 });
+      api.temporal = new Client({ connection });
+    }
+    const app = createApp({
+      config: api.config,
+      prisma: db.prisma,
+      temporal: api.temporal,
+      logger: createLogger('api-test', 'silent'),
+      rateLimits: opts.rateLimits,
+    });
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    api.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((r) => server?.close(r));
+    server?.closeAllConnections();
+    await connection?.close().catch(() => undefined);
+  });
+  return api;
+}
+
+export interface CallOptions {
+  key?: string;
+  body?: unknown;
+  raw?: Buffer | string;
+  headers?: Record<string, string>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface CallResult<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  buffer: Buffer;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function call<T = any>(
+  api: Api,
+  method: string,
+  path: string,
+  opts: CallOptions = {},
+): Promise<CallResult<T>> {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  if (opts.key) headers.authorization = `Bearer ${opts.key}`;
+  let body: string | Buffer | undefined;
+  if (opts.raw !== undefined) body = opts.raw;
+  else if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers['content-type'] = 'application/json';
+  }
+  const res = await fetch(api.baseUrl + path, { method, headers, body, redirect: 'manual' });
+  const buffer = Buffer.from(await res.arrayBuffer());
+  const type = res.headers.get('content-type') ?? '';
+  const parsed = type.includes('json') && buffer.length ? JSON.parse(buffer.toString('utf8')) : buffer.toString('utf8');
+  return { status: res.status, headers: res.headers, body: parsed as T, buffer };
+}
+
+let counter = 0;
+
+/** Valid SIRENs (Luhn) for fixtures: 8 digits + key. */
+export function siren(seed: number): string {
+  const base = String(100000000 + ((seed * 7919) % 89999999)).slice(0, 8);
+  for (let k = 0; k < 10; k++) {
+    const s = base + k;
+    if (luhn(s)) return s;
+  }
+  throw new Error('unreachable');
+}
+
+export function siretNic(sirenValue: string, seed = 1): string {
+  for (let n = seed; n < seed + 100; n++) {
+    const nic = String(n).padStart(5, '0');
+    if (luhn(sirenValue + nic)) return nic;
+  }
+  throw new Error('no nic');
+}
+
+export function luhn(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = Number(digits[digits.length - 1 - i]);
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+export interface Tenant {
+  accountId: string;
+  rootId: string;
+  key: string;
+  login: string;
+  password: string;
+  userId: string;
+}
+
+/** A portal account with an API key and a user with every right (or the given ones). */
+export async function createTenant(
+  prisma: Db,
+  opts: {
+    name?: string;
+    parent?: Tenant;
+    siren?: string;
+    rights?: Array<'CONFIGURE_BANKS' | 'MANAGE_COMPANIES' | 'VIEW_STATEMENTS' | 'ADMIN'>;
+  } = {},
+): Promise<Tenant> {
+  const n = ++counter;
+  const account = await prisma.portalAccount.create({
+    data: {
+      kind: opts.parent ? 'SECONDARY' : 'PRIMARY',
+      parentId: opts.parent?.accountId ?? null,
+      rootId: opts.parent?.rootId ?? '00000000-0000-4000-8000-000000000000',
+      name: opts.name ?? `Cabinet ${n}`,
+      siren: opts.siren ?? siren(9000 + n),
+      contactEmail: `cabinet${n}@example.test`,
+      contactPhone: '0102030405',
+    },
+  });
+  if (!opts.parent) await prisma.portalAccount.update({ where: { id: account.id }, data: { rootId: account.id } });
+  const key = deriveApiKey('test-secret', `${account.id}`);
+  await prisma.apiKey.create({
+    data: { portalAccountId: account.id, name: 'test', prefix: key.prefix, keyHash: key.keyHash },
+  });
+  const login = `user${n}-${account.id.slice(0, 6)}`;
+  const password = `mot-de-passe-${n}`;
+  const user = await prisma.user.create({
+    data: {
+      portalAccountId: account.id,
+      login,
+      passwordHash: await hashPassword(password),
+      displayName: `Utilisateur ${n}`,
+      rights: opts.rights ?? ['CONFIGURE_BANKS', 'MANAGE_COMPANIES', 'VIEW_STATEMENTS', 'ADMIN'],
+    },
+  });
+  return {
+    accountId: account.id,
+    rootId: opts.parent?.rootId ?? account.id,
+    key: key.key,
+    login,
+    password,
+    userId: user.id,
+  };
+}
+
+/** A company with one connection and `accounts` bank accounts, directly in the database. */
+export async function createCompanyWithAccounts(
+  prisma: Db,
+  tenant: Tenant,
+  opts: { siren?: string; name?: string; accounts?: number; state?: string | null; email?: string | null } = {},
+) {
+  const n = ++counter;
+  const company = await prisma.company.create({
+    data: {
+      portalAccountId: tenant.accountId,
+      rootAccountId: tenant.rootId,
+      siren: opts.siren ?? siren(n * 31 + 7),
+      name: opts.name ?? `Société ${n}`,
+      email: opts.email === undefined ? `societe${n}@example.test` : opts.email,
+      periodicityKind: 'MONTHLY',
+      periodicityDay: 0,
+    },
+  });
+  const connection = await prisma.bankConnection.create({
+    data: {
+      companyId: company.id,
+      powensConnectionId: 100000 + n,
+      connectorName: 'Connecteur de test',
+      state: opts.state ?? null,
+    },
+  });
+  const accounts = [];
+  for (let i = 0; i < (opts.accounts ?? 1); i++) {
+    accounts.push(
+      await prisma.bankAccount.create({
+        data: {
+          connectionId: connection.id,
+          companyId: company.id,
+          powensAccountId: i + 1,
+          iban: `FR76300040000${String(n).padStart(6, '0')}${i}000000${(n % 90) + 10}`.slice(0, 27),
+          label: i === 0 ? 'Compte chèque' : `Livret ${i}`,
+          type: 'checking',
+          currency: 'EUR',
+        },
+      }),
+    );
+  }
+  return { company, connection, accounts };
+}
+
+export async function createStatement(
+  prisma: Db,
+  bankAccountId: string,
+  opts: { periodEnd?: string; state?: 'SUCCESS' | 'RUNNING' | 'FAILURE'; receivedAt?: Date } = {},
+) {
+  const periodEnd = opts.periodEnd ?? '2026-10-31';
+  const state = opts.state ?? 'SUCCESS';
+  const statement = await prisma.statement.create({
+    data: {
+      bankAccountId,
+      periodStart: new Date(`${periodEnd.slice(0, 8)}01T00:00:00Z`),
+      periodEnd: new Date(`${periodEnd}T00:00:00Z`),
+      receivedAt: opts.receivedAt ?? new Date(),
+      state,
+      transactionCount: 1,
+      deletedCount: 1,
+      currency: 'EUR',
+      openingBalance: '100.00',
+      closingBalance: '90.00',
+      cfonb: state === 'SUCCESS' ? new TextEncoder().encode('0130004....CFONB120\r\n') : null,
+      deletedCsv:
+        state === 'SUCCESS' ? new TextEncoder().encode('date;libelle;montant\r\n2026-10-02;FRAIS;-1,00\r\n') : null,
+    },
+  });
+  await prisma.transaction.create({
+    data: {
+      bankAccountId,
+      powensId: BigInt(Date.now() + Math.floor(Math.random() * 1e6)),
+      bookingDate: new Date(`${periodEnd}T00:00:00Z`),
+      amount: '-10.00',
+      label: 'CB CAFE',
+      type: 'card',
+      raw: {},
+      statementId: statement.id,
+    },
+  });
+  await prisma.transaction.create({
+    data: {
+      bankAccountId,
+      powensId: BigInt(Date.now() + Math.floor(Math.random() * 1e6) + 1),
+      bookingDate: new Date(`${periodEnd}T00:00:00Z`),
+      amount: '-1.00',
+      label: 'FRAIS',
+      type: 'bank',
+      raw: {},
+      deletedAt: new Date(),
+      deletionStatementId: statement.id,
+    },
+  });
+  return statement;
+}
