@@ -6,7 +6,17 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        module: 'readonly',
+        require: 'readonly',
+        __dirname: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-require-imports': 'off',
@@ -18,9 +28,24 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['node:*', 'fs', 'http', 'https', 'crypto', '@prisma/*', 'pg', '../activities/*!(types)', '../lib/*'] },
+        {
+          patterns: [
+            'node:*',
+            'fs',
+            'http',
+            'https',
+            'crypto',
+            '@prisma/*',
+            'pg',
+            '../activities/*!(types)',
+            '../lib/*',
+          ],
+        },
       ],
-      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Use uuid4() / deterministic seeds in workflows.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'Use uuid4() / deterministic seeds in workflows.' },
+      ],
     },
   },
 );

@@ -12,9 +12,6 @@ const DEV_ENCRYPTION_KEY = 'ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM='; // "d
 const DEV_SESSION_SECRET = 'dev-only-session-secret-change-me-in-production';
 
 const port = z.coerce.number().int().min(1, 'must be a TCP port (1-65535)').max(65535, 'must be a TCP port (1-65535)');
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const url = z.url({ message: 'must be an absolute URL (http:// or https://)' });
 const hostPort = z.string().regex(/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7233');
 const base64Key = z.string().refine((v) => Buffer.from(v, 'base64').length === 32, {
@@ -49,16 +46,25 @@ export const configSchema = z
 
     POWENS_BASE_URL: url.optional(),
     POWENS_WEBVIEW_URL: url.optional(),
-    POWENS_CLIENT_ID: z.string().regex(/^\d+$/, 'must be the numeric client id of the Powens application').default('10000001'),
+    POWENS_CLIENT_ID: z
+      .string()
+      .regex(/^\d+$/, 'must be the numeric client id of the Powens application')
+      .default('10000001'),
     POWENS_CLIENT_SECRET: z.string().min(1).default('sandbox-client-secret'),
-    POWENS_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').default('sandbox-webhook-secret-0123456789'),
+    POWENS_WEBHOOK_SECRET: z
+      .string()
+      .min(16, 'must be at least 16 characters')
+      .default('sandbox-webhook-secret-0123456789'),
     POWENS_SANDBOX_PORT: port.default(3100),
 
     POSTMARK_SERVER_TOKEN: z.string().min(1).default('sandbox-postmark-token'),
     POSTMARK_API_URL: url.optional(),
     POSTMARK_FROM: z.string().min(3).default('Relevés <releves@localhost>'),
     POSTMARK_MESSAGE_STREAM: z.string().min(1).default('outbound'),
-    POSTMARK_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').default('sandbox-postmark-webhook-secret'),
+    POSTMARK_WEBHOOK_SECRET: z
+      .string()
+      .min(16, 'must be at least 16 characters')
+      .default('sandbox-postmark-webhook-secret'),
     MAIL_SINK_PORT: port.default(3200),
 
     ENCRYPTION_KEY: base64Key.default(DEV_ENCRYPTION_KEY),
@@ -77,9 +83,17 @@ export const configSchema = z
       if (value === undefined) ctx.addIssue({ code: 'custom', path: [name], message: 'is required in production' });
     }
     if (c.ENCRYPTION_KEY === DEV_ENCRYPTION_KEY)
-      ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEY'], message: 'must not be the development key in production' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ENCRYPTION_KEY'],
+        message: 'must not be the development key in production',
+      });
     if (c.SESSION_SECRET === DEV_SESSION_SECRET)
-      ctx.addIssue({ code: 'custom', path: ['SESSION_SECRET'], message: 'must not be the development secret in production' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SESSION_SECRET'],
+        message: 'must not be the development secret in production',
+      });
   });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -137,4 +151,3 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mailSink: c.POSTMARK_API_URL === undefined,
   };
 }
-

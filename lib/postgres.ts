@@ -102,9 +102,11 @@ export async function ensureDatabase(url: string, template?: string): Promise<vo
   try {
     const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (rowCount) return;
-    await admin.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`).catch((e: { code?: string }) => {
-      if (e.code !== '42P04') throw e; // created meanwhile by someone else
-    });
+    await admin
+      .query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`)
+      .catch((e: { code?: string }) => {
+        if (e.code !== '42P04') throw e; // created meanwhile by someone else
+      });
   } finally {
     await admin.end();
   }

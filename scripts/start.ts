@@ -28,7 +28,6 @@ async function main() {
   const dataDir = resolve(root, config.DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
 
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const tools = await import(join(root, 'scripts', 'tools.mjs'));
   const temporalCli: string = config.embeddedTemporal ? tools.ensureTemporalCli() : '';
 

@@ -18,7 +18,9 @@ const step = (label, cmd, args) => {
   console.log(`\n── ${label}`);
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: process.env });
   const ok = r.status === 0;
-  console.log(`── ${label}: ${ok ? 'ok' : `FAILED (exit ${r.status ?? r.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `── ${label}: ${ok ? 'ok' : `FAILED (exit ${r.status ?? r.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   return ok;
 };
 
@@ -49,7 +51,9 @@ if (existsSync(results)) {
   passed += r.numPassedTests;
   failed += r.numFailedTests;
   // A suite that fails to load has no failed test but must still fail the run.
-  failed += r.testResults.filter((s) => s.status === 'failed' && s.assertionResults.every((a) => a.status !== 'failed')).length;
+  failed += r.testResults.filter(
+    (s) => s.status === 'failed' && s.assertionResults.every((a) => a.status !== 'failed'),
+  ).length;
 } else if (!jestOk) {
   failed++;
 }

@@ -14,7 +14,8 @@ export const TEMPORAL_CLI_VERSION = '1.5.1';
 export const TEMPORAL_TEST_SERVER_VERSION = '1.35.0';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const cacheDir = process.env.RELEVES_TOOLS_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'releves');
+export const cacheDir =
+  process.env.RELEVES_TOOLS_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'releves');
 
 function run(cmd, args, opts = {}) {
   const started = Date.now();
@@ -64,7 +65,8 @@ export function ensureTestServer() {
     `-DoutputDirectory=${lib}`,
     '-DincludeScope=runtime',
   ]);
-  if (!readdirSync(lib).some((f) => f.startsWith('temporal-test-server-'))) throw new Error('temporal-test-server jar missing after mvn');
+  if (!readdirSync(lib).some((f) => f.startsWith('temporal-test-server-')))
+    throw new Error('temporal-test-server jar missing after mvn');
   rmSync(join(dir, 'lib'), { recursive: true, force: true });
   renameSync(lib, join(dir, 'lib'));
   mkdirSync(join(dir, 'bin'), { recursive: true });

@@ -15,6 +15,8 @@ export interface ConnectionWorkflowInput {
   connectionId: string;
   /** Carried across continue-as-new; absent on the first run. */
   state?: ConnectionWorkflowState;
+  /** Continue-as-new once history exceeds this many events (default 5 000; tests set it low). */
+  historyCap?: number;
 }
 
 export interface ConnectionWorkflowState {
@@ -47,7 +49,8 @@ export interface ConnectionStatus {
 /** The company reconnected (callback) or Powens reported a successful sync after an error. */
 export const reconnectedSignal = defineSignal<[{ source: 'callback' | 'webhook'; at: string }]>('reconnected');
 /** CONNECTION_SYNCED webhook: the connection's state after Powens' own sync (null = ok). */
-export const syncedSignal = defineSignal<[{ state: string | null; errorMessage?: string | null; lastUpdate: string | null }]>('synced');
+export const syncedSignal =
+  defineSignal<[{ state: string | null; errorMessage?: string | null; lastUpdate: string | null }]>('synced');
 /** Periodicity or options of the company changed. */
 export const settingsChangedSignal = defineSignal<[]>('settingsChanged');
 /** A person asked to collect now (optionally issuing a statement up to now). */

@@ -11,7 +11,13 @@ export const PortalAccountId = defineSearchAttributeKey('PortalAccountId', Searc
 export const NextCollectionAt = defineSearchAttributeKey('NextCollectionAt', SearchAttributeType.DATETIME);
 export const ConsecutiveErrors = defineSearchAttributeKey('ConsecutiveErrors', SearchAttributeType.INT);
 
-export const SEARCH_ATTRIBUTE_KEYS = [ConnectionState, CompanySiren, PortalAccountId, NextCollectionAt, ConsecutiveErrors];
+export const SEARCH_ATTRIBUTE_KEYS = [
+  ConnectionState,
+  CompanySiren,
+  PortalAccountId,
+  NextCollectionAt,
+  ConsecutiveErrors,
+];
 
 /** `Name=Type` as the Temporal CLI's `--search-attribute` flag and `temporal operator` expect. */
 export const SEARCH_ATTRIBUTE_FLAGS = SEARCH_ATTRIBUTE_KEYS.map(

@@ -68,7 +68,8 @@ test('every application variable is one the configuration module reads, and the 
   const known = new Set(Object.keys(configSchema.shape));
   for (const name of appServices) {
     const env = services[name]!.environment!;
-    for (const key of Object.keys(env)) expect({ service: name, key, known: known.has(key) }).toEqual({ service: name, key, known: true });
+    for (const key of Object.keys(env))
+      expect({ service: name, key, known: known.has(key) }).toEqual({ service: name, key, known: true });
     const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(String(v), sample)]));
     const config = loadConfig(resolved);
     expect(config.NODE_ENV).toBe('production');
@@ -78,7 +79,9 @@ test('every application variable is one the configuration module reads, and the 
 
 test('addresses, ports and volumes line up between services', () => {
   const api = services.api!.environment!;
-  const resolved = loadConfig(Object.fromEntries(Object.entries(api).map(([k, v]) => [k, interpolate(String(v), sample)])));
+  const resolved = loadConfig(
+    Object.fromEntries(Object.entries(api).map(([k, v]) => [k, interpolate(String(v), sample)])),
+  );
   // DATABASE_URL points at the postgres service, its user, password and database.
   const db = new URL(resolved.DATABASE_URL!);
   const pgEnv = services.postgres!.environment!;
@@ -103,5 +106,7 @@ test('addresses, ports and volumes line up between services', () => {
     }
   // The app waits for the one-shot set-up (migrations + search attributes).
   for (const name of ['api', 'worker'])
-    expect((services[name]!.depends_on as Record<string, { condition: string }>).setup!.condition).toBe('service_completed_successfully');
+    expect((services[name]!.depends_on as Record<string, { condition: string }>).setup!.condition).toBe(
+      'service_completed_successfully',
+    );
 });

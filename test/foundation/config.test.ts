@@ -54,7 +54,15 @@ describe('configuration', () => {
     } catch (e) {
       const names = (e as ConfigError).issues.map((i) => i.variable).sort();
       expect(names).toEqual(
-        ['DATABASE_URL', 'ENCRYPTION_KEY', 'POSTMARK_API_URL', 'POWENS_BASE_URL', 'PUBLIC_BASE_URL', 'SESSION_SECRET', 'TEMPORAL_ADDRESS'].sort(),
+        [
+          'DATABASE_URL',
+          'ENCRYPTION_KEY',
+          'POSTMARK_API_URL',
+          'POWENS_BASE_URL',
+          'PUBLIC_BASE_URL',
+          'SESSION_SECRET',
+          'TEMPORAL_ADDRESS',
+        ].sort(),
       );
     }
   });

@@ -25,7 +25,7 @@ async function freePort(): Promise<number> {
 
 export default async function globalSetup(): Promise<void> {
   const root = join(__dirname, '..', '..');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+
   const tools = await import(join(root, 'scripts', 'tools.mjs'));
   const { temporalCli, temporalTestServer } = tools.ensureTools();
   process.env.TEMPORAL_CLI_PATH = temporalCli;

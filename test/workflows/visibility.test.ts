@@ -25,8 +25,16 @@ test('the dev server lists workflows by a custom search attribute', async () => 
     workflowsPath: require.resolve('./fixtures/probe'),
   });
   await worker.runUntil(async () => {
-    const stuck = await env.client.workflow.start(labelled, { args: ['wrongpass'], workflowId: 'bank-connection/a', taskQueue: 'visibility' });
-    const fine = await env.client.workflow.start(labelled, { args: ['ok'], workflowId: 'bank-connection/b', taskQueue: 'visibility' });
+    const stuck = await env.client.workflow.start(labelled, {
+      args: ['wrongpass'],
+      workflowId: 'bank-connection/a',
+      taskQueue: 'visibility',
+    });
+    const fine = await env.client.workflow.start(labelled, {
+      args: ['ok'],
+      workflowId: 'bank-connection/b',
+      taskQueue: 'visibility',
+    });
 
     const query = 'ConnectionState = "wrongpass" AND ConsecutiveErrors >= 2 AND ExecutionStatus = "Running"';
     let ids: string[] = [];
