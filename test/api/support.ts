@@ -15,6 +15,7 @@ import { useTestDatabase } from '../support/db';
 
 export interface Api {
   prisma: Db;
+  databaseUrl: string;
   config: Config;
   baseUrl: string;
   temporal: Client;
@@ -28,6 +29,7 @@ export function useApi(opts: { temporal?: () => Promise<Client>; rateLimits?: Ra
   let connection: Connection | undefined;
   beforeAll(async () => {
     api.prisma = db.prisma;
+    api.databaseUrl = db.url;
     api.config = loadConfig({ NODE_ENV: 'test', PUBLIC_BASE_URL: 'http://releves.test' });
     if (opts.temporal) api.temporal = await opts.temporal();
     else {
