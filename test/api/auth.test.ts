@@ -14,7 +14,7 @@ async function login(tenant: Tenant, password = tenant.password) {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ login: tenant.login, password }),
   });
-  const body = await res.json();
+  const body = (await res.json()) as { csrfToken: string; detail: string };
   const cookie = res.headers.get('set-cookie') ?? '';
   return { status: res.status, body, cookie, session: cookie.split(';')[0]! };
 }
