@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Prisma } from '../../prisma/client';
 import { auditRow } from '../audit';
+import { bulkInsert, type Column } from '../bulk';
 import { importLineProblems, type ImportedCompany } from '../company-input';
 import { decodeUtf8OrWindows1252 } from '../encoding';
 import { HttpError, type FieldError } from '../errors';
@@ -18,6 +19,56 @@ import { queryBool } from '../schemas';
 import type { RouteContext } from '../v1';
 
 export const IMPORT_MAX_LINES = 50_000;
+
+const COMPANY_COLUMNS: Column[] = [
+  ['id', 'uuid'],
+  ['portalAccountId', 'uuid'],
+  ['rootAccountId', 'uuid'],
+  ['siren', 'varchar'],
+  ['nic', 'varchar'],
+  ['name', 'text'],
+  ['name2', 'text'],
+  ['email', 'text'],
+  ['periodicityKind', '"PeriodicityKind"'],
+  ['periodicityDay', 'int4'],
+  ['periodicityMonth', 'int4'],
+  ['autoLinks', 'bool'],
+  ['createdAt', 'timestamp'],
+  ['updatedAt', 'timestamp'],
+];
+const LINK_COLUMNS: Column[] = [
+  ['id', 'uuid'],
+  ['companyId', 'uuid'],
+  ['kind', '"LinkKind"'],
+  ['recipient', 'text'],
+  ['secretHash', 'text'],
+  ['automatic', 'bool'],
+  ['createdAt', 'timestamp'],
+  ['expiresAt', 'timestamp'],
+];
+const EMAIL_COLUMNS: Column[] = [
+  ['id', 'uuid'],
+  ['portalAccountId', 'uuid'],
+  ['idempotencyKey', 'text'],
+  ['kind', 'text'],
+  ['to', 'text'],
+  ['subject', 'text'],
+  ['textBody', 'text'],
+  ['htmlBody', 'text'],
+  ['createdAt', 'timestamp'],
+];
+const AUDIT_COLUMNS: Column[] = [
+  ['id', 'uuid'],
+  ['portalAccountId', 'uuid'],
+  ['actorType', 'text'],
+  ['actorId', 'text'],
+  ['action', 'text'],
+  ['entityType', 'text'],
+  ['entityId', 'text'],
+  ['detail', 'jsonb'],
+  ['ip', 'text'],
+  ['at', 'timestamp'],
+];
 const MAX_BYTES = 40 * 1024 * 1024;
 
 const reportOut = z
@@ -144,69 +195,94 @@ export function importRoutes(ctx: RouteContext) {
       const firmRow = await prisma.portalAccount.findUniqueOrThrow({ where: { id: auth.account.id } });
       const firm = { name: firmRow.name, email: firmRow.contactEmail, phone: firmRow.contactPhone };
       const now = new Date();
-      const companies: Prisma.CompanyCreateManyInput[] = [];
-      const links: Prisma.LinkCreateManyInput[] = [];
-      const emails: Prisma.EmailMessageCreateManyInput[] = [];
-      const audits: Prisma.AuditEventCreateManyInput[] = [];
+      const companies: unknown[][] = [];
+      const links: unknown[][] = [];
+      const emails: unknown[][] = [];
+      const audits: unknown[][] = [];
+      const auditValues = (a: Prisma.AuditEventCreateManyInput) => [
+        randomUUID(),
+        a.portalAccountId,
+        a.actorType,
+        a.actorId,
+        a.action,
+        a.entityType,
+        a.entityId,
+        a.detail,
+        a.ip,
+        now,
+      ];
       for (const r of rows) {
         const id = randomUUID();
-        companies.push({
+        const p = r.periodicity;
+        companies.push([
           id,
-          portalAccountId: auth.account.id,
-          rootAccountId: auth.account.rootId,
-          siren: r.siren,
-          nic: r.nic,
-          name: r.name,
-          name2: r.name2,
-          email: r.email,
-          periodicityKind: r.periodicity.kind,
-          periodicityDay: r.periodicity.day ?? null,
-          periodicityMonth: r.periodicity.month ?? null,
-          autoLinks: r.remoteCredentials,
-          createdAt: now,
-        });
+          auth.account.id,
+          auth.account.rootId,
+          r.siren,
+          r.nic,
+          r.name,
+          r.name2,
+          r.email,
+          p.kind,
+          p.day ?? null,
+          p.month ?? null,
+          r.remoteCredentials,
+          now,
+          now,
+        ]);
         audits.push(
-          auditRow(
-            { auth, req },
-            { action: 'company.import', entityType: 'Company', entityId: id, detail: { line: r.line, siren: r.siren } },
-          ),
-        );
-        if (r.remoteCredentials && r.email) {
-          const p = prepareLink(
-            config,
-            {
-              kind: 'ADD_ACCOUNTS',
-              company: { id, name: r.name, siren: r.siren, nic: r.nic, portalAccountId: auth.account.id },
-              recipient: r.email,
-              firm,
-              automatic: true,
-            },
-            now,
-          );
-          links.push(p.link);
-          emails.push(p.email);
-          audits.push(
+          auditValues(
             auditRow(
               { auth, req },
               {
-                action: 'link.create',
-                entityType: 'Link',
-                entityId: p.link.id,
-                detail: { kind: 'add-accounts', companyId: id, recipient: r.email },
+                action: 'company.import',
+                entityType: 'Company',
+                entityId: id,
+                detail: { line: r.line, siren: r.siren },
               },
+            ),
+          ),
+        );
+        if (r.remoteCredentials && r.email) {
+          const company = { id, name: r.name, siren: r.siren, nic: r.nic, portalAccountId: auth.account.id };
+          const { link: l, email: e } = prepareLink(
+            config,
+            { kind: 'ADD_ACCOUNTS', company, recipient: r.email, firm, automatic: true },
+            now,
+          );
+          links.push([l.id, l.companyId, l.kind, l.recipient, l.secretHash, l.automatic, l.createdAt, l.expiresAt]);
+          emails.push([
+            randomUUID(),
+            e.portalAccountId,
+            e.idempotencyKey,
+            e.kind,
+            e.to,
+            e.subject,
+            e.textBody,
+            e.htmlBody,
+            now,
+          ]);
+          audits.push(
+            auditValues(
+              auditRow(
+                { auth, req },
+                {
+                  action: 'link.create',
+                  entityType: 'Link',
+                  entityId: l.id,
+                  detail: { kind: 'add-accounts', companyId: id, recipient: r.email },
+                },
+              ),
             ),
           );
         }
       }
       await prisma.$transaction(
         async (tx) => {
-          for (let i = 0; i < companies.length; i += 5000)
-            await tx.company.createMany({ data: companies.slice(i, i + 5000) });
-          for (let i = 0; i < links.length; i += 5000) await tx.link.createMany({ data: links.slice(i, i + 5000) });
-          for (let i = 0; i < emails.length; i += 2000)
-            await tx.emailMessage.createMany({ data: emails.slice(i, i + 2000) });
-          for (let i = 0; i < audits.length; i += 5000)
-            await tx.auditEvent.createMany({ data: audits.slice(i, i + 5000) });
+          await bulkInsert(tx, 'Company', COMPANY_COLUMNS, companies);
+          await bulkInsert(tx, 'Link', LINK_COLUMNS, links);
+          await bulkInsert(tx, 'EmailMessage', EMAIL_COLUMNS, emails, 2000);
+          await bulkInsert(tx, 'AuditEvent', AUDIT_COLUMNS, audits);
         },
         { timeout: 300_000, maxWait: 10_000 },
       );
