@@ -21,7 +21,7 @@ import {
   siretFilter,
 } from '../schemas';
 import { companyScope, scopeAccountIds } from '../scope';
-import { notifyWorkflows, signalConnection } from '../temporal';
+import { signalConnection } from '../temporal';
 import type { RouteContext } from '../v1';
 
 const TAG = 'Redevables';
@@ -236,7 +236,7 @@ export function companyRoutes(ctx: RouteContext) {
           where: { companyId: company.id, active: true },
           select: { id: true },
         });
-        notifyWorkflows(connections.map((x) => signalConnection(temporal, logger, x.id, settingsChangedSignal)));
+        await Promise.all(connections.map((x) => signalConnection(temporal, logger, x.id, settingsChangedSignal)));
       }
       return presentCompany(updated);
     },
@@ -309,7 +309,7 @@ export function companyRoutes(ctx: RouteContext) {
           where: { companyId: company.id },
           select: { id: true },
         });
-        notifyWorkflows(
+        await Promise.all(
           connections.map((x) =>
             signalConnection(temporal, logger, x.id, activate ? reactivateSignal : deactivateSignal, {}),
           ),
