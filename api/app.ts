@@ -10,6 +10,7 @@ import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import type { Db } from '../prisma/client';
 import { HttpError, type FieldError } from './errors';
+import type { PowensWebviews } from './powens';
 import { createApiV1, type RateLimits } from './v1';
 
 export interface AppDeps {
@@ -17,6 +18,8 @@ export interface AppDeps {
   prisma: Db;
   temporal: TemporalClient;
   logger: Logger;
+  /** Powens webviews for direct connections (absent: /connect and /reconnect answer 503). */
+  powens?: PowensWebviews;
   /** Rate limits of the login and link endpoints (defaults in api/v1.ts). */
   rateLimits?: RateLimits;
 }

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { audit } from '../audit';
 import type { AuthContext } from '../auth-context';
-import { badRequest, conflict, notFound } from '../errors';
+import { badRequest, conflict, forbidden, HttpError, notFound } from '../errors';
 import { issueLink } from '../links';
 import { presentLink } from '../present';
 import { idParam, linkOut, scopeQuery } from '../schemas';
@@ -201,6 +201,98 @@ export function linkRoutes(ctx: RouteContext) {
         );
       });
       return collectNow(temporal, logger, connection.id, body.statement);
+    },
+  });
+
+  // ---- direct connection: the caller enters the credentials in the Powens webview -------------
+  const directOnlyForOwnSiren = (auth: AuthContext, siren: string) => {
+    if (siren !== auth.account.siren) {
+      throw forbidden(
+        'La saisie directe des identifiants bancaires n’est possible que pour le SIREN de votre propre compte : envoyez un lien au redevable.',
+      );
+    }
+  };
+  const webviews = () => {
+    if (!deps.powens)
+      throw new HttpError(503, 'Service Unavailable', 'La connexion directe à Powens est momentanément indisponible.');
+    return deps.powens;
+  };
+  const callbackUri = `${config.publicBaseUrl}/powens/callback`;
+  const urlOut = z.object({ url: z.url() });
+
+  api.op({
+    method: 'post',
+    path: '/companies/{id}/connect',
+    tag: TAG,
+    summary: 'URL de la webview Powens pour connecter directement une banque (SIREN du redevable = SIREN du compte)',
+    description:
+      'Comme le prévoit le manuel (4.1.1), la saisie directe n’est permise que si le SIREN du redevable est celui du compte portail ; sinon 403 : envoyer un lien.',
+    rights: ['CONFIGURE_BANKS'],
+    middleware: [limiters.links],
+    params: idParam,
+    query: scopeQuery,
+    responses: {
+      200: { description: 'URL de la webview', schema: urlOut },
+      403: { description: 'SIREN différent de celui du compte' },
+    },
+    handler: async ({ auth, params, query, req }) => {
+      const company = await findCompany(ctx, auth, params.id, query.includeSecondary);
+      if (!company.active) throw conflict('Le redevable est désactivé : réactivez-le d’abord.');
+      directOnlyForOwnSiren(auth, company.siren);
+      const url = await webviews().connectUrl({ companyId: company.id, redirectUri: callbackUri });
+      await prisma.$transaction((tx) =>
+        audit(
+          tx,
+          { auth, req },
+          {
+            action: 'connection.connect',
+            entityType: 'Company',
+            entityId: company.id,
+            portalAccountId: company.portalAccountId,
+          },
+        ),
+      );
+      return { url };
+    },
+  });
+
+  api.op({
+    method: 'post',
+    path: '/connections/{id}/reconnect',
+    tag: TAG,
+    summary:
+      'URL de la webview Powens pour ressaisir directement les identifiants d’une connexion (même règle de SIREN)',
+    rights: ['CONFIGURE_BANKS'],
+    middleware: [limiters.links],
+    params: idParam,
+    query: scopeQuery,
+    responses: {
+      200: { description: 'URL de la webview', schema: urlOut },
+      403: { description: 'SIREN différent de celui du compte' },
+    },
+    handler: async ({ auth, params, query, req }) => {
+      const connection = await findConnection(auth, params.id, query.includeSecondary);
+      if (!connection.company.active) throw conflict('Le redevable est désactivé : réactivez-le d’abord.');
+      directOnlyForOwnSiren(auth, connection.company.siren);
+      const url = await webviews().reconnectUrl({
+        companyId: connection.companyId,
+        connectionId: connection.id,
+        powensConnectionId: connection.powensConnectionId,
+        redirectUri: callbackUri,
+      });
+      await prisma.$transaction((tx) =>
+        audit(
+          tx,
+          { auth, req },
+          {
+            action: 'connection.reconnect',
+            entityType: 'BankConnection',
+            entityId: connection.id,
+            portalAccountId: connection.company.portalAccountId,
+          },
+        ),
+      );
+      return { url };
     },
   });
 }
