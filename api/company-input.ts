@@ -48,7 +48,7 @@ export const periodicityIn = z
   );
 
 export function siretProblem(siren: string, nic: string | null | undefined): string | null {
-  if (!nic || !isValidSiren(siren)) return null;
+  if (!nic || !/^\d{5}$/.test(nic) || !isValidSiren(siren)) return null;
   return isValidSiret(siren + nic) ? null : `SIRET ${siren}${nic} invalide : clé de contrôle incorrecte`;
 }
 

@@ -1,5 +1,5 @@
 /** Database rows → API representations (the shapes of api/schemas.ts). */
-import type { Prisma } from '../prisma/client';
+import type { Db, Prisma } from '../prisma/client';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 const day = (d: Date | null | undefined) => (d ? d.toISOString().slice(0, 10) : null);
@@ -34,10 +34,29 @@ export function presentLink(l: Prisma.LinkGetPayload<object>) {
 export const companyInclude = {
   portalAccount: { select: { name: true } },
   connections: { where: { active: true }, select: { state: true } },
-  _count: { select: { accounts: true } },
 } satisfies Prisma.CompanyInclude;
 
-export function presentCompany(c: Prisma.CompanyGetPayload<{ include: typeof companyInclude }>) {
+/**
+ * Bank-account counts of a page of companies, in one grouped query on the page's ids (Prisma's
+ * `_count` include aggregates the whole table and costs tens of milliseconds at 100 000 accounts).
+ */
+export async function withAccountCounts<T extends { id: string }>(
+  prisma: Db,
+  companies: T[],
+): Promise<Array<T & { accountCount: number }>> {
+  if (!companies.length) return [];
+  const rows = await prisma.bankAccount.groupBy({
+    by: ['companyId'],
+    where: { companyId: { in: companies.map((c) => c.id) } },
+    _count: { _all: true },
+  });
+  const counts = new Map(rows.map((r) => [r.companyId, r._count._all]));
+  return companies.map((c) => ({ ...c, accountCount: counts.get(c.id) ?? 0 }));
+}
+
+export function presentCompany(
+  c: Prisma.CompanyGetPayload<{ include: typeof companyInclude }> & { accountCount: number },
+) {
   const collection = c.connections.some((x) => x.state !== null) ? 'error' : c.connections.length ? 'success' : 'none';
   return {
     id: c.id,
@@ -54,7 +73,7 @@ export function presentCompany(c: Prisma.CompanyGetPayload<{ include: typeof com
     active: c.active,
     deactivatedAt: iso(c.deactivatedAt),
     collection: collection as 'success' | 'error' | 'none',
-    accountCount: c._count.accounts,
+    accountCount: c.accountCount,
     createdAt: c.createdAt.toISOString(),
   };
 }

@@ -27,6 +27,14 @@ export async function signalConnection<Args extends unknown[]>(
   }
 }
 
+/**
+ * Signals are sent after the database change is committed and are not awaited by the response:
+ * a slow or unreachable Temporal never delays or fails the API call (signalConnection logs).
+ */
+export function notifyWorkflows(signals: Array<Promise<SignalOutcome>>): void {
+  void Promise.allSettled(signals);
+}
+
 export interface CollectOutcome {
   outcome: SignalOutcome;
   statementIds: string[];

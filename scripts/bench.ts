@@ -6,6 +6,7 @@ import { benchCfonb } from '../bench/cfonb';
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   cfonb: () => benchCfonb(),
+  api: async () => (await import('../bench/api')).benchApi(),
 };
 
 async function main() {

@@ -1,6 +1,6 @@
 /** Bank accounts: search (SIRET, name, IBAN, connection state, link state), detail, (re)activation. */
 import { z } from 'zod';
-import { Prisma } from '../../prisma/client';
+import type { Prisma } from '../../prisma/client';
 import { deactivateSignal, reactivateSignal } from '../../workflows/messages';
 import { audit } from '../audit';
 import type { AuthContext } from '../auth-context';
@@ -31,7 +31,7 @@ import {
   statementOut,
 } from '../schemas';
 import { bankAccountScope, scopeAccountIds } from '../scope';
-import { signalConnection } from '../temporal';
+import { notifyWorkflows, signalConnection } from '../temporal';
 import type { RouteContext } from '../v1';
 import { companyFilter } from './companies';
 
@@ -223,13 +223,13 @@ export function bankAccountRoutes(ctx: RouteContext) {
           );
           return tx.bankAccount.findUniqueOrThrow({ where: { id: a.id }, include: bankAccountInclude });
         });
-        await signalConnection(temporal, logger, a.connectionId, activate ? reactivateSignal : deactivateSignal, {
-          bankAccountId: a.id,
-        });
+        notifyWorkflows([
+          signalConnection(temporal, logger, a.connectionId, activate ? reactivateSignal : deactivateSignal, {
+            bankAccountId: a.id,
+          }),
+        ]);
         return presentBankAccount(updated);
       },
     });
   }
 }
-
-export { Prisma };

@@ -6,7 +6,7 @@ import { audit } from '../audit';
 import type { AuthContext } from '../auth-context';
 import { companyCreate, companyPatch, sirenTaken, siretProblem } from '../company-input';
 import { conflict, notFound } from '../errors';
-import { bankAccountInclude, companyInclude, presentBankAccount, presentCompany } from '../present';
+import { bankAccountInclude, companyInclude, presentBankAccount, presentCompany, withAccountCounts } from '../present';
 import {
   bankAccountOut,
   companyOut,
@@ -21,7 +21,7 @@ import {
   siretFilter,
 } from '../schemas';
 import { companyScope, scopeAccountIds } from '../scope';
-import { signalConnection } from '../temporal';
+import { notifyWorkflows, signalConnection } from '../temporal';
 import type { RouteContext } from '../v1';
 
 const TAG = 'Redevables';
@@ -101,7 +101,12 @@ export function companyRoutes(ctx: RouteContext) {
         }),
         prisma.company.count({ where }),
       ]);
-      return { items: rows.map(presentCompany), total, limit: query.limit, offset: query.offset };
+      return {
+        items: (await withAccountCounts(prisma, rows)).map(presentCompany),
+        total,
+        limit: query.limit,
+        offset: query.offset,
+      };
     },
   });
 
@@ -148,7 +153,7 @@ export function companyRoutes(ctx: RouteContext) {
         );
         return c;
       });
-      return presentCompany(company);
+      return presentCompany({ ...company, accountCount: 0 });
     },
   });
 
@@ -168,7 +173,10 @@ export function companyRoutes(ctx: RouteContext) {
         include: bankAccountInclude,
         orderBy: { createdAt: 'asc' },
       });
-      return { ...presentCompany(company), accounts: accounts.map(presentBankAccount) };
+      return {
+        ...presentCompany({ ...company, accountCount: accounts.length }),
+        accounts: accounts.map(presentBankAccount),
+      };
     },
   });
 
@@ -236,9 +244,9 @@ export function companyRoutes(ctx: RouteContext) {
           where: { companyId: company.id, active: true },
           select: { id: true },
         });
-        await Promise.all(connections.map((x) => signalConnection(temporal, logger, x.id, settingsChangedSignal)));
+        notifyWorkflows(connections.map((x) => signalConnection(temporal, logger, x.id, settingsChangedSignal)));
       }
-      return presentCompany(updated);
+      return presentCompany((await withAccountCounts(prisma, [updated]))[0]!);
     },
   });
 
@@ -309,12 +317,12 @@ export function companyRoutes(ctx: RouteContext) {
           where: { companyId: company.id },
           select: { id: true },
         });
-        await Promise.all(
+        notifyWorkflows(
           connections.map((x) =>
             signalConnection(temporal, logger, x.id, activate ? reactivateSignal : deactivateSignal, {}),
           ),
         );
-        return presentCompany(result);
+        return presentCompany((await withAccountCounts(prisma, [result]))[0]!);
       },
     });
   }

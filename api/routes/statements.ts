@@ -36,10 +36,19 @@ const listQuery = scopeQuery
     sort: z.enum(['receivedAt', 'periodEnd'], { message: 'receivedAt ou periodEnd attendu' }).default('receivedAt'),
     order: order.unwrap().default('desc'),
   })
-  .refine((q) => !q.receivedFrom || !q.receivedTo || q.receivedFrom <= q.receivedTo, {
-    path: ['receivedTo'],
-    message: 'doit être postérieure ou égale à receivedFrom',
-  });
+  .superRefine(
+    (q, ctx) => {
+      const { receivedFrom: from, receivedTo: to } = q as { receivedFrom?: unknown; receivedTo?: unknown };
+      if (typeof from === 'string' && typeof to === 'string' && from > to) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['receivedTo'],
+          message: 'doit être postérieure ou égale à receivedFrom',
+        });
+      }
+    },
+    { when: () => true },
+  );
 
 const transactionOut = z.object({
   id: z.uuid(),
