@@ -1,6 +1,10 @@
 /**
  * Statements → CFONB120 bytes. Enforces the invariants before writing anything: opening balance +
  * movements = closing balance, dates within the period, every field fits, currency known.
+ *
+ * Per statement, two passes: the first validates and prepares each record's variable fields (and
+ * so knows the exact size), the second fills a preallocated Buffer byte by byte. No intermediate
+ * record strings are built, which keeps the garbage collector out of the way on large files.
  */
 import { interbankCode } from './codes';
 import { minorUnits } from './currencies';
@@ -12,7 +16,6 @@ import {
   encodeDate,
   formatDecimal,
   normalizeText,
-  padRight,
   parseDecimal,
   RECORD_LENGTH,
 } from './format';
@@ -21,32 +24,127 @@ import type { StatementInput, WriteOptions } from './types';
 const LABEL_04 = 31;
 const INFO_05 = 70;
 const MAX_LIB_RECORDS = 9;
-const SPACES = ' '.repeat(64);
-const blank = (n: number) => (n <= 64 ? SPACES.slice(0, n) : ' '.repeat(n));
+const SPACE = 0x20;
+
+/** Byte → allowed in CFONB text (digits, capitals, space and / - ? : ( ) . , ' + *). */
+const ALLOWED_BYTE = new Uint8Array(128);
+for (let c = 0; c < 128; c++) ALLOWED_BYTE[c] = ALLOWED.test(String.fromCharCode(c)) ? 1 : 0;
+
+/** Already in its CFONB form: allowed characters only, no leading/trailing or double spaces. */
+function isNormalized(value: string): boolean {
+  const n = value.length;
+  if (n === 0 || value.charCodeAt(0) === SPACE || value.charCodeAt(n - 1) === SPACE) return false;
+  let previous = 0;
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c > 127 || ALLOWED_BYTE[c] === 0 || (c === SPACE && previous === SPACE)) return false;
+    previous = c;
+  }
+  return true;
+}
 
 function text(value: string): string {
   // Fast path: text already in the CFONB set needs no transliteration.
-  return ALLOWED.test(value) && !value.includes('  ') ? value.trim() : normalizeText(value);
+  return isNormalized(value) ? value : normalizeText(value);
+}
+
+/** One movement, validated, with its fields in their final encoded form. */
+interface PreparedMovement {
+  code: string;
+  booking: string;
+  value: string;
+  label: string;
+  entry: string;
+  amount: string;
+  reference: string;
+  counterpartyQualifier: string;
+  counterparty: string;
+  libRecords: number;
+}
+
+interface PreparedStatement {
+  /** Positions 3-32 (30 characters) shared by every record of the statement, internal code blank. */
+  head: Buffer;
+  openingDate: string;
+  closingDate: string;
+  opening: string;
+  closing: string;
+  movements: PreparedMovement[];
+  records: number;
 }
 
 export function writeCfonb(statements: StatementInput[], options: WriteOptions = {}): Buffer {
-  const sep = options.lineSeparator ?? '\n';
-  const records: string[] = [];
-  statements.forEach((s, i) => writeStatement(s, `statements[${i}]`, records));
-  const body = records.join(sep) + (records.length && sep ? sep : '');
-  return Buffer.from(body, 'latin1');
+  const sep = Buffer.from(options.lineSeparator ?? '\n', 'latin1');
+  // Statement by statement: the prepared fields stay short-lived (young-generation garbage), and
+  // an error anywhere throws before any byte is returned.
+  const chunks = statements.map((s, i) => writeStatement(prepareStatement(s, `statements[${i}]`), sep));
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
-function writeStatement(s: StatementInput, path: string, out: string[]): void {
+function writeStatement(p: PreparedStatement, sep: Buffer): Buffer {
+  const stride = RECORD_LENGTH + sep.length;
+  const out = Buffer.allocUnsafe(p.records * stride);
+  // Record templates: the constant parts written once, copied natively, then the variable fields.
+  const t04 = template('04', p.head, sep);
+  const t05 = template('05', p.head, sep);
+  let off = 0;
+  off = balanceRecord(out, off, '01', p.head, p.openingDate, p.opening);
+  off = putBytes(out, off, sep);
+  for (const m of p.movements) {
+    out.set(t04, off);
+    put(out, off + 32, m.code);
+    put(out, off + 34, m.booking);
+    put(out, off + 42, m.value);
+    putText(out, off + 48, m.label, 0, LABEL_04);
+    put(out, off + 81, m.entry);
+    put(out, off + 90, m.amount);
+    putText(out, off + 104, m.reference, 0, 16);
+    off += stride;
+    for (let k = 0; k < m.libRecords; k++) {
+      out.set(t05, off);
+      complement(out, off, m, 'LIB');
+      putText(out, off + 48, m.label, LABEL_04 + k * INFO_05, INFO_05);
+      off += stride;
+    }
+    if (m.counterparty) {
+      out.set(t05, off);
+      complement(out, off, m, m.counterpartyQualifier);
+      putText(out, off + 48, m.counterparty, 0, INFO_05);
+      off += stride;
+    }
+  }
+  off = balanceRecord(out, off, '07', p.head, p.closingDate, p.closing);
+  off = putBytes(out, off, sep);
+  if (off !== out.length) throw new Error(`internal: ${off} bytes written for ${out.length} expected`);
+  return out;
+}
+
+/** A record of `code` + the statement's positions 3-32, blanks elsewhere, and the separator; 04s carry "00" at 89-90. */
+function template(code: string, head: Uint8Array, sep: Buffer): Buffer {
+  const t = Buffer.alloc(RECORD_LENGTH + sep.length, SPACE);
+  put(t, 0, code);
+  t.set(head, 2);
+  if (code === '04') put(t, 88, '00');
+  t.set(sep, RECORD_LENGTH);
+  return t;
+}
+
+function complement(out: Buffer, off: number, m: PreparedMovement, qualifier: string): void {
+  put(out, off + 32, m.code);
+  put(out, off + 34, m.booking);
+  put(out, off + 45, qualifier);
+}
+
+function prepareStatement(s: StatementInput, path: string): PreparedStatement {
   const currency = s.account?.currency;
   const decimals = typeof currency === 'string' ? minorUnits(currency) : undefined;
   if (decimals === undefined)
     throw new CfonbError(`${path}.account.currency: "${currency}" is not an ISO 4217 currency code`);
   const acc = accountFromIban(String(s.account.iban ?? ''), `${path}.account.iban`);
-  // Positions 3-32 are the same on every record of the statement: bank, branch, currency, decimals, account.
-  const head = (internal: string) =>
-    `${acc.bankCode}${internal}${acc.branchCode}${currency}${decimals} ${acc.accountNumber.padEnd(11, ' ')}`;
-  const headBalance = head('    ');
+  const head = Buffer.from(
+    `${acc.bankCode}    ${acc.branchCode}${currency}${decimals} ${acc.accountNumber.padEnd(11, ' ')}`,
+    'latin1',
+  );
 
   const openingDate = encodeDate(s.opening?.date, `${path}.opening.date`);
   const closingDate = encodeDate(s.closing?.date, `${path}.closing.date`);
@@ -55,14 +153,12 @@ function writeStatement(s: StatementInput, path: string, out: string[]): void {
   const opening = parseDecimal(String(s.opening.balance), decimals, `${path}.opening.balance`);
   const closing = parseDecimal(String(s.closing.balance), decimals, `${path}.closing.balance`);
 
-  const start = out.length;
-  out.push(
-    `01${headBalance}  ${openingDate}${blank(50)}${encodeAmount(opening, `${path}.opening.balance`)}${blank(16)}`,
-  );
   let total = opening;
-  const movements = Array.isArray(s.movements) ? s.movements : [];
-  for (let j = 0; j < movements.length; j++) {
-    const m = movements[j]!;
+  let records = 2;
+  const inputs = Array.isArray(s.movements) ? s.movements : [];
+  const movements: PreparedMovement[] = new Array(inputs.length);
+  for (let j = 0; j < inputs.length; j++) {
+    const m = inputs[j]!;
     const mp = `${path}.movements[${j}]`;
     const amount = parseDecimal(String(m.amount), decimals, `${mp}.amount`);
     total += amount;
@@ -71,8 +167,7 @@ function writeStatement(s: StatementInput, path: string, out: string[]): void {
       throw new CfonbError(
         `${mp}.bookingDate: ${m.bookingDate} is outside the period ${s.opening.date} – ${s.closing.date}`,
       );
-    const value = encodeDate(m.valueDate ?? m.bookingDate, `${mp}.valueDate`);
-    const code = interbankCode(m.type, amount < 0n);
+    const value = m.valueDate === undefined ? booking : encodeDate(m.valueDate, `${mp}.valueDate`);
     const label = text(String(m.label ?? ''));
     if (label === '') throw new CfonbError(`${mp}.label: the label is empty`);
     if (label.length > LABEL_04 + INFO_05 * MAX_LIB_RECORDS)
@@ -83,25 +178,61 @@ function writeStatement(s: StatementInput, path: string, out: string[]): void {
     if (!/^[0-9A-Z]{0,7}$/.test(entry)) throw new CfonbError(`${mp}.entryNumber: up to 7 letters or digits expected`);
     const counterparty = m.counterparty === undefined ? '' : text(String(m.counterparty));
     if (counterparty.length > INFO_05) throw new CfonbError(`${mp}.counterparty: longer than ${INFO_05} characters`);
-
-    const prefix = head('    ') + code + booking;
-    out.push(
-      `04${prefix}  ${value}${padRight(label.slice(0, LABEL_04), LABEL_04)}  ${entry.padStart(7, '0')}00${encodeAmount(amount, `${mp}.amount`)}${padRight(reference, 16)}`,
-    );
-    for (let k = LABEL_04; k < label.length; k += INFO_05)
-      out.push(`05${prefix}${blank(5)}LIB${padRight(label.slice(k, k + INFO_05), INFO_05)}  `);
-    if (counterparty)
-      out.push(`05${prefix}${blank(5)}${amount < 0n ? 'NBE' : 'NPY'}${padRight(counterparty, INFO_05)}  `);
+    const libRecords = label.length > LABEL_04 ? Math.ceil((label.length - LABEL_04) / INFO_05) : 0;
+    records += 1 + libRecords + (counterparty ? 1 : 0);
+    movements[j] = {
+      code: interbankCode(m.type, amount < 0n),
+      booking,
+      value,
+      label,
+      entry: entry === '' ? '0000000' : entry.padStart(7, '0'),
+      amount: encodeAmount(amount, `${mp}.amount`),
+      reference,
+      counterpartyQualifier: amount < 0n ? 'NBE' : 'NPY',
+      counterparty,
+      libRecords,
+    };
   }
-  if (total !== closing) {
-    out.length = start;
+  if (total !== closing)
     throw new CfonbError(
       `${path}.closing.balance: opening balance + movements = ${formatDecimal(total, decimals)}, not ${s.closing.balance}`,
     );
-  }
-  out.push(
-    `07${headBalance}  ${closingDate}${blank(50)}${encodeAmount(closing, `${path}.closing.balance`)}${blank(16)}`,
-  );
-  if (out[start]!.length !== RECORD_LENGTH || out[out.length - 1]!.length !== RECORD_LENGTH)
-    throw new Error('internal: a balance record is not 120 characters');
+  return {
+    head,
+    openingDate,
+    closingDate,
+    opening: encodeAmount(opening, `${path}.opening.balance`),
+    closing: encodeAmount(closing, `${path}.closing.balance`),
+    movements,
+    records,
+  };
+}
+
+// ---- byte-level helpers (all text here is already ASCII) ----------------------------------------
+function put(out: Buffer, off: number, s: string): number {
+  for (let i = 0; i < s.length; i++) out[off + i] = s.charCodeAt(i);
+  return off + s.length;
+}
+function fill(out: Buffer, off: number, n: number): number {
+  for (let i = 0; i < n; i++) out[off + i] = SPACE;
+  return off + n;
+}
+/** Small copies by hand: Buffer#copy costs more than the 30 bytes it moves. */
+function putBytes(out: Buffer, off: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) out[off + i] = bytes[i]!;
+  return off + bytes.length;
+}
+/** Writes `s[from, from + width)` over a blank zone (the template's spaces pad it). */
+function putText(out: Buffer, off: number, s: string, from: number, width: number): void {
+  const end = Math.min(s.length, from + width);
+  for (let i = from; i < end; i++) out[off + i - from] = s.charCodeAt(i);
+}
+function balanceRecord(out: Buffer, off: number, code: string, head: Buffer, date: string, amount: string): number {
+  off = put(out, off, code);
+  off = putBytes(out, off, head);
+  off = fill(out, off, 2);
+  off = put(out, off, date);
+  off = fill(out, off, 50);
+  off = put(out, off, amount);
+  return fill(out, off, 16);
 }
