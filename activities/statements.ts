@@ -13,7 +13,7 @@
  * transactions since the period start; the closing balance is opening + movements.
  */
 import { Prisma, type Db } from '../prisma/client';
-import { writeCfonb, writeDeletedTransactionsCsv, type StatementInput } from '../domain/cfonb120';
+import { minorUnits, writeCfonb, writeDeletedTransactionsCsv, type StatementInput } from '../domain/cfonb120';
 import { addDays, parisDate } from '../domain/schedule';
 
 const iso = (d: Date) => d.toISOString().slice(0, 10);
@@ -96,15 +96,17 @@ export async function buildStatement(
         opening = (account.balance ?? new Prisma.Decimal(0)).minus(sum(since));
       }
       const closing = opening.plus(sum(movements));
+      // Decimals of the currency: Prisma's DECIMAL(20,4) would print -20 or -20.0000.
+      const decimals = minorUnits(account.currency) ?? 2;
 
       const input: StatementInput = {
         account: { iban: account.iban ?? '', currency: account.currency },
-        opening: { date: addDays(periodStart, -1), balance: opening.toFixed() },
-        closing: { date: periodEnd, balance: closing.toFixed() },
+        opening: { date: addDays(periodStart, -1), balance: opening.toFixed(decimals) },
+        closing: { date: periodEnd, balance: closing.toFixed(decimals) },
         movements: movements.map((m) => ({
           bookingDate: iso(m.bookingDate),
           valueDate: iso(m.valueDate ?? m.bookingDate),
-          amount: m.amount.toFixed(),
+          amount: m.amount.toFixed(decimals),
           label: m.label,
           type: m.type,
           reference: String(m.powensId),
@@ -118,7 +120,7 @@ export async function buildStatement(
               bookingDate: iso(d.bookingDate),
               valueDate: iso(d.valueDate ?? d.bookingDate),
               label: d.label,
-              amount: d.amount.toFixed(),
+              amount: d.amount.toFixed(decimals),
               currency: account.currency,
               statementPeriodStart: iso(d.statement!.periodStart),
               statementPeriodEnd: iso(d.statement!.periodEnd),

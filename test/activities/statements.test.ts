@@ -1,0 +1,135 @@
+import { readCfonb } from '../../domain/cfonb120';
+import { buildStatement } from '../../activities/statements';
+import { Prisma } from '../../prisma/client';
+import { useTestDatabase } from '../support/db';
+
+const db = useTestDatabase();
+let accountId: string;
+let seq = 1;
+
+beforeAll(async () => {
+  const root = '00000000-0000-4000-8000-0000000000aa';
+  await db.prisma.portalAccount.create({
+    data: {
+      id: root,
+      kind: 'PRIMARY',
+      rootId: root,
+      name: 'Cabinet',
+      siren: '732829320',
+      contactEmail: 'c@cabinet.test',
+    },
+  });
+  const company = await db.prisma.company.create({
+    data: {
+      portalAccountId: root,
+      rootAccountId: root,
+      siren: '443061841',
+      name: 'Boulangerie',
+      periodicityKind: 'MONTHLY',
+      periodicityDay: 0,
+    },
+  });
+  const connection = await db.prisma.bankConnection.create({ data: { companyId: company.id, powensConnectionId: 1 } });
+  const account = await db.prisma.bankAccount.create({
+    data: {
+      connectionId: connection.id,
+      companyId: company.id,
+      powensAccountId: 10,
+      iban: 'FR7630004000031234567890143',
+      label: 'Compte courant',
+      type: 'checking',
+      currency: 'EUR',
+      activatedAt: new Date('2026-03-15T10:00:00Z'),
+      balance: new Prisma.Decimal('1000.00'),
+    },
+  });
+  accountId = account.id;
+});
+
+const tx = (date: string, amount: string, extra: Partial<Prisma.TransactionUncheckedCreateInput> = {}) =>
+  db.prisma.transaction.create({
+    data: {
+      bankAccountId: accountId,
+      powensId: BigInt(seq++),
+      bookingDate: new Date(`${date}T00:00:00Z`),
+      amount: new Prisma.Decimal(amount),
+      label: `OPERATION ${seq}`,
+      type: 'transfer',
+      raw: {},
+      ...extra,
+    },
+  });
+
+test('first statement reaches one month back from activation; balances derive backwards from the bank balance', async () => {
+  await tx('2026-02-20', '50.00'); // within the month before activation
+  await tx('2026-03-01', '-20.00');
+  await tx('2026-03-20', '100.00');
+  await tx('2026-03-31', '-30.00', { coming: true }); // not booked yet: waits
+  const id = await buildStatement(db.prisma, accountId, {
+    periodEnd: '2026-03-31',
+    today: new Date('2026-04-01T00:00:00Z'),
+  });
+  const s = await db.prisma.statement.findUniqueOrThrow({ where: { id: id! } });
+  expect(s.periodStart.toISOString().slice(0, 10)).toBe('2026-02-15');
+  expect(s.transactionCount).toBe(3);
+  // Bank balance 1000 includes the three booked movements (+130): opening = 870.
+  expect(s.openingBalance.toFixed(2)).toBe('870.00');
+  expect(s.closingBalance.toFixed(2)).toBe('1000.00');
+  const [file] = readCfonb(Buffer.from(s.cfonb!));
+  expect(file!.opening).toEqual({ date: '2026-02-14', balance: '870.00' });
+  expect(file!.closing).toEqual({ date: '2026-03-31', balance: '1000.00' });
+  expect(file!.movements.map((m) => m.amount)).toEqual(['50.00', '-20.00', '100.00']);
+  // Idempotent: the same period gives the same statement.
+  expect(await buildStatement(db.prisma, accountId, { periodEnd: '2026-03-31', today: new Date() })).toBe(id);
+});
+
+test('the next statement chains, takes the now-booked item, and reports a deleted delivered transaction in its CSV', async () => {
+  await db.prisma.transaction.updateMany({
+    where: { bankAccountId: accountId, coming: true },
+    data: { coming: false, bookingDate: new Date('2026-04-02T00:00:00Z') },
+  });
+  const delivered = await db.prisma.transaction.findFirstOrThrow({
+    where: { bankAccountId: accountId, amount: new Prisma.Decimal('-20.00') },
+  });
+  await db.prisma.transaction.update({
+    where: { id: delivered.id },
+    data: { deletedAt: new Date('2026-04-10T08:00:00Z') },
+  });
+  await tx('2026-04-15', '-5.55');
+  const id = await buildStatement(db.prisma, accountId, {
+    periodEnd: '2026-04-30',
+    today: new Date('2026-05-01T00:00:00Z'),
+  });
+  const s = await db.prisma.statement.findUniqueOrThrow({ where: { id: id! } });
+  const previous = await db.prisma.statement.findFirstOrThrow({
+    where: { bankAccountId: accountId, periodEnd: new Date('2026-03-31T00:00:00Z') },
+  });
+  expect(s.openingBalance.equals(previous.closingBalance)).toBe(true);
+  expect(s.periodStart.toISOString().slice(0, 10)).toBe('2026-04-01');
+  expect(s.transactionCount).toBe(2);
+  expect(s.closingBalance.toFixed(2)).toBe('964.45');
+  expect(s.deletedCount).toBe(1);
+  const csv = Buffer.from(s.deletedCsv!).toString('utf8');
+  expect(csv.charCodeAt(0)).toBe(0xfeff);
+  expect(csv).toContain('01/03/2026;01/03/2026;OPERATION');
+  expect(csv).toContain(';-20,00;EUR;15/02/2026;31/03/2026;10/04/2026;Supprimée par la banque');
+  // Every booked transaction delivered exactly once.
+  const rows = await db.prisma.transaction.findMany({ where: { bankAccountId: accountId } });
+  expect(rows.every((r) => r.statementId !== null)).toBe(true);
+  const account = await db.prisma.bankAccount.findUniqueOrThrow({ where: { id: accountId } });
+  expect(account.collectedUntil!.toISOString().slice(0, 10)).toBe('2026-04-30');
+});
+
+test('an empty period still gives a statement (01 and 07) that keeps the chain', async () => {
+  const id = await buildStatement(db.prisma, accountId, {
+    periodEnd: '2026-05-31',
+    today: new Date('2026-06-01T00:00:00Z'),
+  });
+  const s = await db.prisma.statement.findUniqueOrThrow({ where: { id: id! } });
+  expect(s.transactionCount).toBe(0);
+  expect(s.openingBalance.toFixed(2)).toBe('964.45');
+  expect(s.closingBalance.toFixed(2)).toBe('964.45');
+  expect(readCfonb(Buffer.from(s.cfonb!))[0]!.movements).toEqual([]);
+  // A period end before the last delivered day gives nothing.
+  expect(await buildStatement(db.prisma, accountId, { periodEnd: '2026-05-15', today: new Date() })).toBe(null);
+});
