@@ -1,0 +1,8 @@
+/** The Powens client and its helpers (see docs/powens.md). */
+export * from './client';
+export * from './errors';
+export type { CallOptions, PowensLogger, RetryOptions } from './http';
+export * from './schemas';
+export * from './time';
+export * from './tokens';
+export * from './webhook-signature';
