@@ -64,9 +64,9 @@ export function createDeliverer(ctx: SandboxContext) {
     const ok = error === null;
     const delay = Math.min(300_000, retry.baseDelayMs * 2 ** (attempts - 1));
     await ctx.pool.query(
-      `UPDATE ${SCHEMA}.webhooks SET attempts = $2, last_status = $3, last_error = $4,
-         delivered = CASE WHEN $5 THEN now() END,
-         abandoned = CASE WHEN NOT $5 AND $2 >= $6 THEN now() END,
+      `UPDATE ${SCHEMA}.webhooks SET attempts = $2::int, last_status = $3::int, last_error = $4::text,
+         delivered = CASE WHEN $5::boolean THEN now() END,
+         abandoned = CASE WHEN NOT $5::boolean AND $2::int >= $6::int THEN now() END,
          next_attempt = now() + ($7::int * interval '1 millisecond')
        WHERE id = $1`,
       [row.id, attempts, status, error, ok, retry.maxAttempts, delay],

@@ -1,0 +1,133 @@
+/**
+ * Test helpers: a Powens sandbox on a random port over a real test database, a client pointed at
+ * it, and small admin helpers. One sandbox per test file (its database is the file's own copy).
+ */
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import { Pool } from 'pg';
+import { createPowensClient, type PowensClientOptions } from '../../activities/powens';
+import { createPowensSandbox, type PowensSandbox, type PowensSandboxOptions } from '../../sandbox/powens';
+import { createTestDatabase } from '../support/db';
+
+export const CLIENT_ID = '10000001';
+export const CLIENT_SECRET = 'test-client-secret';
+export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789abcdef';
+export const REDIRECT_URI = 'http://localhost:3000/powens/callback';
+
+export interface RunningSandbox {
+  sandbox: PowensSandbox;
+  pool: Pool;
+  origin: string;
+  baseUrl: string;
+  webviewUrl: string;
+  /** Replaces the app behind the same port (a "restarted" sandbox on the same database). */
+  restart(opts?: Partial<PowensSandboxOptions>): Promise<PowensSandbox>;
+  client(opts?: Partial<PowensClientOptions>): ReturnType<typeof createPowensClient>;
+  admin<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }>;
+  close(): Promise<void>;
+}
+
+export async function startSandbox(opts: Partial<PowensSandboxOptions> = {}): Promise<RunningSandbox> {
+  const db = await createTestDatabase();
+  await db.prisma.$disconnect();
+  const pool = new Pool({ connectionString: db.url, max: 4 });
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const make = (extra: Partial<PowensSandboxOptions> = {}) =>
+    createPowensSandbox({
+      pool,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      webhookSecret: WEBHOOK_SECRET,
+      seed: 'test-seed',
+      historyDays: 30,
+      webhookRetry: { baseDelayMs: 10, maxAttempts: 4, timeoutMs: 2000 },
+      ...opts,
+      ...extra,
+    });
+  let sandbox = make();
+  let handler = sandbox.app;
+  server.on('request', (req, res) => handler(req, res));
+  await sandbox.ready;
+
+  const run: RunningSandbox = {
+    get sandbox() {
+      return sandbox;
+    },
+    pool,
+    origin,
+    baseUrl: `${origin}/2.0`,
+    webviewUrl: `${origin}/webview`,
+    async restart(extra) {
+      await sandbox.stop();
+      sandbox = make(extra);
+      handler = sandbox.app;
+      await sandbox.ready;
+      return sandbox;
+    },
+    client: (extra = {}) =>
+      createPowensClient({
+        baseUrl: `${origin}/2.0`,
+        webviewUrl: `${origin}/webview`,
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        retry: { baseDelayMs: 5, maxDelayMs: 20 },
+        ...extra,
+      }),
+    async admin(method, path, body) {
+      const res = await fetch(`${origin}/__sandbox${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as never };
+    },
+    async close() {
+      await sandbox.stop();
+      await new Promise((r) => server.close(r));
+      server.closeAllConnections?.();
+      await pool.end();
+      await db.drop();
+    },
+  };
+  return run;
+}
+
+/** A permanent user and a connection made through the webview (completed by the admin API). */
+export async function connectUser(
+  run: RunningSandbox,
+  opts: { bank?: string; accounts?: string[]; website?: 'par' | 'pro' } = {},
+) {
+  const client = run.client();
+  const user = await client.initUser();
+  const { code } = await client.getTemporaryCode(user.auth_token);
+  const url = client.connectUrl({ code, redirectUri: REDIRECT_URI, state: 'st-1' });
+  const done = await run.admin<{ redirect: string }>('POST', '/webview/complete', {
+    url,
+    bank: opts.bank ?? 'Connecteur de test',
+    accounts: opts.accounts ?? ['checking', 'card', 'savings'],
+    credentials: { website: opts.website ?? 'pro' },
+  });
+  if (done.status !== 200) throw new Error(`webview/complete: ${done.status} ${JSON.stringify(done.body)}`);
+  const redirect = new URL(done.body.redirect);
+  const connectionId = Number(redirect.searchParams.get('connection_id'));
+  return { client, token: user.auth_token, userId: user.id_user, connectionId, redirect };
+}
+
+/** Polls `read` until `done` holds (or throws after `timeoutMs`). */
+export async function waitFor<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (done(v)) return v;
+    if (Date.now() > until)
+      throw new Error(`condition not met within ${timeoutMs} ms (last value ${JSON.stringify(v)})`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
