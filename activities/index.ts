@@ -5,8 +5,22 @@ import type { Db } from '../prisma/client';
 import { createConnectionActivities } from './connection';
 import { createEmailActivities } from './email-sender';
 import { createMessages } from './messages';
+import { decryptToken } from './powens';
 import { createPowensPort, type PowensPort } from './powens-port';
-import { decryptToken } from './token-crypto';
+
+/** The real Powens port from the configuration (the sandbox's URL when POWENS_BASE_URL is unset). */
+export function powensPortFromConfig(config: Config, logger?: Logger): PowensPort {
+  return createPowensPort({
+    baseUrl: config.powensBaseUrl,
+    webviewUrl: config.powensWebviewUrl,
+    clientId: config.POWENS_CLIENT_ID,
+    clientSecret: config.POWENS_CLIENT_SECRET,
+    logger: logger && {
+      debug: (obj: object, msg: string) => logger.debug(obj, msg),
+      warn: (obj: object, msg: string) => logger.warn(obj, msg),
+    },
+  });
+}
 
 export function createActivities(deps: { config: Config; prisma: Db; logger: Logger; powens?: PowensPort }) {
   return {
@@ -14,7 +28,7 @@ export function createActivities(deps: { config: Config; prisma: Db; logger: Log
       config: deps.config,
       prisma: deps.prisma,
       logger: deps.logger,
-      powens: deps.powens ?? createPowensPort({ baseUrl: deps.config.powensBaseUrl }),
+      powens: deps.powens ?? powensPortFromConfig(deps.config, deps.logger),
       outbox: createMessages(deps.config),
       decryptToken: (enc) => decryptToken(enc, deps.config.ENCRYPTION_KEY),
     }),

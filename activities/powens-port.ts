@@ -1,14 +1,20 @@
 /**
- * What the collection activities need from Powens, in our own terms. `createPowensPort` adapts
- * the typed Powens client (activities/powens/) to it; tests of the activities run against the
- * Powens sandbox through the same adapter.
+ * What the collection activities need from Powens, in our own terms, adapted from the typed
+ * Powens client (activities/powens/: zod-checked responses, retries with backoff, PowensError).
+ * Tests of the activities and workflows run against the Powens sandbox through the same adapter.
+ *
+ * Timestamps follow activities/powens/time.ts: a connection's `last_update` becomes an ISO instant,
+ * while a transaction's `last_update` stays Powens' own text, because it is the incremental cursor
+ * and is sent back verbatim.
  */
+import { createPowensClient, powensInstant, type PowensClient, type PowensClientOptions } from './powens';
+
 export interface PowensConnectionView {
   id: number;
   /** null when the connection is fine; else wrongpass, SCARequired, websiteUnavailable… */
   state: string | null;
   errorMessage: string | null;
-  /** Powens' `last_update` of the connection (its last sync), as an ISO instant. */
+  /** Powens' `last_update` of the connection (its last successful sync), as an ISO instant. */
   lastUpdate: string | null;
 }
 
@@ -36,7 +42,7 @@ export interface PowensTransaction {
   coming: boolean;
   /** Set when the bank removed the transaction. */
   deleted: boolean;
-  /** ISO instant of the transaction's last change at Powens (the incremental cursor). */
+  /** Powens' `last_update` text of the transaction ("YYYY-MM-DD HH:MM:SS"): the incremental cursor. */
   lastUpdate: string | null;
   raw: unknown;
 }
@@ -46,107 +52,69 @@ export interface PowensPort {
   /** Forces a sync: only when a person asked (Powens' fair-use policy). */
   syncConnection(userToken: string, connectionId: number): Promise<PowensConnectionView>;
   listAccounts(userToken: string, connectionId: number): Promise<PowensAccountView[]>;
-  /** Pages of transactions changed since `since` (all of them when null), deleted ones included. */
+  /** Pages of transactions changed since the cursor (all of them when null), deleted ones included. */
   listTransactions(userToken: string, connectionId: number, since: string | null): AsyncIterable<PowensTransaction[]>;
 }
 
-/**
- * The port over Powens' REST API (`/users/me/...` with the company's permanent user token), typed
- * at the edges. Timestamps: Powens sends zone-less "YYYY-MM-DD HH:MM:SS" `last_update` values; we
- * treat them as UTC and keep the original text as the incremental cursor (sent back verbatim).
- */
-export function createPowensPort(opts: { baseUrl: string; fetch?: typeof fetch; pageSize?: number }): PowensPort {
-  const doFetch = opts.fetch ?? fetch;
-  const base = opts.baseUrl.replace(/\/$/, '');
-  const pageSize = opts.pageSize ?? 1000;
+type Connection = Awaited<ReturnType<PowensClient['getConnection']>>;
 
-  async function call<T>(token: string, method: string, path: string): Promise<T> {
-    const res = await doFetch(path.startsWith('http') ? path : `${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-      signal: AbortSignal.timeout(60_000),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`Powens ${method} ${path}: HTTP ${res.status} ${text.slice(0, 200)}`);
-    return JSON.parse(text) as T;
-  }
-  const toIso = (ts: string | null | undefined) => (ts ? new Date(`${ts.replace(' ', 'T')}Z`).toISOString() : null);
-  type RawConnection = { id: number; state: string | null; error_message?: string | null; last_update: string | null };
-  const view = (c: RawConnection): PowensConnectionView => ({
+function connectionView(c: Connection): PowensConnectionView {
+  return {
     id: c.id,
     state: c.state ?? null,
     errorMessage: c.error_message ?? null,
-    lastUpdate: toIso(c.last_update),
-  });
+    lastUpdate: powensInstant(c.last_update)?.toISOString() ?? null,
+  };
+}
 
+/** Decimal string of a Powens amount (a JSON number) without float noise: 2 decimals, or more if given. */
+function decimal(n: number): string {
+  const fixed = n.toFixed(2);
+  return Number(fixed) === n ? fixed : String(n);
+}
+
+export function createPowensPortFromClient(client: PowensClient): PowensPort {
   return {
     async getConnection(token, id) {
-      return view(await call<RawConnection>(token, 'GET', `/users/me/connections/${id}`));
+      return connectionView(await client.getConnection(token, id));
     },
     async syncConnection(token, id) {
-      return view(await call<RawConnection>(token, 'PUT', `/users/me/connections/${id}?psu_requested=true`));
+      return connectionView(await client.syncConnection(token, id, { psuRequested: true }));
     },
     async listAccounts(token, id) {
-      type RawAccount = {
-        id: number;
-        iban: string | null;
-        bic?: string | null;
-        name: string;
-        original_name?: string;
-        type: string;
-        currency: { id: string } | string;
-        balance: number | string | null;
-      };
-      const r = await call<{ accounts: RawAccount[] }>(token, 'GET', `/users/me/connections/${id}/accounts?all`);
-      return r.accounts.map((a) => ({
+      const accounts = await client.listAccounts(token, { connectionId: id, all: true });
+      return accounts.map((a) => ({
         id: a.id,
         iban: a.iban ?? null,
         bic: a.bic ?? null,
         label: a.original_name ?? a.name,
         type: a.type,
-        currency: typeof a.currency === 'string' ? a.currency : a.currency.id,
-        balance: a.balance === null || a.balance === undefined ? null : String(a.balance),
+        currency: a.currency?.id ?? 'EUR',
+        balance: a.balance === null || a.balance === undefined ? null : decimal(a.balance),
       }));
     },
     async *listTransactions(token, id, since) {
-      type RawTx = {
-        id: number;
-        id_account: number;
-        date: string;
-        rdate?: string;
-        vdate?: string | null;
-        value: number | string;
-        original_wording: string;
-        wording?: string | null;
-        type: string;
-        coming: boolean;
-        deleted?: string | null;
-        last_update?: string | null;
-      };
-      const query = new URLSearchParams({ limit: String(pageSize), all: '' });
-      if (since) query.set('last_update', since.replace('T', ' ').replace(/\.\d+Z$|Z$/, ''));
-      let next: string | null = `/users/me/connections/${id}/transactions?${query.toString().replace('all=', 'all')}`;
-      while (next) {
-        const page: { transactions: RawTx[]; _links?: { next?: { href: string } | null } } = await call(
-          token,
-          'GET',
-          next,
-        );
+      const list = client.listTransactions(token, { connectionId: id, lastUpdate: since ?? undefined, all: true });
+      for await (const page of list.pages()) {
         yield page.transactions.map((t) => ({
           id: t.id,
           accountId: t.id_account,
           date: t.date,
           valueDate: t.vdate ?? null,
-          amount: String(t.value),
-          label: t.original_wording,
+          amount: decimal(t.value ?? 0),
+          label: t.original_wording ?? t.wording ?? '',
           type: t.type,
           coming: t.coming,
           deleted: Boolean(t.deleted),
           lastUpdate: t.last_update ?? null,
           raw: t,
         }));
-        next = page.transactions.length > 0 ? (page._links?.next?.href ?? null) : null;
       }
     },
   };
+}
+
+/** The port over a new typed client (worker: from config.powensBaseUrl and the client credentials). */
+export function createPowensPort(options: PowensClientOptions): PowensPort {
+  return createPowensPortFromClient(createPowensClient(options));
 }

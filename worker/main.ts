@@ -1,11 +1,13 @@
 /**
- * The Temporal worker: registers the workflows and activities, sticky cache sized from config,
- * logs carrying workflow and connection ids, graceful shutdown on SIGTERM/SIGINT (running
- * activities get WORKER_SHUTDOWN_GRACE_SECONDS to finish; Temporal retries the rest elsewhere).
+ * The Temporal worker: registers the workflows and activities (with the real Powens client built
+ * from config), sticky cache sized from config, logs carrying workflow and connection ids, graceful
+ * shutdown on SIGTERM/SIGINT (running activities get WORKER_SHUTDOWN_GRACE_SECONDS to finish;
+ * Temporal retries the rest elsewhere). It also runs the outbox sender: every few seconds it sends
+ * the queued e-mails (`sendPendingEmails` claims each row, so several workers never send one twice).
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { loadConfig } from '../lib/config';
-import { createLogger } from '../lib/logger';
+import { createLogger, type Logger } from '../lib/logger';
 import { createPrismaClient } from '../prisma/client';
 import { createActivities } from '../activities';
 
@@ -24,16 +26,18 @@ async function main() {
   });
   const prisma = createPrismaClient(process.env.DATABASE_URL, { max: 20 });
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const activities = createActivities({ config, prisma, logger });
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ config, prisma, logger }),
+    activities,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     shutdownGraceTime: `${config.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
   });
+  const sender = startOutboxSender(activities.sendPendingEmails, logger);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'draining the worker');
@@ -44,11 +48,39 @@ async function main() {
   try {
     await worker.run();
   } finally {
+    await sender.stop();
     await connection.close();
     await prisma.$disconnect();
   }
   logger.info('worker stopped');
 }
+
+/** Sends the outbox every OUTBOX_INTERVAL_MS; one round at a time; errors are logged and retried. */
+function startOutboxSender(send: (limit?: number) => Promise<{ sent: number; failed: number }>, logger: Logger) {
+  let stopped = false;
+  let round: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const tick = () => {
+    round = send(100)
+      .then((r) => {
+        if (r.sent > 0) logger.info(r, 'outbox e-mails sent');
+      })
+      .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'outbox sender: will retry'))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, OUTBOX_INTERVAL_MS);
+      });
+  };
+  tick();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await round;
+    },
+  };
+}
+
+const OUTBOX_INTERVAL_MS = 5000;
 
 main().catch((err) => {
   console.error(err instanceof Error ? (err.stack ?? err.message) : err);

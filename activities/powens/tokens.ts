@@ -1,7 +1,7 @@
 /**
  * Powens user tokens at rest: AES-256-GCM with ENCRYPTION_KEY (32 bytes, base64), a fresh 96-bit
  * IV per encryption, stored as `v1:<iv>:<tag>:<ciphertext>` (each part base64url, no padding).
- * The same format as activities/token-crypto.ts, so tokens stored by either decrypt with both.
+ * (The first cut's activities/token-crypto.ts wrote the same format; it is gone.)
  * The version prefix lets a later format (or key) coexist: decryption dispatches on it.
  * A wrong key, a modified part or a truncated value throws `TokenDecryptionError`, never garbage.
  */
