@@ -1,126 +1,128 @@
 /**
- * The messages the connection activities put in the outbox (French, text + HTML), with the firm's
- * name and contact as in the manual's examples (sections 2.a, 4.1.2, 4.2.1, 4.2.2).
+ * The `Outbox` the connection activities are built with: adapts the connection rows they load
+ * (company, portal account, accounts) to the e-mail module's renderers (activities/email/).
  */
 import type { Config } from '../lib/config';
 import type { Db } from '../prisma/client';
-import { stateMessageFr } from '../domain/powens-states';
-import { PERIODICITY_LABELS, type PeriodicityKind } from '../domain/schedule';
-import { enqueueEmail, type Outbox, type RenderedEmail } from './outbox';
+import {
+  LINK_VALIDITY_HOURS,
+  enqueueStatementDeliveries,
+  renderAccountsConnected,
+  renderCredentialsUpdated,
+  renderFirmConnectionAlert,
+  renderUpdateCredentialsLink,
+  type Firm,
+  type Platform,
+} from './email';
+import type { Outbox } from './outbox';
 
-interface ConnectionView {
+/** What `loadConnection` returns (connection with company, portal account and accounts). */
+export interface ConnectionView {
   id: string;
   companyId: string;
+  connectorName?: string | null;
+  bank?: { name: string } | null;
   company: {
     name: string;
     siren: string;
+    nic?: string | null;
     email: string | null;
-    portalAccount: {
-      name: string;
-      contactEmail: string;
-      contactPhone: string | null;
-      receptionMode: string;
-      dedicatedMailbox: string | null;
-    };
+    autoLinks?: boolean;
+    active?: boolean;
+    portalAccount: { name: string; contactEmail: string; contactPhone: string | null };
   };
-  accounts: Array<{ iban: string | null; label: string }>;
+  accounts: Array<{ label: string; active?: boolean }>;
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const frDateTime = (d: Date) =>
-  new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'short', timeStyle: 'short' }).format(d);
-const accountsList = (c: ConnectionView) =>
-  c.accounts.map((a) => `- ${a.label}${a.iban ? ` (${a.iban})` : ''}`).join('\n');
-const signature = (c: ConnectionView) =>
-  `${c.company.portalAccount.name}\n${c.company.portalAccount.contactEmail}${c.company.portalAccount.contactPhone ? `\n${c.company.portalAccount.contactPhone}` : ''}`;
+export const platformFromConfig = (config: Config): Platform => ({
+  supportEmail: config.SUPPORT_EMAIL,
+  supportPhone: config.SUPPORT_PHONE ?? null,
+});
 
-function email(kind: string, to: string, subject: string, text: string): RenderedEmail {
-  const html = `<!doctype html><html lang="fr"><body style="font-family:sans-serif">${text
-    .split('\n\n')
-    .map(
-      (p) =>
-        `<p>${esc(p)
-          .replace(/\n/g, '<br>')
-          .replace(/(https?:\/\/\S+)/g, '<a href="$1">$1</a>')}</p>`,
-    )
-    .join('')}</body></html>`;
-  return { kind, to, subject, text, html };
-}
+export const firmOf = (a: { name: string; contactEmail: string; contactPhone: string | null }): Firm => ({
+  name: a.name,
+  email: a.contactEmail,
+  phone: a.contactPhone,
+});
 
-export function createMessages(config: Config): Outbox {
+const bankOf = (c: ConnectionView) => c.bank?.name ?? c.connectorName ?? null;
+const activeAccounts = (c: ConnectionView) =>
+  c.accounts.filter((a) => a.active !== false).map((a) => ({ label: a.label, bank: bankOf(c) }));
+const companyRef = (c: ConnectionView) => ({ name: c.company.name, siren: c.company.siren, nic: c.company.nic });
+
+export function createMessages(config: Config, now: () => Date = () => new Date()): Outbox {
+  const platform = platformFromConfig(config);
+  const companyUrl = (c: ConnectionView) => `${config.publicBaseUrl}/redevables/${c.companyId}`;
   return {
     renderCredentialsLink(connection, link, url, failure) {
       const c = connection as ConnectionView;
-      return email(
-        'COMPANY_UPDATE_CREDENTIALS',
-        c.company.email ?? '',
-        `${c.company.portalAccount.name} : mise à jour de vos identifiants bancaires`,
-        `Bonjour,\n\nLa connexion à votre banque utilisée par ${c.company.portalAccount.name} pour récupérer vos relevés bancaires a échoué :\n${stateMessageFr(failure.state)}${failure.errorMessage ? `\n(${failure.errorMessage})` : ''}\n\nComptes concernés :\n${accountsList(c)}\n\nPour rétablir la connexion, suivez ce lien sécurisé, valable jusqu'au ${frDateTime(link.expiresAt)} (72 heures) et utilisable une seule fois :\n${url}\n\nVos identifiants sont saisis sur le site de notre partenaire Powens : ils ne nous sont jamais communiqués.\n\nCordialement,\n${signature(c)}`,
-      );
+      return renderUpdateCredentialsLink({
+        to: c.company.email ?? '',
+        firm: firmOf(c.company.portalAccount),
+        company: companyRef(c),
+        accounts: activeAccounts(c),
+        error: { state: failure.state, message: failure.errorMessage },
+        url,
+        expiresAt: link.expiresAt,
+        platform,
+      });
     },
-    renderFirmAlert(connection, failure, linkSent) {
+    renderFirmAlert(connection, failure, linkSent, link) {
       const c = connection as ConnectionView;
-      return email(
-        'FIRM_CONNECTION_ALERT',
-        c.company.portalAccount.contactEmail,
-        `Alerte connexion bancaire : ${c.company.name} (${c.company.siren})`,
-        `Bonjour,\n\nLa collecte des relevés du redevable ${c.company.name} (SIREN ${c.company.siren}) a échoué ${failure.consecutiveErrors} fois de suite.\n\nErreur : ${failure.state} - ${stateMessageFr(failure.state)}${failure.errorMessage ? `\nMessage de la banque : ${failure.errorMessage}` : ''}\n\nComptes concernés :\n${accountsList(c)}\n\n${linkSent ? 'Un lien sécurisé de mise à jour des identifiants, valable 72 heures, a été envoyé au redevable.' : "Aucun lien n'a été envoyé automatiquement au redevable : vous pouvez lui en envoyer un depuis le portail."}\n\nDétail : ${config.publicBaseUrl}/redevables/${c.companyId}`,
-      );
+      return renderFirmConnectionAlert({
+        to: c.company.portalAccount.contactEmail,
+        firm: firmOf(c.company.portalAccount),
+        company: companyRef(c),
+        bank: bankOf(c),
+        accounts: activeAccounts(c),
+        error: { state: failure.state, message: failure.errorMessage },
+        link: linkSent
+          ? {
+              sent: true,
+              recipient: link?.recipient ?? c.company.email ?? '',
+              expiresAt: link?.expiresAt ?? new Date(now().getTime() + LINK_VALIDITY_HOURS * 3600_000),
+            }
+          : {
+              sent: false,
+              reason:
+                c.company.active === false
+                  ? 'company-inactive'
+                  : c.company.autoLinks === false
+                    ? 'opted-out'
+                    : !c.company.email
+                      ? 'no-email'
+                      : failure.consecutiveErrors < 2
+                        ? 'first-failure'
+                        : 'link-still-valid',
+            },
+        companyUrl: companyUrl(c),
+        platform,
+      });
     },
     renderCredentialsUpdated(connection) {
       const c = connection as ConnectionView;
-      return email(
-        'FIRM_CREDENTIALS_UPDATED',
-        c.company.portalAccount.contactEmail,
-        `${c.company.name} a mis à jour ses identifiants bancaires`,
-        `Bonjour,\n\nLe redevable ${c.company.name} (SIREN ${c.company.siren}) a mis à jour ses identifiants de connexion bancaire. La collecte de ses relevés reprend.\n\nComptes concernés :\n${accountsList(c)}`,
-      );
+      return renderCredentialsUpdated({
+        to: c.company.portalAccount.contactEmail,
+        firm: firmOf(c.company.portalAccount),
+        company: companyRef(c),
+        accounts: activeAccounts(c),
+        companyUrl: companyUrl(c),
+        platform,
+      });
     },
-    async enqueueStatementDeliveries(prismaArg, statementIds) {
-      const prisma = prismaArg as Db;
-      let count = 0;
-      for (const id of statementIds) {
-        await prisma.$transaction(async (tx) => {
-          const s = await tx.statement.findUniqueOrThrow({
-            where: { id },
-            include: { bankAccount: { include: { company: { include: { portalAccount: true } } } } },
-          });
-          const account = s.bankAccount.company.portalAccount;
-          const to =
-            account.receptionMode === 'ACCOUNT_MAILBOX'
-              ? account.contactEmail
-              : account.receptionMode === 'DEDICATED_MAILBOX'
-                ? account.dedicatedMailbox
-                : null;
-          if (!to) return; // download only
-          const company = s.bankAccount.company;
-          const label = PERIODICITY_LABELS[company.periodicityKind as PeriodicityKind];
-          const period = `${s.periodStart.toISOString().slice(0, 10)}_${s.periodEnd.toISOString().slice(0, 10)}`;
-          const base = `${company.siren}_${(s.bankAccount.iban ?? s.bankAccount.id).replace(/\s/g, '')}_${period}`;
-          const attachments = [
-            { name: `${base}.cfonb`, contentType: 'application/octet-stream', content: Buffer.from(s.cfonb ?? []) },
-          ];
-          if (s.deletedCsv)
-            attachments.push({
-              name: `${base}_transactions_supprimees.csv`,
-              contentType: 'text/csv',
-              content: Buffer.from(s.deletedCsv),
-            });
-          const rendered = email(
-            'STATEMENT_DELIVERY',
-            to,
-            `Relevé ${label} du compte bancaire ${company.name} - ${s.bankAccount.label}`,
-            `Bonjour,\n\nVeuillez trouver ci-joint le relevé du compte ${s.bankAccount.label}${s.bankAccount.iban ? ` (${s.bankAccount.iban})` : ''} de ${company.name}, du ${s.periodStart.toISOString().slice(0, 10).split('-').reverse().join('/')} au ${s.periodEnd.toISOString().slice(0, 10).split('-').reverse().join('/')} : ${s.transactionCount} opération(s).${s.deletedCsv ? `\n\n${s.deletedCount} opération(s) supprimée(s) ou modifiée(s) par la banque après leur envoi figurent dans le fichier CSV joint.` : ''}`,
-          );
-          await enqueueEmail(
-            tx,
-            { ...rendered, attachments },
-            { idempotencyKey: `statement/${id}`, portalAccountId: account.id },
-          );
-          count++;
-        });
-      }
-      return count;
+    renderAccountsConnected(connection) {
+      const c = connection as ConnectionView;
+      return renderAccountsConnected({
+        to: c.company.portalAccount.contactEmail,
+        firm: firmOf(c.company.portalAccount),
+        company: companyRef(c),
+        accounts: activeAccounts(c),
+        companyUrl: companyUrl(c),
+        platform,
+      });
+    },
+    enqueueStatementDeliveries(prisma, statementIds) {
+      return enqueueStatementDeliveries(prisma as Db, statementIds, platform);
     },
   };
 }

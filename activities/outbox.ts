@@ -1,67 +1,32 @@
 /**
- * The e-mail outbox. A message is written to EmailMessage in the same database transaction as the
- * state change that causes it (link created, alert raised, statement issued), keyed by an
- * idempotency key, and sent later by `sendPendingEmails` (an activity). Sending claims the row
- * (QUEUED → sending attempt counted) before calling Postmark and records Postmark's MessageID, so a
- * retried activity or a restarted worker does not send a SENT message again, and a Postmark
- * outage loses nothing: the row stays QUEUED and is retried.
+ * The outbox as the connection activities see it. `enqueueEmail` and the message rendering live in
+ * the e-mail module (activities/email/); `Outbox` is the rendering seam the connection activities
+ * are built with (implemented by `createMessages` in messages.ts).
  */
-import type { Prisma } from '../prisma/client';
+import type { RenderedEmail } from './email';
 
-export interface RenderedEmail {
-  kind: string;
-  to: string;
-  subject: string;
-  text: string;
-  html: string;
-  attachments?: Array<{ name: string; contentType: string; content: Buffer }>;
-}
+export { enqueueEmail } from './email';
+export type { RenderedEmail } from './email';
 
-type Tx = Prisma.TransactionClient;
-
-export async function enqueueEmail(
-  tx: Tx,
-  email: RenderedEmail,
-  opts: { idempotencyKey: string; portalAccountId?: string | null },
-): Promise<string> {
-  const existing = await tx.emailMessage.findUnique({ where: { idempotencyKey: opts.idempotencyKey } });
-  if (existing) return existing.id;
-  const row = await tx.emailMessage.create({
-    data: {
-      idempotencyKey: opts.idempotencyKey,
-      portalAccountId: opts.portalAccountId ?? null,
-      kind: email.kind,
-      to: email.to,
-      subject: email.subject,
-      textBody: email.text,
-      htmlBody: email.html,
-      attachments: email.attachments?.length
-        ? {
-            create: email.attachments.map((a) => ({
-              name: a.name,
-              contentType: a.contentType,
-              content: new Uint8Array(a.content),
-            })),
-          }
-        : undefined,
-    },
-  });
-  return row.id;
-}
-
-/** Rendering of the messages the connection activities enqueue (implemented with the templates). */
 export interface Outbox {
+  /** 2.a / 4.2.1: the update-credentials link for the company (accounts + error detail). */
   renderCredentialsLink(
     connection: unknown,
     link: { expiresAt: Date },
     url: string,
     failure: { state: string; errorMessage: string | null },
   ): RenderedEmail;
+  /** 2.a / 4.2.1: the firm's alert, saying whether a link went out (to whom, until when) or why not. */
   renderFirmAlert(
     connection: unknown,
     failure: { state: string; errorMessage: string | null; consecutiveErrors: number },
     linkSent: boolean,
+    link?: { recipient: string; expiresAt: Date } | null,
   ): RenderedEmail;
+  /** 4.2.2: the firm is told the company updated its credentials. */
   renderCredentialsUpdated(connection: unknown): RenderedEmail;
+  /** 4.1.5: the firm is told the company connected its bank and chose accounts. */
+  renderAccountsConnected(connection: unknown): RenderedEmail;
+  /** 3.a: delivery e-mails of issued statements per the reception mode; returns how many were queued. */
   enqueueStatementDeliveries(prisma: unknown, statementIds: string[]): Promise<number>;
 }

@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Config } from '../lib/config';
 import type { LinkKind, Prisma } from '../prisma/client';
 import { sha256 } from './auth';
+import { outboxRow } from '../activities/email';
 import { renderLinkEmail } from './emails';
 
 export const LINK_TTL_MS = 72 * 3600_000;
@@ -15,7 +16,7 @@ export const LINK_TTL_MS = 72 * 3600_000;
 export interface IssueLink {
   kind: LinkKind;
   company: { id: string; name: string; siren: string; nic: string | null; portalAccountId: string };
-  connection?: { id: string; accounts: string[]; errorMessage: string | null } | null;
+  connection?: { id: string; accounts: string[]; errorMessage: string | null; state?: string | null } | null;
   recipient: string;
   firm: { name: string; email: string; phone: string | null };
   automatic?: boolean;
@@ -47,15 +48,10 @@ export function prepareLink(config: Config, input: IssueLink, now = new Date()) 
     url,
     expiresAt,
   });
-  const email = {
-    idempotencyKey: `link:${link.id}`,
-    portalAccountId: input.company.portalAccountId,
-    kind: rendered.kind,
-    to: input.recipient,
-    subject: rendered.subject,
-    textBody: rendered.text,
-    htmlBody: rendered.html,
-  } satisfies Prisma.EmailMessageCreateManyInput;
+  const email = outboxRow(
+    { ...rendered, to: input.recipient },
+    { idempotencyKey: `link:${link.id}`, portalAccountId: input.company.portalAccountId },
+  );
   return { link, email, url };
 }
 

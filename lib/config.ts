@@ -66,6 +66,8 @@ export const configSchema = z
       .min(16, 'must be at least 16 characters')
       .default('sandbox-postmark-webhook-secret'),
     MAIL_SINK_PORT: port.default(3200),
+    SUPPORT_EMAIL: z.email({ message: 'must be an e-mail address' }).default('support@releves.example'),
+    SUPPORT_PHONE: z.string().min(1).optional(),
 
     ENCRYPTION_KEY: base64Key.default(DEV_ENCRYPTION_KEY),
     SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_SESSION_SECRET),

@@ -141,6 +141,7 @@ export function linkRoutes(ctx: RouteContext) {
             id: connection.id,
             accounts: connection.accounts.map((a) => (bankName ? `${a.label} (${bankName})` : a.label).toUpperCase()),
             errorMessage: connection.errorMessage,
+            state: connection.state,
           },
           recipient,
           firm,

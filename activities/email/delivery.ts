@@ -1,0 +1,119 @@
+/**
+ * Statement delivery per the portal account's reception mode (manual, section 1):
+ *  - NONE: download only, no e-mail;
+ *  - ACCOUNT_MAILBOX: the portal account's own mailbox (its contact address);
+ *  - DEDICATED_MAILBOX: the account's dedicated statements mailbox.
+ * Statements never go to arbitrary external addresses ("les relevés ne pourront pas être envoyés
+ * sur des adresses externes au portail"): never to a company, and a dedicated mailbox must belong
+ * to the account's own domain (the domain of its contact address), else the delivery is refused
+ * and the refusal recorded on the message.
+ */
+import type { Db, Prisma } from '../../prisma/client';
+import type { PeriodicityKind } from '../../domain/schedule';
+import { renderStatementDelivery, type Platform } from './messages';
+import { enqueueEmail, outboxRow } from './outbox';
+
+export interface ReceptionSettings {
+  receptionMode: 'NONE' | 'ACCOUNT_MAILBOX' | 'DEDICATED_MAILBOX';
+  contactEmail: string;
+  dedicatedMailbox: string | null;
+}
+
+export type StatementRecipient =
+  { to: string } | { to: null; mode: 'download-only' } | { to: null; mode: 'refused'; reason: string };
+
+const domainOf = (address: string) => address.trim().toLowerCase().split('@').pop() ?? '';
+
+/** Why a dedicated mailbox is not acceptable for the account (French), or null when it is. */
+export function dedicatedMailboxProblem(contactEmail: string, mailbox: string): string | null {
+  if (!/^[^\s@]+@[^\s@]+$/.test(mailbox.trim())) return 'adresse e-mail invalide';
+  if (domainOf(mailbox) !== domainOf(contactEmail))
+    return `la boîte dédiée aux relevés doit appartenir au domaine du compte (@${domainOf(contactEmail)})`;
+  return null;
+}
+
+export function statementRecipient(account: ReceptionSettings): StatementRecipient {
+  switch (account.receptionMode) {
+    case 'NONE':
+      return { to: null, mode: 'download-only' };
+    case 'ACCOUNT_MAILBOX':
+      return { to: account.contactEmail };
+    case 'DEDICATED_MAILBOX': {
+      if (!account.dedicatedMailbox)
+        return { to: null, mode: 'refused', reason: 'boîte dédiée aux relevés non renseignée' };
+      const problem = dedicatedMailboxProblem(account.contactEmail, account.dedicatedMailbox);
+      return problem ? { to: null, mode: 'refused', reason: problem } : { to: account.dedicatedMailbox.trim() };
+    }
+  }
+}
+
+export const statementIdempotencyKey = (statementId: string) => `statement/${statementId}`;
+
+/**
+ * Enqueues the delivery e-mail of one issued statement in `tx` (keyed `statement/<id>`).
+ * Returns what happened: queued, download-only (nothing written) or refused (written as FAILED
+ * with the reason, so the firm sees why its statements did not arrive).
+ */
+export async function enqueueStatementDelivery(
+  tx: Prisma.TransactionClient,
+  statementId: string,
+  platform?: Platform,
+): Promise<'queued' | 'download-only' | 'refused' | 'not-ready'> {
+  const s = await tx.statement.findUniqueOrThrow({
+    where: { id: statementId },
+    include: {
+      bankAccount: {
+        include: { company: { include: { portalAccount: true } }, connection: { include: { bank: true } } },
+      },
+    },
+  });
+  if (s.state !== 'SUCCESS' || !s.cfonb) return 'not-ready';
+  const company = s.bankAccount.company;
+  const account = company.portalAccount;
+  const recipient = statementRecipient(account);
+  if (recipient.to === null && recipient.mode === 'download-only') return 'download-only';
+  const rendered = await renderStatementDelivery({
+    to: recipient.to ?? account.contactEmail,
+    firm: { name: account.name, email: account.contactEmail, phone: account.contactPhone },
+    company: { name: company.name, siren: company.siren, nic: company.nic },
+    account: {
+      label: s.bankAccount.label,
+      iban: s.bankAccount.iban,
+      bank: s.bankAccount.connection.bank?.name ?? s.bankAccount.connection.connectorName,
+    },
+    periodicity: company.periodicityKind as PeriodicityKind,
+    periodStart: s.periodStart,
+    periodEnd: s.periodEnd,
+    transactionCount: s.transactionCount,
+    deletedCount: s.deletedCount,
+    cfonb: Buffer.from(s.cfonb),
+    deletedCsv: s.deletedCsv ? Buffer.from(s.deletedCsv) : null,
+    platform,
+  });
+  const key = { idempotencyKey: statementIdempotencyKey(statementId), portalAccountId: account.id };
+  if (recipient.to === null) {
+    await tx.emailMessage.createMany({
+      data: [
+        {
+          ...outboxRow({ ...rendered, to: account.dedicatedMailbox ?? '' }, key),
+          status: 'FAILED',
+          lastError: `envoi refusé : ${recipient.reason}`,
+        },
+      ],
+      skipDuplicates: true,
+    });
+    return 'refused';
+  }
+  await enqueueEmail(tx, rendered, key);
+  return 'queued';
+}
+
+/** One transaction per statement; returns how many e-mails were queued. */
+export async function enqueueStatementDeliveries(prisma: Db, statementIds: string[], platform?: Platform) {
+  let queued = 0;
+  for (const id of statementIds) {
+    const r = await prisma.$transaction((tx) => enqueueStatementDelivery(tx, id, platform));
+    if (r === 'queued') queued++;
+  }
+  return queued;
+}

@@ -1,0 +1,17 @@
+/**
+ * The one e-mail module: templates (templates/), rendering (messages.ts), statement attachments,
+ * delivery modes, the outbox, and the Postmark sender. The API and the activities both use it.
+ */
+export * from './messages';
+export { ZIP_THRESHOLD_BYTES, statementAttachments, zipBuffer, type EmailAttachmentInput } from './attachments';
+export { enqueueEmail, outboxRow, type EnqueueOptions } from './outbox';
+export {
+  dedicatedMailboxProblem,
+  enqueueStatementDeliveries,
+  enqueueStatementDelivery,
+  statementIdempotencyKey,
+  statementRecipient,
+  type ReceptionSettings,
+  type StatementRecipient,
+} from './delivery';
+export { escapeHtml, renderTemplate } from './render';

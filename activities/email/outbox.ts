@@ -1,0 +1,55 @@
+/**
+ * The e-mail outbox. A message is written to EmailMessage in the same database transaction as the
+ * state change that causes it (link created, alert raised, statement issued), keyed by an
+ * idempotency key: enqueueing the same key twice keeps the first message. `sendPendingEmails`
+ * (sender.ts, an activity) sends the queued rows.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Prisma } from '../../prisma/client';
+import type { RenderedEmail } from './messages';
+
+type Tx = Prisma.TransactionClient;
+
+export interface EnqueueOptions {
+  idempotencyKey: string;
+  portalAccountId?: string | null;
+}
+
+/** The EmailMessage row of a rendered message (for bulk inserts, see api/routes/import.ts). */
+export function outboxRow(email: Omit<RenderedEmail, 'attachments'>, opts: EnqueueOptions) {
+  return {
+    idempotencyKey: opts.idempotencyKey,
+    portalAccountId: opts.portalAccountId ?? null,
+    kind: email.kind,
+    to: email.to,
+    subject: email.subject,
+    textBody: email.text,
+    htmlBody: email.html,
+  } satisfies Prisma.EmailMessageCreateManyInput;
+}
+
+/**
+ * Writes the message (and its attachments) unless its key is already there; returns its id.
+ * INSERT … ON CONFLICT DO NOTHING: two transactions enqueueing the same key concurrently keep one.
+ */
+export async function enqueueEmail(tx: Tx, email: RenderedEmail, opts: EnqueueOptions): Promise<string> {
+  const id = randomUUID();
+  const created = await tx.emailMessage.createMany({ data: [{ id, ...outboxRow(email, opts) }], skipDuplicates: true });
+  if (created.count === 0) {
+    const existing = await tx.emailMessage.findUniqueOrThrow({
+      where: { idempotencyKey: opts.idempotencyKey },
+      select: { id: true },
+    });
+    return existing.id;
+  }
+  if (email.attachments?.length)
+    await tx.emailAttachment.createMany({
+      data: email.attachments.map((a) => ({
+        messageId: id,
+        name: a.name,
+        contentType: a.contentType,
+        content: new Uint8Array(a.content),
+      })),
+    });
+  return id;
+}
