@@ -196,7 +196,9 @@ export async function benchApi(): Promise<Record<string, unknown>> {
     server.close();
     await prisma.$disconnect();
     await connection.close().catch(() => undefined);
-    await dropDatabase(url).catch(() => undefined);
+    // BENCH_KEEP_DB=1 keeps the seeded database (with DATABASE_URL) for EXPLAIN ANALYZE.
+    if (process.env.BENCH_KEEP_DB) console.log(`kept database: ${url}`);
+    else await dropDatabase(url).catch(() => undefined);
     await stopPg?.();
   }
   const worst = Math.max(...results.map((r) => r.p95));

@@ -1,6 +1,6 @@
 /** Bank accounts: search (SIRET, name, IBAN, connection state, link state), detail, (re)activation. */
 import { z } from 'zod';
-import type { Prisma } from '../../prisma/client';
+import { Prisma } from '../../prisma/client';
 import { deactivateSignal, reactivateSignal } from '../../workflows/messages';
 import { audit } from '../audit';
 import type { AuthContext } from '../auth-context';
@@ -8,7 +8,6 @@ import { conflict, notFound } from '../errors';
 import {
   bankAccountInclude,
   iso,
-  linkState,
   presentBankAccount,
   presentLink,
   presentStatement,
@@ -33,7 +32,6 @@ import {
 import { bankAccountScope, scopeAccountIds } from '../scope';
 import { notifyWorkflows, signalConnection } from '../temporal';
 import type { RouteContext } from '../v1';
-import { companyFilter } from './companies';
 
 const TAG = 'Comptes bancaires';
 
@@ -60,21 +58,77 @@ const eventOut = z.object({
   occurredAt: z.iso.datetime(),
 });
 
-/** Connections of the scope whose latest link is in the given state. */
-async function connectionsByLinkState(
+type ListQuery = z.infer<typeof listQuery>;
+
+/** `%`, `_` and `\\` taken literally in a LIKE pattern. */
+const likeContains = (v: string) => `%${v.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+const LINK_STATE_SQL: Record<LinkState, Prisma.Sql> = {
+  used: Prisma.sql`l."usedAt" IS NOT NULL`,
+  expired: Prisma.sql`l."usedAt" IS NULL AND (l."revokedAt" IS NOT NULL OR l."expiresAt" <= now())`,
+  valid: Prisma.sql`l."usedAt" IS NULL AND l."revokedAt" IS NULL AND l."expiresAt" > now()`,
+};
+
+const SORT_SQL: Record<ListQuery['sort'], Prisma.Sql> = {
+  createdAt: Prisma.sql`a."createdAt"`,
+  name: Prisma.sql`c.name`,
+  siren: Prisma.sql`c.siren`,
+  iban: Prisma.sql`a.iban`,
+  label: Prisma.sql`a.label`,
+};
+
+/**
+ * The search in one SQL statement per need (page of ids, total), so that PostgreSQL can walk an
+ * index in the requested order and stop at the page (an ORDER BY on the company's name through
+ * Prisma's relation ordering sorted every row), and the link-state filter is a semi-join on each
+ * connection's latest link instead of a list of ids sent back and forth.
+ */
+async function searchBankAccounts(
   prisma: RouteContext['deps']['prisma'],
   ids: string[],
-  state: LinkState,
-): Promise<string[]> {
-  const rows = await prisma.$queryRaw<
-    Array<{ id: string; usedAt: Date | null; revokedAt: Date | null; expiresAt: Date }>
-  >`
-    SELECT DISTINCT ON (l."connectionId") l."connectionId"::text AS id, l."usedAt", l."revokedAt", l."expiresAt"
-    FROM "Link" l JOIN "Company" c ON c.id = l."companyId"
-    WHERE c."portalAccountId" = ANY(${ids}::uuid[]) AND l."connectionId" IS NOT NULL
-    ORDER BY l."connectionId", l."createdAt" DESC`;
-  const now = new Date();
-  return rows.filter((r) => linkState(r, now) === state).map((r) => r.id);
+  q: ListQuery,
+): Promise<{ ids: string[]; total: number }> {
+  // One account (the usual case) as an equality: the planner then walks (portalAccountId, name).
+  const conds: Prisma.Sql[] = [
+    ids.length === 1
+      ? Prisma.sql`c."portalAccountId" = ${ids[0]}::uuid`
+      : Prisma.sql`c."portalAccountId" = ANY(${ids}::uuid[])`,
+  ];
+  if (!q.includeInactive) conds.push(Prisma.sql`a.active`);
+  if (q.siret) {
+    const siren = q.siret.slice(0, 9);
+    conds.push(siren.length === 9 ? Prisma.sql`c.siren = ${siren}` : Prisma.sql`c.siren LIKE ${`${siren}%`}`);
+    const nic = q.siret.slice(9);
+    if (nic) conds.push(nic.length === 5 ? Prisma.sql`c.nic = ${nic}` : Prisma.sql`c.nic LIKE ${`${nic}%`}`);
+  }
+  if (q.name) conds.push(Prisma.sql`c.name ILIKE ${likeContains(q.name)}`);
+  if (q.iban) conds.push(Prisma.sql`a.iban LIKE ${likeContains(q.iban)}`);
+  if (q.connection) {
+    conds.push(
+      Prisma.sql`EXISTS (SELECT 1 FROM "BankConnection" bc WHERE bc.id = a."connectionId" AND bc.state IS ${
+        q.connection === 'ok' ? Prisma.sql`NULL` : Prisma.sql`NOT NULL`
+      })`,
+    );
+  }
+  if (q.link) {
+    conds.push(Prisma.sql`a."connectionId" IN (
+      SELECT l."connectionId" FROM (
+        SELECT DISTINCT ON (l."connectionId") l."connectionId", l."usedAt", l."revokedAt", l."expiresAt"
+        FROM "Link" l JOIN "Company" lc ON lc.id = l."companyId"
+        WHERE lc."portalAccountId" = ANY(${ids}::uuid[]) AND l."connectionId" IS NOT NULL
+        ORDER BY l."connectionId", l."createdAt" DESC
+      ) l
+      WHERE ${LINK_STATE_SQL[q.link]})`);
+  }
+  const where = Prisma.join(conds, ' AND ');
+  const from = Prisma.sql`FROM "BankAccount" a JOIN "Company" c ON c.id = a."companyId" WHERE ${where}`;
+  const direction = q.order === 'desc' ? Prisma.sql`DESC` : Prisma.sql`ASC`;
+  const [page, count] = await Promise.all([
+    prisma.$queryRaw<Array<{ id: string }>>`SELECT a.id::text AS id ${from}
+      ORDER BY ${SORT_SQL[q.sort]} ${direction}, a.id ASC LIMIT ${q.limit} OFFSET ${q.offset}`,
+    prisma.$queryRaw<Array<{ total: bigint }>>`SELECT count(*) AS total ${from}`,
+  ]);
+  return { ids: page.map((r) => r.id), total: Number(count[0]?.total ?? 0) };
 }
 
 export function bankAccountRoutes(ctx: RouteContext) {
@@ -101,32 +155,14 @@ export function bankAccountRoutes(ctx: RouteContext) {
     responses: { 200: { description: 'Comptes bancaires', schema: list(bankAccountOut) } },
     handler: async ({ auth, query }) => {
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-      const { iban, ...companyFilters } = query;
-      const company = companyFilter({ siret: companyFilters.siret, name: companyFilters.name });
-      const where: Prisma.BankAccountWhereInput = {
-        ...bankAccountScope(ids),
-        ...(Object.keys(company).length ? { company: { portalAccountId: { in: ids }, ...company } } : {}),
-        ...(query.includeInactive ? {} : { active: true }),
-        ...(iban ? { iban: { contains: iban } } : {}),
-        ...(query.connection ? { connection: { state: query.connection === 'ok' ? null : { not: null } } } : {}),
-        ...(query.link ? { connectionId: { in: await connectionsByLinkState(prisma, ids, query.link) } } : {}),
-      };
-      const orderBy: Prisma.BankAccountOrderByWithRelationInput[] =
-        query.sort === 'name'
-          ? [{ company: { name: query.order } }]
-          : query.sort === 'siren'
-            ? [{ company: { siren: query.order } }]
-            : [{ [query.sort]: query.order }];
-      const [rows, total] = await Promise.all([
-        prisma.bankAccount.findMany({
-          where,
-          include: bankAccountInclude,
-          orderBy: [...orderBy, { id: 'asc' }],
-          take: query.limit,
-          skip: query.offset,
-        }),
-        prisma.bankAccount.count({ where }),
-      ]);
+      const found = await searchBankAccounts(prisma, ids, query);
+      const byId = new Map(
+        (await prisma.bankAccount.findMany({ where: { id: { in: found.ids } }, include: bankAccountInclude })).map(
+          (a) => [a.id, a],
+        ),
+      );
+      const rows = found.ids.flatMap((id) => byId.get(id) ?? []);
+      const total = found.total;
       return { items: rows.map(presentBankAccount), total, limit: query.limit, offset: query.offset };
     },
   });

@@ -290,6 +290,11 @@ describe('bank accounts', () => {
       .iban as string;
     expect(labels(await list(`?iban=${iban.slice(-10).toLowerCase()}`))).toEqual(['Beta SAS/Compte chèque']);
     expect(labels(await list('?sort=name&order=desc&limit=1'))).toEqual(['Beta SAS/Compte chèque']);
+    const page = await list('?sort=name&order=asc&limit=1&offset=1');
+    expect([labels(page), page.body.total]).toEqual([['Beta SAS/Compte chèque'], 2]);
+    // LIKE wildcards in a filter are taken literally.
+    expect(labels(await list('?name=_'))).toEqual([]);
+    expect(labels(await list('?name=%25'))).toEqual([]);
     const bad = await list('?connection=maybe&link=fresh&sort=x');
     expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['connection', 'link', 'sort']);
   });
