@@ -11,6 +11,7 @@ import type { Logger } from '../lib/logger';
 import type { Db } from '../prisma/client';
 import { HttpError, type FieldError } from './errors';
 import type { PowensWebviews } from './powens';
+import { publicRouter } from './public/router';
 import { createApiV1, type RateLimits } from './v1';
 
 export interface AppDeps {
@@ -18,7 +19,7 @@ export interface AppDeps {
   prisma: Db;
   temporal: TemporalClient;
   logger: Logger;
-  /** Powens webviews for direct connections (absent: /connect and /reconnect answer 503). */
+  /** Powens webviews and reads (absent: /connect, /reconnect, link pages and callback answer 503). */
   powens?: PowensWebviews;
   /** Rate limits of the login and link endpoints (defaults in api/v1.ts). */
   rateLimits?: RateLimits;
@@ -48,6 +49,8 @@ export function createApp(deps: AppDeps, state: AppState = { ready: true }) {
   app.get('/readyz', (_req, res) => {
     res.status(state.ready ? 200 : 503).json({ status: state.ready ? 'ready' : 'not ready' });
   });
+
+  app.use(publicRouter(deps));
 
   app.use('/api', express.json({ limit: '1mb' }));
   const v1 = createApiV1(deps, deps.rateLimits);

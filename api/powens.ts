@@ -1,16 +1,29 @@
 /**
- * What the API needs from Powens: webview URLs for a direct connection (the caller enters the
- * credentials itself). Provided by the Powens client (activities/powens/) through AppDeps.powens;
- * without it, /connect and /reconnect answer 503.
+ * What the API needs from Powens: webview URLs (direct connection by the firm, or a company's
+ * link) and, for the callback, the connection and accounts the company chose, and their
+ * activation. Implemented over the Powens client by api/powens-webviews.ts (api/server.ts passes
+ * it through AppDeps.powens); without it, /connect, /reconnect and the link pages answer 503.
  */
+import type { PowensBankAccount, PowensConnection } from '../activities/powens';
+
 export interface PowensWebviews {
   /** Webview to add a connection for the company (creates its permanent Powens user if needed). */
-  connectUrl(input: { companyId: string; redirectUri: string }): Promise<string>;
+  connectUrl(input: { companyId: string; redirectUri: string; state: string }): Promise<string>;
   /** Webview to re-enter the credentials of an existing connection. */
   reconnectUrl(input: {
     companyId: string;
     connectionId: string;
     powensConnectionId: number;
     redirectUri: string;
+    state: string;
+    /** Ask for the credentials again (wrongpass, passwordExpired). */
+    resetCredentials?: boolean;
   }): Promise<string>;
+  /** A connection of the company and all its accounts (enabled or not), as Powens has them. */
+  readConnection(input: {
+    companyId: string;
+    powensConnectionId: number;
+  }): Promise<{ connection: PowensConnection; accounts: PowensBankAccount[] }>;
+  /** Enables the accounts the company chose (Powens keeps new accounts disabled until then). */
+  enableAccounts(input: { companyId: string; powensAccountIds: number[] }): Promise<void>;
 }

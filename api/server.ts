@@ -4,6 +4,7 @@ import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { createPrismaClient } from '../prisma/client';
 import { createApp, type AppState } from './app';
+import { createPowensClientFromConfig, createPowensWebviews } from './powens-webviews';
 
 async function main() {
   const config = loadConfig();
@@ -13,7 +14,13 @@ async function main() {
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const state: AppState = { ready: false };
-  const app = createApp({ config, prisma, temporal, logger }, state);
+  const powens = createPowensWebviews({
+    prisma,
+    config,
+    client: createPowensClientFromConfig(config, logger),
+    logger,
+  });
+  const app = createApp({ config, prisma, temporal, logger, powens }, state);
   const server = app.listen(config.API_PORT, config.API_HOST, () => {
     state.ready = true;
     logger.info({ url: config.publicBaseUrl }, 'API listening');

@@ -6,7 +6,11 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/workflow';
 import type { Logger } from '../lib/logger';
-import { collectNowUpdate, connectionWorkflowId } from '../workflows/messages';
+import type { bankConnectionWorkflow } from '../workflows/bank-connection';
+import { collectNowUpdate, connectionWorkflowId, type ConnectionWorkflowInput } from '../workflows/messages';
+
+/** The workflow type the worker registers (the function's name in workflows/bank-connection.ts). */
+export const BANK_CONNECTION_WORKFLOW = 'bankConnectionWorkflow' satisfies (typeof bankConnectionWorkflow)['name'];
 
 export type SignalOutcome = 'delivered' | 'no-workflow' | 'unavailable';
 
@@ -74,4 +78,39 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
       timer = setTimeout(() => reject(new Error(`Temporal call timed out after ${ms} ms`)), ms);
     }),
   ]);
+}
+
+/**
+ * Signal-with-start: delivers `signal` to the connection's workflow, starting it first when it does
+ * not run (new connection, or a workflow that ended). Bounded like the other calls; the outcome is
+ * logged, never thrown: the database already holds what happened and the nightly slot catches up.
+ */
+export async function startOrSignalConnection<Args extends unknown[]>(
+  temporal: Client,
+  logger: Logger,
+  opts: { connectionId: string; taskQueue: string },
+  signal: SignalDefinition<Args>,
+  ...args: Args
+): Promise<'delivered' | 'unavailable'> {
+  const input: ConnectionWorkflowInput = { connectionId: opts.connectionId };
+  try {
+    await withTimeout(
+      temporal.workflow.signalWithStart<typeof bankConnectionWorkflow, Args>(BANK_CONNECTION_WORKFLOW, {
+        workflowId: connectionWorkflowId(opts.connectionId),
+        taskQueue: opts.taskQueue,
+        args: [input],
+        signal,
+        signalArgs: args,
+        // The SDK's option type is conditional on the signal's arity, unresolvable for a generic Args.
+      } as never),
+      5000,
+    );
+    return 'delivered';
+  } catch (err) {
+    logger.warn(
+      { err, connectionId: opts.connectionId, signal: signal.name },
+      'signal-with-start not delivered to the connection workflow',
+    );
+    return 'unavailable';
+  }
 }

@@ -19,6 +19,8 @@ export interface RateLimits {
   login?: number;
   /** Links/connection URLs per portal account per hour (default 100). */
   links?: number;
+  /** Company link pages (/l/:token, GET and POST) per IP per 10 minutes (default 30). */
+  linkPages?: number;
 }
 
 export interface RouteContext {

@@ -1,10 +1,12 @@
 /** Links to companies ("jetons"), and actions on a bank connection (new link, collect now). */
 import { z } from 'zod';
+import { needsNewCredentials } from '../../domain/powens-states';
 import { audit } from '../audit';
 import type { AuthContext } from '../auth-context';
 import { badRequest, conflict, forbidden, HttpError, notFound } from '../errors';
 import { issueLink } from '../links';
 import { presentLink } from '../present';
+import { issueWebviewState } from '../public/state';
 import { idParam, linkOut, scopeQuery } from '../schemas';
 import { connectionScope, scopeAccountIds } from '../scope';
 import { collectNow } from '../temporal';
@@ -240,7 +242,9 @@ export function linkRoutes(ctx: RouteContext) {
       const company = await findCompany(ctx, auth, params.id, query.includeSecondary);
       if (!company.active) throw conflict('Le redevable est désactivé : réactivez-le d’abord.');
       directOnlyForOwnSiren(auth, company.siren);
-      const url = await webviews().connectUrl({ companyId: company.id, redirectUri: callbackUri });
+      const powens = webviews();
+      const state = await issueWebviewState(prisma, config.SESSION_SECRET, { flow: 'connect', companyId: company.id });
+      const url = await powens.connectUrl({ companyId: company.id, redirectUri: callbackUri, state });
       await prisma.$transaction((tx) =>
         audit(
           tx,
@@ -275,11 +279,21 @@ export function linkRoutes(ctx: RouteContext) {
       const connection = await findConnection(auth, params.id, query.includeSecondary);
       if (!connection.company.active) throw conflict('Le redevable est désactivé : réactivez-le d’abord.');
       directOnlyForOwnSiren(auth, connection.company.siren);
-      const url = await webviews().reconnectUrl({
+      const powens = webviews();
+      const resetCredentials = needsNewCredentials(connection.state);
+      const state = await issueWebviewState(prisma, config.SESSION_SECRET, {
+        flow: 'reconnect',
+        companyId: connection.companyId,
+        connectionId: connection.id,
+        resetCredentials,
+      });
+      const url = await powens.reconnectUrl({
         companyId: connection.companyId,
         connectionId: connection.id,
         powensConnectionId: connection.powensConnectionId,
         redirectUri: callbackUri,
+        state,
+        resetCredentials,
       });
       await prisma.$transaction((tx) =>
         audit(

@@ -1,0 +1,255 @@
+/**
+ * POST /powens/webhooks/:event on the real app: BI-Signature checks (valid, wrong secret, altered
+ * body, stale date, other path), gzip bodies, deduplication on id_webhook_data, the database
+ * changes and the signals each event sends to the connection's workflow (Temporal dev server),
+ * and the sandbox's own signed deliveries reaching the endpoint.
+ */
+import { gzipSync } from 'node:zlib';
+import { webhookSignatureHeaders } from '../../activities/powens';
+import { waitFor, WEBHOOK_SECRET } from './support';
+import { usePowensStack } from './stack';
+import { createCompanyWithAccounts, createTenant } from '../api/support';
+
+const s = usePowensStack();
+let dataId = 1000;
+
+async function post(
+  event: string,
+  body: unknown,
+  opts: { secret?: string; now?: number; gzip?: boolean; alter?: (raw: Buffer) => Buffer; path?: string } = {},
+) {
+  const path = opts.path ?? `/powens/webhooks/${event}`;
+  const json = Buffer.from(JSON.stringify(body));
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    ...webhookSignatureHeaders({ secret: opts.secret ?? WEBHOOK_SECRET, path, body: json, now: opts.now }),
+  };
+  let raw = opts.alter ? opts.alter(json) : json;
+  if (opts.gzip) {
+    raw = gzipSync(raw);
+    headers['content-encoding'] = 'gzip';
+  }
+  const res = await fetch(`${s.baseUrl}/powens/webhooks/${event}`, { method: 'POST', headers, body: raw });
+  return {
+    status: res.status,
+    body: (await res.json()) as { received?: boolean; duplicate?: boolean; error?: string },
+  };
+}
+
+async function fixture(state: string | null = null) {
+  const tenant = await createTenant(s.prisma);
+  return createCompanyWithAccounts(s.prisma, tenant, { accounts: 2, state });
+}
+
+const synced = (powensConnectionId: number, state: string | null = null) => ({
+  id_webhook_data: ++dataId,
+  user: { id: 1 },
+  connection: {
+    id: powensConnectionId,
+    state,
+    error_message: state ? 'Identifiants refusés' : null,
+    last_update: '2026-11-23 10:00:00',
+    accounts: [],
+  },
+});
+
+describe('signature', () => {
+  test('a valid signature is accepted and the delivery recorded', async () => {
+    const r = await post('USER_CREATED', { id_webhook_data: ++dataId, id: 5 });
+    expect(r).toEqual({ status: 200, body: { received: true, duplicate: false } });
+    expect(await s.prisma.webhookDelivery.findUnique({ where: { id: String(dataId) } })).toMatchObject({
+      event: 'USER_CREATED',
+    });
+  });
+
+  test('a wrong secret, an altered body, a stale or future date, another path: 401 and nothing recorded', async () => {
+    const cases = [
+      await post('USER_CREATED', { id_webhook_data: ++dataId }, { secret: 'not-the-secret-0123456789' }),
+      await post(
+        'USER_CREATED',
+        { id_webhook_data: ++dataId },
+        { alter: (b) => Buffer.from(b.toString().replace('}', ',"x":1}')) },
+      ),
+      await post('USER_CREATED', { id_webhook_data: ++dataId }, { now: Date.now() - 6 * 60_000 }),
+      await post('USER_CREATED', { id_webhook_data: ++dataId }, { now: Date.now() + 6 * 60_000 }),
+      await post('USER_CREATED', { id_webhook_data: ++dataId }, { path: '/powens/webhooks/USER_DELETED' }),
+    ];
+    expect(cases.map((c) => c.status)).toEqual([401, 401, 401, 401, 401]);
+    expect(cases.map((c) => c.body.error)).toEqual([
+      'signature refused: invalid-signature',
+      'signature refused: invalid-signature',
+      'signature refused: stale',
+      'signature refused: stale',
+      'signature refused: invalid-signature',
+    ]);
+    const ids = Array.from({ length: 5 }, (_, i) => String(dataId - i));
+    expect(await s.prisma.webhookDelivery.count({ where: { id: { in: ids } } })).toBe(0);
+  });
+
+  test('missing headers: 401', async () => {
+    const res = await fetch(`${s.baseUrl}/powens/webhooks/USER_CREATED`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id_webhook_data: ++dataId }),
+    });
+    expect(res.status).toBe(401);
+  });
+
+  test('a replayed id_webhook_data is acknowledged once, then reported as a duplicate', async () => {
+    const { connection } = await fixture();
+    const body = synced(connection.powensConnectionId);
+    expect((await post('CONNECTION_SYNCED', body)).body).toEqual({ received: true, duplicate: false });
+    // Same payload signed again (Powens' redelivery, or an attacker replaying inside the window).
+    expect((await post('CONNECTION_SYNCED', body)).body).toEqual({ received: true, duplicate: true });
+    await waitFor(
+      () => s.signalsOf(connection.id).catch(() => []),
+      (names) => names.length > 0,
+    );
+    expect(await s.signalsOf(connection.id)).toEqual(['synced']);
+  });
+
+  test('a gzip body is accepted whether the signature covers the JSON or the compressed bytes', async () => {
+    const r1 = await post('USER_CREATED', { id_webhook_data: ++dataId }, { gzip: true });
+    expect(r1).toEqual({ status: 200, body: { received: true, duplicate: false } });
+
+    const json = Buffer.from(JSON.stringify({ id_webhook_data: ++dataId }));
+    const zipped = gzipSync(json);
+    const path = '/powens/webhooks/USER_CREATED';
+    const res = await fetch(`${s.baseUrl}${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+        ...webhookSignatureHeaders({ secret: WEBHOOK_SECRET, path, body: zipped }),
+      },
+      body: zipped,
+    });
+    expect(res.status).toBe(200);
+    expect(await s.prisma.webhookDelivery.count({ where: { id: { in: [String(dataId), String(dataId - 1)] } } })).toBe(
+      2,
+    );
+    const bad = await post(
+      'USER_CREATED',
+      { id_webhook_data: ++dataId },
+      { gzip: true, secret: 'wrong-secret-0123456789' },
+    );
+    expect(bad.status).toBe(401);
+  });
+
+  test('a body without id_webhook_data is refused (400): it could not be deduplicated', async () => {
+    expect((await post('USER_CREATED', { id: 1 })).status).toBe(400);
+  });
+});
+
+describe('events', () => {
+  test('CONNECTION_SYNCED in error: `synced` with the state, the workflow started by signal-with-start', async () => {
+    const { connection } = await fixture();
+    await post('CONNECTION_SYNCED', synced(connection.powensConnectionId, 'wrongpass'));
+    const signals = await waitFor(
+      () => s.signalsOf(connection.id).catch(() => [] as string[]),
+      (n) => n.length > 0,
+    );
+    expect(signals).toEqual(['synced']);
+    const d = await s.env.client.workflow.getHandle(`bank-connection/${connection.id}`).describe();
+    expect(d.status.name).toBe('RUNNING');
+    expect(d.type).toBe('bankConnectionWorkflow');
+    expect(d.taskQueue).toBe(s.config.TEMPORAL_TASK_QUEUE);
+  });
+
+  test('CONNECTION_SYNCED ok for a connection we had in error: `reconnected`', async () => {
+    const { connection } = await fixture('wrongpass');
+    await post('CONNECTION_SYNCED', synced(connection.powensConnectionId, null));
+    expect(
+      await waitFor(
+        () => s.signalsOf(connection.id).catch(() => [] as string[]),
+        (n) => n.length > 0,
+      ),
+    ).toEqual(['reconnected']);
+  });
+
+  test('ACCOUNT_DISABLED then ACCOUNT_ENABLED: the account follows, `accountsChanged` each time', async () => {
+    const { connection, accounts } = await fixture();
+    const account = (disabled: string | null) => ({
+      id_webhook_data: ++dataId,
+      id: accounts[1]!.powensAccountId,
+      id_connection: connection.powensConnectionId,
+      name: 'Livret 1',
+      type: 'savings',
+      disabled,
+    });
+    await post('ACCOUNT_DISABLED', account('2026-11-23 10:00:00'));
+    expect(await s.prisma.bankAccount.findUniqueOrThrow({ where: { id: accounts[1]!.id } })).toMatchObject({
+      active: false,
+    });
+    await post('ACCOUNT_ENABLED', account(null));
+    expect(await s.prisma.bankAccount.findUniqueOrThrow({ where: { id: accounts[1]!.id } })).toMatchObject({
+      active: true,
+      deactivatedAt: null,
+    });
+    const events = await s.prisma.bankAccountEvent.findMany({
+      where: { bankAccountId: accounts[1]!.id },
+      orderBy: { occurredAt: 'asc' },
+    });
+    expect(events.map((e) => e.kind)).toEqual(['ACCOUNT_DISABLED_AT_POWENS', 'ACCOUNT_ENABLED_AT_POWENS']);
+    expect(
+      await waitFor(
+        () => s.signalsOf(connection.id).catch(() => [] as string[]),
+        (n) => n.length >= 2,
+      ),
+    ).toEqual(['accountsChanged', 'accountsChanged']);
+  });
+
+  test('CONNECTION_DELETED: connection and accounts deactivated, `connectionDeleted` to a running workflow', async () => {
+    const { connection } = await fixture();
+    await post('ACCOUNTS_FETCHED', {
+      id_webhook_data: ++dataId,
+      user: { id: 1 },
+      connection: { id: connection.powensConnectionId, accounts: [] },
+    });
+    await waitFor(
+      () => s.signalsOf(connection.id).catch(() => [] as string[]),
+      (n) => n.length > 0,
+    );
+    await post('CONNECTION_DELETED', { id_webhook_data: ++dataId, id: connection.powensConnectionId, id_user: 1 });
+    expect(await s.prisma.bankConnection.findUniqueOrThrow({ where: { id: connection.id } })).toMatchObject({
+      active: false,
+    });
+    expect(await s.prisma.bankAccount.count({ where: { connectionId: connection.id, active: true } })).toBe(0);
+    expect(
+      await waitFor(
+        () => s.signalsOf(connection.id),
+        (n) => n.length >= 2,
+      ),
+    ).toEqual(['accountsChanged', 'connectionDeleted']);
+  });
+
+  test('a connection we do not know is acknowledged and ignored', async () => {
+    const r = await post('CONNECTION_SYNCED', synced(987654, 'wrongpass'));
+    expect(r).toEqual({ status: 200, body: { received: true, duplicate: false } });
+  });
+});
+
+test('the sandbox’s own signed deliveries reach the endpoint', async () => {
+  const before = await s.prisma.webhookDelivery.count();
+  const res = await fetch(`${s.sandboxOrigin}/2.0/auth/init`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_id: s.config.POWENS_CLIENT_ID, client_secret: s.config.POWENS_CLIENT_SECRET }),
+  });
+  expect(res.status).toBe(200);
+  const { auth_token } = (await res.json()) as { auth_token: string };
+  // A connection made in the webview, then deleted at Powens: CONNECTION_DELETED is delivered.
+  const code = await fetch(`${s.sandboxOrigin}/2.0/auth/token/code?type=singleAccess`, {
+    headers: { authorization: `Bearer ${auth_token}` },
+  }).then((r) => r.json() as Promise<{ code: string }>);
+  const url = `${s.sandboxOrigin}/webview/connect?domain=x&client_id=${s.config.POWENS_CLIENT_ID}&code=${code.code}&redirect_uri=${encodeURIComponent(`${s.baseUrl}/powens/callback`)}`;
+  const done = await s.admin<{ redirect: string }>('POST', '/webview/complete', { url, accounts: ['checking'] });
+  expect(done.status).toBe(200);
+  const connectionId = Number(new URL(done.body.redirect).searchParams.get('connection_id'));
+  expect((await s.admin('DELETE', `/connections/${connectionId}`)).status).toBeLessThan(300);
+  const results = (await s.sandbox.flushWebhooks()) as Array<{ event: string; status: number | null }>;
+  expect(results.length).toBeGreaterThan(0);
+  expect(results.every((r) => r.status === 200)).toBe(true);
+  expect(results.map((r) => r.event)).toContain('CONNECTION_DELETED');
+  expect(await s.prisma.webhookDelivery.count()).toBe(before + results.length);
+});
