@@ -18,7 +18,7 @@ import { accountsChangedSignal, reconnectedSignal } from '../../workflows/messag
 import type { AppDeps } from '../app';
 import { startOrSignalConnection } from '../temporal';
 import { esc, firmContact, sendPage } from './html';
-import { accountLine, notifyAccountsActivated, notifyCredentialsUpdated } from './notify';
+import { accountLine, notifyAccountsConnected, notifyCredentialsUpdated } from './notify';
 import { consumeWebviewState, verifyWebviewState } from './state';
 
 /** French messages for Powens' documented error codes; anything else gets the generic one. */
@@ -154,7 +154,11 @@ export function callbackHandler(deps: AppDeps) {
       const recorded = await prisma.$transaction(async (tx) => {
         if (!(await consumeWebviewState(tx, row.id))) throw REPLAYED;
         if (link) await useLink(tx, link.id);
-        const out: Array<{ connectionId: string; accounts: string[]; powensAccountIds: number[] }> = [];
+        const out: Array<{
+          connectionId: string;
+          accounts: Array<{ label: string; bank: string | null }>;
+          powensAccountIds: number[];
+        }> = [];
         for (const { connection, accounts } of remote) {
           const existing = await tx.bankConnection.findUnique({ where: { powensConnectionId: connection.id } });
           if (existing && existing.companyId !== company.id)
@@ -201,11 +205,10 @@ export function callbackHandler(deps: AppDeps) {
           }
           out.push({
             connectionId: c.id,
-            accounts: picked.map((a) => accountLine(a.name, bankName)),
+            accounts: picked.map((a) => ({ label: a.name, bank: bankName })),
             powensAccountIds: picked.map((a) => a.id),
           });
         }
-        const lines = out.flatMap((o) => o.accounts);
         await tx.auditEvent.create({
           data: {
             ...auditBase,
@@ -218,10 +221,10 @@ export function callbackHandler(deps: AppDeps) {
             },
           },
         });
-        await notifyAccountsActivated(tx, {
+        await notifyAccountsConnected(tx, config, {
           firm: company.portalAccount,
           company,
-          accounts: lines,
+          accounts: out.flatMap((o) => o.accounts),
           idempotencyKey: `callback/${row.id}`,
         });
         return out;
@@ -235,7 +238,7 @@ export function callbackHandler(deps: AppDeps) {
           accountsChangedSignal,
         );
       }
-      const lines = recorded.flatMap((o) => o.accounts);
+      const lines = recorded.flatMap((o) => o.accounts.map(accountLine));
       return sendPage(
         res,
         200,
@@ -269,7 +272,8 @@ export function callbackHandler(deps: AppDeps) {
       logger.warn({ connectionId: connection.id }, 'Powens not readable after a reconnect callback');
     }
     const bankName = connection.bank?.name ?? connection.connectorName ?? null;
-    const lines = connection.accounts.map((a) => accountLine(a.label, bankName));
+    const accounts = connection.accounts.map((a) => ({ label: a.label, bank: bankName }));
+    const lines = accounts.map(accountLine);
     await prisma.$transaction(async (tx) => {
       if (!(await consumeWebviewState(tx, row.id))) throw REPLAYED;
       if (link) await useLink(tx, link.id);
@@ -298,10 +302,10 @@ export function callbackHandler(deps: AppDeps) {
           detail: { linkId: link?.id ?? null, state: remoteState?.state ?? null },
         },
       });
-      await notifyCredentialsUpdated(tx, {
+      await notifyCredentialsUpdated(tx, config, {
         firm: company.portalAccount,
         company,
-        accounts: lines,
+        accounts,
         idempotencyKey: `reconnected/${connection.id}/${connection.lastCountedSyncAt?.toISOString() ?? 'none'}`,
       });
     });
