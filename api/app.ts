@@ -13,6 +13,7 @@ import { HttpError, type FieldError } from './errors';
 import type { PowensWebviews } from './powens';
 import { publicRouter } from './public/router';
 import { createApiV1, type RateLimits } from './v1';
+import { createPortal } from '../web';
 
 export interface AppDeps {
   config: Config;
@@ -56,6 +57,8 @@ export function createApp(deps: AppDeps, state: AppState = { ready: true }) {
   const v1 = createApiV1(deps, deps.rateLimits);
   app.use('/api/v1', v1.router);
   app.get('/api/docs', v1.docs);
+  // The portal's pages (web/), rendered from the API above.
+  app.use(createPortal({ logger: deps.logger }));
 
   app.use((req: Request) => {
     throw new HttpError(404, 'Not Found', `Aucune ressource à l'adresse ${req.method} ${req.path}.`);

@@ -137,6 +137,11 @@ export const bankAccountOut = z
       lastSyncAt: z.iso.datetime().nullable(),
       lastSuccessAt: z.iso.datetime().nullable(),
     }),
+    link: z
+      .object({ state: linkStateEnum, at: z.iso.datetime() })
+      .nullable()
+      .optional()
+      .describe('Listes : état du dernier lien de la connexion (at = utilisation, sinon envoi).'),
     createdAt: z.iso.datetime(),
   })
   .meta({ id: 'BankAccount' });

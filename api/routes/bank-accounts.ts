@@ -8,6 +8,7 @@ import { conflict, notFound } from '../errors';
 import {
   bankAccountInclude,
   iso,
+  latestLinks,
   presentBankAccount,
   presentLink,
   presentStatement,
@@ -163,7 +164,16 @@ export function bankAccountRoutes(ctx: RouteContext) {
       );
       const rows = found.ids.flatMap((id) => byId.get(id) ?? []);
       const total = found.total;
-      return { items: rows.map(presentBankAccount), total, limit: query.limit, offset: query.offset };
+      const links = await latestLinks(
+        prisma,
+        rows.map((r) => r.connectionId),
+      );
+      return {
+        items: rows.map((r) => ({ ...presentBankAccount(r), link: links.get(r.connectionId) ?? null })),
+        total,
+        limit: query.limit,
+        offset: query.offset,
+      };
     },
   });
 

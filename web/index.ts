@@ -1,0 +1,61 @@
+/**
+ * The portal (server-rendered French pages), mounted by api/app.ts next to /api/v1. Every page
+ * reads and writes through the portal API over loopback (web/api-client.ts) with the browser's
+ * session cookie, so rights, tenant scoping, validation and CSRF are the API's own.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
+import type { Logger } from '../lib/logger';
+import { ApiError } from './api-client';
+import { portalContext } from './context';
+import { errorPage, send } from './layout';
+import { accountPages } from './pages/accounts';
+import { authPages } from './pages/auth';
+import { companyPages } from './pages/companies';
+import { miscPages } from './pages/misc';
+import { receptionPages } from './pages/reception';
+
+const STATIC: Record<string, { type: string; body: Buffer }> = Object.fromEntries(
+  [
+    ['portal.css', 'text/css; charset=utf-8'],
+    ['portal.js', 'text/javascript; charset=utf-8'],
+  ].map(([name, type]) => [name!, { type: type!, body: readFileSync(join(__dirname, 'static', name!)) }]),
+);
+
+export function createPortal(deps: { logger: Logger }): Router {
+  const router = Router();
+  router.get('/static/:file', (req: Request, res: Response, next) => {
+    const file = STATIC[String(req.params.file)];
+    if (!file) return next();
+    res.type(file.type).set('cache-control', 'public, max-age=300').send(file.body);
+  });
+  router.use(express.urlencoded({ extended: false, limit: '200kb' }));
+  router.use((_req, res, next) => {
+    res.set('cache-control', 'no-store');
+    next();
+  });
+  router.get('/', (_req, res) => res.redirect(303, '/redevables'));
+  authPages(router);
+  companyPages(router);
+  accountPages(router);
+  receptionPages(router);
+  miscPages(router);
+  router.use(portalErrors(deps.logger));
+  return router;
+}
+
+/** API problems and unexpected errors as French HTML pages (with the menu when logged in). */
+function portalErrors(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    if (res.headersSent) return next(err);
+    const ctx = res.locals.portal ? portalContext(res) : null;
+    if (err instanceof ApiError) {
+      if (err.problem.status === 401)
+        return res.redirect(303, `/connexion?retour=${encodeURIComponent(req.originalUrl)}`);
+      return send(res, errorPage(ctx, err.problem), err.problem.status);
+    }
+    logger.error({ err, path: req.path }, 'portal page failed');
+    send(res, errorPage(ctx, { status: 500, title: '', detail: 'Une erreur interne est survenue.' }), 500);
+  };
+}

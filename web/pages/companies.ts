@@ -1,0 +1,702 @@
+/** Redevables: search, create, edit, company page (tabs Comptes bancaires / Jetons), links, import. */
+import express, { type Request, type Response, type Router } from 'express';
+import { problemOf, type Problem } from '../api-client';
+import { portalContext, requirePortal, safeReturn, setFlash, type PortalContext } from '../context';
+import { frIban, plural } from '../format';
+import { html, qs, raw, type Html } from '../html';
+import {
+  actionButton,
+  badge,
+  checkbox,
+  errorSummary,
+  field,
+  fieldErrors,
+  linkStateBadge,
+  page,
+  pager,
+  select,
+  send,
+} from '../layout';
+import { parseMultipart } from '../multipart';
+import {
+  collectBadge,
+  connectionBadge,
+  csrfOf,
+  LINK_KIND,
+  periodicityText,
+  str,
+  when,
+  type BankAccount,
+  type Company,
+  type Link,
+  type Page,
+} from './shared';
+
+const LIMIT = 50;
+
+const COMPANY_LABELS: Record<string, string> = {
+  siren: 'SIREN',
+  nic: 'NIC',
+  name: 'Raison sociale',
+  name2: 'Raison sociale (suite)',
+  email: 'Email',
+  'periodicity.kind': 'Périodicité',
+  'periodicity.day': 'Jour',
+  'periodicity.month': 'Mois',
+  recipient: 'Destinataire',
+};
+
+const PERIODICITIES: Array<[string, string]> = [
+  ['DAILY', 'Quotidienne'],
+  ['WEEKLY', 'Hebdomadaire'],
+  ['MONTHLY', 'Mensuelle'],
+  ['QUARTERLY', 'Trimestrielle'],
+  ['SEMIANNUAL', 'Semestrielle'],
+  ['ANNUAL', 'Annuelle'],
+];
+
+type CompanyForm = Record<
+  'siren' | 'nic' | 'name' | 'name2' | 'email' | 'periodicity.kind' | 'periodicity.day' | 'periodicity.month',
+  string
+> & { noAutoLinks: boolean };
+
+const emptyForm = (): CompanyForm => ({
+  siren: '',
+  nic: '',
+  name: '',
+  name2: '',
+  email: '',
+  'periodicity.kind': 'MONTHLY',
+  'periodicity.day': '0',
+  'periodicity.month': '',
+  noAutoLinks: false,
+});
+
+function formOf(body: Record<string, unknown>): CompanyForm {
+  return {
+    siren: str(body.siren),
+    nic: str(body.nic),
+    name: str(body.name),
+    name2: str(body.name2),
+    email: str(body.email),
+    'periodicity.kind': str(body['periodicity.kind']),
+    'periodicity.day': str(body['periodicity.day']),
+    'periodicity.month': str(body['periodicity.month']),
+    noAutoLinks: body.noAutoLinks === 'true',
+  };
+}
+
+const num = (v: string) => (v.trim() === '' ? null : /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : v.trim());
+
+/** The JSON body of POST/PATCH /companies; numbers left as text when not numbers (the API names the field). */
+function jsonOf(f: CompanyForm, patch: boolean) {
+  const opt = (v: string) => (v.trim() === '' ? (patch ? null : undefined) : v);
+  return {
+    siren: f.siren,
+    nic: opt(f.nic),
+    name: f.name,
+    name2: opt(f.name2),
+    email: f.email,
+    periodicity: { kind: f['periodicity.kind'], day: num(f['periodicity.day']), month: num(f['periodicity.month']) },
+    autoLinks: !f.noAutoLinks,
+  };
+}
+
+function companyForm(
+  ctx: PortalContext,
+  action: string,
+  f: CompanyForm,
+  problem: Problem | null,
+  submit: string,
+): Html {
+  const e = fieldErrors(problem);
+  return html`${errorSummary(problem, COMPANY_LABELS)}
+    <form method="post" action="${action}" class="stack">
+      <input type="hidden" name="_csrf" value="${ctx.csrf}" />
+      <fieldset>
+        <legend>Informations juridiques</legend>
+        <div class="grid">
+          ${field({ name: 'siren', label: 'SIREN', value: f.siren, error: e.get('siren'), required: true, attrs: 'inputmode="numeric" maxlength="11"' })}
+          ${field({ name: 'nic', label: 'NIC', value: f.nic, error: e.get('nic'), attrs: 'inputmode="numeric" maxlength="6"' })}
+          ${field({ name: 'name', label: 'Raison sociale', value: f.name, error: e.get('name'), required: true, attrs: 'maxlength="35"' })}
+          ${field({ name: 'name2', label: 'Raison sociale (suite)', value: f.name2, error: e.get('name2'), attrs: 'maxlength="35"' })}
+          ${field({ name: 'email', label: 'Email', type: 'email', value: f.email, error: e.get('email'), required: true, hint: 'Adresse à laquelle le redevable reçoit les liens sécurisés (72 h) de saisie de ses identifiants bancaires.' })}
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>Paramétrage des relevés</legend>
+        <div class="grid">
+          ${select({ name: 'periodicity.kind', label: 'Périodicité', options: PERIODICITIES, value: f['periodicity.kind'], error: e.get('periodicity.kind') ?? e.get('periodicity'), required: true })}
+          ${field({ name: 'periodicity.day', label: 'Jour', value: f['periodicity.day'], error: e.get('periodicity.day'), attrs: 'inputmode="numeric"', hint: 'Hebdomadaire : 1 (dimanche) à 7 (samedi). Mensuelle, trimestrielle, semestrielle : 1 à 28, ou 0 pour la fin du mois. Annuelle : jour du mois.' })}
+          ${field({ name: 'periodicity.month', label: 'Mois', value: f['periodicity.month'], error: e.get('periodicity.month'), attrs: 'inputmode="numeric"', hint: 'Trimestrielle : 1 à 3 (mois du trimestre). Semestrielle : 1 à 6. Annuelle : 1 à 12.' })}
+        </div>
+        ${checkbox('noAutoLinks', 'Ne pas générer automatiquement le jeton / mail de mise à jour des identifiants bancaires', f.noAutoLinks)}
+      </fieldset>
+      <p class="actions"><button type="submit" class="primary">${submit}</button> <a href="/redevables">Annuler</a></p>
+    </form>`;
+}
+
+export function companyPages(router: Router) {
+  const portal = requirePortal();
+
+  router.get('/redevables', portal, async (req, res) => {
+    const ctx = portalContext(res);
+    const q = {
+      siret: str(req.query.siret),
+      name: str(req.query.name),
+      iban: str(req.query.iban),
+      collection: str(req.query.collection),
+      includeInactive: req.query.includeInactive === 'true' ? 'true' : undefined,
+      includeSecondary:
+        req.query.includeSecondary === 'true' && ctx.me.portalAccount.kind === 'PRIMARY' ? 'true' : undefined,
+    };
+    const offset = Math.max(0, Number(req.query.offset) || 0);
+    const r = await ctx.api.call<Page<Company>>('GET', '/companies', { query: { ...q, limit: LIMIT, offset } });
+    const problem = r.ok ? null : problemOf(r);
+    const list = r.ok ? r.body : { items: [], total: 0, limit: LIMIT, offset: 0 };
+    const secondary = !!q.includeSecondary;
+    const e = fieldErrors(problem);
+    const body = html`<p class="toolbar">
+        ${ctx.can('MANAGE_COMPANIES') ? html`<a class="button primary" href="/redevables/nouveau">Créer un redevable</a> <a class="button" href="/redevables/import">Importer des redevables</a>` : ''}
+      </p>
+      <form method="get" action="/redevables" class="filters" role="search" aria-label="Rechercher un redevable">
+        ${errorSummary(problem, { siret: 'SIRET', iban: 'IBAN', name: 'Raison sociale' })}
+        <div class="grid">
+          ${field({ name: 'siret', label: 'SIRET', value: q.siret, error: e.get('siret'), attrs: 'inputmode="numeric"' })}
+          ${field({ name: 'name', label: 'Raison sociale', value: q.name, error: e.get('name') })}
+          ${field({ name: 'iban', label: 'IBAN', value: q.iban, error: e.get('iban') })}
+          ${select({
+            name: 'collection',
+            label: 'État de la collecte',
+            value: q.collection,
+            options: [
+              ['', 'Tous'],
+              ['success', 'Succès'],
+              ['error', 'Erreur'],
+            ],
+          })}
+        </div>
+        <div class="options">
+          ${checkbox('includeInactive', 'Afficher les redevables désactivés', !!q.includeInactive)}
+          ${ctx.me.portalAccount.kind === 'PRIMARY' ? checkbox('includeSecondary', 'Afficher les redevables des comptes secondaires', secondary) : ''}
+        </div>
+        <p><button type="submit" class="primary">Rechercher</button></p>
+      </form>
+      <h2 id="resultats">Résultats <small>${plural(list.total, 'redevable trouvé', 'redevables trouvés')}</small></h2>
+      <div class="table-wrap" role="region" aria-labelledby="resultats" tabindex="0">
+        <table class="list">
+          <thead>
+            <tr>
+              ${secondary ? html`<th scope="col">Compte</th>` : ''}
+              <th scope="col">SIREN</th>
+              <th scope="col">NIC</th>
+              <th scope="col">Raison sociale</th>
+              <th scope="col">Périodicité</th>
+              <th scope="col">Comptes</th>
+              <th scope="col">Collecte</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${list.items.map((c) => companyRow(ctx, c, secondary))}
+            ${
+              list.items.length
+                ? ''
+                : html`<tr>
+                    <td colspan="${secondary ? 8 : 7}">Aucun redevable ne correspond à ces critères.</td>
+                  </tr>`
+            }
+          </tbody>
+        </table>
+      </div>
+      ${pager('/redevables', q, list.total, offset, LIMIT)}`;
+    send(res, page(ctx, { title: 'Redevables', section: 'redevables', body, wide: true }), r.ok ? 200 : r.status);
+  });
+
+  router.get('/redevables/nouveau', portal, (_req, res) => {
+    const ctx = portalContext(res);
+    const body = companyForm(ctx, '/redevables/nouveau', emptyForm(), null, 'Créer le redevable');
+    send(res, page(ctx, { title: 'Création d’un redevable', section: 'redevables', body }));
+  });
+
+  router.post('/redevables/nouveau', portal, async (req, res) => {
+    const ctx = portalContext(res);
+    const f = formOf(req.body ?? {});
+    const r = await ctx.api.call<Company>('POST', '/companies', { csrf: csrfOf(req), json: jsonOf(f, false) });
+    if (!r.ok) {
+      const body = companyForm(ctx, '/redevables/nouveau', f, problemOf(r), 'Créer le redevable');
+      return send(res, page(ctx, { title: 'Création d’un redevable', section: 'redevables', body }), r.status);
+    }
+    setFlash(res, { kind: 'ok', text: `Le redevable ${r.body.name} est créé.` });
+    res.redirect(303, `/redevables/${r.body.id}`);
+  });
+
+  router.get('/redevables/import', portal, (_req, res) => {
+    importPage(res, portalContext(res), null, null);
+  });
+
+  router.post(
+    '/redevables/import',
+    portal,
+    express.raw({ type: 'multipart/form-data', limit: '41mb' }),
+    async (req, res) => {
+      const ctx = portalContext(res);
+      const form = Buffer.isBuffer(req.body) ? parseMultipart(req.body, req.get('content-type') ?? '') : null;
+      if (!form)
+        return importPage(res, ctx, null, { status: 400, title: '', detail: 'Formulaire d’envoi invalide.' }, 400);
+      const file = form.files.get('file');
+      const dryRun = form.fields.get('dryRun') === 'true';
+      if (!file || !file.content.length) {
+        return importPage(
+          res,
+          ctx,
+          null,
+          {
+            status: 400,
+            title: '',
+            detail: 'Choisissez le fichier à importer.',
+            errors: [{ field: 'file', reason: 'fichier obligatoire' }],
+          },
+          400,
+        );
+      }
+      const r = await ctx.api.call<ImportReport>('POST', '/companies/import', {
+        csrf: form.fields.get('_csrf') ?? '',
+        query: { dryRun: dryRun ? 'true' : undefined },
+        raw: file.content,
+        contentType: 'text/csv',
+      });
+      if (r.ok) return importPage(res, ctx, { ...r.body, fileName: file.filename }, null);
+      const problem = problemOf(r);
+      importPage(res, ctx, { dryRun, fileName: file.filename, errors: problem.errors ?? [] }, problem, r.status);
+    },
+  );
+
+  router.get('/redevables/:id', portal, async (req, res) => {
+    const ctx = portalContext(res);
+    const id = String(req.params.id);
+    const tab = req.query.onglet === 'jetons' ? 'jetons' : 'comptes';
+    const company = await ctx.api.get<Company & { accounts: BankAccount[] }>(`/companies/${id}`, ctx.scope);
+    const links =
+      ctx.can('CONFIGURE_BANKS') || ctx.can('MANAGE_COMPANIES')
+        ? (await ctx.api.get<{ items: Link[] }>(`/companies/${id}/links`, ctx.scope)).items
+        : [];
+    const body = html`${companySummary(ctx, company)}
+      <nav class="tabs" aria-label="Onglets du redevable">
+        <a href="/redevables/${company.id}" ${tab === 'comptes' ? raw(' aria-current="page"') : ''}
+          >Comptes bancaires</a
+        >
+        <a href="/redevables/${company.id}?onglet=jetons" ${tab === 'jetons' ? raw(' aria-current="page"') : ''}
+          >Jetons</a
+        >
+      </nav>
+      <section class="tab-panel">${tab === 'comptes' ? accountsTab(ctx, company, links) : linksTab(links)}</section>`;
+    send(
+      res,
+      page(ctx, {
+        title: company.name,
+        heading: html`Redevable <span class="muted">${company.name}</span>`,
+        section: 'redevables',
+        body,
+        wide: true,
+      }),
+    );
+  });
+
+  router.get('/redevables/:id/modifier', portal, async (req, res) => {
+    const ctx = portalContext(res);
+    const c = await ctx.api.get<Company>(`/companies/${String(req.params.id)}`, ctx.scope);
+    const f: CompanyForm = {
+      siren: c.siren,
+      nic: c.nic ?? '',
+      name: c.name,
+      name2: c.name2 ?? '',
+      email: c.email ?? '',
+      'periodicity.kind': c.periodicity.kind,
+      'periodicity.day': c.periodicity.day === null ? '' : String(c.periodicity.day),
+      'periodicity.month': c.periodicity.month === null ? '' : String(c.periodicity.month),
+      noAutoLinks: !c.autoLinks,
+    };
+    const body = companyForm(ctx, `/redevables/${c.id}/modifier`, f, null, 'Enregistrer');
+    send(res, page(ctx, { title: 'Modification d’un redevable', section: 'redevables', body }));
+  });
+
+  router.post('/redevables/:id/modifier', portal, async (req, res) => {
+    const ctx = portalContext(res);
+    const id = String(req.params.id);
+    const f = formOf(req.body ?? {});
+    const r = await ctx.api.call<Company>('PATCH', `/companies/${id}`, {
+      csrf: csrfOf(req),
+      query: ctx.scope,
+      json: jsonOf(f, true),
+    });
+    if (!r.ok) {
+      if (r.status === 404)
+        return send(res, page(ctx, { title: 'Page introuvable', body: html`<p>${problemOf(r).detail}</p>` }), 404);
+      const body = companyForm(ctx, `/redevables/${id}/modifier`, f, problemOf(r), 'Enregistrer');
+      return send(res, page(ctx, { title: 'Modification d’un redevable', section: 'redevables', body }), r.status);
+    }
+    setFlash(res, { kind: 'ok', text: 'Modifications enregistrées.' });
+    res.redirect(303, `/redevables/${id}`);
+  });
+
+  for (const [verb, path, done] of [
+    ['deactivate', 'desactiver', 'Le redevable est désactivé : ses comptes bancaires ne sont plus collectés.'],
+    ['reactivate', 'reactiver', 'Le redevable est réactivé.'],
+  ] as const) {
+    router.post(`/redevables/:id/${path}`, portal, async (req, res) => {
+      const ctx = portalContext(res);
+      const r = await ctx.api.call('POST', `/companies/${String(req.params.id)}/${verb}`, {
+        csrf: csrfOf(req),
+        query: ctx.scope,
+      });
+      actionDone(req, res, r.ok ? null : problemOf(r), done, '/redevables');
+    });
+  }
+
+  router.post('/redevables/:id/lien', portal, async (req, res) => {
+    const ctx = portalContext(res);
+    const id = String(req.params.id);
+    const r = await ctx.api.call<Link>('POST', `/companies/${id}/links`, {
+      csrf: csrfOf(req),
+      query: ctx.scope,
+      json: {},
+    });
+    actionDone(
+      req,
+      res,
+      r.ok ? null : problemOf(r),
+      r.ok ? `Un lien sécurisé valable 72 h a été envoyé à ${r.body.recipient}.` : '',
+      `/redevables/${id}?onglet=jetons`,
+    );
+  });
+
+  router.post('/redevables/:id/connexion-directe', portal, async (req, res) => {
+    const ctx = portalContext(res);
+    const id = String(req.params.id);
+    const r = await ctx.api.call<{ url: string }>('POST', `/companies/${id}/connect`, {
+      csrf: csrfOf(req),
+      query: ctx.scope,
+      json: {},
+    });
+    if (r.ok) return res.redirect(303, r.body.url);
+    actionDone(req, res, problemOf(r), '', `/redevables/${id}`);
+  });
+}
+
+/** After a POST action: flash the outcome and go back where the user was (404 stays a 404 page). */
+export function actionDone(req: Request, res: Response, problem: Problem | null, done: string, fallback: string) {
+  if (problem?.status === 404) {
+    const ctx = portalContext(res);
+    return send(
+      res,
+      page(ctx, {
+        title: 'Page introuvable',
+        body: html`<div class="flash error" role="alert"><p>${problem.detail}</p></div>`,
+      }),
+      404,
+    );
+  }
+  setFlash(res, problem ? { kind: 'error', text: problem.detail } : { kind: 'ok', text: done });
+  res.redirect(303, safeReturn(req.body?.retour, fallback));
+}
+
+function companyRow(ctx: PortalContext, c: Company, secondary: boolean): Html {
+  const collection =
+    c.collection === 'success'
+      ? badge('ok', 'Succès')
+      : c.collection === 'error'
+        ? badge('error', 'Erreur')
+        : badge('neutral', 'Aucun compte');
+  const history = `/reception${qs({ siret: c.siren + (c.nic ?? ''), includeSecondary: secondary || undefined })}`;
+  return html`<tr${c.active ? '' : raw(' class="inactive"')}>
+${secondary ? html`<td>${c.portalAccountName}</td>` : ''}
+<td>${c.siren}</td><td>${c.nic ?? ''}</td>
+<td><a href="/redevables/${c.id}">${c.name}</a>${c.active ? '' : html` ${badge('neutral', 'Désactivé', c.deactivatedAt)}`}</td>
+<td>${periodicityText(c.periodicity)}</td>
+<td class="num">${c.accountCount}</td>
+<td>${collection}</td>
+<td class="row-actions">
+<a class="button small" href="/redevables/${c.id}" aria-label="Consulter ${c.name}">Consulter</a>
+${ctx.can('MANAGE_COMPANIES') ? html`<a class="button small" href="/redevables/${c.id}/modifier" aria-label="Modifier ${c.name}">Modifier</a>` : ''}
+<a class="button small" href="${history}" aria-label="Historique des relevés de ${c.name}">Historique</a>
+${
+  ctx.can('MANAGE_COMPANIES')
+    ? c.active
+      ? actionButton(ctx, `/redevables/${c.id}/desactiver`, 'Désactiver', {
+          title: `Désactiver ${c.name}`,
+          confirm: `Désactiver ${c.name} ? Tous ses comptes bancaires deviennent inactifs (rien n’est supprimé).`,
+        })
+      : actionButton(ctx, `/redevables/${c.id}/reactiver`, 'Réactiver', { title: `Réactiver ${c.name}` })
+    : ''
+}
+</td></tr>`;
+}
+
+function companySummary(ctx: PortalContext, c: Company): Html {
+  return html`<div class="summary">
+    <section>
+      <h2>Informations juridiques</h2>
+      <dl class="pairs">
+        <dt>SIREN</dt>
+        <dd>${c.siren}</dd>
+        <dt>NIC</dt>
+        <dd>${c.nic ?? '—'}</dd>
+        <dt>Raison sociale</dt>
+        <dd>${c.name}${c.name2 ? ` ${c.name2}` : ''}</dd>
+        <dt>Email</dt>
+        <dd>${c.email ?? '—'}</dd>
+        ${
+          c.portalAccountId !== ctx.me.portalAccount.id
+            ? html`<dt>Compte</dt>
+                <dd>${c.portalAccountName}</dd>`
+            : ''
+        }
+        <dt>État</dt>
+        <dd>${c.active ? badge('ok', 'Actif') : badge('neutral', 'Désactivé', c.deactivatedAt)}</dd>
+      </dl>
+    </section>
+    <section>
+      <h2>Paramétrage des relevés</h2>
+      <dl class="pairs">
+        <dt>Périodicité</dt>
+        <dd>${periodicityText(c.periodicity)}</dd>
+        <dt>Jeton automatique</dt>
+        <dd>
+          ${c.autoLinks ? 'Oui : un lien de mise à jour des identifiants est envoyé automatiquement' : 'Non (option « ne pas générer automatiquement » cochée)'}
+        </dd>
+      </dl>
+      <p class="toolbar">
+        ${ctx.can('MANAGE_COMPANIES') ? html`<a class="button" href="/redevables/${c.id}/modifier">Modifier</a>` : ''}
+        <a
+          class="button"
+          href="/reception${qs({ siret: c.siren + (c.nic ?? ''), includeSecondary: c.portalAccountId !== ctx.me.portalAccount.id || undefined })}"
+          >Historique des relevés</a
+        >
+        ${
+          ctx.can('MANAGE_COMPANIES')
+            ? c.active
+              ? actionButton(ctx, `/redevables/${c.id}/desactiver`, 'Désactiver', {
+                  cls: 'danger',
+                  confirm: `Désactiver ${c.name} ? Tous ses comptes bancaires deviennent inactifs (rien n’est supprimé).`,
+                })
+              : actionButton(ctx, `/redevables/${c.id}/reactiver`, 'Réactiver', { cls: '' })
+            : ''
+        }
+      </p>
+    </section>
+  </div>`;
+}
+
+function accountsTab(ctx: PortalContext, c: Company & { accounts: BankAccount[] }, links: Link[]): Html {
+  const latest = new Map<string, Link>();
+  for (const l of links) if (l.connectionId && !latest.has(l.connectionId)) latest.set(l.connectionId, l);
+  const available = c.accounts.filter((a) => a.active).length;
+  const canBanks = ctx.can('CONFIGURE_BANKS');
+  return html`<h2 class="sr-only">Comptes bancaires</h2>
+    <p>${available} compte(s) bancaire(s) disponible(s) pour la réception des relevés</p>
+    ${
+      canBanks && c.active
+        ? html`<p class="toolbar">
+            ${actionButton(ctx, `/redevables/${c.id}/lien`, 'Ajouter des comptes bancaires', {
+              cls: 'primary',
+              confirm: `Envoyer à ${c.email ?? 'l’adresse du redevable'} un lien sécurisé valable 72 h pour saisir ses identifiants bancaires et choisir ses comptes ?`,
+            })}
+            ${c.siren === ctx.me.portalAccount.siren ? actionButton(ctx, `/redevables/${c.id}/connexion-directe`, 'Saisir directement mes identifiants', { cls: '' }) : ''}
+          </p>`
+        : ''
+    }
+    <div class="table-wrap" role="region" aria-label="Comptes bancaires du redevable" tabindex="0">
+      <table class="list">
+        <thead>
+          <tr>
+            <th scope="col">Banque</th>
+            <th scope="col">IBAN</th>
+            <th scope="col">Libellé</th>
+            <th scope="col">État connexion</th>
+            <th scope="col">Dernière collecte</th>
+            <th scope="col">État jeton</th>
+            <th scope="col">Actions</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${c.accounts.map((a) => {
+            const l = latest.get(a.connectionId);
+            return html`<tr${a.active ? '' : raw(' class="inactive"')}>
+<td>${a.bankName ?? ''}</td><td class="iban">${frIban(a.iban)}</td><td>${a.label}${a.active ? '' : html` ${badge('neutral', 'Désactivé', a.deactivatedAt)}`}</td>
+<td>${connectionBadge(a)}</td><td>${collectBadge(a)}</td>
+<td>${l ? linkStateBadge(l.state, l.usedAt ?? l.createdAt) : ''}</td>
+<td class="row-actions">${accountActions(ctx, a)}</td></tr>`;
+          })}
+          ${
+            c.accounts.length
+              ? ''
+              : html`<tr>
+                  <td colspan="7">
+                    Aucun compte bancaire : cliquez sur « Ajouter des comptes bancaires » pour envoyer un lien au
+                    redevable.
+                  </td>
+                </tr>`
+          }
+        </tbody>
+      </table>
+    </div>`;
+}
+
+/** Consulter, Collecter maintenant, Mettre à jour les identifiants, Désactiver/Réactiver. */
+export function accountActions(ctx: PortalContext, a: BankAccount): Html {
+  const canBanks = ctx.can('CONFIGURE_BANKS');
+  return html`<a class="button small" href="/comptes/${a.id}" aria-label="Consulter le compte ${a.label}">Consulter</a>
+    ${
+      canBanks && a.active
+        ? html`${actionButton(ctx, `/connexions/${a.connectionId}/collecter`, 'Collecter maintenant', { title: `Collecter maintenant le compte ${a.label}` })}
+          ${actionButton(ctx, `/connexions/${a.connectionId}/lien`, 'Mettre à jour les identifiants', {
+            title: `Envoyer au redevable un lien de mise à jour des identifiants (${a.label})`,
+            confirm: 'Envoyer au redevable un lien sécurisé (72 h) pour mettre à jour ses identifiants bancaires ?',
+          })}
+          ${actionButton(ctx, `/comptes/${a.id}/desactiver`, 'Désactiver', {
+            title: `Désactiver le compte ${a.label}`,
+            confirm: 'Désactiver la réception des relevés sur ce compte bancaire ?',
+          })}`
+        : ''
+    }
+    ${canBanks && !a.active ? actionButton(ctx, `/comptes/${a.id}/reactiver`, 'Réactiver', { title: `Réactiver le compte ${a.label}` }) : ''}`;
+}
+
+export function linksTable(links: Link[], withKind: boolean): Html {
+  return html`<div class="table-wrap" role="region" aria-label="Jetons" tabindex="0">
+    <table class="list">
+      <thead>
+        <tr>
+          ${withKind ? html`<th scope="col">Type de jeton</th>` : ''}
+          <th scope="col">Date création</th>
+          <th scope="col">Date expiration</th>
+          <th scope="col">Date utilisation</th>
+          <th scope="col">Destinataire</th>
+          <th scope="col">État</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${links.map(
+          (l) =>
+            html`<tr>
+              ${withKind ? html`<td>${LINK_KIND[l.kind]}</td>` : ''}
+              <td>${when(l.createdAt)}</td>
+              <td>${when(l.expiresAt)}</td>
+              <td>${when(l.usedAt)}</td>
+              <td>${l.recipient}</td>
+              <td>${linkStateBadge(l.state)}</td>
+            </tr>`,
+        )}
+        ${
+          links.length
+            ? ''
+            : html`<tr>
+                <td colspan="${withKind ? 6 : 5}">Aucun jeton envoyé.</td>
+              </tr>`
+        }
+      </tbody>
+    </table>
+  </div>`;
+}
+
+function linksTab(links: Link[]): Html {
+  return html`<h2 class="sr-only">Jetons</h2>
+    <p>
+      La liste suivante présente les 10 derniers jetons transmis par mail au redevable pour l’ajout / mise à jour
+      d’identifiants bancaires :
+    </p>
+    ${linksTable(links, true)}`;
+}
+
+interface ImportReport {
+  dryRun: boolean;
+  encoding?: string;
+  lines?: number;
+  created?: number;
+  linksSent?: number;
+  fileName?: string;
+  errors: Array<{ line?: number; column?: number; field: string; reason: string }>;
+}
+
+function importPage(
+  res: Response,
+  ctx: PortalContext,
+  report: ImportReport | null,
+  problem: Problem | null,
+  status = 200,
+) {
+  const reportHtml = report
+    ? html`<section aria-labelledby="rapport" class="report">
+        <h2 id="rapport" tabindex="-1">
+          Rapport
+          ${report.dryRun ? 'de vérification' : 'd’import'}${report.fileName ? html` <small>${report.fileName}</small>` : ''}
+        </h2>
+        ${
+          report.errors.length
+            ? html`<p class="flash error" role="alert">
+                  ${plural(report.errors.length, 'erreur', 'erreurs')} : aucun redevable n’a été créé. Corrigez le
+                  fichier et recommencez.
+                </p>
+                <div class="table-wrap" role="region" aria-label="Erreurs ligne par ligne" tabindex="0">
+                  <table class="list">
+                    <thead>
+                      <tr>
+                        <th scope="col">Ligne</th>
+                        <th scope="col">Colonne</th>
+                        <th scope="col">Champ</th>
+                        <th scope="col">Erreur</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      ${report.errors.map(
+                        (e) =>
+                          html`<tr>
+                            <td class="num">${e.line ?? ''}</td>
+                            <td class="num">${e.column ?? ''}</td>
+                            <td>${e.field}</td>
+                            <td>${e.reason}</td>
+                          </tr>`,
+                      )}
+                    </tbody>
+                  </table>
+                </div>`
+            : report.dryRun
+              ? html`<p class="flash ok" role="status">
+                  Fichier valide : ${plural(report.lines ?? 0, 'ligne vérifiée', 'lignes vérifiées')} (encodage
+                  ${report.encoding}). Aucun redevable n’a été créé (vérification seule).
+                </p>`
+              : html`<p class="flash ok" role="status">
+                  ${plural(report.created ?? 0, 'redevable créé', 'redevables créés')} sur
+                  ${plural(report.lines ?? 0, 'ligne', 'lignes')} ;
+                  ${plural(report.linksSent ?? 0, 'lien envoyé', 'liens envoyés')} par e-mail.
+                </p>`
+        }
+      </section>`
+    : '';
+  const body = html`${report ? '' : errorSummary(problem, { file: 'Fichier' })} ${reportHtml}
+    <form method="post" action="/redevables/import" enctype="multipart/form-data" class="stack">
+      <input type="hidden" name="_csrf" value="${ctx.csrf}" />
+      <div class="field">
+        <label for="f-file">Fichier des redevables (CSV, « ; ») <abbr title="obligatoire">*</abbr></label>
+        <input
+          id="f-file"
+          name="file"
+          type="file"
+          accept=".csv,.txt,text/csv,text/plain"
+          required
+          aria-describedby="f-file-aide"
+        />
+        <small id="f-file-aide"
+          >Une ligne par redevable, 9 champs séparés par « ; » : SIREN ; NIC ; Raison sociale ; Raison sociale (suite) ;
+          Email ; Périodicité (JOURNALIERE, HEBDOMADAIRE, MENSUELLE, TRIMESTRIELLE, SEMESTRIELLE, ANNUELLE) ; Mois ;
+          Jour ; Saisie déportée (0/1). UTF-8 ou Windows-1252, 50 000 lignes au plus.</small
+        >
+      </div>
+      ${checkbox('dryRun', 'Vérifier seulement (simulation : rien n’est créé)', report?.dryRun ?? true)}
+      <p class="actions">
+        <button type="submit" class="primary">Importer</button> <a href="/redevables">Retour aux redevables</a>
+      </p>
+    </form>`;
+  send(res, page(ctx, { title: 'Import de redevables', section: 'redevables', body }), status);
+}

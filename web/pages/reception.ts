@@ -1,0 +1,405 @@
+/**
+ * Réception: statements received, their detail read back from the CFONB120 file itself (what the
+ * firm's accounting software will import), the CFONB and deleted-transactions downloads, and a
+ * ZIP of a selection (the API streams it, built with yazl).
+ */
+import type { Router } from 'express';
+import { readCfonb, type StatementOutput } from '../../domain/cfonb120';
+import { pipeDownload, problemOf, type Problem } from '../api-client';
+import { portalContext, requirePortal, setFlash } from '../context';
+import { frAmount, frDay, frIban, parseFrDay, plural } from '../format';
+import { html, qs, type Html } from '../html';
+import { badge, checkbox, errorSummary, field, fieldErrors, page, pager, select, send } from '../layout';
+import { siretText, STATEMENT_STATE, str, when, type Page, type Statement } from './shared';
+
+const LIMIT = 50;
+
+interface Transaction {
+  id: string;
+  bookingDate: string;
+  valueDate: string | null;
+  amount: string;
+  label: string;
+  type: string;
+}
+
+/** Rows of a statement list (Réception and the account detail share them). */
+export function statementRows(items: Statement[], opts: { identity: boolean; select: boolean }): Html {
+  return html`${items.map((s) => {
+    const [kind, text] = STATEMENT_STATE[s.state];
+    const files = s.state === 'success';
+    return html`<tr>
+      ${opts.select ? html`<td>${files ? html`<input type="checkbox" name="ids" value="${s.id}" form="zip" id="sel-${s.id}" aria-label="Sélectionner le relevé ${s.iban ?? ''} du ${frDay(s.periodStart)} au ${frDay(s.periodEnd)}" />` : ''}</td>` : ''}
+      ${
+        opts.identity
+          ? html`<td>${s.company.siren}</td>
+              <td>${s.company.nic ?? ''}</td>
+              <td>${s.company.name}</td>
+              <td class="iban">${frIban(s.iban)}</td>`
+          : ''
+      }
+      <td>${frDay(s.periodStart)} au ${frDay(s.periodEnd)}</td>
+      <td>${when(s.receivedAt)}</td>
+      <td>${badge(kind, text)}${s.errorMessage ? html`<small class="reason">${s.errorMessage}</small>` : ''}</td>
+      <td>
+        <a href="/reception/${s.id}" aria-label="Détail du relevé du ${frDay(s.periodStart)} au ${frDay(s.periodEnd)}"
+          >Détail</a
+        >
+      </td>
+      ${opts.identity ? '' : html`<td class="num">${s.transactionCount}</td>`}
+      <td>${files ? html`<a href="/reception/${s.id}/cfonb" download>CFONB</a>` : ''}</td>
+      <td>
+        ${files && s.deletedCount ? html`<a href="/reception/${s.id}/supprimees.csv" download>${s.deletedCount} (CSV)</a>` : ''}
+      </td>
+    </tr>`;
+  })}`;
+}
+
+export function receptionPages(router: Router) {
+  const portal = requirePortal();
+
+  router.get('/reception', portal, async (req, res) => {
+    const ctx = portalContext(res);
+    const primary = ctx.me.portalAccount.kind === 'PRIMARY';
+    const q = {
+      from: str(req.query.from),
+      to: str(req.query.to),
+      siret: str(req.query.siret),
+      name: str(req.query.name),
+      iban: str(req.query.iban),
+      state: str(req.query.state),
+      includeSecondary: req.query.includeSecondary === 'true' && primary ? 'true' : undefined,
+    };
+    const offset = Math.max(0, Number(req.query.offset) || 0);
+    const dateErrors: Array<{ field: string; reason: string }> = [];
+    const from = q.from ? parseFrDay(q.from) : undefined;
+    const to = q.to ? parseFrDay(q.to) : undefined;
+    if (from === null) dateErrors.push({ field: 'from', reason: 'date au format jj/mm/aaaa attendue' });
+    if (to === null) dateErrors.push({ field: 'to', reason: 'date au format jj/mm/aaaa attendue' });
+    let list: Page<Statement> = { items: [], total: 0, limit: LIMIT, offset: 0 };
+    let problem: Problem | null = dateErrors.length
+      ? { status: 400, title: '', detail: 'La recherche contient des critères invalides.', errors: dateErrors }
+      : null;
+    if (!problem) {
+      const r = await ctx.api.call<Page<Statement>>('GET', '/statements', {
+        query: {
+          receivedFrom: from ?? undefined,
+          receivedTo: to ?? undefined,
+          siret: q.siret,
+          name: q.name,
+          iban: q.iban,
+          state: q.state,
+          includeSecondary: q.includeSecondary,
+          limit: LIMIT,
+          offset,
+        },
+      });
+      if (r.ok) list = r.body;
+      else {
+        const p = problemOf(r);
+        problem = p;
+        p.errors = p.errors?.map((e) => ({
+          ...e,
+          field: e.field === 'receivedFrom' ? 'from' : e.field === 'receivedTo' ? 'to' : e.field,
+        }));
+      }
+    }
+    const e = fieldErrors(problem);
+    const body = html`<form
+        method="get"
+        action="/reception"
+        class="filters"
+        role="search"
+        aria-label="Recherche des relevés reçus"
+      >
+        ${errorSummary(problem, { from: 'Du', to: 'Au', siret: 'SIRET', iban: 'IBAN', name: 'Raison sociale' })}
+        <fieldset class="inline-fieldset">
+          <legend>Date de réception</legend>
+          <div class="grid">
+            ${field({ name: 'from', label: 'Du', value: q.from, error: e.get('from'), hint: 'jj/mm/aaaa', attrs: 'inputmode="numeric" placeholder="jj/mm/aaaa"' })}
+            ${field({ name: 'to', label: 'Au', value: q.to, error: e.get('to'), hint: 'jj/mm/aaaa', attrs: 'inputmode="numeric" placeholder="jj/mm/aaaa"' })}
+          </div>
+        </fieldset>
+        <div class="grid">
+          ${field({ name: 'siret', label: 'SIRET', value: q.siret, error: e.get('siret'), attrs: 'inputmode="numeric"' })}
+          ${field({ name: 'name', label: 'Raison sociale', value: q.name, error: e.get('name') })}
+          ${field({ name: 'iban', label: 'IBAN', value: q.iban, error: e.get('iban') })}
+          ${select({
+            name: 'state',
+            label: 'État',
+            value: q.state,
+            options: [
+              ['', 'Tous'],
+              ['success', 'Succès'],
+              ['running', 'En cours'],
+              ['failure', 'Échec'],
+            ],
+          })}
+        </div>
+        ${primary ? html`<div class="options">${checkbox('includeSecondary', 'Afficher les relevés des redevables secondaires', !!q.includeSecondary)}</div>` : ''}
+        <p><button type="submit" class="primary">Rechercher</button></p>
+      </form>
+      <h2 id="resultats">Résultats <small>${plural(list.total, 'relevé trouvé', 'relevés trouvés')}</small></h2>
+      <form method="post" action="/reception/zip" id="zip" class="toolbar">
+        <input type="hidden" name="_csrf" value="${ctx.csrf}" />
+        <input type="hidden" name="includeSecondary" value="${q.includeSecondary ?? ''}" />
+        <button type="submit" class="primary" name="mode" value="selection">Télécharger la sélection (ZIP)</button>
+        ${
+          list.total
+            ? html`<button type="submit" name="mode" value="all">Tout télécharger (ZIP)</button>
+                <input
+                  type="hidden"
+                  name="filters"
+                  value="${qs({ receivedFrom: from ?? undefined, receivedTo: to ?? undefined, siret: q.siret, name: q.name, iban: q.iban, state: q.state })}"
+                />`
+            : ''
+        }
+      </form>
+      <div class="table-wrap" role="region" aria-labelledby="resultats" tabindex="0">
+        <table class="list">
+          <thead>
+            <tr>
+              <th scope="col">
+                <input type="checkbox" id="select-all" data-select-all="ids" aria-label="Tout sélectionner" />
+              </th>
+              <th scope="col">SIREN</th>
+              <th scope="col">NIC</th>
+              <th scope="col">Raison sociale</th>
+              <th scope="col">IBAN</th>
+              <th scope="col">Période</th>
+              <th scope="col">Date de réception</th>
+              <th scope="col">État</th>
+              <th scope="col">Détails</th>
+              <th scope="col">CFONB <span aria-hidden="true">*</span></th>
+              <th scope="col">Transactions suppr. <span aria-hidden="true">**</span></th>
+            </tr>
+          </thead>
+          <tbody>
+            ${statementRows(list.items, { identity: true, select: true })}
+            ${
+              list.items.length
+                ? ''
+                : html`<tr>
+                    <td colspan="11">Aucun relevé ne correspond à ces critères.</td>
+                  </tr>`
+            }
+          </tbody>
+        </table>
+      </div>
+      ${pager('/reception', q, list.total, offset, LIMIT)}
+      <p class="notes">
+        <small
+          >* Les relevés sont fournis au format CFONB120 compatible avec la plupart des logiciels comptables.<br />** Le
+          format CFONB120 ne permet pas de véhiculer l’information de suppression d’une transaction par la banque : ces
+          transactions sont fournies dans un fichier CSV.</small
+        >
+      </p>`;
+    send(
+      res,
+      page(ctx, { title: 'Réception', heading: 'Recherche des relevés reçus', section: 'reception', body, wide: true }),
+      problem ? problem.status : 200,
+    );
+  });
+
+  router.post('/reception/zip', portal, async (req, res) => {
+    const ctx = portalContext(res);
+    const includeSecondary = req.body?.includeSecondary === 'true' ? 'true' : undefined;
+    let ids: string[] = [];
+    if (req.body?.mode === 'all') {
+      const filters = Object.fromEntries(new URLSearchParams(str(req.body?.filters)));
+      for (let offset = 0; ids.length < 1000; offset += 200) {
+        const p = await ctx.api.get<Page<Statement>>('/statements', {
+          ...filters,
+          state: 'success',
+          includeSecondary,
+          limit: 200,
+          offset,
+        });
+        ids.push(...p.items.map((s) => s.id));
+        if (offset + 200 >= p.total) break;
+      }
+      ids = ids.slice(0, 1000);
+    } else {
+      const picked: unknown = req.body?.ids;
+      ids = (Array.isArray(picked) ? picked : picked ? [picked] : []).map(String);
+    }
+    if (!ids.length) {
+      setFlash(res, { kind: 'error', text: 'Sélectionnez au moins un relevé à télécharger.' });
+      return res.redirect(303, '/reception');
+    }
+    const upstream = await ctx.api.fetch('POST', '/statements/zip', {
+      csrf: str(req.body?._csrf),
+      query: { includeSecondary: includeSecondary ?? (ctx.scope.includeSecondary ? 'true' : undefined) },
+      json: { ids },
+    });
+    if (!upstream.ok) {
+      const problem = problemOf({ status: upstream.status, body: await upstream.json().catch(() => null) });
+      setFlash(res, { kind: 'error', text: problem.detail });
+      return res.redirect(303, '/reception');
+    }
+    await pipeDownload(upstream, res);
+  });
+
+  router.get('/reception/:id', portal, async (req, res) => {
+    const ctx = portalContext(res);
+    const id = String(req.params.id);
+    const s = await ctx.api.get<Statement & { deletedTransactions: Transaction[]; transactions: Transaction[] }>(
+      `/statements/${id}`,
+      ctx.scope,
+    );
+    let parsed: StatementOutput[] | null = null;
+    let readError: string | null = null;
+    if (s.state === 'success') {
+      const bytes = await ctx.api.getBytes(`/statements/${id}/cfonb`, ctx.scope);
+      if (bytes) {
+        try {
+          parsed = readCfonb(bytes, { lenient: true });
+        } catch (err) {
+          readError = (err as Error).message;
+        }
+      }
+    }
+    const [kind, text] = STATEMENT_STATE[s.state];
+    const body = html`<dl class="pairs two">
+        <dt>Redevable</dt>
+        <dd><a href="/redevables/${s.company.id}">${s.company.name}</a> (${siretText(s.company)})</dd>
+        <dt>IBAN</dt>
+        <dd class="iban">${frIban(s.iban)}</dd>
+        <dt>Période</dt>
+        <dd>du ${frDay(s.periodStart)} au ${frDay(s.periodEnd)}</dd>
+        <dt>Date de réception</dt>
+        <dd>${when(s.receivedAt)}</dd>
+        <dt>État</dt>
+        <dd>${badge(kind, text)}${s.errorMessage ? html` <small class="reason">${s.errorMessage}</small>` : ''}</dd>
+        <dt>Transactions</dt>
+        <dd>
+          ${s.transactionCount}${s.deletedCount ? html` (et ${plural(s.deletedCount, 'transaction supprimée', 'transactions supprimées')})` : ''}
+        </dd>
+      </dl>
+      <p class="toolbar">
+        ${s.state === 'success' ? html`<a class="button primary" href="/reception/${s.id}/cfonb" download>Télécharger le relevé CFONB120</a>` : ''}
+        ${s.state === 'success' && s.deletedCount ? html`<a class="button" href="/reception/${s.id}/supprimees.csv" download>Télécharger les transactions supprimées (CSV)</a>` : ''}
+        <a class="button" href="/comptes/${s.bankAccountId}">Compte bancaire</a>
+      </p>
+      ${readError ? html`<div class="flash error" role="alert"><p>Le fichier CFONB120 n’a pas pu être relu : ${readError}</p></div>` : ''}
+      ${(parsed ?? []).map((st) => cfonbStatement(st))}
+      ${
+        s.deletedTransactions.length
+          ? html`<section aria-labelledby="supprimees">
+              <h2 id="supprimees">Transactions supprimées par la banque</h2>
+              <p>
+                Ces transactions, déjà transmises dans un relevé précédent, ont été supprimées par la banque : le format
+                CFONB120 ne peut pas le signaler, prenez-les en compte pour éviter les doublons.
+              </p>
+              <div class="table-wrap" role="region" aria-labelledby="supprimees" tabindex="0">
+                <table class="list">
+                  <thead>
+                    <tr>
+                      <th scope="col">Date d’opération</th>
+                      <th scope="col">Date de valeur</th>
+                      <th scope="col">Libellé</th>
+                      <th scope="col" class="num">Montant</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${s.deletedTransactions.map(
+                      (t) =>
+                        html`<tr>
+                          <td>${frDay(t.bookingDate)}</td>
+                          <td>${frDay(t.valueDate)}</td>
+                          <td>${t.label}</td>
+                          <td class="num">${frAmount(t.amount, s.currency)}</td>
+                        </tr>`,
+                    )}
+                  </tbody>
+                </table>
+              </div>
+            </section>`
+          : ''
+      }`;
+    send(res, page(ctx, { title: 'Détail du relevé', section: 'reception', body, wide: true }));
+  });
+
+  for (const [path, api] of [
+    ['cfonb', 'cfonb'],
+    ['supprimees.csv', 'deleted.csv'],
+  ] as const) {
+    router.get(`/reception/:id/${path}`, portal, async (req, res) => {
+      const ctx = portalContext(res);
+      const upstream = await ctx.api.fetch('GET', `/statements/${String(req.params.id)}/${api}`, {
+        query: ctx.scope.includeSecondary ? { includeSecondary: 'true' } : {},
+      });
+      if (!upstream.ok) {
+        const problem = problemOf({ status: upstream.status, body: await upstream.json().catch(() => null) });
+        return send(
+          res,
+          page(ctx, {
+            title: problem.status === 404 ? 'Page introuvable' : 'Téléchargement impossible',
+            body: html`<div class="flash error" role="alert"><p>${problem.detail}</p></div>`,
+          }),
+          problem.status,
+        );
+      }
+      await pipeDownload(upstream, res);
+    });
+  }
+}
+
+function cfonbStatement(st: StatementOutput): Html {
+  const cur = st.account.currency;
+  const credit = (a: string) => !a.startsWith('-');
+  return html`<section class="cfonb" aria-label="Relevé CFONB120 ${st.account.iban ?? st.account.accountNumber}">
+    <h2>
+      Relevé du ${frDay(st.opening.date)} au ${frDay(st.closing.date)} <small>lu depuis le fichier CFONB120</small>
+    </h2>
+    <p>
+      Banque ${st.account.bankCode}, guichet ${st.account.branchCode}, compte
+      ${st.account.accountNumber}${st.account.iban ? html` (IBAN <span class="iban">${frIban(st.account.iban)}</span>)` : ''},
+      devise ${cur}.
+    </p>
+    <div class="table-wrap" role="region" aria-label="Opérations du relevé" tabindex="0">
+      <table class="list">
+        <thead>
+          <tr>
+            <th scope="col">Date d’opération</th>
+            <th scope="col">Date de valeur</th>
+            <th scope="col">Libellé</th>
+            <th scope="col">Code</th>
+            <th scope="col" class="num">Débit</th>
+            <th scope="col" class="num">Crédit</th>
+          </tr>
+        </thead>
+        <tbody>
+          <tr class="balance">
+            <td>${frDay(st.opening.date)}</td>
+            <td></td>
+            <td>Solde initial</td>
+            <td></td>
+            <td class="num"></td>
+            <td class="num">${frAmount(st.opening.balance, cur)}</td>
+          </tr>
+          ${st.movements.map(
+            (m) =>
+              html`<tr>
+                <td>${frDay(m.bookingDate)}</td>
+                <td>${frDay(m.valueDate)}</td>
+                <td>${m.label}${m.reference ? html`<br /><small>Réf. ${m.reference}</small>` : ''}</td>
+                <td>${m.interbankCode}</td>
+                <td class="num">${credit(m.amount) ? '' : frAmount(m.amount.slice(1), cur)}</td>
+                <td class="num">${credit(m.amount) ? frAmount(m.amount, cur) : ''}</td>
+              </tr>`,
+          )}
+          <tr class="balance">
+            <td>${frDay(st.closing.date)}</td>
+            <td></td>
+            <td>Solde final</td>
+            <td></td>
+            <td class="num"></td>
+            <td class="num">${frAmount(st.closing.balance, cur)}</td>
+          </tr>
+        </tbody>
+      </table>
+    </div>
+    <p>${plural(st.movements.length, 'opération', 'opérations')}.</p>
+  </section>`;
+}

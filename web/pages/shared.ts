@@ -1,0 +1,133 @@
+/** Shapes returned by the API (as the pages use them) and the small pieces several pages share. */
+import type { Request } from 'express';
+import { describePeriodicity, type PeriodicityInput } from '../../domain/identifiers';
+import { stateMessageFr } from '../../domain/powens-states';
+import type { PortalContext } from '../context';
+import { frDateTime } from '../format';
+import { html, type Html } from '../html';
+import { badge } from '../layout';
+
+export const str = (v: unknown) => (typeof v === 'string' ? v : '');
+export const csrfOf = (req: Request) => str(req.body?._csrf);
+
+export interface Link {
+  id: string;
+  kind: 'add-accounts' | 'update-credentials';
+  connectionId: string | null;
+  recipient: string;
+  automatic: boolean;
+  createdAt: string;
+  expiresAt: string;
+  usedAt: string | null;
+  revokedAt: string | null;
+  state: 'valid' | 'used' | 'expired';
+}
+
+export interface BankAccount {
+  id: string;
+  companyId: string;
+  connectionId: string;
+  company: { siren: string; nic: string | null; name: string; portalAccountId: string };
+  bankName: string | null;
+  iban: string | null;
+  bic: string | null;
+  label: string;
+  type: string;
+  currency: string;
+  active: boolean;
+  deactivatedAt: string | null;
+  collectedUntil: string | null;
+  connection: {
+    state: 'ok' | 'error';
+    errorCode: string | null;
+    lastSyncAt: string | null;
+    lastSuccessAt: string | null;
+  };
+  link?: { state: 'valid' | 'used' | 'expired'; at: string } | null;
+  createdAt: string;
+}
+
+export interface Company {
+  id: string;
+  portalAccountId: string;
+  portalAccountName: string;
+  siren: string;
+  nic: string | null;
+  siret: string | null;
+  name: string;
+  name2: string | null;
+  email: string | null;
+  periodicity: { kind: string; day: number | null; month: number | null };
+  autoLinks: boolean;
+  active: boolean;
+  deactivatedAt: string | null;
+  collection: 'success' | 'error' | 'none';
+  accountCount: number;
+  createdAt: string;
+}
+
+export interface Statement {
+  id: string;
+  bankAccountId: string;
+  company: { id: string; siren: string; nic: string | null; name: string };
+  iban: string | null;
+  periodStart: string;
+  periodEnd: string;
+  receivedAt: string;
+  state: 'success' | 'running' | 'failure';
+  transactionCount: number;
+  deletedCount: number;
+  currency: string;
+  openingBalance: string;
+  closingBalance: string;
+  errorMessage: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export function periodicityText(p: Company['periodicity']): string {
+  try {
+    return describePeriodicity(p as PeriodicityInput);
+  } catch {
+    return p.kind;
+  }
+}
+
+export function connectionBadge(a: BankAccount): Html {
+  if (a.connection.state === 'ok') return badge('ok', 'Connexion active', a.connection.lastSyncAt);
+  return html`${badge('error', 'Connexion en erreur', a.connection.lastSyncAt)}<small class="reason"
+      >${stateMessageFr(a.connection.errorCode)}</small
+    >`;
+}
+
+export function collectBadge(a: BankAccount): Html {
+  if (!a.connection.lastSuccessAt) return badge('neutral', 'Aucune collecte');
+  return badge(a.connection.state === 'ok' ? 'ok' : 'warn', 'Collecte', a.connection.lastSuccessAt);
+}
+
+export const LINK_KIND: Record<Link['kind'], string> = {
+  'add-accounts': 'Ajout de nouveaux comptes bancaires',
+  'update-credentials': 'Mise à jour des identifiants bancaires',
+};
+
+export const STATEMENT_STATE: Record<Statement['state'], [Parameters<typeof badge>[0], string]> = {
+  success: ['ok', 'Succès'],
+  running: ['warn', 'En cours'],
+  failure: ['error', 'Échec'],
+};
+
+export const siretText = (c: { siren: string; nic: string | null }) => (c.nic ? `${c.siren} ${c.nic}` : c.siren);
+
+/** Name of the portal account owning a resource (primary accounts see their secondaries'). */
+export function accountName(ctx: PortalContext, portalAccountId: string): string {
+  if (portalAccountId === ctx.me.portalAccount.id) return ctx.me.portalAccount.name;
+  return ctx.me.secondaryAccounts.find((a) => a.id === portalAccountId)?.name ?? '';
+}
+
+export const when = (iso: string | null | undefined) =>
+  iso ? html`<time datetime="${iso}">${frDateTime(iso)}</time>` : '';
