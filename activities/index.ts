@@ -32,7 +32,7 @@ export function createActivities(deps: { config: Config; prisma: Db; logger: Log
       outbox: createMessages(deps.config),
       decryptToken: (enc) => decryptToken(enc, deps.config.ENCRYPTION_KEY),
     }),
-    ...createEmailActivities({ config: deps.config, prisma: deps.prisma }),
+    ...createEmailActivities({ config: deps.config, prisma: deps.prisma, logger: deps.logger }),
   };
 }
 

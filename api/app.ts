@@ -11,6 +11,7 @@ import type { Logger } from '../lib/logger';
 import type { Db } from '../prisma/client';
 import { HttpError, type FieldError } from './errors';
 import type { PowensWebviews } from './powens';
+import { postmarkWebhookRouter } from './postmark-webhook';
 import { publicRouter } from './public/router';
 import { createApiV1, type RateLimits } from './v1';
 import { createPortal } from '../web';
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps, state: AppState = { ready: true }) {
     res.status(state.ready ? 200 : 503).json({ status: state.ready ? 'ready' : 'not ready' });
   });
 
+  app.use('/webhooks/postmark', postmarkWebhookRouter(deps));
   app.use(publicRouter(deps));
 
   app.use('/api', express.json({ limit: '1mb' }));

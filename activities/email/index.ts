@@ -15,3 +15,12 @@ export {
   type StatementRecipient,
 } from './delivery';
 export { escapeHtml, renderTemplate } from './render';
+export {
+  backoffMs,
+  classifyPostmarkError,
+  createEmailActivities,
+  postmarkClient,
+  METADATA_KEY,
+  type EmailActivities,
+  type SendResult,
+} from './sender';

@@ -9,7 +9,8 @@ import {
   sessionCookieOptions,
   verifyPassword,
 } from '../auth';
-import { conflict, notFound, unauthorized } from '../errors';
+import { dedicatedMailboxProblem } from '../../activities/email';
+import { badRequest, conflict, notFound, unauthorized } from '../errors';
 import type { RouteContext } from '../v1';
 import { idParam, list, pageQuery, queryBool, scopeQuery } from '../schemas';
 import { bankScope, notificationScope, scopeAccountIds } from '../scope';
@@ -245,6 +246,14 @@ export function accountRoutes({ api, deps, limiters }: RouteContext) {
       400: { description: 'Champs invalides', schema: undefined },
     },
     handler: async ({ auth, body, req }) => {
+      if (body.receptionMode === 'dedicated-mailbox' && body.dedicatedMailbox) {
+        // Statements never go to addresses outside the account (manual, section 1).
+        const problem = dedicatedMailboxProblem(auth.account.contactEmail, body.dedicatedMailbox);
+        if (problem)
+          throw badRequest('La boîte dédiée aux relevés est refusée.', [
+            { field: 'dedicatedMailbox', reason: problem },
+          ]);
+      }
       const updated = await prisma.$transaction(async (tx) => {
         const row = await tx.portalAccount.update({
           where: { id: auth.account.id },

@@ -1,138 +1,381 @@
 /**
- * Mail sink: a local server with Postmark's email API (`POST /email`, `POST /email/batch`, the
- * `X-Postmark-Server-Token` header, Postmark's response and error shapes), used by `npm start`
- * and the tests through the postmark client's configurable host. It keeps every message, shows
- * them at `/` and in JSON at `GET /__sink/messages?to=<address>` (newest first).
+ * Mail sink: a local stand-in for Postmark's email API, used by `npm start` and the tests through
+ * the `postmark` client's configurable host. Same endpoints, header, response and error shapes as
+ * Postmark (https://postmarkapp.com/developer/api/email-api, …/messages-api, …/overview#error-codes):
+ *  - `POST /email` → 200 `{ To, SubmittedAt, MessageID, ErrorCode: 0, Message: "OK" }`;
+ *    errors: 401 (ErrorCode 10, bad or missing `X-Postmark-Server-Token`), 422 with ErrorCode 300
+ *    (invalid request), 402 (invalid JSON), 406 (inactive recipient), 409 (JSON required), 411
+ *    (forbidden attachment type), 500 `{ ErrorCode, Message }` when a fault is injected;
+ *  - `POST /email/batch` → 200 with one result per message (ErrorCode 410 over 500 messages);
+ *  - `GET /messages/outbound?count=&offset=[&recipient=&tag=&subject=&metadata_<key>=]` →
+ *    `{ TotalCount, Messages: [{ MessageID, To: [{ Email, Name }], Subject, Metadata, … }] }`.
+ * It keeps every message, shows them at `/` and in JSON at `GET /__sink/messages?to=<address>`
+ * (newest first). Test controls: `POST /__sink/faults` (`{ failNext, status, mode }`, mode
+ * `error` = answer `status` without keeping the message, `drop` = close the connection without an
+ * answer, `lost-response` = keep the message then close without an answer), `POST /__sink/inactive`
+ * (`{ email }`: later sends to it answer 406), `DELETE /__sink/messages`.
  */
 import { randomUUID } from 'node:crypto';
-import express, { type Request, type Response } from 'express';
+import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
+
+export interface SinkAttachment {
+  name: string;
+  contentType: string;
+  size: number;
+  content: string;
+}
 
 export interface SinkMessage {
   id: string;
   from: string;
   to: string;
+  cc: string;
+  bcc: string;
+  replyTo: string;
   subject: string;
   text: string;
   html: string;
+  tag: string;
+  metadata: Record<string, string>;
+  headers: Array<{ Name: string; Value: string }>;
   messageStream: string;
   submittedAt: string;
-  attachments: Array<{ name: string; contentType: string; size: number; content: string }>;
+  attachments: SinkAttachment[];
 }
 
 interface PostmarkEmail {
-  From?: string;
-  To?: string;
-  Subject?: string;
-  TextBody?: string;
-  HtmlBody?: string;
-  MessageStream?: string;
-  Attachments?: Array<{ Name: string; Content: string; ContentType: string }>;
+  From?: unknown;
+  To?: unknown;
+  Cc?: unknown;
+  Bcc?: unknown;
+  ReplyTo?: unknown;
+  Subject?: unknown;
+  TextBody?: unknown;
+  HtmlBody?: unknown;
+  Tag?: unknown;
+  MessageStream?: unknown;
+  Metadata?: unknown;
+  Headers?: unknown;
+  Attachments?: unknown;
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const addresses = (to: string) =>
-  to
+export type FaultMode = 'error' | 'drop' | 'lost-response';
+export interface Faults {
+  failNext: number;
+  status: number;
+  mode: FaultMode;
+}
+
+type PostmarkResult =
+  | { To: string; SubmittedAt: string; MessageID: string; ErrorCode: 0; Message: 'OK' }
+  | { ErrorCode: number; Message: string };
+
+const MAX_RECIPIENTS = 50;
+const MAX_BATCH = 500;
+const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
+/** Postmark's forbidden attachment extensions (a subset of its list, the executable ones). */
+const FORBIDDEN_EXTENSIONS = new Set([
+  'exe',
+  'bat',
+  'cmd',
+  'com',
+  'cpl',
+  'js',
+  'jse',
+  'msi',
+  'scr',
+  'vbs',
+  'vbe',
+  'wsf',
+  'ps1',
+  'jar',
+]);
+
+const esc = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** The addresses of a To/Cc/Bcc field: "A <a@x>, b@y" → ["a@x", "b@y"] (lower-cased). */
+export const addresses = (field: string) =>
+  field
     .split(',')
     .map((a) => (/<([^>]+)>/.exec(a)?.[1] ?? a).trim().toLowerCase())
     .filter(Boolean);
 
+const str = (v: unknown) => (typeof v === 'string' ? v : '');
+/** Postmark answers with the offset of its own time zone; the sink uses UTC. */
+const nowPostmark = () => new Date().toISOString().replace('Z', '+00:00');
+
 export function createMailSink(opts: { serverToken: string }) {
   const messages: SinkMessage[] = [];
-  const faults = { failNext: 0, status: 500 };
+  const inactive = new Set<string>();
+  const faults: Faults = { failNext: 0, status: 500, mode: 'error' };
   const app = express();
-  app.use(express.json({ limit: '60mb' }));
+  app.disable('x-powered-by');
 
-  const accept = (e: PostmarkEmail) => {
-    if (!e.From || !e.To || (!e.TextBody && !e.HtmlBody))
-      return { ErrorCode: 300, Message: 'Invalid email request: From, To and a body are required.' };
+  const postmarkError = (res: Response, status: number, ErrorCode: number, Message: string) =>
+    void res.status(status).json({ ErrorCode, Message });
+
+  function validate(e: PostmarkEmail): { ErrorCode: number; Message: string } | null {
+    if (e === null || typeof e !== 'object' || Array.isArray(e))
+      return { ErrorCode: 403, Message: 'Incompatible JSON: an email object was expected.' };
+    const from = str(e.From);
+    if (!from || addresses(from).length !== 1 || !addresses(from)[0]!.includes('@'))
+      return { ErrorCode: 300, Message: `Invalid 'From' address: '${from}'.` };
+    const recipients = [e.To, e.Cc, e.Bcc].flatMap((f) => addresses(str(f)));
+    if (recipients.length === 0) return { ErrorCode: 300, Message: 'Zero recipients specified' };
+    if (recipients.length > MAX_RECIPIENTS)
+      return { ErrorCode: 300, Message: `Maximum of ${MAX_RECIPIENTS} recipients allowed per email message` };
+    const bad = recipients.find((a) => !/^[^\s@]+@[^\s@]+$/.test(a));
+    if (bad)
+      return {
+        ErrorCode: 300,
+        Message: `Error parsing 'To': Illegal email address '${bad}'. It must contain the '@' symbol.`,
+      };
+    if (!str(e.TextBody) && !str(e.HtmlBody))
+      return { ErrorCode: 300, Message: 'Provide either email TextBody or HtmlBody or both.' };
+    const attachments = Array.isArray(e.Attachments) ? (e.Attachments as Array<Record<string, unknown>>) : [];
+    for (const a of attachments) {
+      const name = str(a.Name);
+      if (!name || typeof a.Content !== 'string')
+        return { ErrorCode: 300, Message: 'Attachments must have a Name and a base64 Content.' };
+      if (FORBIDDEN_EXTENSIONS.has(name.split('.').pop()!.toLowerCase()))
+        return { ErrorCode: 411, Message: `Forbidden attachment type: ${name}` };
+    }
+    const size =
+      str(e.TextBody).length +
+      str(e.HtmlBody).length +
+      attachments.reduce((n, a) => n + Math.floor((str(a.Content).length * 3) / 4), 0);
+    if (size > MAX_MESSAGE_BYTES) return { ErrorCode: 300, Message: 'Message size exceeds the 10 MB limit.' };
+    const dead = recipients.filter((a) => inactive.has(a));
+    if (dead.length)
+      return {
+        ErrorCode: 406,
+        Message: `You tried to send to recipient(s) that have been marked as inactive. Found inactive addresses: ${dead.join(', ')}. Inactive recipients are ones that have generated a hard bounce, a spam complaint, or a manual suppression.`,
+      };
+    return null;
+  }
+
+  function accept(e: PostmarkEmail): PostmarkResult {
+    const problem = validate(e);
+    if (problem) return problem;
+    const metadata =
+      e.Metadata && typeof e.Metadata === 'object'
+        ? Object.fromEntries(Object.entries(e.Metadata as Record<string, unknown>).map(([k, v]) => [k, String(v)]))
+        : {};
     const m: SinkMessage = {
       id: randomUUID(),
-      from: e.From,
-      to: e.To,
-      subject: e.Subject ?? '',
-      text: e.TextBody ?? '',
-      html: e.HtmlBody ?? '',
-      messageStream: e.MessageStream ?? 'outbound',
-      submittedAt: new Date().toISOString(),
-      attachments: (e.Attachments ?? []).map((a) => ({
-        name: a.Name,
-        contentType: a.ContentType,
-        size: Buffer.from(a.Content, 'base64').length,
-        content: a.Content,
+      from: str(e.From),
+      to: str(e.To),
+      cc: str(e.Cc),
+      bcc: str(e.Bcc),
+      replyTo: str(e.ReplyTo),
+      subject: str(e.Subject),
+      text: str(e.TextBody),
+      html: str(e.HtmlBody),
+      tag: str(e.Tag),
+      metadata,
+      headers: Array.isArray(e.Headers) ? (e.Headers as SinkMessage['headers']) : [],
+      messageStream: str(e.MessageStream) || 'outbound',
+      submittedAt: nowPostmark(),
+      attachments: (Array.isArray(e.Attachments) ? (e.Attachments as Array<Record<string, string>>) : []).map((a) => ({
+        name: a.Name!,
+        contentType: a.ContentType || 'application/octet-stream',
+        size: Buffer.from(a.Content!, 'base64').length,
+        content: a.Content!,
       })),
     };
     messages.push(m);
-    return { To: e.To, SubmittedAt: m.submittedAt, MessageID: m.id, ErrorCode: 0, Message: 'OK' };
+    return { To: m.to, SubmittedAt: m.submittedAt, MessageID: m.id, ErrorCode: 0, Message: 'OK' };
+  }
+
+  /** Postmark checks the server token first: 401 with ErrorCode 10 when missing or wrong. */
+  const auth: express.RequestHandler = (req, res, next) => {
+    const token = req.get('X-Postmark-Server-Token');
+    if (!token)
+      return postmarkError(
+        res,
+        401,
+        10,
+        'No Account or Server API tokens were supplied in the HTTP headers. Please add a header for either X-Postmark-Server-Token or X-Postmark-Account-Token.',
+      );
+    if (token !== opts.serverToken)
+      return postmarkError(
+        res,
+        401,
+        10,
+        'The Server Token you provided in the X-Postmark-Server-Token request header was invalid. Please verify that you are using a valid token.',
+      );
+    next();
   };
 
-  const guard = (req: Request, res: Response): boolean => {
-    if (req.get('X-Postmark-Server-Token') !== opts.serverToken) {
-      res.status(401).json({
-        ErrorCode: 10,
-        Message: 'The Server Token you provided in the X-Postmark-Server-Token request header was invalid.',
-      });
-      return false;
-    }
-    if (faults.failNext > 0) {
-      faults.failNext--;
-      res.status(faults.status).json({ ErrorCode: 100, Message: 'Maintenance' });
-      return false;
-    }
-    return true;
+  /** Plays an injected fault if one is pending; returns false when it did (`keep` stores the mail). */
+  const noFault = (req: Request, res: Response, keep?: () => void): boolean => {
+    if (faults.failNext <= 0) return true;
+    faults.failNext--;
+    if (faults.mode === 'lost-response') keep?.();
+    if (faults.mode === 'error')
+      postmarkError(
+        res,
+        faults.status,
+        faults.status === 503 ? 100 : 0,
+        faults.status === 503 ? 'Maintenance' : 'Internal Server Error',
+      );
+    else req.socket.destroy();
+    return false;
   };
 
-  app.post('/email', (req, res) => {
-    if (!guard(req, res)) return;
-    const r = accept(req.body as PostmarkEmail);
+  const jsonRequired: express.RequestHandler = (req, res, next) => {
+    if (!req.is('application/json'))
+      return postmarkError(res, 422, 409, 'JSON Required: send Content-Type: application/json.');
+    next();
+  };
+  const json = express.json({ limit: '60mb' });
+  const invalidJson: ErrorRequestHandler = (err, _req, res, next) => {
+    if ((err as { type?: string }).type === 'entity.parse.failed') return postmarkError(res, 422, 402, 'Invalid JSON');
+    if ((err as { type?: string }).type === 'entity.too.large')
+      return postmarkError(res, 422, 300, 'Request size exceeds the 50 MB limit.');
+    next(err);
+  };
+
+  app.post('/email', auth, jsonRequired, json, (req, res) => {
+    const body = req.body as PostmarkEmail;
+    if (!noFault(req, res, () => accept(body))) return;
+    const r = accept(body);
     res.status(r.ErrorCode === 0 ? 200 : 422).json(r);
   });
-  app.post('/email/batch', (req, res) => {
-    if (!guard(req, res)) return;
-    res.json((req.body as PostmarkEmail[]).map(accept));
+
+  app.post('/email/batch', auth, jsonRequired, json, (req, res) => {
+    const body = req.body as unknown;
+    if (!Array.isArray(body))
+      return postmarkError(res, 422, 403, 'Incompatible JSON: an array of emails was expected.');
+    if (!noFault(req, res, () => body.forEach((e) => accept(e as PostmarkEmail)))) return;
+    if (body.length > MAX_BATCH)
+      return postmarkError(res, 422, 410, `Too many batch messages: at most ${MAX_BATCH} messages per batch.`);
+    res.json(body.map((e) => accept(e as PostmarkEmail)));
   });
 
-  const view = (m: SinkMessage) => ({ ...m, attachments: m.attachments.map(({ content: _c, ...a }) => a) });
+  app.get('/messages/outbound', auth, (req, res) => {
+    if (!noFault(req, res)) return;
+    const q = req.query as Record<string, string | undefined>;
+    const count = Number(q.count);
+    const offset = Number(q.offset);
+    if (!Number.isInteger(count) || count < 1 || count > 500)
+      return postmarkError(res, 422, 1000, "The 'count' parameter is required and must be between 1 and 500.");
+    if (!Number.isInteger(offset) || offset < 0)
+      return postmarkError(res, 422, 1000, "The 'offset' parameter is required and must be 0 or more.");
+    const meta = Object.entries(q).filter(([k]) => k.startsWith('metadata_'));
+    const found = [...messages]
+      .reverse()
+      .filter(
+        (m) =>
+          (!q.recipient || [m.to, m.cc, m.bcc].some((f) => addresses(f).includes(q.recipient!.toLowerCase()))) &&
+          (!q.tag || m.tag === q.tag) &&
+          (!q.subject || m.subject.includes(q.subject)) &&
+          (!q.messagestream || m.messageStream === q.messagestream) &&
+          meta.every(([k, v]) => m.metadata[k.slice('metadata_'.length)] === v),
+      );
+    const recipients = (f: string) => addresses(f).map((Email) => ({ Email, Name: '' }));
+    res.json({
+      TotalCount: found.length,
+      Messages: found.slice(offset, offset + count).map((m) => ({
+        Tag: m.tag,
+        MessageID: m.id,
+        MessageStream: m.messageStream,
+        To: recipients(m.to),
+        Cc: recipients(m.cc),
+        Bcc: recipients(m.bcc),
+        Recipients: [m.to, m.cc, m.bcc].flatMap(addresses),
+        ReceivedAt: m.submittedAt,
+        From: m.from,
+        Subject: m.subject,
+        Attachments: m.attachments.map((a) => a.name),
+        Status: 'Sent',
+        TrackOpens: false,
+        TrackLinks: 'None',
+        Metadata: m.metadata,
+        Sandboxed: false,
+      })),
+    });
+  });
+
+  // --- sink controls and views (not part of Postmark's API) ---
+  app.use('/__sink', express.json());
+  const view = (m: SinkMessage) => ({
+    id: m.id,
+    from: m.from,
+    to: m.to,
+    subject: m.subject,
+    text: m.text,
+    html: m.html,
+    tag: m.tag,
+    metadata: m.metadata,
+    messageStream: m.messageStream,
+    submittedAt: m.submittedAt,
+    attachments: m.attachments.map((a) => ({ name: a.name, contentType: a.contentType, size: a.size })),
+  });
   app.get('/__sink/messages', (req, res) => {
     const to = typeof req.query.to === 'string' ? req.query.to.toLowerCase() : undefined;
     res.json(
       [...messages]
         .reverse()
-        .filter((m) => !to || addresses(m.to).includes(to))
+        .filter((m) => !to || [m.to, m.cc, m.bcc].some((f) => addresses(f).includes(to)))
         .map(view),
     );
   });
+  app.get('/__sink/messages/:id/html', (req, res) => {
+    const m = messages.find((x) => x.id === req.params.id);
+    if (!m) return void res.status(404).type('text').send('Message introuvable.');
+    res
+      .set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+      .type('html')
+      .send(m.html);
+  });
   app.get('/__sink/messages/:id/attachments/:name', (req, res) => {
     const a = messages.find((m) => m.id === req.params.id)?.attachments.find((x) => x.name === req.params.name);
-    if (!a) return void res.status(404).send('introuvable');
-    res.type(a.contentType).send(Buffer.from(a.content, 'base64'));
+    if (!a) return void res.status(404).type('text').send('Pièce jointe introuvable.');
+    res.attachment(a.name).type(a.contentType).send(Buffer.from(a.content, 'base64'));
   });
   app.delete('/__sink/messages', (_req, res) => {
     messages.length = 0;
+    inactive.clear();
     res.status(204).end();
   });
+  app.get('/__sink/faults', (_req, res) => void res.json(faults));
   app.post('/__sink/faults', (req, res) => {
-    faults.failNext = Number(req.body?.failNext ?? 0);
-    faults.status = Number(req.body?.status ?? 500);
+    const b = (req.body ?? {}) as Partial<Faults>;
+    const mode = b.mode ?? 'error';
+    if (!['error', 'drop', 'lost-response'].includes(mode))
+      return void res.status(400).json({ error: 'mode: error, drop ou lost-response attendu' });
+    faults.failNext = Math.max(0, Math.trunc(Number(b.failNext ?? 0)) || 0);
+    faults.status = Number(b.status ?? 500) || 500;
+    faults.mode = mode;
     res.json(faults);
   });
+  app.post('/__sink/inactive', (req, res) => {
+    const email = String((req.body as { email?: unknown })?.email ?? '').toLowerCase();
+    if (!email.includes('@')) return void res.status(400).json({ error: 'email : adresse attendue' });
+    inactive.add(email);
+    res.status(204).end();
+  });
+
   app.get('/', (_req, res) => {
     const rows = [...messages]
       .reverse()
       .map(
-        (m) =>
-          `<article><h2>${esc(m.subject)}</h2><p>À : ${esc(m.to)} · ${esc(m.submittedAt)}</p>${m.attachments
-            .map(
-              (a) =>
-                `<a href="/__sink/messages/${m.id}/attachments/${encodeURIComponent(a.name)}">${esc(a.name)}</a> (${a.size} o)`,
-            )
-            .join(' ')}<pre>${esc(m.text)}</pre></article>`,
+        (m) => `<article>
+<h2>${esc(m.subject || '(sans objet)')}</h2>
+<p class="meta">De : ${esc(m.from)}<br>À : ${esc(m.to)}<br>${esc(m.submittedAt)}${m.tag ? ` · ${esc(m.tag)}` : ''} · <a href="/__sink/messages/${m.id}/html" target="_blank" rel="noopener">version HTML</a></p>
+${m.attachments.length ? `<p>Pièces jointes : ${m.attachments.map((a) => `<a href="/__sink/messages/${m.id}/attachments/${encodeURIComponent(a.name)}">${esc(a.name)}</a> (${a.size} o)`).join(', ')}</p>` : ''}
+<pre>${esc(m.text)}</pre>
+</article>`,
       )
-      .join('<hr>');
+      .join('\n');
     res
       .type('html')
       .send(
-        `<!doctype html><html lang="fr"><meta charset="utf-8"><title>Boîte de réception locale</title><h1>Courriels envoyés (${messages.length})</h1>${rows || '<p>Aucun courriel.</p>'}`,
+        `<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Boîte de réception locale (Postmark)</title><style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1f2937}article{border:1px solid #d1d5db;border-radius:6px;padding:1rem;margin:1rem 0}h2{font-size:1.1rem;margin:0 0 .5rem}.meta{color:#4b5563;font-size:.9rem}pre{white-space:pre-wrap;background:#f9fafb;padding:.75rem}</style></head><body><h1>Courriels reçus par le simulateur Postmark (${messages.length})</h1><p>JSON : <a href="/__sink/messages">/__sink/messages</a> (filtre <code>?to=adresse</code>).</p>${rows || '<p>Aucun courriel.</p>'}</body></html>`,
       );
   });
-  return { app, messages };
+  app.use(invalidJson);
+  return { app, messages, faults, inactive };
 }

@@ -420,18 +420,26 @@ describe('account: me, settings, banks, notifications, OpenAPI', () => {
       'dedicatedMailbox',
       'termsVersion',
     ]);
+    const outside = await call(api, 'PUT', '/api/v1/settings', {
+      key: t.key,
+      body: { receptionMode: 'dedicated-mailbox', dedicatedMailbox: 'releves.cabinet@ailleurs.test' },
+    });
+    expect(outside.status).toBe(400);
+    expect(outside.body.errors).toEqual([
+      { field: 'dedicatedMailbox', reason: expect.stringContaining('domaine du compte (@example.test)') },
+    ]);
     const r = await call(api, 'PUT', '/api/v1/settings', {
       key: t.key,
       body: {
         receptionMode: 'dedicated-mailbox',
-        dedicatedMailbox: 'releves.cabinet@aspone.test',
+        dedicatedMailbox: 'releves.cabinet@example.test',
         acceptTerms: true,
         termsVersion: '2026-01',
       },
     });
     expect(r.body).toMatchObject({
       receptionMode: 'dedicated-mailbox',
-      dedicatedMailbox: 'releves.cabinet@aspone.test',
+      dedicatedMailbox: 'releves.cabinet@example.test',
       acceptedTermsVersion: '2026-01',
     });
     expect(

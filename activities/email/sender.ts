@@ -1,0 +1,225 @@
+/**
+ * Sends the outbox through Postmark (the `postmark` client; the mail sink in development, by base
+ * URL only). Guarantees:
+ *  - one sender per message: a batch is claimed (QUEUED → SENDING) with FOR UPDATE SKIP LOCKED, so
+ *    concurrent workers or a retried activity never take the same row; a claim older than the
+ *    lease (a worker that died mid-send) is taken over;
+ *  - never twice: each message carries its idempotency key in Postmark's Metadata. When an attempt
+ *    may have reached Postmark without us learning the outcome (no answer, or a claim taken over),
+ *    the message is marked `uncertain` and Postmark's outbound-message search is asked first: if
+ *    Postmark has it, its MessageID is recorded and nothing is sent again;
+ *  - nothing lost: a Postmark outage (5xx, 429, network, bad token) puts the message back in the
+ *    queue with exponential backoff (5 s … 15 min), retried until delivered; a refusal that no
+ *    retry can fix (422: invalid request, forbidden attachment) is FAILED with Postmark's error;
+ *  - suppressed addresses (EmailSuppression, fed by the bounce webhook, or Postmark's 406
+ *    "inactive recipient") are not sent to: the message becomes SUPPRESSED with the reason.
+ */
+import { ServerClient } from 'postmark';
+import type { Config } from '../../lib/config';
+import type { Logger } from '../../lib/logger';
+import type { Db } from '../../prisma/client';
+
+export const METADATA_KEY = 'releves_key';
+export const DEFAULT_LEASE_MS = 5 * 60_000;
+const MAX_BACKOFF_MS = 15 * 60_000;
+
+export function backoffMs(attempts: number): number {
+  return Math.min(MAX_BACKOFF_MS, 5000 * 2 ** Math.max(0, attempts - 1));
+}
+
+export function postmarkClient(config: Pick<Config, 'postmarkApiUrl' | 'POSTMARK_SERVER_TOKEN'>, timeoutSeconds = 30) {
+  const url = new URL(config.postmarkApiUrl);
+  return new ServerClient(config.POSTMARK_SERVER_TOKEN, {
+    requestHost: url.host + (url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '')),
+    useHttps: url.protocol === 'https:',
+    timeout: timeoutSeconds,
+  });
+}
+
+export interface SendResult {
+  sent: number;
+  /** Refused for good (FAILED) or suppressed. */
+  failed: number;
+  /** Put back in the queue after a transient failure. */
+  retrying: number;
+}
+
+interface PostmarkFailure {
+  statusCode?: number;
+  code?: number;
+  message: string;
+}
+
+type Outcome =
+  | { kind: 'sent'; messageId: string }
+  | { kind: 'retry'; error: string; uncertain: boolean }
+  | { kind: 'failed'; error: string }
+  | { kind: 'suppressed'; reason: string };
+
+/** How a Postmark error is handled: see the module comment. */
+export function classifyPostmarkError(e: PostmarkFailure): Exclude<Outcome, { kind: 'sent' }> {
+  const status = e.statusCode ?? 0;
+  const text = `Postmark ${status || 'sans réponse'}${e.code ? ` (ErrorCode ${e.code})` : ''} : ${e.message}`.slice(
+    0,
+    1000,
+  );
+  if (status === 0) return { kind: 'retry', error: text, uncertain: true };
+  if (status === 422 && e.code === 406) return { kind: 'suppressed', reason: 'InactiveRecipient' };
+  if (status === 422) return { kind: 'failed', error: text };
+  return { kind: 'retry', error: text, uncertain: false };
+}
+
+export function createEmailActivities(deps: {
+  config: Config;
+  prisma: Db;
+  logger?: Logger;
+  client?: ServerClient;
+  now?: () => Date;
+  leaseMs?: number;
+}) {
+  const { prisma, config } = deps;
+  const client = deps.client ?? postmarkClient(config);
+  const now = deps.now ?? (() => new Date());
+  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
+
+  /** Claims up to `limit` due messages for this sender; returns their ids. */
+  async function claim(limit: number): Promise<string[]> {
+    const at = now();
+    const staleBefore = new Date(at.getTime() - leaseMs);
+    const rows = await prisma.$queryRaw<Array<{ id: string }>>`
+      UPDATE "EmailMessage" SET
+        "uncertain" = "uncertain" OR "status" = 'SENDING'::"EmailStatus",
+        "status" = 'SENDING'::"EmailStatus",
+        "claimedAt" = ${at},
+        "attempts" = "attempts" + 1
+      WHERE "id" IN (
+        SELECT "id" FROM "EmailMessage"
+        WHERE ("status" = 'QUEUED'::"EmailStatus" AND ("nextAttemptAt" IS NULL OR "nextAttemptAt" <= ${at}))
+           OR ("status" = 'SENDING'::"EmailStatus" AND "claimedAt" < ${staleBefore})
+        ORDER BY "createdAt"
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED
+      )
+      RETURNING "id"`;
+    return rows.map((r) => r.id);
+  }
+
+  /** Postmark's copy of a message that may have been sent (search by our metadata). */
+  async function findAtPostmark(key: string): Promise<string | null> {
+    const r = await client.getOutboundMessages({ count: 1, offset: 0, [`metadata_${METADATA_KEY}`]: key });
+    return r.Messages[0]?.MessageID ?? null;
+  }
+
+  async function attempt(id: string): Promise<Outcome> {
+    const m = await prisma.emailMessage.findUniqueOrThrow({ where: { id }, include: { attachments: true } });
+    const address = m.to.trim().toLowerCase();
+    if (!address) return { kind: 'failed', error: 'aucun destinataire' };
+    const suppressed = await prisma.emailSuppression.findUnique({ where: { address } });
+    if (suppressed) return { kind: 'suppressed', reason: suppressed.reason };
+    try {
+      if (m.uncertain) {
+        const found = await findAtPostmark(m.idempotencyKey);
+        if (found) return { kind: 'sent', messageId: found };
+      }
+      const r = await client.sendEmail({
+        From: config.POSTMARK_FROM,
+        To: m.to,
+        Subject: m.subject,
+        TextBody: m.textBody,
+        HtmlBody: m.htmlBody,
+        MessageStream: config.POSTMARK_MESSAGE_STREAM,
+        Tag: m.kind,
+        Metadata: { [METADATA_KEY]: m.idempotencyKey },
+        Headers: [{ Name: 'X-Releves-Message-Id', Value: m.idempotencyKey }],
+        Attachments: m.attachments.map((a) => ({
+          Name: a.name,
+          ContentType: a.contentType,
+          Content: Buffer.from(a.content).toString('base64'),
+          ContentID: null,
+        })),
+      });
+      return { kind: 'sent', messageId: r.MessageID };
+    } catch (e) {
+      const f = e as PostmarkFailure;
+      const outcome = classifyPostmarkError(f);
+      // A search that failed leaves the message as uncertain as it was.
+      if (outcome.kind === 'retry' && m.uncertain) return { ...outcome, uncertain: true };
+      return outcome;
+    }
+  }
+
+  async function record(id: string, o: Outcome, attempts: number) {
+    const at = now();
+    if (o.kind === 'sent') {
+      await prisma.emailMessage.update({
+        where: { id },
+        data: {
+          status: 'SENT',
+          sentAt: at,
+          postmarkMessageId: o.messageId,
+          lastError: null,
+          uncertain: false,
+          claimedAt: null,
+          nextAttemptAt: null,
+        },
+      });
+    } else if (o.kind === 'retry') {
+      await prisma.emailMessage.update({
+        where: { id },
+        data: {
+          status: 'QUEUED',
+          lastError: o.error,
+          uncertain: o.uncertain,
+          claimedAt: null,
+          nextAttemptAt: new Date(at.getTime() + backoffMs(attempts)),
+        },
+      });
+    } else if (o.kind === 'failed') {
+      await prisma.emailMessage.update({
+        where: { id },
+        data: { status: 'FAILED', lastError: o.error, claimedAt: null },
+      });
+    } else {
+      const m = await prisma.emailMessage.findUniqueOrThrow({ where: { id }, select: { to: true } });
+      await prisma.$transaction([
+        prisma.emailSuppression.upsert({
+          where: { address: m.to.trim().toLowerCase() },
+          create: { address: m.to.trim().toLowerCase(), reason: o.reason },
+          update: {},
+        }),
+        prisma.emailMessage.update({
+          where: { id },
+          data: {
+            status: 'SUPPRESSED',
+            lastError: `adresse désactivée chez Postmark (${o.reason}) : message non envoyé`,
+            claimedAt: null,
+          },
+        }),
+      ]);
+    }
+  }
+
+  return {
+    /**
+     * Sends the due messages (at most `limit`). Never throws for a message's failure: the message
+     * records it and is retried later; the worker calls this every few seconds.
+     */
+    async sendPendingEmails(limit = 100): Promise<SendResult> {
+      const ids = await claim(limit);
+      const result: SendResult = { sent: 0, failed: 0, retrying: 0 };
+      for (const id of ids) {
+        const outcome = await attempt(id);
+        const { attempts } = await prisma.emailMessage.findUniqueOrThrow({ where: { id }, select: { attempts: true } });
+        await record(id, outcome, attempts);
+        if (outcome.kind === 'sent') result.sent++;
+        else if (outcome.kind === 'retry') {
+          result.retrying++;
+          deps.logger?.warn({ emailId: id, err: outcome.error }, 'e-mail not sent, will retry');
+        } else result.failed++;
+      }
+      return result;
+    },
+  };
+}
+
+export type EmailActivities = ReturnType<typeof createEmailActivities>;
