@@ -201,7 +201,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
           );
         }
         const linkSent = secret !== null;
-        await enqueueEmail(tx, deps.outbox.renderFirmAlert(c, f, linkSent), {
+        await enqueueEmail(tx, deps.outbox.renderFirmAlert(c, f, linkSent, link), {
           idempotencyKey: `${key}/firm-alert`,
           portalAccountId: c.company.portalAccountId,
         });

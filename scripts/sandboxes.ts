@@ -7,7 +7,15 @@ export async function startSandboxes(config: Config, _databaseUrl: string, _data
   const servers: Server[] = [];
   let mailSinkUrl = config.postmarkApiUrl;
   if (config.mailSink) {
-    const sink = createMailSink({ serverToken: config.POSTMARK_SERVER_TOKEN });
+    // Bounces of the sink reach the API's Postmark webhook, as Postmark's would.
+    const apiHost = config.API_HOST === '0.0.0.0' ? '127.0.0.1' : config.API_HOST;
+    const sink = createMailSink({
+      serverToken: config.POSTMARK_SERVER_TOKEN,
+      webhook: {
+        url: `http://${apiHost}:${config.API_PORT}/webhooks/postmark`,
+        password: config.POSTMARK_WEBHOOK_SECRET,
+      },
+    });
     servers.push(await listen(sink.app, config.MAIL_SINK_PORT));
     mailSinkUrl = `http://localhost:${config.MAIL_SINK_PORT}`;
   }

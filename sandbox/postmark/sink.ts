@@ -14,6 +14,11 @@
  * `error` = answer `status` without keeping the message, `drop` = close the connection without an
  * answer, `lost-response` = keep the message then close without an answer), `POST /__sink/inactive`
  * (`{ email }`: later sends to it answer 406), `DELETE /__sink/messages`.
+ * Bounces: with a `webhook` option (Relevés' `/webhooks/postmark` under `npm start`), a message to
+ * Postmark's bounce-testing addresses (`HardBounce@bounce-testing.postmarkapp.com`, `SoftBounce@…`,
+ * `Transient@…`, `SpamComplaint@…`) is followed by the matching bounce webhook, as Postmark does;
+ * `POST /__sink/bounce` (`{ email, type, messageId? }`) sends one for any address. A hard bounce
+ * or a spam complaint also deactivates the address (later sends answer 406).
  */
 import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
@@ -105,12 +110,100 @@ const str = (v: unknown) => (typeof v === 'string' ? v : '');
 /** Postmark answers with the offset of its own time zone; the sink uses UTC. */
 const nowPostmark = () => new Date().toISOString().replace('Z', '+00:00');
 
-export function createMailSink(opts: { serverToken: string }) {
+/** Where the sink posts Postmark's bounce webhooks (basic auth, as configured in Postmark). */
+export interface SinkWebhook {
+  url: string;
+  username?: string;
+  password: string;
+}
+
+/** Postmark's bounce-testing domain: `<type>@bounce-testing.postmarkapp.com` bounces with that type. */
+export const BOUNCE_TESTING_DOMAIN = 'bounce-testing.postmarkapp.com';
+const BOUNCE_TYPES: Record<string, { type: string; code: number; inactive: boolean; description: string }> = {
+  hardbounce: {
+    type: 'HardBounce',
+    code: 1,
+    inactive: true,
+    description: 'The server was unable to deliver your message (ex: unknown user, mailbox not found).',
+  },
+  softbounce: {
+    type: 'SoftBounce',
+    code: 4096,
+    inactive: false,
+    description: 'Unable to temporarily deliver this email.',
+  },
+  transient: {
+    type: 'Transient',
+    code: 2,
+    inactive: false,
+    description:
+      'The server could not temporarily deliver your message (ex: Message is delayed due to network troubles).',
+  },
+  spamcomplaint: {
+    type: 'SpamComplaint',
+    code: 512,
+    inactive: true,
+    description: 'The subscriber explicitly marked this message as spam.',
+  },
+};
+
+export function createMailSink(opts: { serverToken: string; webhook?: SinkWebhook }) {
   const messages: SinkMessage[] = [];
   const inactive = new Set<string>();
   const faults: Faults = { failNext: 0, status: 500, mode: 'error' };
   const app = express();
   app.disable('x-powered-by');
+  const deliveries = new Set<Promise<unknown>>();
+  let bounceId = 1000;
+
+  /** Posts a bounce (or spam complaint) webhook as Postmark does; hard ones deactivate the address. */
+  async function bounce(email: string, kind: string, messageId: string | null, subject = ''): Promise<number | null> {
+    const t = BOUNCE_TYPES[kind.toLowerCase()] ?? BOUNCE_TYPES.hardbounce!;
+    if (t.inactive) inactive.add(email.toLowerCase());
+    if (!opts.webhook) return null;
+    const spam = t.type === 'SpamComplaint';
+    const payload = {
+      RecordType: spam ? 'SpamComplaint' : 'Bounce',
+      ID: ++bounceId,
+      Type: t.type,
+      TypeCode: t.code,
+      Name: t.type,
+      Tag: '',
+      MessageID: messageId ?? randomUUID(),
+      ServerID: 1,
+      MessageStream: 'outbound',
+      Description: t.description,
+      Details: spam ? 'Test spam complaint' : `smtp;550 5.1.1 ${email}: test bounce (${t.type})`,
+      Email: email,
+      From: '',
+      BouncedAt: nowPostmark(),
+      DumpAvailable: false,
+      Inactive: t.inactive,
+      CanActivate: true,
+      Subject: subject,
+      Metadata: {},
+    };
+    const auth = Buffer.from(`${opts.webhook.username ?? 'postmark'}:${opts.webhook.password}`).toString('base64');
+    const r = await fetch(opts.webhook.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Basic ${auth}` },
+      body: JSON.stringify(payload),
+    });
+    await r.arrayBuffer();
+    return r.status;
+  }
+
+  /** Messages to the bounce-testing domain bounce shortly after being accepted, as with Postmark. */
+  function bounceLater(m: SinkMessage) {
+    for (const address of [m.to, m.cc, m.bcc].flatMap(addresses)) {
+      const [local, domain] = address.split('@');
+      if (domain !== BOUNCE_TESTING_DOMAIN) continue;
+      const p = bounce(address, local!, m.id, m.subject)
+        .catch(() => null)
+        .finally(() => deliveries.delete(p));
+      deliveries.add(p);
+    }
+  }
 
   const postmarkError = (res: Response, status: number, ErrorCode: number, Message: string) =>
     void res.status(status).json({ ErrorCode, Message });
@@ -185,6 +278,7 @@ export function createMailSink(opts: { serverToken: string }) {
       })),
     };
     messages.push(m);
+    bounceLater(m);
     return { To: m.to, SubmittedAt: m.submittedAt, MessageID: m.id, ErrorCode: 0, Message: 'OK' };
   }
 
@@ -351,6 +445,22 @@ export function createMailSink(opts: { serverToken: string }) {
     faults.mode = mode;
     res.json(faults);
   });
+  app.post('/__sink/bounce', async (req, res) => {
+    const b = (req.body ?? {}) as { email?: unknown; type?: unknown; messageId?: unknown };
+    const email = String(b.email ?? '').toLowerCase();
+    if (!email.includes('@')) return void res.status(400).json({ error: 'email : adresse attendue' });
+    const type = String(b.type ?? 'HardBounce');
+    if (!BOUNCE_TYPES[type.toLowerCase()])
+      return void res.status(400).json({
+        error: `type : ${Object.values(BOUNCE_TYPES)
+          .map((t) => t.type)
+          .join(', ')}`,
+      });
+    const webhookStatus = await bounce(email, type, typeof b.messageId === 'string' ? b.messageId : null).catch(
+      (e: Error) => e.message,
+    );
+    res.json({ email, type, webhookStatus });
+  });
   app.post('/__sink/inactive', (req, res) => {
     const email = String((req.body as { email?: unknown })?.email ?? '').toLowerCase();
     if (!email.includes('@')) return void res.status(400).json({ error: 'email : adresse attendue' });
@@ -377,5 +487,14 @@ ${m.attachments.length ? `<p>Pièces jointes : ${m.attachments.map((a) => `<a hr
       );
   });
   app.use(invalidJson);
-  return { app, messages, faults, inactive };
+  return {
+    app,
+    messages,
+    faults,
+    inactive,
+    /** Waits for the bounce webhooks under way. */
+    async flushWebhooks() {
+      while (deliveries.size) await Promise.all([...deliveries]);
+    },
+  };
 }

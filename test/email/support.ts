@@ -2,7 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { loadConfig, type Config } from '../../lib/config';
-import { createMailSink } from '../../sandbox/postmark/sink';
+import { createMailSink, type SinkWebhook } from '../../sandbox/postmark/sink';
 
 export const SINK_TOKEN = 'sink-test-token';
 
@@ -26,11 +26,12 @@ export interface SinkHandle {
   reset(): Promise<void>;
 }
 
-export function useSink(): SinkHandle {
+/** `webhook` is read in beforeAll (after the hooks registered before, e.g. useApi's). */
+export function useSink(webhook?: () => SinkWebhook): SinkHandle {
   const h = {} as SinkHandle;
   let server: Server | undefined;
   beforeAll(async () => {
-    h.sink = createMailSink({ serverToken: SINK_TOKEN });
+    h.sink = createMailSink({ serverToken: SINK_TOKEN, webhook: webhook?.() });
     server = await new Promise<Server>((resolve) => {
       const s = h.sink.app.listen(0, '127.0.0.1', () => resolve(s));
     });

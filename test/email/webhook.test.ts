@@ -8,7 +8,10 @@ import { useApi } from '../api/support';
 import { useSink } from './support';
 
 const api = useApi();
-const sink = useSink();
+const sink = useSink(() => ({
+  url: `${api.baseUrl}/webhooks/postmark`,
+  password: api.config.POSTMARK_WEBHOOK_SECRET,
+}));
 
 const hook = (body: unknown, password: string | null = api.config.POSTMARK_WEBHOOK_SECRET) =>
   fetch(`${api.baseUrl}/webhooks/postmark`, {
@@ -114,4 +117,25 @@ test('other record types are acknowledged; malformed payloads are a 400 naming t
   const bad = await hook({ RecordType: 'Bounce', Type: 'HardBounce' });
   expect(bad.status).toBe(400);
   expect(((await bad.json()) as { errors: unknown }).errors).toEqual([{ field: 'Email', reason: expect.any(String) }]);
+});
+
+test('end to end with the sink: a message to the bounce-testing domain bounces back through the webhook', async () => {
+  const m = await sent('HardBounce@bounce-testing.postmarkapp.com', 'wh/e2e');
+  expect(m.status).toBe('SENT');
+  await sink.sink.flushWebhooks();
+  expect(await api.prisma.emailMessage.findUniqueOrThrow({ where: { id: m.id } })).toMatchObject({ status: 'BOUNCED' });
+  expect(
+    await api.prisma.emailSuppression.findUnique({ where: { address: 'hardbounce@bounce-testing.postmarkapp.com' } }),
+  ).toMatchObject({ reason: 'HardBounce', postmarkMessageId: m.postmarkMessageId });
+
+  // A manual bounce from the sink's control endpoint, for any address.
+  const r = await fetch(`${sink.url}/__sink/bounce`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'other@example.test', type: 'SpamComplaint' }),
+  });
+  expect(await r.json()).toEqual({ email: 'other@example.test', type: 'SpamComplaint', webhookStatus: 200 });
+  expect(await api.prisma.emailSuppression.findUnique({ where: { address: 'other@example.test' } })).toMatchObject({
+    reason: 'SpamComplaint',
+  });
 });
