@@ -35,6 +35,7 @@ async function main() {
   if (!databaseUrl) {
     const pg = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), port: config.EMBEDDED_POSTGRES_PORT });
     stops.unshift(pg.stop);
+    takeSignals();
     databaseUrl = withDatabase(pg.serverUrl, 'releves');
   }
   await prepareDatabase(databaseUrl);
@@ -153,9 +154,20 @@ async function shutdown(code: number): Promise<void> {
   process.exit(code);
 }
 
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
-process.on('SIGHUP', () => void shutdown(0));
+/**
+ * The orchestrator alone decides the stopping order. embedded-postgres, once imported, registers
+ * signal handlers (async-exit-hook) that stop PostgreSQL and exit at once, which left the worker
+ * and Temporal running on a stopped database: any handler but ours is removed after PostgreSQL
+ * starts, and PostgreSQL stops last. (`process.listeners` does not list tsx's own relay, kept.)
+ */
+const onSignal = () => void shutdown(0);
+function takeSignals(): void {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    for (const l of process.listeners(signal)) if (l !== onSignal) process.removeListener(signal, l);
+    if (!process.listeners(signal).includes(onSignal)) process.on(signal, onSignal);
+  }
+}
+takeSignals();
 
 main().catch((err) => {
   console.error(`npm start failed: ${err instanceof Error ? err.message : String(err)}`);
