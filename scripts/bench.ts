@@ -1,29 +1,73 @@
 /**
- * `npm run bench [-- name]`: runs one benchmark or all of them, prints their figures and ends each
- * with one JSON line. Benchmarks are never timed tests.
+ * `npm run bench [-- name [--flag value]…]`: runs one benchmark, or (no name) cfonb, api and a
+ * small cycle; prints their figures, ends each with one JSON line and appends the figures to
+ * bench/RESULTS.md with the date and the machine. Benchmarks are never timed tests.
+ *   cycle --connections N (default 1 000)   idle --workflows N (default 100 000)
+ *   reconnect --connections N --samples N
  */
 import { benchApi } from '../bench/api';
 import { benchCfonb } from '../bench/cfonb';
+import { benchCycle } from '../bench/cycle';
+import { benchIdle } from '../bench/idle';
+import { benchReconnect } from '../bench/reconnect';
+import { appendResults } from '../bench/results';
+import { stopEmbeddedPostgres } from '../bench/stack';
 
-const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
-  cfonb: () => benchCfonb(),
-  api: () => benchApi(),
+type Flags = Record<string, string>;
+const int = (flags: Flags, name: string): number | undefined => {
+  if (flags[name] === undefined) return undefined;
+  const v = Number(flags[name]);
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive integer (got "${flags[name]}")`);
+  return v;
 };
 
+const BENCHES: Record<string, (flags: Flags) => Promise<Record<string, unknown>>> = {
+  cfonb: () => benchCfonb(),
+  api: () => benchApi(),
+  cycle: (f) => benchCycle({ connections: int(f, 'connections') }),
+  idle: (f) => benchIdle({ workflows: int(f, 'workflows') }),
+  reconnect: (f) => benchReconnect({ connections: int(f, 'connections'), samples: int(f, 'samples') }),
+};
+/** `npm run bench` with no name: the quick ones and a small cycle. */
+const DEFAULT_RUN: Array<[string, Flags]> = [
+  ['cfonb', {}],
+  ['api', {}],
+  ['cycle', { connections: '100' }],
+];
+
+function parse(argv: string[]): { name?: string; flags: Flags } {
+  const flags: Flags = {};
+  let name: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith('--')) {
+      const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined];
+      flags[k] = v ?? argv[++i] ?? '';
+    } else if (!name) name = a;
+    else throw new Error(`unexpected argument "${a}"`);
+  }
+  return { name, flags };
+}
+
 async function main() {
-  const name = process.argv[2];
-  const names = name ? [name] : Object.keys(BENCHES);
-  for (const n of names) {
+  const { name, flags } = parse(process.argv.slice(2));
+  const runs: Array<[string, Flags]> = name ? [[name, flags]] : DEFAULT_RUN;
+  for (const [n, f] of runs) {
     const run = BENCHES[n];
     if (!run) {
       console.error(`unknown benchmark "${n}"; known: ${Object.keys(BENCHES).join(', ')}`);
       process.exit(2);
     }
-    console.log(JSON.stringify(await run()));
+    const result = await run(f);
+    appendResults(n, result);
+    const { details: _details, ...line } = result;
+    console.log(JSON.stringify(line));
   }
+  await stopEmbeddedPostgres();
 }
 
-main().catch((e) => {
+main().catch(async (e) => {
   console.error(e);
+  await stopEmbeddedPostgres().catch(() => undefined);
   process.exit(1);
 });

@@ -1,0 +1,194 @@
+/**
+ * `npm run bench -- cycle --connections N` (default 1 000): the nightly cycle at fleet scale.
+ *
+ * N connections × 3 accounts in the Powens sandbox with one day of transactions, one
+ * bank-connection workflow each on a fresh Temporal dev server, the real worker (worker/main.ts)
+ * as a child process. Every workflow is started first and left asleep until it has loaded its
+ * settings; then the whole fleet is made due at the same instant ("the slot") with the
+ * `collectNow` signal (`statement: true`), which wakes each workflow exactly as its night timer
+ * would, and runs the same activities (collect, issue the statements up to yesterday, queue their
+ * e-mails). Waiting for the real night slot is impossible in a benchmark: the slots are spread
+ * over 21:00-03:00 by design. Measured: from the slot until every statement is stored and its
+ * e-mail is in the mail sink; connections/s; worker and Temporal server CPU and RSS.
+ *
+ * The ceiling, in the same run: a trivial workflow of the same shape (load, sleep, woken by a
+ * signal) running as many no-op activities as one of ours ran after its wake-up (read from a
+ * workflow history), with the same worker settings. Ratio = ours / ceiling in connections/s.
+ */
+import { randomBytes } from 'node:crypto';
+import { collectNowSignal, connectionWorkflowId } from '../workflows/messages';
+import { ceilingWorkflow, goSignal } from './ceiling/workflows';
+import { countSettled, seedFleet, startConnectionWorkflows } from './fleet';
+import { mapLimit, measure, round, spawnWorker, startStack, waitUntil, type Stack } from './stack';
+
+const ACCOUNTS_PER_CONNECTION = 3;
+
+export async function benchCycle(opts: { connections?: number } = {}): Promise<Record<string, unknown>> {
+  const n = opts.connections ?? 1000;
+  const say = (s: string) => console.log(`cycle: ${s}`);
+  const stack = await startStack({ log: (l) => process.env.BENCH_VERBOSE && console.error(l) });
+  try {
+    return await run(stack, n, say);
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function run(stack: Stack, n: number, say: (s: string) => void): Promise<Record<string, unknown>> {
+  const t = Date.now();
+  const fleet = await seedFleet(stack, n, { onProgress: (d) => say(`seeded ${d}/${n}`) });
+  say(`${n} connections × ${ACCOUNTS_PER_CONNECTION} accounts seeded in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+
+  // ---- ours -------------------------------------------------------------------------------------
+  const taskQueue = `cycle-${randomBytes(3).toString('hex')}`;
+  const worker = spawnWorker('worker/main.ts', stack.workerEnv(taskQueue), { name: 'worker' });
+  await worker.ready;
+  const ids = fleet.connections.map((c) => c.id);
+  const s0 = Date.now();
+  await startConnectionWorkflows(stack, ids, taskQueue, { onProgress: (d) => say(`started ${d}/${n}`) });
+  await waitUntil(
+    'workflows settled',
+    () => countSettled(stack, taskQueue),
+    (c) => c >= n,
+    {
+      timeoutMs: 60_000 + n * 200,
+      everyMs: 1000,
+    },
+  );
+  const startSeconds = (Date.now() - s0) / 1000;
+  say(`${n} workflows started and asleep in ${startSeconds.toFixed(1)} s`);
+
+  const expected = n * ACCOUNTS_PER_CONNECTION;
+  const probe = measure({ worker: () => worker.pid, temporal: () => stack.temporal.process.pid });
+  const slot = Date.now();
+  await mapLimit(ids, 64, (id) =>
+    stack.client.workflow.getHandle(connectionWorkflowId(id)).signal(collectNowSignal, { statement: true }),
+  );
+  const signalSeconds = (Date.now() - slot) / 1000;
+  let lastLine = 0;
+  const progress = async () => {
+    const r = await stack.pg.query<{ statements: string; sent: string; transactions: string }>(
+      `SELECT (SELECT count(*) FROM "Statement" WHERE state = 'SUCCESS') AS statements,
+              (SELECT count(*) FROM "EmailMessage" WHERE status = 'SENT') AS sent,
+              (SELECT count(*) FROM "Transaction") AS transactions`,
+    );
+    return {
+      statements: Number(r.rows[0]!.statements),
+      sent: Number(r.rows[0]!.sent),
+      inSink: stack.sink.messages.length,
+      transactions: Number(r.rows[0]!.transactions),
+    };
+  };
+  const final = await waitUntil(
+    'every statement stored and e-mailed',
+    progress,
+    (p) => p.statements >= expected && p.inSink >= expected,
+    {
+      timeoutMs: 30 * 60_000 + n * 600,
+      everyMs: 500,
+      onTick: (p) => {
+        if (Date.now() - lastLine > 10_000) {
+          lastLine = Date.now();
+          say(
+            `  ${((Date.now() - slot) / 1000).toFixed(0)} s: ${p.statements}/${expected} statements, ${p.inSink}/${expected} e-mails`,
+          );
+        }
+      },
+    },
+  );
+  const seconds = (Date.now() - slot) / 1000;
+  const procs = probe.stop();
+  const connectionsPerSecond = n / seconds;
+  say(
+    `ours: ${n} connections in ${seconds.toFixed(1)} s from the slot (signals sent in ${signalSeconds.toFixed(1)} s) → ${connectionsPerSecond.toFixed(1)} connections/s; ` +
+      `${final.statements} statements, ${final.transactions} transactions, ${final.inSink} e-mails`,
+  );
+  say(`  worker ${JSON.stringify(procs.worker)}; temporal ${JSON.stringify(procs.temporal)}`);
+
+  // Activities one of our workflows ran after its wake-up (the ceiling runs as many).
+  const history = await stack.client.workflow.getHandle(connectionWorkflowId(ids[0]!)).fetchHistory();
+  let woken = false;
+  let activities = 0;
+  let signalAt = 0;
+  const names = new Map<string, string>();
+  const timeline: string[] = [];
+  for (const e of history.events ?? []) {
+    const at = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
+    if (e.workflowExecutionSignaledEventAttributes && !woken) {
+      woken = true;
+      signalAt = at;
+    } else if (woken && e.activityTaskScheduledEventAttributes) {
+      activities++;
+      names.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
+    } else if (woken && e.activityTaskCompletedEventAttributes) {
+      const name = names.get(String(e.activityTaskCompletedEventAttributes.scheduledEventId)) ?? '?';
+      timeline.push(`${name} done +${at - signalAt} ms`);
+    }
+  }
+  say(`  one connection after the slot: ${timeline.join(', ')}`);
+  await worker.kill('SIGTERM');
+
+  // ---- ceiling ----------------------------------------------------------------------------------
+  const ceilingQueue = `ceiling-${randomBytes(3).toString('hex')}`;
+  const ceilingWorker = spawnWorker('bench/ceiling/worker.ts', stack.workerEnv(ceilingQueue), { name: 'ceiling' });
+  await ceilingWorker.ready;
+  const ceilingIds = ids.map((id) => `ceiling/${id}`);
+  await mapLimit(ceilingIds, 32, (workflowId) =>
+    stack.client.workflow.start(ceilingWorkflow, { workflowId, taskQueue: ceilingQueue, args: [{ activities }] }),
+  );
+  await waitUntil(
+    'ceiling workflows settled',
+    () => countSettled(stack, ceilingQueue),
+    (c) => c >= n,
+    {
+      timeoutMs: 60_000 + n * 200,
+      everyMs: 1000,
+    },
+  );
+  const ceilingProbe = measure({ worker: () => ceilingWorker.pid, temporal: () => stack.temporal.process.pid });
+  const c0 = Date.now();
+  await mapLimit(ceilingIds, 64, (id) => stack.client.workflow.getHandle(id).signal(goSignal));
+  await waitUntil(
+    'ceiling workflows completed',
+    async () =>
+      (await stack.client.workflow.count(`TaskQueue = "${ceilingQueue}" AND ExecutionStatus = "Completed"`)).count,
+    (c) => c >= n,
+    { timeoutMs: 30 * 60_000, everyMs: 250 },
+  );
+  const ceilingSeconds = (Date.now() - c0) / 1000;
+  const ceilingProcs = ceilingProbe.stop();
+  await ceilingWorker.kill('SIGTERM');
+  const ceilingConnectionsPerSecond = n / ceilingSeconds;
+  say(
+    `ceiling: ${n} workflows × ${activities} no-op activities in ${ceilingSeconds.toFixed(1)} s → ${ceilingConnectionsPerSecond.toFixed(1)}/s; ` +
+      `worker ${JSON.stringify(ceilingProcs.worker)}`,
+  );
+  const ratioToCeiling = connectionsPerSecond / ceilingConnectionsPerSecond;
+  const projected10k = 10_000 / connectionsPerSecond;
+  say(
+    `ratio ours/ceiling ${ratioToCeiling.toFixed(3)} (target ≥ 0.5); at this rate 10 000 connections take ${(projected10k / 60).toFixed(1)} min (target ≤ 10)`,
+  );
+  return {
+    bench: 'cycle',
+    connections: n,
+    seconds: round(seconds, 1),
+    connectionsPerSecond: round(connectionsPerSecond, 2),
+    ceilingConnectionsPerSecond: round(ceilingConnectionsPerSecond, 2),
+    ratioToCeiling: round(ratioToCeiling, 3),
+    details: {
+      accounts: n * ACCOUNTS_PER_CONNECTION,
+      statements: final.statements,
+      transactions: final.transactions,
+      emails: final.inSink,
+      activitiesPerConnection: activities,
+      sampleTimeline: timeline,
+      startSeconds: round(startSeconds, 1),
+      signalSeconds: round(signalSeconds, 1),
+      worker: procs.worker,
+      temporal: procs.temporal,
+      ceilingSeconds: round(ceilingSeconds, 1),
+      ceilingWorker: ceilingProcs.worker,
+      ceilingTemporal: ceilingProcs.temporal,
+    },
+  };
+}

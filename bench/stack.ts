@@ -1,0 +1,424 @@
+/**
+ * The whole system for benchmarks and the chaos harness, on one machine: a fresh migrated
+ * PostgreSQL database (the test server in Jest, DATABASE_URL's server, or an embedded one under
+ * .data/bench-postgres), the Powens sandbox and the mail sink in this process on random ports, a
+ * fresh Temporal dev server (SQLite file under .data/bench-temporal), and worker processes started
+ * as children (`node --import tsx <entry>`) so that they can be measured, SIGKILLed and restarted.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { Client as PgClient, Pool } from 'pg';
+import { Client, Connection } from '@temporalio/client';
+import { dropDatabase, startEmbeddedPostgres, withDatabase } from '../lib/postgres';
+import { startTemporalDevServer, type RunningTemporal } from '../lib/temporal-dev-server';
+import { createPrismaClient, type Db } from '../prisma/client';
+import { createPowensSandbox, type PowensSandbox, type PowensSandboxOptions } from '../sandbox/powens';
+import { createMailSink } from '../sandbox/postmark/sink';
+import { ensureTemplateDatabase } from '../scripts/db';
+
+export const ROOT = resolve(__dirname, '..');
+export const POWENS_CLIENT_ID = '10000001';
+export const POWENS_CLIENT_SECRET = 'bench-client-secret';
+export const POWENS_WEBHOOK_SECRET = 'bench-webhook-secret-0123456789abcdef';
+export const POSTMARK_TOKEN = 'bench-postmark-token';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `read` every `everyMs` until `done` holds; throws after `timeoutMs` with the last value. */
+export async function waitUntil<T>(
+  what: string,
+  read: () => Promise<T>,
+  done: (v: T) => boolean,
+  opts: { timeoutMs: number; everyMs?: number; onTick?: (v: T) => void },
+): Promise<T> {
+  const until = Date.now() + opts.timeoutMs;
+  for (;;) {
+    const v = await read();
+    opts.onTick?.(v);
+    if (done(v)) return v;
+    if (Date.now() > until)
+      throw new Error(`${what}: not reached within ${opts.timeoutMs} ms (last ${JSON.stringify(v)})`);
+    await sleep(opts.everyMs ?? 250);
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` at a time. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  });
+  await Promise.all(lanes);
+  return out;
+}
+
+// ---- process figures (Linux /proc) ---------------------------------------------------------------
+const TICKS = 100; // USER_HZ
+
+export interface ProcSample {
+  cpuSeconds: number;
+  rssMb: number;
+}
+
+export function procSample(pid: number | undefined): ProcSample | null {
+  if (!pid) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / TICKS; // utime + stime
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return { cpuSeconds, rssMb: rssKb / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+/** Samples processes every second: CPU seconds used and peak RSS over the measured phase. */
+export function measure(pids: Record<string, () => number | undefined>) {
+  const start = new Map<string, ProcSample>();
+  const peak = new Map<string, number>();
+  const cpuBase = new Map<string, number>(); // CPU of processes that were replaced (restarts)
+  const lastPid = new Map<string, number | undefined>();
+  const last = new Map<string, ProcSample>();
+  const t0 = Date.now();
+  const tick = () => {
+    for (const [name, pidOf] of Object.entries(pids)) {
+      const pid = pidOf();
+      const s = procSample(pid);
+      if (lastPid.has(name) && lastPid.get(name) !== pid) {
+        // a restarted process: bank what the previous one used
+        const prev = last.get(name);
+        if (prev) cpuBase.set(name, (cpuBase.get(name) ?? 0) + prev.cpuSeconds - (start.get(name)?.cpuSeconds ?? 0));
+        start.set(name, { cpuSeconds: 0, rssMb: 0 });
+      }
+      lastPid.set(name, pid);
+      if (!s) continue;
+      if (!start.has(name)) start.set(name, s);
+      last.set(name, s);
+      peak.set(name, Math.max(peak.get(name) ?? 0, s.rssMb));
+    }
+  };
+  tick();
+  const timer = setInterval(tick, 1000);
+  return {
+    stop() {
+      tick();
+      clearInterval(timer);
+      const seconds = (Date.now() - t0) / 1000;
+      const out: Record<string, { cpuSeconds: number; cpuPercent: number; peakRssMb: number; rssMb: number }> = {};
+      for (const name of Object.keys(pids)) {
+        const cpu = (cpuBase.get(name) ?? 0) + (last.get(name)?.cpuSeconds ?? 0) - (start.get(name)?.cpuSeconds ?? 0);
+        out[name] = {
+          cpuSeconds: round(cpu, 1),
+          cpuPercent: round((100 * cpu) / Math.max(seconds, 0.001), 1),
+          peakRssMb: Math.round(peak.get(name) ?? 0),
+          rssMb: Math.round(last.get(name)?.rssMb ?? 0),
+        };
+      }
+      return out;
+    },
+  };
+}
+
+export const round = (x: number, digits = 2) => Number(x.toFixed(digits));
+
+// ---- worker processes ----------------------------------------------------------------------------
+export interface WorkerProcess {
+  readonly pid: number | undefined;
+  readonly child: ChildProcess;
+  /** Resolves once the worker logged that it polls its task queue. */
+  ready: Promise<void>;
+  exited: Promise<void>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Starts `entry` (a .ts file under the repository) with tsx's loader in a child node process, so
+ * that its pid is the worker itself (SIGKILL reaches it, /proc figures are its own).
+ */
+export function spawnWorker(
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  opts: { name?: string; log?: (line: string) => void } = {},
+): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry)], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = opts.log ?? ((line: string) => process.stderr.write(`[${opts.name ?? 'worker'}] ${line}\n`));
+  let markReady: () => void = () => undefined;
+  let fail: (e: Error) => void = () => undefined;
+  const ready = new Promise<void>((res, rej) => {
+    markReady = res;
+    fail = rej;
+  });
+  ready.catch(() => undefined);
+  const exited = new Promise<void>((res) =>
+    child.once('exit', (code, signal) => {
+      fail(new Error(`${opts.name ?? 'worker'} exited before it was ready (code ${code}, signal ${signal})`));
+      res();
+    }),
+  );
+  const onLine = (line: string) => {
+    if (!line.trim()) return;
+    let parsed: { level?: number; msg?: string } | null = null;
+    try {
+      parsed = JSON.parse(line) as { level?: number; msg?: string };
+    } catch {
+      parsed = null;
+    }
+    if (parsed?.msg === 'worker running') markReady();
+    // Pino levels: 40 warn, 50 error. Plain lines (stack traces) are shown too.
+    if (!parsed || (parsed.level ?? 0) >= 50) log(line.slice(0, 500));
+  };
+  for (const stream of [child.stdout, child.stderr]) {
+    let buf = '';
+    stream?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        onLine(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+    });
+  }
+  return {
+    get pid() {
+      return child.pid;
+    },
+    child,
+    ready,
+    exited,
+    async kill(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+// ---- the stack -----------------------------------------------------------------------------------
+export interface StackOptions {
+  /** Sandbox options (history days, volume, webhook URL…). */
+  sandbox?: Partial<PowensSandboxOptions>;
+  /** Temporal CLI binary; default: TEMPORAL_CLI_PATH (Jest) or scripts/tools.mjs. */
+  temporalCliPath?: string;
+  log?: (line: string) => void;
+}
+
+export interface Stack {
+  databaseUrl: string;
+  prisma: Db;
+  pg: Pool;
+  sandbox: PowensSandbox;
+  powensOrigin: string;
+  /** Every Powens API request seen, in arrival order (the sandbox's own log keeps only 5 000). */
+  powensRequests: Array<{ at: number; method: string; url: string }>;
+  /** Records Powens API requests while true (off by default: the cycle sends hundreds of thousands). */
+  recordPowensRequests: boolean;
+  sink: ReturnType<typeof createMailSink>;
+  sinkUrl: string;
+  temporal: RunningTemporal;
+  temporalDbFile: string;
+  connection: Connection;
+  client: Client;
+  /** Environment of a worker process pointed at this stack. */
+  workerEnv(taskQueue: string, extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+  temporalDbBytes(): number;
+  stop(): Promise<void>;
+}
+
+let embedded: Promise<{ serverUrl: string; stop(): Promise<void> }> | null = null;
+
+async function pgServer(): Promise<string> {
+  if (process.env.RELEVES_TEST_PG_SERVER) return process.env.RELEVES_TEST_PG_SERVER;
+  if (process.env.DATABASE_URL) {
+    const u = new URL(process.env.DATABASE_URL);
+    u.pathname = '';
+    return u.toString().replace(/\/$/, '');
+  }
+  embedded ??= (async () =>
+    startEmbeddedPostgres({ dataDir: join(ROOT, '.data', 'bench-postgres'), port: await freePort() }))();
+  return (await embedded).serverUrl;
+}
+
+/** Stops the embedded PostgreSQL the benchmarks started, if any. */
+export async function stopEmbeddedPostgres(): Promise<void> {
+  if (embedded) await (await embedded).stop();
+  embedded = null;
+}
+
+async function temporalCli(): Promise<string> {
+  if (process.env.TEMPORAL_CLI_PATH) return process.env.TEMPORAL_CLI_PATH;
+  const tools = (await import(join(ROOT, 'scripts', 'tools.mjs'))) as { ensureTemporalCli(): string };
+  return tools.ensureTemporalCli();
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const log = opts.log ?? (() => undefined);
+  const cleanups: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch((e) => log(`cleanup: ${(e as Error).message}`));
+  };
+  try {
+    // Database: a fresh copy of the migrated template.
+    const server = await pgServer();
+    const template = process.env.RELEVES_TEST_TEMPLATE_DB ?? (await ensureTemplateDatabase(server));
+    const dbName = `bench_${Date.now()}_${randomBytes(3).toString('hex')}`;
+    const admin = new PgClient({ connectionString: withDatabase(server, 'postgres') });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${dbName}" TEMPLATE "${template}"`);
+    await admin.end();
+    const databaseUrl = withDatabase(server, dbName);
+    cleanups.push(() =>
+      process.env.BENCH_KEEP_DB ? Promise.resolve(log(`kept ${databaseUrl}`)) : dropDatabase(databaseUrl),
+    );
+    const prisma = createPrismaClient(databaseUrl, { max: 10 });
+    cleanups.push(() => prisma.$disconnect());
+    const pg = new Pool({ connectionString: databaseUrl, max: 10 });
+    pg.on('error', () => undefined);
+    cleanups.push(() => pg.end());
+
+    // Powens sandbox (its schema in the same database) and the mail sink, in this process.
+    const sandboxPool = new Pool({ connectionString: databaseUrl, max: 10 });
+    sandboxPool.on('error', () => undefined);
+    cleanups.push(() => sandboxPool.end());
+    const sandbox = createPowensSandbox({
+      pool: sandboxPool,
+      clientId: POWENS_CLIENT_ID,
+      clientSecret: POWENS_CLIENT_SECRET,
+      webhookSecret: POWENS_WEBHOOK_SECRET,
+      seed: 'bench',
+      historyDays: 1,
+      ...opts.sandbox,
+    });
+    await sandbox.ready;
+    cleanups.push(() => sandbox.stop());
+    const powensRequests: Stack['powensRequests'] = [];
+    const holder = { record: false };
+    const powensServer = await listen((req, res) => {
+      if (holder.record && req.url?.startsWith('/2.0/'))
+        powensRequests.push({ at: Date.now(), method: req.method ?? 'GET', url: req.url });
+      sandbox.app(req, res);
+    });
+    cleanups.push(() => close(powensServer));
+    const powensOrigin = `http://127.0.0.1:${(powensServer.address() as AddressInfo).port}`;
+
+    const sink = createMailSink({ serverToken: POSTMARK_TOKEN });
+    const sinkServer = await listen((req, res) => sink.app(req, res));
+    cleanups.push(() => close(sinkServer));
+    const sinkUrl = `http://127.0.0.1:${(sinkServer.address() as AddressInfo).port}`;
+
+    // Temporal dev server on a fresh SQLite file.
+    const temporalDir = join(ROOT, '.data', 'bench-temporal');
+    mkdirSync(temporalDir, { recursive: true });
+    const temporalDbFile = join(temporalDir, `${dbName}.db`);
+    const temporal = await startTemporalDevServer({
+      cliPath: opts.temporalCliPath ?? (await temporalCli()),
+      dbFile: temporalDbFile,
+      port: await freePort(),
+      uiPort: await freePort(),
+      namespace: 'default',
+      log: (line) => log(`[temporal] ${line}`),
+    });
+    cleanups.push(async () => {
+      await temporal.stop();
+      for (const suffix of ['', '-wal', '-shm']) rmSync(temporalDbFile + suffix, { force: true });
+    });
+    const connection = await Connection.connect({ address: temporal.address });
+    cleanups.push(() => connection.close());
+    const client = new Client({ connection, namespace: 'default' });
+
+    const stack: Stack = {
+      databaseUrl,
+      prisma,
+      pg,
+      sandbox,
+      powensOrigin,
+      powensRequests,
+      get recordPowensRequests() {
+        return holder.record;
+      },
+      set recordPowensRequests(v: boolean) {
+        holder.record = v;
+      },
+      sink,
+      sinkUrl,
+      temporal,
+      temporalDbFile,
+      connection,
+      client,
+      workerEnv(taskQueue, extra = {}) {
+        return {
+          NODE_ENV: 'development',
+          LOG_LEVEL: 'info',
+          DATABASE_URL: databaseUrl,
+          TEMPORAL_ADDRESS: temporal.address,
+          TEMPORAL_NAMESPACE: 'default',
+          TEMPORAL_TASK_QUEUE: taskQueue,
+          POWENS_BASE_URL: `${powensOrigin}/2.0`,
+          POWENS_WEBVIEW_URL: `${powensOrigin}/webview`,
+          POWENS_CLIENT_ID,
+          POWENS_CLIENT_SECRET,
+          POWENS_WEBHOOK_SECRET,
+          POSTMARK_API_URL: sinkUrl,
+          POSTMARK_SERVER_TOKEN: POSTMARK_TOKEN,
+          WORKER_SHUTDOWN_GRACE_SECONDS: '5',
+          ...extra,
+        };
+      },
+      temporalDbBytes() {
+        let total = 0;
+        for (const suffix of ['', '-wal']) {
+          const f = temporalDbFile + suffix;
+          if (existsSync(f)) total += statSync(f).size;
+        }
+        return total;
+      },
+      stop: stopAll,
+    };
+    return stack;
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
+  return new Promise((res, rej) => {
+    const server = createServer(handler);
+    server.keepAliveTimeout = 65_000;
+    server.once('error', rej);
+    server.listen(0, '127.0.0.1', () => res(server));
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((res) => {
+    server.close(() => res());
+    server.closeAllConnections();
+  });
+}
