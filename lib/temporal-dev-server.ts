@@ -22,6 +22,12 @@ export async function startTemporalDevServer(opts: {
   port: number;
   uiPort: number;
   namespace: string;
+  /**
+   * SQLite pragmas (`--sqlite-pragma`), e.g. `{ journal_mode: 'wal', synchronous: 'off' }` for
+   * benchmarks: with the defaults every write waits for an fsync, which caps a shared VM at a few
+   * workflows per second.
+   */
+  sqlitePragmas?: Record<string, string>;
   log?: (line: string) => void;
 }): Promise<RunningTemporal> {
   const dbFile = resolve(opts.dbFile);
@@ -42,6 +48,7 @@ export async function startTemporalDevServer(opts: {
     '--log-level',
     'warn',
     ...SEARCH_ATTRIBUTE_FLAGS.flatMap((f) => ['--search-attribute', f]),
+    ...Object.entries(opts.sqlitePragmas ?? {}).flatMap(([k, v]) => ['--sqlite-pragma', `${k}=${v}`]),
   ];
   const child = spawn(opts.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = opts.log ?? (() => undefined);

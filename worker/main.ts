@@ -2,7 +2,7 @@
  * The Temporal worker: registers the workflows and activities (with the real Powens client built
  * from config), sticky cache sized from config, logs carrying workflow and connection ids, graceful
  * shutdown on SIGTERM/SIGINT (running activities get WORKER_SHUTDOWN_GRACE_SECONDS to finish;
- * Temporal retries the rest elsewhere). It also runs the outbox sender: every few seconds it sends
+ * Temporal retries the rest elsewhere). It also runs the outbox sender: every second (at once while batches come back full) it sends
  * the queued e-mails (`sendPendingEmails` claims each row, so several workers never send one twice).
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
@@ -55,19 +55,25 @@ async function main() {
   logger.info('worker stopped');
 }
 
-/** Sends the outbox every OUTBOX_INTERVAL_MS; one round at a time; errors are logged and retried. */
+/**
+ * Sends the outbox: a batch of OUTBOX_BATCH, then at once another while batches come back full (a
+ * nightly cycle queues thousands of statement e-mails), else again after OUTBOX_INTERVAL_MS. One
+ * round at a time; errors are logged and retried.
+ */
 function startOutboxSender(send: (limit?: number) => Promise<{ sent: number; failed: number }>, logger: Logger) {
   let stopped = false;
   let round: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   const tick = () => {
-    round = send(100)
+    let full = false;
+    round = send(OUTBOX_BATCH)
       .then((r) => {
+        full = r.sent + r.failed >= OUTBOX_BATCH;
         if (r.sent > 0) logger.info(r, 'outbox e-mails sent');
       })
       .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'outbox sender: will retry'))
       .finally(() => {
-        if (!stopped) timer = setTimeout(tick, OUTBOX_INTERVAL_MS);
+        if (!stopped) timer = setTimeout(tick, full ? 0 : OUTBOX_INTERVAL_MS);
       });
   };
   tick();
@@ -80,7 +86,8 @@ function startOutboxSender(send: (limit?: number) => Promise<{ sent: number; fai
   };
 }
 
-const OUTBOX_INTERVAL_MS = 5000;
+const OUTBOX_BATCH = 100;
+const OUTBOX_INTERVAL_MS = 1000;
 
 main().catch((err) => {
   console.error(err instanceof Error ? (err.stack ?? err.message) : err);
