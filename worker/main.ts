@@ -60,7 +60,10 @@ async function main() {
  * nightly cycle queues thousands of statement e-mails), else again after OUTBOX_INTERVAL_MS. One
  * round at a time; errors are logged and retried.
  */
-function startOutboxSender(send: (limit?: number) => Promise<{ sent: number; failed: number }>, logger: Logger) {
+function startOutboxSender(
+  send: (limit?: number) => Promise<{ sent: number; failed: number; retrying: number }>,
+  logger: Logger,
+) {
   let stopped = false;
   let round: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
@@ -68,7 +71,7 @@ function startOutboxSender(send: (limit?: number) => Promise<{ sent: number; fai
     let full = false;
     round = send(OUTBOX_BATCH)
       .then((r) => {
-        full = r.sent + r.failed >= OUTBOX_BATCH;
+        full = r.sent + r.failed + r.retrying >= OUTBOX_BATCH;
         if (r.sent > 0) logger.info(r, 'outbox e-mails sent');
       })
       .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'outbox sender: will retry'))

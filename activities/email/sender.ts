@@ -22,6 +22,8 @@ import type { Db } from '../../prisma/client';
 export const METADATA_KEY = 'releves_key';
 export const DEFAULT_LEASE_MS = 5 * 60_000;
 const MAX_BACKOFF_MS = 15 * 60_000;
+/** Claimed messages sent in parallel within one batch. */
+const SEND_CONCURRENCY = 8;
 
 export function backoffMs(attempts: number): number {
   return Math.min(MAX_BACKOFF_MS, 5000 * 2 ** Math.max(0, attempts - 1));
@@ -207,7 +209,7 @@ export function createEmailActivities(deps: {
     async sendPendingEmails(limit = 100): Promise<SendResult> {
       const ids = await claim(limit);
       const result: SendResult = { sent: 0, failed: 0, retrying: 0 };
-      for (const id of ids) {
+      const one = async (id: string) => {
         const outcome = await attempt(id);
         const { attempts } = await prisma.emailMessage.findUniqueOrThrow({ where: { id }, select: { attempts: true } });
         await record(id, outcome, attempts);
@@ -216,7 +218,14 @@ export function createEmailActivities(deps: {
           result.retrying++;
           deps.logger?.warn({ emailId: id, err: outcome.error }, 'e-mail not sent, will retry');
         } else result.failed++;
-      }
+      };
+      // The claimed messages are this sender's alone: a few at a time (a nightly cycle queues
+      // thousands of statement e-mails; one by one the sender was the cycle's bottleneck).
+      let next = 0;
+      const lanes = Array.from({ length: Math.min(SEND_CONCURRENCY, ids.length) }, async () => {
+        while (next < ids.length) await one(ids[next++]!);
+      });
+      await Promise.all(lanes);
       return result;
     },
   };
