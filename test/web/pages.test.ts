@@ -84,14 +84,14 @@ describe('login and subscription', () => {
 
     const ok = await s.post('/souscription', {
       receptionMode: 'dedicated-mailbox',
-      dedicatedMailbox: 'releves@cabinet.test',
+      dedicatedMailbox: 'releves@example.test',
       acceptTerms: 'true',
     });
     expect(ok.status).toBe(303);
     expect(ok.location).toBe('/redevables');
     const account = await api.prisma.portalAccount.findUniqueOrThrow({ where: { id: firm.accountId } });
     expect(account.receptionMode).toBe('DEDICATED_MAILBOX');
-    expect(account.dedicatedMailbox).toBe('releves@cabinet.test');
+    expect(account.dedicatedMailbox).toBe('releves@example.test');
     expect(account.acceptedTermsVersion).toBe('2026-01');
     const page = await s.follow(ok);
     expect(page.status).toBe(200);
