@@ -5,6 +5,8 @@
  *  - a statement is unique per (account, period end) and written with its transactions' links,
  *    the account's new `collectedUntil` and its e-mail in one database transaction;
  *  - links and e-mails carry idempotency keys derived from the connection and the attempt.
+ * Time: every activity that records an instant takes it from the workflow (`at`, an ISO instant of
+ * workflow time), never from the worker's clock, so replays, retries and tests agree.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -24,7 +26,6 @@ export interface ConnectionActivityDeps {
   outbox: Outbox;
   /** Decrypts a company's Powens user token (stored encrypted at rest). */
   decryptToken(encrypted: string): string;
-  now?: () => Date;
 }
 
 export interface ConnectionSettings {
@@ -39,8 +40,15 @@ export interface CollectResult {
   /** Powens connection state after the attempt: null when ok. */
   state: string | null;
   errorMessage: string | null;
-  /** Powens `last_update` of the sync this attempt observed: distinct syncs count once. */
-  syncAt: string | null;
+  /** Powens `last_update` (last successful sync) of the connection, ISO. */
+  lastUpdate: string | null;
+  /**
+   * What a mere read of this failure looks like (`<last_update>|<state>`): reading the same failed
+   * sync again gives the same key, so the workflow counts it once.
+   */
+  readKey: string;
+  /** The attempt ran a sync itself (a person asked): a distinct sync by construction. */
+  synced: boolean;
   collected: number;
 }
 
@@ -48,7 +56,6 @@ const LINK_VALIDITY_MS = 72 * 3600_000;
 
 export function createConnectionActivities(deps: ConnectionActivityDeps) {
   const { prisma, powens, logger } = deps;
-  const now = deps.now ?? (() => new Date());
 
   async function loadConnection(connectionId: string) {
     const connection = await prisma.bankConnection.findUnique({
@@ -87,26 +94,34 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
      * policy requires), refreshes the accounts, and upserts the transactions changed since the
      * cursor. `observed` is the state a CONNECTION_SYNCED webhook already told us.
      */
-    async collect(
-      connectionId: string,
-      opts: {
-        forceSync: boolean;
-        observed?: { state: string | null; lastUpdate: string | null; errorMessage: string | null };
-      },
-    ): Promise<CollectResult> {
+    async collect(connectionId: string, opts: { forceSync: boolean; at: string }): Promise<CollectResult> {
       const c = await loadConnection(connectionId);
       const token = userToken(c.company);
+      const at = new Date(opts.at);
       let remote;
       try {
         remote = opts.forceSync
           ? await powens.syncConnection(token, c.powensConnectionId)
           : await powens.getConnection(token, c.powensConnectionId);
       } catch (e) {
-        // Our own call failing is transient: reported as such, never counted against the company.
+        // Our own call failing (after the client's retries) is transient: never counted against
+        // the company; the next slot tries again.
         logger.warn({ connectionId, err: (e as Error).message }, 'Powens call failed');
-        return { state: 'bug', errorMessage: (e as Error).message, syncAt: null, collected: 0 };
+        return {
+          state: 'bug',
+          errorMessage: (e as Error).message,
+          lastUpdate: null,
+          readKey: 'call-failed',
+          synced: false,
+          collected: 0,
+        };
       }
       const state = remote.state ?? null;
+      const base = {
+        lastUpdate: remote.lastUpdate,
+        readKey: `${remote.lastUpdate ?? 'never'}|${state ?? 'ok'}`,
+        synced: opts.forceSync,
+      };
       await prisma.bankConnection.update({
         where: { id: connectionId },
         data: {
@@ -116,20 +131,26 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
         },
       });
       if (classifyPowensState(state) !== 'ok') {
-        return { state, errorMessage: remote.errorMessage, syncAt: remote.lastUpdate, collected: 0 };
+        return { state, errorMessage: remote.errorMessage, collected: 0, ...base };
       }
 
-      const collected = await refreshAccountsAndTransactions(c.id, token, c.powensConnectionId, c.transactionsCursor);
+      const collected = await refreshAccountsAndTransactions(
+        c.id,
+        token,
+        c.powensConnectionId,
+        c.transactionsCursor,
+        at,
+      );
       await prisma.bankConnection.update({
         where: { id: connectionId },
-        data: { lastSuccessAt: now(), consecutiveErrors: 0, errorCode: null, errorMessage: null },
+        data: { lastSuccessAt: at, consecutiveErrors: 0, errorCode: null, errorMessage: null },
       });
-      return { state: null, errorMessage: null, syncAt: remote.lastUpdate, collected };
+      return { state: null, errorMessage: null, collected, ...base };
     },
 
     async recordFailure(
       connectionId: string,
-      f: { state: string; errorMessage: string | null; consecutiveErrors: number },
+      f: { state: string; errorMessage: string | null; consecutiveErrors: number; at: string },
     ): Promise<void> {
       const c = await loadConnection(connectionId);
       await prisma.$transaction([
@@ -147,6 +168,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
             bankAccountId: a.id,
             kind: 'CONNECTION_ERROR',
             newValue: f.state,
+            occurredAt: new Date(f.at),
             detail: { errorMessage: f.errorMessage, consecutiveErrors: f.consecutiveErrors },
           })),
         }),
@@ -159,14 +181,15 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
      */
     async sendReconnectionLink(
       connectionId: string,
-      f: { state: string; errorMessage: string | null; consecutiveErrors: number; hasValidLink: boolean },
+      f: { state: string; errorMessage: string | null; consecutiveErrors: number; at: string },
     ): Promise<{ linkSent: boolean; linkId: string | null; expiresAt: string | null }> {
       const c = await loadConnection(connectionId);
+      const at = new Date(f.at);
       const key = `reconnect/${connectionId}/${f.consecutiveErrors}`;
       return prisma.$transaction(async (tx) => {
         const already = await tx.emailMessage.findUnique({ where: { idempotencyKey: `${key}/firm-alert` } });
         const valid = await tx.link.findFirst({
-          where: { connectionId, kind: 'UPDATE_CREDENTIALS', usedAt: null, revokedAt: null, expiresAt: { gt: now() } },
+          where: { connectionId, kind: 'UPDATE_CREDENTIALS', usedAt: null, revokedAt: null, expiresAt: { gt: at } },
           orderBy: { createdAt: 'desc' },
         });
         if (already)
@@ -188,7 +211,8 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
               recipient: c.company.email,
               secretHash: createHash('sha256').update(secret).digest('hex'),
               automatic: true,
-              expiresAt: new Date(now().getTime() + LINK_VALIDITY_MS),
+              createdAt: at,
+              expiresAt: new Date(at.getTime() + LINK_VALIDITY_MS),
             },
           });
           await enqueueEmail(
@@ -201,7 +225,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
           );
         }
         const linkSent = secret !== null;
-        await enqueueEmail(tx, deps.outbox.renderFirmAlert(c, f, linkSent, link), {
+        await enqueueEmail(tx, deps.outbox.renderFirmAlert(c, f, linkSent, linkSent ? link : null), {
           idempotencyKey: `${key}/firm-alert`,
           portalAccountId: c.company.portalAccountId,
         });
@@ -218,19 +242,29 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       });
     },
 
-    async closeLink(linkId: string, outcome: 'used' | 'expired'): Promise<void> {
+    /**
+     * The pending link is over: `used` (the company reconnected; a link used through the callback
+     * already has usedAt) or `expired` (72 h passed: marked revoked so that it no longer counts as
+     * valid even if the clocks disagree by a little).
+     */
+    async closeLink(linkId: string, outcome: 'used' | 'expired', atIso: string): Promise<void> {
+      const at = new Date(atIso);
       if (outcome === 'used')
-        await prisma.link.updateMany({ where: { id: linkId, usedAt: null }, data: { usedAt: now() } });
+        await prisma.link.updateMany({
+          where: { id: linkId, usedAt: null, revokedAt: null },
+          data: { usedAt: at },
+        });
       else
         await prisma.link.updateMany({
           where: { id: linkId, usedAt: null, revokedAt: null },
-          data: { revokedAt: now() },
+          data: { revokedAt: at },
         });
     },
 
-    async notifyReconnected(connectionId: string): Promise<void> {
+    /** The firm learns that the company updated its credentials (once per recovery: `recoveryKey`). */
+    async notifyReconnected(connectionId: string, recoveryKey: string): Promise<void> {
       const c = await loadConnection(connectionId);
-      const key = `reconnected/${connectionId}/${c.lastCountedSyncAt?.toISOString() ?? 'none'}`;
+      const key = `reconnected/${connectionId}/${recoveryKey}`;
       await prisma.$transaction(async (tx) => {
         if (await tx.emailMessage.findUnique({ where: { idempotencyKey: key } })) return;
         await enqueueEmail(tx, deps.outbox.renderCredentialsUpdated(c), {
@@ -253,11 +287,11 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
     },
 
     /** One statement per active account, up to `periodEnd` (or up to the latest booked day). */
-    async issueStatements(connectionId: string, opts: { periodEnd?: string; upToNow?: boolean }): Promise<string[]> {
+    async issueStatements(connectionId: string, opts: { periodEnd: string; at: string }): Promise<string[]> {
       const c = await loadConnection(connectionId);
       const ids: string[] = [];
       for (const account of c.accounts.filter((a) => a.active)) {
-        const id = await buildStatement(prisma, account.id, { periodEnd: opts.periodEnd, today: now() });
+        const id = await buildStatement(prisma, account.id, { periodEnd: opts.periodEnd, today: new Date(opts.at) });
         if (id) ids.push(id);
         Context.current().heartbeat(account.id);
       }
@@ -275,6 +309,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
     token: string,
     powensConnectionId: number,
     cursor: string | null,
+    at: Date,
   ): Promise<number> {
     const accounts = await powens.listAccounts(token, powensConnectionId);
     const local = await prisma.bankAccount.findMany({ where: { connectionId } });
@@ -294,7 +329,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
             type: remote.type,
             currency: remote.currency,
             balance: remote.balance === null ? undefined : new Prisma.Decimal(remote.balance),
-            balanceAt: now(),
+            balanceAt: at,
           },
         }),
         prisma.bankAccountEvent.createMany({
@@ -304,6 +339,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
             field,
             oldValue: mine[field] ?? null,
             newValue: remote[field] ?? null,
+            occurredAt: at,
           })),
         }),
       ]);
@@ -316,7 +352,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       for (const t of page) {
         const accountId = byPowensId.get(t.accountId);
         if (!accountId) continue;
-        await upsertTransaction(accountId, t);
+        await upsertTransaction(accountId, t, at);
         collected++;
         if (t.lastUpdate && (!newCursor || t.lastUpdate > newCursor)) newCursor = t.lastUpdate;
       }
@@ -331,7 +367,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
    * delivered keeps its delivered row (marked deleted/changed, reported in the next statement's
    * deleted-transactions CSV); a changed one gets a new version that is delivered again.
    */
-  async function upsertTransaction(bankAccountId: string, t: PowensTransaction): Promise<void> {
+  async function upsertTransaction(bankAccountId: string, t: PowensTransaction, at: Date): Promise<void> {
     await prisma.$transaction(async (tx) => {
       const current = await tx.transaction.findFirst({
         where: { bankAccountId, powensId: BigInt(t.id) },
@@ -354,7 +390,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       if (current.deletedAt || current.changedAt) return; // already archived; nothing newer to apply
       const delivered = current.statementId !== null;
       if (t.deleted) {
-        if (delivered) await tx.transaction.update({ where: { id: current.id }, data: { deletedAt: now() } });
+        if (delivered) await tx.transaction.update({ where: { id: current.id }, data: { deletedAt: at } });
         else await tx.transaction.delete({ where: { id: current.id } });
         return;
       }
@@ -368,7 +404,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
         await tx.transaction.update({ where: { id: current.id }, data });
         return;
       }
-      await tx.transaction.update({ where: { id: current.id }, data: { changedAt: now() } });
+      await tx.transaction.update({ where: { id: current.id }, data: { changedAt: at } });
       await tx.transaction.create({
         data: { bankAccountId, powensId: BigInt(t.id), version: current.version + 1, ...data },
       });

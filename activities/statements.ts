@@ -4,7 +4,8 @@
  * `collectedUntil`. Idempotent: a statement is unique per (account, period end).
  *
  * Period: from the day after the previous statement (the first one: one month before the
- * account's activation; after a reactivation: the day after the last delivered date) to the
+ * account's activation, older transactions excluded; after a reactivation: the day after the last
+ * delivered date) to the
  * requested period end. Booked transactions only (coming ones wait), each delivered once; a late
  * transaction booked before the period start goes into the next statement, whose period is then
  * widened back to its booking date so that the file stays valid.
@@ -43,9 +44,9 @@ export async function buildStatement(
       });
       if (existing) return existing.id;
 
-      let periodStart = account.collectedUntil
-        ? addDays(iso(account.collectedUntil), 1)
-        : minusOneMonth(parisDate(account.activatedAt));
+      // Nothing booked before this is ever delivered: the first statement reaches one month back.
+      const deliveryStart = minusOneMonth(parisDate(account.activatedAt));
+      let periodStart = account.collectedUntil ? addDays(iso(account.collectedUntil), 1) : deliveryStart;
       if (periodEnd < periodStart) return null;
 
       const movements = await tx.transaction.findMany({
@@ -55,7 +56,7 @@ export async function buildStatement(
           coming: false,
           deletedAt: null,
           changedAt: null,
-          bookingDate: { lte: asDate(periodEnd) },
+          bookingDate: { gte: asDate(deliveryStart), lte: asDate(periodEnd) },
         },
         orderBy: [{ bookingDate: 'asc' }, { powensId: 'asc' }],
       });

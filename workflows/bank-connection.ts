@@ -1,10 +1,12 @@
 /**
  * One long-running workflow per bank connection (id `bank-connection/<id>`). It sleeps until its
  * next nightly slot, collects, issues statements at the company's periodicity, counts failed
- * attempts, sends a reconnection link from the second consecutive failure, waits up to 72 h for
- * the reconnection (without stopping the nightly checks), and continues-as-new to bound history.
+ * attempts (distinct Powens syncs), sends a reconnection link from the second consecutive failure,
+ * waits up to 72 h for the reconnection (without stopping the nightly checks), and
+ * continues-as-new to bound history.
  *
- * Deterministic: no I/O here (everything goes through activities), time is Temporal's.
+ * Deterministic: no I/O here (everything goes through activities, which get the workflow's time as
+ * `at`), time is Temporal's. Message handlers only record what happened; the main loop acts.
  */
 import {
   allHandlersFinished,
@@ -16,9 +18,18 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ConnectionActivities } from '../activities/connection';
+import type { ConnectionActivities, ConnectionSettings } from '../activities/connection';
 import { classifyPowensState } from '../domain/powens-states';
-import { nextCollectionSlot, nextStatementSlot, statementAfter } from '../domain/schedule';
+import {
+  addDays,
+  isPeriodEnd,
+  nextCollectionSlot,
+  nextStatementSlot,
+  parisDate,
+  statementAfter,
+  statementDueAt,
+  type Periodicity,
+} from '../domain/schedule';
 import {
   accountsChangedSignal,
   collectNowSignal,
@@ -42,8 +53,10 @@ import {
   PortalAccountId,
 } from './search-attributes';
 
-/** Local cap on top of Temporal's own suggestion (also lets tests force continue-as-new). */
+/** Local cap on top of Temporal's own suggestion (tests force continue-as-new with `historyCap`). */
 const MAX_HISTORY_EVENTS = 5_000;
+const HOUR = 3_600_000;
+const MAX_TRANSIENT_RETRIES = 3;
 
 const io = proxyActivities<ConnectionActivities>({
   startToCloseTimeout: '10 minutes',
@@ -56,201 +69,256 @@ const io = proxyActivities<ConnectionActivities>({
   },
 });
 
+type CollectNowResult = { statementIds: string[]; collected: number };
+
 type Wake =
-  | { kind: 'collectNow'; statement: boolean }
+  | { kind: 'collectNow'; statement: boolean; resolve?: (r: CollectNowResult) => void }
   | { kind: 'reconnected' }
   | { kind: 'settings' }
-  | { kind: 'synced'; state: string | null; lastUpdate: string | null; errorMessage: string | null };
+  | { kind: 'synced'; syncId: string | null };
 
 export function initialState(): ConnectionWorkflowState {
   return {
     consecutiveErrors: 0,
     errorState: null,
+    errorMessage: null,
     lastSuccessAt: null,
+    lastSyncAt: null,
     lastCountedSyncAt: null,
+    lastFailureReadKey: null,
     pendingLink: null,
     lastStatementSlot: null,
+    nextStatementEnd: null,
+    transientRetries: 0,
     active: true,
   };
 }
 
+const periodicityOf = (s: ConnectionSettings): Periodicity => s.periodicity as Periodicity;
+const nowIso = () => new Date().toISOString();
+
 export async function bankConnectionWorkflow(input: ConnectionWorkflowInput): Promise<void> {
   const { connectionId } = input;
-  const state: ConnectionWorkflowState = input.state ?? initialState();
+  const state: ConnectionWorkflowState = { ...initialState(), ...input.state };
   const wakes: Wake[] = [];
   let deleted = false;
-  let settings = await io.loadConnectionSettings(connectionId);
-  let nextCollectionMs = 0;
-  let nextStatement: { atMs: number; periodEnd: string } | null = null;
-  const updateResults: Array<(r: { statementIds: string[]; collected: number }) => void> = [];
+  let nextCollectionMs = nextCollectionSlot(connectionId, Date.now()).getTime();
+  let published = '';
 
-  // ---- message handlers: they only record what happened; the main loop acts -----------------
+  // ---- message handlers: they only record what happened ------------------------------------
   setHandler(reconnectedSignal, () => void wakes.push({ kind: 'reconnected' }));
-  setHandler(
-    syncedSignal,
-    (s) =>
-      void wakes.push({
-        kind: 'synced',
-        state: s.state,
-        lastUpdate: s.lastUpdate,
-        errorMessage: s.errorMessage ?? null,
-      }),
-  );
+  setHandler(syncedSignal, (s) => void wakes.push({ kind: 'synced', syncId: s.syncId ?? null }));
   setHandler(settingsChangedSignal, () => void wakes.push({ kind: 'settings' }));
   setHandler(accountsChangedSignal, () => void wakes.push({ kind: 'settings' }));
-  setHandler(collectNowSignal, (s) => void wakes.push({ kind: 'collectNow', statement: s.statement }));
   setHandler(deactivateSignal, () => void wakes.push({ kind: 'settings' }));
   setHandler(reactivateSignal, () => void wakes.push({ kind: 'settings' }));
+  setHandler(collectNowSignal, (s) => void wakes.push({ kind: 'collectNow', statement: s.statement }));
   setHandler(connectionDeletedSignal, () => void (deleted = true));
+  setHandler(
+    collectNowUpdate,
+    (req) =>
+      new Promise<CollectNowResult>((resolve) => {
+        wakes.push({ kind: 'collectNow', statement: req.statement, resolve });
+      }),
+  );
   setHandler(statusQuery, (): ConnectionStatus => ({
     connectionId,
     state: !state.active ? 'inactive' : state.pendingLink ? 'waiting-reconnection' : state.errorState ? 'error' : 'ok',
     errorCode: state.errorState,
     consecutiveErrors: state.consecutiveErrors,
     lastSuccessAt: state.lastSuccessAt,
-    nextCollectionAt: nextCollectionMs ? new Date(nextCollectionMs).toISOString() : null,
-    nextStatementAt: nextStatement ? new Date(nextStatement.atMs).toISOString() : null,
+    nextCollectionAt: state.active ? new Date(nextCollectionMs).toISOString() : null,
+    nextStatementAt:
+      state.active && state.nextStatementEnd ? statementDueAt(state.nextStatementEnd).toISOString() : null,
     pendingLink: state.pendingLink,
     active: state.active,
   }));
-  setHandler(
-    collectNowUpdate,
-    (req) =>
-      new Promise((resolve) => {
-        updateResults.push(resolve);
-        wakes.push({ kind: 'collectNow', statement: req.statement });
-      }),
-  );
+
+  // Handlers are registered before the first await, so that queries and updates always find them.
+  let settings = await io.loadConnectionSettings(connectionId);
+  state.active = settings.active;
 
   // ---- helpers --------------------------------------------------------------------------------
-  const schedule = () => {
-    const now = Date.now();
-    nextCollectionMs = nextCollectionSlot(connectionId, now).getTime();
-    const s = state.lastStatementSlot
-      ? statementAfter(settings.periodicity, state.lastStatementSlot)
-      : nextStatementSlot(settings.periodicity, now);
-    nextStatement = { atMs: s.at.getTime(), periodEnd: s.periodEnd };
+  /** Keeps the next statement's period end consistent with the periodicity (and after a pause). */
+  const scheduleStatements = (resumed: boolean) => {
+    const p = periodicityOf(settings);
+    const fresh = nextStatementSlot(p, Date.now()).periodEnd;
+    const pending = state.nextStatementEnd;
+    // A missed slot (errors) is kept for the catch-up; a pause, a new periodicity or a finer one
+    // restarts from now (the statement then covers from the last delivered date).
+    if (!pending || resumed || !isPeriodEnd(p, pending) || fresh < pending) state.nextStatementEnd = fresh;
   };
 
-  const publish = () =>
+  const publish = () => {
+    const attrs = {
+      state: !state.active ? 'inactive' : (state.errorState ?? 'ok'),
+      errors: state.consecutiveErrors,
+      next: state.active ? nextCollectionMs : null,
+    };
+    const text = JSON.stringify([attrs, settings.siren, settings.portalAccountId]);
+    if (text === published) return; // an upsert is a history event: only on change
+    published = text;
     upsertSearchAttributes([
-      { key: ConnectionState, value: !state.active ? 'inactive' : (state.errorState ?? 'ok') },
-      { key: ConsecutiveErrors, value: state.consecutiveErrors },
+      { key: ConnectionState, value: attrs.state },
+      { key: ConsecutiveErrors, value: attrs.errors },
       { key: CompanySiren, value: settings.siren },
       { key: PortalAccountId, value: settings.portalAccountId },
-      { key: NextCollectionAt, value: new Date(nextCollectionMs) },
+      { key: NextCollectionAt, value: attrs.next === null ? null : new Date(attrs.next) },
     ]);
+  };
 
-  /** A collection attempt and its consequences on the error streak and links. */
-  const attempt = async (opts: {
-    forceSync: boolean;
-    observed?: { state: string | null; lastUpdate: string | null; errorMessage: string | null };
-  }) => {
-    const result = opts.observed
-      ? await io.collect(connectionId, { forceSync: false, observed: opts.observed })
-      : await io.collect(connectionId, { forceSync: opts.forceSync });
+  /**
+   * A collection attempt and its consequences on the error streak and links. `source` says how
+   * the attempt's sync is known: our own sync (a person asked), a webhook's sync, or a read of
+   * whatever Powens last did (counted only if it is not the failure already counted).
+   */
+  const attempt = async (source: { kind: 'psu' } | { kind: 'webhook'; syncId: string | null } | { kind: 'read' }) => {
+    const at = nowIso();
+    const result = await io.collect(connectionId, { forceSync: source.kind === 'psu', at });
     const kind = classifyPowensState(result.state);
     if (kind === 'ok') {
-      const wasInError = state.errorState !== null || state.pendingLink !== null;
+      const recovering = state.errorState !== null || state.pendingLink !== null;
+      const recoveryKey = state.lastCountedSyncAt ?? at;
       state.consecutiveErrors = 0;
       state.errorState = null;
-      state.lastSuccessAt = new Date().toISOString();
+      state.errorMessage = null;
+      state.lastFailureReadKey = null;
+      state.transientRetries = 0;
+      state.lastSuccessAt = at;
+      if (result.lastUpdate && (!state.lastSyncAt || result.lastUpdate > state.lastSyncAt))
+        state.lastSyncAt = result.lastUpdate;
       if (state.pendingLink) {
-        await io.closeLink(state.pendingLink.linkId, 'used');
+        await io.closeLink(state.pendingLink.linkId, 'used', at);
         state.pendingLink = null;
       }
-      if (wasInError) await io.notifyReconnected(connectionId);
+      if (recovering) await io.notifyReconnected(connectionId, recoveryKey);
       return { ok: true, collected: result.collected };
     }
     if (kind === 'transient') {
-      // Retried at the next slot; never counted, never alarms the company.
+      // Retried (an hour later, a few times, then at the next night); never counted, never alarms.
       log.info('transient Powens state', { connectionId, state: result.state });
+      if (state.transientRetries < MAX_TRANSIENT_RETRIES) {
+        state.transientRetries += 1;
+        nextCollectionMs = Math.min(nextCollectionMs, Date.now() + HOUR);
+      }
       return { ok: false, collected: 0 };
     }
-    // A user-action state: count it once per distinct Powens sync.
+    // A user-action state: counted once per distinct Powens sync.
+    state.transientRetries = 0;
     state.errorState = result.state;
-    if (result.syncAt !== state.lastCountedSyncAt) {
-      state.lastCountedSyncAt = result.syncAt;
-      state.consecutiveErrors += 1;
-      await io.recordFailure(connectionId, {
-        state: result.state!,
-        errorMessage: result.errorMessage,
-        consecutiveErrors: state.consecutiveErrors,
-      });
-      if (state.consecutiveErrors >= 2) {
-        const sent = await io.sendReconnectionLink(connectionId, {
-          state: result.state!,
-          errorMessage: result.errorMessage,
-          consecutiveErrors: state.consecutiveErrors,
-          hasValidLink: state.pendingLink !== null,
-        });
-        if (sent.linkId && sent.expiresAt) state.pendingLink = { linkId: sent.linkId, expiresAt: sent.expiresAt };
-      }
+    state.errorMessage = result.errorMessage;
+    const key =
+      source.kind === 'psu'
+        ? `psu:${at}`
+        : source.kind === 'webhook' && source.syncId
+          ? `webhook:${source.syncId}`
+          : `read:${result.readKey}`;
+    const isNewSync =
+      key !== state.lastCountedSyncAt && (!key.startsWith('read:') || result.readKey !== state.lastFailureReadKey);
+    if (!isNewSync) return { ok: false, collected: 0 };
+    state.lastCountedSyncAt = key;
+    state.lastFailureReadKey = result.readKey;
+    state.consecutiveErrors += 1;
+    const failure = {
+      state: result.state!,
+      errorMessage: result.errorMessage,
+      consecutiveErrors: state.consecutiveErrors,
+      at,
+    };
+    await io.recordFailure(connectionId, failure);
+    // From the 2nd consecutive failure: one valid link at a time (a new one once it expired).
+    if (state.consecutiveErrors >= 2 && !state.pendingLink) {
+      const sent = await io.sendReconnectionLink(connectionId, failure);
+      if (sent.linkId && sent.expiresAt) state.pendingLink = { linkId: sent.linkId, expiresAt: sent.expiresAt };
     }
     return { ok: false, collected: 0 };
   };
 
-  /** Issues every statement whose slot has passed (catch-up after errors included). */
-  const issueDueStatements = async (extraUpToNow: boolean): Promise<string[]> => {
+  /**
+   * Issues every statement whose slot has passed (catch-up included) and whose last day the bank
+   * data already covers (Powens synced after that day: no transaction of it can arrive later), and
+   * optionally one up to yesterday.
+   */
+  const issueDueStatements = async (upToYesterday: boolean): Promise<string[]> => {
     const ids: string[] = [];
-    while (nextStatement && nextStatement.atMs <= Date.now()) {
-      ids.push(...(await io.issueStatements(connectionId, { periodEnd: nextStatement.periodEnd })));
-      state.lastStatementSlot = nextStatement.periodEnd;
-      schedule();
+    const p = periodicityOf(settings);
+    const covered = (end: string) => state.lastSyncAt !== null && parisDate(Date.parse(state.lastSyncAt)) > end;
+    while (
+      state.nextStatementEnd &&
+      statementDueAt(state.nextStatementEnd).getTime() <= Date.now() &&
+      covered(state.nextStatementEnd)
+    ) {
+      ids.push(...(await io.issueStatements(connectionId, { periodEnd: state.nextStatementEnd, at: nowIso() })));
+      state.lastStatementSlot = state.nextStatementEnd;
+      state.nextStatementEnd = statementAfter(p, state.nextStatementEnd).periodEnd;
     }
-    if (extraUpToNow) ids.push(...(await io.issueStatements(connectionId, { upToNow: true })));
+    const yesterday = addDays(parisDate(Date.now()), -1);
+    if (
+      upToYesterday &&
+      covered(yesterday) &&
+      (state.lastStatementSlot === null || yesterday > state.lastStatementSlot)
+    )
+      ids.push(...(await io.issueStatements(connectionId, { periodEnd: yesterday, at: nowIso() })));
     if (ids.length) await io.deliverStatements(ids);
     return ids;
   };
 
   // ---- main loop ------------------------------------------------------------------------------
-  schedule();
+  scheduleStatements(false);
   publish();
   while (!deleted) {
-    const deadline = Math.min(nextCollectionMs, state.pendingLink ? Date.parse(state.pendingLink.expiresAt) : Infinity);
-    await condition(() => wakes.length > 0 || deleted, Math.max(1, deadline - Date.now()));
+    const deadline = !state.active
+      ? Infinity
+      : Math.min(nextCollectionMs, state.pendingLink ? Date.parse(state.pendingLink.expiresAt) : Infinity);
+    if (deadline === Infinity) await condition(() => wakes.length > 0 || deleted);
+    else await condition(() => wakes.length > 0 || deleted, Math.max(1, deadline - Date.now()));
     if (deleted) break;
 
     const wake = wakes.shift();
     if (wake?.kind === 'settings') {
+      const wasActive = state.active;
       settings = await io.loadConnectionSettings(connectionId);
       state.active = settings.active;
-      schedule();
+      if (state.active && !wasActive) nextCollectionMs = nextCollectionSlot(connectionId, Date.now()).getTime();
+      scheduleStatements(state.active && !wasActive);
     } else if (!state.active) {
-      // Deactivated: nothing is collected; answer pending updates with nothing.
-      if (wake?.kind === 'collectNow') updateResults.shift()?.({ statementIds: [], collected: 0 });
-      schedule();
+      // Deactivated: nothing is collected; a pending update gets an empty answer.
+      if (wake?.kind === 'collectNow') wake.resolve?.({ statementIds: [], collected: 0 });
     } else if (wake?.kind === 'collectNow') {
-      const r = await attempt({ forceSync: true });
+      const r = await attempt({ kind: 'psu' });
       const ids = r.ok ? await issueDueStatements(wake.statement) : [];
-      updateResults.shift()?.({ statementIds: ids, collected: r.collected });
+      wake.resolve?.({ statementIds: ids, collected: r.collected });
     } else if (wake?.kind === 'reconnected') {
-      const r = await attempt({ forceSync: false });
+      const r = await attempt({ kind: 'read' });
       if (r.ok) await issueDueStatements(false);
     } else if (wake?.kind === 'synced') {
-      const r = await attempt({ forceSync: false, observed: wake });
+      const r = await attempt({ kind: 'webhook', syncId: wake.syncId });
       if (r.ok) await issueDueStatements(false);
     } else if (state.pendingLink && Date.parse(state.pendingLink.expiresAt) <= Date.now()) {
-      // 72 h without reconnection: the link expires; nightly checks go on.
-      await io.closeLink(state.pendingLink.linkId, 'expired');
+      // 72 h without reconnection: the link expires; the nightly checks go on, and the next
+      // failed attempt sends a new one.
+      await io.closeLink(state.pendingLink.linkId, 'expired', nowIso());
       state.pendingLink = null;
     } else if (Date.now() >= nextCollectionMs) {
-      const r = await attempt({ forceSync: false });
-      if (r.ok) await issueDueStatements(false);
+      // The nightly slot (or an hourly retry after a transient failure, set by attempt()).
       nextCollectionMs = nextCollectionSlot(connectionId, Date.now()).getTime();
+      const r = await attempt({ kind: 'read' });
+      if (r.ok) await issueDueStatements(false);
     }
     publish();
 
     const info = workflowInfo();
     if (
-      (info.continueAsNewSuggested || info.historyLength > (input.historyCap ?? MAX_HISTORY_EVENTS)) &&
-      wakes.length === 0
+      wakes.length === 0 &&
+      (info.continueAsNewSuggested || info.historyLength > (input.historyCap ?? MAX_HISTORY_EVENTS))
     ) {
-      await condition(allHandlersFinished);
-      if (wakes.length === 0)
+      // Handlers first (an update waits for this loop: a new wake means go on, not continue).
+      await condition(() => allHandlersFinished() || wakes.length > 0 || deleted);
+      if (wakes.length === 0 && !deleted)
         return continueAsNew<typeof bankConnectionWorkflow>({ connectionId, state, historyCap: input.historyCap });
     }
   }
+  for (const w of wakes.splice(0)) if (w.kind === 'collectNow') w.resolve?.({ statementIds: [], collected: 0 });
   await condition(allHandlersFinished);
   log.info('bank connection deleted: workflow ends', { connectionId });
 }

@@ -19,16 +19,27 @@ export interface ConnectionWorkflowInput {
   historyCap?: number;
 }
 
+/** Plain JSON (carried across continue-as-new): ISO strings, no Date/Map/Set. */
 export interface ConnectionWorkflowState {
   consecutiveErrors: number;
   /** Powens state of the last failed attempt (wrongpass, SCARequired…), null when ok. */
   errorState: string | null;
-  /** ISO instants. */
+  errorMessage: string | null;
+  /** ISO instant of the last successful collection. */
   lastSuccessAt: string | null;
+  /** Powens' last successful sync seen (ISO): a statement is issued once the bank data covers its last day. */
+  lastSyncAt: string | null;
+  /** Identity of the last failed sync counted (`psu:<at>`, `webhook:<id>` or `read:<key>`). */
   lastCountedSyncAt: string | null;
+  /** How that failure looks when merely read again (not a new sync, so not counted again). */
+  lastFailureReadKey: string | null;
   pendingLink: { linkId: string; expiresAt: string } | null;
-  /** Last statement slot issued (ISO date of the last day covered). */
+  /** Last statement period end issued (ISO date of the last day covered). */
   lastStatementSlot: string | null;
+  /** Period end of the next statement (ISO date); due at 21:00 Paris that day. */
+  nextStatementEnd: string | null;
+  /** Hourly retries after transient failures in the current episode (at most 3; then nightly). */
+  transientRetries: number;
   active: boolean;
 }
 
@@ -48,9 +59,15 @@ export interface ConnectionStatus {
 
 /** The company reconnected (callback) or Powens reported a successful sync after an error. */
 export const reconnectedSignal = defineSignal<[{ source: 'callback' | 'webhook'; at: string }]>('reconnected');
-/** CONNECTION_SYNCED webhook: the connection's state after Powens' own sync (null = ok). */
+/**
+ * CONNECTION_SYNCED webhook: the connection's state after a Powens sync (null = ok). `syncId`
+ * (the webhook's `id_webhook_data`) identifies the sync: a failure reported by two different
+ * webhooks is two attempts; the same failure merely read again is one.
+ */
 export const syncedSignal =
-  defineSignal<[{ state: string | null; errorMessage?: string | null; lastUpdate: string | null }]>('synced');
+  defineSignal<
+    [{ state: string | null; errorMessage?: string | null; lastUpdate: string | null; syncId?: string | null }]
+  >('synced');
 /** Periodicity or options of the company changed. */
 export const settingsChangedSignal = defineSignal<[]>('settingsChanged');
 /** A person asked to collect now (optionally issuing a statement up to now). */

@@ -1,0 +1,247 @@
+/**
+ * The bank-connection workflow for real: Temporal's time-skipping test server, the worker's real
+ * activities over a test PostgreSQL, and the Powens sandbox in-process (its own database).
+ *
+ * One clock: the sandbox's clock follows Temporal's. Before every activity runs, the sandbox clock
+ * is set to the time the workflow scheduled it (workflow time) and Powens' own daily syncs that are
+ * due by then run, as they would have at Powens while the time was skipped. Tests call `catchUp()`
+ * before acting on the sandbox themselves.
+ */
+import { randomInt } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities, type Activities } from '../../activities';
+import { encryptToken } from '../../activities/powens';
+import { createPowensPort } from '../../activities/powens-port';
+import { loadConfig, type Config } from '../../lib/config';
+import { createLogger } from '../../lib/logger';
+import type { Db } from '../../prisma/client';
+import { Prisma } from '../../prisma/client';
+import type { Periodicity, PeriodicityKind } from '../../domain/schedule';
+import { bankConnectionWorkflow } from '../../workflows/bank-connection';
+import { connectionWorkflowId, type ConnectionWorkflowInput } from '../../workflows/messages';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
+import { CLIENT_ID, CLIENT_SECRET, connectUser, startSandbox, type RunningSandbox } from '../powens/support';
+import { createTestDatabase } from '../support/db';
+
+export const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+export interface Harness {
+  env: TestWorkflowEnvironment;
+  powens: RunningSandbox;
+  prisma: Db;
+  config: Config;
+  activities: Activities;
+  bundle: WorkflowBundleWithSourceMap;
+  taskQueue: string;
+  /** Sets the sandbox clock to Temporal's time and runs Powens' due daily syncs. */
+  catchUp(): Promise<void>;
+  newWorker(opts?: { activities?: object; taskQueue?: string }): Promise<Worker>;
+  makeConnection(opts?: ConnectionOptions): Promise<TestConnection>;
+  start(c: TestConnection, input?: Partial<ConnectionWorkflowInput>): Promise<ReturnType<typeof startHandle>>;
+  close(): Promise<void>;
+}
+
+export interface ConnectionOptions {
+  periodicity?: Periodicity;
+  autoLinks?: boolean;
+  companyEmail?: string | null;
+  accounts?: string[];
+}
+
+export interface TestConnection {
+  id: string;
+  companyId: string;
+  portalAccountId: string;
+  powensConnectionId: number;
+  token: string;
+  accounts: Array<{ id: string; powensAccountId: number }>;
+}
+
+function startHandle(env: TestWorkflowEnvironment, workflowId: string) {
+  return env.client.workflow.getHandle<typeof bankConnectionWorkflow>(workflowId);
+}
+
+/** A SIREN with a valid Luhn key (companies are unique per SIREN in a tree). */
+function randomSiren(): string {
+  const digits = Array.from({ length: 8 }, () => randomInt(10));
+  for (let check = 0; check < 10; check++) {
+    const all = [...digits, check];
+    const sum = all.reduce((acc, d, i) => {
+      const v = i % 2 === 1 ? d * 2 : d;
+      return acc + (v > 9 ? v - 9 : v);
+    }, 0);
+    if (sum % 10 === 0) return all.join('');
+  }
+  throw new Error('unreachable');
+}
+
+export async function startHarness(opts: { historyDays?: number } = {}): Promise<Harness> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER_PATH! } },
+  });
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: 'default',
+    searchAttributes: Object.fromEntries(
+      SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, encodeSearchAttributeIndexedValueType(k.type)!]),
+    ),
+  });
+  const powens = await startSandbox({ historyDays: opts.historyDays ?? 40 });
+  powens.pool.on('error', () => undefined); // connections cut when the test database is dropped
+  const db = await createTestDatabase();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    POWENS_BASE_URL: powens.baseUrl,
+    POWENS_WEBVIEW_URL: powens.webviewUrl,
+    POWENS_CLIENT_ID: CLIENT_ID,
+    POWENS_CLIENT_SECRET: CLIENT_SECRET,
+  });
+  const real = createActivities({
+    config,
+    prisma: db.prisma,
+    logger: createLogger('test', 'silent'),
+    powens: createPowensPort({
+      baseUrl: powens.baseUrl,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      retry: { baseDelayMs: 5, maxDelayMs: 20 },
+    }),
+  });
+
+  // Serialised: two activities must not move the clock or run syncs concurrently.
+  let clockChain: Promise<void> = Promise.resolve();
+  const moveClockTo = (ms: number) => {
+    const step = clockChain.then(async () => {
+      const ctx = powens.sandbox.context;
+      if (ms > ctx.now().getTime()) await ctx.setClockOffset(ms - Date.now());
+      await powens.sandbox.runDueSyncs();
+    });
+    clockChain = step.catch(() => undefined);
+    return step;
+  };
+  const activities = Object.fromEntries(
+    Object.entries(real).map(([name, fn]) => [
+      name,
+      async (...args: unknown[]) => {
+        await moveClockTo(Context.current().info.currentAttemptScheduledTimestampMs);
+        return (fn as (...a: unknown[]) => unknown)(...args);
+      },
+    ]),
+  ) as Activities;
+
+  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  const taskQueue = 'bank-connections-test';
+  const root = await db.prisma.portalAccount.create({
+    data: {
+      kind: 'PRIMARY',
+      rootId: '00000000-0000-4000-8000-000000000001',
+      name: 'Cabinet Dupont',
+      siren: '732829320',
+      contactEmail: 'contact@cabinet-dupont.test',
+      receptionMode: 'ACCOUNT_MAILBOX',
+    },
+  });
+  await db.prisma.portalAccount.update({ where: { id: root.id }, data: { rootId: root.id } });
+
+  const harness: Harness = {
+    env,
+    powens,
+    prisma: db.prisma,
+    config,
+    activities,
+    bundle,
+    taskQueue,
+    async catchUp() {
+      await moveClockTo(await env.currentTimeMs());
+    },
+    newWorker(o = {}) {
+      return Worker.create({
+        connection: env.nativeConnection,
+        taskQueue: o.taskQueue ?? taskQueue,
+        workflowBundle: bundle,
+        activities: o.activities ?? activities,
+      });
+    },
+    async makeConnection(o = {}) {
+      await harness.catchUp();
+      const now = new Date(await env.currentTimeMs());
+      const user = await connectUser(powens, { accounts: o.accounts ?? ['checking'] });
+      const remote = await user.client.listAccounts(user.token, { connectionId: user.connectionId });
+      const company = await db.prisma.company.create({
+        data: {
+          portalAccountId: root.id,
+          rootAccountId: root.id,
+          siren: randomSiren(),
+          name: 'Boulangerie Martin',
+          email: o.companyEmail === undefined ? 'gerant@boulangerie-martin.test' : o.companyEmail,
+          periodicityKind: (o.periodicity?.kind ?? 'MONTHLY') as PeriodicityKind,
+          periodicityDay: o.periodicity ? (o.periodicity.day ?? null) : 0,
+          periodicityMonth: o.periodicity?.month ?? null,
+          autoLinks: o.autoLinks ?? true,
+          powensUserId: user.userId,
+          powensTokenEnc: encryptToken(user.token, config.ENCRYPTION_KEY),
+        },
+      });
+      const connection = await db.prisma.bankConnection.create({
+        data: { companyId: company.id, powensConnectionId: user.connectionId, connectorName: 'Connecteur de test' },
+      });
+      const accounts = [];
+      for (const a of remote) {
+        const row = await db.prisma.bankAccount.create({
+          data: {
+            connectionId: connection.id,
+            companyId: company.id,
+            powensAccountId: a.id,
+            iban: a.iban ?? null,
+            label: a.name,
+            type: a.type,
+            currency: a.currency?.id ?? 'EUR',
+            activatedAt: now,
+            balance: a.balance === null || a.balance === undefined ? null : new Prisma.Decimal(a.balance),
+          },
+        });
+        accounts.push({ id: row.id, powensAccountId: a.id });
+      }
+      return {
+        id: connection.id,
+        companyId: company.id,
+        portalAccountId: root.id,
+        powensConnectionId: user.connectionId,
+        token: user.token,
+        accounts,
+      };
+    },
+    async start(c, input = {}) {
+      await env.client.workflow.start(bankConnectionWorkflow, {
+        workflowId: connectionWorkflowId(c.id),
+        taskQueue,
+        args: [{ connectionId: c.id, ...input }],
+      });
+      return startHandle(env, connectionWorkflowId(c.id));
+    },
+    async close() {
+      await env.teardown();
+      await powens.close();
+      await db.drop();
+    },
+  };
+  return harness;
+}
+
+/** The latest CONNECTION_SYNCED webhook of a Powens connection (what the webhook handler forwards). */
+export async function lastSyncedWebhook(powens: RunningSandbox, powensConnectionId: number) {
+  const r = await powens.admin<{
+    webhooks: Array<{ id: number; body: { connection: { id: number; state: string | null; last_update: string } } }>;
+  }>('GET', '/webhooks?event=CONNECTION_SYNCED');
+  const mine = r.body.webhooks.filter((w) => w.body.connection.id === powensConnectionId);
+  const w = mine[mine.length - 1]!;
+  return {
+    state: w.body.connection.state,
+    lastUpdate: w.body.connection.last_update,
+    errorMessage: null,
+    syncId: String(w.id),
+  };
+}
