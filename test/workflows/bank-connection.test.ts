@@ -58,7 +58,7 @@ async function settle(handle = current) {
   if (!handle) return;
   let last = -1;
   let stable = 0;
-  for (let i = 0; i < 400 && stable < 3; i++) {
+  for (let i = 0; i < 1000 && stable < 3; i++) {
     const d = await handle.describe();
     const busy = (d.raw.pendingActivities?.length ?? 0) > 0 || d.status.name !== 'RUNNING';
     if (d.status.name !== 'RUNNING') return;
@@ -92,7 +92,7 @@ async function powensSyncAndWebhook(c: TestConnection, handle: Awaited<ReturnTyp
 }
 /** Polls until `ok` holds, then lets the workflow under test finish what it is doing. */
 async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 600; i++) {
     const v = await read();
     if (ok(v)) {
       await settle();
