@@ -82,6 +82,14 @@ describe('login and subscription', () => {
     expect(badCsrf.status).toBe(403);
     expect(badCsrf.text).toContain('Jeton CSRF absent ou invalide');
 
+    const outside = await s.post('/souscription', {
+      receptionMode: 'dedicated-mailbox',
+      dedicatedMailbox: 'releves@ailleurs.test',
+      acceptTerms: 'true',
+    });
+    expect(outside.status).toBe(400);
+    expect(outside.text).toContain('domaine du compte');
+
     const ok = await s.post('/souscription', {
       receptionMode: 'dedicated-mailbox',
       dedicatedMailbox: 'releves@example.test',

@@ -193,7 +193,7 @@ function subscriptionPage(
                 type: 'email',
                 value: form.dedicatedMailbox,
                 error: errors.get('dedicatedMailbox'),
-                hint: 'Obligatoire pour une boîte dédiée aux relevés.',
+                hint: 'Obligatoire pour une boîte dédiée aux relevés ; elle doit appartenir au domaine de l’adresse du compte.',
               })}
             </fieldset>
             <p><button type="submit" class="primary">${first ? 'Souscrire au service' : 'Enregistrer'}</button></p>
