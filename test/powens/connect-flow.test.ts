@@ -248,6 +248,41 @@ describe('the full connect flow', () => {
   });
 });
 
+describe('direct connection by the firm (own SIREN, no link)', () => {
+  test('POST /connect → webview → callback: recorded, audited as Powens, workflow started', async () => {
+    const own = siren(7777);
+    const tenant = await createTenant(s.prisma, { siren: own });
+    const c = await s.prisma.company.create({
+      data: {
+        portalAccountId: tenant.accountId,
+        rootAccountId: tenant.rootId,
+        siren: own,
+        name: 'CABINET LUI-MÊME',
+        periodicityKind: 'DAILY',
+      },
+    });
+    const r = await call(s, 'POST', `/api/v1/companies/${c.id}/connect`, { key: tenant.key, body: {} });
+    expect(r.status).toBe(200);
+    const url = new URL((r.body as { url: string }).url);
+    expect(url.searchParams.get('state')).toBeTruthy();
+    const back = await playWebview(url, { accounts: ['checking'] });
+    const res = await get(back.toString());
+    expect(res.status).toBe(200);
+    const connection = await s.prisma.bankConnection.findFirstOrThrow({
+      where: { companyId: c.id },
+      include: { accounts: true },
+    });
+    expect(connection.accounts.map((a) => a.type)).toEqual(expect.arrayContaining(['checking']));
+    expect(connection.accounts.every((a) => a.type === 'checking')).toBe(true);
+    const audit = await s.prisma.auditEvent.findFirstOrThrow({
+      where: { action: 'powens.callback.connect', entityId: c.id },
+    });
+    expect(audit.actorType).toBe('POWENS');
+    expect(await s.signalsOf(connection.id)).toEqual(['accountsChanged']);
+    expect((await get(back.toString())).status).toBe(409);
+  });
+});
+
 describe('callback errors', () => {
   const cases: Array<[string, string]> = [
     ['access_denied', 'Opération annulée'],
