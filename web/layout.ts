@@ -16,16 +16,18 @@ const NAV: Array<[Section, string, string]> = [
 ];
 
 function head(title: string): Html {
+  // The document's opening half (closed by the caller after <body>): kept out of Prettier's
+  // embedded-HTML formatting, which would close <html> here.
+  // prettier-ignore
   return html`<!doctype html>
-    <html lang="fr">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${title} · Relevés de comptes</title>
-        <link rel="stylesheet" href="/static/portal.css" />
-        <script src="/static/portal.js" defer></script>
-      </head>
-    </html>`;
+<html lang="fr">
+<head>
+<meta charset="utf-8" />
+<meta name="viewport" content="width=device-width, initial-scale=1" />
+<title>${title} · Relevés de comptes</title>
+<link rel="stylesheet" href="/static/portal.css" />
+<script src="/static/portal.js" defer></script>
+</head>`;
 }
 
 export function page(

@@ -55,6 +55,9 @@ describe('login and subscription', () => {
     expect(r.status).toBe(401);
     expect(r.text).toContain('Identifiant ou mot de passe incorrect.');
     expect(r.text).toContain(`value="${firm.login}"`);
+    // One document: <html> closes once, after the body.
+    expect(r.text.match(/<\/html>/g)).toHaveLength(1);
+    expect(r.text.indexOf('<body')).toBeLessThan(r.text.indexOf('</html>'));
   });
 
   test('first use: every page leads to the subscription page until the terms are accepted', async () => {
