@@ -3,7 +3,12 @@
  * (activities/email/) and written to the outbox in the caller's transaction.
  */
 import type { LinkKind } from '../prisma/client';
-import { renderAddAccountsLink, renderUpdateCredentialsLink, type RenderedEmail } from '../activities/email';
+import {
+  renderAddAccountsLink,
+  renderConnectionRequest,
+  renderUpdateCredentialsLink,
+  type RenderedEmail,
+} from '../activities/email';
 
 export { enqueueEmail } from '../activities/email';
 export type OutboxEmail = RenderedEmail;
@@ -14,13 +19,18 @@ export function renderLinkEmail(input: {
   company: { name: string; siren: string; nic?: string | null };
   /** `accounts`: lines as shown ("COMPTE CHÈQUE (CONNECTEUR DE TEST)"); `state`: Powens state. */
   connection: { accounts: string[]; errorMessage: string | null; state?: string | null } | null;
+  /** ADD_ACCOUNTS for a bank of the referential: the INGENEO-style connection request. */
+  bank?: { name: string } | null;
+  requestedBy?: string | null;
   url: string;
   expiresAt: Date;
 }): Omit<RenderedEmail, 'to'> {
   const common = { to: '', firm: input.firm, company: input.company, url: input.url, expiresAt: input.expiresAt };
   const { to: _to, ...rendered } =
     input.kind === 'ADD_ACCOUNTS'
-      ? renderAddAccountsLink(common)
+      ? input.bank
+        ? renderConnectionRequest({ ...common, bank: input.bank.name, requestedBy: input.requestedBy ?? null })
+        : renderAddAccountsLink(common)
       : renderUpdateCredentialsLink({
           ...common,
           accounts: (input.connection?.accounts ?? []).map((label) => ({ label })),

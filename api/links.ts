@@ -20,6 +20,10 @@ export interface IssueLink {
   recipient: string;
   firm: { name: string; email: string; phone: string | null };
   automatic?: boolean;
+  /** A bank of the firm's referential: the e-mail is the INGENEO-style connection request for it. */
+  bank?: { name: string } | null;
+  /** The user who asked (named in the connection request). */
+  requestedBy?: string | null;
 }
 
 /** The rows of a new link and its e-mail (ids generated here so that many can be bulk-inserted). */
@@ -45,6 +49,8 @@ export function prepareLink(config: Config, input: IssueLink, now = new Date()) 
     firm: input.firm,
     company: input.company,
     connection: input.connection ?? null,
+    bank: input.bank ?? null,
+    requestedBy: input.requestedBy ?? null,
     url,
     expiresAt,
   });

@@ -55,6 +55,12 @@ export function linkRoutes(ctx: RouteContext) {
     query: scopeQuery,
     body: recipientIn.extend({
       kind: z.literal('add-accounts', { message: 'add-accounts attendu' }).default('add-accounts'),
+      bankId: z
+        .uuid({ message: 'identifiant de banque attendu' })
+        .optional()
+        .describe(
+          'Banque du référentiel : l’e-mail devient la demande de connexion à cette banque (consentement, délai de 48 à 72 h).',
+        ),
     }),
     responses: {
       201: { description: 'Lien créé et e-mail mis en file d’envoi', schema: linkOut },
@@ -69,8 +75,23 @@ export function linkRoutes(ctx: RouteContext) {
           { field: 'recipient', reason: 'obligatoire : le redevable n’a pas d’e-mail' },
         ]);
       const firm = await firmOf(company.portalAccountId);
+      const bank = body.bankId
+        ? await prisma.bank.findFirst({ where: { id: body.bankId, portalAccountId: company.portalAccountId } })
+        : null;
+      if (body.bankId && !bank)
+        throw badRequest('Banque inconnue.', [
+          { field: 'bankId', reason: 'aucune banque de ce référentiel ne porte cet identifiant' },
+        ]);
+      const requestedBy = auth.actor.type === 'USER' ? auth.actor.name : null;
       const link = await prisma.$transaction(async (tx) => {
-        const { link } = await issueLink(tx, config, { kind: 'ADD_ACCOUNTS', company, recipient, firm });
+        const { link } = await issueLink(tx, config, {
+          kind: 'ADD_ACCOUNTS',
+          company,
+          recipient,
+          firm,
+          bank,
+          requestedBy,
+        });
         await audit(
           tx,
           { auth, req },
@@ -78,7 +99,7 @@ export function linkRoutes(ctx: RouteContext) {
             action: 'link.create',
             entityType: 'Link',
             entityId: link.id,
-            detail: { kind: 'add-accounts', companyId: company.id, recipient },
+            detail: { kind: 'add-accounts', companyId: company.id, recipient, bankId: bank?.id ?? null },
             portalAccountId: company.portalAccountId,
           },
         );
