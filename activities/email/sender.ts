@@ -86,18 +86,21 @@ export function createEmailActivities(deps: {
 
   /** Claims up to `limit` due messages for this sender; returns their ids. */
   async function claim(limit: number): Promise<string[]> {
+    // Timestamps go in as UTC text cast to `timestamp` (the columns hold UTC without a zone), so the
+    // comparison does not depend on the session's TimeZone.
     const at = now();
-    const staleBefore = new Date(at.getTime() - leaseMs);
+    const atUtc = at.toISOString().replace('Z', '');
+    const staleBeforeUtc = new Date(at.getTime() - leaseMs).toISOString().replace('Z', '');
     const rows = await prisma.$queryRaw<Array<{ id: string }>>`
       UPDATE "EmailMessage" SET
         "uncertain" = "uncertain" OR "status" = 'SENDING'::"EmailStatus",
         "status" = 'SENDING'::"EmailStatus",
-        "claimedAt" = ${at},
+        "claimedAt" = ${atUtc}::timestamp,
         "attempts" = "attempts" + 1
       WHERE "id" IN (
         SELECT "id" FROM "EmailMessage"
-        WHERE ("status" = 'QUEUED'::"EmailStatus" AND ("nextAttemptAt" IS NULL OR "nextAttemptAt" <= ${at}))
-           OR ("status" = 'SENDING'::"EmailStatus" AND "claimedAt" < ${staleBefore})
+        WHERE ("status" = 'QUEUED'::"EmailStatus" AND ("nextAttemptAt" IS NULL OR "nextAttemptAt" <= ${atUtc}::timestamp))
+           OR ("status" = 'SENDING'::"EmailStatus" AND "claimedAt" < ${staleBeforeUtc}::timestamp)
         ORDER BY "createdAt"
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED

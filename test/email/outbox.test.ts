@@ -11,6 +11,7 @@ import {
   postmarkClient,
   type RenderedEmail,
 } from '../../activities/email';
+import { createPrismaClient } from '../../prisma/client';
 import { useTestDatabase } from '../support/db';
 import { useSink } from './support';
 
@@ -177,4 +178,28 @@ test('suppressed addresses are not sent to; Postmark refusals are recorded', asy
     lastError: expect.stringContaining('ErrorCode 411'),
   });
   expect(await sink.messages()).toEqual([]);
+});
+
+test("due dates do not depend on the database session's time zone", async () => {
+  const dbName = new URL(db.url).pathname.slice(1);
+  await db.prisma.$executeRawUnsafe(`ALTER DATABASE "${dbName}" SET timezone TO 'Pacific/Kiritimati'`);
+  const prisma = createPrismaClient(db.url, { max: 2 });
+  try {
+    const rows = await prisma.$queryRaw<Array<{ tz: string }>>`SELECT current_setting('TimeZone') AS tz`;
+    expect(rows[0]!.tz).toBe('Pacific/Kiritimati');
+    await enqueue('k/tz-due', email('tz1@example.test'));
+    await enqueue('k/tz-later', email('tz2@example.test'));
+    await prisma.emailMessage.update({
+      where: { idempotencyKey: 'k/tz-later' },
+      data: { nextAttemptAt: new Date(clock.getTime() + 60_000) },
+    });
+    const s = createEmailActivities({ config: sink.config, prisma, now });
+    expect((await s.sendPendingEmails()).sent).toBe(1);
+    expect((await sink.messages()).map((m) => m.to)).toEqual(['tz1@example.test']);
+    clock = new Date(clock.getTime() + 60_000);
+    expect((await s.sendPendingEmails()).sent).toBe(1);
+  } finally {
+    await prisma.$disconnect();
+    await db.prisma.$executeRawUnsafe(`ALTER DATABASE "${dbName}" RESET timezone`);
+  }
 });
