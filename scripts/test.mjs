@@ -1,5 +1,5 @@
 // `npm test`: installs dependencies when needed (Node built-ins only), prepares the generated
-// Prisma client and the Temporal servers, then runs the type-check, the linter, the formatter
+// Prisma client, the Temporal servers and Debian's chromium (end-to-end tests), then runs the type-check, the linter, the formatter
 // check and every Jest test, and ends with the plain line `N passed, N failed` that CI reads.
 // Extra arguments go to Jest (e.g. `npm test -- test/cfonb`).
 import { spawnSync } from 'node:child_process';
@@ -26,7 +26,10 @@ const step = (label, cmd, args) => {
 
 let passed = 0;
 let failed = 0;
-const prepared = step('prepare (Prisma client, Temporal servers)', bin('tsx'), [join(root, 'scripts', 'prepare.ts')]);
+const prepared =
+  step('prepare (Prisma client, Temporal servers)', bin('tsx'), [join(root, 'scripts', 'prepare.ts')]) &&
+  // The end-to-end tests drive Debian's chromium (installed once with apt-get when missing).
+  step('chromium (end-to-end browser)', process.execPath, [join(root, 'scripts', 'chromium.mjs')]);
 if (!prepared) {
   console.log('0 passed, 1 failed');
   process.exit(1);

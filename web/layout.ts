@@ -51,7 +51,11 @@ export function page(
             href="/notifications"
             aria-label="${`Notifications : ${ctx.unread} non lue${ctx.unread > 1 ? 's' : ''}`}"
             ${opts.section === 'notifications' ? raw(' aria-current="page"') : ''}
-            ><span aria-hidden="true">🔔</span
+            ><svg aria-hidden="true" focusable="false" width="22" height="22" viewBox="0 0 24 24">
+              <path
+                fill="currentColor"
+                d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2Z"
+              /></svg
             >${ctx.unread ? html`<span class="count" aria-hidden="true">${ctx.unread}</span>` : ''}</a
           >
           <span class="account">${ctx.me.actor.name}<small>${ctx.me.portalAccount.name}</small></span>
@@ -132,7 +136,9 @@ export function field(opts: {
   const id = `f-${opts.name.replace(/[^a-z0-9]/gi, '-')}`;
   const described = [opts.hint ? `${id}-aide` : '', opts.error ? `${id}-erreur` : ''].filter(Boolean).join(' ');
   return html`<div class="field${opts.error ? ' invalid' : ''}">
-    <label for="${id}">${opts.label}${opts.required ? html` <abbr title="obligatoire">*</abbr>` : ''}</label>
+    <label for="${id}"
+      >${opts.label}${opts.required ? html` <abbr title="obligatoire" aria-hidden="true">*</abbr>` : ''}</label
+    >
     <input
       id="${id}"
       name="${opts.name}"
@@ -158,7 +164,9 @@ export function select(opts: {
   const id = `f-${opts.name.replace(/[^a-z0-9]/gi, '-')}`;
   const described = [opts.hint ? `${id}-aide` : '', opts.error ? `${id}-erreur` : ''].filter(Boolean).join(' ');
   return html`<div class="field${opts.error ? ' invalid' : ''}${opts.cls ? ` ${opts.cls}` : ''}">
-    <label for="${id}">${opts.label}${opts.required ? html` <abbr title="obligatoire">*</abbr>` : ''}</label>
+    <label for="${id}"
+      >${opts.label}${opts.required ? html` <abbr title="obligatoire" aria-hidden="true">*</abbr>` : ''}</label
+    >
     <select
       id="${id}"
       name="${opts.name}"
@@ -186,7 +194,7 @@ export function actionButton(
   ctx: PortalContext,
   action: string,
   label: string,
-  opts: { confirm?: string; cls?: string; title?: string; fields?: Record<string, string> } = {},
+  opts: { confirm?: string; cls?: string; title?: string; fields?: Record<string, string>; retour?: string } = {},
 ): Html {
   return html`<form
     method="post"
@@ -194,7 +202,11 @@ export function actionButton(
     class="inline"
     ${opts.confirm ? html` data-confirm="${opts.confirm}"` : ''}
   >
-    <input type="hidden" name="_csrf" value="${ctx.csrf}" /><input type="hidden" name="retour" value="${ctx.here}" />
+    <input type="hidden" name="_csrf" value="${ctx.csrf}" /><input
+      type="hidden"
+      name="retour"
+      value="${opts.retour ?? ctx.here}"
+    />
     ${Object.entries(opts.fields ?? {}).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}" />`)}
     <button
       type="submit"
@@ -227,9 +239,9 @@ export function pager(
 /** State badge with an icon and a text (never colour alone). */
 export function badge(kind: 'ok' | 'error' | 'warn' | 'neutral', text: string, when?: string | null): Html {
   const icon = { ok: '✓', error: '⚠', warn: '●', neutral: '○' }[kind];
-  return html`<span class="badge ${kind}"
-    ><span aria-hidden="true">${icon}</span> ${text}${when ? html` <time>${frDateTime(when)}</time>` : ''}</span
-  >`;
+  return html`<span class="badge ${kind}"><span aria-hidden="true">${icon}</span> ${text}</span>${
+      when ? html`<time class="when" datetime="${when}">${frDateTime(when)}</time>` : ''
+    }`;
 }
 
 export function linkStateBadge(state: 'valid' | 'used' | 'expired', when?: string | null): Html {

@@ -47,7 +47,10 @@ describe('login and subscription', () => {
     expect(login.status).toBe(200);
     expect(login.text).toContain('<html lang="fr">');
     expect(login.text).toContain('Connexion à votre espace');
-    expect(login.text).toMatch(/<label for="f-login">Identifiant/);
+    expect(login.text).toMatch(/<label for="f-login"\s*>Identifiant/);
+    // One document: head, then body, then the end of the document.
+    expect(login.text.match(/<\/html>/g)).toHaveLength(1);
+    expect(login.text.trimEnd().endsWith('</html>')).toBe(true);
   });
 
   test('a wrong password re-renders the form with the French reason', async () => {

@@ -351,6 +351,18 @@ ${secondary ? html`<td>${accountName(ctx, a.company.portalAccountId)}</td>` : ''
     actionDone(req, res, r.ok ? null : problemOf(r), text, '/comptes');
   });
 
+  // Direct entry of the credentials in the Powens webview (the company's SIREN is the firm's own).
+  router.post('/connexions/:id/reconnexion', portal, async (req, res) => {
+    const ctx = portalContext(res);
+    const r = await ctx.api.call<{ url: string }>('POST', `/connections/${String(req.params.id)}/reconnect`, {
+      csrf: csrfOf(req),
+      query: ctx.scope,
+      json: {},
+    });
+    if (r.ok) return res.redirect(303, r.body.url);
+    actionDone(req, res, problemOf(r), '', '/comptes');
+  });
+
   router.post('/connexions/:id/lien', portal, async (req, res) => {
     const ctx = portalContext(res);
     const r = await ctx.api.call<Link>('POST', `/connections/${String(req.params.id)}/links`, {

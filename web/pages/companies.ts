@@ -491,6 +491,11 @@ function companySummary(ctx: PortalContext, c: Company): Html {
 function accountsTab(ctx: PortalContext, c: Company & { accounts: BankAccount[] }, links: Link[]): Html {
   const latest = new Map<string, Link>();
   for (const l of links) if (l.connectionId && !latest.has(l.connectionId)) latest.set(l.connectionId, l);
+  // An account added through an add-accounts link (a company-level link): the link used then.
+  const addedWith = (a: BankAccount) =>
+    links.find(
+      (l) => l.kind === 'add-accounts' && l.usedAt && Date.parse(l.usedAt) <= Date.parse(a.createdAt) + 60_000,
+    );
   const available = c.accounts.filter((a) => a.active).length;
   const canBanks = ctx.can('CONFIGURE_BANKS');
   return html`<h2 class="sr-only">Comptes bancaires</h2>
@@ -500,6 +505,7 @@ function accountsTab(ctx: PortalContext, c: Company & { accounts: BankAccount[] 
         ? html`<p class="toolbar">
             ${actionButton(ctx, `/redevables/${c.id}/lien`, 'Ajouter des comptes bancaires', {
               cls: 'primary',
+              retour: `/redevables/${c.id}?onglet=jetons`,
               confirm: `Envoyer à ${c.email ?? 'l’adresse du redevable'} un lien sécurisé valable 72 h pour saisir ses identifiants bancaires et choisir ses comptes ?`,
             })}
             ${c.siren === ctx.me.portalAccount.siren ? actionButton(ctx, `/redevables/${c.id}/connexion-directe`, 'Saisir directement mes identifiants', { cls: '' }) : ''}
@@ -521,7 +527,7 @@ function accountsTab(ctx: PortalContext, c: Company & { accounts: BankAccount[] 
         </thead>
         <tbody>
           ${c.accounts.map((a) => {
-            const l = latest.get(a.connectionId);
+            const l = latest.get(a.connectionId) ?? addedWith(a);
             return html`<tr${a.active ? '' : raw(' class="inactive"')}>
 <td>${a.bankName ?? ''}</td><td class="iban">${frIban(a.iban)}</td><td>${a.label}${a.active ? '' : html` ${badge('neutral', 'Désactivé', a.deactivatedAt)}`}</td>
 <td>${connectionBadge(a)}</td><td>${collectBadge(a)}</td>
@@ -554,6 +560,13 @@ export function accountActions(ctx: PortalContext, a: BankAccount): Html {
             title: `Envoyer au redevable un lien de mise à jour des identifiants (${a.label})`,
             confirm: 'Envoyer au redevable un lien sécurisé (72 h) pour mettre à jour ses identifiants bancaires ?',
           })}
+          ${
+            a.company.siren === ctx.me.portalAccount.siren
+              ? actionButton(ctx, `/connexions/${a.connectionId}/reconnexion`, 'Saisir mes identifiants', {
+                  title: `Saisir directement les identifiants bancaires (${a.label})`,
+                })
+              : ''
+          }
           ${actionButton(ctx, `/comptes/${a.id}/desactiver`, 'Désactiver', {
             title: `Désactiver le compte ${a.label}`,
             confirm: 'Désactiver la réception des relevés sur ce compte bancaire ?',
@@ -678,7 +691,9 @@ function importPage(
     <form method="post" action="/redevables/import" enctype="multipart/form-data" class="stack">
       <input type="hidden" name="_csrf" value="${ctx.csrf}" />
       <div class="field">
-        <label for="f-file">Fichier des redevables (CSV, « ; ») <abbr title="obligatoire">*</abbr></label>
+        <label for="f-file"
+          >Fichier des redevables (CSV, « ; ») <abbr title="obligatoire" aria-hidden="true">*</abbr></label
+        >
         <input
           id="f-file"
           name="file"
