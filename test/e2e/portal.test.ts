@@ -203,6 +203,48 @@ test('the firm sees the three accounts, collects now and finds the statements in
   expect(names.size).toBe(2);
 });
 
+test('a wrong password twice: the alert in the bell and a new link for the company', async () => {
+  const connection = await s.prisma.bankConnection.findFirstOrThrow({
+    where: { company: { siren: COMPANY.siren } },
+  });
+  const forced = await s.admin('POST', `/connections/${connection.powensConnectionId}/state`, {
+    state: 'wrongpass',
+    apply: true,
+  });
+  expect(forced.status).toBe(200);
+  const account = await s.prisma.bankAccount.findFirstOrThrow({ where: { connectionId: connection.id } });
+  for (let i = 0; i < 2; i++) {
+    await page.goto(`${s.baseUrl}/comptes/${account.id}`);
+    await page.getByRole('button', { name: /^Collecter maintenant le compte/ }).click();
+    await page.waitForLoadState();
+  }
+  const before = (await s.mails(COMPANY.email)).length;
+  await eventually('the update-credentials e-mail', async () =>
+    (await s.mails(COMPANY.email)).length > 1 ? true : undefined,
+  );
+  expect(before).toBeGreaterThanOrEqual(1);
+
+  await page.goto(`${s.baseUrl}/comptes/${account.id}`);
+  const detail = await mainText(page);
+  expect(detail).toContain('Connexion bancaire en erreur');
+  expect(detail).toContain("L'authentification au site de la banque a échoué");
+  await screenshot(page, 'compte-en-erreur');
+
+  const bell = page.getByRole('link', { name: /^Notifications : [1-9]\d* non lues?$/ });
+  await bell.click();
+  await page.waitForURL('**/notifications');
+  expect(await mainText(page)).toContain(`Connexion bancaire en erreur : ${COMPANY.name}`);
+  expect(await mainText(page)).toContain('Un lien de mise à jour a été envoyé au redevable.');
+  await screenshot(page, 'notifications');
+
+  const companyRow = await s.prisma.company.findFirstOrThrow({ where: { siren: COMPANY.siren } });
+  await page.goto(`${s.baseUrl}/redevables/${companyRow.id}?onglet=jetons`);
+  const jetons = await mainText(page);
+  expect(jetons).toContain('Mise à jour des identifiants bancaires');
+  expect(jetons).toContain('Jeton valide');
+  await screenshot(page, 'jetons-apres-alerte');
+});
+
 test('the screens are usable on a phone: nothing wider than the screen but the tables’ own scroll', async () => {
   const mobile = await phone.newPage();
   await mobile.context().addCookies(await desk.cookies());
