@@ -21,9 +21,9 @@ import type { Db } from '../../prisma/client';
 
 export const METADATA_KEY = 'releves_key';
 export const DEFAULT_LEASE_MS = 5 * 60_000;
-const MAX_BACKOFF_MS = 15 * 60_000;
-/** Claimed messages sent in parallel within one batch. */
+/** Messages of a claimed batch in flight at once. */
 const SEND_CONCURRENCY = 8;
+const MAX_BACKOFF_MS = 15 * 60_000;
 
 export function backoffMs(attempts: number): number {
   return Math.min(MAX_BACKOFF_MS, 5000 * 2 ** Math.max(0, attempts - 1));
@@ -84,14 +84,14 @@ export function createEmailActivities(deps: {
   const now = deps.now ?? (() => new Date());
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
 
-  /** Claims up to `limit` due messages for this sender; returns their ids. */
-  async function claim(limit: number): Promise<string[]> {
+  /** Claims up to `limit` due messages for this sender; returns their ids and attempt counts. */
+  async function claim(limit: number): Promise<Array<{ id: string; attempts: number }>> {
     // Timestamps go in as UTC text cast to `timestamp` (the columns hold UTC without a zone), so the
     // comparison does not depend on the session's TimeZone.
     const at = now();
     const atUtc = at.toISOString().replace('Z', '');
     const staleBeforeUtc = new Date(at.getTime() - leaseMs).toISOString().replace('Z', '');
-    const rows = await prisma.$queryRaw<Array<{ id: string }>>`
+    return prisma.$queryRaw<Array<{ id: string; attempts: number }>>`
       UPDATE "EmailMessage" SET
         "uncertain" = "uncertain" OR "status" = 'SENDING'::"EmailStatus",
         "status" = 'SENDING'::"EmailStatus",
@@ -105,8 +105,7 @@ export function createEmailActivities(deps: {
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED
       )
-      RETURNING "id"`;
-    return rows.map((r) => r.id);
+      RETURNING "id", "attempts"`;
   }
 
   /** Postmark's copy of a message that may have been sent (search by our metadata). */
@@ -210,25 +209,22 @@ export function createEmailActivities(deps: {
      * records it and is retried later; the worker calls this every few seconds.
      */
     async sendPendingEmails(limit = 100): Promise<SendResult> {
-      const ids = await claim(limit);
+      const claimed = await claim(limit);
       const result: SendResult = { sent: 0, failed: 0, retrying: 0 };
-      const one = async (id: string) => {
-        const outcome = await attempt(id);
-        const { attempts } = await prisma.emailMessage.findUniqueOrThrow({ where: { id }, select: { attempts: true } });
-        await record(id, outcome, attempts);
-        if (outcome.kind === 'sent') result.sent++;
-        else if (outcome.kind === 'retry') {
-          result.retrying++;
-          deps.logger?.warn({ emailId: id, err: outcome.error }, 'e-mail not sent, will retry');
-        } else result.failed++;
-      };
-      // The claimed messages are this sender's alone: a few at a time (a nightly cycle queues
-      // thousands of statement e-mails; one by one the sender was the cycle's bottleneck).
       let next = 0;
-      const lanes = Array.from({ length: Math.min(SEND_CONCURRENCY, ids.length) }, async () => {
-        while (next < ids.length) await one(ids[next++]!);
-      });
-      await Promise.all(lanes);
+      const lane = async () => {
+        while (next < claimed.length) {
+          const { id, attempts } = claimed[next++]!;
+          const outcome = await attempt(id);
+          await record(id, outcome, attempts);
+          if (outcome.kind === 'sent') result.sent++;
+          else if (outcome.kind === 'retry') {
+            result.retrying++;
+            deps.logger?.warn({ emailId: id, err: outcome.error }, 'e-mail not sent, will retry');
+          } else result.failed++;
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, claimed.length) }, lane));
       return result;
     },
   };
