@@ -239,7 +239,10 @@ describe('Redevables', () => {
     expect(page.text).toContain('Hebdomadaire, le lundi');
     expect(page.text).toContain('option « ne pas générer automatiquement » cochée');
 
-    const sent = await s.post(`/redevables/${companyId}/lien`, { retour: `/redevables/${companyId}?onglet=jetons` });
+    const badBank = await s.post(`/redevables/${companyId}/lien`, { bankId: '00000000-0000-4000-8000-000000000001' });
+    expect(badBank.status).toBe(303);
+    expect((await s.follow(badBank)).text).toContain('Banque inconnue.');
+    const sent = await s.post(`/redevables/${companyId}/lien`, { bankId: '', recipient: '' });
     expect(sent.status).toBe(303);
     const tab = await s.follow(sent);
     expect(tab.text).toContain('Un lien sécurisé valable 72 h a été envoyé à compta@boulangerie.test.');
@@ -413,7 +416,7 @@ describe('bank accounts, Réception, notifications, banks', () => {
     expect(t).toContain('PRLV SEPA EDF CLIENT 123');
     expect(t).toContain('1\u202f276,66\u00a0€');
     expect(t).toContain('1\u202f234,56\u00a0€');
-    expect(t).toContain('-42,10\u00a0€');
+    expect(t).toMatch(/Solde final 42,10\u00a0€ /); // a debtor balance, in the Débit column
     expect(t).toContain('03/10/2026');
     expect(t).toContain('Transactions supprimées par la banque');
 
@@ -432,6 +435,11 @@ describe('bank accounts, Réception, notifications, banks', () => {
     expect(zip.headers.get('content-type')).toBe('application/zip');
     expect(zip.buffer.subarray(0, 2).toString()).toBe('PK');
     expect((zip.buffer.toString('latin1').match(/\.cfonb/g) ?? []).length).toBeGreaterThanOrEqual(4); // 2 entries × (local + central)
+
+    // "Tout télécharger": every successful statement of the search (here the company's two).
+    const all = await s.post('/reception/zip', { mode: 'all', filters: '?name=Menuiserie' });
+    expect(all.status).toBe(200);
+    expect(new Set(all.buffer.toString('latin1').match(/Releve_\w+\.cfonb/g)).size).toBe(2);
 
     const none = await s.post('/reception/zip', { mode: 'selection' });
     expect(none.status).toBe(303);

@@ -281,6 +281,10 @@ export function companyPages(router: Router) {
       ctx.can('CONFIGURE_BANKS') || ctx.can('MANAGE_COMPANIES')
         ? (await ctx.api.get<{ items: Link[] }>(`/companies/${id}/links`, ctx.scope)).items
         : [];
+    const banks =
+      tab === 'comptes' && ctx.can('CONFIGURE_BANKS') && company.portalAccountId === ctx.me.portalAccount.id
+        ? (await ctx.api.get<{ items: Array<{ id: string; name: string }> }>('/banks')).items
+        : [];
     const body = html`${companySummary(ctx, company)}
       <nav class="tabs" aria-label="Onglets du redevable">
         <a href="/redevables/${company.id}" ${tab === 'comptes' ? raw(' aria-current="page"') : ''}
@@ -290,7 +294,9 @@ export function companyPages(router: Router) {
           >Jetons</a
         >
       </nav>
-      <section class="tab-panel">${tab === 'comptes' ? accountsTab(ctx, company, links) : linksTab(links)}</section>`;
+      <section class="tab-panel">
+        ${tab === 'comptes' ? accountsTab(ctx, company, links, banks) : linksTab(links)}
+      </section>`;
     send(
       res,
       page(ctx, {
@@ -357,10 +363,12 @@ export function companyPages(router: Router) {
   router.post('/redevables/:id/lien', portal, async (req, res) => {
     const ctx = portalContext(res);
     const id = String(req.params.id);
+    const bankId = str(req.body?.bankId);
+    const recipient = str(req.body?.recipient).trim();
     const r = await ctx.api.call<Link>('POST', `/companies/${id}/links`, {
       csrf: csrfOf(req),
       query: ctx.scope,
-      json: {},
+      json: { ...(bankId ? { bankId } : {}), ...(recipient ? { recipient } : {}) },
     });
     actionDone(
       req,
@@ -488,7 +496,35 @@ function companySummary(ctx: PortalContext, c: Company): Html {
   </div>`;
 }
 
-function accountsTab(ctx: PortalContext, c: Company & { accounts: BankAccount[] }, links: Link[]): Html {
+/**
+ * "Ajouter des comptes bancaires": the e-mailed link (72 h) to the company; with a bank of the
+ * referential it becomes the connection request of the INGENEO page (consent, 48-72 h delay).
+ */
+function linkRequestForm(ctx: PortalContext, c: Company, banks: Array<{ id: string; name: string }>): Html {
+  return html`<form
+    method="post"
+    action="/redevables/${c.id}/lien"
+    class="link-request"
+    data-confirm="Envoyer au redevable un lien sécurisé valable 72 h pour saisir ses identifiants bancaires et choisir ses comptes ?"
+  >
+    <input type="hidden" name="_csrf" value="${ctx.csrf}" />
+    ${select({
+      name: 'bankId',
+      label: 'Banque',
+      options: [['', '— au choix du redevable —'], ...banks.map((b): [string, string] => [b.id, b.name])],
+      hint: 'Facultatif : une banque du référentiel.',
+    })}
+    ${field({ name: 'recipient', label: 'Destinataire', type: 'email', value: c.email ?? '', hint: 'Par défaut l’e-mail du redevable.' })}
+    <button type="submit" class="primary">Ajouter des comptes bancaires</button>
+  </form>`;
+}
+
+function accountsTab(
+  ctx: PortalContext,
+  c: Company & { accounts: BankAccount[] },
+  links: Link[],
+  banks: Array<{ id: string; name: string }>,
+): Html {
   const latest = new Map<string, Link>();
   for (const l of links) if (l.connectionId && !latest.has(l.connectionId)) latest.set(l.connectionId, l);
   // An account added through an add-accounts link (a company-level link): the link used then.
@@ -503,11 +539,7 @@ function accountsTab(ctx: PortalContext, c: Company & { accounts: BankAccount[] 
     ${
       canBanks && c.active
         ? html`<p class="toolbar">
-            ${actionButton(ctx, `/redevables/${c.id}/lien`, 'Ajouter des comptes bancaires', {
-              cls: 'primary',
-              retour: `/redevables/${c.id}?onglet=jetons`,
-              confirm: `Envoyer à ${c.email ?? 'l’adresse du redevable'} un lien sécurisé valable 72 h pour saisir ses identifiants bancaires et choisir ses comptes ?`,
-            })}
+            ${linkRequestForm(ctx, c, banks)}
             ${c.siren === ctx.me.portalAccount.siren ? actionButton(ctx, `/redevables/${c.id}/connexion-directe`, 'Saisir directement mes identifiants', { cls: '' }) : ''}
           </p>`
         : ''

@@ -345,6 +345,13 @@ export function receptionPages(router: Router) {
   }
 }
 
+/** A balance in the Débit column when negative (debtor), in Crédit otherwise, like a bank statement. */
+function balanceCells(balance: string, cur: string): Html {
+  const debit = balance.startsWith('-');
+  return html`<td class="num">${debit ? frAmount(balance.slice(1), cur) : ''}</td>
+    <td class="num">${debit ? '' : frAmount(balance, cur)}</td>`;
+}
+
 function cfonbStatement(st: StatementOutput): Html {
   const cur = st.account.currency;
   const credit = (a: string) => !a.startsWith('-');
@@ -375,8 +382,7 @@ function cfonbStatement(st: StatementOutput): Html {
             <td></td>
             <td>Solde initial</td>
             <td></td>
-            <td class="num"></td>
-            <td class="num">${frAmount(st.opening.balance, cur)}</td>
+            ${balanceCells(st.opening.balance, cur)}
           </tr>
           ${st.movements.map(
             (m) =>
@@ -394,8 +400,7 @@ function cfonbStatement(st: StatementOutput): Html {
             <td></td>
             <td>Solde final</td>
             <td></td>
-            <td class="num"></td>
-            <td class="num">${frAmount(st.closing.balance, cur)}</td>
+            ${balanceCells(st.closing.balance, cur)}
           </tr>
         </tbody>
       </table>
