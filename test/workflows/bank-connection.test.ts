@@ -205,6 +205,7 @@ describe('first statement', () => {
     const after = await handle.query(statusQuery);
     expect(Date.parse(after.lastSuccessAt!)).toBeGreaterThan(activation);
     expect(after.nextStatementAt! > status.nextStatementAt!).toBe(true);
+    await h.retire(c);
   });
 });
 
@@ -240,7 +241,7 @@ describe('failed attempts and links', () => {
     expect(alert[0]!.to).toBe('contact@cabinet-dupont.test');
     expect(alert[0]!.textBody).toMatch(/généré et transmis au redevable/);
     expect(await attributes(handle)).toEqual({ state: 'wrongpass', errors: 2 });
-    await handle.terminate(); // keeps the rest of the file's time skipping cheap
+    await h.retire(c); // keeps the rest of the file's time skipping cheap
   });
 
   test('"no automatic link": at the 2nd failure the firm is alerted that no link went out', async () => {
@@ -257,7 +258,7 @@ describe('failed attempts and links', () => {
     expect(await emailsOf(c, 'link.update-credentials')).toHaveLength(0);
     const [alert] = await emailsOf(c, 'firm.connection-alert');
     expect(alert!.textBody).not.toMatch(/généré et transmis au redevable/);
-    await handle.terminate();
+    await h.retire(c);
   });
 
   test('transient errors (bank site down, Powens failing us) are retried and never alarm', async () => {
@@ -281,7 +282,7 @@ describe('failed attempts and links', () => {
     const before = (await handle.query(statusQuery)).lastSuccessAt;
     await skip(2 * DAY);
     expect((await handle.query(statusQuery)).lastSuccessAt! > (before ?? '')).toBe(true);
-    await handle.terminate();
+    await h.retire(c);
   });
 });
 
@@ -327,7 +328,7 @@ describe('reconnection', () => {
       expectChained(mine);
     }
     expect(await attributes(handle)).toEqual({ state: 'ok', errors: 0 });
-    await handle.terminate();
+    await h.retire(c);
   });
 
   test('at 72 h the link expires; the next failed attempt sends a new one', async () => {
@@ -357,7 +358,7 @@ describe('reconnection', () => {
     expect(status.pendingLink!.linkId).not.toBe(waiting.pendingLink!.linkId);
     expect(await h.prisma.link.count({ where: { connectionId: c.id } })).toBe(2);
     expect(await emailsOf(c, 'link.update-credentials')).toHaveLength(2);
-    await handle.terminate();
+    await h.retire(c);
   });
 });
 
@@ -394,7 +395,7 @@ describe('deactivation', () => {
       // No statement per paused day: the first one after the pause covers it all.
       expect(iso(next!.periodEnd) > addDays(lastEnd.get(a.id)!, 3)).toBe(true);
     }
-    await handle.terminate();
+    await h.retire(c);
   });
 });
 
@@ -410,7 +411,7 @@ describe('collect now', () => {
     const again = await handle.executeUpdate(collectNowUpdate, { args: [{ statement: false }] });
     expect(again.statementIds).toEqual([]);
     expect((await statementsOf(c)).length).toBe(c.accounts.length);
-    await handle.terminate();
+    await h.retire(c);
   });
 });
 
@@ -452,6 +453,6 @@ describe('continue-as-new', () => {
       expect(mine.length).toBeGreaterThan(3);
       expectChained(mine);
     }
-    await handle.terminate();
+    await h.retire(c);
   });
 });

@@ -41,6 +41,8 @@ export interface Harness {
   newWorker(opts?: { activities?: object; taskQueue?: string }): Promise<Worker>;
   makeConnection(opts?: ConnectionOptions): Promise<TestConnection>;
   start(c: TestConnection, input?: Partial<ConnectionWorkflowInput>): Promise<ReturnType<typeof startHandle>>;
+  /** Ends a test's connection: its workflow is terminated and Powens forgets it (no more daily syncs). */
+  retire(c: TestConnection): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -221,6 +223,12 @@ export async function startHarness(opts: { historyDays?: number } = {}): Promise
         args: [{ connectionId: c.id, ...input }],
       });
       return startHandle(env, connectionWorkflowId(c.id));
+    },
+    async retire(c) {
+      await startHandle(env, connectionWorkflowId(c.id))
+        .terminate('test over')
+        .catch(() => undefined);
+      await powens.admin('DELETE', `/connections/${c.powensConnectionId}`);
     },
     async close() {
       await env.teardown();
