@@ -519,6 +519,43 @@ describe('bank accounts, Réception, notifications, banks', () => {
     expect(list.text).not.toContain('Société Étrangère');
   });
 
+  test('a secondary account sees only its own companies; the primary’s ids answer 404', async () => {
+    const lyon = new PortalSession(api);
+    expect((await lyon.login(secondary.login, secondary.password)).status).toBe(303);
+    const list = await lyon.get('/redevables');
+    expect(list.status).toBe(200);
+    expect(list.text).toContain('Client de Lyon');
+    expect(list.text).not.toContain('Menuiserie Petit');
+    expect(list.text).not.toContain('Afficher les redevables des comptes secondaires');
+    expect((await lyon.get(`/redevables/${fixture.company.id}`)).status).toBe(404);
+    expect((await lyon.get(`/comptes/${fixture.accounts[0]!.id}`)).status).toBe(404);
+    expect((await lyon.get(`/reception/${statementId}`)).status).toBe(404);
+    // The primary opens its secondary's company (includeSecondary on routes with an id).
+    const lyonCompany = await api.prisma.company.findFirstOrThrow({ where: { portalAccountId: secondary.accountId } });
+    const fromPrimary = await s.get(`/redevables/${lyonCompany.id}`);
+    expect(fromPrimary.status).toBe(200);
+    expect(textOf(fromPrimary.text)).toContain('Compte Antenne de Lyon');
+  });
+
+  test('rights: a statements-only user has no company actions, and a write answers 403', async () => {
+    const viewer = await createTenant(api.prisma, { name: 'Cabinet Lecture', rights: ['VIEW_STATEMENTS'] });
+    await acceptTerms(viewer);
+    const v = new PortalSession(api);
+    await v.login(viewer.login, viewer.password);
+    const list = await v.get('/redevables');
+    expect(list.status).toBe(200);
+    expect(list.text).not.toContain('Créer un redevable');
+    const refused = await v.post('/redevables/nouveau', {
+      siren: siren(801),
+      name: 'Interdit',
+      email: 'x@example.test',
+      'periodicity.kind': 'DAILY',
+    });
+    expect(refused.status).toBe(403);
+    expect(textOf(refused.text)).toContain("Votre profil n'a pas le droit d'effectuer cette action.");
+    expect((await v.get('/reception')).status).toBe(200);
+  });
+
   test('logout ends the session', async () => {
     const out = await s.post('/deconnexion', {});
     expect(out.status).toBe(303);
