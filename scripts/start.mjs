@@ -17,4 +17,14 @@ const child = spawn(tsx, [join(root, 'scripts', 'start.ts'), ...process.argv.sli
   stdio: 'inherit',
 });
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+// `npm start` killed with SIGTERM exits at once without passing the signal on: when our parent
+// goes away (we are re-parented), stop everything as if we had been asked to.
+const parent = process.ppid;
+const watch = setInterval(() => {
+  if (process.ppid !== parent) {
+    clearInterval(watch);
+    child.kill('SIGTERM');
+  }
+}, 250);
+child.on('exit', () => clearInterval(watch));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
