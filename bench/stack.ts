@@ -166,6 +166,10 @@ export function spawnWorker(
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Never outlive the harness (a killed or crashed harness would leave a worker polling).
+  const orphanGuard = () => child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
+  child.once('exit', () => process.removeListener('exit', orphanGuard));
   const log = opts.log ?? ((line: string) => process.stderr.write(`[${opts.name ?? 'worker'}] ${line}\n`));
   let markReady: () => void = () => undefined;
   let fail: (e: Error) => void = () => undefined;
@@ -239,6 +243,8 @@ export interface Stack {
   powensRequests: Array<{ at: number; method: string; url: string }>;
   /** Records Powens API requests while true (off by default: the cycle sends hundreds of thousands). */
   recordPowensRequests: boolean;
+  /** Powens API answers that were faults (5xx or 429), counted since the start. */
+  powensFaults(): number;
   sink: ReturnType<typeof createMailSink>;
   sinkUrl: string;
   temporal: RunningTemporal;
@@ -318,10 +324,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     await sandbox.ready;
     cleanups.push(() => sandbox.stop());
     const powensRequests: Stack['powensRequests'] = [];
-    const holder = { record: false };
+    const holder = { record: false, faults: 0 };
     const powensServer = await listen((req, res) => {
-      if (holder.record && req.url?.startsWith('/2.0/'))
-        powensRequests.push({ at: Date.now(), method: req.method ?? 'GET', url: req.url });
+      if (req.url?.startsWith('/2.0/')) {
+        if (holder.record) powensRequests.push({ at: Date.now(), method: req.method ?? 'GET', url: req.url });
+        res.once('finish', () => {
+          if (res.statusCode >= 500 || res.statusCode === 429) holder.faults++;
+        });
+      }
       sandbox.app(req, res);
     });
     cleanups.push(() => close(powensServer));
@@ -347,7 +357,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       sqlitePragmas: { journal_mode: 'wal', synchronous: 'off' },
       log: (line) => log(`[temporal] ${line}`),
     });
+    const temporalGuard = () => temporal.process.kill('SIGKILL');
+    process.once('exit', temporalGuard);
     cleanups.push(async () => {
+      process.removeListener('exit', temporalGuard);
       await temporal.stop();
       for (const suffix of ['', '-wal', '-shm']) rmSync(temporalDbFile + suffix, { force: true });
     });
@@ -368,6 +381,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       set recordPowensRequests(v: boolean) {
         holder.record = v;
       },
+      powensFaults: () => holder.faults,
       sink,
       sinkUrl,
       temporal,

@@ -66,6 +66,9 @@ async function main() {
   await stopEmbeddedPostgres();
 }
 
+// Ctrl-C or a kill: exit through process.exit so that the children's exit hooks run.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 main().catch(async (e) => {
   console.error(e);
   await stopEmbeddedPostgres().catch(() => undefined);

@@ -1,0 +1,37 @@
+/**
+ * The crash-and-fault harness in a small size (npm run chaos runs it at fleet size): 5 connections
+ * × 3 accounts over 2 simulated days, 20 % Powens 5xx, 429s and latency, the bank changing and
+ * deleting transactions between the days, the real worker SIGKILLed twice and restarted. From the
+ * stored CFONB files read back with the strict reader: nothing lost, nothing delivered twice,
+ * balances chained, every change after delivery in a deleted-transactions CSV, each statement
+ * e-mailed once.
+ */
+import { runChaos, type ChaosResult } from '../../bench/chaos';
+
+let result: ChaosResult;
+
+beforeAll(async () => {
+  result = await runChaos({ connections: 5, days: 2, kills: 2, mutationRate: 0.2, log: () => undefined });
+}, 1_200_000);
+
+test('the run really had faults, kills, deletions and changes to survive', () => {
+  expect(result.kills).toBe(2);
+  expect(result.faults).toBeGreaterThan(0);
+  expect(result.details.mutations.deleted + result.details.mutations.changed).toBeGreaterThan(0);
+  expect(result.statements).toBe(5 * 3 * 2);
+  expect(result.transactions).toBeGreaterThan(0);
+});
+
+test('no booked transaction is lost or delivered twice, and every statement chains', () => {
+  expect(result.details.examples).toEqual([]);
+  expect(result.lost).toBe(0);
+  expect(result.doubled).toBe(0);
+  expect(result.unchained).toBe(0);
+  expect(result.details.stale).toBe(0);
+  expect(result.details.unreported).toBe(0);
+});
+
+test('each statement e-mail is sent exactly once', () => {
+  expect(result.details.emailsMissing).toBe(0);
+  expect(result.details.emailsDuplicated).toBe(0);
+});
