@@ -39,10 +39,12 @@ function freshCheckout(): string {
   return dir;
 }
 
-function waitForExit(child: ChildProcess): Promise<number | null> {
+const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
+function waitForExit(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code) => resolve(code));
+    if (exited(child)) resolve();
+    else child.once('exit', () => resolve());
   });
 }
 
@@ -60,7 +62,7 @@ function runningFrom(path: string): Array<{ pid: number; args: string }> {
 }
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
+  if (child && !exited(child)) {
     child.kill('SIGTERM');
     await waitForExit(child);
   }
@@ -99,7 +101,8 @@ test('npm start brings the whole stack up from a fresh checkout and stops on SIG
   const demoFile = join(dir, '.data', 'demo.json');
   const deadline = Date.now() + 240_000;
   while (!existsSync(demoFile)) {
-    if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${output.slice(-3000)}`);
+    if (exited(child))
+      throw new Error(`npm start exited with ${child.exitCode ?? child.signalCode}:\n${output.slice(-3000)}`);
     if (Date.now() > deadline) throw new Error(`npm start not ready:\n${output.slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
