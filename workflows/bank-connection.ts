@@ -58,23 +58,16 @@ const MAX_HISTORY_EVENTS = 5_000;
 const HOUR = 3_600_000;
 const MAX_TRANSIENT_RETRIES = 3;
 
-const retry = {
-  initialInterval: '5 seconds',
-  backoffCoefficient: 2,
-  maximumInterval: '10 minutes',
-  nonRetryableErrorTypes: ['ConnectionNotFound'],
-};
-/** Long activities (Powens pages, statements of every account) heartbeat: a dead worker is seen in 2 min. */
 const io = proxyActivities<ConnectionActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '2 minutes',
-  retry,
+  retry: {
+    initialInterval: '5 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '10 minutes',
+    nonRetryableErrorTypes: ['ConnectionNotFound'],
+  },
 });
-/**
- * The short ones (a few queries, no heartbeat): a worker killed while running one must not hold
- * the connection for 10 minutes before the retry (the chaos harness measured exactly that).
- */
-const quick = proxyActivities<ConnectionActivities>({ startToCloseTimeout: '1 minute', retry });
 
 type CollectNowResult = { statementIds: string[]; collected: number };
 
@@ -142,7 +135,7 @@ export async function bankConnectionWorkflow(input: ConnectionWorkflowInput): Pr
   }));
 
   // Handlers are registered before the first await, so that queries and updates always find them.
-  let settings = await quick.loadConnectionSettings(connectionId);
+  let settings = await io.loadConnectionSettings(connectionId);
   state.active = settings.active;
 
   // ---- helpers --------------------------------------------------------------------------------
@@ -195,10 +188,10 @@ export async function bankConnectionWorkflow(input: ConnectionWorkflowInput): Pr
       if (result.lastUpdate && (!state.lastSyncAt || result.lastUpdate > state.lastSyncAt))
         state.lastSyncAt = result.lastUpdate;
       if (state.pendingLink) {
-        await quick.closeLink(state.pendingLink.linkId, 'used', at);
+        await io.closeLink(state.pendingLink.linkId, 'used', at);
         state.pendingLink = null;
       }
-      if (recovering) await quick.notifyReconnected(connectionId, recoveryKey);
+      if (recovering) await io.notifyReconnected(connectionId, recoveryKey);
       return { ok: true, collected: result.collected };
     }
     if (kind === 'transient') {
@@ -232,10 +225,10 @@ export async function bankConnectionWorkflow(input: ConnectionWorkflowInput): Pr
       consecutiveErrors: state.consecutiveErrors,
       at,
     };
-    await quick.recordFailure(connectionId, failure);
+    await io.recordFailure(connectionId, failure);
     // From the 2nd consecutive failure: one valid link at a time (a new one once it expired).
     if (state.consecutiveErrors >= 2 && !state.pendingLink) {
-      const sent = await quick.sendReconnectionLink(connectionId, failure);
+      const sent = await io.sendReconnectionLink(connectionId, failure);
       if (sent.linkId && sent.expiresAt) state.pendingLink = { linkId: sent.linkId, expiresAt: sent.expiresAt };
     }
     return { ok: false, collected: 0 };
@@ -266,7 +259,7 @@ export async function bankConnectionWorkflow(input: ConnectionWorkflowInput): Pr
       (state.lastStatementSlot === null || yesterday > state.lastStatementSlot)
     )
       ids.push(...(await io.issueStatements(connectionId, { periodEnd: yesterday, at: nowIso() })));
-    if (ids.length) await quick.deliverStatements(ids);
+    if (ids.length) await io.deliverStatements(ids);
     return ids;
   };
 
@@ -284,7 +277,7 @@ export async function bankConnectionWorkflow(input: ConnectionWorkflowInput): Pr
     const wake = wakes.shift();
     if (wake?.kind === 'settings') {
       const wasActive = state.active;
-      settings = await quick.loadConnectionSettings(connectionId);
+      settings = await io.loadConnectionSettings(connectionId);
       state.active = settings.active;
       if (state.active && !wasActive) nextCollectionMs = nextCollectionSlot(connectionId, Date.now()).getTime();
       scheduleStatements(state.active && !wasActive);
@@ -304,7 +297,7 @@ export async function bankConnectionWorkflow(input: ConnectionWorkflowInput): Pr
     } else if (state.pendingLink && Date.parse(state.pendingLink.expiresAt) <= Date.now()) {
       // 72 h without reconnection: the link expires; the nightly checks go on, and the next
       // failed attempt sends a new one.
-      await quick.closeLink(state.pendingLink.linkId, 'expired', nowIso());
+      await io.closeLink(state.pendingLink.linkId, 'expired', nowIso());
       state.pendingLink = null;
     } else if (Date.now() >= nextCollectionMs) {
       // The nightly slot (or an hourly retry after a transient failure, set by attempt()).

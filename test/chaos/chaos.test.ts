@@ -12,7 +12,7 @@ let result: ChaosResult;
 
 beforeAll(async () => {
   result = await runChaos({ connections: 5, days: 2, kills: 2, mutationRate: 0.2, log: () => undefined });
-}, 1_200_000);
+}, 2_700_000); // a kill during an activity that does not heartbeat costs its 10-min start-to-close
 
 test('the run really had faults, kills, deletions and changes to survive', () => {
   expect(result.kills).toBe(2);
