@@ -4,7 +4,7 @@
  * company and bank-account searches, once per filter. Target: p95 < 50 ms.
  * PostgreSQL: the server of DATABASE_URL when set, else an embedded one under .data/bench-postgres.
  */
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -13,6 +13,7 @@ import { createApp } from '../api/app';
 import { deriveApiKey } from '../api/auth';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
+import { freePort } from '../lib/net';
 import { dropDatabase, startEmbeddedPostgres, withDatabase } from '../lib/postgres';
 import { createPrismaClient } from '../prisma/client';
 import { ensureTemplateDatabase } from '../scripts/db';
@@ -20,17 +21,6 @@ import { ensureTemplateDatabase } from '../scripts/db';
 const COMPANIES = 20_000;
 const ACCOUNTS_PER_COMPANY = 5;
 const RUNS = 60;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function seed(url: string, key: { prefix: string; keyHash: string }) {
   const pg = new Client({ connectionString: url });

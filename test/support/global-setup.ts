@@ -4,23 +4,12 @@
  * each test file copies (test/support/db.ts). Values reach the test files through process.env.
  */
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { freePort } from '../../lib/net';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../lib/postgres';
 import { ensureTemplateDatabase } from '../../scripts/db';
 
 declare global {
   var __RELEVES_PG__: RunningPostgres | undefined;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export default async function globalSetup(): Promise<void> {
