@@ -5,24 +5,15 @@
  * real Chromium (Debian's package, driven by playwright-core; scripts/chromium.mjs installs it).
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { Pool } from 'pg';
 import { chromium, type Browser } from 'playwright-core';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { createPowensClient } from '../../activities/powens';
-import { createApp } from '../../api/app';
-import { createPowensWebviews } from '../../api/powens-webviews';
-import { loadConfig, type Config } from '../../lib/config';
-import { createLogger } from '../../lib/logger';
+import type { Config } from '../../lib/config';
 import type { Db } from '../../prisma/client';
-import { createMailSink, type SinkMessage } from '../../sandbox/postmark/sink';
-import { createPowensSandbox, type PowensSandbox } from '../../sandbox/powens';
-import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
-import { createTestDatabase } from '../support/db';
+import type { SinkMessage } from '../../sandbox/postmark/sink';
+import type { PowensSandbox } from '../../sandbox/powens';
+import { runCleanup, startPowensApi, type Cleanup, type SandboxAdmin } from '../support/stack';
 
 const CLIENT_ID = '10000001';
 const CLIENT_SECRET = 'e2e-client-secret';
@@ -40,81 +31,36 @@ export interface E2EStack {
   sandbox: PowensSandbox;
   /** Messages the mail sink received for this address, newest first. */
   mails(to: string): Promise<SinkMessage[]>;
-  admin<T = Record<string, unknown>>(
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: T }>;
-}
-
-async function listening(): Promise<{ server: Server; origin: string }> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-function stop(server: Server): Promise<unknown> {
-  const closed = new Promise((r) => server.close(r));
-  server.closeAllConnections();
-  return closed;
+  admin: SandboxAdmin;
 }
 
 export function useE2EStack(): E2EStack {
   const stack = {} as E2EStack;
-  const cleanup: Array<() => Promise<unknown>> = [];
+  const cleanup: Cleanup = [];
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(`${CHROMIUM} is missing: run \`node scripts/chromium.mjs\` (npm test does it)`);
     }
     rmSync(ARTIFACTS, { recursive: true, force: true });
     mkdirSync(ARTIFACTS, { recursive: true });
-    const db = await createTestDatabase();
-    const pool = new Pool({ connectionString: db.url, max: 4 });
-    const [api, powens, mail] = [await listening(), await listening(), await listening()];
-    cleanup.push(
-      () => stop(mail.server),
-      () => stop(powens.server),
-      () => stop(api.server),
-      () => pool.end(),
-      () => db.drop(),
-    );
-    const env = await TestWorkflowEnvironment.createLocal({
-      server: {
-        executable: { type: 'existing-path', path: process.env.TEMPORAL_CLI_PATH! },
-        searchAttributes: SEARCH_ATTRIBUTE_KEYS,
+    const { db, config, logger, env, sandbox, apiOrigin, powensOrigin, mailOrigin, admin } = await startPowensApi(
+      cleanup,
+      {
+        name: 'e2e',
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        webhookSecret: WEBHOOK_SECRET,
+        sandbox: {
+          seed: 'portal-e2e',
+          historyDays: 40,
+          webhookRetry: { baseDelayMs: 20, maxAttempts: 3, timeoutMs: 5000 },
+        },
+        env: { TEMPORAL_TASK_QUEUE: 'e2e-bank-connections' },
+        searchAttributes: true,
+        mailSinkToken: SINK_TOKEN,
       },
-    });
-    cleanup.unshift(() => env.teardown());
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      PUBLIC_BASE_URL: api.origin,
-      POWENS_BASE_URL: `${powens.origin}/2.0`,
-      POWENS_WEBVIEW_URL: `${powens.origin}/webview`,
-      POWENS_CLIENT_ID: CLIENT_ID,
-      POWENS_CLIENT_SECRET: CLIENT_SECRET,
-      POWENS_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      POSTMARK_API_URL: mail.origin,
-      POSTMARK_SERVER_TOKEN: SINK_TOKEN,
-      TEMPORAL_TASK_QUEUE: 'e2e-bank-connections',
-    });
-    const sink = createMailSink({ serverToken: SINK_TOKEN });
-    mail.server.on('request', sink.app);
-    const sandbox = createPowensSandbox({
-      pool,
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      webhookSecret: WEBHOOK_SECRET,
-      webhookUrl: `${api.origin}/powens/webhooks/{event}`,
-      publicUrl: powens.origin,
-      seed: 'portal-e2e',
-      historyDays: 40,
-      webhookRetry: { baseDelayMs: 20, maxAttempts: 3, timeoutMs: 5000 },
-    });
-    powens.server.on('request', sandbox.app);
-    await sandbox.ready;
-    cleanup.unshift(() => sandbox.stop());
+    );
 
-    const logger = createLogger('e2e', 'silent');
     const activities = createActivities({ config, prisma: db.prisma, logger });
     const worker = await Worker.create({
       connection: env.nativeConnection,
@@ -140,50 +86,25 @@ export function useE2EStack(): E2EStack {
       await sender;
     });
 
-    const client = createPowensClient({
-      baseUrl: config.powensBaseUrl,
-      webviewUrl: config.powensWebviewUrl,
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-    });
-    const app = createApp({
-      config,
-      prisma: db.prisma,
-      temporal: env.client,
-      logger,
-      powens: createPowensWebviews({ prisma: db.prisma, config, client, logger }),
-    });
-    api.server.on('request', app);
-
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     cleanup.unshift(() => browser.close());
 
     Object.assign(stack, {
       prisma: db.prisma,
       config,
-      baseUrl: api.origin,
-      powensOrigin: powens.origin,
+      baseUrl: apiOrigin,
+      powensOrigin,
       browser,
       sandbox,
       async mails(to: string) {
-        const res = await fetch(`${mail.origin}/__sink/messages?to=${encodeURIComponent(to)}`);
+        const res = await fetch(`${mailOrigin}/__sink/messages?to=${encodeURIComponent(to)}`);
         const body = (await res.json()) as SinkMessage[] | { messages: SinkMessage[] };
         return Array.isArray(body) ? body : body.messages;
       },
-      async admin(method: string, path: string, body?: unknown) {
-        const res = await fetch(`${powens.origin}/__sandbox${path}`, {
-          method,
-          headers: body === undefined ? {} : { 'content-type': 'application/json' },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-        const text = await res.text();
-        return { status: res.status, body: text ? JSON.parse(text) : undefined };
-      },
+      admin,
     } satisfies Partial<E2EStack>);
   });
-  afterAll(async () => {
-    for (const f of cleanup) await f().catch(() => undefined);
-  });
+  afterAll(() => runCleanup(cleanup));
   return stack;
 }
 

@@ -8,6 +8,7 @@ import { Pool } from 'pg';
 import { createPowensClient, type PowensClientOptions } from '../../activities/powens';
 import { createPowensSandbox, type PowensSandbox, type PowensSandboxOptions } from '../../sandbox/powens';
 import { createTestDatabase } from '../support/db';
+import { sandboxAdmin, type SandboxAdmin } from '../support/stack';
 
 export const CLIENT_ID = '10000001';
 export const CLIENT_SECRET = 'test-client-secret';
@@ -23,11 +24,7 @@ export interface RunningSandbox {
   /** Replaces the app behind the same port (a "restarted" sandbox on the same database). */
   restart(opts?: Partial<PowensSandboxOptions>): Promise<PowensSandbox>;
   client(opts?: Partial<PowensClientOptions>): ReturnType<typeof createPowensClient>;
-  admin<T = Record<string, unknown>>(
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: T }>;
+  admin: SandboxAdmin;
   close(): Promise<void>;
 }
 
@@ -79,15 +76,7 @@ export async function startSandbox(opts: Partial<PowensSandboxOptions> = {}): Pr
         retry: { baseDelayMs: 5, maxDelayMs: 20 },
         ...extra,
       }),
-    async admin(method, path, body) {
-      const res = await fetch(`${origin}/__sandbox${path}`, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as never };
-    },
+    admin: sandboxAdmin(origin),
     async close() {
       await sandbox.stop();
       await new Promise((r) => server.close(r));
