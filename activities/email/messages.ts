@@ -116,9 +116,30 @@ const platformContext = (p?: Platform) => ({
   },
 });
 
-function render(kind: EmailKind, template: string, to: string, context: Record<string, unknown>): RenderedEmail {
-  return { kind, to, ...renderMessageTemplate(template, context) };
+/** Every e-mail is signed with the firm and the platform's contact; `context` adds the rest. */
+function render(
+  kind: EmailKind,
+  template: string,
+  input: { to: string; firm: Firm; platform?: Platform },
+  context: Record<string, unknown>,
+): RenderedEmail {
+  return {
+    kind,
+    to: input.to,
+    ...renderMessageTemplate(template, {
+      ...firmContext(input.firm),
+      ...platformContext(input.platform),
+      ...context,
+    }),
+  };
 }
+
+/** The link's part of the link e-mails: its address, how long it lasts and until when. */
+const linkContext = (input: { url: string; expiresAt: Date }) => ({
+  url: input.url,
+  hours: LINK_VALIDITY_HOURS,
+  expiresAt: parisDateTime(input.expiresAt),
+});
 
 /** 4.1.2: the company is asked to enter its bank credentials and choose its accounts. */
 export function renderAddAccountsLink(input: {
@@ -129,13 +150,9 @@ export function renderAddAccountsLink(input: {
   expiresAt: Date;
   platform?: Platform;
 }): RenderedEmail {
-  return render('link.add-accounts', 'add-accounts-link', input.to, {
-    ...firmContext(input.firm),
-    ...platformContext(input.platform),
+  return render('link.add-accounts', 'add-accounts-link', input, {
     company: { name: input.company.name, id: companyId(input.company) },
-    url: input.url,
-    hours: LINK_VALIDITY_HOURS,
-    expiresAt: parisDateTime(input.expiresAt),
+    ...linkContext(input),
   });
 }
 
@@ -150,15 +167,11 @@ export function renderUpdateCredentialsLink(input: {
   expiresAt: Date;
   platform?: Platform;
 }): RenderedEmail {
-  return render('link.update-credentials', 'update-credentials-link', input.to, {
-    ...firmContext(input.firm),
-    ...platformContext(input.platform),
+  return render('link.update-credentials', 'update-credentials-link', input, {
     company: { name: input.company.name, id: companyId(input.company) },
     accounts: input.accounts.map(accountLine),
     errorDetail: errorDetail(input.error),
-    url: input.url,
-    hours: LINK_VALIDITY_HOURS,
-    expiresAt: parisDateTime(input.expiresAt),
+    ...linkContext(input),
   });
 }
 
@@ -176,15 +189,11 @@ export function renderConnectionRequest(input: {
   expiresAt: Date;
   platform?: Platform;
 }): RenderedEmail {
-  return render('company.connection-request', 'connection-request', input.to, {
-    ...firmContext(input.firm),
-    ...platformContext(input.platform),
+  return render('company.connection-request', 'connection-request', input, {
     company: { name: input.company.name, id: companyId(input.company) },
     bank: input.bank,
     requestedBy: input.requestedBy ?? null,
-    url: input.url,
-    hours: LINK_VALIDITY_HOURS,
-    expiresAt: parisDateTime(input.expiresAt),
+    ...linkContext(input),
   });
 }
 
@@ -215,9 +224,7 @@ export function renderFirmConnectionAlert(input: {
   companyUrl: string;
   platform: Platform;
 }): RenderedEmail {
-  return render('firm.connection-alert', 'firm-connection-alert', input.to, {
-    ...firmContext(input.firm),
-    ...platformContext(input.platform),
+  return render('firm.connection-alert', 'firm-connection-alert', input, {
     company: { name: input.company.name, id: companyId(input.company) },
     bank: upper(input.bank ?? 'votre banque'),
     accounts: input.accounts.map((a) => upper(a.label)),
@@ -231,40 +238,32 @@ export function renderFirmConnectionAlert(input: {
   });
 }
 
-/** 4.1.5: the company connected its bank and chose accounts. */
-export function renderAccountsConnected(input: {
+/** What the firm's success notices (4.1.5, 4.2.2) say: the company and its accounts. */
+export interface FirmNoticeInput {
   to: string;
   firm: Firm;
   company: CompanyRef;
   accounts: AccountRef[];
   companyUrl: string;
   platform?: Platform;
-}): RenderedEmail {
-  return render('firm.accounts-connected', 'firm-accounts-connected', input.to, {
-    ...firmContext(input.firm),
-    ...platformContext(input.platform),
+}
+
+function renderFirmNotice(kind: EmailKind, template: string, input: FirmNoticeInput): RenderedEmail {
+  return render(kind, template, input, {
     company: { name: upper(input.company.name), id: companyId(input.company) },
     accounts: input.accounts.map(accountLine),
     companyUrl: input.companyUrl,
   });
 }
 
+/** 4.1.5: the company connected its bank and chose accounts. */
+export function renderAccountsConnected(input: FirmNoticeInput): RenderedEmail {
+  return renderFirmNotice('firm.accounts-connected', 'firm-accounts-connected', input);
+}
+
 /** 4.2.2: the company updated its credentials. */
-export function renderCredentialsUpdated(input: {
-  to: string;
-  firm: Firm;
-  company: CompanyRef;
-  accounts: AccountRef[];
-  companyUrl: string;
-  platform?: Platform;
-}): RenderedEmail {
-  return render('firm.credentials-updated', 'firm-credentials-updated', input.to, {
-    ...firmContext(input.firm),
-    ...platformContext(input.platform),
-    company: { name: upper(input.company.name), id: companyId(input.company) },
-    accounts: input.accounts.map(accountLine),
-    companyUrl: input.companyUrl,
-  });
+export function renderCredentialsUpdated(input: FirmNoticeInput): RenderedEmail {
+  return renderFirmNotice('firm.credentials-updated', 'firm-credentials-updated', input);
 }
 
 export interface StatementDeliveryInput {
@@ -287,9 +286,7 @@ export async function renderStatementDelivery(input: StatementDeliveryInput): Pr
   const attachments = await statementAttachments(input);
   const periodicity = PERIODICITY_LABELS[input.periodicity];
   return {
-    ...render('statement.delivery', 'statement-delivery', input.to, {
-      ...firmContext(input.firm),
-      ...platformContext(input.platform),
+    ...render('statement.delivery', 'statement-delivery', input, {
       periodicity,
       company: { name: input.company.name, id: companyId(input.company) },
       account: { label: input.account.label, number: input.account.iban ?? input.account.label },
