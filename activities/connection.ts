@@ -16,7 +16,7 @@ import { Prisma, type Db } from '../prisma/client';
 import { classifyPowensState } from '../domain/powens-states';
 import type { PowensPort, PowensTransaction } from './powens-port';
 import { buildStatement } from './statements';
-import { enqueueEmail, type Outbox } from './outbox';
+import { enqueueEmail, notifyCredentialsUpdatedOnce, type Outbox } from './outbox';
 
 export interface ConnectionActivityDeps {
   config: Config;
@@ -266,20 +266,12 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       const c = await loadConnection(connectionId);
       const key = `reconnected/${connectionId}/${recoveryKey}`;
       await prisma.$transaction(async (tx) => {
-        if (await tx.emailMessage.findUnique({ where: { idempotencyKey: key } })) return;
-        await enqueueEmail(tx, deps.outbox.renderCredentialsUpdated(c), {
+        const told = await notifyCredentialsUpdatedOnce(tx, () => deps.outbox.renderCredentialsUpdated(c), {
           idempotencyKey: key,
           portalAccountId: c.company.portalAccountId,
+          company: { id: c.companyId, name: c.company.name },
         });
-        await tx.notification.create({
-          data: {
-            portalAccountId: c.company.portalAccountId,
-            kind: 'CONNECTION_RESTORED',
-            title: `${c.company.name} a mis à jour ses identifiants`,
-            body: 'La collecte des relevés reprend normalement.',
-            url: `/redevables/${c.companyId}`,
-          },
-        });
+        if (!told) return;
         await tx.bankAccountEvent.createMany({
           data: c.accounts.map((a) => ({ bankAccountId: a.id, kind: 'CONNECTION_OK' })),
         });

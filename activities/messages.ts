@@ -12,6 +12,7 @@ import {
   renderFirmConnectionAlert,
   renderUpdateCredentialsLink,
   type Firm,
+  type FirmNoticeInput,
   type Platform,
 } from './email';
 import type { Outbox } from './outbox';
@@ -53,6 +54,15 @@ const companyRef = (c: ConnectionView) => ({ name: c.company.name, siren: c.comp
 export function createMessages(config: Config, now: () => Date = () => new Date()): Outbox {
   const platform = platformFromConfig(config);
   const companyUrl = (c: ConnectionView) => `${config.publicBaseUrl}/redevables/${c.companyId}`;
+  /** The success notices to the firm (4.1.5, 4.2.2): the company and its active accounts. */
+  const firmNotice = (c: ConnectionView): FirmNoticeInput => ({
+    to: c.company.portalAccount.contactEmail,
+    firm: firmOf(c.company.portalAccount),
+    company: companyRef(c),
+    accounts: activeAccounts(c),
+    companyUrl: companyUrl(c),
+    platform,
+  });
   return {
     renderCredentialsLink(connection, link, url, failure) {
       const c = connection as ConnectionView;
@@ -99,28 +109,8 @@ export function createMessages(config: Config, now: () => Date = () => new Date(
         platform,
       });
     },
-    renderCredentialsUpdated(connection) {
-      const c = connection as ConnectionView;
-      return renderCredentialsUpdated({
-        to: c.company.portalAccount.contactEmail,
-        firm: firmOf(c.company.portalAccount),
-        company: companyRef(c),
-        accounts: activeAccounts(c),
-        companyUrl: companyUrl(c),
-        platform,
-      });
-    },
-    renderAccountsConnected(connection) {
-      const c = connection as ConnectionView;
-      return renderAccountsConnected({
-        to: c.company.portalAccount.contactEmail,
-        firm: firmOf(c.company.portalAccount),
-        company: companyRef(c),
-        accounts: activeAccounts(c),
-        companyUrl: companyUrl(c),
-        platform,
-      });
-    },
+    renderCredentialsUpdated: (connection) => renderCredentialsUpdated(firmNotice(connection as ConnectionView)),
+    renderAccountsConnected: (connection) => renderAccountsConnected(firmNotice(connection as ConnectionView)),
     enqueueStatementDeliveries(prisma, statementIds) {
       return enqueueStatementDeliveries(prisma as Db, statementIds, platform);
     },

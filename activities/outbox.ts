@@ -3,7 +3,8 @@
  * the e-mail module (activities/email/); `Outbox` is the rendering seam the connection activities
  * are built with (implemented by `createMessages` in messages.ts).
  */
-import type { RenderedEmail } from './email';
+import type { Prisma } from '../prisma/client';
+import { enqueueEmail, type RenderedEmail } from './email';
 
 export { enqueueEmail } from './email';
 export type { RenderedEmail } from './email';
@@ -29,4 +30,29 @@ export interface Outbox {
   renderAccountsConnected(connection: unknown): RenderedEmail;
   /** 3.a: delivery e-mails of issued statements per the reception mode; returns how many were queued. */
   enqueueStatementDeliveries(prisma: unknown, statementIds: string[]): Promise<number>;
+}
+
+/**
+ * 4.2.2, once per recovery: the firm's e-mail through the outbox and its in-app notification, in
+ * the caller's transaction. The API's callback and the workflow's `notifyReconnected` use the same
+ * `idempotencyKey`, so the firm is told once whichever comes first. False when it already was.
+ */
+export async function notifyCredentialsUpdatedOnce(
+  tx: Prisma.TransactionClient,
+  render: () => RenderedEmail,
+  target: { idempotencyKey: string; portalAccountId: string; company: { id: string; name: string } },
+): Promise<boolean> {
+  const { idempotencyKey, portalAccountId, company } = target;
+  if (await tx.emailMessage.findUnique({ where: { idempotencyKey }, select: { id: true } })) return false;
+  await enqueueEmail(tx, render(), { idempotencyKey, portalAccountId });
+  await tx.notification.create({
+    data: {
+      portalAccountId,
+      kind: 'CONNECTION_RESTORED',
+      title: `${company.name} a mis à jour ses identifiants`,
+      body: 'La collecte des relevés reprend normalement.',
+      url: `/redevables/${company.id}`,
+    },
+  });
+  return true;
 }

@@ -11,6 +11,7 @@ import {
   type AccountRef,
 } from '../../activities/email';
 import { firmOf, platformFromConfig } from '../../activities/messages';
+import { notifyCredentialsUpdatedOnce } from '../../activities/outbox';
 import type { Config } from '../../lib/config';
 import type { Prisma } from '../../prisma/client';
 
@@ -54,19 +55,9 @@ export async function notifyAccountsConnected(tx: Prisma.TransactionClient, conf
  * of the callback and the workflow comes first.
  */
 export async function notifyCredentialsUpdated(tx: Prisma.TransactionClient, config: Config, input: NotifyInput) {
-  if (await tx.emailMessage.findUnique({ where: { idempotencyKey: input.idempotencyKey }, select: { id: true } }))
-    return;
-  await enqueueEmail(tx, renderCredentialsUpdated(view(config, input)), {
+  await notifyCredentialsUpdatedOnce(tx, () => renderCredentialsUpdated(view(config, input)), {
     idempotencyKey: input.idempotencyKey,
     portalAccountId: input.firm.id,
-  });
-  await tx.notification.create({
-    data: {
-      portalAccountId: input.firm.id,
-      kind: 'CONNECTION_RESTORED',
-      title: `${input.company.name} a mis à jour ses identifiants`,
-      body: 'La collecte des relevés reprend normalement.',
-      url: `/redevables/${input.company.id}`,
-    },
+    company: input.company,
   });
 }
