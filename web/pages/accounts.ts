@@ -6,7 +6,7 @@ import { problemOf } from '../api-client';
 import { portalContext, requirePortal } from '../context';
 import { frAmount, frDay, frIban, plural } from '../format';
 import { html, raw, type Html } from '../html';
-import { badge, checkbox, errorSummary, field, fieldErrors, page, pager, select, send } from '../layout';
+import { badge, checkbox, errorSummary, fieldErrors, page, pager, select, send } from '../layout';
 import { accountActions, actionDone, linksTable } from './companies';
 import {
   accountName,
@@ -17,8 +17,9 @@ import {
   when,
   type BankAccount,
   type Link,
-  type Page,
   type Statement,
+  companyCriteria,
+  searchPage,
 } from './shared';
 import { statementRows } from './reception';
 
@@ -92,10 +93,7 @@ export function accountPages(router: Router) {
       includeInactive: req.query.includeInactive === 'true' ? 'true' : undefined,
       includeSecondary: req.query.includeSecondary === 'true' && primary ? 'true' : undefined,
     };
-    const offset = Math.max(0, Number(req.query.offset) || 0);
-    const r = await ctx.api.call<Page<BankAccount>>('GET', '/bank-accounts', { query: { ...q, limit: LIMIT, offset } });
-    const problem = r.ok ? null : problemOf(r);
-    const list = r.ok ? r.body : { items: [], total: 0, limit: LIMIT, offset: 0 };
+    const { r, offset, problem, list } = await searchPage<BankAccount>(ctx, req, '/bank-accounts', q, LIMIT);
     const e = fieldErrors(problem);
     const secondary = !!q.includeSecondary;
     const body = html`<form
@@ -107,9 +105,7 @@ export function accountPages(router: Router) {
       >
         ${errorSummary(problem, { siret: 'SIRET', iban: 'IBAN', name: 'Raison sociale' })}
         <div class="grid">
-          ${field({ name: 'siret', label: 'SIRET', value: q.siret, error: e.get('siret'), attrs: 'inputmode="numeric"' })}
-          ${field({ name: 'name', label: 'Raison sociale', value: q.name, error: e.get('name') })}
-          ${field({ name: 'iban', label: 'IBAN', value: q.iban, error: e.get('iban') })}
+          ${companyCriteria(q, e)}
           ${select({
             name: 'connection',
             label: 'État connexion',

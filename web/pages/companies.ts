@@ -29,7 +29,8 @@ import {
   type BankAccount,
   type Company,
   type Link,
-  type Page,
+  companyCriteria,
+  searchPage,
 } from './shared';
 
 const LIMIT = 50;
@@ -150,10 +151,7 @@ export function companyPages(router: Router) {
       includeSecondary:
         req.query.includeSecondary === 'true' && ctx.me.portalAccount.kind === 'PRIMARY' ? 'true' : undefined,
     };
-    const offset = Math.max(0, Number(req.query.offset) || 0);
-    const r = await ctx.api.call<Page<Company>>('GET', '/companies', { query: { ...q, limit: LIMIT, offset } });
-    const problem = r.ok ? null : problemOf(r);
-    const list = r.ok ? r.body : { items: [], total: 0, limit: LIMIT, offset: 0 };
+    const { r, offset, problem, list } = await searchPage<Company>(ctx, req, '/companies', q, LIMIT);
     const secondary = !!q.includeSecondary;
     const e = fieldErrors(problem);
     const body = html`<p class="toolbar">
@@ -162,9 +160,7 @@ export function companyPages(router: Router) {
       <form method="get" action="/redevables" class="filters" role="search" aria-label="Rechercher un redevable">
         ${errorSummary(problem, { siret: 'SIRET', iban: 'IBAN', name: 'Raison sociale' })}
         <div class="grid">
-          ${field({ name: 'siret', label: 'SIRET', value: q.siret, error: e.get('siret'), attrs: 'inputmode="numeric"' })}
-          ${field({ name: 'name', label: 'Raison sociale', value: q.name, error: e.get('name') })}
-          ${field({ name: 'iban', label: 'IBAN', value: q.iban, error: e.get('iban') })}
+          ${companyCriteria(q, e)}
           ${select({
             name: 'collection',
             label: 'État de la collecte',

@@ -10,7 +10,7 @@ import { portalContext, requirePortal, setFlash } from '../context';
 import { frAmount, frDay, frIban, parseFrDay, plural } from '../format';
 import { html, qs, type Html } from '../html';
 import { badge, checkbox, errorSummary, field, fieldErrors, page, pager, select, send } from '../layout';
-import { siretText, STATEMENT_STATE, str, when, type Page, type Statement } from './shared';
+import { companyCriteria, siretText, STATEMENT_STATE, str, when, type Page, type Statement } from './shared';
 
 const LIMIT = 50;
 
@@ -121,9 +121,7 @@ export function receptionPages(router: Router) {
           </div>
         </fieldset>
         <div class="grid">
-          ${field({ name: 'siret', label: 'SIRET', value: q.siret, error: e.get('siret'), attrs: 'inputmode="numeric"' })}
-          ${field({ name: 'name', label: 'Raison sociale', value: q.name, error: e.get('name') })}
-          ${field({ name: 'iban', label: 'IBAN', value: q.iban, error: e.get('iban') })}
+          ${companyCriteria(q, e)}
           ${select({
             name: 'state',
             label: 'État',

@@ -5,7 +5,8 @@ import { stateMessageFr } from '../../domain/powens-states';
 import type { PortalContext } from '../context';
 import { frDateTime } from '../format';
 import { html, type Html } from '../html';
-import { badge } from '../layout';
+import { problemOf } from '../api-client';
+import { badge, field } from '../layout';
 
 export const str = (v: unknown) => (typeof v === 'string' ? v : '');
 export const csrfOf = (req: Request) => str(req.body?._csrf);
@@ -88,6 +89,28 @@ export interface Page<T> {
   total: number;
   limit: number;
   offset: number;
+}
+
+/** One page of a list search (`offset` from the query string); an empty page and the problem on error. */
+export async function searchPage<T>(
+  ctx: PortalContext,
+  req: Request,
+  path: string,
+  query: Record<string, string | undefined>,
+  limit: number,
+) {
+  const offset = Math.max(0, Number(req.query.offset) || 0);
+  const r = await ctx.api.call<Page<T>>('GET', path, { query: { ...query, limit, offset } });
+  const problem = r.ok ? null : problemOf(r);
+  const list: Page<T> = r.ok ? r.body : { items: [], total: 0, limit, offset: 0 };
+  return { r, offset, problem, list };
+}
+
+/** The SIRET, raison sociale and IBAN criteria of the search forms (companies, accounts, statements). */
+export function companyCriteria(q: { siret: string; name: string; iban: string }, e: Map<string, string>): Html {
+  return html`${field({ name: 'siret', label: 'SIRET', value: q.siret, error: e.get('siret'), attrs: 'inputmode="numeric"' })}
+  ${field({ name: 'name', label: 'Raison sociale', value: q.name, error: e.get('name') })}
+  ${field({ name: 'iban', label: 'IBAN', value: q.iban, error: e.get('iban') })}`;
 }
 
 export function periodicityText(p: Company['periodicity']): string {
