@@ -49,6 +49,7 @@ import {
   ConnectionState,
   ConsecutiveErrors,
   CompanySiren,
+  ErrorSince,
   NextCollectionAt,
   PortalAccountId,
 } from './search-attributes';
@@ -80,6 +81,7 @@ type Wake =
 export function initialState(): ConnectionWorkflowState {
   return {
     consecutiveErrors: 0,
+    errorSince: null,
     errorState: null,
     errorMessage: null,
     lastSuccessAt: null,
@@ -154,6 +156,7 @@ export async function bankConnectionWorkflow(input: ConnectionWorkflowInput): Pr
       state: !state.active ? 'inactive' : (state.errorState ?? 'ok'),
       errors: state.consecutiveErrors,
       next: state.active ? nextCollectionMs : null,
+      since: state.errorSince ?? null,
     };
     const text = JSON.stringify([attrs, settings.siren, settings.portalAccountId]);
     if (text === published) return; // an upsert is a history event: only on change
@@ -164,6 +167,7 @@ export async function bankConnectionWorkflow(input: ConnectionWorkflowInput): Pr
       { key: CompanySiren, value: settings.siren },
       { key: PortalAccountId, value: settings.portalAccountId },
       { key: NextCollectionAt, value: attrs.next === null ? null : new Date(attrs.next) },
+      { key: ErrorSince, value: attrs.since === null ? null : new Date(attrs.since) },
     ]);
   };
 
@@ -180,6 +184,7 @@ export async function bankConnectionWorkflow(input: ConnectionWorkflowInput): Pr
       const recovering = state.errorState !== null || state.pendingLink !== null;
       const recoveryKey = state.lastCountedSyncAt ?? at;
       state.consecutiveErrors = 0;
+      state.errorSince = null;
       state.errorState = null;
       state.errorMessage = null;
       state.lastFailureReadKey = null;
@@ -219,6 +224,7 @@ export async function bankConnectionWorkflow(input: ConnectionWorkflowInput): Pr
     state.lastCountedSyncAt = key;
     state.lastFailureReadKey = result.readKey;
     state.consecutiveErrors += 1;
+    if (state.consecutiveErrors === 1) state.errorSince = at;
     const failure = {
       state: result.state!,
       errorMessage: result.errorMessage,

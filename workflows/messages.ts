@@ -22,6 +22,8 @@ export interface ConnectionWorkflowInput {
 /** Plain JSON (carried across continue-as-new): ISO strings, no Date/Map/Set. */
 export interface ConnectionWorkflowState {
   consecutiveErrors: number;
+  /** ISO instant of the first counted failure of the current streak (search attribute ErrorSince). */
+  errorSince?: string | null;
   /** Powens state of the last failed attempt (wrongpass, SCARequired…), null when ok. */
   errorState: string | null;
   errorMessage: string | null;

@@ -10,6 +10,8 @@ export const CompanySiren = defineSearchAttributeKey('CompanySiren', SearchAttri
 export const PortalAccountId = defineSearchAttributeKey('PortalAccountId', SearchAttributeType.KEYWORD);
 export const NextCollectionAt = defineSearchAttributeKey('NextCollectionAt', SearchAttributeType.DATETIME);
 export const ConsecutiveErrors = defineSearchAttributeKey('ConsecutiveErrors', SearchAttributeType.INT);
+/** First counted failure of the current error streak (absent when the connection is fine). */
+export const ErrorSince = defineSearchAttributeKey('ErrorSince', SearchAttributeType.DATETIME);
 
 export const SEARCH_ATTRIBUTE_KEYS = [
   ConnectionState,
@@ -17,6 +19,7 @@ export const SEARCH_ATTRIBUTE_KEYS = [
   PortalAccountId,
   NextCollectionAt,
   ConsecutiveErrors,
+  ErrorSince,
 ];
 
 /** `Name=Type` as the Temporal CLI's `--search-attribute` flag and `temporal operator` expect. */

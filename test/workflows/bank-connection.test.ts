@@ -5,7 +5,7 @@
 import type { Worker } from '@temporalio/worker';
 import { readCfonb } from '../../domain/cfonb120';
 import { addDays, parisDate } from '../../domain/schedule';
-import { ConnectionState, ConsecutiveErrors } from '../../workflows/search-attributes';
+import { ConnectionState, ConsecutiveErrors, ErrorSince } from '../../workflows/search-attributes';
 import {
   collectNowUpdate,
   deactivateSignal,
@@ -216,6 +216,8 @@ describe('failed attempts and links', () => {
     expect(await emailsOf(c)).toHaveLength(0);
     expect(await h.prisma.link.count({ where: { connectionId: c.id } })).toBe(0);
     expect(await attributes(handle)).toEqual({ state: 'wrongpass', errors: 1 });
+    const since = (await handle.describe()).typedSearchAttributes.get(ErrorSince);
+    expect(since).toBeInstanceOf(Date);
 
     // Two more nights: Powens does not retry a wrongpass by itself, so they are reads of the same sync.
     await skip(2 * DAY);
@@ -241,6 +243,8 @@ describe('failed attempts and links', () => {
     expect(alert[0]!.to).toBe('contact@cabinet-dupont.test');
     expect(alert[0]!.textBody).toMatch(/généré et transmis au redevable/);
     expect(await attributes(handle)).toEqual({ state: 'wrongpass', errors: 2 });
+    // The streak's start stays put: "in wrongpass for more than 3 days" is ErrorSince < now - 3 days.
+    expect((await handle.describe()).typedSearchAttributes.get(ErrorSince)).toEqual(since);
     await h.retire(c); // keeps the rest of the file's time skipping cheap
   });
 
