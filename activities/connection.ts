@@ -92,60 +92,17 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
     /**
      * Reads the connection's state (forcing a sync only when a person asked, as Powens' fair-use
      * policy requires), refreshes the accounts, and upserts the transactions changed since the
-     * cursor. `observed` is the state a CONNECTION_SYNCED webhook already told us.
+     * cursor.
      */
     async collect(connectionId: string, opts: { forceSync: boolean; at: string }): Promise<CollectResult> {
-      const c = await loadConnection(connectionId);
-      const token = userToken(c.company);
-      const at = new Date(opts.at);
-      let remote;
+      // A forced sync can take minutes at Powens: heartbeat meanwhile (heartbeat timeout 2 min).
+      const ctx = Context.current();
+      const beat = setInterval(() => ctx.heartbeat('collecting'), 30_000);
       try {
-        remote = opts.forceSync
-          ? await powens.syncConnection(token, c.powensConnectionId)
-          : await powens.getConnection(token, c.powensConnectionId);
-      } catch (e) {
-        // Our own call failing (after the client's retries) is transient: never counted against
-        // the company; the next slot tries again.
-        logger.warn({ connectionId, err: (e as Error).message }, 'Powens call failed');
-        return {
-          state: 'bug',
-          errorMessage: (e as Error).message,
-          lastUpdate: null,
-          readKey: 'call-failed',
-          synced: false,
-          collected: 0,
-        };
+        return await collectOnce(connectionId, opts);
+      } finally {
+        clearInterval(beat);
       }
-      const state = remote.state ?? null;
-      const base = {
-        lastUpdate: remote.lastUpdate,
-        readKey: `${remote.lastUpdate ?? 'never'}|${state ?? 'ok'}`,
-        synced: opts.forceSync,
-      };
-      await prisma.bankConnection.update({
-        where: { id: connectionId },
-        data: {
-          lastSyncAt: remote.lastUpdate ? new Date(remote.lastUpdate) : undefined,
-          state,
-          errorMessage: remote.errorMessage,
-        },
-      });
-      if (classifyPowensState(state) !== 'ok') {
-        return { state, errorMessage: remote.errorMessage, collected: 0, ...base };
-      }
-
-      const collected = await refreshAccountsAndTransactions(
-        c.id,
-        token,
-        c.powensConnectionId,
-        c.transactionsCursor,
-        at,
-      );
-      await prisma.bankConnection.update({
-        where: { id: connectionId },
-        data: { lastSuccessAt: at, consecutiveErrors: 0, errorCode: null, errorMessage: null },
-      });
-      return { state: null, errorMessage: null, collected, ...base };
     },
 
     async recordFailure(
@@ -295,6 +252,54 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       return deps.outbox.enqueueStatementDeliveries(prisma, statementIds);
     },
   };
+
+  async function collectOnce(connectionId: string, opts: { forceSync: boolean; at: string }): Promise<CollectResult> {
+    const c = await loadConnection(connectionId);
+    const token = userToken(c.company);
+    const at = new Date(opts.at);
+    let remote;
+    try {
+      remote = opts.forceSync
+        ? await powens.syncConnection(token, c.powensConnectionId)
+        : await powens.getConnection(token, c.powensConnectionId);
+    } catch (e) {
+      // Our own call failing (after the client's retries) is transient: never counted against
+      // the company; the next slot tries again.
+      logger.warn({ connectionId, err: (e as Error).message }, 'Powens call failed');
+      return {
+        state: 'bug',
+        errorMessage: (e as Error).message,
+        lastUpdate: null,
+        readKey: 'call-failed',
+        synced: false,
+        collected: 0,
+      };
+    }
+    const state = remote.state ?? null;
+    const base = {
+      lastUpdate: remote.lastUpdate,
+      readKey: `${remote.lastUpdate ?? 'never'}|${state ?? 'ok'}`,
+      synced: opts.forceSync,
+    };
+    await prisma.bankConnection.update({
+      where: { id: connectionId },
+      data: {
+        lastSyncAt: remote.lastUpdate ? new Date(remote.lastUpdate) : undefined,
+        state,
+        errorMessage: remote.errorMessage,
+      },
+    });
+    if (classifyPowensState(state) !== 'ok') {
+      return { state, errorMessage: remote.errorMessage, collected: 0, ...base };
+    }
+
+    const collected = await refreshAccountsAndTransactions(c.id, token, c.powensConnectionId, c.transactionsCursor, at);
+    await prisma.bankConnection.update({
+      where: { id: connectionId },
+      data: { lastSuccessAt: at, consecutiveErrors: 0, errorCode: null, errorMessage: null },
+    });
+    return { state: null, errorMessage: null, collected, ...base };
+  }
 
   async function refreshAccountsAndTransactions(
     connectionId: string,
