@@ -3,6 +3,7 @@
 // the generated client), then runs the orchestrator (scripts/start.ts) and forwards Ctrl-C /
 // SIGTERM to it so that everything stops cleanly.
 import { spawn, spawnSync } from 'node:child_process';
+import { clearInterval, setInterval } from 'node:timers';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDependencies } from './bootstrap.mjs';
