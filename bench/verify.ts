@@ -138,16 +138,27 @@ export async function verify(opts: {
       }
     }
 
-    for (const t of byAccount.get(account.powensAccountId) ?? []) {
+    // Each CSV row cancels one delivery it reports (same statement, date and amount). Two
+    // transactions can share a day and an amount: a row goes first to a transaction that the bank
+    // really deleted or changed (or that was delivered more than once), then to any other.
+    const txs = (byAccount.get(account.powensAccountId) ?? []).map((t) => {
       const list = [...(deliveries.get(String(t.id)) ?? [])];
       deliveries.delete(String(t.id));
-      // Each CSV row cancels the delivery it reports (same statement, date and amount).
-      const live = list.filter((d) => {
-        const i = reports.findIndex((r) => r.period === d.period && r.date === d.date && r.cents === d.cents);
-        if (i < 0) return true;
-        reports.splice(i, 1);
-        return false;
-      });
+      const suspect =
+        t.deleted !== null || t.coming || list.length > 1 || list.some((d) => d.cents !== Number(t.value_cents));
+      return { t, list, suspect, live: [...list] };
+    });
+    for (const pass of [true, false])
+      for (const x of txs) {
+        if (pass && !x.suspect) continue;
+        x.live = x.live.filter((d) => {
+          const i = reports.findIndex((r) => r.period === d.period && r.date === d.date && r.cents === d.cents);
+          if (i < 0) return true;
+          reports.splice(i, 1);
+          return false;
+        });
+      }
+    for (const { t, live } of txs) {
       const due = !t.deleted && !t.coming && t.date <= opts.coveredThrough;
       if (due) v.transactions++;
       if (due && live.length === 0) {
