@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Client as PgClient, Pool } from 'pg';
 import { Client, Connection } from '@temporalio/client';
+import { freePort } from '../lib/net';
 import { dropDatabase, startEmbeddedPostgres, withDatabase } from '../lib/postgres';
 import { startTemporalDevServer, type RunningTemporal } from '../lib/temporal-dev-server';
 import { createPrismaClient, type Db } from '../prisma/client';
@@ -25,17 +26,6 @@ export const POWENS_CLIENT_ID = '10000001';
 export const POWENS_CLIENT_SECRET = 'bench-client-secret';
 export const POWENS_WEBHOOK_SECRET = 'bench-webhook-secret-0123456789abcdef';
 export const POSTMARK_TOKEN = 'bench-postmark-token';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
