@@ -14,7 +14,7 @@ import {
   statusQuery,
   syncedSignal,
 } from '../../workflows/messages';
-import { lastSyncedWebhook, startHarness, type Harness, type TestConnection } from './support';
+import { lastSyncedWebhook, settleWorkflow, startHarness, type Harness, type TestConnection } from './support';
 
 type Handle = Awaited<ReturnType<Harness['start']>>;
 let h: Harness;
@@ -55,17 +55,7 @@ let current: Handle | undefined;
  * a moment (work that a timer started just before a skip ended may still be running).
  */
 async function settle(handle = current) {
-  if (!handle) return;
-  let last = -1;
-  let stable = 0;
-  for (let i = 0; i < 1000 && stable < 3; i++) {
-    const d = await handle.describe();
-    const busy = (d.raw.pendingActivities?.length ?? 0) > 0 || d.status.name !== 'RUNNING';
-    if (d.status.name !== 'RUNNING') return;
-    stable = !busy && d.historyLength === last ? stable + 1 : 0;
-    last = d.historyLength;
-    await new Promise((r) => setTimeout(r, 40));
-  }
+  if (handle) await settleWorkflow(handle);
 }
 /** Skips workflow time to the given instant (and the sandbox with it). */
 async function skipTo(ms: number) {
@@ -92,7 +82,7 @@ async function powensSyncAndWebhook(c: TestConnection, handle: Awaited<ReturnTyp
 }
 /** Polls until `ok` holds, then lets the workflow under test finish what it is doing. */
 async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  for (let i = 0; i < 600; i++) {
+  for (let i = 0; i < 2400; i++) {
     const v = await read();
     if (ok(v)) {
       await settle();

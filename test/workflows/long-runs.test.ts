@@ -7,7 +7,7 @@ import type { Worker } from '@temporalio/worker';
 import { readCfonb, type StatementOutput } from '../../domain/cfonb120';
 import { addDays, parisDate, parisOffsetMinutes, periodEndsBetween, type Periodicity } from '../../domain/schedule';
 import { collectNowUpdate, statusQuery } from '../../workflows/messages';
-import { startHarness, type Harness, type TestConnection } from './support';
+import { settleWorkflow, startHarness, type Harness, type TestConnection } from './support';
 
 let h: Harness;
 let worker: Worker;
@@ -169,11 +169,12 @@ describe('every periodicity through 2028 (leap year)', () => {
     const started = [];
     for (const [name, p] of kinds) {
       const c = await h.makeConnection({ periodicity: p, accounts: ['savings'] });
-      await h.start(c);
-      started.push({ name, p, c });
+      const handle = await h.start(c);
+      started.push({ name, p, c, handle });
     }
     try {
       await skipTo(Date.parse(`${to}T12:00:00Z`));
+      for (const { handle } of started) await settleWorkflow(handle);
       await check(from, to, started);
     } finally {
       for (const { c } of started) await h.retire(c);

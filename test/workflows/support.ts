@@ -66,6 +66,23 @@ function startHandle(env: TestWorkflowEnvironment, workflowId: string) {
   return env.client.workflow.getHandle<typeof bankConnectionWorkflow>(workflowId);
 }
 
+/**
+ * Waits until the workflow has nothing in flight (no pending activity, history unchanged over
+ * three reads): what skipped time made due has really run (activities run in real time).
+ */
+export async function settleWorkflow(handle: ReturnType<typeof startHandle>): Promise<void> {
+  let last = -1;
+  let stable = 0;
+  for (let i = 0; i < 3000 && stable < 3; i++) {
+    const d = await handle.describe();
+    if (d.status.name !== 'RUNNING') return;
+    const busy = (d.raw.pendingActivities?.length ?? 0) > 0;
+    stable = !busy && d.historyLength === last ? stable + 1 : 0;
+    last = d.historyLength;
+    await new Promise((r) => setTimeout(r, 40));
+  }
+}
+
 /** A SIREN with a valid Luhn key (companies are unique per SIREN in a tree). */
 function randomSiren(): string {
   const digits = Array.from({ length: 8 }, () => randomInt(10));
