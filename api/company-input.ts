@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { Db } from '../prisma/client';
 import { frenchErrors, zodFieldErrors } from './http';
-import { isValidSiren, isValidSiret, periodicityProblems, type PeriodicityInput } from './identifiers';
+import { isValidSiren, isValidSiret, periodicityProblems, type PeriodicityInput } from '../domain/identifiers';
 
 const digits = (v: string) => v.replace(/[\s.]/g, '');
 
