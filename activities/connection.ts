@@ -8,7 +8,7 @@
  * Time: every activity that records an instant takes it from the workflow (`at`, an ISO instant of
  * workflow time), never from the worker's clock, so replays, retries and tests agree.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { newLinkSecret } from '../domain/links';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
@@ -51,8 +51,6 @@ export interface CollectResult {
   synced: boolean;
   collected: number;
 }
-
-const LINK_VALIDITY_MS = 72 * 3600_000;
 
 export function createConnectionActivities(deps: ConnectionActivityDeps) {
   const { prisma, powens, logger } = deps;
@@ -159,17 +157,18 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
         let link = valid;
         let secret: string | null = null;
         if (!link && c.company.autoLinks && c.company.email) {
-          secret = randomBytes(32).toString('base64url');
+          const fresh = newLinkSecret(at);
+          secret = fresh.secret;
           link = await tx.link.create({
             data: {
               companyId: c.companyId,
               connectionId,
               kind: 'UPDATE_CREDENTIALS',
               recipient: c.company.email,
-              secretHash: createHash('sha256').update(secret).digest('hex'),
+              secretHash: fresh.secretHash,
               automatic: true,
               createdAt: at,
-              expiresAt: new Date(at.getTime() + LINK_VALIDITY_MS),
+              expiresAt: fresh.expiresAt,
             },
           });
           await enqueueEmail(

@@ -4,14 +4,12 @@
  * issuing a new one revokes the previous. The e-mail is written to the outbox (EmailMessage) in the
  * same transaction as the link; a worker activity sends it.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { newLinkSecret } from '../domain/links';
 import type { Config } from '../lib/config';
 import type { LinkKind, Prisma } from '../prisma/client';
-import { sha256 } from './auth';
 import { outboxRow } from '../activities/email';
 import { renderLinkEmail } from './emails';
-
-export const LINK_TTL_MS = 72 * 3600_000;
 
 export interface IssueLink {
   kind: LinkKind;
@@ -28,16 +26,15 @@ export interface IssueLink {
 
 /** The rows of a new link and its e-mail (ids generated here so that many can be bulk-inserted). */
 export function prepareLink(config: Config, input: IssueLink, now = new Date()) {
-  const secret = randomBytes(32).toString('base64url');
+  const { secret, secretHash, expiresAt } = newLinkSecret(now);
   const url = `${config.publicBaseUrl}/l/${secret}`;
-  const expiresAt = new Date(now.getTime() + LINK_TTL_MS);
   const link = {
     id: randomUUID(),
     companyId: input.company.id,
     connectionId: input.connection?.id ?? null,
     kind: input.kind,
     recipient: input.recipient,
-    secretHash: sha256(secret),
+    secretHash,
     automatic: input.automatic ?? false,
     createdAt: now,
     expiresAt,

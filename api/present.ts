@@ -1,19 +1,9 @@
 /** Database rows → API representations (the shapes of api/schemas.ts). */
+import { linkState, type LinkState } from '../domain/links';
 import type { Db, Prisma } from '../prisma/client';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 const day = (d: Date | null | undefined) => (d ? d.toISOString().slice(0, 10) : null);
-
-export type LinkState = 'valid' | 'used' | 'expired';
-
-export function linkState(
-  l: { usedAt: Date | null; revokedAt: Date | null; expiresAt: Date },
-  now = new Date(),
-): LinkState {
-  if (l.usedAt) return 'used';
-  if (l.revokedAt || l.expiresAt.getTime() <= now.getTime()) return 'expired';
-  return 'valid';
-}
 
 export function presentLink(l: Prisma.LinkGetPayload<object>) {
   return {

@@ -10,19 +10,13 @@ import { Router, urlencoded, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { needsNewCredentials } from '../../domain/powens-states';
 import type { AppDeps } from '../app';
-import { sha256 } from '../auth';
+import { hashLinkSecret, linkState } from '../../domain/links';
 import { esc, firmContact, sendPage } from './html';
 import { issueWebviewState } from './state';
 
 export const CONSENT_VERSION = '2026-11';
 
 const TOKEN = /^[A-Za-z0-9_-]{20,100}$/;
-
-export function linkState(link: { usedAt: Date | null; revokedAt: Date | null; expiresAt: Date }, now = new Date()) {
-  if (link.usedAt) return 'used' as const;
-  if (link.revokedAt || link.expiresAt.getTime() <= now.getTime()) return 'expired' as const;
-  return 'valid' as const;
-}
 
 const parisDateTime = (d: Date) =>
   new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'long', timeStyle: 'short' }).format(d);
@@ -52,7 +46,7 @@ export function linkPagesRouter(deps: AppDeps, limit = 30): Router {
   async function load(token: string) {
     if (!TOKEN.test(token)) return null;
     return prisma.link.findUnique({
-      where: { secretHash: sha256(token) },
+      where: { secretHash: hashLinkSecret(token) },
       include: {
         company: { include: { portalAccount: true } },
         connection: { include: { bank: true, accounts: { where: { active: true }, orderBy: { label: 'asc' } } } },

@@ -1,5 +1,6 @@
 /** Bank accounts: search (SIRET, name, IBAN, connection state, link state), detail, (re)activation. */
 import { z } from 'zod';
+import { type LinkState } from '../../domain/links';
 import { Prisma } from '../../prisma/client';
 import { deactivateSignal, reactivateSignal } from '../../workflows/messages';
 import { audit } from '../audit';
@@ -13,7 +14,6 @@ import {
   presentLink,
   presentStatement,
   statementSelect,
-  type LinkState,
 } from '../present';
 import {
   bankAccountOut,
