@@ -97,14 +97,19 @@ export function initialState(): ConnectionWorkflowState {
 }
 
 const periodicityOf = (s: ConnectionSettings): Periodicity => s.periodicity as Periodicity;
-const nowIso = () => new Date().toISOString();
+/**
+ * Temporal's time. Inside the workflow sandbox the SDK replaces `Date` with the time recorded in
+ * the history, so this is deterministic; every read of the clock goes through here.
+ */
+const now = (): number => Date.now();
+const nowIso = () => new Date(now()).toISOString();
 
 export async function bankConnectionWorkflow(input: ConnectionWorkflowInput): Promise<void> {
   const { connectionId } = input;
   const state: ConnectionWorkflowState = { ...initialState(), ...input.state };
   const wakes: Wake[] = [];
   let deleted = false;
-  let nextCollectionMs = nextCollectionSlot(connectionId, Date.now()).getTime();
+  let nextCollectionMs = nextCollectionSlot(connectionId, now()).getTime();
   let published = '';
 
   // ---- message handlers: they only record what happened ------------------------------------
@@ -144,7 +149,7 @@ export async function bankConnectionWorkflow(input: ConnectionWorkflowInput): Pr
   /** Keeps the next statement's period end consistent with the periodicity (and after a pause). */
   const scheduleStatements = (resumed: boolean) => {
     const p = periodicityOf(settings);
-    const fresh = nextStatementSlot(p, Date.now()).periodEnd;
+    const fresh = nextStatementSlot(p, now()).periodEnd;
     const pending = state.nextStatementEnd;
     // A missed slot (errors) is kept for the catch-up; a pause, a new periodicity or a finer one
     // restarts from now (the statement then covers from the last delivered date).
@@ -204,7 +209,7 @@ export async function bankConnectionWorkflow(input: ConnectionWorkflowInput): Pr
       log.info('transient Powens state', { connectionId, state: result.state });
       if (state.transientRetries < MAX_TRANSIENT_RETRIES) {
         state.transientRetries += 1;
-        nextCollectionMs = Math.min(nextCollectionMs, Date.now() + HOUR);
+        nextCollectionMs = Math.min(nextCollectionMs, now() + HOUR);
       }
       return { ok: false, collected: 0 };
     }
@@ -251,14 +256,14 @@ export async function bankConnectionWorkflow(input: ConnectionWorkflowInput): Pr
     const covered = (end: string) => state.lastSyncAt !== null && parisDate(Date.parse(state.lastSyncAt)) > end;
     while (
       state.nextStatementEnd &&
-      statementDueAt(state.nextStatementEnd).getTime() <= Date.now() &&
+      statementDueAt(state.nextStatementEnd).getTime() <= now() &&
       covered(state.nextStatementEnd)
     ) {
       ids.push(...(await io.issueStatements(connectionId, { periodEnd: state.nextStatementEnd, at: nowIso() })));
       state.lastStatementSlot = state.nextStatementEnd;
       state.nextStatementEnd = statementAfter(p, state.nextStatementEnd).periodEnd;
     }
-    const yesterday = addDays(parisDate(Date.now()), -1);
+    const yesterday = addDays(parisDate(now()), -1);
     if (
       upToYesterday &&
       covered(yesterday) &&
@@ -277,7 +282,7 @@ export async function bankConnectionWorkflow(input: ConnectionWorkflowInput): Pr
       ? Infinity
       : Math.min(nextCollectionMs, state.pendingLink ? Date.parse(state.pendingLink.expiresAt) : Infinity);
     if (deadline === Infinity) await condition(() => wakes.length > 0 || deleted);
-    else await condition(() => wakes.length > 0 || deleted, Math.max(1, deadline - Date.now()));
+    else await condition(() => wakes.length > 0 || deleted, Math.max(1, deadline - now()));
     if (deleted) break;
 
     const wake = wakes.shift();
@@ -285,7 +290,7 @@ export async function bankConnectionWorkflow(input: ConnectionWorkflowInput): Pr
       const wasActive = state.active;
       settings = await io.loadConnectionSettings(connectionId);
       state.active = settings.active;
-      if (state.active && !wasActive) nextCollectionMs = nextCollectionSlot(connectionId, Date.now()).getTime();
+      if (state.active && !wasActive) nextCollectionMs = nextCollectionSlot(connectionId, now()).getTime();
       scheduleStatements(state.active && !wasActive);
     } else if (!state.active) {
       // Deactivated: nothing is collected; a pending update gets an empty answer.
@@ -300,14 +305,14 @@ export async function bankConnectionWorkflow(input: ConnectionWorkflowInput): Pr
     } else if (wake?.kind === 'synced') {
       const r = await attempt({ kind: 'webhook', syncId: wake.syncId });
       if (r.ok) await issueDueStatements(false);
-    } else if (state.pendingLink && Date.parse(state.pendingLink.expiresAt) <= Date.now()) {
+    } else if (state.pendingLink && Date.parse(state.pendingLink.expiresAt) <= now()) {
       // 72 h without reconnection: the link expires; the nightly checks go on, and the next
       // failed attempt sends a new one.
       await io.closeLink(state.pendingLink.linkId, 'expired', nowIso());
       state.pendingLink = null;
-    } else if (Date.now() >= nextCollectionMs) {
+    } else if (now() >= nextCollectionMs) {
       // The nightly slot (or an hourly retry after a transient failure, set by attempt()).
-      nextCollectionMs = nextCollectionSlot(connectionId, Date.now()).getTime();
+      nextCollectionMs = nextCollectionSlot(connectionId, now()).getTime();
       const r = await attempt({ kind: 'read' });
       if (r.ok) await issueDueStatements(false);
     }
