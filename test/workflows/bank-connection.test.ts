@@ -2,7 +2,6 @@
  * The bank-connection workflow, branch by branch (issue 6), for real: time-skipping Temporal, the
  * worker's activities, PostgreSQL and the Powens sandbox (see support.ts).
  */
-import type { Worker } from '@temporalio/worker';
 import { readCfonb } from '../../domain/cfonb120';
 import { addDays, parisDate } from '../../domain/schedule';
 import { ConnectionState, ConsecutiveErrors, ErrorSince } from '../../workflows/search-attributes';
@@ -14,24 +13,11 @@ import {
   statusQuery,
   syncedSignal,
 } from '../../workflows/messages';
-import { lastSyncedWebhook, settleWorkflow, startHarness, type Harness, type TestConnection } from './support';
+import { lastSyncedWebhook, settleWorkflow, useRunningHarness, type Harness, type TestConnection } from './support';
 
 type Handle = Awaited<ReturnType<Harness['start']>>;
 let h: Harness;
-let worker: Worker;
-let running: Promise<void>;
-
-beforeAll(async () => {
-  h = await startHarness();
-  worker = await h.newWorker();
-  running = worker.run();
-});
-
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await h?.close();
-});
+useRunningHarness({}, (x) => (h = x));
 
 const DAY = 86_400_000;
 const day = (d: Date | number) => parisDate(d);

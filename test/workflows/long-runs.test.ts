@@ -3,29 +3,15 @@
  * a bank's life (coming, booked, changed and deleted transactions) checked against the sandbox's
  * ground truth, and the statement dates of every periodicity across leap day, DST and month ends.
  */
-import type { Worker } from '@temporalio/worker';
 import { readCfonb, type StatementOutput } from '../../domain/cfonb120';
 import { addDays, parisDate, parisOffsetMinutes, periodEndsBetween, type Periodicity } from '../../domain/schedule';
 import { collectNowUpdate, statusQuery } from '../../workflows/messages';
-import { settleWorkflow, startHarness, type Harness, type TestConnection } from './support';
+import { settleWorkflow, useRunningHarness, type Harness, type TestConnection } from './support';
 
 let h: Harness;
-let worker: Worker;
-let running: Promise<void>;
-
-beforeAll(async () => {
-  // History shorter than the first statement's month: every transaction the sandbox ever shows
-  // falls inside what is delivered, so the bank's balance can be compared with ours.
-  h = await startHarness({ historyDays: 25 });
-  worker = await h.newWorker();
-  running = worker.run();
-});
-
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await h?.close();
-});
+// History shorter than the first statement's month: every transaction the sandbox ever shows
+// falls inside what is delivered, so the bank's balance can be compared with ours.
+useRunningHarness({ historyDays: 25 }, (x) => (h = x));
 
 const DAY = 86_400_000;
 const iso = (d: Date) => d.toISOString().slice(0, 10);

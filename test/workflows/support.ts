@@ -97,6 +97,27 @@ function randomSiren(): string {
   throw new Error('unreachable');
 }
 
+/**
+ * The test file's harness with one worker running, started before its tests and stopped after
+ * them; `use` receives the harness once it is up.
+ */
+export function useRunningHarness(opts: { historyDays?: number }, use: (h: Harness) => void): void {
+  let h: Harness | undefined;
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  beforeAll(async () => {
+    h = await startHarness(opts);
+    use(h);
+    worker = await h.newWorker();
+    running = worker.run();
+  });
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await h?.close();
+  });
+}
+
 export async function startHarness(opts: { historyDays?: number } = {}): Promise<Harness> {
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER_PATH! } },
