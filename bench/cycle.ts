@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { collectNowSignal, connectionWorkflowId } from '../workflows/messages';
 import { ceilingWorkflow, goSignal } from './ceiling/workflows';
 import { countSettled, seedFleet, startConnectionWorkflows } from './fleet';
-import { mapLimit, measure, round, spawnWorker, startStack, waitUntil, type Stack } from './stack';
+import { mapLimit, measure, postmasterPid, round, spawnWorker, startStack, waitUntil, type Stack } from './stack';
 
 const ACCOUNTS_PER_CONNECTION = 3;
 
@@ -59,7 +59,10 @@ async function run(stack: Stack, n: number, say: (s: string) => void): Promise<R
   say(`${n} workflows started and asleep in ${startSeconds.toFixed(1)} s`);
 
   const expected = n * ACCOUNTS_PER_CONNECTION;
-  const probe = measure({ worker: () => worker.pid, temporal: () => stack.temporal.process.pid });
+  const probe = measure(
+    { worker: () => worker.pid, temporal: () => stack.temporal.process.pid, bench: () => process.pid },
+    { postgres: postmasterPid },
+  );
   const slot = Date.now();
   await mapLimit(ids, 64, (id) =>
     stack.client.workflow.getHandle(connectionWorkflowId(id)).signal(collectNowSignal, { statement: true }),
@@ -103,7 +106,10 @@ async function run(stack: Stack, n: number, say: (s: string) => void): Promise<R
     `ours: ${n} connections in ${seconds.toFixed(1)} s from the slot (signals sent in ${signalSeconds.toFixed(1)} s) → ${connectionsPerSecond.toFixed(1)} connections/s; ` +
       `${final.statements} statements, ${final.transactions} transactions, ${final.inSink} e-mails`,
   );
-  say(`  worker ${JSON.stringify(procs.worker)}; temporal ${JSON.stringify(procs.temporal)}`);
+  say(
+    `  worker ${JSON.stringify(procs.worker)}; temporal ${JSON.stringify(procs.temporal)}; ` +
+      `postgres ${JSON.stringify(procs.postgres)}; this process (Powens sandbox, mail sink) ${JSON.stringify(procs.bench)}`,
+  );
 
   // Activities one of our workflows ran after its wake-up (the ceiling runs as many).
   const history = await stack.client.workflow.getHandle(connectionWorkflowId(ids[0]!)).fetchHistory();
@@ -145,7 +151,10 @@ async function run(stack: Stack, n: number, say: (s: string) => void): Promise<R
       everyMs: 1000,
     },
   );
-  const ceilingProbe = measure({ worker: () => ceilingWorker.pid, temporal: () => stack.temporal.process.pid });
+  const ceilingProbe = measure(
+    { worker: () => ceilingWorker.pid, temporal: () => stack.temporal.process.pid, bench: () => process.pid },
+    { postgres: postmasterPid },
+  );
   const c0 = Date.now();
   await mapLimit(ceilingIds, 64, (id) => stack.client.workflow.getHandle(id).signal(goSignal));
   await waitUntil(
@@ -186,9 +195,12 @@ async function run(stack: Stack, n: number, say: (s: string) => void): Promise<R
       signalSeconds: round(signalSeconds, 1),
       worker: procs.worker,
       temporal: procs.temporal,
+      postgres: procs.postgres,
+      sandboxAndSink: procs.bench,
       ceilingSeconds: round(ceilingSeconds, 1),
       ceilingWorker: ceilingProcs.worker,
       ceilingTemporal: ceilingProcs.temporal,
+      ceilingPostgres: ceilingProcs.postgres,
     },
   };
 }

@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -72,8 +72,7 @@ export interface ProcSample {
 export function procSample(pid: number | undefined): ProcSample | null {
   if (!pid) return null;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = statFields(pid);
     const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / TICKS; // utime + stime
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
@@ -83,18 +82,72 @@ export function procSample(pid: number | undefined): ProcSample | null {
   }
 }
 
-/** Samples processes every second: CPU seconds used and peak RSS over the measured phase. */
-export function measure(pids: Record<string, () => number | undefined>) {
+/** Fields of /proc/<pid>/stat after the command name (index 0 is the state). */
+function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/**
+ * A PostgreSQL server as one process: the postmaster, its live backends (utime + stime) and the
+ * backends it already reaped (its cutime + cstime); RSS is the postmaster's plus the backends'
+ * (shared buffers counted once per process: an upper bound).
+ */
+export function processTreeSample(rootPid: number | undefined): ProcSample | null {
+  if (!rootPid) return null;
+  try {
+    const root = statFields(rootPid);
+    let cpuTicks = Number(root[11]) + Number(root[12]) + Number(root[13]) + Number(root[14]);
+    let rssMb = procSample(rootPid)?.rssMb ?? 0;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry) || Number(entry) === rootPid) continue;
+      try {
+        const f = statFields(Number(entry));
+        if (Number(f[1]) !== rootPid) continue; // ppid
+        cpuTicks += Number(f[11]) + Number(f[12]);
+        rssMb += procSample(Number(entry))?.rssMb ?? 0;
+      } catch {
+        // exited meanwhile
+      }
+    }
+    return { cpuSeconds: cpuTicks / TICKS, rssMb };
+  } catch {
+    return null;
+  }
+}
+
+/** The postmaster of the benchmarks' embedded PostgreSQL (null with an external DATABASE_URL). */
+export function postmasterPid(): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(ROOT, '.data', 'bench-postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Samples processes every second: CPU seconds used and peak RSS over the measured phase. `trees`
+ * are servers measured with their children (PostgreSQL's backends).
+ */
+export function measure(
+  pids: Record<string, () => number | undefined>,
+  trees: Record<string, () => number | undefined> = {},
+) {
   const start = new Map<string, ProcSample>();
   const peak = new Map<string, number>();
   const cpuBase = new Map<string, number>(); // CPU of processes that were replaced (restarts)
   const lastPid = new Map<string, number | undefined>();
   const last = new Map<string, ProcSample>();
   const t0 = Date.now();
+  const probes = [
+    ...Object.entries(pids).map(([name, pidOf]) => [name, pidOf, procSample] as const),
+    ...Object.entries(trees).map(([name, pidOf]) => [name, pidOf, processTreeSample] as const),
+  ];
   const tick = () => {
-    for (const [name, pidOf] of Object.entries(pids)) {
+    for (const [name, pidOf, sample] of probes) {
       const pid = pidOf();
-      const s = procSample(pid);
+      const s = sample(pid);
       if (lastPid.has(name) && lastPid.get(name) !== pid) {
         // a restarted process: bank what the previous one used
         const prev = last.get(name);
@@ -116,7 +169,7 @@ export function measure(pids: Record<string, () => number | undefined>) {
       clearInterval(timer);
       const seconds = (Date.now() - t0) / 1000;
       const out: Record<string, { cpuSeconds: number; cpuPercent: number; peakRssMb: number; rssMb: number }> = {};
-      for (const name of Object.keys(pids)) {
+      for (const [name] of probes) {
         const cpu = (cpuBase.get(name) ?? 0) + (last.get(name)?.cpuSeconds ?? 0) - (start.get(name)?.cpuSeconds ?? 0);
         out[name] = {
           cpuSeconds: round(cpu, 1),
