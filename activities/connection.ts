@@ -12,10 +12,10 @@ import { newLinkSecret } from '../domain/links';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
-import { Prisma, type Db } from '../prisma/client';
+import { Prisma, type BankAccount, type Db } from '../prisma/client';
 import { classifyPowensState } from '../domain/powens-states';
 import type { PowensPort, PowensTransaction } from './powens-port';
-import { buildStatement } from './statements';
+import { buildStatements } from './statements';
 import { enqueueEmail, notifyCredentialsUpdatedOnce, type Outbox } from './outbox';
 
 export interface ConnectionActivityDeps {
@@ -93,14 +93,8 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
      * cursor.
      */
     async collect(connectionId: string, opts: { forceSync: boolean; at: string }): Promise<CollectResult> {
-      // A forced sync can take minutes at Powens: heartbeat meanwhile (heartbeat timeout 2 min).
-      const ctx = Context.current();
-      const beat = setInterval(() => ctx.heartbeat('collecting'), 30_000);
-      try {
-        return await collectOnce(connectionId, opts);
-      } finally {
-        clearInterval(beat);
-      }
+      // A forced sync can take minutes at Powens.
+      return heartbeating(() => collectOnce(connectionId, opts));
     },
 
     async recordFailure(
@@ -234,26 +228,53 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       });
     },
 
-    /** One statement per active account, up to `periodEnd` (or up to the latest booked day). */
+    /**
+     * One statement per active account up to `periodEnd` (or up to the latest booked day), with
+     * their delivery e-mails, in one database transaction.
+     */
     async issueStatements(connectionId: string, opts: { periodEnd: string; at: string }): Promise<string[]> {
-      const c = await loadConnection(connectionId);
-      const ids: string[] = [];
-      for (const account of c.accounts.filter((a) => a.active)) {
-        const id = await buildStatement(prisma, account.id, { periodEnd: opts.periodEnd, today: new Date(opts.at) });
-        if (id) ids.push(id);
-        Context.current().heartbeat(account.id);
-      }
-      return ids;
+      return heartbeating(() =>
+        prisma.$transaction(
+          async (tx) => {
+            const accounts = await tx.bankAccount.findMany({
+              where: { connectionId, active: true },
+              select: { id: true },
+              orderBy: { id: 'asc' },
+            });
+            const built = await buildStatements(
+              tx,
+              accounts.map((a) => a.id),
+              { periodEnd: opts.periodEnd, today: new Date(opts.at) },
+            );
+            await deps.outbox.enqueueStatementDeliveriesIn(
+              tx,
+              built.filter((b) => b.created).map((b) => b.id!),
+            );
+            return built.flatMap((b) => (b.id ? [b.id] : []));
+          },
+          { timeout: 5 * 60_000 },
+        ),
+      );
     },
 
-    /** Enqueues the delivery e-mails of freshly issued statements per the reception mode. */
+    /** The delivery e-mails of issued statements that have none yet (issueStatements writes them). */
     async deliverStatements(statementIds: string[]): Promise<number> {
       return deps.outbox.enqueueStatementDeliveries(prisma, statementIds);
     },
   };
 
   async function collectOnce(connectionId: string, opts: { forceSync: boolean; at: string }): Promise<CollectResult> {
-    const c = await loadConnection(connectionId);
+    const c = await prisma.bankConnection.findUnique({
+      where: { id: connectionId },
+      select: {
+        id: true,
+        powensConnectionId: true,
+        transactionsCursor: true,
+        company: { select: { id: true, powensTokenEnc: true } },
+        accounts: true,
+      },
+    });
+    if (!c) throw ApplicationFailure.nonRetryable(`connection ${connectionId} not found`, 'ConnectionNotFound');
     const token = userToken(c.company);
     const at = new Date(opts.at);
     let remote;
@@ -280,132 +301,204 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       readKey: `${remote.lastUpdate ?? 'never'}|${state ?? 'ok'}`,
       synced: opts.forceSync,
     };
-    await prisma.bankConnection.update({
-      where: { id: connectionId },
-      data: {
-        lastSyncAt: remote.lastUpdate ? new Date(remote.lastUpdate) : undefined,
-        state,
-        errorMessage: remote.errorMessage,
-      },
-    });
+    const seen = {
+      lastSyncAt: remote.lastUpdate ? new Date(remote.lastUpdate) : undefined,
+      state,
+      errorMessage: remote.errorMessage,
+    };
     if (classifyPowensState(state) !== 'ok') {
+      await prisma.bankConnection.update({ where: { id: connectionId }, data: seen });
       return { state, errorMessage: remote.errorMessage, collected: 0, ...base };
     }
 
-    const collected = await refreshAccountsAndTransactions(c.id, token, c.powensConnectionId, c.transactionsCursor, at);
+    const { collected, cursor } = await refreshAccountsAndTransactions(
+      c.powensConnectionId,
+      token,
+      c.accounts,
+      c.transactionsCursor,
+      at,
+    );
     await prisma.bankConnection.update({
       where: { id: connectionId },
-      data: { lastSuccessAt: at, consecutiveErrors: 0, errorCode: null, errorMessage: null },
+      data: {
+        ...seen,
+        transactionsCursor: cursor,
+        lastSuccessAt: at,
+        consecutiveErrors: 0,
+        errorCode: null,
+        errorMessage: null,
+      },
     });
     return { state: null, errorMessage: null, collected, ...base };
   }
 
+  /**
+   * The chosen accounts' details and balances (one database transaction for all of them), then the
+   * transactions changed since the cursor, one database transaction per page. Returns the new
+   * cursor, which the caller stores once every page is in.
+   */
   async function refreshAccountsAndTransactions(
-    connectionId: string,
-    token: string,
     powensConnectionId: number,
+    token: string,
+    local: BankAccount[],
     cursor: string | null,
     at: Date,
-  ): Promise<number> {
+  ): Promise<{ collected: number; cursor: string | null }> {
     const accounts = await powens.listAccounts(token, powensConnectionId);
-    const local = await prisma.bankAccount.findMany({ where: { connectionId } });
+    const fresh: Array<{ mine: BankAccount; remote: (typeof accounts)[number] }> = [];
+    const events: Prisma.BankAccountEventCreateManyInput[] = [];
     for (const remote of accounts) {
       const mine = local.find((a) => a.powensAccountId === remote.id);
       if (!mine) continue; // not chosen by the company
-      const changes = (['iban', 'bic', 'label', 'type', 'currency'] as const).filter(
-        (f) => (remote[f] ?? null) !== (mine[f] ?? null),
-      );
-      await prisma.$transaction([
-        prisma.bankAccount.update({
-          where: { id: mine.id },
-          data: {
-            iban: remote.iban,
-            bic: remote.bic,
-            label: remote.label,
-            type: remote.type,
-            currency: remote.currency,
-            balance: remote.balance === null ? undefined : new Prisma.Decimal(remote.balance),
-            balanceAt: at,
-          },
-        }),
-        prisma.bankAccountEvent.createMany({
-          data: changes.map((field) => ({
+      fresh.push({ mine, remote });
+      for (const field of ['iban', 'bic', 'label', 'type', 'currency'] as const)
+        if ((remote[field] ?? null) !== (mine[field] ?? null))
+          events.push({
             bankAccountId: mine.id,
             kind: `${field.toUpperCase()}_CHANGED`,
             field,
             oldValue: mine[field] ?? null,
             newValue: remote[field] ?? null,
             occurredAt: at,
-          })),
-        }),
-      ]);
+          });
+    }
+    if (fresh.length) {
+      // Every chosen account's details and balance in one statement (a null balance keeps the last one).
+      const atUtc = at.toISOString().replace('Z', '');
+      const update = prisma.$executeRaw`
+        UPDATE "BankAccount" AS a SET
+          "iban" = v.iban, "bic" = v.bic, "label" = v.label, "type" = v.type, "currency" = v.currency,
+          "balance" = COALESCE(v.balance::numeric, a."balance"), "balanceAt" = ${atUtc}::timestamp,
+          "updatedAt" = ${atUtc}::timestamp
+        FROM unnest(
+          ${fresh.map((f) => f.mine.id)}::uuid[], ${fresh.map((f) => f.remote.iban)}::text[],
+          ${fresh.map((f) => f.remote.bic)}::text[], ${fresh.map((f) => f.remote.label)}::text[],
+          ${fresh.map((f) => f.remote.type)}::text[], ${fresh.map((f) => f.remote.currency)}::text[],
+          ${fresh.map((f) => f.remote.balance)}::text[]
+        ) AS v(id, iban, bic, label, type, currency, balance)
+        WHERE a."id" = v.id`;
+      if (events.length) await prisma.$transaction([update, prisma.bankAccountEvent.createMany({ data: events })]);
+      else await update;
     }
 
     let collected = 0;
     let newCursor = cursor;
     const byPowensId = new Map(local.map((a) => [a.powensAccountId, a.id]));
     for await (const page of powens.listTransactions(token, powensConnectionId, cursor)) {
+      const mine: Array<{ bankAccountId: string; t: PowensTransaction }> = [];
       for (const t of page) {
-        const accountId = byPowensId.get(t.accountId);
-        if (!accountId) continue;
-        await upsertTransaction(accountId, t, at);
-        collected++;
+        const bankAccountId = byPowensId.get(t.accountId);
+        if (!bankAccountId) continue;
+        mine.push({ bankAccountId, t });
         if (t.lastUpdate && (!newCursor || t.lastUpdate > newCursor)) newCursor = t.lastUpdate;
       }
+      await upsertTransactions(mine, at);
+      collected += mine.length;
       Context.current().heartbeat(collected);
     }
-    await prisma.bankConnection.update({ where: { id: connectionId }, data: { transactionsCursor: newCursor } });
-    return collected;
+    return { collected, cursor: newCursor };
   }
 
   /**
-   * Idempotent by (account, Powens id). A transaction the bank deleted or changed after it was
-   * delivered keeps its delivered row (marked deleted/changed, reported in the next statement's
-   * deleted-transactions CSV); a changed one gets a new version that is delivered again.
+   * A page of transactions in one database transaction, idempotent by (account, Powens id): the
+   * latest stored version of each is read at once, new ones are inserted together. A transaction
+   * the bank deleted or changed after it was delivered keeps its delivered row (marked
+   * deleted/changed, reported in the next statement's deleted-transactions CSV); a changed one gets
+   * a new version that is delivered again. A page listing one transaction twice is applied in
+   * order (in as many rounds).
    */
-  async function upsertTransaction(bankAccountId: string, t: PowensTransaction, at: Date): Promise<void> {
-    await prisma.$transaction(async (tx) => {
-      const current = await tx.transaction.findFirst({
-        where: { bankAccountId, powensId: BigInt(t.id) },
-        orderBy: { version: 'desc' },
+  async function upsertTransactions(items: Array<{ bankAccountId: string; t: PowensTransaction }>, at: Date) {
+    const key = (bankAccountId: string, powensId: bigint | number) => `${bankAccountId}/${powensId}`;
+    for (let rest = items; rest.length > 0;) {
+      const round: typeof items = [];
+      const later: typeof items = [];
+      const keys = new Set<string>();
+      for (const item of rest) {
+        const k = key(item.bankAccountId, item.t.id);
+        (keys.has(k) ? later : round).push(item);
+        keys.add(k);
+      }
+      rest = later;
+      await prisma.$transaction(async (tx) => {
+        const stored = await tx.transaction.findMany({
+          where: {
+            OR: [...groupBy(round, (i) => i.bankAccountId)].map(([bankAccountId, list]) => ({
+              bankAccountId,
+              powensId: { in: list.map((i) => BigInt(i.t.id)) },
+            })),
+          },
+          orderBy: { version: 'desc' },
+        });
+        const latest = new Map<string, (typeof stored)[number]>();
+        for (const row of stored) {
+          const k = key(row.bankAccountId, row.powensId);
+          if (!latest.has(k)) latest.set(k, row);
+        }
+        const inserts: Prisma.TransactionCreateManyInput[] = [];
+        for (const { bankAccountId, t } of round) {
+          const current = latest.get(key(bankAccountId, t.id));
+          const data = {
+            bookingDate: new Date(`${t.date}T00:00:00Z`),
+            valueDate: t.valueDate ? new Date(`${t.valueDate}T00:00:00Z`) : null,
+            amount: new Prisma.Decimal(t.amount),
+            label: t.label,
+            type: t.type,
+            coming: t.coming,
+            raw: t.raw as Prisma.InputJsonValue,
+          };
+          if (!current) {
+            if (!t.deleted) inserts.push({ bankAccountId, powensId: BigInt(t.id), ...data });
+            continue;
+          }
+          if (current.deletedAt || current.changedAt) continue; // already archived; nothing newer to apply
+          const delivered = current.statementId !== null;
+          if (t.deleted) {
+            if (delivered) await tx.transaction.update({ where: { id: current.id }, data: { deletedAt: at } });
+            else await tx.transaction.delete({ where: { id: current.id } });
+            continue;
+          }
+          const same =
+            current.amount.equals(data.amount) &&
+            current.bookingDate.getTime() === data.bookingDate.getTime() &&
+            current.label === data.label &&
+            current.coming === data.coming;
+          if (same) continue;
+          if (!delivered) {
+            await tx.transaction.update({ where: { id: current.id }, data });
+            continue;
+          }
+          await tx.transaction.update({ where: { id: current.id }, data: { changedAt: at } });
+          inserts.push({ bankAccountId, powensId: BigInt(t.id), version: current.version + 1, ...data });
+        }
+        // A concurrent run of this activity (a retry while the first still runs) that inserted one
+        // of these versions first makes this fail on the unique key: the activity is retried and
+        // reads it back.
+        if (inserts.length) await tx.transaction.createMany({ data: inserts });
       });
-      const data = {
-        bookingDate: new Date(`${t.date}T00:00:00Z`),
-        valueDate: t.valueDate ? new Date(`${t.valueDate}T00:00:00Z`) : null,
-        amount: new Prisma.Decimal(t.amount),
-        label: t.label,
-        type: t.type,
-        coming: t.coming,
-        raw: t.raw as Prisma.InputJsonValue,
-      };
-      if (!current) {
-        if (t.deleted) return;
-        await tx.transaction.create({ data: { bankAccountId, powensId: BigInt(t.id), ...data } });
-        return;
-      }
-      if (current.deletedAt || current.changedAt) return; // already archived; nothing newer to apply
-      const delivered = current.statementId !== null;
-      if (t.deleted) {
-        if (delivered) await tx.transaction.update({ where: { id: current.id }, data: { deletedAt: at } });
-        else await tx.transaction.delete({ where: { id: current.id } });
-        return;
-      }
-      const same =
-        current.amount.equals(data.amount) &&
-        current.bookingDate.getTime() === data.bookingDate.getTime() &&
-        current.label === data.label &&
-        current.coming === data.coming;
-      if (same) return;
-      if (!delivered) {
-        await tx.transaction.update({ where: { id: current.id }, data });
-        return;
-      }
-      await tx.transaction.update({ where: { id: current.id }, data: { changedAt: at } });
-      await tx.transaction.create({
-        data: { bankAccountId, powensId: BigInt(t.id), version: current.version + 1, ...data },
-      });
-    });
+    }
   }
+}
+
+/** Runs `work` heartbeating every 30 s (the activities' heartbeat timeout is 2 min). */
+async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const beat = setInterval(() => ctx.heartbeat(), 30_000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = keyOf(item);
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
 }
 
 export type ConnectionActivities = ReturnType<typeof createConnectionActivities>;

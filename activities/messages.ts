@@ -7,6 +7,7 @@ import type { Db } from '../prisma/client';
 import {
   LINK_VALIDITY_HOURS,
   enqueueStatementDeliveries,
+  enqueueStatementDeliveriesIn,
   renderAccountsConnected,
   renderCredentialsUpdated,
   renderFirmConnectionAlert,
@@ -113,6 +114,9 @@ export function createMessages(config: Config, now: () => Date = () => new Date(
     renderAccountsConnected: (connection) => renderAccountsConnected(firmNotice(connection as ConnectionView)),
     enqueueStatementDeliveries(prisma, statementIds) {
       return enqueueStatementDeliveries(prisma as Db, statementIds, platform);
+    },
+    enqueueStatementDeliveriesIn(tx, statementIds) {
+      return enqueueStatementDeliveriesIn(tx, statementIds, platform);
     },
   };
 }

@@ -28,8 +28,10 @@ export interface Outbox {
   renderCredentialsUpdated(connection: unknown): RenderedEmail;
   /** 4.1.5: the firm is told the company connected its bank and chose accounts. */
   renderAccountsConnected(connection: unknown): RenderedEmail;
-  /** 3.a: delivery e-mails of issued statements per the reception mode; returns how many were queued. */
+  /** 3.a: delivery e-mails of issued statements that have none yet; returns how many were queued. */
   enqueueStatementDeliveries(prisma: unknown, statementIds: string[]): Promise<number>;
+  /** 3.a: the same in the caller's transaction (the one that issues the statements). */
+  enqueueStatementDeliveriesIn(tx: Prisma.TransactionClient, statementIds: string[]): Promise<number>;
 }
 
 /**

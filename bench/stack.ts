@@ -204,7 +204,11 @@ export function spawnWorker(
   env: NodeJS.ProcessEnv,
   opts: { name?: string; log?: (line: string) => void } = {},
 ): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry)], {
+  // BENCH_CPU_PROF=<dir>: each worker writes a V8 CPU profile there when it exits (see bench/README.md).
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_CPU_PROF)}`]
+    : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(ROOT, entry)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,8 +10,8 @@
  */
 import type { Db, Prisma } from '../../prisma/client';
 import type { PeriodicityKind } from '../../domain/schedule';
-import { renderStatementDelivery, type Platform } from './messages';
-import { enqueueEmail, outboxRow } from './outbox';
+import { renderStatementDelivery, type Platform, type RenderedEmail } from './messages';
+import { enqueueEmail, enqueueEmails, outboxRow, type EnqueueOptions } from './outbox';
 
 export interface ReceptionSettings {
   receptionMode: 'NONE' | 'ACCOUNT_MAILBOX' | 'DEDICATED_MAILBOX';
@@ -49,6 +49,14 @@ export function statementRecipient(account: ReceptionSettings): StatementRecipie
 
 export const statementIdempotencyKey = (statementId: string) => `statement/${statementId}`;
 
+const statementForDelivery = {
+  bankAccount: {
+    include: { company: { include: { portalAccount: true } }, connection: { include: { bank: true } } },
+  },
+} satisfies Prisma.StatementInclude;
+
+type LoadedStatement = Prisma.StatementGetPayload<{ include: typeof statementForDelivery }>;
+
 /**
  * Enqueues the delivery e-mail of one issued statement in `tx` (keyed `statement/<id>`).
  * Returns what happened: queued, download-only (nothing written) or refused (written as FAILED
@@ -59,19 +67,35 @@ export async function enqueueStatementDelivery(
   statementId: string,
   platform?: Platform,
 ): Promise<'queued' | 'download-only' | 'refused' | 'not-ready'> {
-  const s = await tx.statement.findUniqueOrThrow({
-    where: { id: statementId },
-    include: {
-      bankAccount: {
-        include: { company: { include: { portalAccount: true } }, connection: { include: { bank: true } } },
-      },
-    },
-  });
-  if (s.state !== 'SUCCESS' || !s.cfonb) return 'not-ready';
+  const s = await tx.statement.findUniqueOrThrow({ where: { id: statementId }, include: statementForDelivery });
+  return enqueueLoadedStatement(tx, s, platform);
+}
+
+type Delivery =
+  | { outcome: 'queued'; email: RenderedEmail; key: EnqueueOptions }
+  | { outcome: 'download-only' | 'refused' | 'not-ready' };
+
+async function enqueueLoadedStatement(
+  tx: Prisma.TransactionClient,
+  s: LoadedStatement,
+  platform?: Platform,
+): Promise<'queued' | 'download-only' | 'refused' | 'not-ready'> {
+  const d = await prepareDelivery(tx, s, platform);
+  if (d.outcome === 'queued') await enqueueEmail(tx, d.email, d.key);
+  return d.outcome;
+}
+
+/** Renders a loaded statement's delivery e-mail; a refusal is written at once (FAILED, with the reason). */
+async function prepareDelivery(
+  tx: Prisma.TransactionClient,
+  s: LoadedStatement,
+  platform?: Platform,
+): Promise<Delivery> {
+  if (s.state !== 'SUCCESS' || !s.cfonb) return { outcome: 'not-ready' };
   const company = s.bankAccount.company;
   const account = company.portalAccount;
   const recipient = statementRecipient(account);
-  if (recipient.to === null && recipient.mode === 'download-only') return 'download-only';
+  if (recipient.to === null && recipient.mode === 'download-only') return { outcome: 'download-only' };
   const rendered = await renderStatementDelivery({
     to: recipient.to ?? account.contactEmail,
     firm: { name: account.name, email: account.contactEmail, phone: account.contactPhone },
@@ -90,7 +114,7 @@ export async function enqueueStatementDelivery(
     deletedCsv: s.deletedCsv ? Buffer.from(s.deletedCsv) : null,
     platform,
   });
-  const key = { idempotencyKey: statementIdempotencyKey(statementId), portalAccountId: account.id };
+  const key = { idempotencyKey: statementIdempotencyKey(s.id), portalAccountId: account.id };
   if (recipient.to === null) {
     await tx.emailMessage.createMany({
       data: [
@@ -102,18 +126,53 @@ export async function enqueueStatementDelivery(
       ],
       skipDuplicates: true,
     });
-    return 'refused';
+    return { outcome: 'refused' };
   }
-  await enqueueEmail(tx, rendered, key);
-  return 'queued';
+  return { outcome: 'queued', email: rendered, key };
 }
 
-/** One transaction per statement; returns how many e-mails were queued. */
-export async function enqueueStatementDeliveries(prisma: Db, statementIds: string[], platform?: Platform) {
-  let queued = 0;
+/**
+ * The delivery e-mails of statements, in the caller's transaction (the one that issued them, so
+ * that a statement never exists without its e-mail): loaded and written in a fixed number of
+ * queries, in the order given. Returns how many were queued.
+ */
+export async function enqueueStatementDeliveriesIn(
+  tx: Prisma.TransactionClient,
+  statementIds: string[],
+  platform?: Platform,
+): Promise<number> {
+  if (statementIds.length === 0) return 0;
+  const loaded = await tx.statement.findMany({ where: { id: { in: statementIds } }, include: statementForDelivery });
+  const byId = new Map(loaded.map((s) => [s.id, s]));
+  const queued: Array<{ email: RenderedEmail; opts: EnqueueOptions }> = [];
   for (const id of statementIds) {
-    const r = await prisma.$transaction((tx) => enqueueStatementDelivery(tx, id, platform));
-    if (r === 'queued') queued++;
+    const s = byId.get(id);
+    if (!s) throw new Error(`statement ${id} not found`);
+    const d = await prepareDelivery(tx, s, platform);
+    if (d.outcome === 'queued') queued.push({ email: d.email, opts: d.key });
   }
-  return queued;
+  await enqueueEmails(tx, queued);
+  return queued.length;
+}
+
+/**
+ * The delivery e-mails of issued statements that do not have theirs yet (statements issued by the
+ * workflow already do: this is the catch-up, e.g. for statements issued before that was so), in
+ * one database transaction. Returns how many were queued.
+ */
+export async function enqueueStatementDeliveries(prisma: Db, statementIds: string[], platform?: Platform) {
+  if (statementIds.length === 0) return 0;
+  const done = new Set(
+    (
+      await prisma.emailMessage.findMany({
+        where: { idempotencyKey: { in: statementIds.map(statementIdempotencyKey) } },
+        select: { idempotencyKey: true },
+      })
+    ).map((m) => m.idempotencyKey),
+  );
+  const missing = statementIds.filter((id) => !done.has(statementIdempotencyKey(id)));
+  if (missing.length === 0) return 0;
+  return prisma.$transaction((tx) => enqueueStatementDeliveriesIn(tx, missing, platform), {
+    timeout: 60_000 + 2_000 * missing.length,
+  });
 }

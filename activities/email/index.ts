@@ -4,10 +4,11 @@
  */
 export * from './messages';
 export { ZIP_THRESHOLD_BYTES, statementAttachments, zipBuffer, type EmailAttachmentInput } from './attachments';
-export { enqueueEmail, outboxRow, type EnqueueOptions } from './outbox';
+export { enqueueEmail, enqueueEmails, outboxRow, type EnqueueOptions } from './outbox';
 export {
   dedicatedMailboxProblem,
   enqueueStatementDeliveries,
+  enqueueStatementDeliveriesIn,
   enqueueStatementDelivery,
   statementIdempotencyKey,
   statementRecipient,

@@ -53,3 +53,33 @@ export async function enqueueEmail(tx: Tx, email: RenderedEmail, opts: EnqueueOp
     });
   return id;
 }
+
+/**
+ * Several messages at once (one insert for the messages, one for their attachments), each kept
+ * only if its key is new, like enqueueEmail. Returns the ids of the messages written.
+ */
+export async function enqueueEmails(
+  tx: Tx,
+  items: Array<{ email: RenderedEmail; opts: EnqueueOptions }>,
+): Promise<string[]> {
+  if (items.length === 0) return [];
+  const rows = items.map(({ email, opts }) => ({ id: randomUUID(), ...outboxRow(email, opts) }));
+  const created = await tx.emailMessage.createManyAndReturn({
+    data: rows,
+    skipDuplicates: true,
+    select: { id: true },
+  });
+  const written = new Set(created.map((c) => c.id));
+  const attachments = items.flatMap(({ email }, i) =>
+    written.has(rows[i]!.id)
+      ? (email.attachments ?? []).map((a) => ({
+          messageId: rows[i]!.id,
+          name: a.name,
+          contentType: a.contentType,
+          content: new Uint8Array(a.content),
+        }))
+      : [],
+  );
+  if (attachments.length) await tx.emailAttachment.createMany({ data: attachments });
+  return [...written];
+}

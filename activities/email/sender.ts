@@ -17,7 +17,7 @@
 import { ServerClient } from 'postmark';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
-import type { Db } from '../../prisma/client';
+import type { Db, Prisma } from '../../prisma/client';
 
 export const METADATA_KEY = 'releves_key';
 export const DEFAULT_LEASE_MS = 5 * 60_000;
@@ -114,12 +114,31 @@ export function createEmailActivities(deps: {
     return r.Messages[0]?.MessageID ?? null;
   }
 
-  async function attempt(id: string): Promise<Outcome> {
-    const m = await prisma.emailMessage.findUniqueOrThrow({ where: { id }, include: { attachments: true } });
+  type Claimed = Prisma.EmailMessageGetPayload<{ include: { attachments: true } }> & { claimAttempts: number };
+
+  /** The claimed rows with their attachments, and which of their addresses are suppressed (2 queries). */
+  async function load(claimed: Array<{ id: string; attempts: number }>) {
+    const attempts = new Map(claimed.map((c) => [c.id, c.attempts]));
+    const rows = await prisma.emailMessage.findMany({
+      where: { id: { in: claimed.map((c) => c.id) } },
+      include: { attachments: true },
+      orderBy: { createdAt: 'asc' },
+    });
+    const addresses = [...new Set(rows.map((m) => m.to.trim().toLowerCase()).filter(Boolean))];
+    const suppressed = addresses.length
+      ? await prisma.emailSuppression.findMany({ where: { address: { in: addresses } } })
+      : [];
+    return {
+      messages: rows.map((m): Claimed => ({ ...m, claimAttempts: attempts.get(m.id) ?? m.attempts })),
+      suppressed: new Map(suppressed.map((x) => [x.address, x.reason])),
+    };
+  }
+
+  async function attempt(m: Claimed, suppressed: Map<string, string>): Promise<Outcome> {
     const address = m.to.trim().toLowerCase();
     if (!address) return { kind: 'failed', error: 'aucun destinataire' };
-    const suppressed = await prisma.emailSuppression.findUnique({ where: { address } });
-    if (suppressed) return { kind: 'suppressed', reason: suppressed.reason };
+    const reason = suppressed.get(address);
+    if (reason) return { kind: 'suppressed', reason };
     try {
       if (m.uncertain) {
         const found = await findAtPostmark(m.idempotencyKey);
@@ -150,6 +169,18 @@ export function createEmailActivities(deps: {
       if (outcome.kind === 'retry' && m.uncertain) return { ...outcome, uncertain: true };
       return outcome;
     }
+  }
+
+  /** The sent messages of a batch, in one statement. */
+  async function recordSent(sent: Array<{ id: string; messageId: string }>) {
+    if (sent.length === 0) return;
+    const atUtc = now().toISOString().replace('Z', '');
+    await prisma.$executeRaw`
+      UPDATE "EmailMessage" AS m SET
+        "status" = 'SENT'::"EmailStatus", "sentAt" = ${atUtc}::timestamp, "postmarkMessageId" = s.message_id,
+        "lastError" = NULL, "uncertain" = false, "claimedAt" = NULL, "nextAttemptAt" = NULL
+      FROM unnest(${sent.map((x) => x.id)}::uuid[], ${sent.map((x) => x.messageId)}::text[]) AS s(id, message_id)
+      WHERE m."id" = s.id`;
   }
 
   async function record(id: string, o: Outcome, attempts: number) {
@@ -211,20 +242,33 @@ export function createEmailActivities(deps: {
     async sendPendingEmails(limit = 100): Promise<SendResult> {
       const claimed = await claim(limit);
       const result: SendResult = { sent: 0, failed: 0, retrying: 0 };
+      if (claimed.length === 0) return result;
+      const { messages, suppressed } = await load(claimed);
+      const sent: Array<{ id: string; messageId: string }> = [];
       let next = 0;
       const lane = async () => {
-        while (next < claimed.length) {
-          const { id, attempts } = claimed[next++]!;
-          const outcome = await attempt(id);
-          await record(id, outcome, attempts);
-          if (outcome.kind === 'sent') result.sent++;
-          else if (outcome.kind === 'retry') {
+        while (next < messages.length) {
+          const m = messages[next++]!;
+          const outcome = await attempt(m, suppressed);
+          if (outcome.kind === 'sent') {
+            sent.push({ id: m.id, messageId: outcome.messageId });
+            result.sent++;
+            continue;
+          }
+          await record(m.id, outcome, m.claimAttempts);
+          if (outcome.kind === 'retry') {
             result.retrying++;
-            deps.logger?.warn({ emailId: id, err: outcome.error }, 'e-mail not sent, will retry');
+            deps.logger?.warn({ emailId: m.id, err: outcome.error }, 'e-mail not sent, will retry');
           } else result.failed++;
         }
       };
-      await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, claimed.length) }, lane));
+      try {
+        await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, messages.length) }, lane));
+      } finally {
+        // Sent ones are recorded even when another message's bookkeeping failed (a message left
+        // SENDING is taken over after the lease, searched at Postmark first, never sent twice).
+        await recordSent(sent);
+      }
       return result;
     },
   };
