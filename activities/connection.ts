@@ -15,7 +15,7 @@ import type { Logger } from '../lib/logger';
 import { Prisma, type BankAccount, type Db } from '../prisma/client';
 import { classifyPowensState } from '../domain/powens-states';
 import type { PowensPort, PowensTransaction } from './powens-port';
-import { buildStatements } from './statements';
+import { buildStatements, lockActiveAccountsOf } from './statements';
 import { enqueueEmail, notifyCredentialsUpdatedOnce, type Outbox } from './outbox';
 
 export interface ConnectionActivityDeps {
@@ -236,16 +236,12 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       return heartbeating(() =>
         prisma.$transaction(
           async (tx) => {
-            const accounts = await tx.bankAccount.findMany({
-              where: { connectionId, active: true },
-              select: { id: true },
-              orderBy: { id: 'asc' },
+            const accountIds = await lockActiveAccountsOf(tx, connectionId);
+            const built = await buildStatements(tx, accountIds, {
+              periodEnd: opts.periodEnd,
+              today: new Date(opts.at),
+              alreadyLocked: true,
             });
-            const built = await buildStatements(
-              tx,
-              accounts.map((a) => a.id),
-              { periodEnd: opts.periodEnd, today: new Date(opts.at) },
-            );
             await deps.outbox.enqueueStatementDeliveriesIn(
               tx,
               built.filter((b) => b.created).map((b) => b.id!),
@@ -394,14 +390,14 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       }
       await upsertTransactions(mine, at);
       collected += mine.length;
-      Context.current().heartbeat(collected);
     }
     return { collected, cursor: newCursor };
   }
 
   /**
-   * A page of transactions in one database transaction, idempotent by (account, Powens id): the
-   * latest stored version of each is read at once, new ones are inserted together. A transaction
+   * A page of transactions, idempotent by (account, Powens id): the latest stored version of each
+   * is read at once, new ones are inserted together, deletions and changes applied in one database
+   * transaction. A transaction
    * the bank deleted or changed after it was delivered keeps its delivered row (marked
    * deleted/changed, reported in the next statement's deleted-transactions CSV); a changed one gets
    * a new version that is delivered again. A page listing one transaction twice is applied in
@@ -419,63 +415,87 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
         keys.add(k);
       }
       rest = later;
+      // Most pages only bring new transactions: then one read and one insert, with no transaction
+      // around them (the insert alone is atomic; a concurrent insert of the same version fails on
+      // the unique key and the activity is retried). Anything else is applied in a transaction.
+      const plan = await planUpserts(prisma, round, at);
+      if (plan.updates === 0) {
+        if (plan.inserts.length) await prisma.transaction.createMany({ data: plan.inserts });
+        continue;
+      }
       await prisma.$transaction(async (tx) => {
-        const stored = await tx.transaction.findMany({
-          where: {
-            OR: [...groupBy(round, (i) => i.bankAccountId)].map(([bankAccountId, list]) => ({
-              bankAccountId,
-              powensId: { in: list.map((i) => BigInt(i.t.id)) },
-            })),
-          },
-          orderBy: { version: 'desc' },
-        });
-        const latest = new Map<string, (typeof stored)[number]>();
-        for (const row of stored) {
-          const k = key(row.bankAccountId, row.powensId);
-          if (!latest.has(k)) latest.set(k, row);
-        }
-        const inserts: Prisma.TransactionCreateManyInput[] = [];
-        for (const { bankAccountId, t } of round) {
-          const current = latest.get(key(bankAccountId, t.id));
-          const data = {
-            bookingDate: new Date(`${t.date}T00:00:00Z`),
-            valueDate: t.valueDate ? new Date(`${t.valueDate}T00:00:00Z`) : null,
-            amount: new Prisma.Decimal(t.amount),
-            label: t.label,
-            type: t.type,
-            coming: t.coming,
-            raw: t.raw as Prisma.InputJsonValue,
-          };
-          if (!current) {
-            if (!t.deleted) inserts.push({ bankAccountId, powensId: BigInt(t.id), ...data });
-            continue;
-          }
-          if (current.deletedAt || current.changedAt) continue; // already archived; nothing newer to apply
-          const delivered = current.statementId !== null;
-          if (t.deleted) {
-            if (delivered) await tx.transaction.update({ where: { id: current.id }, data: { deletedAt: at } });
-            else await tx.transaction.delete({ where: { id: current.id } });
-            continue;
-          }
-          const same =
-            current.amount.equals(data.amount) &&
-            current.bookingDate.getTime() === data.bookingDate.getTime() &&
-            current.label === data.label &&
-            current.coming === data.coming;
-          if (same) continue;
-          if (!delivered) {
-            await tx.transaction.update({ where: { id: current.id }, data });
-            continue;
-          }
-          await tx.transaction.update({ where: { id: current.id }, data: { changedAt: at } });
-          inserts.push({ bankAccountId, powensId: BigInt(t.id), version: current.version + 1, ...data });
-        }
-        // A concurrent run of this activity (a retry while the first still runs) that inserted one
-        // of these versions first makes this fail on the unique key: the activity is retried and
-        // reads it back.
+        const { inserts } = await planUpserts(tx, round, at, true);
         if (inserts.length) await tx.transaction.createMany({ data: inserts });
       });
     }
+  }
+
+  /**
+   * Reads the latest stored version of each transaction of `round` and decides: new ones to insert,
+   * and (when `apply`, inside a transaction) the deletions and changes written at once. Returns the
+   * inserts and how many rows need an update or delete.
+   */
+  async function planUpserts(
+    db: Prisma.TransactionClient,
+    round: Array<{ bankAccountId: string; t: PowensTransaction }>,
+    at: Date,
+    apply = false,
+  ): Promise<{ inserts: Prisma.TransactionCreateManyInput[]; updates: number }> {
+    const key = (bankAccountId: string, powensId: bigint | number) => `${bankAccountId}/${powensId}`;
+    const stored = await db.transaction.findMany({
+      where: {
+        OR: [...groupBy(round, (i) => i.bankAccountId)].map(([bankAccountId, list]) => ({
+          bankAccountId,
+          powensId: { in: list.map((i) => BigInt(i.t.id)) },
+        })),
+      },
+      orderBy: { version: 'desc' },
+    });
+    const latest = new Map<string, (typeof stored)[number]>();
+    for (const row of stored) {
+      const k = key(row.bankAccountId, row.powensId);
+      if (!latest.has(k)) latest.set(k, row);
+    }
+    const inserts: Prisma.TransactionCreateManyInput[] = [];
+    let updates = 0;
+    for (const { bankAccountId, t } of round) {
+      const current = latest.get(key(bankAccountId, t.id));
+      const data = {
+        bookingDate: new Date(`${t.date}T00:00:00Z`),
+        valueDate: t.valueDate ? new Date(`${t.valueDate}T00:00:00Z`) : null,
+        amount: new Prisma.Decimal(t.amount),
+        label: t.label,
+        type: t.type,
+        coming: t.coming,
+        raw: t.raw as Prisma.InputJsonValue,
+      };
+      if (!current) {
+        if (!t.deleted) inserts.push({ bankAccountId, powensId: BigInt(t.id), ...data });
+        continue;
+      }
+      if (current.deletedAt || current.changedAt) continue; // already archived; nothing newer to apply
+      const delivered = current.statementId !== null;
+      if (!t.deleted) {
+        const same =
+          current.amount.equals(data.amount) &&
+          current.bookingDate.getTime() === data.bookingDate.getTime() &&
+          current.label === data.label &&
+          current.coming === data.coming;
+        if (same) continue;
+      }
+      updates++;
+      if (!apply) continue;
+      if (t.deleted) {
+        if (delivered) await db.transaction.update({ where: { id: current.id }, data: { deletedAt: at } });
+        else await db.transaction.delete({ where: { id: current.id } });
+      } else if (!delivered) {
+        await db.transaction.update({ where: { id: current.id }, data });
+      } else {
+        await db.transaction.update({ where: { id: current.id }, data: { changedAt: at } });
+        inserts.push({ bankAccountId, powensId: BigInt(t.id), version: current.version + 1, ...data });
+      }
+    }
+    return { inserts, updates };
   }
 }
 

@@ -61,12 +61,12 @@ type Tx = Prisma.TransactionClient;
 export async function buildStatements(
   tx: Tx,
   bankAccountIds: string[],
-  opts: { periodEnd?: string; today: Date },
+  opts: { periodEnd?: string; today: Date; alreadyLocked?: boolean },
 ): Promise<BuiltStatement[]> {
   if (bankAccountIds.length === 0) return [];
   const periodEnd = opts.periodEnd ?? parisDate(opts.today);
   const end = asDate(periodEnd);
-  await tx.$queryRaw`SELECT id FROM "BankAccount" WHERE id = ANY(${bankAccountIds}::uuid[]) ORDER BY id FOR UPDATE`;
+  if (!opts.alreadyLocked) await lockAccounts(tx, bankAccountIds);
   const accounts = await tx.bankAccount.findMany({ where: { id: { in: bankAccountIds } } });
   if (accounts.length !== new Set(bankAccountIds).size)
     throw new Error(
@@ -228,6 +228,19 @@ export async function buildStatements(
       WHERE t.id = v.id`;
   await tx.bankAccount.updateMany({ where: { id: { in: todoIds } }, data: { collectedUntil: end } });
   return order(bankAccountIds, result);
+}
+
+/** Locks the accounts for statement building, in id order (no deadlock between two builders). */
+export async function lockAccounts(tx: Tx, bankAccountIds: string[]): Promise<void> {
+  await tx.$queryRaw`SELECT id FROM "BankAccount" WHERE id = ANY(${bankAccountIds}::uuid[]) ORDER BY id FOR UPDATE`;
+}
+
+/** A connection's active accounts, locked for statement building (in id order); their ids. */
+export async function lockActiveAccountsOf(tx: Tx, connectionId: string): Promise<string[]> {
+  const rows = await tx.$queryRaw<Array<{ id: string }>>`
+    SELECT id::text AS id FROM "BankAccount" WHERE "connectionId" = ${connectionId}::uuid AND active
+    ORDER BY id FOR UPDATE`;
+  return rows.map((r) => r.id);
 }
 
 const sum = (rows: Array<{ amount: Prisma.Decimal }>) =>

@@ -49,13 +49,46 @@ export function statementRecipient(account: ReceptionSettings): StatementRecipie
 
 export const statementIdempotencyKey = (statementId: string) => `statement/${statementId}`;
 
-const statementForDelivery = {
-  bankAccount: {
-    include: { company: { include: { portalAccount: true } }, connection: { include: { bank: true } } },
-  },
-} satisfies Prisma.StatementInclude;
+/** What a statement's delivery e-mail needs besides the statement: its account, company and firm. */
+interface DeliveryContext {
+  bankAccountId: string;
+  label: string;
+  iban: string | null;
+  companyName: string;
+  siren: string;
+  nic: string | null;
+  periodicityKind: string;
+  portalAccountId: string;
+  firmName: string;
+  contactEmail: string;
+  contactPhone: string | null;
+  receptionMode: ReceptionSettings['receptionMode'];
+  dedicatedMailbox: string | null;
+  bank: string | null;
+}
 
-type LoadedStatement = Prisma.StatementGetPayload<{ include: typeof statementForDelivery }>;
+type LoadedStatement = Prisma.StatementGetPayload<object> & { context: DeliveryContext };
+
+/** The statements and their delivery contexts, in two queries whatever their number. */
+async function loadForDelivery(tx: Prisma.TransactionClient, statementIds: string[]): Promise<LoadedStatement[]> {
+  const statements = await tx.statement.findMany({ where: { id: { in: statementIds } } });
+  if (statements.length === 0) return [];
+  const accountIds = [...new Set(statements.map((s) => s.bankAccountId))];
+  const contexts = await tx.$queryRaw<DeliveryContext[]>`
+    SELECT a.id::text AS "bankAccountId", a.label, a.iban,
+           c.name AS "companyName", c.siren, c.nic, c."periodicityKind"::text AS "periodicityKind",
+           p.id::text AS "portalAccountId", p.name AS "firmName", p."contactEmail", p."contactPhone",
+           p."receptionMode"::text AS "receptionMode", p."dedicatedMailbox",
+           COALESCE(b.name, k."connectorName") AS bank
+    FROM "BankAccount" a
+    JOIN "Company" c ON c.id = a."companyId"
+    JOIN "PortalAccount" p ON p.id = c."portalAccountId"
+    JOIN "BankConnection" k ON k.id = a."connectionId"
+    LEFT JOIN "Bank" b ON b.id = k."bankId"
+    WHERE a.id = ANY(${accountIds}::uuid[])`;
+  const byAccount = new Map(contexts.map((c) => [c.bankAccountId, c]));
+  return statements.map((s) => ({ ...s, context: byAccount.get(s.bankAccountId)! }));
+}
 
 /**
  * Enqueues the delivery e-mail of one issued statement in `tx` (keyed `statement/<id>`).
@@ -67,23 +100,16 @@ export async function enqueueStatementDelivery(
   statementId: string,
   platform?: Platform,
 ): Promise<'queued' | 'download-only' | 'refused' | 'not-ready'> {
-  const s = await tx.statement.findUniqueOrThrow({ where: { id: statementId }, include: statementForDelivery });
-  return enqueueLoadedStatement(tx, s, platform);
+  const [s] = await loadForDelivery(tx, [statementId]);
+  if (!s) throw new Error(`statement ${statementId} not found`);
+  const d = await prepareDelivery(tx, s, platform);
+  if (d.outcome === 'queued') await enqueueEmail(tx, d.email, d.key);
+  return d.outcome;
 }
 
 type Delivery =
   | { outcome: 'queued'; email: RenderedEmail; key: EnqueueOptions }
   | { outcome: 'download-only' | 'refused' | 'not-ready' };
-
-async function enqueueLoadedStatement(
-  tx: Prisma.TransactionClient,
-  s: LoadedStatement,
-  platform?: Platform,
-): Promise<'queued' | 'download-only' | 'refused' | 'not-ready'> {
-  const d = await prepareDelivery(tx, s, platform);
-  if (d.outcome === 'queued') await enqueueEmail(tx, d.email, d.key);
-  return d.outcome;
-}
 
 /** Renders a loaded statement's delivery e-mail; a refusal is written at once (FAILED, with the reason). */
 async function prepareDelivery(
@@ -92,20 +118,20 @@ async function prepareDelivery(
   platform?: Platform,
 ): Promise<Delivery> {
   if (s.state !== 'SUCCESS' || !s.cfonb) return { outcome: 'not-ready' };
-  const company = s.bankAccount.company;
-  const account = company.portalAccount;
+  const c = s.context;
+  const account: ReceptionSettings = {
+    receptionMode: c.receptionMode,
+    contactEmail: c.contactEmail,
+    dedicatedMailbox: c.dedicatedMailbox,
+  };
   const recipient = statementRecipient(account);
   if (recipient.to === null && recipient.mode === 'download-only') return { outcome: 'download-only' };
   const rendered = await renderStatementDelivery({
-    to: recipient.to ?? account.contactEmail,
-    firm: { name: account.name, email: account.contactEmail, phone: account.contactPhone },
-    company: { name: company.name, siren: company.siren, nic: company.nic },
-    account: {
-      label: s.bankAccount.label,
-      iban: s.bankAccount.iban,
-      bank: s.bankAccount.connection.bank?.name ?? s.bankAccount.connection.connectorName,
-    },
-    periodicity: company.periodicityKind as PeriodicityKind,
+    to: recipient.to ?? c.contactEmail,
+    firm: { name: c.firmName, email: c.contactEmail, phone: c.contactPhone },
+    company: { name: c.companyName, siren: c.siren, nic: c.nic },
+    account: { label: c.label, iban: c.iban, bank: c.bank },
+    periodicity: c.periodicityKind as PeriodicityKind,
     periodStart: s.periodStart,
     periodEnd: s.periodEnd,
     transactionCount: s.transactionCount,
@@ -114,7 +140,7 @@ async function prepareDelivery(
     deletedCsv: s.deletedCsv ? Buffer.from(s.deletedCsv) : null,
     platform,
   });
-  const key = { idempotencyKey: statementIdempotencyKey(s.id), portalAccountId: account.id };
+  const key = { idempotencyKey: statementIdempotencyKey(s.id), portalAccountId: c.portalAccountId };
   if (recipient.to === null) {
     await tx.emailMessage.createMany({
       data: [
@@ -142,7 +168,7 @@ export async function enqueueStatementDeliveriesIn(
   platform?: Platform,
 ): Promise<number> {
   if (statementIds.length === 0) return 0;
-  const loaded = await tx.statement.findMany({ where: { id: { in: statementIds } }, include: statementForDelivery });
+  const loaded = await loadForDelivery(tx, statementIds);
   const byId = new Map(loaded.map((s) => [s.id, s]));
   const queued: Array<{ email: RenderedEmail; opts: EnqueueOptions }> = [];
   for (const id of statementIds) {
