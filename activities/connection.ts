@@ -449,6 +449,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
           powensId: { in: list.map((i) => BigInt(i.t.id)) },
         })),
       },
+      omit: { raw: true },
       orderBy: { version: 'desc' },
     });
     const latest = new Map<string, (typeof stored)[number]>();

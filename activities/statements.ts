@@ -105,21 +105,32 @@ export async function buildStatements(
         deletedAt: null,
         changedAt: null,
       },
+      omit: { raw: true },
       orderBy: [{ bookingDate: 'asc' }, { powensId: 'asc' }],
     }),
   );
-  const deletions = groupBy(
-    await tx.transaction.findMany({
-      where: {
-        bankAccountId: { in: todoIds },
-        statementId: { not: null },
-        deletionStatementId: null,
-        OR: [{ deletedAt: { not: null } }, { changedAt: { not: null } }],
-      },
-      include: { statement: { select: { periodStart: true, periodEnd: true } } },
-      orderBy: [{ bookingDate: 'asc' }],
-    }),
+  const gone = await tx.transaction.findMany({
+    where: {
+      bankAccountId: { in: todoIds },
+      statementId: { not: null },
+      deletionStatementId: null,
+      OR: [{ deletedAt: { not: null } }, { changedAt: { not: null } }],
+    },
+    omit: { raw: true },
+    orderBy: [{ bookingDate: 'asc' }],
+  });
+  // The statements they were delivered in (read only when there are some: usually none).
+  const deliveredIn = new Map(
+    gone.length
+      ? (
+          await tx.statement.findMany({
+            where: { id: { in: [...new Set(gone.map((d) => d.statementId!))] } },
+            select: { id: true, periodStart: true, periodEnd: true },
+          })
+        ).map((st) => [st.id, st])
+      : [],
   );
+  const deletions = groupBy(gone.map((d) => ({ ...d, statement: deliveredIn.get(d.statementId!)! })));
   // The latest issued statement of each account: its closing balance opens the next one.
   const previous = new Map(
     (
