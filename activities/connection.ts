@@ -52,6 +52,12 @@ export interface CollectResult {
   collected: number;
 }
 
+/** The statements up to a period end, their delivery e-mails queued in the same transaction. */
+export interface IssuedStatements {
+  statementIds: string[];
+  deliveriesQueued: true;
+}
+
 export function createConnectionActivities(deps: ConnectionActivityDeps) {
   const { prisma, powens, logger } = deps;
 
@@ -232,7 +238,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
      * One statement per active account up to `periodEnd` (or up to the latest booked day), with
      * their delivery e-mails, in one database transaction.
      */
-    async issueStatements(connectionId: string, opts: { periodEnd: string; at: string }): Promise<string[]> {
+    async issueStatements(connectionId: string, opts: { periodEnd: string; at: string }): Promise<IssuedStatements> {
       return heartbeating(() =>
         prisma.$transaction(
           async (tx) => {
@@ -246,14 +252,17 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
               tx,
               built.filter((b) => b.created).map((b) => b.id!),
             );
-            return built.flatMap((b) => (b.id ? [b.id] : []));
+            return { statementIds: built.flatMap((b) => (b.id ? [b.id] : [])), deliveriesQueued: true as const };
           },
           { timeout: 5 * 60_000 },
         ),
       );
     },
 
-    /** The delivery e-mails of issued statements that have none yet (issueStatements writes them). */
+    /**
+     * The delivery e-mails of issued statements that have none yet: only histories recorded when
+     * issueStatements did not write them call this (the workflow replays them as they ran).
+     */
     async deliverStatements(statementIds: string[]): Promise<number> {
       return deps.outbox.enqueueStatementDeliveries(prisma, statementIds);
     },

@@ -18,7 +18,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ConnectionActivities, ConnectionSettings } from '../activities/connection';
+import type { ConnectionActivities, ConnectionSettings, IssuedStatements } from '../activities/connection';
 import { classifyPowensState } from '../domain/powens-states';
 import {
   addDays,
@@ -97,6 +97,17 @@ export function initialState(): ConnectionWorkflowState {
 }
 
 const periodicityOf = (s: ConnectionSettings): Periodicity => s.periodicity as Periodicity;
+
+/**
+ * issueStatements' result. It used to be the bare list of statement ids, their e-mails queued by a
+ * separate deliverStatements; histories recorded then replay with that list, and schedule
+ * deliverStatements as they did.
+ */
+function issuedStatements(
+  result: IssuedStatements | string[],
+): IssuedStatements | { statementIds: string[]; deliveriesQueued: false } {
+  return Array.isArray(result) ? { statementIds: result, deliveriesQueued: false } : result;
+}
 /**
  * Temporal's time. Inside the workflow sandbox the SDK replaces `Date` with the time recorded in
  * the history, so this is deterministic; every read of the clock goes through here.
@@ -252,6 +263,12 @@ export async function bankConnectionWorkflow(input: ConnectionWorkflowInput): Pr
    */
   const issueDueStatements = async (upToYesterday: boolean): Promise<string[]> => {
     const ids: string[] = [];
+    let undelivered = false;
+    const issue = async (periodEnd: string) => {
+      const issued = issuedStatements(await io.issueStatements(connectionId, { periodEnd, at: nowIso() }));
+      ids.push(...issued.statementIds);
+      if (!issued.deliveriesQueued) undelivered = true;
+    };
     const p = periodicityOf(settings);
     const covered = (end: string) => state.lastSyncAt !== null && parisDate(Date.parse(state.lastSyncAt)) > end;
     while (
@@ -259,7 +276,7 @@ export async function bankConnectionWorkflow(input: ConnectionWorkflowInput): Pr
       statementDueAt(state.nextStatementEnd).getTime() <= now() &&
       covered(state.nextStatementEnd)
     ) {
-      ids.push(...(await io.issueStatements(connectionId, { periodEnd: state.nextStatementEnd, at: nowIso() })));
+      await issue(state.nextStatementEnd);
       state.lastStatementSlot = state.nextStatementEnd;
       state.nextStatementEnd = statementAfter(p, state.nextStatementEnd).periodEnd;
     }
@@ -269,8 +286,9 @@ export async function bankConnectionWorkflow(input: ConnectionWorkflowInput): Pr
       covered(yesterday) &&
       (state.lastStatementSlot === null || yesterday > state.lastStatementSlot)
     )
-      ids.push(...(await io.issueStatements(connectionId, { periodEnd: yesterday, at: nowIso() })));
-    if (ids.length) await io.deliverStatements(ids);
+      await issue(yesterday);
+    // Statements issued before their e-mails were written with them (a history recorded then).
+    if (ids.length && undelivered) await io.deliverStatements(ids);
     return ids;
   };
 

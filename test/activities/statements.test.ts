@@ -1,5 +1,5 @@
 import { readCfonb } from '../../domain/cfonb120';
-import { buildStatement } from '../../activities/statements';
+import { buildStatement, buildStatements } from '../../activities/statements';
 import { Prisma } from '../../prisma/client';
 import { useTestDatabase } from '../support/db';
 
@@ -132,4 +132,67 @@ test('an empty period still gives a statement (01 and 07) that keeps the chain',
   expect(readCfonb(Buffer.from(s.cfonb!))[0]!.movements).toEqual([]);
   // A period end before the last delivered day gives nothing.
   expect(await buildStatement(db.prisma, accountId, { periodEnd: '2026-05-15', today: new Date() })).toBe(null);
+});
+
+test('several accounts in one call: each chained on its own, results in the order asked, already issued or covered ones left as they are', async () => {
+  const base = await db.prisma.bankAccount.findUniqueOrThrow({ where: { id: accountId } });
+  const other = await db.prisma.bankAccount.create({
+    data: {
+      connectionId: base.connectionId,
+      companyId: base.companyId,
+      powensAccountId: 11,
+      iban: 'FR7630004000031234567890240',
+      label: 'Livret',
+      type: 'savings',
+      currency: 'EUR',
+      activatedAt: new Date('2026-06-10T10:00:00Z'),
+      balance: new Prisma.Decimal('500.00'),
+    },
+  });
+  await tx('2026-06-05', '12.00'); // the first account's
+  await db.prisma.transaction.create({
+    data: {
+      bankAccountId: other.id,
+      powensId: BigInt(seq++),
+      bookingDate: new Date('2026-06-20T00:00:00Z'),
+      amount: new Prisma.Decimal('-100.00'),
+      label: 'VIREMENT',
+      type: 'transfer',
+      raw: {},
+    },
+  });
+  const build = (ids: string[], periodEnd: string) =>
+    db.prisma.$transaction((t) => buildStatements(t, ids, { periodEnd, today: new Date('2026-07-01T00:00:00Z') }));
+
+  const built = await build([other.id, accountId], '2026-06-30');
+  expect(built.map((b) => [b.bankAccountId, b.created])).toEqual([
+    [other.id, true],
+    [accountId, true],
+  ]);
+  const [mine, theirs] = await Promise.all(
+    [accountId, other.id].map((id) =>
+      db.prisma.statement.findFirstOrThrow({
+        where: { bankAccountId: id, periodEnd: new Date('2026-06-30T00:00:00Z') },
+      }),
+    ),
+  );
+  // The first account chains from its May statement; the new one derives its opening backwards.
+  expect(mine!.openingBalance.toFixed(2)).toBe('964.45');
+  expect(mine!.closingBalance.toFixed(2)).toBe('976.45');
+  expect(mine!.transactionCount).toBe(1);
+  expect(theirs!.periodStart.toISOString().slice(0, 10)).toBe('2026-05-10');
+  expect(theirs!.openingBalance.toFixed(2)).toBe('600.00');
+  expect(theirs!.closingBalance.toFixed(2)).toBe('500.00');
+  expect(built.map((b) => b.id)).toEqual([theirs!.id, mine!.id]);
+
+  // Again: the same statements, none created; an earlier period end: nothing for either.
+  const again = await build([accountId, other.id], '2026-06-30');
+  expect(again).toEqual([
+    { bankAccountId: accountId, id: mine!.id, created: false },
+    { bankAccountId: other.id, id: theirs!.id, created: false },
+  ]);
+  expect((await build([accountId, other.id], '2026-06-15')).map((b) => b.id)).toEqual([null, null]);
+  await expect(build([accountId, '00000000-0000-4000-8000-000000000000'], '2026-07-31')).rejects.toThrow(
+    'bank account not found',
+  );
 });
