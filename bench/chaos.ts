@@ -3,8 +3,8 @@
  * small run in test/chaos): N connections × 3 accounts over D simulated days, the Powens sandbox
  * answering 20 % of its API calls with a 5xx, 5 % with a 429 (Retry-After 1 s), every call
  * delayed, and the bank changing or deleting transactions between days, while the worker (the real
- * worker/main.ts, a child process) is SIGKILLed K times at random moments and restarted. Then
- * `verify()` reads every stored statement back with the strict CFONB reader.
+ * worker/main.ts, a child process) and the API are SIGKILLed K times in all at random moments and
+ * restarted. Then `verify()` reads every stored statement back with the strict CFONB reader.
  *
  * Simulated days on a real-time Temporal server. The dev server's clock cannot be moved, and the
  * time-skipping server never expires the heartbeat of an activity whose worker was killed (tried:
@@ -17,13 +17,16 @@
  * workflow's catch-up, as the night after e_r would. Connections still lacking their statement
  * after 20 s (a collection that failed on faults) get the signal again, as the next night would.
  *
- * The API plays no part here (signals go straight to the workflows; our Powens webhook endpoint
- * is not on main), so only the worker is killed.
+ * The API (api/server.ts, a child process too) receives the sandbox's signed CONNECTION_SYNCED
+ * webhooks, as from Powens, and signals the workflows, which collect again on them. The kills
+ * alternate between the worker and the API; a webhook sent while the API is down is retried by
+ * the sandbox, as Powens does.
  */
 import { randomBytes } from 'node:crypto';
 import { addDays, parisDate } from '../domain/schedule';
 import { bankConnectionWorkflow, initialState } from '../workflows/bank-connection';
 import { collectNowSignal, connectionWorkflowId } from '../workflows/messages';
+import { freePort } from '../lib/net';
 import { seedFleet, type Fleet } from './fleet';
 import { mapLimit, sleep, spawnWorker, startStack, waitUntil, type Stack, type WorkerProcess } from './stack';
 import { verify, type Verdict } from './verify';
@@ -52,6 +55,8 @@ export interface ChaosResult {
     days: string[];
     mutations: { deleted: number; changed: number };
     resignals: number;
+    /** CONNECTION_SYNCED webhooks the API accepted. */
+    webhooks: number;
     seconds: number;
   };
 }
@@ -82,6 +87,25 @@ async function run(stack: Stack, opts: ChaosOptions, log: (l: string) => void): 
   const env = stack.workerEnv(taskQueue);
   let worker: WorkerProcess = spawnWorker('worker/main.ts', env, { name: 'worker', log: () => undefined });
   await worker.ready;
+  const apiPort = await freePort();
+  const apiEnv = { ...env, API_HOST: '127.0.0.1', API_PORT: String(apiPort) };
+  const startApi = () =>
+    spawnWorker('api/server.ts', apiEnv, { name: 'api', log: () => undefined, readyMessage: 'API listening' });
+  let api = startApi();
+  await api.ready;
+  await ctx.setWebhookUrl(`http://127.0.0.1:${apiPort}/powens/webhooks/{event}`);
+  // The sandbox's webhook delivery, one round at a time (its own retry schedule; not its daily syncs).
+  let webhooks = 0;
+  let delivering = false;
+  const deliverer = setInterval(() => {
+    if (delivering) return;
+    delivering = true;
+    stack.sandbox
+      .flushWebhooks({ force: false })
+      .then((r) => void (webhooks += r.filter((d) => d.ok).length))
+      .catch(() => undefined)
+      .finally(() => (delivering = false));
+  }, 500);
 
   // The killer: K SIGKILLs spread over the days, each at a random moment while the day's
   // collections run (0.3-4 s after its signals), each followed by a restart after 0.5-2 s.
@@ -92,12 +116,18 @@ async function run(stack: Stack, opts: ChaosOptions, log: (l: string) => void): 
   const killDuringDay = async (count: number) => {
     for (let k = 0; k < count; k++) {
       await sleep(300 + Math.random() * 3700);
-      await worker.kill('SIGKILL');
+      const victim = kills % 2 === 0 ? 'worker' : 'API';
+      await (victim === 'worker' ? worker : api).kill('SIGKILL');
       kills++;
-      log(`worker SIGKILLed (${kills}/${opts.kills}) at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      log(`${victim} SIGKILLed (${kills}/${opts.kills}) at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       await sleep(500 + Math.random() * 1500);
-      worker = spawnWorker('worker/main.ts', env, { name: 'worker', log: () => undefined });
-      await worker.ready;
+      if (victim === 'worker') {
+        worker = spawnWorker('worker/main.ts', env, { name: 'worker', log: () => undefined });
+        await worker.ready;
+      } else {
+        api = startApi();
+        await api.ready;
+      }
     }
   };
 
@@ -165,7 +195,8 @@ async function run(stack: Stack, opts: ChaosOptions, log: (l: string) => void): 
       { timeoutMs: 10 * 60_000, everyMs: 1000 },
     );
   } finally {
-    await worker.kill('SIGTERM');
+    clearInterval(deliverer);
+    await Promise.all([worker.kill('SIGTERM'), api.kill('SIGTERM')]);
   }
   const faults = stack.powensFaults();
   const verdict = await verify({
@@ -184,7 +215,7 @@ async function run(stack: Stack, opts: ChaosOptions, log: (l: string) => void): 
     lost,
     doubled,
     unchained,
-    details: { ...rest, days, mutations, resignals, seconds: Math.round((Date.now() - t0) / 1000) },
+    details: { ...rest, days, mutations, resignals, webhooks, seconds: Math.round((Date.now() - t0) / 1000) },
   };
 }
 

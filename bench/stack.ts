@@ -202,7 +202,7 @@ export interface WorkerProcess {
 export function spawnWorker(
   entry: string,
   env: NodeJS.ProcessEnv,
-  opts: { name?: string; log?: (line: string) => void } = {},
+  opts: { name?: string; log?: (line: string) => void; readyMessage?: string } = {},
 ): WorkerProcess {
   // BENCH_CPU_PROF=<dir>: each worker writes a V8 CPU profile there when it exits (see bench/README.md).
   const profile = process.env.BENCH_CPU_PROF
@@ -239,7 +239,7 @@ export function spawnWorker(
     } catch {
       parsed = null;
     }
-    if (parsed?.msg === 'worker running') markReady();
+    if (parsed?.msg === (opts.readyMessage ?? 'worker running')) markReady();
     // Pino levels: 40 warn, 50 error. Plain lines (stack traces) are shown too.
     if (!parsed || (parsed.level ?? 0) >= 50) log(line.slice(0, 500));
   };

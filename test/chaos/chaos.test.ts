@@ -1,10 +1,10 @@
 /**
  * The crash-and-fault harness in a small size (npm run chaos runs it at fleet size): 5 connections
  * × 3 accounts over 2 simulated days, 20 % Powens 5xx, 429s and latency, the bank changing and
- * deleting transactions between the days, the real worker SIGKILLed twice and restarted. From the
- * stored CFONB files read back with the strict reader: nothing lost, nothing delivered twice,
- * balances chained, every change after delivery in a deleted-transactions CSV, each statement
- * e-mailed once.
+ * deleting transactions between the days, the real worker and the real API (receiving the
+ * sandbox's webhooks) each SIGKILLed once and restarted. From the stored CFONB files read back
+ * with the strict reader: nothing lost, nothing delivered twice, balances chained, every change
+ * after delivery in a deleted-transactions CSV, each statement e-mailed once.
  */
 import { runChaos, type ChaosResult } from '../../bench/chaos';
 
@@ -14,8 +14,9 @@ beforeAll(async () => {
   result = await runChaos({ connections: 5, days: 2, kills: 2, mutationRate: 0.2, log: () => undefined });
 }, 2_700_000); // a kill during an activity that does not heartbeat costs its 10-min start-to-close
 
-test('the run really had faults, kills, deletions and changes to survive', () => {
+test('the run really had faults, kills, webhooks, deletions and changes to survive', () => {
   expect(result.kills).toBe(2);
+  expect(result.details.webhooks).toBeGreaterThan(0);
   expect(result.faults).toBeGreaterThan(0);
   expect(result.details.mutations.deleted + result.details.mutations.changed).toBeGreaterThan(0);
   expect(result.statements).toBe(5 * 3 * 2);
