@@ -22,6 +22,8 @@ import { createMailSink } from '../sandbox/postmark/sink';
 import { ensureTemplateDatabase } from '../scripts/db';
 
 export const ROOT = resolve(__dirname, '..');
+/** The benchmarks' embedded PostgreSQL data directory. */
+const BENCH_POSTGRES_DIR = join(ROOT, '.data', 'bench-postgres');
 export const POWENS_CLIENT_ID = '10000001';
 export const POWENS_CLIENT_SECRET = 'bench-client-secret';
 export const POWENS_WEBHOOK_SECRET = 'bench-webhook-secret-0123456789abcdef';
@@ -119,7 +121,7 @@ export function processTreeSample(rootPid: number | undefined): ProcSample | nul
 /** The postmaster of the benchmarks' embedded PostgreSQL (null with an external DATABASE_URL). */
 export function postmasterPid(): number | undefined {
   try {
-    const pid = Number(readFileSync(join(ROOT, '.data', 'bench-postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const pid = Number(readFileSync(join(BENCH_POSTGRES_DIR, 'postmaster.pid'), 'utf8').split('\n')[0]);
     return pid > 0 ? pid : undefined;
   } catch {
     return undefined;
@@ -313,8 +315,7 @@ async function pgServer(): Promise<string> {
     u.pathname = '';
     return u.toString().replace(/\/$/, '');
   }
-  embedded ??= (async () =>
-    startEmbeddedPostgres({ dataDir: join(ROOT, '.data', 'bench-postgres'), port: await freePort() }))();
+  embedded ??= (async () => startEmbeddedPostgres({ dataDir: BENCH_POSTGRES_DIR, port: await freePort() }))();
   return (await embedded).serverUrl;
 }
 

@@ -33,25 +33,13 @@ export function outboxRow(email: Omit<RenderedEmail, 'attachments'>, opts: Enque
  * INSERT … ON CONFLICT DO NOTHING: two transactions enqueueing the same key concurrently keep one.
  */
 export async function enqueueEmail(tx: Tx, email: RenderedEmail, opts: EnqueueOptions): Promise<string> {
-  const id = randomUUID();
-  const created = await tx.emailMessage.createMany({ data: [{ id, ...outboxRow(email, opts) }], skipDuplicates: true });
-  if (created.count === 0) {
-    const existing = await tx.emailMessage.findUniqueOrThrow({
-      where: { idempotencyKey: opts.idempotencyKey },
-      select: { id: true },
-    });
-    return existing.id;
-  }
-  if (email.attachments?.length)
-    await tx.emailAttachment.createMany({
-      data: email.attachments.map((a) => ({
-        messageId: id,
-        name: a.name,
-        contentType: a.contentType,
-        content: new Uint8Array(a.content),
-      })),
-    });
-  return id;
+  const [written] = await enqueueEmails(tx, [{ email, opts }]);
+  if (written) return written;
+  const existing = await tx.emailMessage.findUniqueOrThrow({
+    where: { idempotencyKey: opts.idempotencyKey },
+    select: { id: true },
+  });
+  return existing.id;
 }
 
 /**

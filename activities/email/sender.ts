@@ -17,7 +17,7 @@
 import { ServerClient } from 'postmark';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
-import type { Db, Prisma } from '../../prisma/client';
+import { utcTimestamp, type Db, type Prisma } from '../../prisma/client';
 
 export const METADATA_KEY = 'releves_key';
 export const DEFAULT_LEASE_MS = 5 * 60_000;
@@ -86,11 +86,9 @@ export function createEmailActivities(deps: {
 
   /** Claims up to `limit` due messages for this sender; returns their ids and attempt counts. */
   async function claim(limit: number): Promise<Array<{ id: string; attempts: number }>> {
-    // Timestamps go in as UTC text cast to `timestamp` (the columns hold UTC without a zone), so the
-    // comparison does not depend on the session's TimeZone.
     const at = now();
-    const atUtc = at.toISOString().replace('Z', '');
-    const staleBeforeUtc = new Date(at.getTime() - leaseMs).toISOString().replace('Z', '');
+    const atUtc = utcTimestamp(at);
+    const staleBeforeUtc = utcTimestamp(new Date(at.getTime() - leaseMs));
     return prisma.$queryRaw<Array<{ id: string; attempts: number }>>`
       UPDATE "EmailMessage" SET
         "uncertain" = "uncertain" OR "status" = 'SENDING'::"EmailStatus",
@@ -174,7 +172,7 @@ export function createEmailActivities(deps: {
   /** The sent messages of a batch, in one statement. */
   async function recordSent(sent: Array<{ id: string; messageId: string }>) {
     if (sent.length === 0) return;
-    const atUtc = now().toISOString().replace('Z', '');
+    const atUtc = utcTimestamp(now());
     await prisma.$executeRaw`
       UPDATE "EmailMessage" AS m SET
         "status" = 'SENT'::"EmailStatus", "sentAt" = ${atUtc}::timestamp, "postmarkMessageId" = s.message_id,
@@ -183,22 +181,10 @@ export function createEmailActivities(deps: {
       WHERE m."id" = s.id`;
   }
 
-  async function record(id: string, o: Outcome, attempts: number) {
+  /** A message that was not sent (sent ones are recorded together, by recordSent). */
+  async function record(id: string, o: Exclude<Outcome, { kind: 'sent' }>, attempts: number) {
     const at = now();
-    if (o.kind === 'sent') {
-      await prisma.emailMessage.update({
-        where: { id },
-        data: {
-          status: 'SENT',
-          sentAt: at,
-          postmarkMessageId: o.messageId,
-          lastError: null,
-          uncertain: false,
-          claimedAt: null,
-          nextAttemptAt: null,
-        },
-      });
-    } else if (o.kind === 'retry') {
+    if (o.kind === 'retry') {
       await prisma.emailMessage.update({
         where: { id },
         data: {
