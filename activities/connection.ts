@@ -12,10 +12,11 @@ import { newLinkSecret } from '../domain/links';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
-import { Prisma, type BankAccount, type Db } from '../prisma/client';
+import { groupBy } from '../lib/group-by';
+import { Prisma, utcTimestamp, type BankAccount, type Db } from '../prisma/client';
 import { classifyPowensState } from '../domain/powens-states';
 import type { PowensPort, PowensTransaction } from './powens-port';
-import { buildStatements, lockActiveAccountsOf } from './statements';
+import { buildStatements } from './statements';
 import { enqueueEmail, notifyCredentialsUpdatedOnce, type Outbox } from './outbox';
 
 export interface ConnectionActivityDeps {
@@ -242,12 +243,15 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       return heartbeating(() =>
         prisma.$transaction(
           async (tx) => {
-            const accountIds = await lockActiveAccountsOf(tx, connectionId);
-            const built = await buildStatements(tx, accountIds, {
-              periodEnd: opts.periodEnd,
-              today: new Date(opts.at),
-              alreadyLocked: true,
+            const accounts = await tx.bankAccount.findMany({
+              where: { connectionId, active: true },
+              select: { id: true },
             });
+            const built = await buildStatements(
+              tx,
+              accounts.map((a) => a.id),
+              { periodEnd: opts.periodEnd, today: new Date(opts.at) },
+            );
             await deps.outbox.enqueueStatementDeliveriesIn(
               tx,
               built.filter((b) => b.created).map((b) => b.id!),
@@ -369,7 +373,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
     }
     if (fresh.length) {
       // Every chosen account's details and balance in one statement (a null balance keeps the last one).
-      const atUtc = at.toISOString().replace('Z', '');
+      const atUtc = utcTimestamp(at);
       const update = prisma.$executeRaw`
         UPDATE "BankAccount" AS a SET
           "iban" = v.iban, "bic" = v.bic, "label" = v.label, "type" = v.type, "currency" = v.currency,
@@ -413,13 +417,12 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
    * order (in as many rounds).
    */
   async function upsertTransactions(items: Array<{ bankAccountId: string; t: PowensTransaction }>, at: Date) {
-    const key = (bankAccountId: string, powensId: bigint | number) => `${bankAccountId}/${powensId}`;
     for (let rest = items; rest.length > 0;) {
       const round: typeof items = [];
       const later: typeof items = [];
       const keys = new Set<string>();
       for (const item of rest) {
-        const k = key(item.bankAccountId, item.t.id);
+        const k = transactionKey(item.bankAccountId, item.t.id);
         (keys.has(k) ? later : round).push(item);
         keys.add(k);
       }
@@ -450,7 +453,6 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
     at: Date,
     apply = false,
   ): Promise<{ inserts: Prisma.TransactionCreateManyInput[]; updates: number }> {
-    const key = (bankAccountId: string, powensId: bigint | number) => `${bankAccountId}/${powensId}`;
     const stored = await db.transaction.findMany({
       where: {
         OR: [...groupBy(round, (i) => i.bankAccountId)].map(([bankAccountId, list]) => ({
@@ -463,13 +465,13 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
     });
     const latest = new Map<string, (typeof stored)[number]>();
     for (const row of stored) {
-      const k = key(row.bankAccountId, row.powensId);
+      const k = transactionKey(row.bankAccountId, row.powensId);
       if (!latest.has(k)) latest.set(k, row);
     }
     const inserts: Prisma.TransactionCreateManyInput[] = [];
     let updates = 0;
     for (const { bankAccountId, t } of round) {
-      const current = latest.get(key(bankAccountId, t.id));
+      const current = latest.get(transactionKey(bankAccountId, t.id));
       const data = {
         bookingDate: new Date(`${t.date}T00:00:00Z`),
         valueDate: t.valueDate ? new Date(`${t.valueDate}T00:00:00Z`) : null,
@@ -509,6 +511,9 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
   }
 }
 
+/** A transaction's identity within a connection: its account and Powens id (any version). */
+const transactionKey = (bankAccountId: string, powensId: bigint | number) => `${bankAccountId}/${powensId}`;
+
 /** Runs `work` heartbeating every 30 s (the activities' heartbeat timeout is 2 min). */
 async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
   const ctx = Context.current();
@@ -518,17 +523,6 @@ async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
   } finally {
     clearInterval(beat);
   }
-}
-
-function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const item of items) {
-    const k = keyOf(item);
-    const list = out.get(k);
-    if (list) list.push(item);
-    else out.set(k, [item]);
-  }
-  return out;
 }
 
 export type ConnectionActivities = ReturnType<typeof createConnectionActivities>;

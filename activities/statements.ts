@@ -15,7 +15,8 @@
  * transactions since the period start; the closing balance is opening + movements.
  */
 import { randomUUID } from 'node:crypto';
-import { Prisma, type Db } from '../prisma/client';
+import { groupBy } from '../lib/group-by';
+import { Prisma, utcTimestamp } from '../prisma/client';
 import { minorUnits, writeCfonb, writeDeletedTransactionsCsv, type StatementInput } from '../domain/cfonb120';
 import { addDays, parisDate } from '../domain/schedule';
 
@@ -28,16 +29,6 @@ function minusOneMonth(isoDate: string): string {
   const year = m === 1 ? y - 1 : y;
   const last = new Date(Date.UTC(year, prevMonth, 0)).getUTCDate();
   return `${year}-${String(prevMonth).padStart(2, '0')}-${String(Math.min(d, last)).padStart(2, '0')}`;
-}
-
-/** One account's statement up to `periodEnd`, in its own database transaction (see buildStatements). */
-export async function buildStatement(
-  prisma: Db,
-  bankAccountId: string,
-  opts: { periodEnd?: string; today: Date },
-): Promise<string | null> {
-  const [built] = await prisma.$transaction((tx) => buildStatements(tx, [bankAccountId], opts), { timeout: 120_000 });
-  return built?.id ?? null;
 }
 
 export interface BuiltStatement {
@@ -61,12 +52,12 @@ type Tx = Prisma.TransactionClient;
 export async function buildStatements(
   tx: Tx,
   bankAccountIds: string[],
-  opts: { periodEnd?: string; today: Date; alreadyLocked?: boolean },
+  opts: { periodEnd?: string; today: Date },
 ): Promise<BuiltStatement[]> {
   if (bankAccountIds.length === 0) return [];
   const periodEnd = opts.periodEnd ?? parisDate(opts.today);
   const end = asDate(periodEnd);
-  if (!opts.alreadyLocked) await lockAccounts(tx, bankAccountIds);
+  await tx.$queryRaw`SELECT id FROM "BankAccount" WHERE id = ANY(${bankAccountIds}::uuid[]) ORDER BY id FOR UPDATE`;
   const accounts = await tx.bankAccount.findMany({ where: { id: { in: bankAccountIds } } });
   if (accounts.length !== new Set(bankAccountIds).size)
     throw new Error(
@@ -108,6 +99,7 @@ export async function buildStatements(
       omit: { raw: true },
       orderBy: [{ bookingDate: 'asc' }, { powensId: 'asc' }],
     }),
+    (m) => m.bankAccountId,
   );
   const gone = await tx.transaction.findMany({
     where: {
@@ -130,7 +122,10 @@ export async function buildStatements(
         ).map((st) => [st.id, st])
       : [],
   );
-  const deletions = groupBy(gone.map((d) => ({ ...d, statement: deliveredIn.get(d.statementId!)! })));
+  const deletions = groupBy(
+    gone.map((d) => ({ ...d, statement: deliveredIn.get(d.statementId!)! })),
+    (d) => d.bankAccountId,
+  );
   // The latest issued statement of each account: its closing balance opens the next one.
   const previous = new Map(
     (
@@ -159,6 +154,7 @@ export async function buildStatements(
           },
           select: { bankAccountId: true, amount: true },
         }),
+        (r) => r.bankAccountId,
       )
     : new Map<string, Array<{ amount: Prisma.Decimal }>>();
 
@@ -224,48 +220,27 @@ export async function buildStatements(
   }
 
   await tx.statement.createMany({ data: statements });
-  const updatedAt = new Date().toISOString().replace('Z', '');
-  if (delivered.length)
+  // Each transaction delivered now points to its statement, each reported one to the statement
+  // whose CSV reports it (two disjoint sets), in one statement.
+  const links = [
+    ...delivered.map((d) => ({ ...d, column: 'statement' })),
+    ...reported.map((d) => ({ ...d, column: 'deletion' })),
+  ];
+  if (links.length)
     await tx.$executeRaw`
-      UPDATE "Transaction" AS t SET "statementId" = v.statement_id, "updatedAt" = ${updatedAt}::timestamp
-      FROM unnest(${delivered.map((d) => d.id)}::uuid[], ${delivered.map((d) => d.statementId)}::uuid[])
-        AS v(id, statement_id)
-      WHERE t.id = v.id`;
-  if (reported.length)
-    await tx.$executeRaw`
-      UPDATE "Transaction" AS t SET "deletionStatementId" = v.statement_id, "updatedAt" = ${updatedAt}::timestamp
-      FROM unnest(${reported.map((d) => d.id)}::uuid[], ${reported.map((d) => d.statementId)}::uuid[])
-        AS v(id, statement_id)
+      UPDATE "Transaction" AS t SET
+        "statementId" = CASE WHEN v.kind = 'statement' THEN v.statement_id ELSE t."statementId" END,
+        "deletionStatementId" = CASE WHEN v.kind = 'deletion' THEN v.statement_id ELSE t."deletionStatementId" END,
+        "updatedAt" = ${utcTimestamp(new Date())}::timestamp
+      FROM unnest(${links.map((l) => l.id)}::uuid[], ${links.map((l) => l.statementId)}::uuid[],
+                  ${links.map((l) => l.column)}::text[]) AS v(id, statement_id, kind)
       WHERE t.id = v.id`;
   await tx.bankAccount.updateMany({ where: { id: { in: todoIds } }, data: { collectedUntil: end } });
   return order(bankAccountIds, result);
 }
 
-/** Locks the accounts for statement building, in id order (no deadlock between two builders). */
-export async function lockAccounts(tx: Tx, bankAccountIds: string[]): Promise<void> {
-  await tx.$queryRaw`SELECT id FROM "BankAccount" WHERE id = ANY(${bankAccountIds}::uuid[]) ORDER BY id FOR UPDATE`;
-}
-
-/** A connection's active accounts, locked for statement building (in id order); their ids. */
-export async function lockActiveAccountsOf(tx: Tx, connectionId: string): Promise<string[]> {
-  const rows = await tx.$queryRaw<Array<{ id: string }>>`
-    SELECT id::text AS id FROM "BankAccount" WHERE "connectionId" = ${connectionId}::uuid AND active
-    ORDER BY id FOR UPDATE`;
-  return rows.map((r) => r.id);
-}
-
 const sum = (rows: Array<{ amount: Prisma.Decimal }>) =>
   rows.reduce((acc, r) => acc.plus(r.amount), new Prisma.Decimal(0));
-
-function groupBy<T extends { bankAccountId: string }>(rows: T[]): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const row of rows) {
-    const list = out.get(row.bankAccountId);
-    if (list) list.push(row);
-    else out.set(row.bankAccountId, [row]);
-  }
-  return out;
-}
 
 function order(ids: string[], result: Map<string, BuiltStatement>): BuiltStatement[] {
   return ids.flatMap((id) => {

@@ -1,9 +1,15 @@
 import { readCfonb } from '../../domain/cfonb120';
-import { buildStatement, buildStatements } from '../../activities/statements';
+import { buildStatements } from '../../activities/statements';
 import { Prisma } from '../../prisma/client';
 import { useTestDatabase } from '../support/db';
 
 const db = useTestDatabase();
+
+/** One account's statement in its own transaction: its id, or null when the account is covered past the end. */
+const buildOne = async (bankAccountId: string, opts: { periodEnd?: string; today: Date }) => {
+  const [built] = await db.prisma.$transaction((t) => buildStatements(t, [bankAccountId], opts));
+  return built!.id;
+};
 let accountId: string;
 let seq = 1;
 
@@ -65,7 +71,7 @@ test('first statement reaches one month back from activation; balances derive ba
   await tx('2026-03-01', '-20.00');
   await tx('2026-03-20', '100.00');
   await tx('2026-03-31', '-30.00', { coming: true }); // not booked yet: waits
-  const id = await buildStatement(db.prisma, accountId, {
+  const id = await buildOne(accountId, {
     periodEnd: '2026-03-31',
     today: new Date('2026-04-01T00:00:00Z'),
   });
@@ -80,7 +86,7 @@ test('first statement reaches one month back from activation; balances derive ba
   expect(file!.closing).toEqual({ date: '2026-03-31', balance: '1000.00' });
   expect(file!.movements.map((m) => m.amount)).toEqual(['50.00', '-20.00', '100.00']);
   // Idempotent: the same period gives the same statement.
-  expect(await buildStatement(db.prisma, accountId, { periodEnd: '2026-03-31', today: new Date() })).toBe(id);
+  expect(await buildOne(accountId, { periodEnd: '2026-03-31', today: new Date() })).toBe(id);
 });
 
 test('the next statement chains, takes the now-booked item, and reports a deleted delivered transaction in its CSV', async () => {
@@ -96,7 +102,7 @@ test('the next statement chains, takes the now-booked item, and reports a delete
     data: { deletedAt: new Date('2026-04-10T08:00:00Z') },
   });
   await tx('2026-04-15', '-5.55');
-  const id = await buildStatement(db.prisma, accountId, {
+  const id = await buildOne(accountId, {
     periodEnd: '2026-04-30',
     today: new Date('2026-05-01T00:00:00Z'),
   });
@@ -116,22 +122,26 @@ test('the next statement chains, takes the now-booked item, and reports a delete
   // Every booked transaction delivered exactly once.
   const rows = await db.prisma.transaction.findMany({ where: { bankAccountId: accountId } });
   expect(rows.every((r) => r.statementId !== null)).toBe(true);
+  expect(rows.filter((r) => r.deletionStatementId !== null).map((r) => [r.id, r.deletionStatementId])).toEqual([
+    [delivered.id, id],
+  ]);
   const account = await db.prisma.bankAccount.findUniqueOrThrow({ where: { id: accountId } });
   expect(account.collectedUntil!.toISOString().slice(0, 10)).toBe('2026-04-30');
 });
 
 test('an empty period still gives a statement (01 and 07) that keeps the chain', async () => {
-  const id = await buildStatement(db.prisma, accountId, {
+  const id = await buildOne(accountId, {
     periodEnd: '2026-05-31',
     today: new Date('2026-06-01T00:00:00Z'),
   });
   const s = await db.prisma.statement.findUniqueOrThrow({ where: { id: id! } });
   expect(s.transactionCount).toBe(0);
+  expect(s.deletedCount).toBe(0); // April's statement already reported the deletion
   expect(s.openingBalance.toFixed(2)).toBe('964.45');
   expect(s.closingBalance.toFixed(2)).toBe('964.45');
   expect(readCfonb(Buffer.from(s.cfonb!))[0]!.movements).toEqual([]);
   // A period end before the last delivered day gives nothing.
-  expect(await buildStatement(db.prisma, accountId, { periodEnd: '2026-05-15', today: new Date() })).toBe(null);
+  expect(await buildOne(accountId, { periodEnd: '2026-05-15', today: new Date() })).toBe(null);
 });
 
 test('several accounts in one call: each chained on its own, results in the order asked, already issued or covered ones left as they are', async () => {
