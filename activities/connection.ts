@@ -8,12 +8,13 @@
  * Time: every activity that records an instant takes it from the workflow (`at`, an ISO instant of
  * workflow time), never from the worker's clock, so replays, retries and tests agree.
  */
+import { randomUUID } from 'node:crypto';
 import { newLinkSecret } from '../domain/links';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
-import { groupBy } from '../lib/group-by';
-import { Prisma, utcTimestamp, type BankAccount, type Db } from '../prisma/client';
+import { Prisma, utcTimestamp, type Db } from '../prisma/client';
+import { inTransaction, valuesList, type Sql, type SqlPool } from '../prisma/sql';
 import { classifyPowensState } from '../domain/powens-states';
 import type { PowensPort, PowensTransaction } from './powens-port';
 import { buildStatements } from './statements';
@@ -22,6 +23,8 @@ import { enqueueEmail, notifyCredentialsUpdatedOnce, type Outbox } from './outbo
 export interface ConnectionActivityDeps {
   config: Config;
   prisma: Db;
+  /** Plain SQL for the nightly hot path (collect, issueStatements): see prisma/sql.ts. */
+  sql: SqlPool;
   logger: Logger;
   powens: PowensPort;
   outbox: Outbox;
@@ -60,7 +63,7 @@ export interface IssuedStatements {
 }
 
 export function createConnectionActivities(deps: ConnectionActivityDeps) {
-  const { prisma, powens, logger } = deps;
+  const { prisma, sql, powens, logger } = deps;
 
   async function loadConnection(connectionId: string) {
     const connection = await prisma.bankConnection.findUnique({
@@ -241,25 +244,22 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
      */
     async issueStatements(connectionId: string, opts: { periodEnd: string; at: string }): Promise<IssuedStatements> {
       return heartbeating(() =>
-        prisma.$transaction(
-          async (tx) => {
-            const accounts = await tx.bankAccount.findMany({
-              where: { connectionId, active: true },
-              select: { id: true },
-            });
-            const built = await buildStatements(
-              tx,
-              accounts.map((a) => a.id),
-              { periodEnd: opts.periodEnd, today: new Date(opts.at) },
-            );
-            await deps.outbox.enqueueStatementDeliveriesIn(
-              tx,
-              built.filter((b) => b.created).map((b) => b.id!),
-            );
-            return { statementIds: built.flatMap((b) => (b.id ? [b.id] : [])), deliveriesQueued: true as const };
-          },
-          { timeout: 5 * 60_000 },
-        ),
+        inTransaction(sql, async (tx) => {
+          const { rows: accounts } = await tx.query<{ id: string }>(
+            `SELECT id::text FROM "BankAccount" WHERE "connectionId" = $1::uuid AND active ORDER BY id`,
+            [connectionId],
+          );
+          const built = await buildStatements(
+            tx,
+            accounts.map((a) => a.id),
+            { periodEnd: opts.periodEnd, today: new Date(opts.at) },
+          );
+          await deps.outbox.enqueueStatementDeliveriesIn(
+            tx,
+            built.filter((b) => b.created).map((b) => b.id!),
+          );
+          return { statementIds: built.flatMap((b) => (b.id ? [b.id] : [])), deliveriesQueued: true as const };
+        }),
       );
     },
 
@@ -273,18 +273,20 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
   };
 
   async function collectOnce(connectionId: string, opts: { forceSync: boolean; at: string }): Promise<CollectResult> {
-    const c = await prisma.bankConnection.findUnique({
-      where: { id: connectionId },
-      select: {
-        id: true,
-        powensConnectionId: true,
-        transactionsCursor: true,
-        company: { select: { id: true, powensTokenEnc: true } },
-        accounts: true,
-      },
-    });
+    const {
+      rows: [c],
+    } = await sql.query<{
+      powensConnectionId: number;
+      transactionsCursor: string | null;
+      companyId: string;
+      powensTokenEnc: string | null;
+    }>(
+      `SELECT k."powensConnectionId", k."transactionsCursor", c.id::text AS "companyId", c."powensTokenEnc"
+       FROM "BankConnection" k JOIN "Company" c ON c.id = k."companyId" WHERE k.id = $1::uuid`,
+      [connectionId],
+    );
     if (!c) throw ApplicationFailure.nonRetryable(`connection ${connectionId} not found`, 'ConnectionNotFound');
-    const token = userToken(c.company);
+    const token = userToken({ id: c.companyId, powensTokenEnc: c.powensTokenEnc });
     const at = new Date(opts.at);
     let remote;
     try {
@@ -310,84 +312,115 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       readKey: `${remote.lastUpdate ?? 'never'}|${state ?? 'ok'}`,
       synced: opts.forceSync,
     };
-    const seen = {
-      lastSyncAt: remote.lastUpdate ? new Date(remote.lastUpdate) : undefined,
-      state,
-      errorMessage: remote.errorMessage,
-    };
+    // What Powens said, recorded on the connection (a success also resets its error streak and
+    // moves its cursor); a missing last_update keeps the last one.
+    const record = (success: { cursor: string | null } | null) =>
+      sql.query(
+        `UPDATE "BankConnection" SET
+           "lastSyncAt" = COALESCE($2::timestamp, "lastSyncAt"), state = $3, "errorMessage" = $4,
+           "transactionsCursor" = CASE WHEN $5 THEN $6 ELSE "transactionsCursor" END,
+           "lastSuccessAt" = CASE WHEN $5 THEN $7::timestamp ELSE "lastSuccessAt" END,
+           "consecutiveErrors" = CASE WHEN $5 THEN 0 ELSE "consecutiveErrors" END,
+           "errorCode" = CASE WHEN $5 THEN NULL ELSE "errorCode" END,
+           "updatedAt" = $8::timestamp
+         WHERE id = $1::uuid`,
+        [
+          connectionId,
+          remote.lastUpdate ? utcTimestamp(new Date(remote.lastUpdate)) : null,
+          state,
+          success ? null : remote.errorMessage,
+          success !== null,
+          success?.cursor ?? null,
+          utcTimestamp(at),
+          utcTimestamp(new Date()),
+        ],
+      );
     if (classifyPowensState(state) !== 'ok') {
-      await prisma.bankConnection.update({ where: { id: connectionId }, data: seen });
+      await record(null);
       return { state, errorMessage: remote.errorMessage, collected: 0, ...base };
     }
 
+    const { rows: local } = await sql.query<LocalAccount>(
+      `SELECT id::text, "powensAccountId", iban, bic, label, type, currency FROM "BankAccount" WHERE "connectionId" = $1::uuid`,
+      [connectionId],
+    );
     const { collected, cursor } = await refreshAccountsAndTransactions(
       c.powensConnectionId,
       token,
-      c.accounts,
+      local,
       c.transactionsCursor,
       at,
     );
-    await prisma.bankConnection.update({
-      where: { id: connectionId },
-      data: {
-        ...seen,
-        transactionsCursor: cursor,
-        lastSuccessAt: at,
-        consecutiveErrors: 0,
-        errorCode: null,
-        errorMessage: null,
-      },
-    });
+    await record({ cursor });
     return { state: null, errorMessage: null, collected, ...base };
   }
 
   /**
    * The chosen accounts' details and balances (one database transaction for all of them), then the
-   * transactions changed since the cursor, one database transaction per page. Returns the new
-   * cursor, which the caller stores once every page is in.
+   * transactions changed since the cursor, page by page. Returns the new cursor, which the caller
+   * stores once every page is in.
    */
   async function refreshAccountsAndTransactions(
     powensConnectionId: number,
     token: string,
-    local: BankAccount[],
+    local: LocalAccount[],
     cursor: string | null,
     at: Date,
   ): Promise<{ collected: number; cursor: string | null }> {
     const accounts = await powens.listAccounts(token, powensConnectionId);
-    const fresh: Array<{ mine: BankAccount; remote: (typeof accounts)[number] }> = [];
-    const events: Prisma.BankAccountEventCreateManyInput[] = [];
+    const fresh: Array<{ mine: LocalAccount; remote: (typeof accounts)[number] }> = [];
+    const events: unknown[][] = [];
+    const atUtc = utcTimestamp(at);
     for (const remote of accounts) {
       const mine = local.find((a) => a.powensAccountId === remote.id);
       if (!mine) continue; // not chosen by the company
       fresh.push({ mine, remote });
       for (const field of ['iban', 'bic', 'label', 'type', 'currency'] as const)
         if ((remote[field] ?? null) !== (mine[field] ?? null))
-          events.push({
-            bankAccountId: mine.id,
-            kind: `${field.toUpperCase()}_CHANGED`,
+          events.push([
+            randomUUID(),
+            mine.id,
+            `${field.toUpperCase()}_CHANGED`,
             field,
-            oldValue: mine[field] ?? null,
-            newValue: remote[field] ?? null,
-            occurredAt: at,
-          });
+            mine[field] ?? null,
+            remote[field] ?? null,
+            atUtc,
+          ]);
     }
     if (fresh.length) {
-      // Every chosen account's details and balance in one statement (a null balance keeps the last one).
-      const atUtc = utcTimestamp(at);
-      const update = prisma.$executeRaw`
-        UPDATE "BankAccount" AS a SET
-          "iban" = v.iban, "bic" = v.bic, "label" = v.label, "type" = v.type, "currency" = v.currency,
-          "balance" = COALESCE(v.balance::numeric, a."balance"), "balanceAt" = ${atUtc}::timestamp,
-          "updatedAt" = ${atUtc}::timestamp
-        FROM unnest(
-          ${fresh.map((f) => f.mine.id)}::uuid[], ${fresh.map((f) => f.remote.iban)}::text[],
-          ${fresh.map((f) => f.remote.bic)}::text[], ${fresh.map((f) => f.remote.label)}::text[],
-          ${fresh.map((f) => f.remote.type)}::text[], ${fresh.map((f) => f.remote.currency)}::text[],
-          ${fresh.map((f) => f.remote.balance)}::text[]
-        ) AS v(id, iban, bic, label, type, currency, balance)
-        WHERE a."id" = v.id`;
-      if (events.length) await prisma.$transaction([update, prisma.bankAccountEvent.createMany({ data: events })]);
-      else await update;
+      // Every chosen account's details and balance in one statement (a null balance keeps the
+      // last one), with the events of what changed.
+      const write = async (db: Sql) => {
+        await db.query(
+          `UPDATE "BankAccount" AS a SET
+             "iban" = v.iban, "bic" = v.bic, "label" = v.label, "type" = v.type, "currency" = v.currency,
+             "balance" = COALESCE(v.balance::numeric, a."balance"), "balanceAt" = $8::timestamp,
+             "updatedAt" = $8::timestamp
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+             AS v(id, iban, bic, label, type, currency, balance)
+           WHERE a."id" = v.id`,
+          [
+            fresh.map((f) => f.mine.id),
+            fresh.map((f) => f.remote.iban),
+            fresh.map((f) => f.remote.bic),
+            fresh.map((f) => f.remote.label),
+            fresh.map((f) => f.remote.type),
+            fresh.map((f) => f.remote.currency),
+            fresh.map((f) => f.remote.balance),
+            atUtc,
+          ],
+        );
+        if (events.length) {
+          const rows = valuesList(events, ['uuid', 'uuid', null, null, null, null, 'timestamp']);
+          await db.query(
+            `INSERT INTO "BankAccountEvent" (id, "bankAccountId", kind, field, "oldValue", "newValue", "occurredAt")
+             VALUES ${rows.text}`,
+            rows.values,
+          );
+        }
+      };
+      if (events.length) await inTransaction(sql, write);
+      else await write(sql);
     }
 
     let collected = 0;
@@ -430,14 +463,14 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       // Most pages only bring new transactions: then one read and one insert, with no transaction
       // around them (the insert alone is atomic; a concurrent insert of the same version fails on
       // the unique key and the activity is retried). Anything else is applied in a transaction.
-      const plan = await planUpserts(prisma, round, at);
+      const plan = await planUpserts(sql, round, at);
       if (plan.updates === 0) {
-        if (plan.inserts.length) await prisma.transaction.createMany({ data: plan.inserts });
+        await insertTransactions(sql, plan.inserts);
         continue;
       }
-      await prisma.$transaction(async (tx) => {
+      await inTransaction(sql, async (tx) => {
         const { inserts } = await planUpserts(tx, round, at, true);
-        if (inserts.length) await tx.transaction.createMany({ data: inserts });
+        await insertTransactions(tx, inserts);
       });
     }
   }
@@ -448,71 +481,144 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
    * inserts and how many rows need an update or delete.
    */
   async function planUpserts(
-    db: Prisma.TransactionClient,
+    db: Sql,
     round: Array<{ bankAccountId: string; t: PowensTransaction }>,
     at: Date,
     apply = false,
-  ): Promise<{ inserts: Prisma.TransactionCreateManyInput[]; updates: number }> {
-    const stored = await db.transaction.findMany({
-      where: {
-        OR: [...groupBy(round, (i) => i.bankAccountId)].map(([bankAccountId, list]) => ({
-          bankAccountId,
-          powensId: { in: list.map((i) => BigInt(i.t.id)) },
-        })),
-      },
-      omit: { raw: true },
-      orderBy: { version: 'desc' },
-    });
-    const latest = new Map<string, (typeof stored)[number]>();
+  ): Promise<{ inserts: NewTransaction[]; updates: number }> {
+    const { rows: stored } = await db.query<StoredTransaction>(
+      `SELECT t.id::text, t."bankAccountId"::text, t."powensId"::text, t.version, t."bookingDate", t.amount::text,
+              t.label, t.coming, t."statementId"::text, t."deletedAt", t."changedAt"
+       FROM "Transaction" t
+       JOIN unnest($1::uuid[], $2::bigint[]) AS v(account, powens)
+         ON t."bankAccountId" = v.account AND t."powensId" = v.powens
+       ORDER BY t.version DESC`,
+      [round.map((i) => i.bankAccountId), round.map((i) => String(i.t.id))],
+    );
+    const latest = new Map<string, StoredTransaction>();
     for (const row of stored) {
       const k = transactionKey(row.bankAccountId, row.powensId);
       if (!latest.has(k)) latest.set(k, row);
     }
-    const inserts: Prisma.TransactionCreateManyInput[] = [];
+    const inserts: NewTransaction[] = [];
+    const atUtc = utcTimestamp(at);
     let updates = 0;
     for (const { bankAccountId, t } of round) {
       const current = latest.get(transactionKey(bankAccountId, t.id));
-      const data = {
-        bookingDate: new Date(`${t.date}T00:00:00Z`),
-        valueDate: t.valueDate ? new Date(`${t.valueDate}T00:00:00Z`) : null,
-        amount: new Prisma.Decimal(t.amount),
-        label: t.label,
-        type: t.type,
-        coming: t.coming,
-        raw: t.raw as Prisma.InputJsonValue,
-      };
+      const data: NewTransaction = { bankAccountId, version: 1, t };
       if (!current) {
-        if (!t.deleted) inserts.push({ bankAccountId, powensId: BigInt(t.id), ...data });
+        if (!t.deleted) inserts.push(data);
         continue;
       }
       if (current.deletedAt || current.changedAt) continue; // already archived; nothing newer to apply
       const delivered = current.statementId !== null;
       if (!t.deleted) {
         const same =
-          current.amount.equals(data.amount) &&
-          current.bookingDate.getTime() === data.bookingDate.getTime() &&
-          current.label === data.label &&
-          current.coming === data.coming;
+          new Prisma.Decimal(current.amount).equals(new Prisma.Decimal(t.amount)) &&
+          iso(current.bookingDate) === t.date &&
+          current.label === t.label &&
+          current.coming === t.coming;
         if (same) continue;
       }
       updates++;
       if (!apply) continue;
+      const now = utcTimestamp(new Date());
       if (t.deleted) {
-        if (delivered) await db.transaction.update({ where: { id: current.id }, data: { deletedAt: at } });
-        else await db.transaction.delete({ where: { id: current.id } });
+        if (delivered)
+          await db.query(
+            `UPDATE "Transaction" SET "deletedAt" = $2::timestamp, "updatedAt" = $3::timestamp WHERE id = $1::uuid`,
+            [current.id, atUtc, now],
+          );
+        else await db.query(`DELETE FROM "Transaction" WHERE id = $1::uuid`, [current.id]);
       } else if (!delivered) {
-        await db.transaction.update({ where: { id: current.id }, data });
+        await db.query(
+          `UPDATE "Transaction" SET "bookingDate" = $2::date, "valueDate" = $3::date, amount = $4::numeric, label = $5,
+             type = $6, coming = $7, raw = $8::jsonb, "updatedAt" = $9::timestamp
+           WHERE id = $1::uuid`,
+          [current.id, t.date, t.valueDate ?? null, t.amount, t.label, t.type, t.coming, JSON.stringify(t.raw), now],
+        );
       } else {
-        await db.transaction.update({ where: { id: current.id }, data: { changedAt: at } });
-        inserts.push({ bankAccountId, powensId: BigInt(t.id), version: current.version + 1, ...data });
+        await db.query(
+          `UPDATE "Transaction" SET "changedAt" = $2::timestamp, "updatedAt" = $3::timestamp WHERE id = $1::uuid`,
+          [current.id, atUtc, now],
+        );
+        inserts.push({ ...data, version: current.version + 1 });
       }
     }
     return { inserts, updates };
   }
+
+  /** New transactions (or new versions) in one statement per 2 000. */
+  async function insertTransactions(db: Sql, inserts: NewTransaction[]) {
+    const now = utcTimestamp(new Date());
+    for (let i = 0; i < inserts.length; i += 2000) {
+      const rows = valuesList(
+        inserts
+          .slice(i, i + 2000)
+          .map(({ bankAccountId, version, t }) => [
+            randomUUID(),
+            bankAccountId,
+            String(t.id),
+            version,
+            t.date,
+            t.valueDate ?? null,
+            t.amount,
+            t.label,
+            t.type,
+            t.coming,
+            JSON.stringify(t.raw),
+            now,
+          ]),
+        ['uuid', 'uuid', 'bigint', 'int', 'date', 'date', 'numeric', null, null, 'boolean', 'jsonb', 'timestamp'],
+      );
+      await db.query(
+        `INSERT INTO "Transaction" (id, "bankAccountId", "powensId", version, "bookingDate", "valueDate", amount, label,
+           type, coming, raw, "createdAt", "updatedAt")
+         SELECT v.id, v.account, v.powens, v.version, v.booking, v.value, v.amount, v.label, v.type, v.coming, v.raw, v.now, v.now
+         FROM (VALUES ${rows.text}) AS v(id, account, powens, version, booking, value, amount, label, type, coming, raw, now)`,
+        rows.values,
+      );
+    }
+  }
 }
 
+/** A connection's account as collect compares it with Powens'. */
+interface LocalAccount {
+  id: string;
+  powensAccountId: number;
+  iban: string | null;
+  bic: string | null;
+  label: string;
+  type: string;
+  currency: string;
+}
+
+/** The stored version of a transaction that a page is compared with. */
+interface StoredTransaction {
+  id: string;
+  bankAccountId: string;
+  powensId: string;
+  version: number;
+  bookingDate: Date;
+  amount: string;
+  label: string;
+  coming: boolean;
+  statementId: string | null;
+  deletedAt: Date | null;
+  changedAt: Date | null;
+}
+
+/** A transaction (or a new version of one) to insert. */
+interface NewTransaction {
+  bankAccountId: string;
+  version: number;
+  t: PowensTransaction;
+}
+
+const iso = (d: Date) => d.toISOString().slice(0, 10);
+
 /** A transaction's identity within a connection: its account and Powens id (any version). */
-const transactionKey = (bankAccountId: string, powensId: bigint | number) => `${bankAccountId}/${powensId}`;
+const transactionKey = (bankAccountId: string, powensId: number | string) => `${bankAccountId}/${powensId}`;
 
 /** Runs `work` heartbeating every 30 s (the activities' heartbeat timeout is 2 min). */
 async function heartbeating<T>(work: () => Promise<T>): Promise<T> {

@@ -2,6 +2,7 @@
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import type { Db } from '../prisma/client';
+import type { SqlPool } from '../prisma/sql';
 import { createConnectionActivities } from './connection';
 import { createEmailActivities } from './email-sender';
 import { createMessages } from './messages';
@@ -22,11 +23,18 @@ export function powensPortFromConfig(config: Config, logger?: Logger): PowensPor
   });
 }
 
-export function createActivities(deps: { config: Config; prisma: Db; logger: Logger; powens?: PowensPort }) {
+export function createActivities(deps: {
+  config: Config;
+  prisma: Db;
+  sql: SqlPool;
+  logger: Logger;
+  powens?: PowensPort;
+}) {
   return {
     ...createConnectionActivities({
       config: deps.config,
       prisma: deps.prisma,
+      sql: deps.sql,
       logger: deps.logger,
       powens: deps.powens ?? powensPortFromConfig(deps.config, deps.logger),
       outbox: createMessages(deps.config),

@@ -115,8 +115,8 @@ export function createMessages(config: Config, now: () => Date = () => new Date(
     enqueueStatementDeliveries(prisma, statementIds) {
       return enqueueStatementDeliveries(prisma as Db, statementIds, platform);
     },
-    enqueueStatementDeliveriesIn(tx, statementIds) {
-      return enqueueStatementDeliveriesIn(tx, statementIds, platform);
+    enqueueStatementDeliveriesIn(sql, statementIds) {
+      return enqueueStatementDeliveriesIn(sql, statementIds, platform);
     },
   };
 }

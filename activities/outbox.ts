@@ -4,6 +4,7 @@
  * are built with (implemented by `createMessages` in messages.ts).
  */
 import type { Prisma } from '../prisma/client';
+import type { Sql } from '../prisma/sql';
 import { enqueueEmail, type RenderedEmail } from './email';
 
 export { enqueueEmail } from './email';
@@ -31,7 +32,7 @@ export interface Outbox {
   /** 3.a: delivery e-mails of issued statements that have none yet; returns how many were queued. */
   enqueueStatementDeliveries(prisma: unknown, statementIds: string[]): Promise<number>;
   /** 3.a: the same in the caller's transaction (the one that issues the statements). */
-  enqueueStatementDeliveriesIn(tx: Prisma.TransactionClient, statementIds: string[]): Promise<number>;
+  enqueueStatementDeliveriesIn(sql: Sql, statementIds: string[]): Promise<number>;
 }
 
 /**

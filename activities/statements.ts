@@ -17,11 +17,11 @@
 import { randomUUID } from 'node:crypto';
 import { groupBy } from '../lib/group-by';
 import { Prisma, utcTimestamp } from '../prisma/client';
+import { valuesList, type Sql } from '../prisma/sql';
 import { minorUnits, writeCfonb, writeDeletedTransactionsCsv, type StatementInput } from '../domain/cfonb120';
 import { addDays, parisDate } from '../domain/schedule';
 
 const iso = (d: Date) => d.toISOString().slice(0, 10);
-const asDate = (isoDate: string) => new Date(`${isoDate}T00:00:00Z`);
 
 function minusOneMonth(isoDate: string): string {
   const [y, m, d] = isoDate.split('-').map(Number) as [number, number, number];
@@ -39,34 +39,70 @@ export interface BuiltStatement {
   created: boolean;
 }
 
-type Tx = Prisma.TransactionClient;
+interface AccountRow {
+  id: string;
+  iban: string | null;
+  label: string;
+  currency: string;
+  balance: string | null;
+  activatedAt: Date;
+  collectedUntil: Date | null;
+}
+
+interface MovementRow {
+  id: string;
+  bankAccountId: string;
+  powensId: string;
+  bookingDate: Date;
+  valueDate: Date | null;
+  amount: string;
+  label: string;
+  type: string;
+}
+
+/** A transaction delivered earlier and since deleted or changed by the bank, with the statement it was delivered in. */
+interface GoneRow {
+  id: string;
+  bankAccountId: string;
+  bookingDate: Date;
+  valueDate: Date | null;
+  amount: string;
+  label: string;
+  deletedAt: Date | null;
+  changedAt: Date | null;
+  deliveredFrom: Date;
+  deliveredTo: Date;
+}
 
 /**
  * The statements of several accounts (one connection's) up to the same period end, in the
  * caller's transaction, with a fixed number of queries whatever the number of accounts: the
  * accounts are locked (in id order: statement building is serialised per account, as a retried
- * activity may run concurrently), then their undelivered movements, pending deletions, previous
- * closing balances are read at once, and the statements, their transactions' links and the
- * accounts' `collectedUntil` written at once. Results in the order of `bankAccountIds`.
+ * activity may run concurrently) and read, then their undelivered movements, pending deletions,
+ * previous closing balances are read at once, and the statements, their transactions' links and
+ * the accounts' `collectedUntil` written at once. Results in the order of `bankAccountIds`.
  */
 export async function buildStatements(
-  tx: Tx,
+  tx: Sql,
   bankAccountIds: string[],
   opts: { periodEnd?: string; today: Date },
 ): Promise<BuiltStatement[]> {
   if (bankAccountIds.length === 0) return [];
   const periodEnd = opts.periodEnd ?? parisDate(opts.today);
-  const end = asDate(periodEnd);
-  await tx.$queryRaw`SELECT id FROM "BankAccount" WHERE id = ANY(${bankAccountIds}::uuid[]) ORDER BY id FOR UPDATE`;
-  const accounts = await tx.bankAccount.findMany({ where: { id: { in: bankAccountIds } } });
+  const { rows: accounts } = await tx.query<AccountRow>(
+    `SELECT id::text, iban, label, currency, balance::text, "activatedAt", "collectedUntil"
+     FROM "BankAccount" WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+    [bankAccountIds],
+  );
   if (accounts.length !== new Set(bankAccountIds).size)
     throw new Error(
       `bank account not found: ${bankAccountIds.filter((id) => !accounts.some((a) => a.id === id)).join(', ')}`,
     );
-  const existing = await tx.statement.findMany({
-    where: { bankAccountId: { in: bankAccountIds }, periodEnd: end },
-    select: { id: true, bankAccountId: true },
-  });
+  const { rows: existing } = await tx.query<{ id: string; bankAccountId: string }>(
+    `SELECT id::text, "bankAccountId"::text FROM "Statement"
+     WHERE "bankAccountId" = ANY($1::uuid[]) AND "periodEnd" = $2::date`,
+    [bankAccountIds, periodEnd],
+  );
   const result = new Map<string, BuiltStatement>(
     existing.map((e) => [e.bankAccountId, { bankAccountId: e.bankAccountId, id: e.id, created: false }]),
   );
@@ -88,98 +124,95 @@ export async function buildStatements(
   const todoIds = todo.map((t) => t.account.id);
 
   const movements = groupBy(
-    await tx.transaction.findMany({
-      where: {
-        OR: todo.map((t) => ({ bankAccountId: t.account.id, bookingDate: { gte: asDate(t.deliveryStart), lte: end } })),
-        statementId: null,
-        coming: false,
-        deletedAt: null,
-        changedAt: null,
-      },
-      omit: { raw: true },
-      orderBy: [{ bookingDate: 'asc' }, { powensId: 'asc' }],
-    }),
+    (
+      await tx.query<MovementRow>(
+        `SELECT t.id::text, t."bankAccountId"::text, t."powensId"::text, t."bookingDate", t."valueDate",
+                t.amount::text, t.label, t.type
+         FROM "Transaction" t
+         JOIN unnest($1::uuid[], $2::date[]) AS v(account, since)
+           ON t."bankAccountId" = v.account AND t."bookingDate" >= v.since
+         WHERE t."bookingDate" <= $3::date AND t."statementId" IS NULL AND NOT t.coming
+           AND t."deletedAt" IS NULL AND t."changedAt" IS NULL
+         ORDER BY t."bookingDate", t."powensId"`,
+        [todoIds, todo.map((t) => t.deliveryStart), periodEnd],
+      )
+    ).rows,
     (m) => m.bankAccountId,
   );
-  const gone = await tx.transaction.findMany({
-    where: {
-      bankAccountId: { in: todoIds },
-      statementId: { not: null },
-      deletionStatementId: null,
-      OR: [{ deletedAt: { not: null } }, { changedAt: { not: null } }],
-    },
-    omit: { raw: true },
-    orderBy: [{ bookingDate: 'asc' }],
-  });
-  // The statements they were delivered in (read only when there are some: usually none).
-  const deliveredIn = new Map(
-    gone.length
-      ? (
-          await tx.statement.findMany({
-            where: { id: { in: [...new Set(gone.map((d) => d.statementId!))] } },
-            select: { id: true, periodStart: true, periodEnd: true },
-          })
-        ).map((st) => [st.id, st])
-      : [],
-  );
   const deletions = groupBy(
-    gone.map((d) => ({ ...d, statement: deliveredIn.get(d.statementId!)! })),
+    (
+      await tx.query<GoneRow>(
+        `SELECT t.id::text, t."bankAccountId"::text, t."bookingDate", t."valueDate", t.amount::text, t.label,
+                t."deletedAt", t."changedAt", s."periodStart" AS "deliveredFrom", s."periodEnd" AS "deliveredTo"
+         FROM "Transaction" t JOIN "Statement" s ON s.id = t."statementId"
+         WHERE t."bankAccountId" = ANY($1::uuid[]) AND t."deletionStatementId" IS NULL
+           AND (t."deletedAt" IS NOT NULL OR t."changedAt" IS NOT NULL)
+         ORDER BY t."bookingDate", t."powensId", t.version`,
+        [todoIds],
+      )
+    ).rows,
     (d) => d.bankAccountId,
   );
   // The latest issued statement of each account: its closing balance opens the next one.
   const previous = new Map(
     (
-      await tx.$queryRaw<Array<{ bankAccountId: string; closing: string }>>`
-        SELECT DISTINCT ON ("bankAccountId") "bankAccountId"::text AS "bankAccountId", "closingBalance"::text AS closing
-        FROM "Statement"
-        WHERE "bankAccountId" = ANY(${todoIds}::uuid[]) AND state = 'SUCCESS'::"StatementState"
-        ORDER BY "bankAccountId", "periodEnd" DESC`
-    ).map((r) => [r.bankAccountId, new Prisma.Decimal(r.closing)]),
+      await tx.query<{ bankAccountId: string; closing: string }>(
+        `SELECT DISTINCT ON ("bankAccountId") "bankAccountId"::text AS "bankAccountId", "closingBalance"::text AS closing
+         FROM "Statement"
+         WHERE "bankAccountId" = ANY($1::uuid[]) AND state = 'SUCCESS'::"StatementState"
+         ORDER BY "bankAccountId", "periodEnd" DESC`,
+        [todoIds],
+      )
+    ).rows.map((r) => [r.bankAccountId, new Prisma.Decimal(r.closing)]),
   );
 
   for (const t of todo) {
     const earliest = movements.get(t.account.id)?.[0];
     if (earliest && iso(earliest.bookingDate) < t.periodStart) t.periodStart = iso(earliest.bookingDate);
   }
-  // The very first statement: opening balance derived backwards from the bank's booked balance.
+  // The very first statement: opening balance derived backwards from the bank's booked balance
+  // and the booked movements since the period start.
   const first = todo.filter((t) => !previous.has(t.account.id));
-  const since = first.length
-    ? groupBy(
-        await tx.transaction.findMany({
-          where: {
-            OR: first.map((t) => ({ bankAccountId: t.account.id, bookingDate: { gte: asDate(t.periodStart) } })),
-            coming: false,
-            deletedAt: null,
-            changedAt: null,
-          },
-          select: { bankAccountId: true, amount: true },
-        }),
-        (r) => r.bankAccountId,
-      )
-    : new Map<string, Array<{ amount: Prisma.Decimal }>>();
+  const since = new Map(
+    first.length
+      ? (
+          await tx.query<{ bankAccountId: string; total: string }>(
+            `SELECT t."bankAccountId"::text, sum(t.amount)::text AS total
+             FROM "Transaction" t
+             JOIN unnest($1::uuid[], $2::date[]) AS v(account, since)
+               ON t."bankAccountId" = v.account AND t."bookingDate" >= v.since
+             WHERE NOT t.coming AND t."deletedAt" IS NULL AND t."changedAt" IS NULL
+             GROUP BY t."bankAccountId"`,
+            [first.map((t) => t.account.id), first.map((t) => t.periodStart)],
+          )
+        ).rows.map((r) => [r.bankAccountId, new Prisma.Decimal(r.total)])
+      : [],
+  );
 
-  const statements: Prisma.StatementCreateManyInput[] = [];
+  const statements: unknown[][] = [];
   const delivered: Array<{ id: string; statementId: string }> = [];
   const reported: Array<{ id: string; statementId: string }> = [];
   for (const { account, periodStart } of todo) {
     const mine = movements.get(account.id) ?? [];
     const gone = deletions.get(account.id) ?? [];
+    const amounts = mine.map((m) => new Prisma.Decimal(m.amount));
     const opening =
-      previous.get(account.id) ?? (account.balance ?? new Prisma.Decimal(0)).minus(sum(since.get(account.id) ?? []));
-    const closing = opening.plus(sum(mine));
-    // Decimals of the currency: Prisma's DECIMAL(20,4) would print -20 or -20.0000.
+      previous.get(account.id) ??
+      new Prisma.Decimal(account.balance ?? 0).minus(since.get(account.id) ?? new Prisma.Decimal(0));
+    const closing = amounts.reduce((acc, a) => acc.plus(a), opening);
+    // Decimals of the currency: DECIMAL(20,4) would print -20 or -20.0000.
     const decimals = minorUnits(account.currency) ?? 2;
     const input: StatementInput = {
       account: { iban: account.iban ?? '', currency: account.currency },
       opening: { date: addDays(periodStart, -1), balance: opening.toFixed(decimals) },
       closing: { date: periodEnd, balance: closing.toFixed(decimals) },
-      movements: mine.map((m) => ({
+      movements: mine.map((m, i) => ({
         bookingDate: iso(m.bookingDate),
         valueDate: iso(m.valueDate ?? m.bookingDate),
-        amount: m.amount.toFixed(decimals),
+        amount: amounts[i]!.toFixed(decimals),
         label: m.label,
         type: m.type,
-        reference: String(m.powensId),
+        reference: m.powensId,
       })),
     };
     const deletedCsv = gone.length
@@ -189,37 +222,58 @@ export async function buildStatements(
             bookingDate: iso(d.bookingDate),
             valueDate: iso(d.valueDate ?? d.bookingDate),
             label: d.label,
-            amount: d.amount.toFixed(decimals),
+            amount: new Prisma.Decimal(d.amount).toFixed(decimals),
             currency: account.currency,
-            statementPeriodStart: iso(d.statement!.periodStart),
-            statementPeriodEnd: iso(d.statement!.periodEnd),
+            statementPeriodStart: iso(d.deliveredFrom),
+            statementPeriodEnd: iso(d.deliveredTo),
             deletedAt: iso(d.deletedAt ?? d.changedAt!),
             reason: d.deletedAt ? 'deleted' : 'changed',
           })),
         )
       : null;
     const id = randomUUID();
-    statements.push({
+    statements.push([
       id,
-      bankAccountId: account.id,
-      periodStart: asDate(periodStart),
-      periodEnd: end,
-      receivedAt: opts.today,
-      state: 'SUCCESS',
-      transactionCount: mine.length,
-      deletedCount: gone.length,
-      currency: account.currency,
-      openingBalance: opening,
-      closingBalance: closing,
-      cfonb: new Uint8Array(writeCfonb([input])),
-      deletedCsv: deletedCsv ? new Uint8Array(deletedCsv) : null,
-    });
+      account.id,
+      periodStart,
+      periodEnd,
+      utcTimestamp(opts.today),
+      mine.length,
+      gone.length,
+      account.currency,
+      opening.toFixed(),
+      closing.toFixed(),
+      writeCfonb([input]),
+      deletedCsv,
+    ]);
     for (const m of mine) delivered.push({ id: m.id, statementId: id });
     for (const d of gone) reported.push({ id: d.id, statementId: id });
     result.set(account.id, { bankAccountId: account.id, id, created: true });
   }
 
-  await tx.statement.createMany({ data: statements });
+  const rows = valuesList(statements, [
+    'uuid',
+    'uuid',
+    'date',
+    'date',
+    'timestamp',
+    'int',
+    'int',
+    null,
+    'numeric',
+    'numeric',
+    'bytea',
+    'bytea',
+  ]);
+  await tx.query(
+    `INSERT INTO "Statement" (id, "bankAccountId", "periodStart", "periodEnd", "receivedAt", state, "transactionCount",
+       "deletedCount", currency, "openingBalance", "closingBalance", cfonb, "deletedCsv")
+     SELECT v.id, v.account, v.start, v."end", v.received, 'SUCCESS'::"StatementState", v.count, v.deleted, v.currency,
+            v.opening, v.closing, v.cfonb, v.csv
+     FROM (VALUES ${rows.text}) AS v(id, account, start, "end", received, count, deleted, currency, opening, closing, cfonb, csv)`,
+    rows.values,
+  );
+  const now = utcTimestamp(new Date());
   // Each transaction delivered now points to its statement, each reported one to the statement
   // whose CSV reports it (two disjoint sets), in one statement.
   const links = [
@@ -227,20 +281,21 @@ export async function buildStatements(
     ...reported.map((d) => ({ ...d, column: 'deletion' })),
   ];
   if (links.length)
-    await tx.$executeRaw`
-      UPDATE "Transaction" AS t SET
-        "statementId" = CASE WHEN v.kind = 'statement' THEN v.statement_id ELSE t."statementId" END,
-        "deletionStatementId" = CASE WHEN v.kind = 'deletion' THEN v.statement_id ELSE t."deletionStatementId" END,
-        "updatedAt" = ${utcTimestamp(new Date())}::timestamp
-      FROM unnest(${links.map((l) => l.id)}::uuid[], ${links.map((l) => l.statementId)}::uuid[],
-                  ${links.map((l) => l.column)}::text[]) AS v(id, statement_id, kind)
-      WHERE t.id = v.id`;
-  await tx.bankAccount.updateMany({ where: { id: { in: todoIds } }, data: { collectedUntil: end } });
+    await tx.query(
+      `UPDATE "Transaction" AS t SET
+         "statementId" = CASE WHEN v.kind = 'statement' THEN v.statement_id ELSE t."statementId" END,
+         "deletionStatementId" = CASE WHEN v.kind = 'deletion' THEN v.statement_id ELSE t."deletionStatementId" END,
+         "updatedAt" = $4::timestamp
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS v(id, statement_id, kind)
+       WHERE t.id = v.id`,
+      [links.map((l) => l.id), links.map((l) => l.statementId), links.map((l) => l.column), now],
+    );
+  await tx.query(
+    `UPDATE "BankAccount" SET "collectedUntil" = $2::date, "updatedAt" = $3::timestamp WHERE id = ANY($1::uuid[])`,
+    [todoIds, periodEnd, now],
+  );
   return order(bankAccountIds, result);
 }
-
-const sum = (rows: Array<{ amount: Prisma.Decimal }>) =>
-  rows.reduce((acc, r) => acc.plus(r.amount), new Prisma.Decimal(0));
 
 function order(ids: string[], result: Map<string, BuiltStatement>): BuiltStatement[] {
   return ids.flatMap((id) => {

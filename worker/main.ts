@@ -9,6 +9,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from 
 import { loadConfig } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
 import { createPrismaClient } from '../prisma/client';
+import { createSqlPool } from '../prisma/sql';
 import { createActivities } from '../activities';
 
 async function main() {
@@ -25,8 +26,9 @@ async function main() {
     shutdownSignals: [],
   });
   const prisma = createPrismaClient(process.env.DATABASE_URL, { max: 20 });
+  const sql = createSqlPool(process.env.DATABASE_URL, { max: 20 });
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  const activities = createActivities({ config, prisma, logger });
+  const activities = createActivities({ config, prisma, sql, logger });
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -51,6 +53,7 @@ async function main() {
     await sender.stop();
     await connection.close();
     await prisma.$disconnect();
+    await sql.end();
   }
   logger.info('worker stopped');
 }

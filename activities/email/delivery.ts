@@ -11,7 +11,8 @@
 import type { Db, Prisma } from '../../prisma/client';
 import type { PeriodicityKind } from '../../domain/schedule';
 import { renderStatementDelivery, type Platform, type RenderedEmail } from './messages';
-import { enqueueEmail, enqueueEmails, outboxRow, type EnqueueOptions } from './outbox';
+import { prismaSql, type Sql } from '../../prisma/sql';
+import { enqueueEmails, type EnqueueOptions } from './outbox';
 
 export interface ReceptionSettings {
   receptionMode: 'NONE' | 'ACCOUNT_MAILBOX' | 'DEDICATED_MAILBOX';
@@ -67,27 +68,50 @@ interface DeliveryContext {
   bank: string | null;
 }
 
-type LoadedStatement = Prisma.StatementGetPayload<object> & { context: DeliveryContext };
+interface LoadedStatement {
+  id: string;
+  state: string;
+  periodStart: Date;
+  periodEnd: Date;
+  transactionCount: number;
+  deletedCount: number;
+  cfonb: Uint8Array | null;
+  deletedCsv: Uint8Array | null;
+  context: DeliveryContext;
+}
 
-/** The statements and their delivery contexts, in two queries whatever their number. */
-async function loadForDelivery(tx: Prisma.TransactionClient, statementIds: string[]): Promise<LoadedStatement[]> {
-  const statements = await tx.statement.findMany({ where: { id: { in: statementIds } } });
-  if (statements.length === 0) return [];
-  const accountIds = [...new Set(statements.map((s) => s.bankAccountId))];
-  const contexts = await tx.$queryRaw<DeliveryContext[]>`
-    SELECT a.id::text AS "bankAccountId", a.label, a.iban,
-           c.name AS "companyName", c.siren, c.nic, c."periodicityKind"::text AS "periodicityKind",
-           p.id::text AS "portalAccountId", p.name AS "firmName", p."contactEmail", p."contactPhone",
-           p."receptionMode"::text AS "receptionMode", p."dedicatedMailbox",
-           COALESCE(b.name, k."connectorName") AS bank
-    FROM "BankAccount" a
-    JOIN "Company" c ON c.id = a."companyId"
-    JOIN "PortalAccount" p ON p.id = c."portalAccountId"
-    JOIN "BankConnection" k ON k.id = a."connectionId"
-    LEFT JOIN "Bank" b ON b.id = k."bankId"
-    WHERE a.id = ANY(${accountIds}::uuid[])`;
-  const byAccount = new Map(contexts.map((c) => [c.bankAccountId, c]));
-  return statements.map((s) => ({ ...s, context: byAccount.get(s.bankAccountId)! }));
+/** The statements and their delivery contexts (account, company, firm, bank), in one query whatever their number. */
+async function loadForDelivery(sql: Sql, statementIds: string[]): Promise<LoadedStatement[]> {
+  const { rows } = await sql.query<Omit<LoadedStatement, 'context'> & DeliveryContext>(
+    `SELECT s.id::text, s.state::text, s."periodStart", s."periodEnd", s."transactionCount", s."deletedCount",
+            s.cfonb, s."deletedCsv",
+            a.id::text AS "bankAccountId", a.label, a.iban,
+            c.name AS "companyName", c.siren, c.nic, c."periodicityKind"::text AS "periodicityKind",
+            p.id::text AS "portalAccountId", p.name AS "firmName", p."contactEmail", p."contactPhone",
+            p."receptionMode"::text AS "receptionMode", p."dedicatedMailbox",
+            COALESCE(b.name, k."connectorName") AS bank
+     FROM "Statement" s
+     JOIN "BankAccount" a ON a.id = s."bankAccountId"
+     JOIN "Company" c ON c.id = a."companyId"
+     JOIN "PortalAccount" p ON p.id = c."portalAccountId"
+     JOIN "BankConnection" k ON k.id = a."connectionId"
+     LEFT JOIN "Bank" b ON b.id = k."bankId"
+     WHERE s.id = ANY($1::uuid[])`,
+    [statementIds],
+  );
+  return rows.map(
+    ({ id, state, periodStart, periodEnd, transactionCount, deletedCount, cfonb, deletedCsv, ...context }) => ({
+      id,
+      state,
+      periodStart,
+      periodEnd,
+      transactionCount,
+      deletedCount,
+      cfonb,
+      deletedCsv,
+      context,
+    }),
+  );
 }
 
 /**
@@ -100,23 +124,23 @@ export async function enqueueStatementDelivery(
   statementId: string,
   platform?: Platform,
 ): Promise<'queued' | 'download-only' | 'refused' | 'not-ready'> {
-  const [s] = await loadForDelivery(tx, [statementId]);
+  const sql = prismaSql(tx);
+  const [s] = await loadForDelivery(sql, [statementId]);
   if (!s) throw new Error(`statement ${statementId} not found`);
-  const d = await prepareDelivery(tx, s, platform);
-  if (d.outcome === 'queued') await enqueueEmail(tx, d.email, d.key);
+  const d = await prepareDelivery(s, platform);
+  if (d.outcome === 'queued' || d.outcome === 'refused') await enqueueEmails(sql, [d.message]);
   return d.outcome;
 }
 
 type Delivery =
-  | { outcome: 'queued'; email: RenderedEmail; key: EnqueueOptions }
-  | { outcome: 'download-only' | 'refused' | 'not-ready' };
+  | { outcome: 'queued' | 'refused'; message: { email: RenderedEmail; opts: EnqueueOptions; failed?: string } }
+  | { outcome: 'download-only' | 'not-ready' };
 
-/** Renders a loaded statement's delivery e-mail; a refusal is written at once (FAILED, with the reason). */
-async function prepareDelivery(
-  tx: Prisma.TransactionClient,
-  s: LoadedStatement,
-  platform?: Platform,
-): Promise<Delivery> {
+/**
+ * Renders a loaded statement's delivery e-mail; a refused one is to be written as FAILED, with the
+ * reason and without its attachments.
+ */
+async function prepareDelivery(s: LoadedStatement, platform?: Platform): Promise<Delivery> {
   if (s.state !== 'SUCCESS' || !s.cfonb) return { outcome: 'not-ready' };
   const c = s.context;
   const account: ReceptionSettings = {
@@ -140,21 +164,17 @@ async function prepareDelivery(
     deletedCsv: s.deletedCsv ? Buffer.from(s.deletedCsv) : null,
     platform,
   });
-  const key = { idempotencyKey: statementIdempotencyKey(s.id), portalAccountId: c.portalAccountId };
-  if (recipient.to === null) {
-    await tx.emailMessage.createMany({
-      data: [
-        {
-          ...outboxRow({ ...rendered, to: account.dedicatedMailbox ?? '' }, key),
-          status: 'FAILED',
-          lastError: `envoi refusé : ${recipient.reason}`,
-        },
-      ],
-      skipDuplicates: true,
-    });
-    return { outcome: 'refused' };
-  }
-  return { outcome: 'queued', email: rendered, key };
+  const opts = { idempotencyKey: statementIdempotencyKey(s.id), portalAccountId: c.portalAccountId };
+  if (recipient.to === null)
+    return {
+      outcome: 'refused',
+      message: {
+        email: { ...rendered, to: account.dedicatedMailbox ?? '', attachments: undefined },
+        opts,
+        failed: `envoi refusé : ${recipient.reason}`,
+      },
+    };
+  return { outcome: 'queued', message: { email: rendered, opts } };
 }
 
 /**
@@ -163,22 +183,24 @@ async function prepareDelivery(
  * queries, in the order given. Returns how many were queued.
  */
 export async function enqueueStatementDeliveriesIn(
-  tx: Prisma.TransactionClient,
+  sql: Sql,
   statementIds: string[],
   platform?: Platform,
 ): Promise<number> {
   if (statementIds.length === 0) return 0;
-  const loaded = await loadForDelivery(tx, statementIds);
+  const loaded = await loadForDelivery(sql, statementIds);
   const byId = new Map(loaded.map((s) => [s.id, s]));
-  const queued: Array<{ email: RenderedEmail; opts: EnqueueOptions }> = [];
+  const messages: Array<{ email: RenderedEmail; opts: EnqueueOptions; failed?: string }> = [];
+  let queued = 0;
   for (const id of statementIds) {
     const s = byId.get(id);
     if (!s) throw new Error(`statement ${id} not found`);
-    const d = await prepareDelivery(tx, s, platform);
-    if (d.outcome === 'queued') queued.push({ email: d.email, opts: d.key });
+    const d = await prepareDelivery(s, platform);
+    if (d.outcome === 'queued') queued++;
+    if (d.outcome === 'queued' || d.outcome === 'refused') messages.push(d.message);
   }
-  await enqueueEmails(tx, queued);
-  return queued.length;
+  await enqueueEmails(sql, messages);
+  return queued;
 }
 
 /**
@@ -198,7 +220,7 @@ export async function enqueueStatementDeliveries(prisma: Db, statementIds: strin
   );
   const missing = statementIds.filter((id) => !done.has(statementIdempotencyKey(id)));
   if (missing.length === 0) return 0;
-  return prisma.$transaction((tx) => enqueueStatementDeliveriesIn(tx, missing, platform), {
+  return prisma.$transaction((tx) => enqueueStatementDeliveriesIn(prismaSql(tx), missing, platform), {
     timeout: 60_000 + 2_000 * missing.length,
   });
 }

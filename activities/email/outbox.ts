@@ -5,7 +5,8 @@
  * (sender.ts, an activity) sends the queued rows.
  */
 import { randomUUID } from 'node:crypto';
-import type { Prisma } from '../../prisma/client';
+import { utcTimestamp, type Prisma } from '../../prisma/client';
+import { prismaSql, valuesList, type Sql } from '../../prisma/sql';
 import type { RenderedEmail } from './messages';
 
 type Tx = Prisma.TransactionClient;
@@ -33,7 +34,7 @@ export function outboxRow(email: Omit<RenderedEmail, 'attachments'>, opts: Enque
  * INSERT … ON CONFLICT DO NOTHING: two transactions enqueueing the same key concurrently keep one.
  */
 export async function enqueueEmail(tx: Tx, email: RenderedEmail, opts: EnqueueOptions): Promise<string> {
-  const [written] = await enqueueEmails(tx, [{ email, opts }]);
+  const [written] = await enqueueEmails(prismaSql(tx), [{ email, opts }]);
   if (written) return written;
   const existing = await tx.emailMessage.findUniqueOrThrow({
     where: { idempotencyKey: opts.idempotencyKey },
@@ -44,30 +45,56 @@ export async function enqueueEmail(tx: Tx, email: RenderedEmail, opts: EnqueueOp
 
 /**
  * Several messages at once (one insert for the messages, one for their attachments), each kept
- * only if its key is new, like enqueueEmail. Returns the ids of the messages written.
+ * only if its key is new, like enqueueEmail; `status` and `lastError` for a message written as
+ * already failed (a refused delivery). Plain SQL: the nightly statements queue theirs through pg
+ * (prisma/sql.ts). Returns the ids of the messages written.
  */
 export async function enqueueEmails(
-  tx: Tx,
-  items: Array<{ email: RenderedEmail; opts: EnqueueOptions }>,
+  sql: Sql,
+  items: Array<{ email: RenderedEmail; opts: EnqueueOptions; failed?: string }>,
 ): Promise<string[]> {
   if (items.length === 0) return [];
-  const rows = items.map(({ email, opts }) => ({ id: randomUUID(), ...outboxRow(email, opts) }));
-  const created = await tx.emailMessage.createManyAndReturn({
-    data: rows,
-    skipDuplicates: true,
-    select: { id: true },
-  });
+  const now = utcTimestamp(new Date());
+  const ids = items.map(() => randomUUID());
+  const messages = valuesList(
+    items.map(({ email, opts, failed }, i) => {
+      const row = outboxRow(email, opts);
+      return [
+        ids[i],
+        row.portalAccountId,
+        row.idempotencyKey,
+        row.kind,
+        row.to,
+        row.subject,
+        row.textBody,
+        row.htmlBody,
+        failed === undefined ? 'QUEUED' : 'FAILED',
+        failed ?? null,
+        now,
+      ];
+    }),
+    ['uuid', 'uuid', null, null, null, null, null, null, '"EmailStatus"', null, 'timestamp'],
+  );
+  const { rows: created } = await sql.query<{ id: string }>(
+    `INSERT INTO "EmailMessage" (id, "portalAccountId", "idempotencyKey", kind, "to", subject, "textBody", "htmlBody",
+       status, "lastError", "createdAt")
+     VALUES ${messages.text}
+     ON CONFLICT ("idempotencyKey") DO NOTHING
+     RETURNING id::text`,
+    messages.values,
+  );
   const written = new Set(created.map((c) => c.id));
   const attachments = items.flatMap(({ email }, i) =>
-    written.has(rows[i]!.id)
-      ? (email.attachments ?? []).map((a) => ({
-          messageId: rows[i]!.id,
-          name: a.name,
-          contentType: a.contentType,
-          content: new Uint8Array(a.content),
-        }))
+    written.has(ids[i]!)
+      ? (email.attachments ?? []).map((a) => [randomUUID(), ids[i], a.name, a.contentType, a.content])
       : [],
   );
-  if (attachments.length) await tx.emailAttachment.createMany({ data: attachments });
-  return [...written];
+  if (attachments.length) {
+    const rows = valuesList(attachments, ['uuid', 'uuid', null, null, 'bytea']);
+    await sql.query(
+      `INSERT INTO "EmailAttachment" (id, "messageId", name, "contentType", content) VALUES ${rows.text}`,
+      rows.values,
+    );
+  }
+  return ids.filter((id) => written.has(id));
 }

@@ -1,13 +1,14 @@
 import { readCfonb } from '../../domain/cfonb120';
 import { buildStatements } from '../../activities/statements';
 import { Prisma } from '../../prisma/client';
+import { inTransaction } from '../../prisma/sql';
 import { useTestDatabase } from '../support/db';
 
 const db = useTestDatabase();
 
 /** One account's statement in its own transaction: its id, or null when the account is covered past the end. */
 const buildOne = async (bankAccountId: string, opts: { periodEnd?: string; today: Date }) => {
-  const [built] = await db.prisma.$transaction((t) => buildStatements(t, [bankAccountId], opts));
+  const [built] = await inTransaction(db.sql, (t) => buildStatements(t, [bankAccountId], opts));
   return built!.id;
 };
 let accountId: string;
@@ -172,7 +173,7 @@ test('several accounts in one call: each chained on its own, results in the orde
     },
   });
   const build = (ids: string[], periodEnd: string) =>
-    db.prisma.$transaction((t) => buildStatements(t, ids, { periodEnd, today: new Date('2026-07-01T00:00:00Z') }));
+    inTransaction(db.sql, (t) => buildStatements(t, ids, { periodEnd, today: new Date('2026-07-01T00:00:00Z') }));
 
   const built = await build([other.id, accountId], '2026-06-30');
   expect(built.map((b) => [b.bankAccountId, b.created])).toEqual([

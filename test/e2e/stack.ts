@@ -61,7 +61,7 @@ export function useE2EStack(): E2EStack {
       },
     );
 
-    const activities = createActivities({ config, prisma: db.prisma, logger });
+    const activities = createActivities({ config, prisma: db.prisma, sql: db.sql, logger });
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue: config.TEMPORAL_TASK_QUEUE,

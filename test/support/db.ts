@@ -5,11 +5,14 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { createPrismaClient, type Db } from '../../prisma/client';
+import { createSqlPool, type SqlPool } from '../../prisma/sql';
 import { withDatabase, dropDatabase } from '../../lib/postgres';
 
 export interface TestDatabase {
   url: string;
   prisma: Db;
+  /** Plain SQL (pg) on the same database, as the hot activities use it. */
+  sql: SqlPool;
 }
 
 export async function createTestDatabase(): Promise<TestDatabase & { drop(): Promise<void> }> {
@@ -26,11 +29,14 @@ export async function createTestDatabase(): Promise<TestDatabase & { drop(): Pro
   }
   const url = withDatabase(server, name);
   const prisma = createPrismaClient(url, { max: 5 });
+  const sql = createSqlPool(url, { max: 5 });
   return {
     url,
     prisma,
+    sql,
     async drop() {
       await prisma.$disconnect();
+      await sql.end();
       await dropDatabase(url);
     },
   };
@@ -44,6 +50,7 @@ export function useTestDatabase(): TestDatabase {
     const db = await createTestDatabase();
     holder.url = db.url;
     holder.prisma = db.prisma;
+    holder.sql = db.sql;
     drop = db.drop;
   });
   afterAll(async () => {

@@ -142,6 +142,7 @@ export async function startHarness(opts: { historyDays?: number } = {}): Promise
   const real = createActivities({
     config,
     prisma: db.prisma,
+    sql: db.sql,
     logger: createLogger('test', 'silent'),
     powens: createPowensPort({
       baseUrl: powens.baseUrl,
