@@ -40,7 +40,7 @@ export function createActivities(deps: {
       outbox: createMessages(deps.config),
       decryptToken: (enc) => decryptToken(enc, deps.config.ENCRYPTION_KEY),
     }),
-    ...createEmailActivities({ config: deps.config, prisma: deps.prisma, logger: deps.logger }),
+    ...createEmailActivities({ config: deps.config, prisma: deps.prisma, sql: deps.sql, logger: deps.logger }),
   };
 }
 

@@ -17,7 +17,9 @@
 import { ServerClient } from 'postmark';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
-import { utcTimestamp, type Db, type Prisma } from '../../prisma/client';
+import { groupBy } from '../../lib/group-by';
+import { utcTimestamp, type Db } from '../../prisma/client';
+import { prismaSql, type Sql } from '../../prisma/sql';
 
 export const METADATA_KEY = 'releves_key';
 export const DEFAULT_LEASE_MS = 5 * 60_000;
@@ -74,12 +76,15 @@ export function classifyPostmarkError(e: PostmarkFailure): Exclude<Outcome, { ki
 export function createEmailActivities(deps: {
   config: Config;
   prisma: Db;
+  /** The claim, load and record of a batch in plain SQL (the worker's pg pool); default: through Prisma. */
+  sql?: Sql;
   logger?: Logger;
   client?: ServerClient;
   now?: () => Date;
   leaseMs?: number;
 }) {
   const { prisma, config } = deps;
+  const sql = deps.sql ?? prismaSql(prisma);
   const client = deps.client ?? postmarkClient(config);
   const now = deps.now ?? (() => new Date());
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
@@ -89,21 +94,24 @@ export function createEmailActivities(deps: {
     const at = now();
     const atUtc = utcTimestamp(at);
     const staleBeforeUtc = utcTimestamp(new Date(at.getTime() - leaseMs));
-    return prisma.$queryRaw<Array<{ id: string; attempts: number }>>`
-      UPDATE "EmailMessage" SET
-        "uncertain" = "uncertain" OR "status" = 'SENDING'::"EmailStatus",
-        "status" = 'SENDING'::"EmailStatus",
-        "claimedAt" = ${atUtc}::timestamp,
-        "attempts" = "attempts" + 1
-      WHERE "id" IN (
-        SELECT "id" FROM "EmailMessage"
-        WHERE ("status" = 'QUEUED'::"EmailStatus" AND ("nextAttemptAt" IS NULL OR "nextAttemptAt" <= ${atUtc}::timestamp))
-           OR ("status" = 'SENDING'::"EmailStatus" AND "claimedAt" < ${staleBeforeUtc}::timestamp)
-        ORDER BY "createdAt"
-        LIMIT ${limit}
-        FOR UPDATE SKIP LOCKED
-      )
-      RETURNING "id", "attempts"`;
+    const { rows } = await sql.query<{ id: string; attempts: number }>(
+      `UPDATE "EmailMessage" SET
+         "uncertain" = "uncertain" OR "status" = 'SENDING'::"EmailStatus",
+         "status" = 'SENDING'::"EmailStatus",
+         "claimedAt" = $1::timestamp,
+         "attempts" = "attempts" + 1
+       WHERE "id" IN (
+         SELECT "id" FROM "EmailMessage"
+         WHERE ("status" = 'QUEUED'::"EmailStatus" AND ("nextAttemptAt" IS NULL OR "nextAttemptAt" <= $1::timestamp))
+            OR ("status" = 'SENDING'::"EmailStatus" AND "claimedAt" < $2::timestamp)
+         ORDER BY "createdAt"
+         LIMIT $3::int
+         FOR UPDATE SKIP LOCKED
+       )
+       RETURNING "id"::text, "attempts"`,
+      [atUtc, staleBeforeUtc, limit],
+    );
+    return rows;
   }
 
   /** Postmark's copy of a message that may have been sent (search by our metadata). */
@@ -112,22 +120,52 @@ export function createEmailActivities(deps: {
     return r.Messages[0]?.MessageID ?? null;
   }
 
-  type Claimed = Prisma.EmailMessageGetPayload<{ include: { attachments: true } }> & { claimAttempts: number };
+  interface Claimed {
+    id: string;
+    idempotencyKey: string;
+    kind: string;
+    to: string;
+    subject: string;
+    textBody: string;
+    htmlBody: string;
+    uncertain: boolean;
+    attachments: Array<{ name: string; contentType: string; content: Uint8Array }>;
+    claimAttempts: number;
+  }
 
-  /** The claimed rows with their attachments, and which of their addresses are suppressed (2 queries). */
+  /** The claimed rows with their attachments, and which of their addresses are suppressed (3 queries). */
   async function load(claimed: Array<{ id: string; attempts: number }>) {
+    const ids = claimed.map((c) => c.id);
     const attempts = new Map(claimed.map((c) => [c.id, c.attempts]));
-    const rows = await prisma.emailMessage.findMany({
-      where: { id: { in: claimed.map((c) => c.id) } },
-      include: { attachments: true },
-      orderBy: { createdAt: 'asc' },
-    });
+    const { rows } = await sql.query<Omit<Claimed, 'attachments' | 'claimAttempts'>>(
+      `SELECT id::text, "idempotencyKey", kind, "to", subject, "textBody", "htmlBody", uncertain
+       FROM "EmailMessage" WHERE id = ANY($1::uuid[]) ORDER BY "createdAt"`,
+      [ids],
+    );
+    const attachments = groupBy(
+      (
+        await sql.query<{ messageId: string; name: string; contentType: string; content: Uint8Array }>(
+          `SELECT "messageId"::text, name, "contentType", content FROM "EmailAttachment" WHERE "messageId" = ANY($1::uuid[])`,
+          [ids],
+        )
+      ).rows,
+      (a) => a.messageId,
+    );
     const addresses = [...new Set(rows.map((m) => m.to.trim().toLowerCase()).filter(Boolean))];
     const suppressed = addresses.length
-      ? await prisma.emailSuppression.findMany({ where: { address: { in: addresses } } })
+      ? (
+          await sql.query<{ address: string; reason: string }>(
+            `SELECT address, reason FROM "EmailSuppression" WHERE address = ANY($1::text[])`,
+            [addresses],
+          )
+        ).rows
       : [];
     return {
-      messages: rows.map((m): Claimed => ({ ...m, claimAttempts: attempts.get(m.id) ?? m.attempts })),
+      messages: rows.map((m): Claimed => ({
+        ...m,
+        attachments: attachments.get(m.id) ?? [],
+        claimAttempts: attempts.get(m.id)!,
+      })),
       suppressed: new Map(suppressed.map((x) => [x.address, x.reason])),
     };
   }
@@ -173,12 +211,14 @@ export function createEmailActivities(deps: {
   async function recordSent(sent: Array<{ id: string; messageId: string }>) {
     if (sent.length === 0) return;
     const atUtc = utcTimestamp(now());
-    await prisma.$executeRaw`
-      UPDATE "EmailMessage" AS m SET
-        "status" = 'SENT'::"EmailStatus", "sentAt" = ${atUtc}::timestamp, "postmarkMessageId" = s.message_id,
-        "lastError" = NULL, "uncertain" = false, "claimedAt" = NULL, "nextAttemptAt" = NULL
-      FROM unnest(${sent.map((x) => x.id)}::uuid[], ${sent.map((x) => x.messageId)}::text[]) AS s(id, message_id)
-      WHERE m."id" = s.id`;
+    await sql.query(
+      `UPDATE "EmailMessage" AS m SET
+         "status" = 'SENT'::"EmailStatus", "sentAt" = $3::timestamp, "postmarkMessageId" = s.message_id,
+         "lastError" = NULL, "uncertain" = false, "claimedAt" = NULL, "nextAttemptAt" = NULL
+       FROM unnest($1::uuid[], $2::text[]) AS s(id, message_id)
+       WHERE m."id" = s.id`,
+      [sent.map((x) => x.id), sent.map((x) => x.messageId), atUtc],
+    );
   }
 
   /** A message that was not sent (sent ones are recorded together, by recordSent). */

@@ -30,7 +30,7 @@ async function setup(mode: 'NONE' | 'ACCOUNT_MAILBOX' | 'DEDICATED_MAILBOX', ded
   return { account, company, bankAccount: accounts[0]!, statement };
 }
 const deliver = (statementId: string) => db.prisma.$transaction((tx) => enqueueStatementDelivery(tx, statementId));
-const send = () => createEmailActivities({ config: sink.config, prisma: db.prisma }).sendPendingEmails();
+const send = () => createEmailActivities({ config: sink.config, prisma: db.prisma, sql: db.sql }).sendPendingEmails();
 
 beforeEach(() => sink.reset());
 

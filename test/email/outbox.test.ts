@@ -20,7 +20,8 @@ const sink = useSink();
 
 let clock = new Date('2026-11-23T10:00:00Z');
 const now = () => clock;
-const sender = () => createEmailActivities({ config: sink.config, prisma: db.prisma, now, leaseMs: 60_000 });
+const sender = () =>
+  createEmailActivities({ config: sink.config, prisma: db.prisma, sql: db.sql, now, leaseMs: 60_000 });
 
 const email = (to: string, subject = 'Objet'): RenderedEmail => ({
   kind: 'test',
@@ -131,7 +132,13 @@ test('restart: a worker died mid-send; after the lease a new worker takes over w
   // Within the lease the rows stay with their (dead) owner.
   expect(await sender().sendPendingEmails()).toEqual({ sent: 0, failed: 0, retrying: 0 });
   clock = new Date(clock.getTime() + 61_000);
-  const restarted = createEmailActivities({ config: sink.config, prisma: db.prisma, now, leaseMs: 60_000 });
+  const restarted = createEmailActivities({
+    config: sink.config,
+    prisma: db.prisma,
+    sql: db.sql,
+    now,
+    leaseMs: 60_000,
+  });
   expect(await restarted.sendPendingEmails()).toEqual({ sent: 2, failed: 0, retrying: 0 });
   expect(await sink.messages('f@example.test')).toHaveLength(1);
   expect(await sink.messages('g@example.test')).toHaveLength(1);

@@ -1,0 +1,102 @@
+/**
+ * prisma/sql.ts: the pg pool of the hot path reads what Prisma writes (and the reverse) whatever
+ * the process's time zone, and a transaction is all-or-nothing.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { utcTimestamp } from '../../prisma/client';
+import { inTransaction, prismaSql, valuesList } from '../../prisma/sql';
+import { useTestDatabase } from '../support/db';
+
+const root = join(__dirname, '..', '..');
+const db = useTestDatabase();
+const COMPANY = '00000000-0000-4000-8000-0000000000c1';
+
+beforeAll(async () => {
+  await db.prisma.portalAccount.create({
+    data: {
+      id: '00000000-0000-4000-8000-0000000000ab',
+      kind: 'PRIMARY',
+      rootId: '00000000-0000-4000-8000-0000000000ab',
+      name: 'Cabinet',
+      siren: '732829320',
+      contactEmail: 'c@cabinet.test',
+    },
+  });
+  await db.prisma.company.create({
+    data: {
+      id: COMPANY,
+      portalAccountId: '00000000-0000-4000-8000-0000000000ab',
+      rootAccountId: '00000000-0000-4000-8000-0000000000ab',
+      siren: '443061841',
+      name: 'Boulangerie',
+      periodicityKind: 'MONTHLY',
+      periodicityDay: 0,
+      createdAt: new Date('2026-03-29T01:30:00.123Z'),
+    },
+  });
+});
+
+test('in a process far from UTC, the pool reads and writes the UTC instants and days Prisma does', async () => {
+  const later = '2026-10-25T00:59:59.999Z';
+  const run = spawnSync(
+    join(root, 'node_modules', '.bin', 'tsx'),
+    [join(__dirname, 'fixtures', 'sql-zone.ts'), db.url, COMPANY, later],
+    { cwd: root, env: { ...process.env, TZ: 'Pacific/Kiritimati' }, encoding: 'utf8' },
+  );
+  expect(run.stderr).toBe('');
+  const out = JSON.parse(run.stdout);
+  expect(out.zoneOffsetMinutes).toBe(-14 * 60); // the zone did apply to that process
+  expect(out.ours).toEqual({ createdAt: '2026-03-29T01:30:00.123Z', day: '2026-03-29T00:00:00.000Z' });
+  // pg's own parsers read the same text in the process's zone: what the pool must not do.
+  expect(out.plain.createdAt).toBe('2026-03-28T11:30:00.123Z');
+  const back = await db.prisma.company.findUniqueOrThrow({ where: { id: COMPANY } });
+  expect(back.createdAt.toISOString()).toBe(later);
+  // And in this process too.
+  const { rows } = await db.sql.query<{ createdAt: Date }>(`SELECT "createdAt" FROM "Company" WHERE id = $1::uuid`, [
+    COMPANY,
+  ]);
+  expect(rows[0]!.createdAt.toISOString()).toBe(later);
+});
+
+test('a transaction that throws writes nothing; one that returns is committed', async () => {
+  const insert = (tx: { query: (t: string, v: unknown[]) => Promise<unknown> }, id: string) =>
+    tx.query(
+      `INSERT INTO "Notification" (id, "portalAccountId", kind, title, body, "createdAt")
+       VALUES ($1::uuid, '00000000-0000-4000-8000-0000000000ab', 'INFO', 'Titre', 'Corps', $2::timestamp)`,
+      [id, utcTimestamp(new Date())],
+    );
+  await expect(
+    inTransaction(db.sql, async (tx) => {
+      await insert(tx, '00000000-0000-4000-8000-0000000000d1');
+      throw new Error('après la première écriture');
+    }),
+  ).rejects.toThrow('après la première écriture');
+  await inTransaction(db.sql, (tx) => insert(tx, '00000000-0000-4000-8000-0000000000d2'));
+  const ids = (await db.prisma.notification.findMany({ select: { id: true } })).map((n) => n.id);
+  expect(ids).toEqual(['00000000-0000-4000-8000-0000000000d2']);
+  // The pool is still usable after the rollback.
+  expect((await db.sql.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+});
+
+test('the same query through a Prisma transaction (prismaSql) reads the same values', async () => {
+  const text = `SELECT id::text, "createdAt", 12.5::numeric(20,4)::text AS amount FROM "Company" WHERE id = ANY($1::uuid[])`;
+  const values = [[COMPANY]];
+  const viaPg = (await db.sql.query(text, values)).rows;
+  const viaPrisma = await db.prisma.$transaction(async (tx) => (await prismaSql(tx).query(text, values)).rows);
+  expect(viaPrisma).toEqual(viaPg);
+  expect(viaPg).toHaveLength(1);
+});
+
+test('valuesList numbers the parameters row by row, with the casts', () => {
+  expect(
+    valuesList(
+      [
+        ['a', 1],
+        ['b', 2],
+      ],
+      ['uuid', null],
+      3,
+    ),
+  ).toEqual({ text: '($3::uuid, $4), ($5::uuid, $6)', values: ['a', 1, 'b', 2] });
+});
