@@ -245,13 +245,9 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
     async issueStatements(connectionId: string, opts: { periodEnd: string; at: string }): Promise<IssuedStatements> {
       return heartbeating(() =>
         inTransaction(sql, async (tx) => {
-          const { rows: accounts } = await tx.query<{ id: string }>(
-            `SELECT id::text FROM "BankAccount" WHERE "connectionId" = $1::uuid AND active ORDER BY id`,
-            [connectionId],
-          );
           const built = await buildStatements(
             tx,
-            accounts.map((a) => a.id),
+            { connectionId },
             { periodEnd: opts.periodEnd, today: new Date(opts.at) },
           );
           await deps.outbox.enqueueStatementDeliveriesIn(
@@ -273,6 +269,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
   };
 
   async function collectOnce(connectionId: string, opts: { forceSync: boolean; at: string }): Promise<CollectResult> {
+    // The connection, its company's token and its accounts, in one query.
     const {
       rows: [c],
     } = await sql.query<{
@@ -280,8 +277,13 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       transactionsCursor: string | null;
       companyId: string;
       powensTokenEnc: string | null;
+      accounts: LocalAccount[];
     }>(
-      `SELECT k."powensConnectionId", k."transactionsCursor", c.id::text AS "companyId", c."powensTokenEnc"
+      `SELECT k."powensConnectionId", k."transactionsCursor", c.id::text AS "companyId", c."powensTokenEnc",
+              COALESCE((SELECT json_agg(json_build_object('id', a.id, 'powensAccountId', a."powensAccountId",
+                          'iban', a.iban, 'bic', a.bic, 'label', a.label, 'type', a.type, 'currency', a.currency)
+                        ORDER BY a.id)
+                        FROM "BankAccount" a WHERE a."connectionId" = k.id), '[]') AS accounts
        FROM "BankConnection" k JOIN "Company" c ON c.id = k."companyId" WHERE k.id = $1::uuid`,
       [connectionId],
     );
@@ -340,14 +342,10 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       return { state, errorMessage: remote.errorMessage, collected: 0, ...base };
     }
 
-    const { rows: local } = await sql.query<LocalAccount>(
-      `SELECT id::text, "powensAccountId", iban, bic, label, type, currency FROM "BankAccount" WHERE "connectionId" = $1::uuid`,
-      [connectionId],
-    );
     const { collected, cursor } = await refreshAccountsAndTransactions(
       c.powensConnectionId,
       token,
-      local,
+      c.accounts,
       c.transactionsCursor,
       at,
     );

@@ -75,40 +75,56 @@ interface GoneRow {
 }
 
 /**
- * The statements of several accounts (one connection's) up to the same period end, in the
- * caller's transaction, with a fixed number of queries whatever the number of accounts: the
- * accounts are locked (in id order: statement building is serialised per account, as a retried
- * activity may run concurrently) and read, then their undelivered movements, pending deletions,
- * previous closing balances are read at once, and the statements, their transactions' links and
- * the accounts' `collectedUntil` written at once. Results in the order of `bankAccountIds`.
+ * The statements of several accounts up to the same period end, in the caller's transaction: the
+ * given accounts, or a connection's active ones. A fixed number of queries whatever the number of
+ * accounts: the accounts are locked (in id order: statement building is serialised per account,
+ * as a retried activity may run concurrently) and read; then, in new snapshots that see whatever
+ * a concurrent builder committed before releasing them, their statements for this period end and
+ * previous closing balances, their undelivered movements and pending deletions are read, and the
+ * statements, their transactions' links and the accounts' `collectedUntil` written at once.
+ * Results in the order of `accounts` (by id for a connection).
  */
 export async function buildStatements(
   tx: Sql,
-  bankAccountIds: string[],
+  accounts: string[] | { connectionId: string },
   opts: { periodEnd?: string; today: Date },
 ): Promise<BuiltStatement[]> {
-  if (bankAccountIds.length === 0) return [];
+  if (Array.isArray(accounts) && accounts.length === 0) return [];
   const periodEnd = opts.periodEnd ?? parisDate(opts.today);
-  const { rows: accounts } = await tx.query<AccountRow>(
+  const { rows: locked } = await tx.query<AccountRow>(
     `SELECT id::text, iban, label, currency, balance::text, "activatedAt", "collectedUntil"
-     FROM "BankAccount" WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
-    [bankAccountIds],
+     FROM "BankAccount" WHERE ${Array.isArray(accounts) ? 'id = ANY($1::uuid[])' : '"connectionId" = $1::uuid AND active'}
+     ORDER BY id FOR UPDATE`,
+    [Array.isArray(accounts) ? accounts : accounts.connectionId],
   );
-  if (accounts.length !== new Set(bankAccountIds).size)
+  const bankAccountIds = Array.isArray(accounts) ? accounts : locked.map((a) => a.id);
+  if (locked.length !== new Set(bankAccountIds).size)
     throw new Error(
-      `bank account not found: ${bankAccountIds.filter((id) => !accounts.some((a) => a.id === id)).join(', ')}`,
+      `bank account not found: ${bankAccountIds.filter((id) => !locked.some((a) => a.id === id)).join(', ')}`,
     );
-  const { rows: existing } = await tx.query<{ id: string; bankAccountId: string }>(
-    `SELECT id::text, "bankAccountId"::text FROM "Statement"
-     WHERE "bankAccountId" = ANY($1::uuid[]) AND "periodEnd" = $2::date`,
+  if (locked.length === 0) return [];
+  // Each account's statement for this period end, if any, and the closing balance of its latest
+  // issued statement (it opens the next one).
+  const { rows: known } = await tx.query<{ bankAccountId: string; existing: string | null; closing: string | null }>(
+    `SELECT a.id::text AS "bankAccountId",
+            (SELECT s.id::text FROM "Statement" s WHERE s."bankAccountId" = a.id AND s."periodEnd" = $2::date) AS existing,
+            (SELECT s."closingBalance"::text FROM "Statement" s
+             WHERE s."bankAccountId" = a.id AND s.state = 'SUCCESS'::"StatementState"
+             ORDER BY s."periodEnd" DESC LIMIT 1) AS closing
+     FROM unnest($1::uuid[]) AS a(id)`,
     [bankAccountIds, periodEnd],
   );
   const result = new Map<string, BuiltStatement>(
-    existing.map((e) => [e.bankAccountId, { bankAccountId: e.bankAccountId, id: e.id, created: false }]),
+    known.flatMap((k) =>
+      k.existing ? [[k.bankAccountId, { bankAccountId: k.bankAccountId, id: k.existing, created: false }]] : [],
+    ),
+  );
+  const previous = new Map(
+    known.flatMap((k) => (k.closing === null ? [] : [[k.bankAccountId, new Prisma.Decimal(k.closing)]])),
   );
 
   // Nothing booked before this is ever delivered: the first statement reaches one month back.
-  const todo = accounts
+  const todo = locked
     .filter((a) => !result.has(a.id))
     .map((account) => {
       const deliveryStart = minusOneMonth(parisDate(account.activatedAt));
@@ -153,19 +169,6 @@ export async function buildStatements(
     ).rows,
     (d) => d.bankAccountId,
   );
-  // The latest issued statement of each account: its closing balance opens the next one.
-  const previous = new Map(
-    (
-      await tx.query<{ bankAccountId: string; closing: string }>(
-        `SELECT DISTINCT ON ("bankAccountId") "bankAccountId"::text AS "bankAccountId", "closingBalance"::text AS closing
-         FROM "Statement"
-         WHERE "bankAccountId" = ANY($1::uuid[]) AND state = 'SUCCESS'::"StatementState"
-         ORDER BY "bankAccountId", "periodEnd" DESC`,
-        [todoIds],
-      )
-    ).rows.map((r) => [r.bankAccountId, new Prisma.Decimal(r.closing)]),
-  );
-
   for (const t of todo) {
     const earliest = movements.get(t.account.id)?.[0];
     if (earliest && iso(earliest.bookingDate) < t.periodStart) t.periodStart = iso(earliest.bookingDate);
