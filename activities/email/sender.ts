@@ -13,6 +13,9 @@
  *    retry can fix (422: invalid request, forbidden attachment) is FAILED with Postmark's error;
  *  - suppressed addresses (EmailSuppression, fed by the bounce webhook, or Postmark's 406
  *    "inactive recipient") are not sent to: the message becomes SUPPRESSED with the reason.
+ * A claimed batch goes to Postmark's batch API in as few requests as its limits allow (500
+ * messages, 50 MB), each message with its own result; uncertain messages go one by one, after
+ * their search.
  */
 import { ServerClient } from 'postmark';
 import type { Config } from '../../lib/config';
@@ -26,6 +29,31 @@ export const DEFAULT_LEASE_MS = 5 * 60_000;
 /** Messages of a claimed batch in flight at once. */
 const SEND_CONCURRENCY = 8;
 const MAX_BACKOFF_MS = 15 * 60_000;
+
+/** Postmark's batch API: at most 500 messages and 50 MB per request (kept well below). */
+const BATCH_MESSAGES = 500;
+const BATCH_BYTES = 20 * 1024 * 1024;
+
+/** Consecutive batches of at most BATCH_MESSAGES messages and about BATCH_BYTES of JSON each. */
+function batchesOf<M extends { textBody: string; htmlBody: string; attachments: Array<{ content: Uint8Array }> }>(
+  messages: M[],
+): M[][] {
+  const out: M[][] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size =
+      4096 + m.textBody.length + m.htmlBody.length + m.attachments.reduce((n, a) => n + (a.content.length * 4) / 3, 0);
+    const last = out.at(-1);
+    if (!last || last.length >= BATCH_MESSAGES || bytes + size > BATCH_BYTES) {
+      out.push([m]);
+      bytes = size;
+    } else {
+      last.push(m);
+      bytes += size;
+    }
+  }
+  return out;
+}
 
 export function backoffMs(attempts: number): number {
   return Math.min(MAX_BACKOFF_MS, 5000 * 2 ** Math.max(0, attempts - 1));
@@ -170,33 +198,42 @@ export function createEmailActivities(deps: {
     };
   }
 
-  async function attempt(m: Claimed, suppressed: Map<string, string>): Promise<Outcome> {
+  /** Why a message cannot be sent at all (no recipient, suppressed address), or null. */
+  function unsendable(m: Claimed, suppressed: Map<string, string>): Exclude<Outcome, { kind: 'sent' }> | null {
     const address = m.to.trim().toLowerCase();
     if (!address) return { kind: 'failed', error: 'aucun destinataire' };
     const reason = suppressed.get(address);
-    if (reason) return { kind: 'suppressed', reason };
+    return reason ? { kind: 'suppressed', reason } : null;
+  }
+
+  const postmarkMessage = (m: Claimed) => ({
+    From: config.POSTMARK_FROM,
+    To: m.to,
+    Subject: m.subject,
+    TextBody: m.textBody,
+    HtmlBody: m.htmlBody,
+    MessageStream: config.POSTMARK_MESSAGE_STREAM,
+    Tag: m.kind,
+    Metadata: { [METADATA_KEY]: m.idempotencyKey },
+    Headers: [{ Name: 'X-Releves-Message-Id', Value: m.idempotencyKey }],
+    Attachments: m.attachments.map((a) => ({
+      Name: a.name,
+      ContentType: a.contentType,
+      Content: Buffer.from(a.content).toString('base64'),
+      ContentID: null,
+    })),
+  });
+
+  /** One message on its own (an uncertain one is searched at Postmark first). */
+  async function attempt(m: Claimed, suppressed: Map<string, string>): Promise<Outcome> {
+    const refused = unsendable(m, suppressed);
+    if (refused) return refused;
     try {
       if (m.uncertain) {
         const found = await findAtPostmark(m.idempotencyKey);
         if (found) return { kind: 'sent', messageId: found };
       }
-      const r = await client.sendEmail({
-        From: config.POSTMARK_FROM,
-        To: m.to,
-        Subject: m.subject,
-        TextBody: m.textBody,
-        HtmlBody: m.htmlBody,
-        MessageStream: config.POSTMARK_MESSAGE_STREAM,
-        Tag: m.kind,
-        Metadata: { [METADATA_KEY]: m.idempotencyKey },
-        Headers: [{ Name: 'X-Releves-Message-Id', Value: m.idempotencyKey }],
-        Attachments: m.attachments.map((a) => ({
-          Name: a.name,
-          ContentType: a.contentType,
-          Content: Buffer.from(a.content).toString('base64'),
-          ContentID: null,
-        })),
-      });
+      const r = await client.sendEmail(postmarkMessage(m));
       return { kind: 'sent', messageId: r.MessageID };
     } catch (e) {
       const f = e as PostmarkFailure;
@@ -204,6 +241,28 @@ export function createEmailActivities(deps: {
       // A search that failed leaves the message as uncertain as it was.
       if (outcome.kind === 'retry' && m.uncertain) return { ...outcome, uncertain: true };
       return outcome;
+    }
+  }
+
+  /**
+   * Messages that are neither uncertain nor unsendable, in one request to Postmark's batch API:
+   * each gets its own result (sent, or its ErrorCode handled as a single send's 422). Without an
+   * answer they all become uncertain (searched before any new attempt); a 5xx or 429 puts them
+   * all back in the queue; a refusal of the request as a whole sends them one by one instead.
+   */
+  async function attemptBatch(batch: Claimed[], suppressed: Map<string, string>): Promise<Outcome[]> {
+    try {
+      const results = await client.sendEmailBatch(batch.map(postmarkMessage));
+      return batch.map((_, i): Outcome => {
+        const r = results[i];
+        if (!r) return { kind: 'retry', error: 'Postmark : résultat manquant dans la réponse du lot', uncertain: true };
+        if (r.ErrorCode === 0) return { kind: 'sent', messageId: r.MessageID };
+        return classifyPostmarkError({ statusCode: 422, code: r.ErrorCode, message: r.Message });
+      });
+    } catch (e) {
+      const outcome = classifyPostmarkError(e as PostmarkFailure);
+      if (outcome.kind === 'retry') return batch.map(() => outcome);
+      return Promise.all(batch.map((m) => attempt(m, suppressed)));
     }
   }
 
@@ -271,25 +330,34 @@ export function createEmailActivities(deps: {
       if (claimed.length === 0) return result;
       const { messages, suppressed } = await load(claimed);
       const sent: Array<{ id: string; messageId: string }> = [];
+      const settle = async (m: Claimed, outcome: Outcome) => {
+        if (outcome.kind === 'sent') {
+          sent.push({ id: m.id, messageId: outcome.messageId });
+          result.sent++;
+          return;
+        }
+        await record(m.id, outcome, m.claimAttempts);
+        if (outcome.kind === 'retry') {
+          result.retrying++;
+          deps.logger?.warn({ emailId: m.id, err: outcome.error }, 'e-mail not sent, will retry');
+        } else result.failed++;
+      };
+      // Uncertain and unsendable messages one by one; the others in batch requests.
+      const alone = messages.filter((m) => m.uncertain || unsendable(m, suppressed));
+      const batches = batchesOf(messages.filter((m) => !alone.includes(m)));
       let next = 0;
       const lane = async () => {
-        while (next < messages.length) {
-          const m = messages[next++]!;
-          const outcome = await attempt(m, suppressed);
-          if (outcome.kind === 'sent') {
-            sent.push({ id: m.id, messageId: outcome.messageId });
-            result.sent++;
-            continue;
-          }
-          await record(m.id, outcome, m.claimAttempts);
-          if (outcome.kind === 'retry') {
-            result.retrying++;
-            deps.logger?.warn({ emailId: m.id, err: outcome.error }, 'e-mail not sent, will retry');
-          } else result.failed++;
+        while (next < alone.length) {
+          const m = alone[next++]!;
+          await settle(m, await attempt(m, suppressed));
         }
       };
       try {
-        await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, messages.length) }, lane));
+        for (const batch of batches) {
+          const outcomes = await attemptBatch(batch, suppressed);
+          for (const [i, m] of batch.entries()) await settle(m, outcomes[i]!);
+        }
+        await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, alone.length) }, lane));
       } finally {
         // Sent ones are recorded even when another message's bookkeeping failed (a message left
         // SENDING is taken over after the lease, searched at Postmark first, never sent twice).
