@@ -82,18 +82,25 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
   }
 
   return {
+    /** Read by every workflow when it starts (a whole fleet at once): plain SQL, one query. */
     async loadConnectionSettings(connectionId: string): Promise<ConnectionSettings> {
-      const c = await loadConnection(connectionId);
+      const {
+        rows: [c],
+      } = await sql.query<ConnectionSettings & { kind: string; day: number | null; month: number | null }>(
+        `SELECT c.siren, c."portalAccountId"::text AS "portalAccountId", c."periodicityKind"::text AS kind,
+                c."periodicityDay" AS day, c."periodicityMonth" AS month, c."autoLinks" AS "autoLinks",
+                k.active AND c.active
+                  AND EXISTS (SELECT 1 FROM "BankAccount" a WHERE a."connectionId" = k.id AND a.active) AS active
+         FROM "BankConnection" k JOIN "Company" c ON c.id = k."companyId" WHERE k.id = $1::uuid`,
+        [connectionId],
+      );
+      if (!c) throw ApplicationFailure.nonRetryable(`connection ${connectionId} not found`, 'ConnectionNotFound');
       return {
-        siren: c.company.siren,
-        portalAccountId: c.company.portalAccountId,
-        periodicity: {
-          kind: c.company.periodicityKind,
-          day: c.company.periodicityDay,
-          month: c.company.periodicityMonth,
-        },
-        autoLinks: c.company.autoLinks,
-        active: c.active && c.company.active && c.accounts.some((a) => a.active),
+        siren: c.siren,
+        portalAccountId: c.portalAccountId,
+        periodicity: { kind: c.kind, day: c.day, month: c.month },
+        autoLinks: c.autoLinks,
+        active: c.active,
       };
     },
 
