@@ -35,7 +35,7 @@ export function createSqlPool(databaseUrl: string, opts: { max?: number } = {}):
 }
 
 /** Runs `work` in one database transaction on one pooled connection: committed if it returns, else rolled back. */
-export async function inTransaction<T>(pool: SqlPool, work: (tx: Sql) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {

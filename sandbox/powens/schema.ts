@@ -3,7 +3,8 @@
  * idempotently at start (plain SQL, under an advisory lock so that two sandboxes starting together
  * do not race), never migrated by Prisma. A restarted stack keeps its users, banks and data.
  */
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
+import { inTransaction } from '../../prisma/sql';
 
 export const SCHEMA = 'powens_sandbox';
 
@@ -158,21 +159,8 @@ export async function ensureSchema(pool: Pool): Promise<void> {
   });
 }
 
-/** Runs `fn` in a transaction on one client of the pool. */
-export async function tx<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
-  const c = await pool.connect();
-  try {
-    await c.query('BEGIN');
-    const out = await fn(c);
-    await c.query('COMMIT');
-    return out;
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    c.release();
-  }
-}
+/** Runs `fn` in a transaction on one client of the pool (the same helper as the application's). */
+export const tx = inTransaction;
 
 /** Empties every table (admin reset); the meta (seed, clock, webhook URL) stays unless asked. */
 export async function resetData(pool: Pool, opts: { meta?: boolean } = {}): Promise<void> {
