@@ -13,8 +13,8 @@ import { newLinkSecret } from '../domain/links';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
-import { Prisma, utcTimestamp, type Db } from '../prisma/client';
-import { inTransaction, valuesList, type Sql, type SqlPool } from '../prisma/sql';
+import { Prisma, type Db } from '../prisma/client';
+import { inTransaction, utcTimestamp, valuesList, type Sql, type SqlPool } from '../prisma/sql';
 import { classifyPowensState } from '../domain/powens-states';
 import type { PowensPort, PowensTransaction } from './powens-port';
 import { buildStatements } from './statements';
@@ -492,7 +492,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
     apply = false,
   ): Promise<{ inserts: NewTransaction[]; updates: number }> {
     const { rows: stored } = await db.query<StoredTransaction>(
-      `SELECT t.id::text, t."bankAccountId"::text, t."powensId"::text, t.version, t."bookingDate", t.amount::text,
+      `SELECT t.id::text, t."bankAccountId"::text, t."powensId"::text, t.version, t."bookingDate"::text AS "bookingDay", t.amount::text,
               t.label, t.coming, t."statementId"::text, t."deletedAt", t."changedAt"
        FROM "Transaction" t
        JOIN unnest($1::uuid[], $2::bigint[]) AS v(account, powens)
@@ -520,7 +520,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       if (!t.deleted) {
         const same =
           new Prisma.Decimal(current.amount).equals(new Prisma.Decimal(t.amount)) &&
-          iso(current.bookingDate) === t.date &&
+          current.bookingDay === t.date &&
           current.label === t.label &&
           current.coming === t.coming;
         if (same) continue;
@@ -604,7 +604,8 @@ interface StoredTransaction {
   bankAccountId: string;
   powensId: string;
   version: number;
-  bookingDate: Date;
+  /** YYYY-MM-DD, as Powens gives `date`. */
+  bookingDay: string;
   amount: string;
   label: string;
   coming: boolean;
@@ -619,8 +620,6 @@ interface NewTransaction {
   version: number;
   t: PowensTransaction;
 }
-
-const iso = (d: Date) => d.toISOString().slice(0, 10);
 
 /** A transaction's identity within a connection: its account and Powens id (any version). */
 const transactionKey = (bankAccountId: string, powensId: number | string) => `${bankAccountId}/${powensId}`;

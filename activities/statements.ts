@@ -16,8 +16,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { groupBy } from '../lib/group-by';
-import { Prisma, utcTimestamp } from '../prisma/client';
-import { valuesList, type Sql } from '../prisma/sql';
+import { Prisma } from '../prisma/client';
+import { utcTimestamp, valuesList, type Sql } from '../prisma/sql';
 import { minorUnits, writeCfonb, writeDeletedTransactionsCsv, type StatementInput } from '../domain/cfonb120';
 import { addDays, parisDate } from '../domain/schedule';
 

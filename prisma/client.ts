@@ -10,9 +10,3 @@ export function createPrismaClient(databaseUrl: string, opts: { max?: number } =
 }
 
 export type Db = PrismaClient;
-
-/**
- * A Date as the UTC text our `timestamp` columns (no zone) hold, for raw SQL (`${utcTimestamp(d)}::timestamp`):
- * the comparison or write then does not depend on the session's TimeZone, as Prisma's own writes.
- */
-export const utcTimestamp = (d: Date): string => d.toISOString().replace('Z', '');

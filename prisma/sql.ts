@@ -12,6 +12,12 @@
 import pg from 'pg';
 import type { Prisma } from './client';
 
+/**
+ * A Date as the UTC text our `timestamp` columns (no zone) hold (`$1::timestamp`): the comparison
+ * or write then does not depend on the session's TimeZone, as Prisma's own writes.
+ */
+export const utcTimestamp = (d: Date): string => d.toISOString().replace('Z', '');
+
 /** Anything that runs a parameterised query: a pool, a pooled client in a transaction, or `prismaSql(tx)`. */
 export interface Sql {
   query<R extends object = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;

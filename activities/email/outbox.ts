@@ -5,8 +5,8 @@
  * (sender.ts, an activity) sends the queued rows.
  */
 import { randomUUID } from 'node:crypto';
-import { utcTimestamp, type Prisma } from '../../prisma/client';
-import { prismaSql, valuesList, type Sql } from '../../prisma/sql';
+import type { Prisma } from '../../prisma/client';
+import { prismaSql, utcTimestamp, valuesList, type Sql } from '../../prisma/sql';
 import type { RenderedEmail } from './messages';
 
 type Tx = Prisma.TransactionClient;

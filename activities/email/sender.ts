@@ -21,8 +21,8 @@ import { ServerClient } from 'postmark';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { groupBy } from '../../lib/group-by';
-import { utcTimestamp, type Db } from '../../prisma/client';
-import { prismaSql, type Sql } from '../../prisma/sql';
+import type { Db } from '../../prisma/client';
+import { utcTimestamp, type Sql } from '../../prisma/sql';
 
 export const METADATA_KEY = 'releves_key';
 export const DEFAULT_LEASE_MS = 5 * 60_000;
@@ -104,15 +104,14 @@ export function classifyPostmarkError(e: PostmarkFailure): Exclude<Outcome, { ki
 export function createEmailActivities(deps: {
   config: Config;
   prisma: Db;
-  /** The claim, load and record of a batch in plain SQL (the worker's pg pool); default: through Prisma. */
-  sql?: Sql;
+  /** The claim, load and record of a batch, in plain SQL (the worker's pg pool). */
+  sql: Sql;
   logger?: Logger;
   client?: ServerClient;
   now?: () => Date;
   leaseMs?: number;
 }) {
-  const { prisma, config } = deps;
-  const sql = deps.sql ?? prismaSql(prisma);
+  const { prisma, sql, config } = deps;
   const client = deps.client ?? postmarkClient(config);
   const now = deps.now ?? (() => new Date());
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;

@@ -28,7 +28,8 @@ import {
   type HistoryEntry,
   type TransactionRow,
 } from './rows';
-import { SCHEMA, tx } from './schema';
+import { inTransaction } from '../../prisma/sql';
+import { SCHEMA } from './schema';
 
 type Db = Pool | PoolClient;
 const S = SCHEMA;
@@ -331,7 +332,7 @@ export function createEngine(ctx: SandboxContext) {
     opts: { syncs?: number | null; apply?: boolean } = {},
   ): Promise<ConnectionRow> {
     if (state !== null && !isPowensState(state)) throw new SandboxError(400, 'invalidValue', `unknown state ${state}`);
-    return tx(pool, async (db) => {
+    return inTransaction(pool, async (db) => {
       const c = await getConnection(db, connectionId, true);
       if (!c) throw new SandboxError(404, 'notFound', `connection ${connectionId} not found`);
       const remaining = state === null ? null : (opts.syncs ?? null);
@@ -372,7 +373,7 @@ export function createEngine(ctx: SandboxContext) {
     a: AccountRow,
     patch: { disabled?: boolean; display?: boolean; name?: string; bookmarked?: boolean; usage?: string | null },
   ): Promise<AccountRow> {
-    return tx(pool, async (db) => {
+    return inTransaction(pool, async (db) => {
       let current = a;
       if (patch.disabled !== undefined) current = await setAccountDisabled(db, current, patch.disabled);
       const sets: string[] = [];
@@ -432,7 +433,7 @@ export function createEngine(ctx: SandboxContext) {
    * planned bookings, changes and deletions. CONNECTION_SYNCED fires either way.
    */
   async function syncConnection(connectionId: number, trigger: SyncTrigger): Promise<ConnectionRow> {
-    return tx(pool, async (db) => {
+    return inTransaction(pool, async (db) => {
       const c = await getConnection(db, connectionId, true);
       if (!c) throw new SandboxError(404, 'notFound', `connection ${connectionId} not found`);
       const now = ctx.now();

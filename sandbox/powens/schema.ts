@@ -153,18 +153,15 @@ CREATE TABLE IF NOT EXISTS ${SCHEMA}.webview_sessions (
 `;
 
 export async function ensureSchema(pool: Pool): Promise<void> {
-  await tx(pool, async (c) => {
+  await inTransaction(pool, async (c) => {
     await c.query(`SELECT pg_advisory_xact_lock(hashtext('${SCHEMA}'))`);
     await c.query(DDL);
   });
 }
 
-/** Runs `fn` in a transaction on one client of the pool (the same helper as the application's). */
-export const tx = inTransaction;
-
 /** Empties every table (admin reset); the meta (seed, clock, webhook URL) stays unless asked. */
 export async function resetData(pool: Pool, opts: { meta?: boolean } = {}): Promise<void> {
-  await tx(pool, async (c) => {
+  await inTransaction(pool, async (c) => {
     await c.query(
       `TRUNCATE ${SCHEMA}.webview_sessions, ${SCHEMA}.webhooks, ${SCHEMA}.transactions, ${SCHEMA}.accounts,
                 ${SCHEMA}.connections, ${SCHEMA}.codes, ${SCHEMA}.tokens, ${SCHEMA}.users`,

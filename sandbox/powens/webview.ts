@@ -30,7 +30,8 @@ import type { SandboxContext } from './context';
 import type { Engine } from './engine';
 import { secretFor } from './random';
 import type { AccountRow, ConnectionRow } from './rows';
-import { SCHEMA, tx } from './schema';
+import { inTransaction } from '../../prisma/sql';
+import { SCHEMA } from './schema';
 
 export type Flow = 'connect' | 'reconnect' | 'manage';
 export type Step =
@@ -249,7 +250,7 @@ export function createWebview(ctx: SandboxContext, engine: Engine) {
   async function authenticated(s: Session): Promise<StepResult> {
     if (s.flow === 'reconnect') return finishReconnect(s);
     const connector = connectorById(s.data.connectorId!)!;
-    await tx(ctx.pool, async (db) => {
+    await inTransaction(ctx.pool, async (db) => {
       if (s.data.userId === undefined) s.data.userId = (await engine.createUser(db, false)).id;
       const { connection } = await engine.createConnection(db, {
         userId: s.data.userId,

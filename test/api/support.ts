@@ -11,10 +11,13 @@ import type { RateLimits } from '../../api/v1';
 import { loadConfig, type Config } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import type { Db } from '../../prisma/client';
+import type { SqlPool } from '../../prisma/sql';
 import { useTestDatabase } from '../support/db';
 
 export interface Api {
   prisma: Db;
+  /** The same database through pg, as the worker's activities use it. */
+  sql: SqlPool;
   databaseUrl: string;
   config: Config;
   baseUrl: string;
@@ -28,6 +31,7 @@ export function useApi(opts: { temporal?: () => Promise<Client>; rateLimits?: Ra
   let server: Server | undefined;
   beforeAll(async () => {
     api.prisma = db.prisma;
+    api.sql = db.sql;
     api.databaseUrl = db.url;
     api.config = loadConfig({ NODE_ENV: 'test', PUBLIC_BASE_URL: 'http://releves.test' });
     if (opts.temporal) api.temporal = await opts.temporal();

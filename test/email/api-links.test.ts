@@ -23,7 +23,7 @@ test('a link with a bank of the referential is the connection request naming it'
   expect(mail.kind).toBe('company.connection-request');
   expect(mail.subject).toContain('vous demande de connecter votre banque Crédit Agricole');
 
-  await createEmailActivities({ config: sink.config, prisma: api.prisma }).sendPendingEmails();
+  await createEmailActivities({ config: sink.config, prisma: api.prisma, sql: api.sql }).sendPendingEmails();
   const [received] = await sink.messages(company.email!);
   expect(received!.text).toContain('EXPERT COMPTABLE TEST vous invite à connecter votre banque Crédit Agricole');
   expect(received!.text).toContain('48 à 72 heures après la connexion');

@@ -12,6 +12,7 @@ import {
   type RenderedEmail,
 } from '../../activities/email';
 import { createPrismaClient } from '../../prisma/client';
+import { createSqlPool } from '../../prisma/sql';
 import { useTestDatabase } from '../support/db';
 import { useSink } from './support';
 
@@ -195,6 +196,7 @@ test("due dates do not depend on the database session's time zone", async () => 
   const dbName = new URL(db.url).pathname.slice(1);
   await db.prisma.$executeRawUnsafe(`ALTER DATABASE "${dbName}" SET timezone TO 'Pacific/Kiritimati'`);
   const prisma = createPrismaClient(db.url, { max: 2 });
+  const sql = createSqlPool(db.url, { max: 2 });
   try {
     const rows = await prisma.$queryRaw<Array<{ tz: string }>>`SELECT current_setting('TimeZone') AS tz`;
     expect(rows[0]!.tz).toBe('Pacific/Kiritimati');
@@ -204,13 +206,14 @@ test("due dates do not depend on the database session's time zone", async () => 
       where: { idempotencyKey: 'k/tz-later' },
       data: { nextAttemptAt: new Date(clock.getTime() + 60_000) },
     });
-    const s = createEmailActivities({ config: sink.config, prisma, now });
+    const s = createEmailActivities({ config: sink.config, prisma, sql, now });
     expect((await s.sendPendingEmails()).sent).toBe(1);
     expect((await sink.messages()).map((m) => m.to)).toEqual(['tz1@example.test']);
     clock = new Date(clock.getTime() + 60_000);
     expect((await s.sendPendingEmails()).sent).toBe(1);
   } finally {
     await prisma.$disconnect();
+    await sql.end();
     await db.prisma.$executeRawUnsafe(`ALTER DATABASE "${dbName}" RESET timezone`);
   }
 });

@@ -51,7 +51,7 @@ async function sent(to: string, key: string) {
   await api.prisma.$transaction((tx) =>
     enqueueEmail(tx, { kind: 'test', to, subject: 'Objet', text: 't', html: '<p>t</p>' }, { idempotencyKey: key }),
   );
-  await createEmailActivities({ config: sink.config, prisma: api.prisma }).sendPendingEmails();
+  await createEmailActivities({ config: sink.config, prisma: api.prisma, sql: api.sql }).sendPendingEmails();
   return api.prisma.emailMessage.findUniqueOrThrow({ where: { idempotencyKey: key } });
 }
 

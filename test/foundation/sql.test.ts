@@ -4,8 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { utcTimestamp } from '../../prisma/client';
-import { inTransaction, prismaSql, valuesList } from '../../prisma/sql';
+import { inTransaction, prismaSql, utcTimestamp, valuesList } from '../../prisma/sql';
 import { useTestDatabase } from '../support/db';
 
 const root = join(__dirname, '..', '..');
