@@ -3,7 +3,7 @@
  * `POST /webhooks/postmark`. Authenticated with HTTP basic auth, as Postmark sends it when the
  * webhook URL carries credentials (`https://postmark:<POSTMARK_WEBHOOK_SECRET>@host/webhooks/postmark`):
  * any user name, the password must be POSTMARK_WEBHOOK_SECRET (constant-time comparison).
- *  - Bounce: the message (by MessageID) is marked BOUNCED with the bounce's type and details; when
+ *  - Bounce: the message (by MessageID, or by our key in its Metadata) is marked BOUNCED with the bounce's type and details; when
  *    Postmark deactivated the address (`Inactive: true`), the address goes to EmailSuppression and
  *    is never sent to again (sender.ts);
  *  - SpamComplaint: the address is suppressed;
@@ -18,6 +18,7 @@ import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import type { Db } from '../prisma/client';
 import { HttpError } from './errors';
+import { METADATA_KEY } from '../activities/email';
 
 const bounce = z.object({
   RecordType: z.literal('Bounce'),
@@ -29,6 +30,7 @@ const bounce = z.object({
   Details: z.string().optional(),
   Inactive: z.boolean().default(false),
   BouncedAt: z.string().optional(),
+  Metadata: z.record(z.string(), z.unknown()).optional(),
 });
 const spamComplaint = z.object({
   RecordType: z.literal('SpamComplaint'),
@@ -36,6 +38,7 @@ const spamComplaint = z.object({
   MessageID: z.string().optional(),
   Email: z.string().min(3),
   Details: z.string().optional(),
+  Metadata: z.record(z.string(), z.unknown()).optional(),
 });
 const subscriptionChange = z.object({
   RecordType: z.literal('SubscriptionChange'),
@@ -87,9 +90,16 @@ export function postmarkWebhookRouter(deps: { config: Config; prisma: Db; logger
     const suppress = p.RecordType === 'SpamComplaint' || p.Inactive;
     const details = [p.RecordType === 'Bounce' ? p.Description : undefined, p.Details].filter(Boolean).join(' — ');
     await deps.prisma.$transaction(async (tx) => {
-      if (p.MessageID)
+      // By Postmark's MessageID, or by our key in the message's Metadata: a bounce may arrive
+      // before the sender has recorded the MessageID (it then keeps the bounce, sender.ts).
+      const key = p.Metadata?.[METADATA_KEY];
+      const which = [
+        ...(p.MessageID ? [{ postmarkMessageId: p.MessageID }] : []),
+        ...(typeof key === 'string' ? [{ idempotencyKey: key }] : []),
+      ];
+      if (which.length)
         await tx.emailMessage.updateMany({
-          where: { postmarkMessageId: p.MessageID },
+          where: { OR: which },
           data: {
             status: 'BOUNCED',
             bouncedAt: now,

@@ -265,14 +265,19 @@ export function createEmailActivities(deps: {
     }
   }
 
-  /** The sent messages of a batch, in one statement. */
+  /**
+   * The sent messages of a batch, in one statement. A message whose bounce came back before this
+   * (the webhook finds it by its key) stays BOUNCED.
+   */
   async function recordSent(sent: Array<{ id: string; messageId: string }>) {
     if (sent.length === 0) return;
     const atUtc = utcTimestamp(now());
     await sql.query(
       `UPDATE "EmailMessage" AS m SET
-         "status" = 'SENT'::"EmailStatus", "sentAt" = $3::timestamp, "postmarkMessageId" = s.message_id,
-         "lastError" = NULL, "uncertain" = false, "claimedAt" = NULL, "nextAttemptAt" = NULL
+         "status" = CASE WHEN m."status" = 'BOUNCED'::"EmailStatus" THEN m."status" ELSE 'SENT'::"EmailStatus" END,
+         "lastError" = CASE WHEN m."status" = 'BOUNCED'::"EmailStatus" THEN m."lastError" END,
+         "sentAt" = $3::timestamp, "postmarkMessageId" = s.message_id,
+         "uncertain" = false, "claimedAt" = NULL, "nextAttemptAt" = NULL
        FROM unnest($1::uuid[], $2::text[]) AS s(id, message_id)
        WHERE m."id" = s.id`,
       [sent.map((x) => x.id), sent.map((x) => x.messageId), atUtc],

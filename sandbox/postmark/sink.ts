@@ -157,7 +157,13 @@ export function createMailSink(opts: { serverToken: string; webhook?: SinkWebhoo
   let bounceId = 1000;
 
   /** Posts a bounce (or spam complaint) webhook as Postmark does; hard ones deactivate the address. */
-  async function bounce(email: string, kind: string, messageId: string | null, subject = ''): Promise<number | null> {
+  async function bounce(
+    email: string,
+    kind: string,
+    messageId: string | null,
+    subject = '',
+    metadata: Record<string, string> = {},
+  ): Promise<number | null> {
     const t = BOUNCE_TYPES[kind.toLowerCase()] ?? BOUNCE_TYPES.hardbounce!;
     if (t.inactive) inactive.add(email.toLowerCase());
     if (!opts.webhook) return null;
@@ -181,7 +187,8 @@ export function createMailSink(opts: { serverToken: string; webhook?: SinkWebhoo
       Inactive: t.inactive,
       CanActivate: true,
       Subject: subject,
-      Metadata: {},
+      // Postmark passes the message's own Metadata back in its webhooks.
+      Metadata: metadata,
     };
     const auth = Buffer.from(`${opts.webhook.username ?? 'postmark'}:${opts.webhook.password}`).toString('base64');
     const r = await fetch(opts.webhook.url, {
@@ -198,7 +205,7 @@ export function createMailSink(opts: { serverToken: string; webhook?: SinkWebhoo
     for (const address of [m.to, m.cc, m.bcc].flatMap(addresses)) {
       const [local, domain] = address.split('@');
       if (domain !== BOUNCE_TESTING_DOMAIN) continue;
-      const p = bounce(address, local!, m.id, m.subject)
+      const p = bounce(address, local!, m.id, m.subject, m.metadata)
         .catch(() => null)
         .finally(() => deliveries.delete(p));
       deliveries.add(p);

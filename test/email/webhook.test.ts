@@ -3,7 +3,7 @@
  * marks the message, a soft bounce only marks it, a spam complaint suppresses, a subscription
  * change reactivates; the sender then refuses the suppressed address with the reason recorded.
  */
-import { createEmailActivities, enqueueEmail } from '../../activities/email';
+import { createEmailActivities, enqueueEmail, postmarkClient } from '../../activities/email';
 import { useApi } from '../api/support';
 import { useSink } from './support';
 
@@ -120,8 +120,11 @@ test('other record types are acknowledged; malformed payloads are a 400 naming t
 });
 
 test('end to end with the sink: a message to the bounce-testing domain bounces back through the webhook', async () => {
+  // The sink sends the bounce as soon as it accepts the message: it may land before or after the
+  // sender records the send; either way the message ends sent (its MessageID kept), then bounced.
   const m = await sent('HardBounce@bounce-testing.postmarkapp.com', 'wh/e2e');
-  expect(m.status).toBe('SENT');
+  expect(m.postmarkMessageId).toBe((await sink.messages('HardBounce@bounce-testing.postmarkapp.com'))[0]!.id);
+  expect(m.sentAt).not.toBeNull();
   await sink.sink.flushWebhooks();
   expect(await api.prisma.emailMessage.findUniqueOrThrow({ where: { id: m.id } })).toMatchObject({ status: 'BOUNCED' });
   expect(
@@ -137,5 +140,40 @@ test('end to end with the sink: a message to the bounce-testing domain bounces b
   expect(await r.json()).toEqual({ email: 'other@example.test', type: 'SpamComplaint', webhookStatus: 200 });
   expect(await api.prisma.emailSuppression.findUnique({ where: { address: 'other@example.test' } })).toMatchObject({
     reason: 'SpamComplaint',
+  });
+});
+
+test('a bounce that comes back before the sender recorded the send finds its message by its key and stays', async () => {
+  // Postmark's answer reaches the sender only once the bounce webhook was handled.
+  const real = postmarkClient(sink.config);
+  const client = Object.assign(Object.create(real) as typeof real, {
+    async sendEmailBatch(messages: Parameters<typeof real.sendEmailBatch>[0]) {
+      const results = await real.sendEmailBatch(messages);
+      await sink.sink.flushWebhooks();
+      return results;
+    },
+  });
+  await api.prisma.$transaction((tx) =>
+    enqueueEmail(
+      tx,
+      { kind: 'test', to: 'early@bounce-testing.postmarkapp.com', subject: 'Objet', text: 't', html: '<p>t</p>' },
+      { idempotencyKey: 'wh/early' },
+    ),
+  );
+  const result = await createEmailActivities({
+    config: sink.config,
+    prisma: api.prisma,
+    sql: api.sql,
+    client,
+  }).sendPendingEmails();
+  expect(result).toEqual({ sent: 1, failed: 0, retrying: 0 });
+  const [inSink] = await sink.messages('early@bounce-testing.postmarkapp.com');
+  expect(await api.prisma.emailMessage.findUniqueOrThrow({ where: { idempotencyKey: 'wh/early' } })).toMatchObject({
+    status: 'BOUNCED',
+    lastError: expect.stringContaining('HardBounce'),
+    postmarkMessageId: inSink!.id,
+    sentAt: expect.any(Date),
+    uncertain: false,
+    claimedAt: null,
   });
 });
