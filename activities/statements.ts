@@ -4,12 +4,12 @@
  * `collectedUntil` (the caller adds the delivery e-mails to it). Idempotent: a statement is unique
  * per (account, period end).
  *
- * Period: from the day after the previous statement (the first one: one month before the
- * account's activation, older transactions excluded; after a reactivation: the day after the last
- * delivered date) to the
- * requested period end. Booked transactions only (coming ones wait), each delivered once; a late
- * transaction booked before the period start goes into the next statement, whose period is then
- * widened back to its booking date so that the file stays valid.
+ * Period (domain/statements.ts): from the day after the previous statement (the first one: one
+ * month before the account's activation, older transactions excluded; after a reactivation: the
+ * day after the last delivered date) to the requested period end, so that an account's statements
+ * never overlap nor leave a gap. Booked transactions only (coming ones wait), each delivered once;
+ * a late transaction booked before the period start goes into the next statement, booked on its
+ * first day (its value date stays the bank's).
  * Balances: the opening balance is the previous statement's closing balance (so they chain); the
  * very first opening balance is derived backwards from Powens' booked balance and the booked
  * transactions since the period start; the closing balance is opening + movements.
@@ -20,16 +20,9 @@ import { Prisma } from '../prisma/client';
 import { utcTimestamp, valuesList, type Sql } from '../prisma/sql';
 import { minorUnits, writeCfonb, writeDeletedTransactionsCsv, type StatementInput } from '../domain/cfonb120';
 import { addDays, parisDate } from '../domain/schedule';
+import { bookingDateIn, deliveryStart, nextPeriodStart } from '../domain/statements';
 
 const iso = (d: Date) => d.toISOString().slice(0, 10);
-
-function minusOneMonth(isoDate: string): string {
-  const [y, m, d] = isoDate.split('-').map(Number) as [number, number, number];
-  const prevMonth = m === 1 ? 12 : m - 1;
-  const year = m === 1 ? y - 1 : y;
-  const last = new Date(Date.UTC(year, prevMonth, 0)).getUTCDate();
-  return `${year}-${String(prevMonth).padStart(2, '0')}-${String(Math.min(d, last)).padStart(2, '0')}`;
-}
 
 export interface BuiltStatement {
   bankAccountId: string;
@@ -127,9 +120,13 @@ export async function buildStatements(
   const todo = locked
     .filter((a) => !result.has(a.id))
     .map((account) => {
-      const deliveryStart = minusOneMonth(parisDate(account.activatedAt));
-      const periodStart = account.collectedUntil ? addDays(iso(account.collectedUntil), 1) : deliveryStart;
-      return { account, deliveryStart, periodStart };
+      const activatedOn = parisDate(account.activatedAt);
+      const collectedUntil = account.collectedUntil ? iso(account.collectedUntil) : null;
+      return {
+        account,
+        deliveryStart: deliveryStart(activatedOn),
+        periodStart: nextPeriodStart({ activatedOn, collectedUntil }),
+      };
     })
     .filter((t) => {
       if (periodEnd >= t.periodStart) return true;
@@ -169,10 +166,6 @@ export async function buildStatements(
     ).rows,
     (d) => d.bankAccountId,
   );
-  for (const t of todo) {
-    const earliest = movements.get(t.account.id)?.[0];
-    if (earliest && iso(earliest.bookingDate) < t.periodStart) t.periodStart = iso(earliest.bookingDate);
-  }
   // The very first statement: opening balance derived backwards from the bank's booked balance
   // and the booked movements since the period start.
   const first = todo.filter((t) => !previous.has(t.account.id));
@@ -210,7 +203,7 @@ export async function buildStatements(
       opening: { date: addDays(periodStart, -1), balance: opening.toFixed(decimals) },
       closing: { date: periodEnd, balance: closing.toFixed(decimals) },
       movements: mine.map((m, i) => ({
-        bookingDate: iso(m.bookingDate),
+        bookingDate: bookingDateIn(periodStart, iso(m.bookingDate)),
         valueDate: iso(m.valueDate ?? m.bookingDate),
         amount: amounts[i]!.toFixed(decimals),
         label: m.label,
@@ -222,7 +215,8 @@ export async function buildStatements(
       ? writeDeletedTransactionsCsv(
           gone.map((d) => ({
             account: account.iban ?? account.label,
-            bookingDate: iso(d.bookingDate),
+            // As the movement reads in the file that delivered it.
+            bookingDate: bookingDateIn(iso(d.deliveredFrom), iso(d.bookingDate)),
             valueDate: iso(d.valueDate ?? d.bookingDate),
             label: d.label,
             amount: new Prisma.Decimal(d.amount).toFixed(decimals),

@@ -9,13 +9,15 @@
  *  - doubled: delivered more than once (not counting versions that a CSV row reports as changed);
  *  - unreported: delivered, then deleted or changed at the bank, and in no CSV;
  *  - stale: the only delivery carries another amount than the bank's current one;
- *  - unchained: a statement whose opening balance is not the previous closing one (or whose
- *    closing balance is not its opening plus its movements);
+ *  - unchained: a statement whose opening balance is not the previous closing one, whose period
+ *    does not start the day after the previous one's end (a gap or an overlap), or whose closing
+ *    balance is not its opening plus its movements;
  *  - e-mails: each statement e-mailed exactly once (the sink keeps X-Releves-Message-Id).
  */
 import { parse } from 'csv-parse/sync';
 import type { Pool } from 'pg';
 import { readCfonb } from '../domain/cfonb120';
+import { addDays } from '../domain/schedule';
 import type { Fleet } from './fleet';
 
 export interface Verdict {
@@ -97,6 +99,7 @@ export async function verify(opts: {
     const deliveries = new Map<string, Array<{ period: string; date: string; cents: number }>>();
     const reports: Array<{ period: string; date: string; cents: number }> = [];
     let previousClosing: number | null = null;
+    let previousEnd: string | null = null;
     for (const s of statements) {
       const count = sent.get(`statement/${s.id}`) ?? 0;
       if (count === 0) {
@@ -117,11 +120,20 @@ export async function verify(opts: {
         note(
           `account ${account.powensAccountId}: statement ${s.periodEnd} opens at ${opening} after ${previousClosing}`,
         );
+      } else if (
+        previousEnd !== null &&
+        (s.periodStart !== addDays(previousEnd, 1) || file.opening.date !== previousEnd)
+      ) {
+        v.unchained++;
+        note(
+          `account ${account.powensAccountId}: statement ${s.periodStart}/${s.periodEnd} after one ending ${previousEnd}`,
+        );
       } else if (opening + sum !== closing) {
         v.unchained++;
         note(`account ${account.powensAccountId}: statement ${s.periodEnd} does not add up`);
       }
       previousClosing = closing;
+      previousEnd = s.periodEnd;
       const period = `${s.periodStart}/${s.periodEnd}`;
       for (const m of file.movements) {
         const key = m.reference ?? '';

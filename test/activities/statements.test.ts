@@ -207,3 +207,31 @@ test('several accounts in one call: each chained on its own, results in the orde
     'bank account not found',
   );
 });
+
+test('a transaction the bank shows late is booked on the next statement’s first day: periods never overlap, the CSV names it as delivered', async () => {
+  // July: one transaction known at issue time.
+  await tx('2026-07-10', '-7.00');
+  const july = await buildOne(accountId, { periodEnd: '2026-07-31', today: new Date('2026-08-01T22:00:00Z') });
+  // Found by Powens after July's statement went out, dated in July (value date the 30th).
+  const late = await tx('2026-07-30', '-42.00', { valueDate: new Date('2026-07-29T00:00:00Z') });
+  const august = await buildOne(accountId, { periodEnd: '2026-08-31', today: new Date('2026-09-01T22:00:00Z') });
+  const j = await db.prisma.statement.findUniqueOrThrow({ where: { id: july! } });
+  const a = await db.prisma.statement.findUniqueOrThrow({ where: { id: august! } });
+  const day = (d: Date) => d.toISOString().slice(0, 10);
+  expect(day(a.periodStart)).toBe('2026-08-01'); // not widened back to 30 July
+  expect(day(j.periodEnd)).toBe('2026-07-31');
+  const [file] = readCfonb(Buffer.from(a.cfonb!));
+  expect(file!.opening).toEqual({ date: '2026-07-31', balance: j.closingBalance.toFixed(2) });
+  expect(file!.movements).toHaveLength(1);
+  expect(file!.movements[0]).toMatchObject({
+    bookingDate: '2026-08-01',
+    valueDate: '2026-07-29',
+    amount: '-42.00',
+    reference: String(late.powensId),
+  });
+  // The bank then deletes it: September's CSV reports it as August's file shows it.
+  await db.prisma.transaction.update({ where: { id: late.id }, data: { deletedAt: new Date('2026-09-03T08:00:00Z') } });
+  const september = await buildOne(accountId, { periodEnd: '2026-09-30', today: new Date('2026-10-01T22:00:00Z') });
+  const s = await db.prisma.statement.findUniqueOrThrow({ where: { id: september! } });
+  expect(Buffer.from(s.deletedCsv!).toString('utf8')).toContain('01/08/2026;29/07/2026;OPERATION');
+});

@@ -98,9 +98,10 @@ async function ninetyDays(c: TestConnection) {
     const delivered = new Map<number, Array<{ amount: number; statement: number }>>();
     files.forEach((f, i) => {
       if (i > 0) {
-        // Balances chain; periods follow each other (a late transaction may widen one back).
+        // Balances chain; periods follow each other, no gap, no overlap (a late transaction is
+        // booked on the next statement's first day, never widening it back).
         expect(f.opening.balance).toBe(files[i - 1]!.closing.balance);
-        expect(f.opening.date <= files[i - 1]!.closing.date).toBe(true);
+        expect(f.opening.date).toBe(files[i - 1]!.closing.date);
       }
       for (const m of f.movements) {
         const id = Number(m.reference);
