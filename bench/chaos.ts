@@ -39,6 +39,11 @@ export interface ChaosOptions {
   mutationRate?: number;
   /** Multiplies the sandbox's daily transactions (default 3: the days may be a weekend). */
   volume?: number;
+  /**
+   * The first simulated day (ISO date, in the past): tests pass a fixed one so that their result
+   * does not depend on the day they run. Default: the `days` days before today.
+   */
+  firstDay?: string;
   log?: (line: string) => void;
 }
 
@@ -75,11 +80,15 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
 
 async function run(stack: Stack, opts: ChaosOptions, log: (l: string) => void): Promise<ChaosResult> {
   const t0 = Date.now();
-  const today = parisDate(Date.now());
-  const days = Array.from({ length: opts.days }, (_, i) => addDays(today, -opts.days + i));
+  const first = opts.firstDay ?? addDays(parisDate(Date.now()), -opts.days);
+  if (addDays(first, opts.days) > parisDate(Date.now())) throw new Error(`chaos: the days from ${first} must be past`);
+  const days = Array.from({ length: opts.days }, (_, i) => addDays(first, i));
   const ctx = stack.sandbox.context;
   await ctx.setClockOffset(noon(addDays(days[0]!, 1)).getTime() - Date.now());
-  const fleet = await seedFleet(stack, opts.connections, { periodicity: { kind: 'MONTHLY', day: dayOf(days[0]!) } });
+  const fleet = await seedFleet(stack, opts.connections, {
+    periodicity: { kind: 'MONTHLY', day: dayOf(days[0]!) },
+    activatedAt: noon(addDays(days[0]!, 1)),
+  });
   log(`${opts.connections} connections × 3 accounts; days ${days.join(', ')}`);
   Object.assign(ctx.faults, { errorRate: 0.2, rateLimitRate: 0.05, retryAfterSeconds: 1, latencyMs: 20 });
 

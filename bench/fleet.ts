@@ -33,7 +33,12 @@ const SANDBOX = 'powens_sandbox';
 export async function seedFleet(
   stack: Stack,
   count: number,
-  opts: { periodicity?: { kind: string; day: number | null }; onProgress?: (done: number) => void } = {},
+  opts: {
+    periodicity?: { kind: string; day: number | null };
+    onProgress?: (done: number) => void;
+    /** When the accounts were chosen (default: now); their first statement reaches a month back. */
+    activatedAt?: Date;
+  } = {},
 ): Promise<Fleet> {
   const connector = connectorByName(FLEET_BANK);
   if (!connector) throw new Error(`sandbox connector ${FLEET_BANK} missing`);
@@ -114,7 +119,8 @@ export async function seedFleet(
     await stack.pg.query(
       `INSERT INTO "BankAccount" (id, "connectionId", "companyId", "powensAccountId", iban, bic, label, type, currency,
          "activatedAt", "updatedAt")
-       SELECT x.id, x.conn, x.company, x.pid, x.iban, x.bic, x.label, x.type, x.currency, now(), now()
+       SELECT x.id, x.conn, x.company, x.pid, x.iban, x.bic, x.label, x.type, x.currency,
+              COALESCE($10::timestamp, now()), now()
        FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
          AS x(id, conn, company, pid, iban, bic, label, type, currency)`,
       [
@@ -127,6 +133,7 @@ export async function seedFleet(
         accounts.map((x) => x.row.name),
         accounts.map((x) => x.row.type),
         accounts.map((x) => x.row.currency),
+        opts.activatedAt ? opts.activatedAt.toISOString().replace('T', ' ').replace('Z', '') : null,
       ],
     );
   }

@@ -1,10 +1,22 @@
 // Builds or fetches the two Temporal servers the project runs, into a versioned cache outside the
 // repository (reused when present):
 //  - the Temporal CLI dev server (with Temporal Web) built from source with `go install`;
-//  - Temporal's Java time-skipping test server, resolved from Maven Central, with a wrapper
-//    script that `exec`s java (the SDK kills the child it spawned, so no shell may stay between).
+//  - Temporal's Java time-skipping test server, resolved from Maven Central, started through our
+//    launcher (scripts/tools/temporal-test-server/StartAtTestServer.java, compiled with javac) that
+//    adds `--start-time <ISO>` so that tests choose the date they start on; a wrapper script
+//    `exec`s java (the SDK kills the child it spawned, so no shell may stay between).
 // Node built-ins only. Usage: node scripts/tools.mjs  (prints the paths as JSON)
-import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -51,29 +63,41 @@ export function ensureTemporalCli() {
 
 export function ensureTestServer() {
   const dir = join(cacheDir, `temporal-test-server-${TEMPORAL_TEST_SERVER_VERSION}`);
-  const wrapper = join(dir, 'bin', 'temporal-test-server');
-  if (existsSync(wrapper)) return wrapper;
-  console.error(`[tools] fetching temporal-test-server ${TEMPORAL_TEST_SERVER_VERSION} from Maven Central (once)`);
-  const lib = join(dir, 'lib.tmp');
-  rmSync(lib, { recursive: true, force: true });
-  run('mvn', [
-    '-B',
-    '-q',
-    '-f',
-    join(root, 'scripts', 'tools', 'temporal-test-server', 'pom.xml'),
-    'org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies',
-    `-DoutputDirectory=${lib}`,
-    '-DincludeScope=runtime',
-  ]);
-  if (!readdirSync(lib).some((f) => f.startsWith('temporal-test-server-')))
-    throw new Error('temporal-test-server jar missing after mvn');
-  rmSync(join(dir, 'lib'), { recursive: true, force: true });
-  renameSync(lib, join(dir, 'lib'));
+  const lib = join(dir, 'lib');
+  if (!existsSync(lib) || !readdirSync(lib).some((f) => f.startsWith('temporal-test-server-'))) {
+    console.error(`[tools] fetching temporal-test-server ${TEMPORAL_TEST_SERVER_VERSION} from Maven Central (once)`);
+    const tmp = join(dir, 'lib.tmp');
+    rmSync(tmp, { recursive: true, force: true });
+    run('mvn', [
+      '-B',
+      '-q',
+      '-f',
+      join(root, 'scripts', 'tools', 'temporal-test-server', 'pom.xml'),
+      'org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies',
+      `-DoutputDirectory=${tmp}`,
+      '-DincludeScope=runtime',
+    ]);
+    if (!readdirSync(tmp).some((f) => f.startsWith('temporal-test-server-')))
+      throw new Error('temporal-test-server jar missing after mvn');
+    rmSync(lib, { recursive: true, force: true });
+    renameSync(tmp, lib);
+  }
+  // The launcher, compiled once per version of its source.
+  const source = join(root, 'scripts', 'tools', 'temporal-test-server', 'StartAtTestServer.java');
+  const hash = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 12);
+  const classes = join(dir, `launcher-${hash}`);
+  const wrapper = join(dir, 'bin', `temporal-test-server-${hash}`);
+  if (existsSync(wrapper) && existsSync(join(classes, 'StartAtTestServer.class'))) return wrapper;
+  const tmpClasses = `${classes}.tmp-${process.pid}`;
+  rmSync(tmpClasses, { recursive: true, force: true });
+  run('javac', ['-d', tmpClasses, '-cp', `${lib}/*`, source]);
+  rmSync(classes, { recursive: true, force: true });
+  renameSync(tmpClasses, classes);
   mkdirSync(join(dir, 'bin'), { recursive: true });
   writeFileSync(
     wrapper,
     `#!/bin/sh\n# Started by @temporalio/testing as an existing-path executable; exec keeps the JVM killable.\n` +
-      `exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -cp "${join(dir, 'lib')}/*" io.temporal.testserver.TestServer "$@"\n`,
+      `exec java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -cp "${classes}:${lib}/*" StartAtTestServer "$@"\n`,
   );
   chmodSync(wrapper, 0o755);
   return wrapper;

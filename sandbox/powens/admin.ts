@@ -45,7 +45,7 @@ export function createAdminRouter(
         'GET    /__sandbox/state',
         'POST   /__sandbox/reset',
         'GET    /__sandbox/clock',
-        'POST   /__sandbox/clock {advance?: "1d"|ms, set?: ISO, runDueSyncs?: true}',
+        'POST   /__sandbox/clock {advance?: "1d"|ms, set?: ISO, runDueSyncs?: true} (due syncs run at their own times)',
         'POST   /__sandbox/sync {connection_id?} (all active connections when omitted)',
         'POST   /__sandbox/connections/:id/sync {psu_requested?}',
         'POST   /__sandbox/connections/:id/state {state|null, syncs?, apply?}',
@@ -102,17 +102,23 @@ export function createAdminRouter(
   r.get('/clock', (_req, res) => res.json(clock()));
   r.post('/clock', async (req, res) => {
     const body = (req.body ?? {}) as { advance?: unknown; set?: unknown; runDueSyncs?: unknown };
+    let target = ctx.now().getTime();
     if (body.set !== undefined) {
-      const at = Date.parse(String(body.set));
-      if (Number.isNaN(at)) return bad(res, 400, 'set must be an ISO instant');
-      await ctx.setClockOffset(at - Date.now());
+      target = Date.parse(String(body.set));
+      if (Number.isNaN(target)) return bad(res, 400, 'set must be an ISO instant');
     }
     if (body.advance !== undefined) {
       const ms = duration(body.advance);
       if (ms === null) return bad(res, 400, 'advance must be like "1d", "6h", "30m" or milliseconds');
-      await ctx.setClockOffset(ctx.clockOffsetMs() + ms);
+      target += ms;
     }
-    const synced = body.runDueSyncs === false ? [] : await engine.runDueSyncs();
+    // Forward: the background syncs due meanwhile run at their own times. Backward (set only):
+    // the clock is simply set.
+    if (body.runDueSyncs === false || target < ctx.now().getTime()) {
+      await ctx.setClockOffset(target - Date.now());
+      return res.json({ ...clock(), synced: [] });
+    }
+    const synced = await engine.advanceClock(new Date(target));
     res.json({ ...clock(), synced });
   });
 

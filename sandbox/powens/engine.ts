@@ -705,6 +705,30 @@ export function createEngine(ctx: SandboxContext) {
     }
   }
 
+  /**
+   * Moves the clock forward to `target`, running each background sync at the time it was due
+   * (`next_try`), in order, as Powens would have while that time passed: a connection synced
+   * every 24 h keeps its own hour of the day, whatever the caller's steps.
+   */
+  async function advanceClock(target: Date): Promise<number[]> {
+    const done: number[] = [];
+    for (;;) {
+      const r = await pool.query(
+        `SELECT id, state, next_try FROM ${S}.connections
+         WHERE active AND next_try IS NOT NULL AND next_try <= $1 ORDER BY next_try, id`,
+        [target],
+      );
+      const next = (r.rows as Array<{ id: number; state: string | null; next_try: Date }>).find(
+        (row) => classifyPowensState(row.state) !== 'user-action',
+      );
+      if (!next) break;
+      if (next.next_try.getTime() > ctx.now().getTime()) await ctx.setClockOffset(next.next_try.getTime() - Date.now());
+      done.push(...(await runDueSyncs()));
+    }
+    if (target.getTime() > ctx.now().getTime()) await ctx.setClockOffset(target.getTime() - Date.now());
+    return done;
+  }
+
   /** Background syncs that are due (Powens syncs every connection about once a day). */
   async function runDueSyncs(): Promise<number[]> {
     const r = await pool.query(
@@ -742,6 +766,7 @@ export function createEngine(ctx: SandboxContext) {
     patchAccountAtBank,
     syncConnection,
     runDueSyncs,
+    advanceClock,
   };
 }
 

@@ -30,6 +30,8 @@ export interface PowensSandbox {
   flushWebhooks(opts?: { force?: boolean }): Promise<DeliveryResult[]>;
   /** Runs the background syncs that are due at the sandbox clock's time. */
   runDueSyncs(): Promise<number[]>;
+  /** Moves the clock forward, each background sync due meanwhile run at its own due time. */
+  advanceClock(target: Date): Promise<number[]>;
   /** The sandbox clock. */
   now(): Date;
   engine: Engine;
@@ -98,6 +100,7 @@ export function createPowensSandbox(options: PowensSandboxOptions): PowensSandbo
     },
     flushWebhooks: (opts) => deliverer.deliverDue({ force: opts?.force ?? true, limit: 1000 }),
     runDueSyncs: () => engine.runDueSyncs(),
+    advanceClock: (target) => engine.advanceClock(target),
     now: () => ctx.now(),
     engine,
     context: ctx,

@@ -4,6 +4,7 @@
  */
 import { readCfonb } from '../../domain/cfonb120';
 import { addDays, parisDate } from '../../domain/schedule';
+import { parisInstant } from '../support/paris-time';
 import { ConnectionState, ConsecutiveErrors, ErrorSince } from '../../workflows/search-attributes';
 import {
   collectNowUpdate,
@@ -13,11 +14,17 @@ import {
   statusQuery,
   syncedSignal,
 } from '../../workflows/messages';
-import { lastSyncedWebhook, settleWorkflow, useRunningHarness, type Harness, type TestConnection } from './support';
+import {
+  lastSyncedWebhook,
+  settleWorkflow,
+  START_DATES,
+  useRunningHarness,
+  type Harness,
+  type TestConnection,
+} from './support';
 
 type Handle = Awaited<ReturnType<Harness['start']>>;
 let h: Harness;
-useRunningHarness({}, (x) => (h = x));
 
 const DAY = 86_400_000;
 const day = (d: Date | number) => parisDate(d);
@@ -122,317 +129,331 @@ async function firstFailure(c: TestConnection, handle: Handle, state = 'wrongpas
   expect(status).toMatchObject({ state: 'error', errorCode: state, consecutiveErrors: 1, pendingLink: null });
 }
 
-describe('first statement', () => {
-  test('reaches one month back from activation, ends at the first period end; status query', async () => {
-    const c = await h.makeConnection({ periodicity: MONTHLY_END });
-    const activation = await h.env.currentTimeMs();
-    const handle = await h.start(c);
-    current = handle;
-    const status = await until(
-      () => handle.query(statusQuery),
-      (st) => st.nextStatementAt !== null,
-    );
-    expect(status).toMatchObject({ state: 'ok', consecutiveErrors: 0, active: true, pendingLink: null });
-    expect(Date.parse(status.nextCollectionAt!)).toBeGreaterThan(activation);
-    expect(Date.parse(status.nextCollectionAt!)).toBeLessThanOrEqual(activation + 30 * 3_600_000);
+// The whole file once per start date (month ends, February, leap year, both DST changes): what it
+// checks must hold whatever day the connection starts on.
+describe.each(START_DATES)('starting %s', (startAt) => {
+  useRunningHarness({ startAt }, (x) => (h = x));
 
-    // The first month end after activation, and the night after it (before 03:00 Paris).
-    const nextMonth = addDays(`${day(activation).slice(0, 7)}-01`, 40).slice(0, 7);
-    const monthEnd = addDays(`${nextMonth}-01`, -1);
-    expect(status.nextStatementAt).toBe(new Date(Date.parse(`${monthEnd}T20:00:00Z`)).toISOString());
-    // Issued once Powens' data covers the month's last day (its sync of the 1st), the next night.
-    await skipTo(Date.parse(`${nextMonth}-02T04:00:00+01:00`));
-    const list = await until(
-      () => statementsOf(c),
-      (l) => l.length === c.accounts.length,
-    );
-    const start = oneMonthBack(day(activation));
-    for (const s of list) {
-      expect(iso(s.periodStart)).toBe(start);
-      expect(iso(s.periodEnd)).toBe(monthEnd);
-      const [file] = readCfonb(Buffer.from(s.cfonb!)); // strict reader
-      expect(file!.opening).toEqual({ date: addDays(start, -1), balance: s.openingBalance.toFixed(2) });
-      expect(file!.closing).toEqual({ date: monthEnd, balance: s.closingBalance.toFixed(2) });
-      expect(file!.movements.length).toBe(s.transactionCount);
-      expect(s.transactionCount).toBeGreaterThan(0);
-      expect(file!.movements.every((m) => m.bookingDate >= start && m.bookingDate <= monthEnd)).toBe(true);
-    }
-    // Older history (the sandbox shows 40 days) is never delivered.
-    const older = await h.prisma.transaction.count({
-      where: { bankAccount: { connectionId: c.id }, bookingDate: { lt: new Date(`${start}T00:00:00Z`) } },
+  describe('first statement', () => {
+    test('reaches one month back from activation, ends at the first period end; status query', async () => {
+      const c = await h.makeConnection({ periodicity: MONTHLY_END });
+      const activation = await h.env.currentTimeMs();
+      const handle = await h.start(c);
+      current = handle;
+      const status = await until(
+        () => handle.query(statusQuery),
+        (st) => st.nextStatementAt !== null,
+      );
+      expect(status).toMatchObject({ state: 'ok', consecutiveErrors: 0, active: true, pendingLink: null });
+      expect(Date.parse(status.nextCollectionAt!)).toBeGreaterThan(activation);
+      expect(Date.parse(status.nextCollectionAt!)).toBeLessThanOrEqual(activation + 30 * 3_600_000);
+
+      // The first month end after activation; due from 21:00 Paris that day.
+      const nextMonth = addDays(`${day(activation).slice(0, 7)}-01`, 40).slice(0, 7);
+      const monthEnd = addDays(`${nextMonth}-01`, -1);
+      expect(status.nextStatementAt).toBe(new Date(parisInstant(monthEnd, '21:00')).toISOString());
+      // Issued at the first nightly slot after Powens' data covers the month's last day: after its
+      // daily sync of the 1st (Powens' hour, not ours), so by the night of the 2nd at the latest.
+      await skipTo(parisInstant(addDays(monthEnd, 2), '04:00'));
+      const list = await until(
+        () => statementsOf(c),
+        (l) => l.length === c.accounts.length,
+      );
+      for (const s of list) {
+        expect(s.receivedAt.getTime()).toBeGreaterThanOrEqual(parisInstant(addDays(monthEnd, 1), '00:00'));
+        expect(s.receivedAt.getTime()).toBeLessThan(parisInstant(addDays(monthEnd, 2), '04:00'));
+      }
+      const start = oneMonthBack(day(activation));
+      for (const s of list) {
+        expect(iso(s.periodStart)).toBe(start);
+        expect(iso(s.periodEnd)).toBe(monthEnd);
+        const [file] = readCfonb(Buffer.from(s.cfonb!)); // strict reader
+        expect(file!.opening).toEqual({ date: addDays(start, -1), balance: s.openingBalance.toFixed(2) });
+        expect(file!.closing).toEqual({ date: monthEnd, balance: s.closingBalance.toFixed(2) });
+        expect(file!.movements.length).toBe(s.transactionCount);
+        expect(s.transactionCount).toBeGreaterThan(0);
+        expect(file!.movements.every((m) => m.bookingDate >= start && m.bookingDate <= monthEnd)).toBe(true);
+      }
+      // Older history (the sandbox shows 40 days) is never delivered.
+      const older = await h.prisma.transaction.count({
+        where: { bankAccount: { connectionId: c.id }, bookingDate: { lt: new Date(`${start}T00:00:00Z`) } },
+      });
+      expect(older).toBeGreaterThan(0);
+      expect(
+        await h.prisma.transaction.count({
+          where: {
+            bankAccount: { connectionId: c.id },
+            bookingDate: { lt: new Date(`${start}T00:00:00Z`) },
+            statementId: { not: null },
+          },
+        }),
+      ).toBe(0);
+      // Delivered per the firm's reception mode (its mailbox), the file attached.
+      const deliveries = await h.prisma.emailMessage.findMany({
+        where: { idempotencyKey: { in: list.map((s) => `statement/${s.id}`) } },
+        include: { attachments: true },
+      });
+      expect(deliveries).toHaveLength(list.length);
+      expect(deliveries.every((e) => e.to === 'contact@cabinet-dupont.test' && e.attachments.length === 1)).toBe(true);
+      const after = await handle.query(statusQuery);
+      expect(Date.parse(after.lastSuccessAt!)).toBeGreaterThan(activation);
+      expect(after.nextStatementAt! > status.nextStatementAt!).toBe(true);
+      await h.retire(c);
     });
-    expect(older).toBeGreaterThan(0);
-    expect(
-      await h.prisma.transaction.count({
-        where: {
-          bankAccount: { connectionId: c.id },
-          bookingDate: { lt: new Date(`${start}T00:00:00Z`) },
-          statementId: { not: null },
-        },
-      }),
-    ).toBe(0);
-    // Delivered per the firm's reception mode (its mailbox), the file attached.
-    const deliveries = await h.prisma.emailMessage.findMany({
-      where: { idempotencyKey: { in: list.map((s) => `statement/${s.id}`) } },
-      include: { attachments: true },
+  });
+
+  describe('failed attempts and links', () => {
+    test('1st failure: no link; the same failure read again: not counted; 2nd distinct sync: link + firm alert', async () => {
+      const { c, handle } = await healthy({ periodicity: MONTHLY_END });
+      await firstFailure(c, handle);
+      expect(await emailsOf(c)).toHaveLength(0);
+      expect(await h.prisma.link.count({ where: { connectionId: c.id } })).toBe(0);
+      expect(await attributes(handle)).toEqual({ state: 'wrongpass', errors: 1 });
+      const since = (await handle.describe()).typedSearchAttributes.get(ErrorSince);
+      expect(since).toBeInstanceOf(Date);
+
+      // Two more nights: Powens does not retry a wrongpass by itself, so they are reads of the same sync.
+      await skip(2 * DAY);
+      expect((await handle.query(statusQuery)).consecutiveErrors).toBe(1);
+
+      // Powens syncs again (and fails): its CONNECTION_SYNCED webhook reaches the workflow.
+      await powensSyncAndWebhook(c, handle);
+      const status = await until(
+        () => handle.query(statusQuery),
+        (s) => s.pendingLink !== null,
+      );
+      expect(status).toMatchObject({ state: 'waiting-reconnection', consecutiveErrors: 2, errorCode: 'wrongpass' });
+      const links = await h.prisma.link.findMany({ where: { connectionId: c.id } });
+      expect(links).toHaveLength(1);
+      expect(links[0]!.id).toBe(status.pendingLink!.linkId);
+      expect(links[0]!.expiresAt.getTime() - links[0]!.createdAt.getTime()).toBe(72 * 3_600_000);
+      const companyMail = await emailsOf(c, 'link.update-credentials');
+      expect(companyMail).toHaveLength(1);
+      expect(companyMail[0]!.to).toBe('gerant@boulangerie-martin.test');
+      expect(companyMail[0]!.textBody).toContain('/l/');
+      const alert = await emailsOf(c, 'firm.connection-alert');
+      expect(alert).toHaveLength(1);
+      expect(alert[0]!.to).toBe('contact@cabinet-dupont.test');
+      expect(alert[0]!.textBody).toMatch(/généré et transmis au redevable/);
+      expect(await attributes(handle)).toEqual({ state: 'wrongpass', errors: 2 });
+      // The streak's start stays put: "in wrongpass for more than 3 days" is ErrorSince < now - 3 days.
+      expect((await handle.describe()).typedSearchAttributes.get(ErrorSince)).toEqual(since);
+      await h.retire(c); // keeps the rest of the file's time skipping cheap
     });
-    expect(deliveries).toHaveLength(list.length);
-    expect(deliveries.every((e) => e.to === 'contact@cabinet-dupont.test' && e.attachments.length === 1)).toBe(true);
-    const after = await handle.query(statusQuery);
-    expect(Date.parse(after.lastSuccessAt!)).toBeGreaterThan(activation);
-    expect(after.nextStatementAt! > status.nextStatementAt!).toBe(true);
-    await h.retire(c);
-  });
-});
 
-describe('failed attempts and links', () => {
-  test('1st failure: no link; the same failure read again: not counted; 2nd distinct sync: link + firm alert', async () => {
-    const { c, handle } = await healthy({ periodicity: MONTHLY_END });
-    await firstFailure(c, handle);
-    expect(await emailsOf(c)).toHaveLength(0);
-    expect(await h.prisma.link.count({ where: { connectionId: c.id } })).toBe(0);
-    expect(await attributes(handle)).toEqual({ state: 'wrongpass', errors: 1 });
-    const since = (await handle.describe()).typedSearchAttributes.get(ErrorSince);
-    expect(since).toBeInstanceOf(Date);
-
-    // Two more nights: Powens does not retry a wrongpass by itself, so they are reads of the same sync.
-    await skip(2 * DAY);
-    expect((await handle.query(statusQuery)).consecutiveErrors).toBe(1);
-
-    // Powens syncs again (and fails): its CONNECTION_SYNCED webhook reaches the workflow.
-    await powensSyncAndWebhook(c, handle);
-    const status = await until(
-      () => handle.query(statusQuery),
-      (s) => s.pendingLink !== null,
-    );
-    expect(status).toMatchObject({ state: 'waiting-reconnection', consecutiveErrors: 2, errorCode: 'wrongpass' });
-    const links = await h.prisma.link.findMany({ where: { connectionId: c.id } });
-    expect(links).toHaveLength(1);
-    expect(links[0]!.id).toBe(status.pendingLink!.linkId);
-    expect(links[0]!.expiresAt.getTime() - links[0]!.createdAt.getTime()).toBe(72 * 3_600_000);
-    const companyMail = await emailsOf(c, 'link.update-credentials');
-    expect(companyMail).toHaveLength(1);
-    expect(companyMail[0]!.to).toBe('gerant@boulangerie-martin.test');
-    expect(companyMail[0]!.textBody).toContain('/l/');
-    const alert = await emailsOf(c, 'firm.connection-alert');
-    expect(alert).toHaveLength(1);
-    expect(alert[0]!.to).toBe('contact@cabinet-dupont.test');
-    expect(alert[0]!.textBody).toMatch(/généré et transmis au redevable/);
-    expect(await attributes(handle)).toEqual({ state: 'wrongpass', errors: 2 });
-    // The streak's start stays put: "in wrongpass for more than 3 days" is ErrorSince < now - 3 days.
-    expect((await handle.describe()).typedSearchAttributes.get(ErrorSince)).toEqual(since);
-    await h.retire(c); // keeps the rest of the file's time skipping cheap
-  });
-
-  test('"no automatic link": at the 2nd failure the firm is alerted that no link went out', async () => {
-    const { c, handle } = await healthy({ periodicity: MONTHLY_END, autoLinks: false });
-    await firstFailure(c, handle, 'passwordExpired');
-    await powensSyncAndWebhook(c, handle);
-    await until(
-      () => emailsOf(c, 'firm.connection-alert'),
-      (l) => l.length === 1,
-    );
-    const status = await handle.query(statusQuery);
-    expect(status).toMatchObject({ state: 'error', consecutiveErrors: 2, pendingLink: null });
-    expect(await h.prisma.link.count({ where: { connectionId: c.id } })).toBe(0);
-    expect(await emailsOf(c, 'link.update-credentials')).toHaveLength(0);
-    const [alert] = await emailsOf(c, 'firm.connection-alert');
-    expect(alert!.textBody).not.toMatch(/généré et transmis au redevable/);
-    await h.retire(c);
-  });
-
-  test('transient errors (bank site down, Powens failing us) are retried and never alarm', async () => {
-    const { c, handle } = await healthy({ periodicity: MONTHLY_END });
-    await bankState(c, 'websiteUnavailable');
-    await skip(3 * DAY);
-    let status = await handle.query(statusQuery);
-    expect(status).toMatchObject({ consecutiveErrors: 0, pendingLink: null, errorCode: null });
-    // Our own calls failing (HTTP 503 on every Powens request for a while).
-    await h.powens.admin('PUT', '/faults', { failNext: 200, failStatus: 503 });
-    await powensSyncAndWebhook(c, handle).catch(() => undefined);
-    await skip(2 * DAY);
-    await h.powens.admin('DELETE', '/faults');
-    status = await handle.query(statusQuery);
-    expect(status.consecutiveErrors).toBe(0);
-    expect(await emailsOf(c)).toHaveLength(0);
-    expect(await h.prisma.link.count({ where: { connectionId: c.id } })).toBe(0);
-    expect(await h.prisma.notification.count({ where: { url: `/redevables/${c.companyId}` } })).toBe(0);
-    // And once the bank is back, collection goes on.
-    await bankState(c, null);
-    const before = (await handle.query(statusQuery)).lastSuccessAt;
-    await skip(2 * DAY);
-    expect((await handle.query(statusQuery)).lastSuccessAt! > (before ?? '')).toBe(true);
-    await h.retire(c);
-  });
-});
-
-describe('reconnection', () => {
-  test('inside 72 h: immediate collection, missed statements caught up, link used, firm notified', async () => {
-    const { c, handle } = await healthy({ periodicity: DAILY });
-    await firstFailure(c, handle);
-    await powensSyncAndWebhook(c, handle);
-    const waiting = await until(
-      () => handle.query(statusQuery),
-      (s) => s.pendingLink !== null,
-    );
-    const issuedBefore = (await statementsOf(c)).length;
-    await skip(30 * 3_600_000); // missed daily statements meanwhile
-    expect((await statementsOf(c)).length).toBe(issuedBefore);
-
-    // The company goes through the link: Powens syncs with the new credentials, the callback signals.
-    await bankState(c, null);
-    await h.powens.admin('POST', `/connections/${c.powensConnectionId}/sync`, {});
-    await handle.signal(reconnectedSignal, {
-      source: 'callback',
-      at: new Date(await h.env.currentTimeMs()).toISOString(),
+    test('"no automatic link": at the 2nd failure the firm is alerted that no link went out', async () => {
+      const { c, handle } = await healthy({ periodicity: MONTHLY_END, autoLinks: false });
+      await firstFailure(c, handle, 'passwordExpired');
+      await powensSyncAndWebhook(c, handle);
+      await until(
+        () => emailsOf(c, 'firm.connection-alert'),
+        (l) => l.length === 1,
+      );
+      const status = await handle.query(statusQuery);
+      expect(status).toMatchObject({ state: 'error', consecutiveErrors: 2, pendingLink: null });
+      expect(await h.prisma.link.count({ where: { connectionId: c.id } })).toBe(0);
+      expect(await emailsOf(c, 'link.update-credentials')).toHaveLength(0);
+      const [alert] = await emailsOf(c, 'firm.connection-alert');
+      expect(alert!.textBody).not.toMatch(/généré et transmis au redevable/);
+      await h.retire(c);
     });
-    const status = await until(
-      () => handle.query(statusQuery),
-      (s) => s.state === 'ok',
-    );
-    expect(status).toMatchObject({ consecutiveErrors: 0, pendingLink: null, errorCode: null });
-    const link = await h.prisma.link.findUniqueOrThrow({ where: { id: waiting.pendingLink!.linkId } });
-    expect(link.usedAt).not.toBeNull();
-    expect(link.revokedAt).toBeNull();
-    await until(
-      () => emailsOf(c, 'firm.credentials-updated'),
-      (l) => l.length === 1,
-    );
-    // Catch-up: a statement for every day missed, chaining from the last one delivered.
-    const after = await statementsOf(c);
-    expect(after.length).toBeGreaterThan(issuedBefore);
-    const yesterday = addDays(day(await h.env.currentTimeMs()), -1);
-    for (const a of c.accounts) {
-      const mine = after.filter((s) => s.bankAccountId === a.id);
-      expect(iso(mine[mine.length - 1]!.periodEnd) >= addDays(yesterday, -1)).toBe(true);
-      expectChained(mine);
-    }
-    expect(await attributes(handle)).toEqual({ state: 'ok', errors: 0 });
-    await h.retire(c);
-  });
 
-  test('at 72 h the link expires; the next failed attempt sends a new one', async () => {
-    const { c, handle } = await healthy({ periodicity: MONTHLY_END });
-    await firstFailure(c, handle);
-    await powensSyncAndWebhook(c, handle);
-    const waiting = await until(
-      () => handle.query(statusQuery),
-      (s) => s.pendingLink !== null,
-    );
-    await skipTo(Date.parse(waiting.pendingLink!.expiresAt) + 3_600_000);
-    const expired = await h.prisma.link.findUniqueOrThrow({ where: { id: waiting.pendingLink!.linkId } });
-    expect(expired.revokedAt).not.toBeNull();
-    expect(expired.usedAt).toBeNull();
-    let status = await handle.query(statusQuery);
-    expect(status).toMatchObject({ state: 'error', pendingLink: null, consecutiveErrors: 2 });
-
-    // Nightly reads of the same failure change nothing; the next distinct failed sync does.
-    await skip(DAY);
-    expect(await h.prisma.link.count({ where: { connectionId: c.id } })).toBe(1);
-    await powensSyncAndWebhook(c, handle);
-    status = await until(
-      () => handle.query(statusQuery),
-      (s) => s.pendingLink !== null,
-    );
-    expect(status.consecutiveErrors).toBe(3);
-    expect(status.pendingLink!.linkId).not.toBe(waiting.pendingLink!.linkId);
-    expect(await h.prisma.link.count({ where: { connectionId: c.id } })).toBe(2);
-    expect(await emailsOf(c, 'link.update-credentials')).toHaveLength(2);
-    await h.retire(c);
-  });
-});
-
-describe('deactivation', () => {
-  test('deactivate/reactivate: nothing while inactive, then the next statement resumes from the last delivered date', async () => {
-    const { c, handle } = await healthy({ periodicity: DAILY });
-    const delivered = await statementsOf(c);
-    expect(delivered.length).toBeGreaterThan(0);
-    await h.prisma.bankAccount.updateMany({ where: { connectionId: c.id }, data: { active: false } });
-    await handle.signal(deactivateSignal, {});
-    await until(
-      () => handle.query(statusQuery),
-      (s) => s.state === 'inactive',
-    );
-    expect(await attributes(handle)).toEqual({ state: 'inactive', errors: 0 });
-    const lastEnd = new Map(
-      c.accounts.map((a) => [a.id, iso(delivered.filter((s) => s.bankAccountId === a.id).pop()!.periodEnd)]),
-    );
-    await skip(4 * DAY);
-    expect((await statementsOf(c)).length).toBe(delivered.length);
-
-    await h.prisma.bankAccount.updateMany({ where: { connectionId: c.id }, data: { active: true } });
-    await handle.signal(reactivateSignal, {});
-    await until(
-      () => handle.query(statusQuery),
-      (s) => s.state === 'ok',
-    );
-    await skip(2 * DAY);
-    const after = await statementsOf(c);
-    for (const a of c.accounts) {
-      const next = after.find((s) => s.bankAccountId === a.id && iso(s.periodStart) > lastEnd.get(a.id)!);
-      expect(next).toBeDefined();
-      expect(iso(next!.periodStart)).toBe(addDays(lastEnd.get(a.id)!, 1));
-      // No statement per paused day: the first one after the pause covers it all.
-      expect(iso(next!.periodEnd) > addDays(lastEnd.get(a.id)!, 3)).toBe(true);
-    }
-    await h.retire(c);
-  });
-});
-
-describe('collect now', () => {
-  test('the update collects at once and returns the statements issued up to yesterday', async () => {
-    const { c, handle } = await healthy({ periodicity: MONTHLY_END });
-    const r = await handle.executeUpdate(collectNowUpdate, { args: [{ statement: true }] });
-    expect(r.statementIds.length).toBe(c.accounts.length);
-    const issued = await h.prisma.statement.findMany({ where: { id: { in: r.statementIds } } });
-    const yesterday = addDays(day(await h.env.currentTimeMs()), -1);
-    expect(issued.every((s) => iso(s.periodEnd) === yesterday)).toBe(true);
-    // Idempotent: asked again the same day, nothing new.
-    const again = await handle.executeUpdate(collectNowUpdate, { args: [{ statement: false }] });
-    expect(again.statementIds).toEqual([]);
-    expect((await statementsOf(c)).length).toBe(c.accounts.length);
-    await h.retire(c);
-  });
-});
-
-describe('continue-as-new', () => {
-  test('a small history cap continues as new and carries the state (streak, statements, link)', async () => {
-    const c = await h.makeConnection({ periodicity: DAILY });
-    const handle = await h.start(c, { historyCap: 60 });
-    current = handle;
-    const firstRun = (await handle.describe()).runId;
-    await skip(3 * DAY);
-    await firstFailure(c, handle);
-    await powensSyncAndWebhook(c, handle);
-    const before = await until(
-      () => handle.query(statusQuery),
-      (s) => s.pendingLink !== null,
-    );
-    await skip(DAY);
-    const d = await handle.describe();
-    expect(d.runId).not.toBe(firstRun);
-    expect(d.status.name).toBe('RUNNING');
-    const after = await handle.query(statusQuery);
-    expect(after).toMatchObject({
-      consecutiveErrors: 2,
-      errorCode: 'wrongpass',
-      pendingLink: before.pendingLink,
-      lastSuccessAt: before.lastSuccessAt,
+    test('transient errors (bank site down, Powens failing us) are retried and never alarm', async () => {
+      const { c, handle } = await healthy({ periodicity: MONTHLY_END });
+      await bankState(c, 'websiteUnavailable');
+      await skip(3 * DAY);
+      let status = await handle.query(statusQuery);
+      expect(status).toMatchObject({ consecutiveErrors: 0, pendingLink: null, errorCode: null });
+      // Our own calls failing (HTTP 503 on every Powens request for a while).
+      await h.powens.admin('PUT', '/faults', { failNext: 200, failStatus: 503 });
+      await powensSyncAndWebhook(c, handle).catch(() => undefined);
+      await skip(2 * DAY);
+      await h.powens.admin('DELETE', '/faults');
+      status = await handle.query(statusQuery);
+      expect(status.consecutiveErrors).toBe(0);
+      expect(await emailsOf(c)).toHaveLength(0);
+      expect(await h.prisma.link.count({ where: { connectionId: c.id } })).toBe(0);
+      expect(await h.prisma.notification.count({ where: { url: `/redevables/${c.companyId}` } })).toBe(0);
+      // And once the bank is back, collection goes on.
+      await bankState(c, null);
+      const before = (await handle.query(statusQuery)).lastSuccessAt;
+      await skip(2 * DAY);
+      expect((await handle.query(statusQuery)).lastSuccessAt! > (before ?? '')).toBe(true);
+      await h.retire(c);
     });
-    expect(await attributes(handle)).toEqual({ state: 'wrongpass', errors: 2 });
-    // Statements after the reconnection still chain (no duplicate, no gap) across runs.
-    await bankState(c, null);
-    await h.powens.admin('POST', `/connections/${c.powensConnectionId}/sync`, {});
-    await handle.signal(reconnectedSignal, { source: 'webhook', at: new Date().toISOString() });
-    await until(
-      () => handle.query(statusQuery),
-      (s) => s.state === 'ok',
-    );
-    for (const a of c.accounts) {
-      const mine = (await statementsOf(c)).filter((s) => s.bankAccountId === a.id);
-      expect(mine.length).toBeGreaterThan(3);
-      expectChained(mine);
-    }
-    await h.retire(c);
+  });
+
+  describe('reconnection', () => {
+    test('inside 72 h: immediate collection, missed statements caught up, link used, firm notified', async () => {
+      const { c, handle } = await healthy({ periodicity: DAILY });
+      await firstFailure(c, handle);
+      await powensSyncAndWebhook(c, handle);
+      const waiting = await until(
+        () => handle.query(statusQuery),
+        (s) => s.pendingLink !== null,
+      );
+      const issuedBefore = (await statementsOf(c)).length;
+      await skip(30 * 3_600_000); // missed daily statements meanwhile
+      expect((await statementsOf(c)).length).toBe(issuedBefore);
+
+      // The company goes through the link: Powens syncs with the new credentials, the callback signals.
+      await bankState(c, null);
+      await h.powens.admin('POST', `/connections/${c.powensConnectionId}/sync`, {});
+      await handle.signal(reconnectedSignal, {
+        source: 'callback',
+        at: new Date(await h.env.currentTimeMs()).toISOString(),
+      });
+      const status = await until(
+        () => handle.query(statusQuery),
+        (s) => s.state === 'ok',
+      );
+      expect(status).toMatchObject({ consecutiveErrors: 0, pendingLink: null, errorCode: null });
+      const link = await h.prisma.link.findUniqueOrThrow({ where: { id: waiting.pendingLink!.linkId } });
+      expect(link.usedAt).not.toBeNull();
+      expect(link.revokedAt).toBeNull();
+      await until(
+        () => emailsOf(c, 'firm.credentials-updated'),
+        (l) => l.length === 1,
+      );
+      // Catch-up: a statement for every day missed, chaining from the last one delivered.
+      const after = await statementsOf(c);
+      expect(after.length).toBeGreaterThan(issuedBefore);
+      const yesterday = addDays(day(await h.env.currentTimeMs()), -1);
+      for (const a of c.accounts) {
+        const mine = after.filter((s) => s.bankAccountId === a.id);
+        expect(iso(mine[mine.length - 1]!.periodEnd) >= addDays(yesterday, -1)).toBe(true);
+        expectChained(mine);
+      }
+      expect(await attributes(handle)).toEqual({ state: 'ok', errors: 0 });
+      await h.retire(c);
+    });
+
+    test('at 72 h the link expires; the next failed attempt sends a new one', async () => {
+      const { c, handle } = await healthy({ periodicity: MONTHLY_END });
+      await firstFailure(c, handle);
+      await powensSyncAndWebhook(c, handle);
+      const waiting = await until(
+        () => handle.query(statusQuery),
+        (s) => s.pendingLink !== null,
+      );
+      await skipTo(Date.parse(waiting.pendingLink!.expiresAt) + 3_600_000);
+      const expired = await h.prisma.link.findUniqueOrThrow({ where: { id: waiting.pendingLink!.linkId } });
+      expect(expired.revokedAt).not.toBeNull();
+      expect(expired.usedAt).toBeNull();
+      let status = await handle.query(statusQuery);
+      expect(status).toMatchObject({ state: 'error', pendingLink: null, consecutiveErrors: 2 });
+
+      // Nightly reads of the same failure change nothing; the next distinct failed sync does.
+      await skip(DAY);
+      expect(await h.prisma.link.count({ where: { connectionId: c.id } })).toBe(1);
+      await powensSyncAndWebhook(c, handle);
+      status = await until(
+        () => handle.query(statusQuery),
+        (s) => s.pendingLink !== null,
+      );
+      expect(status.consecutiveErrors).toBe(3);
+      expect(status.pendingLink!.linkId).not.toBe(waiting.pendingLink!.linkId);
+      expect(await h.prisma.link.count({ where: { connectionId: c.id } })).toBe(2);
+      expect(await emailsOf(c, 'link.update-credentials')).toHaveLength(2);
+      await h.retire(c);
+    });
+  });
+
+  describe('deactivation', () => {
+    test('deactivate/reactivate: nothing while inactive, then the next statement resumes from the last delivered date', async () => {
+      const { c, handle } = await healthy({ periodicity: DAILY });
+      const delivered = await statementsOf(c);
+      expect(delivered.length).toBeGreaterThan(0);
+      await h.prisma.bankAccount.updateMany({ where: { connectionId: c.id }, data: { active: false } });
+      await handle.signal(deactivateSignal, {});
+      await until(
+        () => handle.query(statusQuery),
+        (s) => s.state === 'inactive',
+      );
+      expect(await attributes(handle)).toEqual({ state: 'inactive', errors: 0 });
+      const lastEnd = new Map(
+        c.accounts.map((a) => [a.id, iso(delivered.filter((s) => s.bankAccountId === a.id).pop()!.periodEnd)]),
+      );
+      await skip(4 * DAY);
+      expect((await statementsOf(c)).length).toBe(delivered.length);
+
+      await h.prisma.bankAccount.updateMany({ where: { connectionId: c.id }, data: { active: true } });
+      await handle.signal(reactivateSignal, {});
+      await until(
+        () => handle.query(statusQuery),
+        (s) => s.state === 'ok',
+      );
+      await skip(2 * DAY);
+      const after = await statementsOf(c);
+      for (const a of c.accounts) {
+        const next = after.find((s) => s.bankAccountId === a.id && iso(s.periodStart) > lastEnd.get(a.id)!);
+        expect(next).toBeDefined();
+        expect(iso(next!.periodStart)).toBe(addDays(lastEnd.get(a.id)!, 1));
+        // No statement per paused day: the first one after the pause covers it all.
+        expect(iso(next!.periodEnd) > addDays(lastEnd.get(a.id)!, 3)).toBe(true);
+      }
+      await h.retire(c);
+    });
+  });
+
+  describe('collect now', () => {
+    test('the update collects at once and returns the statements issued up to yesterday', async () => {
+      const { c, handle } = await healthy({ periodicity: MONTHLY_END });
+      const r = await handle.executeUpdate(collectNowUpdate, { args: [{ statement: true }] });
+      expect(r.statementIds.length).toBe(c.accounts.length);
+      const issued = await h.prisma.statement.findMany({ where: { id: { in: r.statementIds } } });
+      const yesterday = addDays(day(await h.env.currentTimeMs()), -1);
+      expect(issued.every((s) => iso(s.periodEnd) === yesterday)).toBe(true);
+      // Idempotent: asked again the same day, nothing new.
+      const again = await handle.executeUpdate(collectNowUpdate, { args: [{ statement: false }] });
+      expect(again.statementIds).toEqual([]);
+      expect((await statementsOf(c)).length).toBe(c.accounts.length);
+      await h.retire(c);
+    });
+  });
+
+  describe('continue-as-new', () => {
+    test('a small history cap continues as new and carries the state (streak, statements, link)', async () => {
+      const c = await h.makeConnection({ periodicity: DAILY });
+      const handle = await h.start(c, { historyCap: 60 });
+      current = handle;
+      const firstRun = (await handle.describe()).runId;
+      await skip(3 * DAY);
+      await firstFailure(c, handle);
+      await powensSyncAndWebhook(c, handle);
+      const before = await until(
+        () => handle.query(statusQuery),
+        (s) => s.pendingLink !== null,
+      );
+      await skip(DAY);
+      const d = await handle.describe();
+      expect(d.runId).not.toBe(firstRun);
+      expect(d.status.name).toBe('RUNNING');
+      const after = await handle.query(statusQuery);
+      expect(after).toMatchObject({
+        consecutiveErrors: 2,
+        errorCode: 'wrongpass',
+        pendingLink: before.pendingLink,
+        lastSuccessAt: before.lastSuccessAt,
+      });
+      expect(await attributes(handle)).toEqual({ state: 'wrongpass', errors: 2 });
+      // Statements after the reconnection still chain (no duplicate, no gap) across runs.
+      await bankState(c, null);
+      await h.powens.admin('POST', `/connections/${c.powensConnectionId}/sync`, {});
+      await handle.signal(reconnectedSignal, {
+        source: 'webhook',
+        at: new Date(await h.env.currentTimeMs()).toISOString(),
+      });
+      await until(
+        () => handle.query(statusQuery),
+        (s) => s.state === 'ok',
+      );
+      for (const a of c.accounts) {
+        const mine = (await statementsOf(c)).filter((s) => s.bankAccountId === a.id);
+        expect(mine.length).toBeGreaterThan(3);
+        expectChained(mine);
+      }
+      await h.retire(c);
+    });
   });
 });

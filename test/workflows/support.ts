@@ -3,9 +3,14 @@
  * activities over a test PostgreSQL, and the Powens sandbox in-process (its own database).
  *
  * One clock: the sandbox's clock follows Temporal's. Before every activity runs, the sandbox clock
- * is set to the time the workflow scheduled it (workflow time) and Powens' own daily syncs that are
- * due by then run, as they would have at Powens while the time was skipped. Tests call `catchUp()`
- * before acting on the sandbox themselves.
+ * is moved to the time the workflow scheduled it (workflow time), and Powens' own daily syncs that
+ * fell due meanwhile run each at its own due time, as they would have at Powens while the time was
+ * skipped (so a connection keeps Powens' hour of the day, not ours). Tests call `catchUp()` before
+ * acting on the sandbox themselves.
+ *
+ * Dates: a harness starts at a fixed instant (`startAt`, default DEFAULT_START), never at the day
+ * the tests run: the time-skipping server is started at that instant (our launcher's
+ * `--start-time`, scripts/tools/temporal-test-server) and the sandbox clock with it.
  */
 import { randomInt } from 'node:crypto';
 import { Context } from '@temporalio/activity';
@@ -25,6 +30,27 @@ import { connectionWorkflowId, type ConnectionWorkflowInput } from '../../workfl
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
 import { CLIENT_ID, CLIENT_SECRET, connectUser, startSandbox, type RunningSandbox } from '../powens/support';
 import { createTestDatabase } from '../support/db';
+
+/** Where a harness's time starts unless a test says otherwise: a fixed instant, never "today". */
+export const DEFAULT_START = '2027-01-27T09:00:00Z';
+
+/**
+ * Start instants that put the tests' first weeks across the calendar's edge cases: a year end, the
+ * end of January into a common February, a leap February, and both DST changes in Paris.
+ */
+export const START_DATES = [
+  '2026-12-29T09:00:00Z', // year end, then January's end
+  '2027-01-27T09:00:00Z', // 31 January, a 28-day February
+  '2027-03-25T09:00:00Z', // spring DST (28 March 2027), then 31 March
+  '2027-10-28T09:00:00Z', // autumn DST (31 October 2027), month end the same night
+  '2028-02-24T09:00:00Z', // 29 February 2028
+] as const;
+
+export interface HarnessOptions {
+  historyDays?: number;
+  /** ISO instant at which Temporal's (and the sandbox's) time starts. */
+  startAt?: string;
+}
 
 export const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
@@ -101,7 +127,7 @@ function randomSiren(): string {
  * The test file's harness with one worker running, started before its tests and stopped after
  * them; `use` receives the harness once it is up.
  */
-export function useRunningHarness(opts: { historyDays?: number }, use: (h: Harness) => void): void {
+export function useRunningHarness(opts: HarnessOptions, use: (h: Harness) => void): void {
   let h: Harness | undefined;
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
@@ -118,9 +144,13 @@ export function useRunningHarness(opts: { historyDays?: number }, use: (h: Harne
   });
 }
 
-export async function startHarness(opts: { historyDays?: number } = {}): Promise<Harness> {
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const startAt = opts.startAt ?? DEFAULT_START;
   const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER_PATH! } },
+    server: {
+      executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER_PATH! },
+      extraArgs: ['--start-time', startAt],
+    },
   });
   await env.connection.operatorService.addSearchAttributes({
     namespace: 'default',
@@ -130,6 +160,7 @@ export async function startHarness(opts: { historyDays?: number } = {}): Promise
   });
   const powens = await startSandbox({ historyDays: opts.historyDays ?? 40 });
   powens.pool.on('error', () => undefined); // connections cut when the test database is dropped
+  await powens.sandbox.context.setClockOffset((await env.currentTimeMs()) - Date.now());
   const db = await createTestDatabase();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -156,9 +187,7 @@ export async function startHarness(opts: { historyDays?: number } = {}): Promise
   let clockChain: Promise<void> = Promise.resolve();
   const moveClockTo = (ms: number) => {
     const step = clockChain.then(async () => {
-      const ctx = powens.sandbox.context;
-      if (ms > ctx.now().getTime()) await ctx.setClockOffset(ms - Date.now());
-      await powens.sandbox.runDueSyncs();
+      await powens.sandbox.advanceClock(new Date(ms));
     });
     clockChain = step.catch(() => undefined);
     return step;
