@@ -46,20 +46,27 @@ export interface CollectResult {
   errorMessage: string | null;
   /** Powens `last_update` (last successful sync) of the connection, ISO. */
   lastUpdate: string | null;
-  /**
-   * What a mere read of this failure looks like (`<last_update>|<state>`): reading the same failed
-   * sync again gives the same key, so the workflow counts it once.
-   */
-  readKey: string;
-  /** The attempt ran a sync itself (a person asked): a distinct sync by construction. */
-  synced: boolean;
+  /** Transactions read. */
   collected: number;
+}
+
+/** A counted failure of the connection (domain/connection-health.ts). */
+export interface ConnectionFailure {
+  state: string;
+  errorMessage: string | null;
+  /** The streak, this failure included. */
+  consecutiveErrors: number;
+  /** Paris day the failure counts for. */
+  day: string;
+  /** ISO instant of the attempt (workflow time). */
+  at: string;
 }
 
 /** The statements up to a period end, their delivery e-mails queued in the same transaction. */
 export interface IssuedStatements {
   statementIds: string[];
-  deliveriesQueued: true;
+  /** Accounts whose statement could not be produced: recorded as failed statements. */
+  failed: number;
 }
 
 export function createConnectionActivities(deps: ConnectionActivityDeps) {
@@ -114,10 +121,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       return heartbeating(() => collectOnce(connectionId, opts));
     },
 
-    async recordFailure(
-      connectionId: string,
-      f: { state: string; errorMessage: string | null; consecutiveErrors: number; at: string },
-    ): Promise<void> {
+    async recordFailure(connectionId: string, f: ConnectionFailure): Promise<void> {
       const c = await loadConnection(connectionId);
       await prisma.$transaction([
         prisma.bankConnection.update({
@@ -142,16 +146,18 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
     },
 
     /**
-     * From the second consecutive failure: a 72 h update-credentials link for the company (unless
-     * it opted out or one is still valid) and the alert for the firm saying whether a link went out.
+     * A confirmed error (the streak's second day, or a new link after one expired): a 72 h
+     * update-credentials link for the company when asked (`sendLink`), the company accepts
+     * automatic links, has an address and has no valid link yet; and the firm's alert saying
+     * whether a link went out, with its in-app notification. Once per counted failure (its day).
      */
-    async sendReconnectionLink(
+    async notifyConnectionError(
       connectionId: string,
-      f: { state: string; errorMessage: string | null; consecutiveErrors: number; at: string },
+      f: ConnectionFailure & { sendLink: boolean },
     ): Promise<{ linkSent: boolean; linkId: string | null; expiresAt: string | null }> {
       const c = await loadConnection(connectionId);
       const at = new Date(f.at);
-      const key = `reconnect/${connectionId}/${f.consecutiveErrors}`;
+      const key = `reconnect/${connectionId}/${f.day}`;
       return prisma.$transaction(async (tx) => {
         const already = await tx.emailMessage.findUnique({ where: { idempotencyKey: `${key}/firm-alert` } });
         const valid = await tx.link.findFirst({
@@ -167,7 +173,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
 
         let link = valid;
         let secret: string | null = null;
-        if (!link && c.company.autoLinks && c.company.email) {
+        if (!link && f.sendLink && c.company.autoLinks && c.company.email) {
           const fresh = newLinkSecret(at);
           secret = fresh.secret;
           link = await tx.link.create({
@@ -228,10 +234,14 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
         });
     },
 
-    /** The firm learns that the company updated its credentials (once per recovery: `recoveryKey`). */
-    async notifyReconnected(connectionId: string, recoveryKey: string): Promise<void> {
+    /**
+     * The firm learns that the company updated its credentials: written by the workflow only, once
+     * per error episode (`episode`: the streak's first failure), when it sees the connection fine
+     * again, whichever way it got there (link, portal, the bank itself).
+     */
+    async notifyReconnected(connectionId: string, episode: string): Promise<void> {
       const c = await loadConnection(connectionId);
-      const key = `reconnected/${connectionId}/${recoveryKey}`;
+      const key = `reconnected/${connectionId}/${episode}`;
       await prisma.$transaction(async (tx) => {
         const told = await notifyCredentialsUpdatedOnce(tx, () => deps.outbox.renderCredentialsUpdated(c), {
           idempotencyKey: key,
@@ -246,8 +256,9 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
     },
 
     /**
-     * One statement per active account up to `periodEnd` (or up to the latest booked day), with
-     * their delivery e-mails, in one database transaction.
+     * One statement per active account up to `periodEnd`, with their delivery e-mails, in one
+     * database transaction; an account whose statement cannot be produced gets a failed statement
+     * (its reason in French) without holding up the others.
      */
     async issueStatements(connectionId: string, opts: { periodEnd: string; at: string }): Promise<IssuedStatements> {
       return heartbeating(() =>
@@ -259,19 +270,14 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
           );
           await deps.outbox.enqueueStatementDeliveriesIn(
             tx,
-            built.filter((b) => b.created).map((b) => b.id!),
+            built.filter((b) => b.created && !b.failed).map((b) => b.id!),
           );
-          return { statementIds: built.flatMap((b) => (b.id ? [b.id] : [])), deliveriesQueued: true as const };
+          return {
+            statementIds: built.flatMap((b) => (b.id && !b.failed ? [b.id] : [])),
+            failed: built.filter((b) => b.failed).length,
+          };
         }),
       );
-    },
-
-    /**
-     * The delivery e-mails of issued statements that have none yet: only histories recorded when
-     * issueStatements did not write them call this (the workflow replays them as they ran).
-     */
-    async deliverStatements(statementIds: string[]): Promise<number> {
-      return deps.outbox.enqueueStatementDeliveries(prisma, statementIds);
     },
   };
 
@@ -288,7 +294,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
     }>(
       `SELECT k."powensConnectionId", k."transactionsCursor", c.id::text AS "companyId", c."powensTokenEnc",
               COALESCE((SELECT json_agg(json_build_object('id', a.id, 'powensAccountId', a."powensAccountId",
-                          'iban', a.iban, 'bic', a.bic, 'label', a.label, 'type', a.type, 'currency', a.currency)
+                          'iban', a.iban, 'number', a.number, 'bic', a.bic, 'label', a.label, 'type', a.type, 'currency', a.currency)
                         ORDER BY a.id)
                         FROM "BankAccount" a WHERE a."connectionId" = k.id), '[]') AS accounts
        FROM "BankConnection" k JOIN "Company" c ON c.id = k."companyId" WHERE k.id = $1::uuid`,
@@ -306,21 +312,10 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       // Our own call failing (after the client's retries) is transient: never counted against
       // the company; the next slot tries again.
       logger.warn({ connectionId, err: (e as Error).message }, 'Powens call failed');
-      return {
-        state: 'bug',
-        errorMessage: (e as Error).message,
-        lastUpdate: null,
-        readKey: 'call-failed',
-        synced: false,
-        collected: 0,
-      };
+      return { state: 'bug', errorMessage: (e as Error).message, lastUpdate: null, collected: 0 };
     }
     const state = remote.state ?? null;
-    const base = {
-      lastUpdate: remote.lastUpdate,
-      readKey: `${remote.lastUpdate ?? 'never'}|${state ?? 'ok'}`,
-      synced: opts.forceSync,
-    };
+    const base = { lastUpdate: remote.lastUpdate };
     // What Powens said, recorded on the connection (a success also resets its error streak and
     // moves its cursor); a missing last_update keeps the last one.
     const record = (success: { cursor: string | null } | null) =>
@@ -380,7 +375,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       const mine = local.find((a) => a.powensAccountId === remote.id);
       if (!mine) continue; // not chosen by the company
       fresh.push({ mine, remote });
-      for (const field of ['iban', 'bic', 'label', 'type', 'currency'] as const)
+      for (const field of ['iban', 'number', 'bic', 'label', 'type', 'currency'] as const)
         if ((remote[field] ?? null) !== (mine[field] ?? null))
           events.push([
             randomUUID(),
@@ -400,9 +395,9 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
           `UPDATE "BankAccount" AS a SET
              "iban" = v.iban, "bic" = v.bic, "label" = v.label, "type" = v.type, "currency" = v.currency,
              "balance" = COALESCE(v.balance::numeric, a."balance"), "balanceAt" = $8::timestamp,
-             "updatedAt" = $8::timestamp
-           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-             AS v(id, iban, bic, label, type, currency, balance)
+             "number" = v.number, "updatedAt" = $8::timestamp
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $9::text[])
+             AS v(id, iban, bic, label, type, currency, balance, number)
            WHERE a."id" = v.id`,
           [
             fresh.map((f) => f.mine.id),
@@ -413,6 +408,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
             fresh.map((f) => f.remote.currency),
             fresh.map((f) => f.remote.balance),
             atUtc,
+            fresh.map((f) => f.remote.number),
           ],
         );
         if (events.length) {
@@ -592,6 +588,7 @@ interface LocalAccount {
   id: string;
   powensAccountId: number;
   iban: string | null;
+  number: string | null;
   bic: string | null;
   label: string;
   type: string;

@@ -25,6 +25,11 @@ export interface AppDeps {
   powens?: PowensWebviews;
   /** Rate limits of the login and link endpoints (defaults in api/v1.ts). */
   rateLimits?: RateLimits;
+  /**
+   * The time a link's validity is judged at (default: the machine's clock). Tests whose workflows
+   * run on a skipped Temporal clock pass that clock, since links are dated by the workflow.
+   */
+  clock?: () => Date;
 }
 
 export interface AppState {

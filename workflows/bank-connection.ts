@@ -1,12 +1,15 @@
 /**
- * One long-running workflow per bank connection (id `bank-connection/<id>`). It sleeps until its
- * next nightly slot, collects, issues statements at the company's periodicity, counts failed
- * attempts (distinct Powens syncs), sends a reconnection link from the second consecutive failure,
- * waits up to 72 h for the reconnection (without stopping the nightly checks), and
- * continues-as-new to bound history.
+ * One long-running workflow per bank connection (id `bank-connection/<id>`), the manual's section 2
+ * as code: it sleeps until its nightly slot, collects (reading Powens, never forcing a sync),
+ * issues the statements that are due, keeps the error streak by the rule of
+ * domain/connection-health.ts (a reconnection link and a firm alert from the second day of
+ * failures, one link at a time, 72 h each), and continues as new to bound its history.
  *
- * Deterministic: no I/O here (everything goes through activities, which get the workflow's time as
- * `at`), time is Temporal's. Message handlers only record what happened; the main loop acts.
+ * Deterministic: no I/O here (activities do it, and get the workflow's time as `at`); time is
+ * Temporal's. Message handlers only queue what happened; the loop acts, one wake at a time.
+ * Versioning: no deployment runs this workflow yet, so its recorded histories
+ * (test/workflows/histories) were recorded anew with this code; from the first deployment on, a
+ * change to its decisions goes behind `patched()`.
  */
 import {
   allHandlersFinished,
@@ -18,33 +21,10 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ConnectionActivities, ConnectionSettings, IssuedStatements } from '../activities/connection';
-import { classifyPowensState } from '../domain/powens-states';
-import {
-  addDays,
-  isPeriodEnd,
-  nextCollectionSlot,
-  nextStatementSlot,
-  parisDate,
-  statementAfter,
-  statementDueAt,
-  type Periodicity,
-} from '../domain/schedule';
-import {
-  accountsChangedSignal,
-  collectNowSignal,
-  collectNowUpdate,
-  connectionDeletedSignal,
-  deactivateSignal,
-  reactivateSignal,
-  reconnectedSignal,
-  settingsChangedSignal,
-  statusQuery,
-  syncedSignal,
-  type ConnectionStatus,
-  type ConnectionWorkflowInput,
-  type ConnectionWorkflowState,
-} from './messages';
+import type { ConnectionActivities, ConnectionSettings } from '../activities/connection';
+import { HEALTHY, observe } from '../domain/connection-health';
+import * as schedule from '../domain/schedule';
+import * as m from './messages';
 import {
   ConnectionState,
   ConsecutiveErrors,
@@ -54,7 +34,6 @@ import {
   PortalAccountId,
 } from './search-attributes';
 
-/** Local cap on top of Temporal's own suggestion (tests force continue-as-new with `historyCap`). */
 const MAX_HISTORY_EVENTS = 5_000;
 const HOUR = 3_600_000;
 const MAX_TRANSIENT_RETRIES = 3;
@@ -69,271 +48,219 @@ const io = proxyActivities<ConnectionActivities>({
     nonRetryableErrorTypes: ['ConnectionNotFound'],
   },
 });
-
-type CollectNowResult = { statementIds: string[]; collected: number };
+/** A sync forced at Powens is asked once: a retry could prompt the company for SCA again. */
+const once = proxyActivities<ConnectionActivities>({ startToCloseTimeout: '5 minutes', retry: { maximumAttempts: 1 } });
 
 type Wake =
-  | { kind: 'collectNow'; statement: boolean; resolve?: (r: CollectNowResult) => void }
-  | { kind: 'reconnected' }
-  | { kind: 'settings' }
-  | { kind: 'synced'; syncId: string | null };
+  | { kind: 'collectNow'; statement: boolean; resolve?: (r: m.CollectNowResult) => void }
+  | { kind: 'scheduled' | 'settings' | 'synced' | 'reconnected' };
 
-export function initialState(): ConnectionWorkflowState {
+export function initialState(): m.ConnectionWorkflowState {
   return {
-    consecutiveErrors: 0,
-    errorSince: null,
-    errorState: null,
-    errorMessage: null,
+    health: HEALTHY,
+    pendingLink: null,
     lastSuccessAt: null,
     lastSyncAt: null,
-    lastCountedSyncAt: null,
-    lastFailureReadKey: null,
-    pendingLink: null,
     lastStatementSlot: null,
     nextStatementEnd: null,
+    statementRetryEnd: null,
     transientRetries: 0,
     active: true,
   };
 }
 
-const periodicityOf = (s: ConnectionSettings): Periodicity => s.periodicity as Periodicity;
-
-/**
- * issueStatements' result. It used to be the bare list of statement ids, their e-mails queued by a
- * separate deliverStatements; histories recorded then replay with that list, and schedule
- * deliverStatements as they did.
- */
-function issuedStatements(
-  result: IssuedStatements | string[],
-): IssuedStatements | { statementIds: string[]; deliveriesQueued: false } {
-  return Array.isArray(result) ? { statementIds: result, deliveriesQueued: false } : result;
-}
-/**
- * Temporal's time. Inside the workflow sandbox the SDK replaces `Date` with the time recorded in
- * the history, so this is deterministic; every read of the clock goes through here.
- */
+/** Temporal's time (the SDK replaces `Date` inside workflows): every clock read goes through here. */
 const now = (): number => Date.now();
 const nowIso = () => new Date(now()).toISOString();
 
-export async function bankConnectionWorkflow(input: ConnectionWorkflowInput): Promise<void> {
+export async function bankConnectionWorkflow(input: m.ConnectionWorkflowInput): Promise<void> {
   const { connectionId } = input;
-  const state: ConnectionWorkflowState = { ...initialState(), ...input.state };
+  const s: m.ConnectionWorkflowState = { ...initialState(), ...input.state };
   const wakes: Wake[] = [];
   let deleted = false;
-  let nextCollectionMs = nextCollectionSlot(connectionId, now()).getTime();
+  let nextCollectionMs = schedule.nextCollectionSlot(connectionId, now()).getTime();
   let published = '';
+  const wake = (w: Wake) => void wakes.push(w);
 
-  // ---- message handlers: they only record what happened ------------------------------------
-  setHandler(reconnectedSignal, () => void wakes.push({ kind: 'reconnected' }));
-  setHandler(syncedSignal, (s) => void wakes.push({ kind: 'synced', syncId: s.syncId ?? null }));
-  setHandler(settingsChangedSignal, () => void wakes.push({ kind: 'settings' }));
-  setHandler(accountsChangedSignal, () => void wakes.push({ kind: 'settings' }));
-  setHandler(deactivateSignal, () => void wakes.push({ kind: 'settings' }));
-  setHandler(reactivateSignal, () => void wakes.push({ kind: 'settings' }));
-  setHandler(collectNowSignal, (s) => void wakes.push({ kind: 'collectNow', statement: s.statement }));
-  setHandler(connectionDeletedSignal, () => void (deleted = true));
+  setHandler(m.reconnectedSignal, () => wake({ kind: 'reconnected' }));
+  setHandler(m.syncedSignal, () => wake({ kind: 'synced' }));
+  setHandler(m.runScheduledCollectionSignal, () => wake({ kind: 'scheduled' }));
+  for (const signal of [m.settingsChangedSignal, m.accountsChangedSignal, m.deactivateSignal, m.reactivateSignal])
+    setHandler(signal, () => wake({ kind: 'settings' }));
+  setHandler(m.collectNowSignal, (r) => wake({ kind: 'collectNow', statement: r.statement }));
+  setHandler(m.connectionDeletedSignal, () => void (deleted = true));
   setHandler(
-    collectNowUpdate,
-    (req) =>
-      new Promise<CollectNowResult>((resolve) => {
-        wakes.push({ kind: 'collectNow', statement: req.statement, resolve });
-      }),
+    m.collectNowUpdate,
+    (r) => new Promise((resolve) => wake({ kind: 'collectNow', statement: r.statement, resolve })),
   );
-  setHandler(statusQuery, (): ConnectionStatus => ({
-    connectionId,
-    state: !state.active ? 'inactive' : state.pendingLink ? 'waiting-reconnection' : state.errorState ? 'error' : 'ok',
-    errorCode: state.errorState,
-    consecutiveErrors: state.consecutiveErrors,
-    lastSuccessAt: state.lastSuccessAt,
-    nextCollectionAt: state.active ? new Date(nextCollectionMs).toISOString() : null,
-    nextStatementAt:
-      state.active && state.nextStatementEnd ? statementDueAt(state.nextStatementEnd).toISOString() : null,
-    pendingLink: state.pendingLink,
-    active: state.active,
-  }));
+  setHandler(m.statusQuery, () => status());
 
-  // Handlers are registered before the first await, so that queries and updates always find them.
-  let settings = await io.loadConnectionSettings(connectionId);
-  state.active = settings.active;
+  let settings: ConnectionSettings = await io.loadConnectionSettings(connectionId);
+  s.active = settings.active;
+  const periodicity = () => settings.periodicity as schedule.Periodicity;
 
-  // ---- helpers --------------------------------------------------------------------------------
   /** Keeps the next statement's period end consistent with the periodicity (and after a pause). */
-  const scheduleStatements = (resumed: boolean) => {
-    const p = periodicityOf(settings);
-    const fresh = nextStatementSlot(p, now()).periodEnd;
-    const pending = state.nextStatementEnd;
-    // A missed slot (errors) is kept for the catch-up; a pause, a new periodicity or a finer one
-    // restarts from now (the statement then covers from the last delivered date).
-    if (!pending || resumed || !isPeriodEnd(p, pending) || fresh < pending) state.nextStatementEnd = fresh;
-  };
+  function scheduleStatements(resumed: boolean) {
+    const fresh = schedule.nextStatementSlot(periodicity(), now()).periodEnd;
+    const pending = s.nextStatementEnd;
+    // A missed slot is kept for the catch-up; a pause, a new or finer periodicity restarts from now.
+    if (!pending || resumed || !schedule.isPeriodEnd(periodicity(), pending) || fresh < pending)
+      s.nextStatementEnd = fresh;
+  }
 
-  const publish = () => {
-    const attrs = {
-      state: !state.active ? 'inactive' : (state.errorState ?? 'ok'),
-      errors: state.consecutiveErrors,
-      next: state.active ? nextCollectionMs : null,
-      since: state.errorSince ?? null,
+  /** One attempt: collect, then apply the health rule (streak, link, firm alert, recovery). */
+  async function attempt(forceSync: boolean): Promise<{ ok: boolean; collected: number; state: string | null }> {
+    const at = nowIso();
+    // Never force a sync of a connection waiting for its user (it can lock the bank account).
+    const force = forceSync && s.health.errorState === null;
+    const result = force
+      ? await once
+          .collect(connectionId, { forceSync: true, at })
+          .catch(() => io.collect(connectionId, { forceSync: false, at }))
+      : await io.collect(connectionId, { forceSync: false, at });
+    const linkPending = s.pendingLink !== null;
+    const { health, decision } = observe(
+      s.health,
+      { at, state: result.state, errorMessage: result.errorMessage },
+      { linkPending, autoLinks: settings.autoLinks },
+    );
+    const episode = s.health.errorSince;
+    s.health = health;
+    if (decision.outcome === 'ok') {
+      s.transientRetries = 0;
+      s.lastSuccessAt = at;
+      if (result.lastUpdate && (!s.lastSyncAt || result.lastUpdate > s.lastSyncAt)) s.lastSyncAt = result.lastUpdate;
+      if (s.pendingLink) await io.closeLink(s.pendingLink.linkId, 'used', at);
+      s.pendingLink = null;
+      if (decision.recovered) await io.notifyReconnected(connectionId, episode ?? at);
+    } else if (decision.outcome === 'transient') {
+      // Retried an hour later a few times, then at the next night; never counted, never alarms.
+      log.info('transient Powens state', { connectionId, state: result.state });
+      if (s.transientRetries < MAX_TRANSIENT_RETRIES) {
+        s.transientRetries += 1;
+        nextCollectionMs = Math.min(nextCollectionMs, now() + HOUR);
+      }
+    } else if (decision.counted) {
+      const failure = {
+        state: result.state!,
+        errorMessage: result.errorMessage,
+        consecutiveErrors: health.streak,
+        day: health.lastFailureDay!,
+        at,
+      };
+      await io.recordFailure(connectionId, failure);
+      if (decision.alertFirm || decision.sendLink) {
+        const sent = await io.notifyConnectionError(connectionId, { ...failure, sendLink: decision.sendLink });
+        if (sent.linkId && sent.expiresAt) s.pendingLink = { linkId: sent.linkId, expiresAt: sent.expiresAt };
+      }
+    }
+    return { ok: decision.outcome === 'ok', collected: result.collected, state: result.state };
+  }
+
+  /**
+   * Issues the statements whose slot has passed and whose last day Powens' data covers (a sync
+   * after that day: nothing of it can arrive later), first the one that failed last time, and
+   * optionally an intermediate one up to yesterday.
+   */
+  async function issueDueStatements(upToYesterday: boolean): Promise<string[]> {
+    const ids: string[] = [];
+    const covered = (end: string) => s.lastSyncAt !== null && schedule.parisDate(Date.parse(s.lastSyncAt)) > end;
+    const issue = async (periodEnd: string) => {
+      const r = await io.issueStatements(connectionId, { periodEnd, at: nowIso() });
+      ids.push(...r.statementIds);
+      // An account whose statement could not be produced gets a failed statement; retried next time.
+      s.statementRetryEnd = r.failed > 0 ? periodEnd : null;
     };
+    if (s.statementRetryEnd && covered(s.statementRetryEnd)) await issue(s.statementRetryEnd);
+    const end = () => s.nextStatementEnd;
+    while (end() && schedule.statementDueAt(end()!).getTime() <= now() && covered(end()!)) {
+      await issue(end()!);
+      s.lastStatementSlot = end();
+      s.nextStatementEnd = schedule.statementAfter(periodicity(), end()!).periodEnd;
+    }
+    const yesterday = schedule.addDays(schedule.parisDate(now()), -1);
+    if (upToYesterday && covered(yesterday) && (s.lastStatementSlot === null || yesterday > s.lastStatementSlot))
+      await issue(yesterday);
+    return ids;
+  }
+
+  /** What the loop does with one wake (or with a timer: the nightly slot, a link's expiry). */
+  async function step(w: Wake | undefined) {
+    if (w?.kind === 'settings') {
+      const wasActive = s.active;
+      settings = await io.loadConnectionSettings(connectionId);
+      s.active = settings.active;
+      if (s.active && !wasActive) nextCollectionMs = schedule.nextCollectionSlot(connectionId, now()).getTime();
+      return scheduleStatements(s.active && !wasActive);
+    }
+    if (!s.active) return w?.kind === 'collectNow' && w.resolve?.({ statementIds: [], collected: 0, state: null });
+    if (w?.kind === 'collectNow') {
+      const r = await attempt(true);
+      const statementIds = r.ok && w.statement ? await issueDueStatements(true) : [];
+      return w.resolve?.({ statementIds, collected: r.collected, state: r.state });
+    }
+    if (w) {
+      // A webhook's sync, a reconnection, or ops' runScheduledCollection: read as the night does.
+      if ((await attempt(false)).ok) await issueDueStatements(false);
+      return;
+    }
+    if (s.pendingLink && Date.parse(s.pendingLink.expiresAt) <= now()) {
+      // 72 h without reconnection: the link expires; the next counted failure sends a new one.
+      await io.closeLink(s.pendingLink.linkId, 'expired', nowIso());
+      s.pendingLink = null;
+    } else if (now() >= nextCollectionMs) {
+      nextCollectionMs = schedule.nextCollectionSlot(connectionId, now()).getTime();
+      if ((await attempt(false)).ok) await issueDueStatements(false);
+    }
+  }
+
+  function status(): m.ConnectionStatus {
+    const errorState = s.health.errorState;
+    return {
+      connectionId,
+      state: !s.active ? 'inactive' : s.pendingLink ? 'waiting-reconnection' : errorState ? 'error' : 'ok',
+      errorCode: errorState,
+      consecutiveErrors: s.health.streak,
+      errorSince: s.health.errorSince,
+      lastSuccessAt: s.lastSuccessAt,
+      nextCollectionAt: s.active ? new Date(nextCollectionMs).toISOString() : null,
+      nextStatementAt:
+        s.active && s.nextStatementEnd ? schedule.statementDueAt(s.nextStatementEnd).toISOString() : null,
+      pendingLink: s.pendingLink,
+      active: s.active,
+    };
+  }
+
+  function publish() {
+    const attrs = [
+      s.active ? (s.health.errorState ?? 'ok') : 'inactive',
+      s.health.streak,
+      s.active ? nextCollectionMs : null,
+      s.health.errorSince,
+    ];
     const text = JSON.stringify([attrs, settings.siren, settings.portalAccountId]);
     if (text === published) return; // an upsert is a history event: only on change
     published = text;
     upsertSearchAttributes([
-      { key: ConnectionState, value: attrs.state },
-      { key: ConsecutiveErrors, value: attrs.errors },
+      { key: ConnectionState, value: attrs[0] as string },
+      { key: ConsecutiveErrors, value: s.health.streak },
       { key: CompanySiren, value: settings.siren },
       { key: PortalAccountId, value: settings.portalAccountId },
-      { key: NextCollectionAt, value: attrs.next === null ? null : new Date(attrs.next) },
-      { key: ErrorSince, value: attrs.since === null ? null : new Date(attrs.since) },
+      { key: NextCollectionAt, value: s.active ? new Date(nextCollectionMs) : null },
+      { key: ErrorSince, value: s.health.errorSince ? new Date(s.health.errorSince) : null },
     ]);
-  };
+  }
 
-  /**
-   * A collection attempt and its consequences on the error streak and links. `source` says how
-   * the attempt's sync is known: our own sync (a person asked), a webhook's sync, or a read of
-   * whatever Powens last did (counted only if it is not the failure already counted).
-   */
-  const attempt = async (source: { kind: 'psu' } | { kind: 'webhook'; syncId: string | null } | { kind: 'read' }) => {
-    const at = nowIso();
-    const result = await io.collect(connectionId, { forceSync: source.kind === 'psu', at });
-    const kind = classifyPowensState(result.state);
-    if (kind === 'ok') {
-      const recovering = state.errorState !== null || state.pendingLink !== null;
-      const recoveryKey = state.lastCountedSyncAt ?? at;
-      state.consecutiveErrors = 0;
-      state.errorSince = null;
-      state.errorState = null;
-      state.errorMessage = null;
-      state.lastFailureReadKey = null;
-      state.transientRetries = 0;
-      state.lastSuccessAt = at;
-      if (result.lastUpdate && (!state.lastSyncAt || result.lastUpdate > state.lastSyncAt))
-        state.lastSyncAt = result.lastUpdate;
-      if (state.pendingLink) {
-        await io.closeLink(state.pendingLink.linkId, 'used', at);
-        state.pendingLink = null;
-      }
-      if (recovering) await io.notifyReconnected(connectionId, recoveryKey);
-      return { ok: true, collected: result.collected };
-    }
-    if (kind === 'transient') {
-      // Retried (an hour later, a few times, then at the next night); never counted, never alarms.
-      log.info('transient Powens state', { connectionId, state: result.state });
-      if (state.transientRetries < MAX_TRANSIENT_RETRIES) {
-        state.transientRetries += 1;
-        nextCollectionMs = Math.min(nextCollectionMs, now() + HOUR);
-      }
-      return { ok: false, collected: 0 };
-    }
-    // A user-action state: counted once per distinct Powens sync.
-    state.transientRetries = 0;
-    state.errorState = result.state;
-    state.errorMessage = result.errorMessage;
-    const key =
-      source.kind === 'psu'
-        ? `psu:${at}`
-        : source.kind === 'webhook' && source.syncId
-          ? `webhook:${source.syncId}`
-          : `read:${result.readKey}`;
-    const isNewSync =
-      key !== state.lastCountedSyncAt && (!key.startsWith('read:') || result.readKey !== state.lastFailureReadKey);
-    if (!isNewSync) return { ok: false, collected: 0 };
-    state.lastCountedSyncAt = key;
-    state.lastFailureReadKey = result.readKey;
-    state.consecutiveErrors += 1;
-    if (state.consecutiveErrors === 1) state.errorSince = at;
-    const failure = {
-      state: result.state!,
-      errorMessage: result.errorMessage,
-      consecutiveErrors: state.consecutiveErrors,
-      at,
-    };
-    await io.recordFailure(connectionId, failure);
-    // From the 2nd consecutive failure: one valid link at a time (a new one once it expired).
-    if (state.consecutiveErrors >= 2 && !state.pendingLink) {
-      const sent = await io.sendReconnectionLink(connectionId, failure);
-      if (sent.linkId && sent.expiresAt) state.pendingLink = { linkId: sent.linkId, expiresAt: sent.expiresAt };
-    }
-    return { ok: false, collected: 0 };
-  };
-
-  /**
-   * Issues every statement whose slot has passed (catch-up included) and whose last day the bank
-   * data already covers (Powens synced after that day: no transaction of it can arrive later), and
-   * optionally one up to yesterday.
-   */
-  const issueDueStatements = async (upToYesterday: boolean): Promise<string[]> => {
-    const ids: string[] = [];
-    let undelivered = false;
-    const issue = async (periodEnd: string) => {
-      const issued = issuedStatements(await io.issueStatements(connectionId, { periodEnd, at: nowIso() }));
-      ids.push(...issued.statementIds);
-      if (!issued.deliveriesQueued) undelivered = true;
-    };
-    const p = periodicityOf(settings);
-    const covered = (end: string) => state.lastSyncAt !== null && parisDate(Date.parse(state.lastSyncAt)) > end;
-    while (
-      state.nextStatementEnd &&
-      statementDueAt(state.nextStatementEnd).getTime() <= now() &&
-      covered(state.nextStatementEnd)
-    ) {
-      await issue(state.nextStatementEnd);
-      state.lastStatementSlot = state.nextStatementEnd;
-      state.nextStatementEnd = statementAfter(p, state.nextStatementEnd).periodEnd;
-    }
-    const yesterday = addDays(parisDate(now()), -1);
-    if (
-      upToYesterday &&
-      covered(yesterday) &&
-      (state.lastStatementSlot === null || yesterday > state.lastStatementSlot)
-    )
-      await issue(yesterday);
-    // Statements issued before their e-mails were written with them (a history recorded then).
-    if (ids.length && undelivered) await io.deliverStatements(ids);
-    return ids;
-  };
-
-  // ---- main loop ------------------------------------------------------------------------------
   scheduleStatements(false);
   publish();
   while (!deleted) {
-    const deadline = !state.active
-      ? Infinity
-      : Math.min(nextCollectionMs, state.pendingLink ? Date.parse(state.pendingLink.expiresAt) : Infinity);
-    if (deadline === Infinity) await condition(() => wakes.length > 0 || deleted);
-    else await condition(() => wakes.length > 0 || deleted, Math.max(1, deadline - now()));
+    const linkExpiry = s.pendingLink ? Date.parse(s.pendingLink.expiresAt) : Infinity;
+    const deadline = s.active ? Math.min(nextCollectionMs, linkExpiry) : Infinity;
+    const woken = () => wakes.length > 0 || deleted;
+    if (deadline === Infinity) await condition(woken);
+    else await condition(woken, Math.max(1, deadline - now()));
     if (deleted) break;
-
-    const wake = wakes.shift();
-    if (wake?.kind === 'settings') {
-      const wasActive = state.active;
-      settings = await io.loadConnectionSettings(connectionId);
-      state.active = settings.active;
-      if (state.active && !wasActive) nextCollectionMs = nextCollectionSlot(connectionId, now()).getTime();
-      scheduleStatements(state.active && !wasActive);
-    } else if (!state.active) {
-      // Deactivated: nothing is collected; a pending update gets an empty answer.
-      if (wake?.kind === 'collectNow') wake.resolve?.({ statementIds: [], collected: 0 });
-    } else if (wake?.kind === 'collectNow') {
-      const r = await attempt({ kind: 'psu' });
-      const ids = r.ok ? await issueDueStatements(wake.statement) : [];
-      wake.resolve?.({ statementIds: ids, collected: r.collected });
-    } else if (wake?.kind === 'reconnected') {
-      const r = await attempt({ kind: 'read' });
-      if (r.ok) await issueDueStatements(false);
-    } else if (wake?.kind === 'synced') {
-      const r = await attempt({ kind: 'webhook', syncId: wake.syncId });
-      if (r.ok) await issueDueStatements(false);
-    } else if (state.pendingLink && Date.parse(state.pendingLink.expiresAt) <= now()) {
-      // 72 h without reconnection: the link expires; the nightly checks go on, and the next
-      // failed attempt sends a new one.
-      await io.closeLink(state.pendingLink.linkId, 'expired', nowIso());
-      state.pendingLink = null;
-    } else if (now() >= nextCollectionMs) {
-      // The nightly slot (or an hourly retry after a transient failure, set by attempt()).
-      nextCollectionMs = nextCollectionSlot(connectionId, now()).getTime();
-      const r = await attempt({ kind: 'read' });
-      if (r.ok) await issueDueStatements(false);
-    }
+    await step(wakes.shift());
     publish();
 
     const info = workflowInfo();
@@ -344,10 +271,11 @@ export async function bankConnectionWorkflow(input: ConnectionWorkflowInput): Pr
       // Handlers first (an update waits for this loop: a new wake means go on, not continue).
       await condition(() => allHandlersFinished() || wakes.length > 0 || deleted);
       if (wakes.length === 0 && !deleted)
-        return continueAsNew<typeof bankConnectionWorkflow>({ connectionId, state, historyCap: input.historyCap });
+        return continueAsNew<typeof bankConnectionWorkflow>({ connectionId, state: s, historyCap: input.historyCap });
     }
   }
-  for (const w of wakes.splice(0)) if (w.kind === 'collectNow') w.resolve?.({ statementIds: [], collected: 0 });
+  for (const w of wakes.splice(0))
+    if (w.kind === 'collectNow') w.resolve?.({ statementIds: [], collected: 0, state: null });
   await condition(allHandlersFinished);
   log.info('bank connection deleted: workflow ends', { connectionId });
 }

@@ -6,19 +6,22 @@
  *
  * On success, ONE database transaction records the connection and the chosen accounts (a connect)
  * or the connection's new state (a reconnect), uses the state and the link, audits, and puts the
- * firm's e-mail and in-app notification in the outbox. Then the accounts are enabled at Powens and
+ * firm's e-mail and in-app notification in the outbox (a connect; after a reconnect the workflow
+ * tells the firm once it sees the connection fine). Then the accounts are enabled at Powens and
  * the connection's workflow is signalled (started when needed). Powens is read before the
  * transaction: if it fails, nothing is used and reloading the page tries again.
  */
 import type { Request, Response } from 'express';
 import { parseWebviewCallback, powensInstant, type PowensBankAccount } from '../../activities/powens';
+import { statementIban } from '../../domain/identifiers';
+import { linkState } from '../../domain/links';
 import type { Logger } from '../../lib/logger';
 import type { Prisma } from '../../prisma/client';
 import { accountsChangedSignal, reconnectedSignal } from '../../workflows/messages';
 import type { AppDeps } from '../app';
 import { startOrSignalConnection } from '../temporal';
 import { esc, firmContact, sendPage } from './html';
-import { accountLine, notifyAccountsConnected, notifyCredentialsUpdated } from './notify';
+import { accountLine, notifyAccountsConnected } from './notify';
 import { consumeWebviewState, verifyWebviewState } from './state';
 
 /** French messages for Powens' documented error codes; anything else gets the generic one. */
@@ -67,14 +70,23 @@ const LINK_USED = new Refused(
   '<p>Le lien qui a ouvert cette connexion a déjà été utilisé : un lien ne sert qu’une fois. Demandez un nouveau lien à votre cabinet si nécessaire.</p>',
 );
 
+const LINK_EXPIRED = new Refused(
+  410,
+  'Lien expiré',
+  '<p>Le lien qui a ouvert cette connexion a expiré (il est valable 72 heures) : rien n’a été enregistré. Demandez un nouveau lien à votre cabinet.</p>',
+);
+
 const chosen = (accounts: PowensBankAccount[]) => accounts.filter((a) => !a.disabled && !a.deleted);
 const accountData = (a: PowensBankAccount) => ({
   iban: a.iban ? a.iban.replace(/\s+/g, '').toUpperCase() : null,
+  number: a.number ?? null,
   bic: a.bic ?? null,
-  label: a.name,
+  label: a.original_name ?? a.name,
   type: a.type,
   currency: a.currency?.id ?? 'EUR',
 });
+/** An account that can get a CFONB120 statement: an IBAN, or a French RIB in its number. */
+const statementCapable = (a: PowensBankAccount) => statementIban({ iban: a.iban ?? null, number: a.number }) !== null;
 
 export function callbackHandler(deps: AppDeps) {
   const { prisma, config, temporal, logger } = deps;
@@ -116,6 +128,8 @@ export function callbackHandler(deps: AppDeps) {
     });
     const link = row.linkId ? await prisma.link.findUnique({ where: { id: row.linkId } }) : null;
     if (link && (link.usedAt || link.revokedAt)) throw LINK_USED;
+    // Re-checked now: the 72 h may have run out while the company was in Powens' webview.
+    if (link && linkState(link, deps.clock?.() ?? new Date()) === 'expired') throw LINK_EXPIRED;
     const actor = link
       ? { actorType: 'COMPANY_LINK', actorId: link.id }
       : { actorType: 'POWENS', actorId: null as string | null };
@@ -182,31 +196,41 @@ export function callbackHandler(deps: AppDeps) {
                 data: { ...data, companyId: company.id, powensConnectionId: connection.id },
               });
           const picked = chosen(accounts);
+          // Accounts without IBAN nor French RIB (cards, loans, market…) cannot get a CFONB120
+          // statement: kept (the portal shows them as such) but never active.
+          const capable = picked.filter(statementCapable);
           for (const a of picked) {
             const values = accountData(a);
+            const active = statementCapable(a);
             const prior = await tx.bankAccount.findUnique({
               where: { connectionId_powensAccountId: { connectionId: c.id, powensAccountId: a.id } },
             });
             const saved = prior
               ? await tx.bankAccount.update({
                   where: { id: prior.id },
-                  data: { ...values, active: true, deactivatedAt: null },
+                  data: { ...values, ...(active ? { active: true, deactivatedAt: null } : {}) },
                 })
               : await tx.bankAccount.create({
-                  data: { ...values, connectionId: c.id, companyId: company.id, powensAccountId: a.id },
+                  data: {
+                    ...values,
+                    connectionId: c.id,
+                    companyId: company.id,
+                    powensAccountId: a.id,
+                    ...(active ? {} : { active: false, deactivatedAt: new Date() }),
+                  },
                 });
             await tx.bankAccountEvent.create({
               data: {
                 bankAccountId: saved.id,
-                kind: prior ? 'ACCOUNT_REACTIVATED' : 'ACCOUNT_ADDED',
+                kind: !active ? 'STATEMENT_UNAVAILABLE' : prior ? 'ACCOUNT_REACTIVATED' : 'ACCOUNT_ADDED',
                 detail: { ...values, powensAccountId: a.id, linkId: link?.id ?? null },
               },
             });
           }
           out.push({
             connectionId: c.id,
-            accounts: picked.map((a) => ({ label: a.name, bank: bankName })),
-            powensAccountIds: picked.map((a) => a.id),
+            accounts: capable.map((a) => ({ label: a.original_name ?? a.name, bank: bankName })),
+            powensAccountIds: capable.map((a) => a.id),
           });
         }
         await tx.auditEvent.create({
@@ -302,12 +326,8 @@ export function callbackHandler(deps: AppDeps) {
           detail: { linkId: link?.id ?? null, state: remoteState?.state ?? null },
         },
       });
-      await notifyCredentialsUpdated(tx, config, {
-        firm: company.portalAccount,
-        company,
-        accounts,
-        idempotencyKey: `reconnected/${connection.id}/${connection.lastCountedSyncAt?.toISOString() ?? 'none'}`,
-      });
+      // The firm is told by the connection's workflow once it sees the connection fine again
+      // (one writer for that e-mail: a reconnection that did not fix the error tells nobody).
     });
     await startOrSignalConnection(temporal, logger, { connectionId: connection.id, taskQueue }, reconnectedSignal, {
       source: 'callback',

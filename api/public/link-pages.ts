@@ -66,7 +66,7 @@ export function linkPagesRouter(deps: AppDeps, limit = 30): Router {
       );
       return true;
     }
-    const state = linkState(link);
+    const state = linkState(link, deps.clock?.() ?? new Date());
     const firm = link.company.portalAccount;
     const ask = `<p>Si vous devez encore saisir vos identifiants bancaires, demandez un nouveau lien à ${esc(firm.name)} :</p><p>${firmContact(firm)}</p>`;
     if (state === 'used') {

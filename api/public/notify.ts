@@ -1,17 +1,12 @@
 /**
  * What the firm is told when a company completes a Powens webview (manual 4.1.5: accounts
- * connected; 4.2.2: credentials updated): the e-mail of the e-mail module (activities/email) to the
+ * connected; 4.2.2, credentials updated, is the workflow's: activities/connection.ts
+ * notifyReconnected): the e-mail of the e-mail module (activities/email) to the
  * portal account's contact address, through the outbox, and an in-app notification, both in the
  * callback's transaction.
  */
-import {
-  enqueueEmail,
-  renderAccountsConnected,
-  renderCredentialsUpdated,
-  type AccountRef,
-} from '../../activities/email';
+import { enqueueEmail, renderAccountsConnected, type AccountRef } from '../../activities/email';
 import { firmOf, platformFromConfig } from '../../activities/messages';
-import { notifyCredentialsUpdatedOnce } from '../../activities/outbox';
 import type { Config } from '../../lib/config';
 import type { Prisma } from '../../prisma/client';
 
@@ -46,18 +41,5 @@ export async function notifyAccountsConnected(tx: Prisma.TransactionClient, conf
       body: `${input.accounts.length} compte(s) bancaire(s) : ${input.accounts.map((a) => a.label).join(', ')}. Les premiers mouvements arrivent sous 48 à 72 heures.`,
       url: `/redevables/${input.company.id}`,
     },
-  });
-}
-
-/**
- * `idempotencyKey` is the one the workflow's `notifyReconnected` activity uses for the same
- * recovery (`reconnected/<connection>/<lastCountedSyncAt>`), so the firm is told once, whichever
- * of the callback and the workflow comes first.
- */
-export async function notifyCredentialsUpdated(tx: Prisma.TransactionClient, config: Config, input: NotifyInput) {
-  await notifyCredentialsUpdatedOnce(tx, () => renderCredentialsUpdated(view(config, input)), {
-    idempotencyKey: input.idempotencyKey,
-    portalAccountId: input.firm.id,
-    company: input.company,
   });
 }

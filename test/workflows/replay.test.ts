@@ -11,8 +11,13 @@ import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { addDays, parisDate } from '../../domain/schedule';
-import { collectNowUpdate, reconnectedSignal, statusQuery, syncedSignal } from '../../workflows/messages';
-import { lastSyncedWebhook, startHarness, type Harness, type TestConnection } from './support';
+import {
+  collectNowUpdate,
+  reconnectedSignal,
+  runScheduledCollectionSignal,
+  statusQuery,
+} from '../../workflows/messages';
+import { startHarness, type Harness, type TestConnection } from './support';
 
 const HISTORIES = join(__dirname, 'histories');
 const DAY = 86_400_000;
@@ -106,14 +111,16 @@ describe('fresh histories of the main branches', () => {
     const handle = await h.start(c);
     await skip(2 * DAY);
     await h.powens.admin('POST', `/connections/${c.powensConnectionId}/state`, { state: 'wrongpass' });
-    await skip(2 * DAY);
-    await h.powens.admin('POST', `/connections/${c.powensConnectionId}/sync`, {});
-    await handle.signal(syncedSignal, await lastSyncedWebhook(h.powens, c.powensConnectionId));
     await skip(DAY);
+    await h.deliverWebhooks(); // Powens' failed sync, by HTTP to our endpoint
+    await skip(2 * DAY);
     expect((await handle.query(statusQuery)).pendingLink).not.toBeNull();
     await h.powens.admin('POST', `/connections/${c.powensConnectionId}/state`, { state: null });
     await h.powens.admin('POST', `/connections/${c.powensConnectionId}/sync`, {});
-    await handle.signal(reconnectedSignal, { source: 'callback', at: new Date().toISOString() });
+    await handle.signal(reconnectedSignal, {
+      source: 'callback',
+      at: new Date(await h.env.currentTimeMs()).toISOString(),
+    });
     await skip(DAY);
     expect((await handle.query(statusQuery)).state).toBe('ok');
     await h.retire(c);
@@ -126,9 +133,10 @@ describe('fresh histories of the main branches', () => {
     const firstRun = (await handle.describe()).runId;
     await skip(DAY);
     await h.powens.admin('POST', `/connections/${c.powensConnectionId}/state`, { state: 'SCARequired' });
-    await skip(2 * DAY);
-    await handle.executeUpdate(collectNowUpdate, { args: [{ statement: false }] }); // 2nd failure (a psu sync)
-    await skip(5 * DAY);
+    await skip(3 * DAY); // two nights in error: the link
+    await handle.signal(runScheduledCollectionSignal); // ops: the same night's collection again
+    await handle.executeUpdate(collectNowUpdate, { args: [{ statement: false }] }); // no forced sync now
+    await skip(5 * DAY); // the link expires, a new one goes out
     const d = await handle.describe();
     expect(d.runId).not.toBe(firstRun);
     await h.retire(c);

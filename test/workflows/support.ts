@@ -13,11 +13,15 @@
  * `--start-time`, scripts/tools/temporal-test-server) and the sandbox clock with it.
  */
 import { randomInt } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Context } from '@temporalio/activity';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../activities';
+import { createApp } from '../../api/app';
+import { createPowensClientFromConfig, createPowensWebviews } from '../../api/powens-webviews';
 import { encryptToken } from '../../activities/powens';
 import { createPowensPort } from '../../activities/powens-port';
 import { loadConfig, type Config } from '../../lib/config';
@@ -28,7 +32,14 @@ import type { Periodicity, PeriodicityKind } from '../../domain/schedule';
 import { bankConnectionWorkflow } from '../../workflows/bank-connection';
 import { connectionWorkflowId, type ConnectionWorkflowInput } from '../../workflows/messages';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
-import { CLIENT_ID, CLIENT_SECRET, connectUser, startSandbox, type RunningSandbox } from '../powens/support';
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  connectUser,
+  startSandbox,
+  WEBHOOK_SECRET,
+  type RunningSandbox,
+} from '../powens/support';
 import { createTestDatabase } from '../support/db';
 
 /** Where a harness's time starts unless a test says otherwise: a fixed instant, never "today". */
@@ -62,8 +73,15 @@ export interface Harness {
   activities: Activities;
   bundle: WorkflowBundleWithSourceMap;
   taskQueue: string;
+  /** The API (portal, webhooks, callback, link pages) on a random port, on Temporal's clock. */
+  apiUrl: string;
   /** Sets the sandbox clock to Temporal's time and runs Powens' due daily syncs. */
   catchUp(): Promise<void>;
+  /**
+   * Powens delivers its pending webhooks (signed, by HTTP) to our endpoint, as it does a moment
+   * after each sync; returns how many our endpoint accepted.
+   */
+  deliverWebhooks(): Promise<number>;
   newWorker(opts?: { activities?: object; taskQueue?: string }): Promise<Worker>;
   makeConnection(opts?: ConnectionOptions): Promise<TestConnection>;
   start(c: TestConnection, input?: Partial<ConnectionWorkflowInput>): Promise<ReturnType<typeof startHandle>>;
@@ -162,14 +180,39 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   powens.pool.on('error', () => undefined); // connections cut when the test database is dropped
   await powens.sandbox.context.setClockOffset((await env.currentTimeMs()) - Date.now());
   const db = await createTestDatabase();
+  const taskQueue = 'bank-connections-test';
+  // The API: Powens' webhooks reach the workflows through it, companies use links through it.
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
+    PUBLIC_BASE_URL: apiUrl,
     POWENS_BASE_URL: powens.baseUrl,
     POWENS_WEBVIEW_URL: powens.webviewUrl,
     POWENS_CLIENT_ID: CLIENT_ID,
     POWENS_CLIENT_SECRET: CLIENT_SECRET,
+    POWENS_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    TEMPORAL_TASK_QUEUE: taskQueue,
   });
+  const apiLogger = createLogger('api-test', 'silent');
+  const app = createApp({
+    config,
+    prisma: db.prisma,
+    temporal: env.client,
+    logger: apiLogger,
+    powens: createPowensWebviews({
+      prisma: db.prisma,
+      config,
+      client: createPowensClientFromConfig(config, apiLogger),
+      logger: apiLogger,
+    }),
+    // Links are dated by the workflows, on Temporal's clock (the sandbox's follows it).
+    clock: () => powens.sandbox.now(),
+  });
+  server.on('request', app);
+  await powens.sandbox.context.setWebhookUrl(`${apiUrl}/powens/webhooks/{event}`);
   const real = createActivities({
     config,
     prisma: db.prisma,
@@ -203,7 +246,6 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   ) as Activities;
 
   const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
-  const taskQueue = 'bank-connections-test';
   const root = await db.prisma.portalAccount.create({
     data: {
       kind: 'PRIMARY',
@@ -224,8 +266,14 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     activities,
     bundle,
     taskQueue,
+    apiUrl,
     async catchUp() {
       await moveClockTo(await env.currentTimeMs());
+    },
+    async deliverWebhooks() {
+      await clockChain;
+      const results = await powens.sandbox.flushWebhooks();
+      return results.filter((r) => r.status === 200).length;
     },
     newWorker(o = {}) {
       return Worker.create({
@@ -293,31 +341,20 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       return startHandle(env, connectionWorkflowId(c.id));
     },
     async retire(c) {
+      // Inactive here first: Powens' webhooks still pending for it are then ignored by our endpoint.
+      await db.prisma.bankConnection.update({ where: { id: c.id }, data: { active: false } });
       await startHandle(env, connectionWorkflowId(c.id))
         .terminate('test over')
         .catch(() => undefined);
       await powens.admin('DELETE', `/connections/${c.powensConnectionId}`);
     },
     async close() {
+      await new Promise((r) => server.close(r));
+      server.closeAllConnections();
       await env.teardown();
       await powens.close();
       await db.drop();
     },
   };
   return harness;
-}
-
-/** The latest CONNECTION_SYNCED webhook of a Powens connection (what the webhook handler forwards). */
-export async function lastSyncedWebhook(powens: RunningSandbox, powensConnectionId: number) {
-  const r = await powens.admin<{
-    webhooks: Array<{ id: number; body: { connection: { id: number; state: string | null; last_update: string } } }>;
-  }>('GET', '/webhooks?event=CONNECTION_SYNCED');
-  const mine = r.body.webhooks.filter((w) => w.body.connection.id === powensConnectionId);
-  const w = mine[mine.length - 1]!;
-  return {
-    state: w.body.connection.state,
-    lastUpdate: w.body.connection.last_update,
-    errorMessage: null,
-    syncId: String(w.id),
-  };
 }
