@@ -21,6 +21,8 @@ export interface PowensConnectionView {
 export interface PowensAccountView {
   id: number;
   iban: string | null;
+  /** Powens' account number (often masked; a French RIB at some banks). */
+  number: string | null;
   bic: string | null;
   label: string;
   type: string;
@@ -86,6 +88,7 @@ export function createPowensPortFromClient(client: PowensClient): PowensPort {
       return accounts.map((a) => ({
         id: a.id,
         iban: a.iban ?? null,
+        number: a.number ?? null,
         bic: a.bic ?? null,
         label: a.original_name ?? a.name,
         type: a.type,

@@ -18,9 +18,16 @@ import { randomUUID } from 'node:crypto';
 import { groupBy } from '../lib/group-by';
 import { Prisma } from '../prisma/client';
 import { utcTimestamp, valuesList, type Sql } from '../prisma/sql';
-import { minorUnits, writeCfonb, writeDeletedTransactionsCsv, type StatementInput } from '../domain/cfonb120';
+import {
+  CfonbError,
+  minorUnits,
+  writeCfonb,
+  writeDeletedTransactionsCsv,
+  type StatementInput,
+} from '../domain/cfonb120';
+import { statementIban } from '../domain/identifiers';
 import { addDays, parisDate } from '../domain/schedule';
-import { bookingDateIn, deliveryStart, nextPeriodStart } from '../domain/statements';
+import { bookingDateIn, deliveryStart, nextPeriodStart, noIbanReason } from '../domain/statements';
 
 const iso = (d: Date) => d.toISOString().slice(0, 10);
 
@@ -30,11 +37,15 @@ export interface BuiltStatement {
   id: string | null;
   /** Written by this call (false: it already existed). */
   created: boolean;
+  /** It could not be produced: `id` is a failed statement (FAILURE, with its reason). */
+  failed?: boolean;
 }
 
 interface AccountRow {
   id: string;
   iban: string | null;
+  number: string | null;
+  type: string;
   label: string;
   currency: string;
   balance: string | null;
@@ -85,7 +96,7 @@ export async function buildStatements(
   if (Array.isArray(accounts) && accounts.length === 0) return [];
   const periodEnd = opts.periodEnd ?? parisDate(opts.today);
   const { rows: locked } = await tx.query<AccountRow>(
-    `SELECT id::text, iban, label, currency, balance::text, "activatedAt", "collectedUntil"
+    `SELECT id::text, iban, number, type, label, currency, balance::text, "activatedAt", "collectedUntil"
      FROM "BankAccount" WHERE ${Array.isArray(accounts) ? 'id = ANY($1::uuid[])' : '"connectionId" = $1::uuid AND active'}
      ORDER BY id FOR UPDATE`,
     [Array.isArray(accounts) ? accounts : accounts.connectionId],
@@ -96,11 +107,12 @@ export async function buildStatements(
       `bank account not found: ${bankAccountIds.filter((id) => !locked.some((a) => a.id === id)).join(', ')}`,
     );
   if (locked.length === 0) return [];
-  // Each account's statement for this period end, if any, and the closing balance of its latest
-  // issued statement (it opens the next one).
+  // Each account's statement for this period end, if any (a failed one is tried again), and the
+  // closing balance of its latest issued statement (it opens the next one).
   const { rows: known } = await tx.query<{ bankAccountId: string; existing: string | null; closing: string | null }>(
     `SELECT a.id::text AS "bankAccountId",
-            (SELECT s.id::text FROM "Statement" s WHERE s."bankAccountId" = a.id AND s."periodEnd" = $2::date) AS existing,
+            (SELECT s.id::text FROM "Statement" s WHERE s."bankAccountId" = a.id AND s."periodEnd" = $2::date
+               AND s.state = 'SUCCESS'::"StatementState") AS existing,
             (SELECT s."closingBalance"::text FROM "Statement" s
              WHERE s."bankAccountId" = a.id AND s.state = 'SUCCESS'::"StatementState"
              ORDER BY s."periodEnd" DESC LIMIT 1) AS closing
@@ -186,6 +198,7 @@ export async function buildStatements(
   );
 
   const statements: unknown[][] = [];
+  const failures: unknown[][] = [];
   const delivered: Array<{ id: string; statementId: string }> = [];
   const reported: Array<{ id: string; statementId: string }> = [];
   for (const { account, periodStart } of todo) {
@@ -198,8 +211,9 @@ export async function buildStatements(
     const closing = amounts.reduce((acc, a) => acc.plus(a), opening);
     // Decimals of the currency: DECIMAL(20,4) would print -20 or -20.0000.
     const decimals = minorUnits(account.currency) ?? 2;
+    const iban = statementIban(account);
     const input: StatementInput = {
-      account: { iban: account.iban ?? '', currency: account.currency },
+      account: { iban: iban ?? '', currency: account.currency },
       opening: { date: addDays(periodStart, -1), balance: opening.toFixed(decimals) },
       closing: { date: periodEnd, balance: closing.toFixed(decimals) },
       movements: mine.map((m, i) => ({
@@ -229,6 +243,20 @@ export async function buildStatements(
         )
       : null;
     const id = randomUUID();
+    // A statement that cannot be produced (no IBAN, content the CFONB format refuses) becomes a
+    // failed statement with its reason; nothing is delivered, the other accounts go on.
+    let cfonb: Buffer;
+    try {
+      if (!iban) throw new StatementUnavailable(noIbanReason(account.type));
+      cfonb = writeCfonb([input]);
+    } catch (e) {
+      if (!(e instanceof StatementUnavailable || e instanceof CfonbError)) throw e;
+      const reason =
+        e instanceof StatementUnavailable ? e.message : `Relevé CFONB impossible à produire : ${e.message}`;
+      failures.push([id, account.id, periodStart, periodEnd, utcTimestamp(opts.today), account.currency, reason]);
+      result.set(account.id, { bankAccountId: account.id, id, created: true, failed: true });
+      continue;
+    }
     statements.push([
       id,
       account.id,
@@ -240,7 +268,7 @@ export async function buildStatements(
       account.currency,
       opening.toFixed(),
       closing.toFixed(),
-      writeCfonb([input]),
+      cfonb,
       deletedCsv,
     ]);
     for (const m of mine) delivered.push({ id: m.id, statementId: id });
@@ -248,6 +276,34 @@ export async function buildStatements(
     result.set(account.id, { bankAccountId: account.id, id, created: true });
   }
 
+  if (failures.length) {
+    const rows = valuesList(failures, ['uuid', 'uuid', 'date', 'date', 'timestamp', null, null]);
+    await tx.query(
+      `INSERT INTO "Statement" (id, "bankAccountId", "periodStart", "periodEnd", "receivedAt", state, currency,
+         "openingBalance", "closingBalance", "errorMessage")
+       SELECT v.id, v.account, v.start, v."end", v.received, 'FAILURE'::"StatementState", v.currency, 0, 0, v.reason
+       FROM (VALUES ${rows.text}) AS v(id, account, start, "end", received, currency, reason)
+       ON CONFLICT ("bankAccountId", "periodEnd") DO UPDATE SET
+         "periodStart" = EXCLUDED."periodStart", "receivedAt" = EXCLUDED."receivedAt",
+         "errorMessage" = EXCLUDED."errorMessage"`,
+      rows.values,
+    );
+    // The ids of rows that already existed (a failure tried again) are theirs, not ours.
+    const { rows: ids } = await tx.query<{ id: string; bankAccountId: string }>(
+      `SELECT id::text, "bankAccountId"::text FROM "Statement" WHERE "periodEnd" = $2::date AND "bankAccountId" = ANY($1::uuid[])`,
+      [failures.map((f) => f[1]), periodEnd],
+    );
+    for (const r of ids)
+      result.set(r.bankAccountId, { bankAccountId: r.bankAccountId, id: r.id, created: true, failed: true });
+  }
+  if (statements.length === 0) return order(bankAccountIds, result);
+  const builtIds = statements.map((st) => st[1] as string);
+  // Failed statements of these accounts up to this period end are covered by the new ones.
+  await tx.query(
+    `DELETE FROM "Statement" WHERE "bankAccountId" = ANY($1::uuid[]) AND "periodEnd" <= $2::date
+       AND state = 'FAILURE'::"StatementState"`,
+    [builtIds, periodEnd],
+  );
   const rows = valuesList(statements, [
     'uuid',
     'uuid',
@@ -289,10 +345,12 @@ export async function buildStatements(
     );
   await tx.query(
     `UPDATE "BankAccount" SET "collectedUntil" = $2::date, "updatedAt" = $3::timestamp WHERE id = ANY($1::uuid[])`,
-    [todoIds, periodEnd, now],
+    [builtIds, periodEnd, now],
   );
   return order(bankAccountIds, result);
 }
+
+class StatementUnavailable extends Error {}
 
 function order(ids: string[], result: Map<string, BuiltStatement>): BuiltStatement[] {
   return ids.flatMap((id) => {

@@ -1,5 +1,7 @@
 /** Database rows → API representations (the shapes of api/schemas.ts). */
+import { statementIban } from '../domain/identifiers';
 import { linkState, type LinkState } from '../domain/links';
+import { noIbanReason } from '../domain/statements';
 import type { Db, Prisma } from '../prisma/client';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
@@ -102,6 +104,12 @@ export const bankAccountInclude = {
   },
 } satisfies Prisma.BankAccountInclude;
 
+/** Whether the account can get a CFONB120 statement, and why not (French). */
+export function statementAvailability(a: { iban: string | null; number: string | null; type: string }) {
+  const available = statementIban(a) !== null;
+  return { available, reason: available ? null : noIbanReason(a.type) };
+}
+
 export function presentBankAccount(a: Prisma.BankAccountGetPayload<{ include: typeof bankAccountInclude }>) {
   return {
     id: a.id,
@@ -115,6 +123,7 @@ export function presentBankAccount(a: Prisma.BankAccountGetPayload<{ include: ty
     type: a.type,
     currency: a.currency,
     active: a.active,
+    statement: statementAvailability(a),
     deactivatedAt: iso(a.deactivatedAt),
     collectedUntil: day(a.collectedUntil),
     connection: {

@@ -129,6 +129,11 @@ export const bankAccountOut = z
     type: z.string(),
     currency: z.string(),
     active: z.boolean(),
+    statement: z
+      .object({ available: z.boolean(), reason: z.string().nullable() })
+      .describe(
+        'Relevé CFONB120 possible (un IBAN, ou un RIB français dans le numéro du compte) ; sinon la raison, et le compte ne peut pas être activé.',
+      ),
     deactivatedAt: z.iso.datetime().nullable(),
     collectedUntil: isoDate.nullable(),
     connection: z.object({

@@ -41,3 +41,32 @@ export function nextPeriodStart(account: { activatedOn: string; collectedUntil: 
 export function bookingDateIn(periodStart: string, bookingDate: string): string {
   return bookingDate < periodStart ? periodStart : bookingDate;
 }
+
+/** Why an account gets no CFONB statement, in French (Réception, "Échec"). */
+export function noIbanReason(type: string): string {
+  const kind = ACCOUNT_TYPES_FR[type];
+  return `Relevé CFONB indisponible : compte sans IBAN${kind ? ` (${kind})` : ''}`;
+}
+
+/** Powens account types, in French. */
+export const ACCOUNT_TYPES_FR: Record<string, string> = {
+  checking: 'compte courant',
+  savings: 'compte d’épargne',
+  deposit: 'compte à terme',
+  card: 'carte',
+  loan: 'prêt',
+  market: 'compte titres',
+  pea: 'PEA',
+  pee: 'plan d’épargne entreprise',
+  per: 'plan d’épargne retraite',
+  lifeinsurance: 'assurance vie',
+  capitalisation: 'contrat de capitalisation',
+  joint: 'compte joint',
+  perco: 'PERCO',
+  rsp: 'RSP',
+  madelin: 'contrat Madelin',
+  crowdlending: 'financement participatif',
+  real_estate: 'immobilier',
+  article83: 'article 83',
+  unknown: 'type inconnu',
+};

@@ -13,6 +13,7 @@ import {
   presentBankAccount,
   presentLink,
   presentStatement,
+  statementAvailability,
   statementSelect,
 } from '../present';
 import {
@@ -237,12 +238,15 @@ export function bankAccountRoutes(ctx: RouteContext) {
       query: scopeQuery,
       responses: {
         200: { description: 'Compte bancaire', schema: bankAccountOut },
-        409: { description: 'Redevable désactivé' },
+        409: { description: 'Redevable désactivé, ou compte sans IBAN (pas de relevé CFONB possible)' },
       },
       handler: async ({ auth, params, query, req }) => {
         const a = await findAccount(auth, params.id, query.includeSecondary);
         if (activate && !a.company.active)
           throw conflict('Le redevable est désactivé : réactivez d’abord le redevable.');
+        const availability = statementAvailability(a);
+        if (activate && !availability.available)
+          throw conflict(`${availability.reason} : ce compte ne peut pas recevoir de relevés.`);
         const updated = await prisma.$transaction(async (tx) => {
           if (a.active !== activate) {
             await tx.bankAccount.update({

@@ -2,7 +2,7 @@
  * IBAN helper over ibantools (pure JS, no I/O): normalise, validate with French reasons, print by
  * groups of four, mask. ibantools also checks national keys where it knows them (the French RIB key).
  */
-import { countrySpecs, validateIBAN, ValidationErrorsIBAN } from 'ibantools';
+import { composeIBAN, countrySpecs, validateIBAN, ValidationErrorsIBAN } from 'ibantools';
 import { fail, ok, type Result } from './result';
 
 /** Electronic form: no whitespace (NBSP included), dots or dashes, upper case, "IBAN" prefix dropped. */
@@ -60,4 +60,25 @@ export function maskIban(input: string): string {
   const iban = normalizeIban(input);
   if (iban.length <= 8) return formatIban('*'.repeat(iban.length));
   return formatIban(iban.slice(0, 4) + '*'.repeat(iban.length - 8) + iban.slice(-4));
+}
+
+/**
+ * The IBAN of a French account from its RIB (bank 5 digits, branch 5, account 11 characters, key 2),
+ * when `number` is one with a valid RIB key; null otherwise (a masked number such as "XXXXX7489").
+ */
+export function ibanFromFrenchRib(number: string | null | undefined): string | null {
+  if (!number) return null;
+  const bban = number.replace(/[\s.-]/g, '').toUpperCase();
+  if (!/^\d{10}[0-9A-Z]{11}\d{2}$/.test(bban)) return null;
+  const iban = composeIBAN({ countryCode: 'FR', bban });
+  return iban && validateIBAN(iban).valid ? iban : null;
+}
+
+/**
+ * The IBAN a CFONB120 statement of this account is written with: its own, or the one of the French
+ * RIB in its number; null when it has neither (cards, loans, many savings and market accounts).
+ */
+export function statementIban(account: { iban: string | null; number?: string | null }): string | null {
+  if (account.iban && isValidIban(account.iban)) return normalizeIban(account.iban);
+  return ibanFromFrenchRib(account.number);
 }

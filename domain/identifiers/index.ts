@@ -30,4 +30,12 @@ export {
   type PeriodicityProblem,
 } from './periodicity';
 export { periodicitySchema, type PeriodicitySchemaInput } from './periodicity-schema';
-export { normalizeIban, validateIban, isValidIban, formatIban, maskIban } from './iban';
+export {
+  normalizeIban,
+  validateIban,
+  isValidIban,
+  formatIban,
+  maskIban,
+  ibanFromFrenchRib,
+  statementIban,
+} from './iban';

@@ -29,6 +29,8 @@ export interface Connector {
   bankCode: string;
   branchCode: string;
   bic: string;
+  /** Account kinds this bank shows with their French RIB in `number` and no IBAN (as some do). */
+  ribOnly?: AccountKind[];
   fields: ConnectorField[];
   accounts: AccountKind[];
 }
@@ -197,6 +199,7 @@ export const CONNECTORS: Connector[] = [
     bic: 'BEXAFRPPXXX',
     fields: [],
     accounts: ['checking_eur', 'card', 'livret_a', 'pee'],
+    ribOnly: ['livret_a'],
   },
 ];
 
@@ -227,8 +230,13 @@ export function ribKey(bank: string, branch: string, account: string): string {
   return String(key).padStart(2, '0');
 }
 
+/** The French RIB (BBAN): bank, branch, account number and RIB key. */
+export function frenchRib(bank: string, branch: string, account: string): string {
+  return `${bank}${branch}${account}${ribKey(bank, branch, account)}`;
+}
+
 export function frenchIban(bank: string, branch: string, account: string): string {
-  const bban = `${bank}${branch}${account}${ribKey(bank, branch, account)}`;
+  const bban = frenchRib(bank, branch, account);
   const check = 98 - mod97(`${bban}152700`); // "FR00" → F=15, R=27, 00
   return `FR${String(check).padStart(2, '0')}${bban}`;
 }

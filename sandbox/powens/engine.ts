@@ -6,7 +6,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { classifyPowensState, isPowensState, type PowensState } from '../../domain/powens-states';
 import { addDays, parisDate } from '../../domain/schedule';
-import { ACCOUNT_TEMPLATES, connectorById, frenchIban, type AccountKind, type Connector } from './catalog';
+import { ACCOUNT_TEMPLATES, connectorById, frenchIban, frenchRib, type AccountKind, type Connector } from './catalog';
 import type { SandboxContext } from './context';
 import {
   BANK_MESSAGES,
@@ -275,8 +275,18 @@ export function createEngine(ctx: SandboxContext) {
     for (const [position, kind] of input.connector.accounts.entries()) {
       const t = ACCOUNT_TEMPLATES[kind];
       const accountId = (await db.query(`SELECT nextval('${S}.account_ids')::int AS id`)).rows[0].id as number;
-      const number = `${String(id).padStart(7, '0')}${String(position + 1).padStart(4, '0')}`;
-      const withIban = ['checking_eur', 'checking_usd', 'card', 'livret_a'].includes(kind);
+      // As at Powens: cards, loans, market and savings plans have no IBAN (`iban: null`) and a
+      // masked or internal `number`; some banks show a savings account's French RIB there instead.
+      const internal = `${String(id).padStart(7, '0')}${String(position + 1).padStart(4, '0')}`;
+      const { bankCode, branchCode } = input.connector;
+      const ribOnly = input.connector.ribOnly?.includes(kind) ?? false;
+      const withIban = ['checking_eur', 'checking_usd', 'livret_a'].includes(kind) && !ribOnly;
+      const number =
+        kind === 'card'
+          ? `XXXX XXXX XXXX ${internal.slice(-4)}`
+          : ribOnly
+            ? frenchRib(bankCode, branchCode, internal)
+            : internal;
       const r = rng(ctx.seed(), `opening:${id}:${kind}`);
       const opening = t.opening[0] === t.opening[1] ? t.opening[0] : r.int(t.opening[0], t.opening[1]);
       await db.query(
@@ -292,8 +302,8 @@ export function createEngine(ctx: SandboxContext) {
           position,
           t.name,
           number,
-          withIban ? frenchIban(input.connector.bankCode, input.connector.branchCode, number) : null,
-          withIban ? input.connector.bic : null,
+          withIban ? frenchIban(bankCode, branchCode, internal) : null,
+          withIban || ribOnly ? input.connector.bic : null,
           t.type,
           t.idType,
           t.currency,
