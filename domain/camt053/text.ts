@@ -19,14 +19,27 @@ function isCleanAscii(value: string): boolean {
   return true;
 }
 
-/** Line and paragraph breaks and other whitespace controls become a space; anything else non-XML goes. */
-function isWhitespaceControl(cp: number): boolean {
-  return (cp >= 0x09 && cp <= 0x0d) || cp === 0x85 || cp === 0x2028 || cp === 0x2029;
+/** Unicode white space (JavaScript's \s: tab, CR, LF, NEL, no-break and other spaces, line separators, BOM). */
+function isSpace(cp: number): boolean {
+  return (
+    cp === SPACE ||
+    (cp >= 0x09 && cp <= 0x0d) ||
+    cp === 0x85 ||
+    cp === 0xa0 ||
+    cp === 0x1680 ||
+    (cp >= 0x2000 && cp <= 0x200a) ||
+    cp === 0x2028 ||
+    cp === 0x2029 ||
+    cp === 0x202f ||
+    cp === 0x205f ||
+    cp === 0x3000 ||
+    cp === 0xfeff
+  );
 }
 
 /**
- * NFC, whitespace controls (tab, CR, LF, NEL, U+2028/2029…) → space, other control characters (C0,
- * DEL, C1), lone surrogates and U+FFFE/U+FFFF removed, runs of spaces folded to one, trimmed.
+ * NFC; white space (tab, CR, LF, no-break space, U+2028…) → space; other control characters (C0,
+ * DEL, C1), lone surrogates and U+FFFE/U+FFFF removed; runs of spaces folded to one; trimmed.
  */
 export function cleanText(value: string): string {
   if (isCleanAscii(value)) return value;
@@ -34,7 +47,7 @@ export function cleanText(value: string): string {
   let previousSpace = true; // drops leading spaces
   for (const ch of value.normalize('NFC')) {
     let cp = ch.codePointAt(0)!;
-    if (isWhitespaceControl(cp)) cp = SPACE;
+    if (isSpace(cp)) cp = SPACE;
     else if (
       cp < SPACE ||
       (cp >= 0x7f && cp <= 0x9f) ||
