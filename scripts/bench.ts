@@ -6,6 +6,7 @@
  *   reconnect --connections N --samples N
  */
 import { benchApi } from '../bench/api';
+import { benchCamt } from '../bench/camt';
 import { benchCfonb } from '../bench/cfonb';
 import { benchCycle } from '../bench/cycle';
 import { benchIdle } from '../bench/idle';
@@ -23,6 +24,7 @@ const int = (flags: Flags, name: string): number | undefined => {
 
 const BENCHES: Record<string, (flags: Flags) => Promise<Record<string, unknown>>> = {
   cfonb: () => benchCfonb(),
+  camt: () => benchCamt(),
   api: () => benchApi(),
   cycle: (f) => benchCycle({ connections: int(f, 'connections') }),
   idle: (f) => benchIdle({ workflows: int(f, 'workflows') }),
