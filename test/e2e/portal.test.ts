@@ -4,15 +4,15 @@
  * goes through the sandbox's webview choosing three accounts; the firm sees the accounts, clicks
  * "Collecter maintenant", finds the statements in Réception, opens a detail, downloads a CFONB
  * file and a ZIP of two statements; then a wrong password twice gives the alert (bell) and a new
- * link. Screenshots of every screen go to test/artifacts/e2e/ (not committed).
+ * link. Screenshots of every screen go to test/artifacts/e2e/portal/ (not committed).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { createTenant, siren, type Tenant } from '../api/support';
-import { ARTIFACTS, eventually, useE2EStack } from './stack';
+import { completeWebview, eventually, useE2EStack } from './stack';
 
-const s = useE2EStack();
+const s = useE2EStack('portal');
 let firm: Tenant;
 let desk: BrowserContext;
 let phone: BrowserContext;
@@ -21,7 +21,7 @@ let shot = 0;
 const COMPANY = { siren: siren(7301), name: 'Atelier Dupuis', email: 'compta@atelier-dupuis.test' };
 
 async function screenshot(p: Page, name: string) {
-  await p.screenshot({ path: join(ARTIFACTS, `${String(++shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+  await p.screenshot({ path: join(s.artifacts, `${String(++shot).padStart(2, '0')}-${name}.png`), fullPage: true });
 }
 
 /** The text of the page's main region, spaces collapsed. */
@@ -101,37 +101,11 @@ test('the company opens the link from the mail sink and connects three accounts 
   await company.getByRole('button', { name: 'Choisir ma banque' }).click();
   await company.waitForURL(`${s.powensOrigin}/**`);
 
-  let chosen = 0;
-  for (let step = 0; step < 12 && company.url().startsWith(s.powensOrigin); step++) {
-    await screenshot(company, `webview-${step}`);
-    const heading = (await company.locator('h1').first().innerText()).trim();
-    if (await company.getByRole('button', { name: 'Connecteur de test' }).count()) {
-      await company.getByRole('button', { name: 'Connecteur de test' }).click();
-    } else if (await company.locator('#accept').count()) {
-      await company.locator('#accept').check();
-      await company.getByRole('button', { name: 'Accepter et continuer' }).click();
-    } else if (await company.locator('#password').count()) {
-      await company.locator('#login').fill('demo');
-      await company.locator('#password').fill('1234');
-      await company.getByRole('button', { name: 'Continuer' }).click();
-    } else if (await company.locator('input[name="accounts"]').count()) {
-      const boxes = company.locator('input[name="accounts"]:not([disabled])');
-      const n = await boxes.count();
-      expect(n).toBeGreaterThanOrEqual(3);
-      for (let i = 0; i < n; i++) await boxes.nth(i).setChecked(i < 3);
-      chosen = 3;
-      await company.getByRole('button', { name: 'Continuer' }).click();
-    } else if (await company.locator('#company').count()) {
-      await company.locator('#company').fill(COMPANY.name);
-      await company.locator('#email').fill(COMPANY.email);
-      await company.getByRole('button', { name: 'Continuer' }).click();
-    } else if (await company.getByRole('button', { name: 'Continuer' }).count()) {
-      await company.getByRole('button', { name: 'Continuer' }).click();
-    } else {
-      throw new Error(`unexpected webview step « ${heading} »`);
-    }
-    await company.waitForLoadState();
-  }
+  const chosen = await completeWebview(
+    company,
+    { powensOrigin: s.powensOrigin, accounts: 3, company: COMPANY },
+    (step) => screenshot(company, `webview-${step}`),
+  );
   expect(chosen).toBe(3);
   expect(company.url().startsWith(`${s.baseUrl}/powens/callback`)).toBe(true);
   expect(await company.locator('body').innerText()).toContain('Merci, vos comptes sont connectés');
