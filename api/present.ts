@@ -1,5 +1,6 @@
 /** Database rows → API representations (the shapes of api/schemas.ts). */
 import { linkState, type LinkState } from '../domain/links';
+import { collectAvailability } from './collect-now';
 import type { Db, Prisma } from '../prisma/client';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
@@ -97,6 +98,8 @@ export const bankAccountInclude = {
       lastSyncAt: true,
       lastSuccessAt: true,
       connectorName: true,
+      active: true,
+      collectRequestedAt: true,
       bank: { select: { name: true } },
     },
   },
@@ -122,6 +125,7 @@ export function presentBankAccount(a: Prisma.BankAccountGetPayload<{ include: ty
       errorCode: a.connection.errorCode ?? a.connection.state,
       lastSyncAt: iso(a.connection.lastSyncAt),
       lastSuccessAt: iso(a.connection.lastSuccessAt),
+      collect: collectAvailability(a.connection),
     },
     createdAt: a.createdAt.toISOString(),
   };
