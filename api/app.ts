@@ -41,7 +41,17 @@ export function createApp(deps: AppDeps, state: AppState = { ready: true }) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  app.use(helmet());
+  // Helmet's defaults, but the portal's forms that answer with a 303 to Powens' webview ("Saisir
+  // directement mes identifiants", "Saisir mes identifiants") need that one origin in form-action:
+  // browsers apply form-action to the redirects of a form submission too. The company's link pages
+  // (api/public/link-pages.ts) set their own policy with the same origin.
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: { formAction: ["'self'", new URL(deps.config.powensWebviewUrl).origin] },
+      },
+    }),
+  );
 
   app.get('/healthz', async (_req, res) => {
     const checks = await Promise.all([

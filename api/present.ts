@@ -2,6 +2,7 @@
 import { statementIban } from '../domain/identifiers';
 import { linkState, type LinkState } from '../domain/links';
 import { noIbanReason } from '../domain/statements';
+import { collectAvailability } from './collect-now';
 import type { Db, Prisma } from '../prisma/client';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
@@ -99,6 +100,8 @@ export const bankAccountInclude = {
       lastSyncAt: true,
       lastSuccessAt: true,
       connectorName: true,
+      active: true,
+      collectRequestedAt: true,
       bank: { select: { name: true } },
     },
   },
@@ -131,6 +134,7 @@ export function presentBankAccount(a: Prisma.BankAccountGetPayload<{ include: ty
       errorCode: a.connection.errorCode ?? a.connection.state,
       lastSyncAt: iso(a.connection.lastSyncAt),
       lastSuccessAt: iso(a.connection.lastSuccessAt),
+      collect: collectAvailability(a.connection),
     },
     createdAt: a.createdAt.toISOString(),
   };

@@ -116,6 +116,19 @@ export const companyOut = z
   })
   .meta({ id: 'Company' });
 
+/** Whether "Collecter maintenant" is possible on a connection now (api/collect-now.ts). */
+export const collectAvailabilityOut = z
+  .object({
+    available: z.boolean(),
+    refusal: z
+      .enum(['inactive', 'user-action', 'cooldown'])
+      .nullable()
+      .describe('inactive : connexion désactivée ; user-action : en attente du redevable ; cooldown : délai en cours'),
+    availableAt: z.iso.datetime().nullable().describe('Fin du délai entre deux collectes (cooldown)'),
+    message: z.string().nullable().describe('La raison, en français'),
+  })
+  .meta({ id: 'CollectAvailability' });
+
 export const bankAccountOut = z
   .object({
     id: z.uuid(),
@@ -141,6 +154,7 @@ export const bankAccountOut = z
       errorCode: z.string().nullable(),
       lastSyncAt: z.iso.datetime().nullable(),
       lastSuccessAt: z.iso.datetime().nullable(),
+      collect: collectAvailabilityOut,
     }),
     link: z
       .object({ state: linkStateEnum, at: z.iso.datetime() })

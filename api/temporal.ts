@@ -43,9 +43,18 @@ export interface CollectOutcome {
   outcome: SignalOutcome;
   statementIds: string[];
   collected: number | null;
+  /**
+   * The Powens connection state after the attempt (null = ok), when the workflow's answer carries
+   * it; undefined otherwise (no answer, or a workflow that does not report it yet): the caller
+   * then reads BankConnection.state.
+   */
+  state?: string | null;
 }
 
-/** Collect now through the workflow's update (waits for its result, bounded). */
+/**
+ * Collect now through the workflow's update (waits for its result, bounded). `statement: false`
+ * collects only; `statement: true` also issues an intermediate statement up to yesterday.
+ */
 export async function collectNow(
   temporal: Client,
   logger: Logger,
@@ -55,7 +64,14 @@ export async function collectNow(
   try {
     const handle = temporal.workflow.getHandle(connectionWorkflowId(connectionId));
     const r = await withTimeout(handle.executeUpdate(collectNowUpdate, { args: [{ statement }] }), 60_000);
-    return { outcome: 'delivered', statementIds: r.statementIds, collected: r.collected };
+    // `state` is optional in the update's answer (added after the first version of the workflow).
+    const state = (r as { state?: unknown }).state;
+    return {
+      outcome: 'delivered',
+      statementIds: r.statementIds,
+      collected: r.collected,
+      ...(state === null || typeof state === 'string' ? { state } : {}),
+    };
   } catch (err) {
     const outcome = isNotFound(err) ? 'no-workflow' : 'unavailable';
     logger.warn({ err, connectionId, outcome }, 'collect-now update not delivered to the connection workflow');

@@ -35,6 +35,12 @@ export function frDateTime(v: string | Date | null | undefined, seconds = false)
   return `${dateFmt.format(d)} à ${(seconds ? timeSecFmt : timeFmt).format(d)}`;
 }
 
+/** The Paris time of an instant: "14:03". */
+export function frTime(v: string | Date | null | undefined): string {
+  if (!v) return '';
+  return timeFmt.format(toDate(v));
+}
+
 /** A calendar day (YYYY-MM-DD, no time zone): "05/09/2026". */
 export function frDay(v: string | null | undefined): string {
   if (!v) return '';

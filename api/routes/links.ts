@@ -1,13 +1,22 @@
 /** Links to companies ("jetons"), and actions on a bank connection (new link, collect now). */
 import { z } from 'zod';
-import { needsNewCredentials } from '../../domain/powens-states';
+import { classifyPowensState, needsNewCredentials } from '../../domain/powens-states';
+import type { Periodicity } from '../../domain/schedule';
 import { audit } from '../audit';
 import type { AuthContext } from '../auth-context';
+import {
+  collectAvailability,
+  COLLECT_COOLDOWN_MS,
+  connectionStateFr,
+  cooldownDetail,
+  intermediateStatementPreview,
+  waitingForUserDetail,
+} from '../collect-now';
 import { badRequest, conflict, forbidden, HttpError, notFound } from '../errors';
 import { issueLink } from '../links';
-import { presentLink } from '../present';
+import { iso, presentLink } from '../present';
 import { issueWebviewState } from '../public/state';
-import { idParam, linkOut, scopeQuery } from '../schemas';
+import { collectAvailabilityOut, idParam, isoDate, linkOut, scopeQuery } from '../schemas';
 import { connectionScope, scopeAccountIds } from '../scope';
 import { collectNow } from '../temporal';
 import type { RouteContext } from '../v1';
@@ -23,6 +32,37 @@ const recipientIn = z.object({
     .describe('Par défaut l’e-mail du redevable.'),
 });
 
+const connectionOut = z
+  .object({
+    id: z.uuid(),
+    companyId: z.uuid(),
+    company: z.object({
+      id: z.uuid(),
+      name: z.string(),
+      siren: z.string(),
+      portalAccountId: z.uuid(),
+      periodicity: z.object({ kind: z.string(), day: z.number().int().nullable(), month: z.number().int().nullable() }),
+    }),
+    bankName: z.string().nullable(),
+    active: z.boolean(),
+    state: z.string().nullable().describe('État Powens (null = opérationnelle ; wrongpass, SCARequired…)'),
+    stateMessage: z.string().describe('Cet état, en français'),
+    lastSyncAt: z.iso.datetime().nullable(),
+    lastSuccessAt: z.iso.datetime().nullable(),
+    accounts: z.array(z.object({ id: z.uuid(), label: z.string(), iban: z.string().nullable() })),
+    collect: collectAvailabilityOut,
+    intermediateStatement: z
+      .object({
+        until: isoDate.describe('Dernier jour couvert : hier (heure de Paris)'),
+        nextStart: isoDate.describe('Premier jour du prochain relevé périodique'),
+        nextEnd: isoDate.describe('Dernier jour du prochain relevé périodique'),
+        periodicity: z.string().describe('MENSUEL, TRIMESTRIEL…'),
+        text: z.string().describe('L’effet, en français'),
+      })
+      .describe('Ce que ferait maintenant un relevé intermédiaire (`POST …/collect` avec `statement: true`)'),
+  })
+  .meta({ id: 'BankConnection' });
+
 export function linkRoutes(ctx: RouteContext) {
   const { api, deps, limiters } = ctx;
   const { prisma, config, temporal, logger } = deps;
@@ -36,7 +76,11 @@ export function linkRoutes(ctx: RouteContext) {
     const ids = await scopeAccountIds(prisma, auth, includeSecondary);
     const c = await prisma.bankConnection.findFirst({
       where: { id, ...connectionScope(ids) },
-      include: { company: true, bank: true, accounts: { where: { active: true }, select: { label: true } } },
+      include: {
+        company: true,
+        bank: true,
+        accounts: { where: { active: true }, select: { id: true, label: true, iban: true }, orderBy: { label: 'asc' } },
+      },
     });
     if (!c) throw notFound('Connexion bancaire');
     return c;
@@ -186,32 +230,114 @@ export function linkRoutes(ctx: RouteContext) {
     },
   });
 
+  const periodicityOf = (c: {
+    periodicityKind: string;
+    periodicityDay: number | null;
+    periodicityMonth: number | null;
+  }) => ({ kind: c.periodicityKind, day: c.periodicityDay, month: c.periodicityMonth }) satisfies Periodicity;
+
+  api.op({
+    method: 'get',
+    path: '/connections/{id}',
+    tag: TAG,
+    summary:
+      'Une connexion bancaire : état, comptes actifs, collecte possible maintenant, effet d’un relevé intermédiaire',
+    rights: ['CONFIGURE_BANKS', 'MANAGE_COMPANIES', 'VIEW_STATEMENTS'],
+    params: idParam,
+    query: scopeQuery,
+    responses: { 200: { description: 'Connexion bancaire', schema: connectionOut } },
+    handler: async ({ auth, params, query }) => {
+      const c = await findConnection(auth, params.id, query.includeSecondary);
+      const now = new Date();
+      return {
+        id: c.id,
+        companyId: c.companyId,
+        company: {
+          id: c.company.id,
+          name: c.company.name,
+          siren: c.company.siren,
+          portalAccountId: c.company.portalAccountId,
+          periodicity: {
+            kind: c.company.periodicityKind,
+            day: c.company.periodicityDay,
+            month: c.company.periodicityMonth,
+          },
+        },
+        bankName: c.bank?.name ?? c.connectorName,
+        active: c.active && c.company.active,
+        state: c.state,
+        stateMessage: connectionStateFr(c.state),
+        lastSyncAt: iso(c.lastSyncAt),
+        lastSuccessAt: iso(c.lastSuccessAt),
+        accounts: c.accounts,
+        collect: collectAvailability({ ...c, active: c.active && c.company.active }, now),
+        intermediateStatement: intermediateStatementPreview(periodicityOf(c.company), now),
+      };
+    },
+  });
+
   api.op({
     method: 'post',
     path: '/connections/{id}/collect',
     tag: TAG,
-    summary: 'Collecter maintenant (et, avec `statement: true`, émettre un relevé jusqu’à aujourd’hui)',
+    summary:
+      'Collecter maintenant (synchronisation Powens sans le titulaire) ; avec `statement: true`, émettre aussi un relevé intermédiaire jusqu’à hier',
     description:
-      'Demande transmise au workflow de la connexion. Si le workflow n’existe pas (encore) ou si Temporal est indisponible, la demande est enregistrée mais `outcome` l’indique.',
+      'Collecte seule par défaut : aucun relevé n’est émis et les relevés périodiques ne changent pas. ' +
+      'Avec `statement: true`, un relevé intermédiaire est émis jusqu’à hier et le prochain relevé périodique commence le lendemain ' +
+      '(`GET /connections/{id}` décrit l’effet : `intermediateStatement`). ' +
+      'Refusée (409) quand la connexion attend une action du redevable (wrongpass, SCARequired…) : une synchronisation forcée pourrait bloquer son accès à la banque, envoyez-lui un lien de mise à jour. ' +
+      `Une demande au plus par connexion toutes les ${COLLECT_COOLDOWN_MS / 60_000} minutes (429 avec Retry-After). ` +
+      'Si le workflow n’existe pas (encore) ou si Temporal est indisponible, `outcome` l’indique.',
     rights: ['CONFIGURE_BANKS'],
     status: 202,
     params: idParam,
     query: scopeQuery,
-    body: z.object({ statement: z.boolean({ message: 'booléen attendu' }).default(false) }),
+    body: z.object({
+      statement: z
+        .boolean({ message: 'booléen attendu' })
+        .default(false)
+        .describe('Émettre aussi un relevé intermédiaire jusqu’à hier'),
+    }),
     responses: {
       202: {
         description: 'Demande prise en compte',
         schema: z.object({
           outcome: z.enum(['delivered', 'no-workflow', 'unavailable']),
           statementIds: z.array(z.uuid()),
-          collected: z.number().int().nullable(),
+          collected: z.number().int().nullable().describe('Transactions collectées (null sans réponse du workflow)'),
+          state: z
+            .string()
+            .nullable()
+            .describe('État Powens de la connexion après la tentative (null = opérationnelle)'),
+          stateMessage: z.string().describe('Cet état, en français'),
+          statementUntil: isoDate.nullable().describe('Dernier jour couvert par le relevé intermédiaire demandé'),
+          availableAt: z.iso.datetime().describe('Prochaine demande possible (fin du délai)'),
         }),
       },
+      409: { description: 'Connexion désactivée, ou en attente d’une action du redevable' },
+      429: { description: 'Une collecte a déjà été demandée il y a moins d’un quart d’heure (en-tête Retry-After)' },
     },
-    handler: async ({ auth, params, query, body, req }) => {
+    handler: async ({ auth, params, query, body, req, res }) => {
       const connection = await findConnection(auth, params.id, query.includeSecondary);
       if (!connection.active || !connection.company.active) throw conflict('La connexion est désactivée.');
-      await prisma.$transaction(async (tx) => {
+      if (classifyPowensState(connection.state) === 'user-action')
+        throw conflict(waitingForUserDetail(connection.state!));
+      // The cooldown, claimed atomically: of two simultaneous clicks, one wins (PostgreSQL re-checks
+      // the condition on the row the other one just updated).
+      const now = new Date();
+      const claimed = await prisma.$transaction(async (tx) => {
+        const won = await tx.bankConnection.updateMany({
+          where: {
+            id: connection.id,
+            OR: [
+              { collectRequestedAt: null },
+              { collectRequestedAt: { lte: new Date(now.getTime() - COLLECT_COOLDOWN_MS) } },
+            ],
+          },
+          data: { collectRequestedAt: now },
+        });
+        if (won.count === 0) return false;
         await audit(
           tx,
           { auth, req },
@@ -223,8 +349,44 @@ export function linkRoutes(ctx: RouteContext) {
             portalAccountId: connection.company.portalAccountId,
           },
         );
+        return true;
       });
-      return collectNow(temporal, logger, connection.id, body.statement);
+      if (!claimed) {
+        const { collectRequestedAt } = await prisma.bankConnection.findUniqueOrThrow({
+          where: { id: connection.id },
+          select: { collectRequestedAt: true },
+        });
+        const requestedAt = collectRequestedAt ?? now;
+        const availableAt = new Date(requestedAt.getTime() + COLLECT_COOLDOWN_MS);
+        res.set('Retry-After', String(Math.max(1, Math.ceil((availableAt.getTime() - Date.now()) / 1000))));
+        throw new HttpError(429, 'Too Many Requests', cooldownDetail(requestedAt, availableAt));
+      }
+      const r = await collectNow(temporal, logger, connection.id, body.statement);
+      let availableAt = new Date(now.getTime() + COLLECT_COOLDOWN_MS);
+      if (r.outcome === 'no-workflow') {
+        // Nothing was synced: the claim is given back (unless another request took it since).
+        await prisma.bankConnection.updateMany({
+          where: { id: connection.id, collectRequestedAt: now },
+          data: { collectRequestedAt: connection.collectRequestedAt },
+        });
+        availableAt = now;
+      }
+      const state =
+        r.state !== undefined
+          ? r.state
+          : (await prisma.bankConnection.findUniqueOrThrow({ where: { id: connection.id }, select: { state: true } }))
+              .state;
+      return {
+        outcome: r.outcome,
+        statementIds: r.statementIds,
+        collected: r.collected,
+        state,
+        stateMessage: connectionStateFr(state),
+        statementUntil: body.statement
+          ? intermediateStatementPreview(periodicityOf(connection.company), now).until
+          : null,
+        availableAt: availableAt.toISOString(),
+      };
     },
   });
 

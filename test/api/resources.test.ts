@@ -5,6 +5,8 @@
 import { createHash } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { COLLECT_COOLDOWN_MS, parisTime } from '../../api/collect-now';
+import { addDays, nextPeriodEnd, parisDate } from '../../domain/schedule';
 import { connectionWorkflowId } from '../../workflows/messages';
 import { receivedQuery } from './fixtures/connection-workflow';
 import { call, createCompanyWithAccounts, createStatement, createTenant, siren, useApi, type Tenant } from './support';
@@ -165,30 +167,197 @@ describe('links', () => {
 });
 
 describe('connections and Temporal', () => {
-  test('collect now goes through the workflow update and returns its result', async () => {
+  test('collect now (collect only by default) goes through the workflow update and returns what came in', async () => {
     const { connection } = await createCompanyWithAccounts(api.prisma, t, {});
     await startWorkflow(connection.id);
-    const r = await call(api, 'POST', `/api/v1/connections/${connection.id}/collect`, {
+    const before = Date.now();
+    const r = await call(api, 'POST', `/api/v1/connections/${connection.id}/collect`, { key: t.key, body: {} });
+    expect(r.status).toBe(202);
+    expect(r.body).toMatchObject({
+      outcome: 'delivered',
+      statementIds: [],
+      collected: 3,
+      state: null, // the stand-in's answer has no state: the database's
+      stateMessage: 'opérationnelle',
+      statementUntil: null,
+    });
+    expect(await received(connection.id, ['collect:false'])).toEqual(['collect:false']);
+    const row = await api.prisma.bankConnection.findUniqueOrThrow({ where: { id: connection.id } });
+    expect(row.collectRequestedAt!.getTime()).toBeGreaterThanOrEqual(before - 5);
+    expect(Date.parse(r.body.availableAt)).toBe(row.collectRequestedAt!.getTime() + COLLECT_COOLDOWN_MS);
+    const events = await api.prisma.auditEvent.findMany({
+      where: { action: 'connection.collect', entityId: connection.id },
+    });
+    expect(events.map((e) => e.detail)).toEqual([{ statement: false }]);
+  });
+
+  test('one click = one sync: a second request within 15 minutes answers 429 with Retry-After and the time in French', async () => {
+    const { connection } = await createCompanyWithAccounts(api.prisma, t, {});
+    await startWorkflow(connection.id);
+    expect(
+      (await call(api, 'POST', `/api/v1/connections/${connection.id}/collect`, { key: t.key, body: {} })).status,
+    ).toBe(202);
+    const { collectRequestedAt } = await api.prisma.bankConnection.findUniqueOrThrow({ where: { id: connection.id } });
+    const again = await call(api, 'POST', `/api/v1/connections/${connection.id}/collect`, {
       key: t.key,
       body: { statement: true },
     });
-    expect(r.status).toBe(202);
-    expect(r.body).toEqual({
-      outcome: 'delivered',
-      statementIds: ['00000000-0000-4000-8000-00000000abcd'],
-      collected: 3,
+    expect(again.status).toBe(429);
+    expect(again.headers.get('content-type')).toContain('application/problem+json');
+    const retryAfter = Number(again.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(14 * 60);
+    expect(retryAfter).toBeLessThanOrEqual(15 * 60);
+    const availableAt = new Date(collectRequestedAt!.getTime() + COLLECT_COOLDOWN_MS);
+    expect(again.body).toMatchObject({
+      status: 429,
+      title: 'Too Many Requests',
+      detail: `Une collecte a déjà été demandée à ${parisTime(collectRequestedAt!)} pour cette connexion (une synchronisation au plus par quart d’heure) : nouvelle demande possible à ${parisTime(availableAt)}.`,
+      instance: `/api/v1/connections/${connection.id}/collect`,
     });
-    expect(await received(connection.id, ['collect:true'])).toContain('collect:true');
+    // Refused: nothing reached the workflow, nothing audited, the cooldown did not move.
+    expect(await received(connection.id, ['collect:false'])).toEqual(['collect:false']);
     expect(
       await api.prisma.auditEvent.count({ where: { action: 'connection.collect', entityId: connection.id } }),
     ).toBe(1);
+    const row = await api.prisma.bankConnection.findUniqueOrThrow({ where: { id: connection.id } });
+    expect(row.collectRequestedAt).toEqual(collectRequestedAt);
+
+    // The bank account's view shows it on its connection.
+    const account = await api.prisma.bankAccount.findFirstOrThrow({ where: { connectionId: connection.id } });
+    const view = await call(api, 'GET', `/api/v1/bank-accounts/${account.id}`, { key: t.key });
+    expect(view.body.connection.collect).toMatchObject({
+      available: false,
+      refusal: 'cooldown',
+      availableAt: availableAt.toISOString(),
+    });
+
+    // A quarter of an hour later: an intermediate statement up to yesterday.
+    await api.prisma.bankConnection.update({
+      where: { id: connection.id },
+      data: { collectRequestedAt: new Date(Date.now() - COLLECT_COOLDOWN_MS - 1000) },
+    });
+    const later = await call(api, 'POST', `/api/v1/connections/${connection.id}/collect`, {
+      key: t.key,
+      body: { statement: true },
+    });
+    expect(later.status).toBe(202);
+    expect(later.body).toMatchObject({
+      outcome: 'delivered',
+      statementIds: ['00000000-0000-4000-8000-00000000abcd'],
+      statementUntil: addDays(parisDate(new Date()), -1),
+    });
+    expect(await received(connection.id, ['collect:false', 'collect:true'])).toEqual(['collect:false', 'collect:true']);
   });
 
-  test('a connection without workflow does not fail the call', async () => {
+  test('simultaneous clicks: one sync, the others 429', async () => {
+    const { connection } = await createCompanyWithAccounts(api.prisma, t, {});
+    await startWorkflow(connection.id);
+    const statuses = await Promise.all(
+      [0, 1, 2].map(
+        async () =>
+          (await call(api, 'POST', `/api/v1/connections/${connection.id}/collect`, { key: t.key, body: {} })).status,
+      ),
+    );
+    expect(statuses.sort()).toEqual([202, 429, 429]);
+    expect(await received(connection.id, ['collect:false'])).toEqual(['collect:false']);
+  });
+
+  test('a connection waiting for its company is never forced: 409 naming the reason and the remedy', async () => {
+    for (const state of ['wrongpass', 'SCARequired', 'decoupled'] as const) {
+      const { connection } = await createCompanyWithAccounts(api.prisma, t, { state });
+      await startWorkflow(connection.id);
+      for (const statement of [false, true]) {
+        const r = await call(api, 'POST', `/api/v1/connections/${connection.id}/collect`, {
+          key: t.key,
+          body: { statement },
+        });
+        expect([state, r.status]).toEqual([state, 409]);
+        expect(r.headers.get('content-type')).toContain('application/problem+json');
+        expect(r.body.detail).toMatch(/^Collecte impossible : la connexion attend une action du redevable \(/);
+        expect(r.body.detail).toContain('Forcer une synchronisation sans lui pourrait bloquer son accès à la banque.');
+        expect(r.body.detail).toContain('Envoyez-lui un lien de mise à jour des identifiants');
+      }
+      expect(await received(connection.id, [])).toEqual([]);
+      const row = await api.prisma.bankConnection.findUniqueOrThrow({ where: { id: connection.id } });
+      expect(row.collectRequestedAt).toBeNull();
+      expect(
+        await api.prisma.auditEvent.count({ where: { action: 'connection.collect', entityId: connection.id } }),
+      ).toBe(0);
+      const view = await call(api, 'GET', `/api/v1/connections/${connection.id}`, { key: t.key });
+      expect(view.body.collect).toMatchObject({ available: false, refusal: 'user-action', availableAt: null });
+      expect(view.body.collect.message).toMatch(/^Collecte impossible/);
+      expect(view.body.stateMessage).toMatch(/^en attente du redevable : /);
+    }
+    const wrong = await createCompanyWithAccounts(api.prisma, t, { state: 'wrongpass' });
+    const r = await call(api, 'POST', `/api/v1/connections/${wrong.connection.id}/collect`, { key: t.key, body: {} });
+    expect(r.body.detail).toContain('(la banque refuse les identifiants enregistrés (mot de passe changé ?))');
+  });
+
+  test('a transient state does not block; the state the workflow reports is the answer’s, in French', async () => {
+    const reported = await createCompanyWithAccounts(api.prisma, t, {});
+    await env.client.workflow.start('bankConnectionWorkflow', {
+      workflowId: connectionWorkflowId(reported.connection.id),
+      taskQueue: TASK_QUEUE,
+      args: [{ state: 'SCARequired' }],
+    });
+    const r = await call(api, 'POST', `/api/v1/connections/${reported.connection.id}/collect`, {
+      key: t.key,
+      body: {},
+    });
+    expect(r.status).toBe(202);
+    expect(r.body.state).toBe('SCARequired');
+    expect(r.body.stateMessage).toBe(
+      'en attente du redevable : la banque demande une authentification forte du redevable. Envoyez-lui un lien de mise à jour des identifiants.',
+    );
+
+    const transient = await createCompanyWithAccounts(api.prisma, t, { state: 'websiteUnavailable' });
+    await startWorkflow(transient.connection.id);
+    const t2 = await call(api, 'POST', `/api/v1/connections/${transient.connection.id}/collect`, {
+      key: t.key,
+      body: {},
+    });
+    expect(t2.status).toBe(202);
+    expect(t2.body.state).toBe('websiteUnavailable');
+    expect(t2.body.stateMessage).toMatch(/^incident passager .*la collecte sera retentée automatiquement\.$/);
+  });
+
+  test('the connection’s view tells what an intermediate statement does to the next periodic one', async () => {
+    const { company, connection } = await createCompanyWithAccounts(api.prisma, t, { accounts: 2 });
+    await api.prisma.company.update({
+      where: { id: company.id },
+      data: { periodicityKind: 'QUARTERLY', periodicityDay: 0, periodicityMonth: 3 },
+    });
+    const r = await call(api, 'GET', `/api/v1/connections/${connection.id}`, { key: t.key });
+    expect(r.status).toBe(200);
+    const yesterday = addDays(parisDate(new Date()), -1);
+    const nextEnd = nextPeriodEnd({ kind: 'QUARTERLY', day: 0, month: 3 }, yesterday);
+    const fr = (d: string) => d.split('-').reverse().join('/');
+    expect(r.body).toMatchObject({
+      id: connection.id,
+      companyId: company.id,
+      state: null,
+      stateMessage: 'opérationnelle',
+      collect: { available: true, refusal: null, availableAt: null, message: null },
+      intermediateStatement: {
+        until: yesterday,
+        nextStart: addDays(yesterday, 1),
+        nextEnd,
+        periodicity: 'TRIMESTRIEL',
+        text: `Un relevé sera émis jusqu’au ${fr(yesterday)}. Le prochain relevé TRIMESTRIEL couvrira du ${fr(addDays(yesterday, 1))} au ${fr(nextEnd)}.`,
+      },
+    });
+    expect(r.body.accounts.map((a: { label: string }) => a.label)).toEqual(['Compte chèque', 'Livret 1']);
+  });
+
+  test('a connection without workflow does not fail the call and gives its cooldown back', async () => {
     const { connection, accounts } = await createCompanyWithAccounts(api.prisma, t, {});
     const r = await call(api, 'POST', `/api/v1/connections/${connection.id}/collect`, { key: t.key, body: {} });
     expect(r.status).toBe(202);
     expect(r.body.outcome).toBe('no-workflow');
+    const row = await api.prisma.bankConnection.findUniqueOrThrow({ where: { id: connection.id } });
+    expect(row.collectRequestedAt).toBeNull();
+    const again = await call(api, 'POST', `/api/v1/connections/${connection.id}/collect`, { key: t.key, body: {} });
+    expect(again.body.outcome).toBe('no-workflow');
     expect(
       (await call(api, 'POST', `/api/v1/bank-accounts/${accounts[0]!.id}/deactivate`, { key: t.key })).status,
     ).toBe(200);
@@ -504,6 +673,7 @@ describe('account: me, settings, banks, notifications, OpenAPI', () => {
       'POST /api/v1/companies/import',
       'POST /api/v1/companies/{id}/connect',
       'POST /api/v1/connections/{id}/collect',
+      'GET /api/v1/connections/{id}',
       'GET /api/v1/bank-accounts/{id}',
       'POST /api/v1/statements/zip',
       'POST /api/v1/notifications/{id}/read',

@@ -39,6 +39,7 @@ const cases: Record<string, { id: keyof typeof ids; body?: unknown }> = {
   'post /companies/{id}/connect': { id: 'company', body: {} },
   'post /connections/{id}/links': { id: 'connection', body: {} },
   'post /connections/{id}/reconnect': { id: 'connection', body: {} },
+  'get /connections/{id}': { id: 'connection' },
   'post /connections/{id}/collect': { id: 'connection', body: { statement: true } },
   'get /bank-accounts/{id}': { id: 'bankAccount' },
   'post /bank-accounts/{id}/deactivate': { id: 'bankAccount' },

@@ -2,17 +2,22 @@
  * End to end in a real Chromium: the firm logs in and subscribes, creates a company, sends it a
  * link; the company reads the link in the mail sink, opens it (on a phone-sized screen), consents,
  * goes through the sandbox's webview choosing three accounts; the firm sees the accounts, clicks
- * "Collecter maintenant", finds the statements in Réception, opens a detail, downloads a CFONB
- * file and a ZIP of two statements; then a wrong password twice gives the alert (bell) and a new
- * link. Screenshots of every screen go to test/artifacts/e2e/ (not committed).
+ * "Collecter maintenant" (collect only: what came in and the connection's state, then the button
+ * waits for its cooldown), issues an intermediate statement after its confirmation page, finds the
+ * statements in Réception, opens a detail, downloads a CFONB file and a ZIP of two statements; then
+ * a wrong password: the collect shows it, the portal no longer offers to force a sync and sends the
+ * company an update link instead. Screenshots of every screen go to test/artifacts/e2e/portal/
+ * (not committed).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
+import { addDays, nextPeriodEnd, parisDate as parisDay } from '../../domain/schedule';
+import { frDay as fr, frTime } from '../../web/format';
 import { createTenant, siren, type Tenant } from '../api/support';
-import { ARTIFACTS, eventually, useE2EStack } from './stack';
+import { completeWebview, eventually, useE2EStack } from './stack';
 
-const s = useE2EStack();
+const s = useE2EStack('portal');
 let firm: Tenant;
 let desk: BrowserContext;
 let phone: BrowserContext;
@@ -21,7 +26,7 @@ let shot = 0;
 const COMPANY = { siren: siren(7301), name: 'Atelier Dupuis', email: 'compta@atelier-dupuis.test' };
 
 async function screenshot(p: Page, name: string) {
-  await p.screenshot({ path: join(ARTIFACTS, `${String(++shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+  await p.screenshot({ path: join(s.artifacts, `${String(++shot).padStart(2, '0')}-${name}.png`), fullPage: true });
 }
 
 /** The text of the page's main region, spaces collapsed. */
@@ -101,37 +106,11 @@ test('the company opens the link from the mail sink and connects three accounts 
   await company.getByRole('button', { name: 'Choisir ma banque' }).click();
   await company.waitForURL(`${s.powensOrigin}/**`);
 
-  let chosen = 0;
-  for (let step = 0; step < 12 && company.url().startsWith(s.powensOrigin); step++) {
-    await screenshot(company, `webview-${step}`);
-    const heading = (await company.locator('h1').first().innerText()).trim();
-    if (await company.getByRole('button', { name: 'Connecteur de test' }).count()) {
-      await company.getByRole('button', { name: 'Connecteur de test' }).click();
-    } else if (await company.locator('#accept').count()) {
-      await company.locator('#accept').check();
-      await company.getByRole('button', { name: 'Accepter et continuer' }).click();
-    } else if (await company.locator('#password').count()) {
-      await company.locator('#login').fill('demo');
-      await company.locator('#password').fill('1234');
-      await company.getByRole('button', { name: 'Continuer' }).click();
-    } else if (await company.locator('input[name="accounts"]').count()) {
-      const boxes = company.locator('input[name="accounts"]:not([disabled])');
-      const n = await boxes.count();
-      expect(n).toBeGreaterThanOrEqual(3);
-      for (let i = 0; i < n; i++) await boxes.nth(i).setChecked(i < 3);
-      chosen = 3;
-      await company.getByRole('button', { name: 'Continuer' }).click();
-    } else if (await company.locator('#company').count()) {
-      await company.locator('#company').fill(COMPANY.name);
-      await company.locator('#email').fill(COMPANY.email);
-      await company.getByRole('button', { name: 'Continuer' }).click();
-    } else if (await company.getByRole('button', { name: 'Continuer' }).count()) {
-      await company.getByRole('button', { name: 'Continuer' }).click();
-    } else {
-      throw new Error(`unexpected webview step « ${heading} »`);
-    }
-    await company.waitForLoadState();
-  }
+  const chosen = await completeWebview(
+    company,
+    { powensOrigin: s.powensOrigin, accounts: 3, company: COMPANY },
+    (step) => screenshot(company, `webview-${step}`),
+  );
   expect(chosen).toBe(3);
   expect(company.url().startsWith(`${s.baseUrl}/powens/callback`)).toBe(true);
   expect(await company.locator('body').innerText()).toContain('Merci, vos comptes sont connectés');
@@ -139,7 +118,7 @@ test('the company opens the link from the mail sink and connects three accounts 
   await company.close();
 });
 
-test('the firm sees the three accounts, collects now and finds the statements in Réception', async () => {
+test('the firm sees the three accounts, collects now (collect only), then waits for the cooldown', async () => {
   await page.getByRole('link', { name: 'Comptes bancaires', exact: true }).first().click();
   await page.waitForURL('**/comptes');
   await page.getByRole('textbox', { name: 'Raison sociale', exact: true }).fill(COMPANY.name);
@@ -158,8 +137,61 @@ test('the firm sees the three accounts, collects now and finds the statements in
     .click();
   await page.waitForLoadState();
   const flash = await page.locator('.flash').first().innerText();
-  expect(flash).toMatch(/Collecte effectuée.*relevés? émis/);
+  expect(flash).toMatch(
+    /^Collecte effectuée : \d+ transactions? collectées?\. État de la connexion : opérationnelle\./,
+  );
   await screenshot(page, 'collecte');
+
+  // One click = one sync: every button of this connection waits for the end of the cooldown.
+  const connection = await s.prisma.bankConnection.findFirstOrThrow({ where: { companyId: companyRow.id } });
+  const until = frTime(new Date(connection.collectRequestedAt!.getTime() + 15 * 60_000));
+  const waiting = page.getByRole('button', { name: /^Collecter maintenant le compte/ });
+  expect(await waiting.count()).toBe(3);
+  for (let i = 0; i < 3; i++) {
+    await expect(waiting.nth(i).isDisabled()).resolves.toBe(true);
+    expect(await waiting.nth(i).innerText()).toMatch(new RegExp(`Collecter maintenant\\s+Disponible à ${until}`));
+  }
+  await expect(
+    page
+      .getByRole('button', { name: /^Émettre un relevé intermédiaire/ })
+      .first()
+      .isDisabled(),
+  ).resolves.toBe(true);
+  await screenshot(page, 'collecte-delai');
+});
+
+test('an intermediate statement: the confirmation says what it does to the next monthly one, then the statements are in Réception', async () => {
+  const companyRow = await s.prisma.company.findFirstOrThrow({ where: { siren: COMPANY.siren } });
+  // The quarter of an hour has passed.
+  await s.prisma.bankConnection.updateMany({
+    where: { companyId: companyRow.id },
+    data: { collectRequestedAt: new Date(Date.now() - 16 * 60_000) },
+  });
+  await page.goto(`${s.baseUrl}/redevables/${companyRow.id}`);
+  await page
+    .getByRole('link', { name: /^Émettre un relevé intermédiaire pour le compte/ })
+    .first()
+    .click();
+  await page.waitForURL(/\/connexions\/[0-9a-f-]{36}\/releve-intermediaire/);
+  const today = parisDay(new Date());
+  const yesterday = addDays(today, -1);
+  const nextEnd = nextPeriodEnd({ kind: 'MONTHLY', day: 0 }, yesterday);
+  const confirm = await mainText(page);
+  expect(confirm).toContain(
+    `Un relevé sera émis jusqu’au ${fr(yesterday)}. Le prochain relevé MENSUEL couvrira du ${fr(today)} au ${fr(nextEnd)}.`,
+  );
+  expect(confirm).toContain(COMPANY.name);
+  await screenshot(page, 'releve-intermediaire-confirmation');
+  await page.getByRole('button', { name: 'Émettre le relevé intermédiaire' }).click();
+  await page.waitForURL(`${s.baseUrl}/redevables/${companyRow.id}`);
+  const flash = await page.locator('.flash').first().innerText();
+  expect(flash).toMatch(
+    new RegExp(
+      `^Relevé intermédiaire jusqu’au ${fr(yesterday)} : [1-9]\\d* relevés? émis, à retrouver dans « Réception »\\.`,
+    ),
+  );
+  expect(flash).toContain('État de la connexion : opérationnelle.');
+  await screenshot(page, 'releve-intermediaire');
 
   await page.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', { name: 'Réception' }).click();
   await page.waitForURL('**/reception');
@@ -203,7 +235,7 @@ test('the firm sees the three accounts, collects now and finds the statements in
   expect(names.size).toBe(2);
 });
 
-test('a wrong password twice: the alert in the bell and a new link for the company', async () => {
+test('a wrong password: the collect shows it; the portal then refuses to force a sync and sends an update link instead', async () => {
   const connection = await s.prisma.bankConnection.findFirstOrThrow({
     where: { company: { siren: COMPANY.siren } },
   });
@@ -212,37 +244,63 @@ test('a wrong password twice: the alert in the bell and a new link for the compa
     apply: true,
   });
   expect(forced.status).toBe(200);
+  await s.prisma.bankConnection.update({
+    where: { id: connection.id },
+    data: { collectRequestedAt: new Date(Date.now() - 16 * 60_000) },
+  });
   const account = await s.prisma.bankAccount.findFirstOrThrow({ where: { connectionId: connection.id } });
-  for (let i = 0; i < 2; i++) {
-    await page.goto(`${s.baseUrl}/comptes/${account.id}`);
-    await page.getByRole('button', { name: /^Collecter maintenant le compte/ }).click();
-    await page.waitForLoadState();
-  }
-  const before = (await s.mails(COMPANY.email)).length;
-  await eventually('the update-credentials e-mail', async () =>
-    (await s.mails(COMPANY.email)).length > 1 ? true : undefined,
+  await page.goto(`${s.baseUrl}/comptes/${account.id}`);
+  await page.getByRole('button', { name: /^Collecter maintenant le compte/ }).click();
+  await page.waitForLoadState();
+  const flash = await page.locator('.flash').first().innerText();
+  expect(flash).toMatch(
+    /^Collecte effectuée : 0 transaction collectée\. État de la connexion : en attente du redevable/,
   );
-  expect(before).toBeGreaterThanOrEqual(1);
+  expect(flash).toContain('la banque refuse les identifiants enregistrés');
+  await screenshot(page, 'collecte-wrongpass');
 
+  // The connection waits for its user: no forced sync is offered, the reason and the remedy are.
   await page.goto(`${s.baseUrl}/comptes/${account.id}`);
   const detail = await mainText(page);
   expect(detail).toContain('Connexion bancaire en erreur');
-  expect(detail).toContain("L'authentification au site de la banque a échoué");
-  await screenshot(page, 'compte-en-erreur');
+  expect(detail).toContain(
+    'Collecte impossible : la connexion attend une action du redevable (la banque refuse les identifiants enregistrés (mot de passe changé ?)).',
+  );
+  expect(detail).toContain('Envoyez-lui un lien de mise à jour des identifiants');
+  expect(await page.getByRole('button', { name: /^Collecter maintenant/ }).count()).toBe(0);
+  expect(await page.getByRole('link', { name: /^Émettre un relevé intermédiaire/ }).count()).toBe(0);
+  await screenshot(page, 'collecte-refusee');
 
-  const bell = page.getByRole('link', { name: /^Notifications : [1-9]\d* non lues?$/ });
-  await bell.click();
-  await page.waitForURL('**/notifications');
-  expect(await mainText(page)).toContain(`Connexion bancaire en erreur : ${COMPANY.name}`);
-  expect(await mainText(page)).toContain('Un lien de mise à jour a été envoyé au redevable.');
-  await screenshot(page, 'notifications');
+  // A page opened before the failure still posts: the API refuses (409) and the page says why.
+  const stale = await s.prisma.bankConnection.update({
+    where: { id: connection.id },
+    data: { state: null, collectRequestedAt: null },
+  });
+  await page.goto(`${s.baseUrl}/comptes/${account.id}`);
+  await s.prisma.bankConnection.update({ where: { id: stale.id }, data: { state: 'wrongpass' } });
+  await page.getByRole('button', { name: /^Collecter maintenant le compte/ }).click();
+  await page.waitForLoadState();
+  expect(await page.locator('.flash').first().innerText()).toMatch(
+    /^Collecte impossible : la connexion attend une action du redevable/,
+  );
+  await screenshot(page, 'collecte-refusee-409');
+
+  const before = (await s.mails(COMPANY.email)).length;
+  await page.getByRole('button', { name: /^Envoyer au redevable un lien de mise à jour des identifiants/ }).click();
+  await page.waitForLoadState();
+  expect(await page.locator('.flash').first().innerText()).toContain(
+    `Un lien de mise à jour des identifiants (72 h) a été envoyé à ${COMPANY.email}.`,
+  );
+  await eventually('the update-credentials e-mail', async () =>
+    (await s.mails(COMPANY.email)).length > before ? true : undefined,
+  );
 
   const companyRow = await s.prisma.company.findFirstOrThrow({ where: { siren: COMPANY.siren } });
   await page.goto(`${s.baseUrl}/redevables/${companyRow.id}?onglet=jetons`);
   const jetons = await mainText(page);
   expect(jetons).toContain('Mise à jour des identifiants bancaires');
   expect(jetons).toContain('Jeton valide');
-  await screenshot(page, 'jetons-apres-alerte');
+  await screenshot(page, 'jetons-mise-a-jour');
 });
 
 test('the screens are usable on a phone: nothing wider than the screen but the tables’ own scroll', async () => {

@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import type { Config } from '../../lib/config';
@@ -23,6 +23,8 @@ export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const ARTIFACTS = join(__dirname, '..', 'artifacts', 'e2e');
 
 export interface E2EStack {
+  /** This test file's screenshot folder: test/artifacts/e2e/<name>/ (emptied when the stack starts). */
+  artifacts: string;
   prisma: Db;
   config: Config;
   baseUrl: string;
@@ -34,19 +36,19 @@ export interface E2EStack {
   admin: SandboxAdmin;
 }
 
-export function useE2EStack(): E2EStack {
-  const stack = {} as E2EStack;
+export function useE2EStack(name: string): E2EStack {
+  const stack = { artifacts: join(ARTIFACTS, name) } as E2EStack;
   const cleanup: Cleanup = [];
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(`${CHROMIUM} is missing: run \`node scripts/chromium.mjs\` (npm test does it)`);
     }
-    rmSync(ARTIFACTS, { recursive: true, force: true });
-    mkdirSync(ARTIFACTS, { recursive: true });
+    rmSync(stack.artifacts, { recursive: true, force: true });
+    mkdirSync(stack.artifacts, { recursive: true });
     const { db, config, logger, env, sandbox, apiOrigin, powensOrigin, mailOrigin, admin } = await startPowensApi(
       cleanup,
       {
-        name: 'e2e',
+        name: `e2e-${name}`,
         clientId: CLIENT_ID,
         clientSecret: CLIENT_SECRET,
         webhookSecret: WEBHOOK_SECRET,
@@ -121,4 +123,48 @@ export async function eventually<T>(
     if (Date.now() > until) throw new Error(`still waiting for ${what} after ${ms} ms`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * Goes through the sandbox's webview as a person would (bank, terms, credentials, accounts,
+ * contact), choosing the first `accounts` offered, until it leaves Powens' origin (our callback).
+ * `onStep` sees each screen (screenshots). Returns how many accounts were chosen.
+ */
+export async function completeWebview(
+  page: Page,
+  opts: { powensOrigin: string; accounts: number; company: { name: string; email: string } },
+  onStep: (step: number) => Promise<void> = async () => undefined,
+): Promise<number> {
+  let chosen = 0;
+  for (let step = 0; step < 12 && page.url().startsWith(opts.powensOrigin); step++) {
+    await onStep(step);
+    const heading = (await page.locator('h1').first().innerText()).trim();
+    if (await page.getByRole('button', { name: 'Connecteur de test' }).count()) {
+      await page.getByRole('button', { name: 'Connecteur de test' }).click();
+    } else if (await page.locator('#accept').count()) {
+      await page.locator('#accept').check();
+      await page.getByRole('button', { name: 'Accepter et continuer' }).click();
+    } else if (await page.locator('#password').count()) {
+      await page.locator('#login').fill('demo');
+      await page.locator('#password').fill('1234');
+      await page.getByRole('button', { name: 'Continuer' }).click();
+    } else if (await page.locator('input[name="accounts"]').count()) {
+      const boxes = page.locator('input[name="accounts"]:not([disabled])');
+      const n = await boxes.count();
+      if (n < opts.accounts) throw new Error(`the webview offers ${n} accounts, ${opts.accounts} wanted`);
+      for (let i = 0; i < n; i++) await boxes.nth(i).setChecked(i < opts.accounts);
+      chosen = opts.accounts;
+      await page.getByRole('button', { name: 'Continuer' }).click();
+    } else if (await page.locator('#company').count()) {
+      await page.locator('#company').fill(opts.company.name);
+      await page.locator('#email').fill(opts.company.email);
+      await page.getByRole('button', { name: 'Continuer' }).click();
+    } else if (await page.getByRole('button', { name: 'Continuer' }).count()) {
+      await page.getByRole('button', { name: 'Continuer' }).click();
+    } else {
+      throw new Error(`unexpected webview step « ${heading} »`);
+    }
+    await page.waitForLoadState();
+  }
+  return chosen;
 }

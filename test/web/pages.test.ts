@@ -3,7 +3,10 @@
  * texts, forms going through the API (CSRF, validation messages), downloads, and scoping (another
  * portal account's ids answer 404 like the API).
  */
+import { COLLECT_COOLDOWN_MS } from '../../api/collect-now';
 import { writeCfonb } from '../../domain/cfonb120';
+import { addDays, nextPeriodEnd, parisDate } from '../../domain/schedule';
+import { frDay, frTime } from '../../web/format';
 import {
   createCompanyWithAccounts,
   createStatement,
@@ -122,7 +125,10 @@ describe('login and subscription', () => {
     expect(js.status).toBe(200);
     const page = await s.get('/redevables');
     expect(page.text).not.toMatch(/(src|href)="https?:\/\//);
-    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toMatch(/script-src 'self'/);
+    // Forms may lead to our own pages and, through their 303, to Powens' webview only.
+    expect(csp).toContain("form-action 'self' http://localhost:3100;");
   });
 });
 
@@ -373,14 +379,112 @@ describe('bank accounts, Réception, notifications, banks', () => {
     expect(r.text).toContain(`/reception/${statementId}/cfonb`);
   });
 
-  test('collect now reports the outcome (Temporal unreachable here)', async () => {
-    const r = await s.post(`/connexions/${fixture.connection.id}/collecter`, {
-      retour: `/comptes/${fixture.accounts[0]!.id}`,
-    });
+  test('collect now: collect only, the outcome, then the cooldown on the buttons (Temporal unreachable here)', async () => {
+    const account = `/comptes/${fixture.accounts[0]!.id}`;
+    const r = await s.post(`/connexions/${fixture.connection.id}/collecter`, { retour: account });
     expect(r.status).toBe(303);
-    expect(r.location).toBe(`/comptes/${fixture.accounts[0]!.id}`);
+    expect(r.location).toBe(account);
+    const { collectRequestedAt } = await api.prisma.bankConnection.findUniqueOrThrow({
+      where: { id: fixture.connection.id },
+    });
+    const until = frTime(new Date(collectRequestedAt!.getTime() + COLLECT_COOLDOWN_MS));
     const page = await s.follow(r);
-    expect(page.text).toContain('le service de collecte est momentanément indisponible');
+    const t = textOf(page.text);
+    expect(t).toContain(
+      `Demande enregistrée : le service de collecte est momentanément indisponible. Nouvelle demande possible à ${until}.`,
+    );
+    const audit = await api.prisma.auditEvent.findFirstOrThrow({
+      where: { action: 'connection.collect', entityId: fixture.connection.id },
+    });
+    expect(audit.detail).toEqual({ statement: false });
+    // Both buttons of the connection are disabled until the end of the cooldown, with its time.
+    expect(page.text).not.toContain(`action="/connexions/${fixture.connection.id}/collecter"`);
+    expect(page.text).toMatch(
+      new RegExp(
+        `<button[^>]*disabled[^>]*aria-label="Collecter maintenant le compte Compte chèque : disponible à ${until}"`,
+      ),
+    );
+    expect(t).toContain(`Collecter maintenant Disponible à ${until}`);
+    expect(t).toContain(`Émettre un relevé intermédiaire Disponible à ${until}`);
+
+    // A form posted anyway (a page opened earlier): the API's 429, in French.
+    const again = await s.follow(await s.post(`/connexions/${fixture.connection.id}/collecter`, { retour: account }));
+    expect(textOf(again.text)).toContain(`nouvelle demande possible à ${until}.`);
+    const list = await s.get('/comptes?name=Menuiserie');
+    expect(textOf(list.text)).toContain(`Collecter maintenant Disponible à ${until}`);
+  });
+
+  test('an intermediate statement is confirmed on its own page first (no script needed), then asked with statement: true', async () => {
+    await api.prisma.bankConnection.update({
+      where: { id: fixture.connection.id },
+      data: { collectRequestedAt: null },
+    });
+    const account = `/comptes/${fixture.accounts[0]!.id}`;
+    const detail = await s.get(account);
+    const href = `/connexions/${fixture.connection.id}/releve-intermediaire?retour=${encodeURIComponent(account)}`;
+    expect(detail.text).toContain(`href="${href.replace(/&/g, '&amp;')}"`);
+    const confirm = await s.get(href);
+    expect(confirm.status).toBe(200);
+    const t = textOf(confirm.text);
+    const yesterday = addDays(parisDate(new Date()), -1);
+    const nextEnd = nextPeriodEnd({ kind: 'MONTHLY', day: 0 }, yesterday);
+    expect(t).toContain('Émettre un relevé intermédiaire');
+    expect(t).toContain(
+      `Un relevé sera émis jusqu’au ${frDay(yesterday)}. Le prochain relevé MENSUEL couvrira du ${frDay(addDays(yesterday, 1))} au ${frDay(nextEnd)}.`,
+    );
+    expect(t).toContain('Menuiserie Petit');
+    expect(t).toContain('Compte chèque');
+    expect(t).toContain('Mensuelle');
+    // A plain form (no data-confirm): the page itself is the confirmation.
+    expect(confirm.text).toMatch(
+      new RegExp(`<form method="post" action="/connexions/${fixture.connection.id}/releve-intermediaire"`),
+    );
+    expect(confirm.text).toContain(`name="retour" value="${account}"`);
+    expect(confirm.text).toContain(`<a href="${account}">Annuler</a>`);
+
+    const r = await s.post(`/connexions/${fixture.connection.id}/releve-intermediaire`, { retour: account });
+    expect(r.status).toBe(303);
+    expect(r.location).toBe(account);
+    expect(textOf((await s.follow(r)).text)).toContain('le service de collecte est momentanément indisponible');
+    const audit = await api.prisma.auditEvent.findFirstOrThrow({
+      where: { action: 'connection.collect', entityId: fixture.connection.id },
+      orderBy: { at: 'desc' },
+    });
+    expect(audit.detail).toEqual({ statement: true });
+
+    // During the cooldown the page says when, and offers no button.
+    const waiting = await s.get(href);
+    expect(textOf(waiting.text)).toContain('nouvelle demande possible à');
+    expect(waiting.text).not.toContain('Émettre le relevé intermédiaire');
+  });
+
+  test('a connection waiting for its company: the reason and the update link instead of the collect buttons; a post is refused', async () => {
+    const waiting = await createCompanyWithAccounts(api.prisma, firm, { name: 'Librairie Morel', state: 'wrongpass' });
+    const path = `/comptes/${waiting.accounts[0]!.id}`;
+    const r = await s.get(path);
+    const t = textOf(r.text);
+    expect(t).toContain(
+      'Collecte impossible : la connexion attend une action du redevable (la banque refuse les identifiants enregistrés (mot de passe changé ?)).',
+    );
+    expect(t).toContain('Envoyez-lui un lien de mise à jour des identifiants (« Mettre à jour les identifiants »)');
+    expect(r.text).not.toContain(`/connexions/${waiting.connection.id}/collecter`);
+    expect(r.text).not.toContain(`/connexions/${waiting.connection.id}/releve-intermediaire`);
+    expect(r.text).toMatch(
+      new RegExp(
+        `action="/connexions/${waiting.connection.id}/lien"[\\s\\S]*?<button\\s+type="submit"\\s+class="small primary"`,
+      ),
+    );
+    const company = await s.get(`/redevables/${waiting.company.id}`);
+    expect(textOf(company.text)).toContain('Collecte impossible : la connexion attend une action du redevable');
+
+    const refused = await s.follow(await s.post(`/connexions/${waiting.connection.id}/collecter`, { retour: path }));
+    expect(textOf(refused.text)).toContain(
+      'Forcer une synchronisation sans lui pourrait bloquer son accès à la banque.',
+    );
+    const page = await s.get(`/connexions/${waiting.connection.id}/releve-intermediaire`);
+    expect(textOf(page.text)).toContain('Collecte impossible : la connexion attend une action du redevable');
+    expect(page.text).not.toContain('Émettre le relevé intermédiaire');
+    expect(await api.prisma.auditEvent.count({ where: { entityId: waiting.connection.id } })).toBe(0);
   });
 
   test('deactivate and reactivate an account', async () => {

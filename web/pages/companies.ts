@@ -2,7 +2,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { problemOf, type Problem } from '../api-client';
 import { portalContext, requirePortal, safeReturn, setFlash, type PortalContext } from '../context';
-import { frIban, plural } from '../format';
+import { frIban, frTime, plural } from '../format';
 import { html, qs, raw, type Html } from '../html';
 import {
   actionButton,
@@ -577,17 +577,27 @@ function accountsTab(
     </div>`;
 }
 
-/** Consulter, Collecter maintenant, Mettre à jour les identifiants, Désactiver/Réactiver. */
+/**
+ * Consulter, Collecter maintenant, Émettre un relevé intermédiaire, Mettre à jour les identifiants,
+ * Saisir mes identifiants, Désactiver/Réactiver. The collect buttons follow the API's
+ * `connection.collect`: disabled with the time of the end of the cooldown, or replaced by the
+ * reason and the update-credentials link when the connection waits for the company.
+ */
 export function accountActions(ctx: PortalContext, a: BankAccount): Html {
   const canBanks = ctx.can('CONFIGURE_BANKS');
-  return html`<a class="button small" href="/comptes/${a.id}" aria-label="Consulter le compte ${a.label}">Consulter</a>
+  const collect = a.connection.collect;
+  const waiting = collect.refusal === 'user-action';
+  const updateLink = actionButton(ctx, `/connexions/${a.connectionId}/lien`, 'Mettre à jour les identifiants', {
+    cls: waiting ? 'small primary' : 'small',
+    title: `Envoyer au redevable un lien de mise à jour des identifiants (${a.label})`,
+    confirm: 'Envoyer au redevable un lien sécurisé (72 h) pour mettre à jour ses identifiants bancaires ?',
+  });
+  // Waiting for the company: the reason first, then its remedy where "Collecter maintenant" was.
+  return html`${canBanks && a.active && waiting ? html`<small class="reason blocked" role="note">${collect.message}</small>` : ''}
+    <a class="button small" href="/comptes/${a.id}" aria-label="Consulter le compte ${a.label}">Consulter</a>
     ${
       canBanks && a.active
-        ? html`${actionButton(ctx, `/connexions/${a.connectionId}/collecter`, 'Collecter maintenant', { title: `Collecter maintenant le compte ${a.label}` })}
-          ${actionButton(ctx, `/connexions/${a.connectionId}/lien`, 'Mettre à jour les identifiants', {
-            title: `Envoyer au redevable un lien de mise à jour des identifiants (${a.label})`,
-            confirm: 'Envoyer au redevable un lien sécurisé (72 h) pour mettre à jour ses identifiants bancaires ?',
-          })}
+        ? html`${waiting ? updateLink : html`${collectButtons(ctx, a)}${updateLink}`}
           ${
             a.company.siren === ctx.me.portalAccount.siren
               ? actionButton(ctx, `/connexions/${a.connectionId}/reconnexion`, 'Saisir mes identifiants', {
@@ -602,6 +612,38 @@ export function accountActions(ctx: PortalContext, a: BankAccount): Html {
         : ''
     }
     ${canBanks && !a.active ? actionButton(ctx, `/comptes/${a.id}/reactiver`, 'Réactiver', { title: `Réactiver le compte ${a.label}` }) : ''}`;
+}
+
+/** "Collecter maintenant" and "Émettre un relevé intermédiaire" (its confirmation page), or both disabled during the cooldown. */
+function collectButtons(ctx: PortalContext, a: BankAccount): Html {
+  const collect = a.connection.collect;
+  if (collect.refusal === 'cooldown') {
+    const until = `Disponible à ${frTime(collect.availableAt)}`;
+    return html`<button
+        type="button"
+        class="small"
+        disabled
+        aria-label="Collecter maintenant le compte ${a.label} : ${until.toLowerCase()}"
+      >
+        Collecter maintenant <small>${until}</small></button
+      ><button
+        type="button"
+        class="small"
+        disabled
+        aria-label="Émettre un relevé intermédiaire pour le compte ${a.label} : ${until.toLowerCase()}"
+      >
+        Émettre un relevé intermédiaire <small>${until}</small>
+      </button>`;
+  }
+  if (!collect.available) return html``;
+  return html`${actionButton(ctx, `/connexions/${a.connectionId}/collecter`, 'Collecter maintenant', {
+      title: `Collecter maintenant le compte ${a.label}`,
+    })}<a
+      class="button small"
+      href="/connexions/${a.connectionId}/releve-intermediaire${qs({ retour: ctx.here })}"
+      aria-label="Émettre un relevé intermédiaire pour le compte ${a.label}"
+      >Émettre un relevé intermédiaire</a
+    >`;
 }
 
 export function linksTable(links: Link[], withKind: boolean): Html {

@@ -43,9 +43,45 @@ export interface BankAccount {
     errorCode: string | null;
     lastSyncAt: string | null;
     lastSuccessAt: string | null;
+    collect: CollectAvailability;
   };
   link?: { state: 'valid' | 'used' | 'expired'; at: string } | null;
   createdAt: string;
+}
+
+/** Whether "Collecter maintenant" is possible now (api/collect-now.ts). */
+export interface CollectAvailability {
+  available: boolean;
+  refusal: 'inactive' | 'user-action' | 'cooldown' | null;
+  availableAt: string | null;
+  message: string | null;
+}
+
+/** GET /connections/{id}. */
+export interface Connection {
+  id: string;
+  companyId: string;
+  company: { id: string; name: string; siren: string; portalAccountId: string; periodicity: Company['periodicity'] };
+  bankName: string | null;
+  active: boolean;
+  state: string | null;
+  stateMessage: string;
+  lastSyncAt: string | null;
+  lastSuccessAt: string | null;
+  accounts: Array<{ id: string; label: string; iban: string | null }>;
+  collect: CollectAvailability;
+  intermediateStatement: { until: string; nextStart: string; nextEnd: string; periodicity: string; text: string };
+}
+
+/** POST /connections/{id}/collect. */
+export interface CollectResult {
+  outcome: 'delivered' | 'no-workflow' | 'unavailable';
+  statementIds: string[];
+  collected: number | null;
+  state: string | null;
+  stateMessage: string;
+  statementUntil: string | null;
+  availableAt: string;
 }
 
 export interface Company {
