@@ -1,6 +1,7 @@
 /**
  * The crash-and-fault harness (`npm run chaos -- --connections N [--days D] [--kills K]`, and a
- * small run in test/chaos): N connections × 3 accounts over D simulated days, the Powens sandbox
+ * small run in test/chaos): N connections × 3 accounts (2 with statements: the card has no IBAN)
+ * over D simulated days, the Powens sandbox
  * answering 20 % of its API calls with a 5xx, 5 % with a 429 (Retry-After 1 s), every call
  * delayed, and the bank changing or deleting transactions between days, while the worker (the real
  * worker/main.ts, a child process) and the API are SIGKILLed K times in all at random moments and
@@ -12,10 +13,12 @@
  * e_r = today − D − 1 + r (Paris). For day r the sandbox clock is set to e_r + 1 (the bank shows
  * its transactions through e_r), the company's periodicity is MONTHLY on e_r's day of month, and
  * each connection's workflow is started again (WorkflowIdConflictPolicy TERMINATE_EXISTING, the
- * previous run being idle) with its state saying the statement ending e_r is due: the collection
- * ("Collecter maintenant", the collectNow signal) then issues exactly that statement through the
- * workflow's catch-up, as the night after e_r would. Connections still lacking their statement
- * after 20 s (a collection that failed on faults) get the signal again, as the next night would.
+ * previous run being idle) with its state saying the statement ending e_r is due. Powens then runs
+ * its daily background sync of every connection (its data through e_r), and the night comes: the
+ * `runScheduledCollection` signal runs each workflow's nightly collection, a read of Powens, which
+ * issues exactly that statement through the workflow's catch-up, as the night after e_r would.
+ * Connections still lacking their statement after 20 s (a collection that failed on faults) get
+ * the signal again, as the next night would.
  *
  * The API (api/server.ts, a child process too) receives the sandbox's signed CONNECTION_SYNCED
  * webhooks, as from Powens, and signals the workflows, which collect again on them. The kills
@@ -25,7 +28,7 @@
 import { randomBytes } from 'node:crypto';
 import { addDays, parisDate } from '../domain/schedule';
 import { bankConnectionWorkflow, initialState } from '../workflows/bank-connection';
-import { collectNowSignal, connectionWorkflowId } from '../workflows/messages';
+import { connectionWorkflowId, runScheduledCollectionSignal } from '../workflows/messages';
 import { freePort } from '../lib/net';
 import { seedFleet, type Fleet } from './fleet';
 import { mapLimit, sleep, spawnWorker, startStack, waitUntil, type Stack, type WorkerProcess } from './stack';
@@ -89,7 +92,7 @@ async function run(stack: Stack, opts: ChaosOptions, log: (l: string) => void): 
     periodicity: { kind: 'MONTHLY', day: dayOf(days[0]!) },
     activatedAt: noon(addDays(days[0]!, 1)),
   });
-  log(`${opts.connections} connections × 3 accounts; days ${days.join(', ')}`);
+  log(`${opts.connections} connections × 3 accounts (2 with statements); days ${days.join(', ')}`);
   Object.assign(ctx.faults, { errorRate: 0.2, rateLimitRate: 0.05, retryAfterSeconds: 1, latencyMs: 20 });
 
   const taskQueue = `chaos-${randomBytes(3).toString('hex')}`;
@@ -164,9 +167,14 @@ async function run(stack: Stack, opts: ChaosOptions, log: (l: string) => void): 
           workflowIdConflictPolicy: 'TERMINATE_EXISTING',
         }),
       );
+      // Powens' daily background sync of each connection (its CONNECTION_SYNCED webhooks reach the
+      // API, which signals the workflows), then the night's collection of every connection.
+      await mapLimit(fleet.connections, 8, (c) =>
+        stack.sandbox.engine.syncConnection(c.powensConnectionId, 'background'),
+      );
       const signal = (ids: string[]) =>
         mapLimit(ids, 32, (id) =>
-          stack.client.workflow.getHandle(connectionWorkflowId(id)).signal(collectNowSignal, { statement: false }),
+          stack.client.workflow.getHandle(connectionWorkflowId(id)).signal(runScheduledCollectionSignal),
         );
       await signal(fleet.connections.map((c) => c.id));
       const killer = killDuringDay(killsOn[r]!);

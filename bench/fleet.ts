@@ -3,7 +3,8 @@
  * Powens user + connection in the sandbox (bank "Crédit Fictif": checking account, card, Livret A,
  * all three chosen) and, in our database, one company (its Powens token encrypted as in
  * production), its connection and its three accounts, all in one portal account whose statements
- * are e-mailed to its mailbox. Written in bulk (the webview is not what is measured).
+ * are e-mailed to its mailbox. The card has no IBAN at Powens: it is kept inactive, as the callback
+ * keeps such accounts, so two accounts per connection get statements. Written in bulk (the webview is not what is measured).
  */
 import { randomUUID } from 'node:crypto';
 import { encryptToken } from '../activities/powens';
@@ -20,6 +21,7 @@ export interface FleetConnection {
   id: string;
   companyId: string;
   powensConnectionId: number;
+  /** All three; `iban` null for the card, which gets no statement (inactive). */
   accounts: Array<{ id: string; powensAccountId: number; iban: string | null }>;
 }
 
@@ -118,9 +120,9 @@ export async function seedFleet(
     );
     await stack.pg.query(
       `INSERT INTO "BankAccount" (id, "connectionId", "companyId", "powensAccountId", iban, bic, label, type, currency,
-         "activatedAt", "updatedAt")
+         "activatedAt", "updatedAt", active)
        SELECT x.id, x.conn, x.company, x.pid, x.iban, x.bic, x.label, x.type, x.currency,
-              COALESCE($10::timestamp, now()), now()
+              COALESCE($10::timestamp, now()), now(), x.iban IS NOT NULL
        FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
          AS x(id, conn, company, pid, iban, bic, label, type, currency)`,
       [

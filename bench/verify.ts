@@ -58,7 +58,8 @@ export async function verify(opts: {
   };
   const note = (s: string) => void (v.examples.length < 20 && v.examples.push(s));
 
-  const accounts = opts.fleet.connections.flatMap((c) => c.accounts);
+  // The accounts that get statements (those with an IBAN; the fleet keeps the others inactive).
+  const accounts = opts.fleet.connections.flatMap((c) => c.accounts).filter((a) => a.iban !== null);
   const { rows: truth } = await opts.pg.query<{
     id: number;
     id_account: number;

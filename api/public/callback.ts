@@ -15,6 +15,7 @@ import type { Request, Response } from 'express';
 import { parseWebviewCallback, powensInstant, type PowensBankAccount } from '../../activities/powens';
 import { statementIban } from '../../domain/identifiers';
 import { linkState } from '../../domain/links';
+import { noIbanReason } from '../../domain/statements';
 import type { Logger } from '../../lib/logger';
 import type { Prisma } from '../../prisma/client';
 import { accountsChangedSignal, reconnectedSignal } from '../../workflows/messages';
@@ -171,6 +172,8 @@ export function callbackHandler(deps: AppDeps) {
         const out: Array<{
           connectionId: string;
           accounts: Array<{ label: string; bank: string | null }>;
+          /** Chosen but without IBAN nor RIB: no CFONB statement possible. */
+          unavailable: Array<{ label: string; reason: string }>;
           powensAccountIds: number[];
         }> = [];
         for (const { connection, accounts } of remote) {
@@ -230,6 +233,9 @@ export function callbackHandler(deps: AppDeps) {
           out.push({
             connectionId: c.id,
             accounts: capable.map((a) => ({ label: a.original_name ?? a.name, bank: bankName })),
+            unavailable: picked
+              .filter((a) => !statementCapable(a))
+              .map((a) => ({ label: a.original_name ?? a.name, reason: noIbanReason(a.type) })),
             powensAccountIds: capable.map((a) => a.id),
           });
         }
@@ -263,12 +269,18 @@ export function callbackHandler(deps: AppDeps) {
         );
       }
       const lines = recorded.flatMap((o) => o.accounts.map(accountLine));
+      const unavailable = recorded.flatMap((o) => o.unavailable);
+      const without = unavailable.length
+        ? `<p>Sans relevé possible (ces comptes ne seront pas transmis) :</p><ul>${unavailable
+            .map((u) => `<li>${esc(u.label)} — ${esc(u.reason)}</li>`)
+            .join('')}</ul>`
+        : '';
       return sendPage(
         res,
         200,
         'Merci, vos comptes sont connectés',
         `<div class="ok">La transmission de vos relevés à ${esc(company.portalAccount.name)} est activée.</div>
-<p>Compte(s) bancaire(s) :</p><ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>
+<p>Compte(s) bancaire(s) :</p><ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>${without}
 <p>Les premiers mouvements seront récupérés sous 48 à 72 heures. Vous pouvez fermer cette page.</p>`,
       );
     }

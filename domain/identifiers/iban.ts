@@ -79,6 +79,7 @@ export function ibanFromFrenchRib(number: string | null | undefined): string | n
  * RIB in its number; null when it has neither (cards, loans, many savings and market accounts).
  */
 export function statementIban(account: { iban: string | null; number?: string | null }): string | null {
-  if (account.iban && isValidIban(account.iban)) return normalizeIban(account.iban);
+  // The bank's IBAN as given (a malformed one fails in the CFONB writer, with its reason).
+  if (account.iban && normalizeIban(account.iban) !== '') return normalizeIban(account.iban);
   return ibanFromFrenchRib(account.number);
 }

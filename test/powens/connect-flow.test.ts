@@ -126,25 +126,33 @@ describe('the full connect flow', () => {
       connection.accounts.map((a) => ({
         powensAccountId: a.powensAccountId,
         iban: a.iban,
+        number: a.number,
         bic: a.bic,
         label: a.label,
         type: a.type,
         currency: a.currency,
+        active: a.active,
       })),
     ).toEqual(
       enabled
         .map((a) => ({
           powensAccountId: a.id,
           iban: a.iban,
+          number: a.number,
           bic: a.bic,
-          label: a.name,
+          label: a.original_name,
           type: a.type,
           currency: (a.currency as { id: string }).id,
+          // A card has no IBAN at Powens (nor a RIB): kept, never active for statements.
+          active: a.type !== 'card',
         }))
         .sort((x, y) => (x.powensAccountId as number) - (y.powensAccountId as number)),
     );
+    expect(connection.accounts.find((a) => a.type === 'card')!.iban).toBeNull();
     expect(connection.accounts.some((a) => a.currency === 'USD')).toBe(true);
-    for (const a of connection.accounts) expect(thanks).toContain(a.label.toLocaleUpperCase('fr-FR'));
+    for (const a of connection.accounts.filter((x) => x.active))
+      expect(thanks).toContain(a.label.toLocaleUpperCase('fr-FR'));
+    expect(thanks).toContain('Compte carte débit différé — Relevé CFONB indisponible : compte sans IBAN (carte)');
 
     // The link is used; the firm has its e-mail (4.1.5) and its notification.
     expect((await s.prisma.link.findUniqueOrThrow({ where: { id: f.link.id } })).usedAt).not.toBeNull();
@@ -208,7 +216,7 @@ describe('the full connect flow', () => {
     expect(signals.slice(1)).toContain(expected);
   });
 
-  test('the update-credentials link reconnects with reset_credentials, tells the firm, signals `reconnected`', async () => {
+  test('the update-credentials link reconnects with reset_credentials and signals `reconnected` (the workflow tells the firm)', async () => {
     const connection = await s.prisma.bankConnection.findFirstOrThrow({ where: { companyId: f.company.id } });
     const forced = await s.admin('POST', `/connections/${connection.powensConnectionId}/state`, {
       state: 'wrongpass',
@@ -240,10 +248,13 @@ describe('the full connect flow', () => {
     expect(
       (await s.prisma.link.findUniqueOrThrow({ where: { id: (r.body as { id: string }).id } })).usedAt,
     ).not.toBeNull();
-    const email = await s.prisma.emailMessage.findFirstOrThrow({
-      where: { portalAccountId: f.tenant.accountId, kind: 'firm.credentials-updated' },
-    });
-    expect(email.textBody).toContain('a mis à jour ses identifiants bancaires');
+    // The firm's "a mis à jour ses identifiants" has one writer, the workflow, once it sees the
+    // connection fine (test/workflows/connection-health.test.ts): the callback only signals it.
+    expect(
+      await s.prisma.emailMessage.count({
+        where: { portalAccountId: f.tenant.accountId, kind: 'firm.credentials-updated' },
+      }),
+    ).toBe(0);
     expect(await s.signalsOf(connection.id)).toContain('reconnected');
   });
 });

@@ -2,12 +2,13 @@
 import type { Request, Response, Router } from 'express';
 import { classifyPowensState, stateMessageFr } from '../../domain/powens-states';
 import { describePeriodicity, type PeriodicityInput } from '../../domain/identifiers';
+import { ACCOUNT_TYPES_FR } from '../../domain/statements';
 import { problemOf, type ApiResult } from '../api-client';
 import { portalContext, requirePortal, safeReturn, setFlash, type Flash } from '../context';
 import { frAmount, frDay, frIban, frTime, plural } from '../format';
 import { html, raw, type Html } from '../html';
 import { badge, checkbox, errorSummary, fieldErrors, page, pager, select, send } from '../layout';
-import { accountActions, actionDone, linksTable } from './companies';
+import { accountActions, accountStateNote, actionDone, linksTable } from './companies';
 import {
   accountName,
   collectBadge,
@@ -162,7 +163,7 @@ export function accountPages(router: Router) {
               (a) => html`<tr${a.active ? '' : raw(' class="inactive"')}>
 ${secondary ? html`<td>${accountName(ctx, a.company.portalAccountId)}</td>` : ''}
 <td>${a.company.siren}</td><td>${a.company.nic ?? ''}</td><td><a href="/redevables/${a.companyId}">${a.company.name}</a></td>
-<td>${a.bankName ?? ''}</td><td>${a.label}${a.active ? '' : html` ${badge('neutral', 'Désactivé', a.deactivatedAt)}`}</td><td class="iban">${frIban(a.iban)}</td>
+<td>${a.bankName ?? ''}</td><td>${a.label}${accountStateNote(a)}</td><td class="iban">${frIban(a.iban)}</td>
 <td>${connectionBadge(a)}</td><td>${collectBadge(a)}</td>
 <td>${a.link ? linkBadge(a.link) : ''}</td>
 <td class="row-actions">${accountActions(ctx, a)}</td></tr>`,
@@ -214,7 +215,7 @@ ${secondary ? html`<td>${accountName(ctx, a.company.portalAccountId)}</td>` : ''
             <dt>Date création</dt>
             <dd>${when(a.createdAt)}</dd>
             <dt>Type</dt>
-            <dd>${a.type}</dd>
+            <dd>${ACCOUNT_TYPES_FR[a.type] ?? a.type}</dd>
             <dt>Dernière connexion</dt>
             <dd>
               ${when(a.connection.lastSyncAt)}
@@ -225,7 +226,9 @@ ${secondary ? html`<td>${accountName(ctx, a.company.portalAccountId)}</td>` : ''
             <dt>Dernière collecte</dt>
             <dd>${when(a.connection.lastSuccessAt) || 'Aucune'}</dd>
             <dt>IBAN</dt>
-            <dd class="iban">${frIban(a.iban)}</dd>
+            <dd class="iban">
+              ${frIban(a.iban)}${a.statement.available ? '' : html`<small class="reason" role="note">${a.statement.reason}</small>`}
+            </dd>
             <dt>Relevés jusqu’au</dt>
             <dd>${frDay(a.collectedUntil) || '—'}</dd>
             <dt>BIC</dt>

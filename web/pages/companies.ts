@@ -529,9 +529,13 @@ function accountsTab(
       (l) => l.kind === 'add-accounts' && l.usedAt && Date.parse(l.usedAt) <= Date.parse(a.createdAt) + 60_000,
     );
   const available = c.accounts.filter((a) => a.active).length;
+  const unavailable = c.accounts.filter((a) => !a.statement.available).length;
   const canBanks = ctx.can('CONFIGURE_BANKS');
   return html`<h2 class="sr-only">Comptes bancaires</h2>
-    <p>${available} compte(s) bancaire(s) disponible(s) pour la réception des relevés</p>
+    <p>
+      ${available} compte(s) bancaire(s) disponible(s) pour la réception des
+      relevés${unavailable ? html`, ${unavailable} sans relevé CFONB possible (compte sans IBAN)` : ''}
+    </p>
     ${
       canBanks && c.active
         ? html`<p class="toolbar">
@@ -557,7 +561,7 @@ function accountsTab(
           ${c.accounts.map((a) => {
             const l = latest.get(a.connectionId) ?? addedWith(a);
             return html`<tr${a.active ? '' : raw(' class="inactive"')}>
-<td>${a.bankName ?? ''}</td><td class="iban">${frIban(a.iban)}</td><td>${a.label}${a.active ? '' : html` ${badge('neutral', 'Désactivé', a.deactivatedAt)}`}</td>
+<td>${a.bankName ?? ''}</td><td class="iban">${frIban(a.iban)}</td><td>${a.label}${accountStateNote(a)}</td>
 <td>${connectionBadge(a)}</td><td>${collectBadge(a)}</td>
 <td>${l ? linkStateBadge(l.state, l.usedAt ?? l.createdAt) : ''}</td>
 <td class="row-actions">${accountActions(ctx, a)}</td></tr>`;
@@ -611,7 +615,13 @@ export function accountActions(ctx: PortalContext, a: BankAccount): Html {
           })}`
         : ''
     }
-    ${canBanks && !a.active ? actionButton(ctx, `/comptes/${a.id}/reactiver`, 'Réactiver', { title: `Réactiver le compte ${a.label}` }) : ''}`;
+    ${canBanks && !a.active && a.statement.available ? actionButton(ctx, `/comptes/${a.id}/reactiver`, 'Réactiver', { title: `Réactiver le compte ${a.label}` }) : ''}`;
+}
+
+/** After the label: "Désactivé", or why this account can never get a statement. */
+export function accountStateNote(a: BankAccount): Html {
+  if (!a.statement.available) return html` <small class="reason" role="note">${a.statement.reason}</small>`;
+  return a.active ? html`` : html` ${badge('neutral', 'Désactivé', a.deactivatedAt)}`;
 }
 
 /** "Collecter maintenant" and "Émettre un relevé intermédiaire" (its confirmation page), or both disabled during the cooldown. */

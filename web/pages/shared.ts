@@ -36,6 +36,8 @@ export interface BankAccount {
   type: string;
   currency: string;
   active: boolean;
+  /** Whether a CFONB120 statement is possible (an IBAN or a French RIB), else why not. */
+  statement: { available: boolean; reason: string | null };
   deactivatedAt: string | null;
   collectedUntil: string | null;
   connection: {
