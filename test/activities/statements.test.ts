@@ -235,3 +235,61 @@ test('a transaction the bank shows late is booked on the next statement’s firs
   const s = await db.prisma.statement.findUniqueOrThrow({ where: { id: september! } });
   expect(Buffer.from(s.deletedCsv!).toString('utf8')).toContain('01/08/2026;29/07/2026;OPERATION');
 });
+
+test('an account whose statement cannot be produced gets a failed statement with its reason; the others are issued; it is tried again', async () => {
+  const base = await db.prisma.bankAccount.findUniqueOrThrow({ where: { id: accountId } });
+  const card = await db.prisma.bankAccount.create({
+    data: {
+      connectionId: base.connectionId,
+      companyId: base.companyId,
+      powensAccountId: 12,
+      iban: null,
+      number: 'XXXX XXXX XXXX 1234',
+      label: 'Carte',
+      type: 'card',
+      currency: 'EUR',
+      activatedAt: new Date('2026-09-10T10:00:00Z'),
+      balance: new Prisma.Decimal('0'),
+    },
+  });
+  await tx('2026-10-05', '-3.00');
+  const built = await inTransaction(db.sql, (t) =>
+    buildStatements(
+      t,
+      { connectionId: base.connectionId },
+      { periodEnd: '2026-10-31', today: new Date('2026-11-01T22:00:00Z') },
+    ),
+  );
+  const mine = built.find((b) => b.bankAccountId === accountId)!;
+  const theirs = built.find((b) => b.bankAccountId === card.id)!;
+  expect(mine).toMatchObject({ created: true });
+  expect(mine.failed).toBeFalsy();
+  expect(theirs).toMatchObject({ created: true, failed: true });
+  const failed = await db.prisma.statement.findUniqueOrThrow({ where: { id: theirs.id! } });
+  expect(failed).toMatchObject({
+    state: 'FAILURE',
+    errorMessage: 'Relevé CFONB indisponible : compte sans IBAN (carte)',
+    cfonb: null,
+    transactionCount: 0,
+  });
+  expect((await db.prisma.bankAccount.findUniqueOrThrow({ where: { id: card.id } })).collectedUntil).toBeNull();
+  expect((await db.prisma.bankAccount.findUniqueOrThrow({ where: { id: accountId } })).collectedUntil).toEqual(
+    new Date('2026-10-31T00:00:00Z'),
+  );
+
+  // Tried again for the same period end: still failing, the same row (no duplicate).
+  const again = await inTransaction(db.sql, (t) =>
+    buildStatements(t, [card.id], { periodEnd: '2026-10-31', today: new Date('2026-11-02T22:00:00Z') }),
+  );
+  expect(again[0]).toMatchObject({ id: theirs.id, failed: true });
+  // The bank shows the account's RIB in its number: the retry succeeds and replaces the failure.
+  await db.prisma.bankAccount.update({ where: { id: card.id }, data: { number: '30004 00003 12345678901 43' } });
+  const fixed = await inTransaction(db.sql, (t) =>
+    buildStatements(t, [card.id], { periodEnd: '2026-10-31', today: new Date('2026-11-03T22:00:00Z') }),
+  );
+  expect(fixed[0]!.failed).toBeFalsy();
+  const states = await db.prisma.statement.findMany({ where: { bankAccountId: card.id }, select: { state: true } });
+  expect(states).toEqual([{ state: 'SUCCESS' }]);
+  const ok = await db.prisma.statement.findUniqueOrThrow({ where: { id: fixed[0]!.id! } });
+  expect(readCfonb(Buffer.from(ok.cfonb!))[0]!.account.iban).toBe('FR7630004000031234567890143');
+});

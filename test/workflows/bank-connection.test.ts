@@ -330,6 +330,40 @@ describe.each(START_DATES)('starting %s', (startAt) => {
     });
   });
 
+  describe('a statement that cannot be produced', () => {
+    test('is a failed statement with its reason, never holds up the other account, and is tried again at the next slot', async () => {
+      const { c } = await healthy({ periodicity: DAILY, accounts: ['checking', 'savings'] });
+      const savings = (await h.prisma.bankAccount.findMany({ where: { connectionId: c.id, type: 'savings' } }))[0]!;
+      const checking = c.accounts.find((a) => a.id !== savings.id)!;
+      // The bank stops showing the savings account's IBAN.
+      const patched = await h.powens.admin('PATCH', `/accounts/${savings.powensAccountId}`, { iban: null });
+      expect(patched.status).toBe(200);
+      await skip(3 * DAY);
+      const failed = await h.prisma.statement.findMany({ where: { bankAccountId: savings.id, state: 'FAILURE' } });
+      expect(failed.length).toBeGreaterThan(0);
+      expect(
+        failed.every((f) => f.errorMessage === 'Relevé CFONB indisponible : compte sans IBAN (compte d’épargne)'),
+      ).toBe(true);
+      const okBefore = await h.prisma.statement.count({ where: { bankAccountId: checking.id, state: 'SUCCESS' } });
+      expect(okBefore).toBeGreaterThanOrEqual(3);
+
+      // The IBAN is back: the next slot issues what failed, the chain has neither gap nor overlap.
+      await h.powens.admin('PATCH', `/accounts/${savings.powensAccountId}`, { iban: savings.iban });
+      await skip(2 * DAY);
+      const all = await h.prisma.statement.findMany({
+        where: { bankAccountId: savings.id },
+        orderBy: { periodEnd: 'asc' },
+      });
+      expect(all.filter((x) => x.state === 'FAILURE')).toEqual([]);
+      expectChained(all);
+      expect(iso(all[all.length - 1]!.periodEnd) >= iso(failed[failed.length - 1]!.periodEnd)).toBe(true);
+      expectChained(
+        await h.prisma.statement.findMany({ where: { bankAccountId: checking.id }, orderBy: { periodEnd: 'asc' } }),
+      );
+      await h.retire(c);
+    });
+  });
+
   describe('collect now', () => {
     test('the update collects at once and returns the statements issued up to yesterday', async () => {
       const { c, handle } = await healthy({ periodicity: MONTHLY_END });
