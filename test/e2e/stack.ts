@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import type { Config } from '../../lib/config';
@@ -31,6 +32,8 @@ export interface E2EStack {
   powensOrigin: string;
   browser: Browser;
   sandbox: PowensSandbox;
+  /** Temporal (the dev server), as ops reach it: signals, queries, visibility. */
+  temporal: Client;
   /** Messages the mail sink received for this address, newest first. */
   mails(to: string): Promise<SinkMessage[]>;
   admin: SandboxAdmin;
@@ -98,6 +101,7 @@ export function useE2EStack(name: string): E2EStack {
       powensOrigin,
       browser,
       sandbox,
+      temporal: env.client,
       async mails(to: string) {
         const res = await fetch(`${mailOrigin}/__sink/messages?to=${encodeURIComponent(to)}`);
         const body = (await res.json()) as SinkMessage[] | { messages: SinkMessage[] };
