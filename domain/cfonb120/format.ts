@@ -3,8 +3,6 @@ import anyAscii from 'any-ascii';
 import { composeIBAN, electronicFormatIBAN, extractIBAN, isValidIBAN } from 'ibantools';
 import { CfonbError } from './errors';
 
-export const RECORD_LENGTH = 120;
-
 // ---- amounts: 14 positions, last character = last digit + sign ("overpunch") --------------------
 const POSITIVE = '{ABCDEFGHI';
 const NEGATIVE = '}JKLMNOPQR';

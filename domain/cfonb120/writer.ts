@@ -17,12 +17,21 @@ import {
   formatDecimal,
   normalizeText,
   parseDecimal,
-  RECORD_LENGTH,
 } from './format';
+import {
+  COMPLEMENT as C05,
+  HEAD,
+  MOVEMENT as M04,
+  NEW_BALANCE,
+  OLD_BALANCE,
+  RECORD_LENGTH,
+  type Field,
+  type Layout,
+} from './layout';
 import type { StatementInput, WriteOptions } from './types';
 
-const LABEL_04 = 31;
-const INFO_05 = 70;
+const LABEL_04 = M04.label.width;
+const INFO_05 = C05.information.width;
 const MAX_LIB_RECORDS = 9;
 const SPACE = 0x20;
 
@@ -85,54 +94,52 @@ function writeStatement(p: PreparedStatement, sep: Buffer): Buffer {
   const stride = RECORD_LENGTH + sep.length;
   const out = Buffer.allocUnsafe(p.records * stride);
   // Record templates: the constant parts written once, copied natively, then the variable fields.
-  const t04 = template('04', p.head, sep);
-  const t05 = template('05', p.head, sep);
+  const t04 = template(M04, p.head, sep);
+  const t05 = template(C05, p.head, sep);
   let off = 0;
-  off = balanceRecord(out, off, '01', p.head, p.openingDate, p.opening);
-  off = putBytes(out, off, sep);
+  off = balanceRecord(out, off, OLD_BALANCE, p.head, p.openingDate, p.opening, sep);
   for (const m of p.movements) {
     out.set(t04, off);
-    put(out, off + 32, m.code);
-    put(out, off + 34, m.booking);
-    put(out, off + 42, m.value);
-    putText(out, off + 48, m.label, 0, LABEL_04);
-    put(out, off + 81, m.entry);
-    put(out, off + 90, m.amount);
-    putText(out, off + 104, m.reference, 0, 16);
+    put(out, off + M04.interbankCode.offset, m.code);
+    put(out, off + M04.bookingDate.offset, m.booking);
+    put(out, off + M04.valueDate.offset, m.value);
+    putText(out, off + M04.label.offset, m.label, 0, LABEL_04);
+    put(out, off + M04.entryNumber.offset, m.entry);
+    put(out, off + M04.amount.offset, m.amount);
+    putText(out, off + M04.reference.offset, m.reference, 0, M04.reference.width);
     off += stride;
     for (let k = 0; k < m.libRecords; k++) {
       out.set(t05, off);
       complement(out, off, m, 'LIB');
-      putText(out, off + 48, m.label, LABEL_04 + k * INFO_05, INFO_05);
+      putText(out, off + C05.information.offset, m.label, LABEL_04 + k * INFO_05, INFO_05);
       off += stride;
     }
     if (m.counterparty) {
       out.set(t05, off);
       complement(out, off, m, m.counterpartyQualifier);
-      putText(out, off + 48, m.counterparty, 0, INFO_05);
+      putText(out, off + C05.information.offset, m.counterparty, 0, INFO_05);
       off += stride;
     }
   }
-  off = balanceRecord(out, off, '07', p.head, p.closingDate, p.closing);
-  off = putBytes(out, off, sep);
+  off = balanceRecord(out, off, NEW_BALANCE, p.head, p.closingDate, p.closing, sep);
   if (off !== out.length) throw new Error(`internal: ${off} bytes written for ${out.length} expected`);
   return out;
 }
 
-/** A record of `code` + the statement's positions 3-32, blanks elsewhere, and the separator; 04s carry "00" at 89-90. */
-function template(code: string, head: Uint8Array, sep: Buffer): Buffer {
+/** A record of the layout's code + the statement's positions 3-32, blanks elsewhere ("0" in flags), and the separator. */
+function template(layout: Layout, head: Uint8Array, sep: Buffer): Buffer {
   const t = Buffer.alloc(RECORD_LENGTH + sep.length, SPACE);
-  put(t, 0, code);
-  t.set(head, 2);
-  if (code === '04') put(t, 88, '00');
+  put(t, 0, layout.recordCode);
+  t.set(head, HEAD.offset);
+  for (const f of layout.fields) if (f.kind === 'flag') t.fill('0', f.offset, f.offset + f.width);
   t.set(sep, RECORD_LENGTH);
   return t;
 }
 
 function complement(out: Buffer, off: number, m: PreparedMovement, qualifier: string): void {
-  put(out, off + 32, m.code);
-  put(out, off + 34, m.booking);
-  put(out, off + 45, qualifier);
+  put(out, off + C05.interbankCode.offset, m.code);
+  put(out, off + C05.bookingDate.offset, m.booking);
+  put(out, off + C05.qualifier.offset, qualifier);
 }
 
 function prepareStatement(s: StatementInput, path: string): PreparedStatement {
@@ -141,10 +148,13 @@ function prepareStatement(s: StatementInput, path: string): PreparedStatement {
   if (decimals === undefined)
     throw new CfonbError(`${path}.account.currency: "${currency}" is not an ISO 4217 currency code`);
   const acc = accountFromIban(String(s.account.iban ?? ''), `${path}.account.iban`);
-  const head = Buffer.from(
-    `${acc.bankCode}    ${acc.branchCode}${currency}${decimals} ${acc.accountNumber.padEnd(11, ' ')}`,
-    'latin1',
-  );
+  const head = Buffer.alloc(HEAD.width, SPACE);
+  const headField = (f: Field, value: string) => head.write(value, f.offset - HEAD.offset, f.width, 'latin1');
+  headField(OLD_BALANCE.bankCode, acc.bankCode);
+  headField(OLD_BALANCE.branchCode, acc.branchCode);
+  headField(OLD_BALANCE.currency, currency);
+  headField(OLD_BALANCE.decimals, String(decimals));
+  headField(OLD_BALANCE.accountNumber, acc.accountNumber);
 
   const openingDate = encodeDate(s.opening?.date, `${path}.opening.date`);
   const closingDate = encodeDate(s.closing?.date, `${path}.closing.date`);
@@ -213,26 +223,22 @@ function put(out: Buffer, off: number, s: string): number {
   for (let i = 0; i < s.length; i++) out[off + i] = s.charCodeAt(i);
   return off + s.length;
 }
-function fill(out: Buffer, off: number, n: number): number {
-  for (let i = 0; i < n; i++) out[off + i] = SPACE;
-  return off + n;
-}
-/** Small copies by hand: Buffer#copy costs more than the 30 bytes it moves. */
-function putBytes(out: Buffer, off: number, bytes: Uint8Array): number {
-  for (let i = 0; i < bytes.length; i++) out[off + i] = bytes[i]!;
-  return off + bytes.length;
-}
 /** Writes `s[from, from + width)` over a blank zone (the template's spaces pad it). */
 function putText(out: Buffer, off: number, s: string, from: number, width: number): void {
   const end = Math.min(s.length, from + width);
   for (let i = from; i < end; i++) out[off + i - from] = s.charCodeAt(i);
 }
-function balanceRecord(out: Buffer, off: number, code: string, head: Buffer, date: string, amount: string): number {
-  off = put(out, off, code);
-  off = putBytes(out, off, head);
-  off = fill(out, off, 2);
-  off = put(out, off, date);
-  off = fill(out, off, 50);
-  off = put(out, off, amount);
-  return fill(out, off, 16);
+function balanceRecord(
+  out: Buffer,
+  off: number,
+  layout: typeof OLD_BALANCE,
+  head: Buffer,
+  date: string,
+  amount: string,
+  sep: Buffer,
+): number {
+  out.set(template(layout, head, sep), off);
+  put(out, off + layout.date.offset, date);
+  put(out, off + layout.balance.offset, amount);
+  return off + RECORD_LENGTH + sep.length;
 }
