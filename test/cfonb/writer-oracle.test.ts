@@ -347,6 +347,28 @@ describe('the writer gives the bytes and the errors of its oracle (the writer be
       { seed: SEED + 1, numRuns: 40 },
     );
   });
+
+  test('combining marks after the first bytes of a text were written, across the 04/05 boundary', () => {
+    // The text is put in NFC at its first code unit from U+0300 on and written again from its start.
+    for (const marked of ['A\u030a', 'e\u0301', '=\u0338', '\u1100\u1161', '%e\u0301', 'ſ\u0307', '😀e\u0301'])
+      for (let at = 25; at <= 40; at++) {
+        const statement: StatementInput = {
+          account: { iban: 'FR7630004000031234567890143', currency: 'EUR' },
+          opening: { date: '2026-11-01', balance: '0.00' },
+          closing: { date: '2026-11-30', balance: '-1.00' },
+          movements: [
+            {
+              bookingDate: '2026-11-02',
+              amount: '-1.00',
+              label: `${'X'.repeat(at)}${marked} FIN`,
+              counterparty: `${'Y'.repeat(at)}${marked}`,
+              reference: `${'Z'.repeat(at % 12)}${marked}`,
+            },
+          ],
+        };
+        expect(outcome(() => writeCfonb([statement]))).toEqual(outcome(() => writeCfonbV1([statement])));
+      }
+  });
 });
 
 describe('normalizeText gives the oracle’s text', () => {
@@ -357,6 +379,19 @@ describe('normalizeText gives the oracle’s text', () => {
       }),
       { seed: SEED + 2, numRuns: 3000 },
     );
+  });
+
+  test('below U+0300 every text is already in NFC (text.ts skips the normalisation there)', () => {
+    const changed: string[] = [];
+    for (let a = 0; a < 0x300; a++) {
+      const one = String.fromCharCode(a);
+      if (one.normalize('NFC') !== one) changed.push(a.toString(16));
+      for (let b = 0; b < 0x300; b++) {
+        const two = one + String.fromCharCode(b);
+        if (two.normalize('NFC') !== two) changed.push(`${a.toString(16)} ${b.toString(16)}`);
+      }
+    }
+    expect(changed).toEqual([]);
   });
 
   test('every code point, alone and between letters and spaces', () => {
