@@ -7,10 +7,11 @@
  *
  * any-ascii works code point by code point, so the CFONB form of a text is the concatenation of
  * the forms of its code points, folded. Each code point's form is computed once (any-ascii,
- * upper case, substitutes) and kept in a lookup table: a byte table for the code units below
- * U+0300 whose form is one byte (Latin-1, Latin Extended: the fast path of French labels), a
- * lazily filled 65 536-entry table for the rest of the BMP, a bounded cache for the astral planes.
- * putText streams the bytes straight into the record being written, without intermediate strings.
+ * upper case, substitutes) and kept in a lookup table: tables built at load for the code units
+ * below U+0300 (Latin-1, Latin Extended: French labels), lazily filled 65 536-entry tables for the
+ * rest of the BMP, a bounded cache for the astral planes. NFC is applied only to texts holding a
+ * code point that may change under it (text.normalize was the costliest step). putText
+ * streams the bytes straight into the record being written, without intermediate strings.
  */
 import anyAscii from 'any-ascii';
 
@@ -57,38 +58,58 @@ function formOf(codePoint: number): string {
 
 /**
  * Below U+0300 a text is already in NFC whatever its characters (checked for every pair of them in
- * test/cfonb/writer-oracle.test.ts): no normalisation needed. Code unit → its one-byte form, or 0
- * when the form is not one byte (then the general path).
+ * test/cfonb/writer-oracle.test.ts). Code unit → its form, and its one byte when the form is one
+ * byte (0 otherwise).
  */
 const NFC_STABLE_BELOW = 0x300;
+const LOW_FORMS: string[] = [];
 const ONE_BYTE = new Uint8Array(NFC_STABLE_BELOW);
 for (let c = 0; c < NFC_STABLE_BELOW; c++) {
-  const form = formOf(c);
-  if (form.length === 1) ONE_BYTE[c] = form.charCodeAt(0);
+  LOW_FORMS[c] = formOf(c);
+  if (LOW_FORMS[c]!.length === 1) ONE_BYTE[c] = LOW_FORMS[c]!.charCodeAt(0);
 }
 
-/** Forms of the BMP code points, filled on first use; the astral planes in a bounded cache. */
+/**
+ * Whether a code point from U+0300 on may change a text's NFC, so that the text must be
+ * normalised first. Spared: punctuation, symbols and emoji (U+2000-U+2BFF: ’ “ ” « – … € and
+ * arrows; U+1F000-U+1FAFF) that neither decompose, nor are marks (combining marks reorder and
+ * compose), nor have a combining class (the canonical reordering around U+0316 and U+0301 would
+ * show it): NFC leaves them and their neighbours as they are. Every other script is normalised:
+ * some of their letters compose with the one before (Hangul jamo, Kirat Rai vowels).
+ */
+function changesNfc(codePoint: number): boolean {
+  if (!((codePoint >= 0x2000 && codePoint <= 0x2bff) || (codePoint >= 0x1f000 && codePoint <= 0x1faff))) return true;
+  const x = String.fromCodePoint(codePoint);
+  if (x.normalize('NFD') !== x || /\p{M}/u.test(x)) return true;
+  for (const mark of ['\u0316', '\u0301'])
+    if ((mark + x).normalize('NFD') !== mark + x || (x + mark).normalize('NFD') !== x + mark) return true;
+  return false;
+}
+
+/**
+ * Code points from U+0300 on, filled on first use: the BMP in tables (form, and 1 when the code
+ * point spares the normalisation, 2 when it needs it), the astral planes in a bounded cache.
+ */
 const BMP_FORMS: Array<string | undefined> = new Array<string | undefined>(0x10000);
-const ASTRAL_FORMS = new Map<number, string>();
-function cachedForm(codePoint: number): string {
-  if (codePoint < 0x10000) return (BMP_FORMS[codePoint] ??= formOf(codePoint));
-  let form = ASTRAL_FORMS.get(codePoint);
-  if (form === undefined) {
-    if (ASTRAL_FORMS.size >= 4096) ASTRAL_FORMS.clear();
-    form = formOf(codePoint);
-    ASTRAL_FORMS.set(codePoint, form);
+const BMP_NFC = new Uint8Array(0x10000);
+const ASTRAL = new Map<number, { form: string; changesNfc: boolean }>();
+function astral(codePoint: number): { form: string; changesNfc: boolean } {
+  let entry = ASTRAL.get(codePoint);
+  if (entry === undefined) {
+    if (ASTRAL.size >= 4096) ASTRAL.clear();
+    entry = { form: formOf(codePoint), changesNfc: changesNfc(codePoint) };
+    ASTRAL.set(codePoint, entry);
   }
-  return form;
+  return entry;
 }
-
-/** Where putText writes: `first` bytes from `at`, then `next` bytes from `nextAt`, `nextAt + stride`… */
-interface Sink {
-  out: Uint8Array | null;
-  at: number;
-  first: number;
-  nextAt: number;
-  next: number;
-  stride: number;
+function wideChangesNfc(codePoint: number): boolean {
+  if (codePoint >= 0x10000) return astral(codePoint).changesNfc;
+  if (BMP_NFC[codePoint] === 0) BMP_NFC[codePoint] = changesNfc(codePoint) ? 2 : 1;
+  return BMP_NFC[codePoint] === 2;
+}
+function wideForm(codePoint: number): string {
+  if (codePoint >= 0x10000) return astral(codePoint).form;
+  return (BMP_FORMS[codePoint] ??= formOf(codePoint));
 }
 
 /**
@@ -106,7 +127,25 @@ export function putText(
   next = 0,
   stride = 0,
 ): number {
-  // Fast path: code units below U+0300 whose form is one byte.
+  return putForms(text, false, out, at, first, nextAt, next, stride);
+}
+
+/**
+ * putText's loop, code point by code point (surrogate pairs joined, lone surrogates kept, as
+ * for…of does): each one's form from the tables, spaces folded on the way. The first code point
+ * that may change the text's NFC puts the text in NFC (unless `normalized` already); when that
+ * changes it, the text is written again from its start.
+ */
+function putForms(
+  text: string,
+  normalized: boolean,
+  out: Uint8Array | null,
+  at: number,
+  first: number,
+  nextAt: number,
+  next: number,
+  stride: number,
+): number {
   let n = 0;
   let pending = false;
   let p = at;
@@ -114,120 +153,87 @@ export function putText(
   let following = nextAt;
   const length = text.length;
   for (let i = 0; i < length; i++) {
-    const c = text.charCodeAt(i);
-    const b = c < NFC_STABLE_BELOW ? ONE_BYTE[c]! : 0;
+    let c = text.charCodeAt(i);
+    let b = c < NFC_STABLE_BELOW ? ONE_BYTE[c]! : 0;
+    let form = '';
     if (b === 0) {
-      const sink = { out, at, first, nextAt, next, stride };
-      return putTextSlow(text, i, n, pending, sink, p, room, following, false);
+      if (c < NFC_STABLE_BELOW) form = LOW_FORMS[c]!;
+      else {
+        if (c >= 0xd800 && c <= 0xdbff && i + 1 < length) {
+          const low = text.charCodeAt(i + 1);
+          if (low >= 0xdc00 && low <= 0xdfff) {
+            c = (c - 0xd800) * 0x400 + (low - 0xdc00) + 0x10000;
+            i++;
+          }
+        }
+        if (!normalized && wideChangesNfc(c)) {
+          normalized = true;
+          const nfc = text.normalize('NFC');
+          if (nfc !== text) {
+            // It may write fewer bytes: blank what was written.
+            if (out !== null) putSpaces(out, n, at, first, nextAt, next, stride);
+            return putForms(nfc, true, out, at, first, nextAt, next, stride);
+          }
+        }
+        form = wideForm(c);
+      }
+      if (form.length === 1) b = form.charCodeAt(0);
     }
-    if (b === SPACE) {
-      if (n > 0) pending = true;
-      continue;
-    }
-    if (pending) {
+    const count = b === 0 ? form.length : 1;
+    for (let k = 0; k < count; k++) {
+      const byte = b === 0 ? form.charCodeAt(k) : b;
+      if (byte === SPACE) {
+        if (n > 0) pending = true;
+        continue;
+      }
+      if (pending) {
+        if (out !== null) {
+          if (room === 0) {
+            p = following;
+            following += stride;
+            room = next;
+          }
+          out[p++] = SPACE;
+          room--;
+        }
+        n++;
+        pending = false;
+      }
       if (out !== null) {
         if (room === 0) {
           p = following;
           following += stride;
           room = next;
         }
-        out[p++] = SPACE;
+        out[p++] = byte;
         room--;
       }
       n++;
-      pending = false;
     }
-    if (out !== null) {
-      if (room === 0) {
-        p = following;
-        following += stride;
-        room = next;
-      }
-      out[p++] = b;
-      room--;
-    }
-    n++;
   }
   return n;
 }
 
-/**
- * The general path, from code unit `from` on, `n` bytes written so far (`p`, `room`, `following`:
- * where the next goes, as in putText's loop): code point by code point (surrogate pairs joined, lone surrogates kept, as for…of does),
- * forms from the tables. The first code unit from U+0300 on puts the text in NFC (unless it is
- * `normalized` already); when that changes it, the text starts over.
- */
-function putTextSlow(
-  text: string,
-  from: number,
+/** Blanks the first `n` bytes putText wrote with these arguments. */
+function putSpaces(
+  out: Uint8Array,
   n: number,
-  pending: boolean,
-  sink: Sink,
-  p: number,
-  room: number,
-  following: number,
-  normalized: boolean,
-): number {
-  const emit = (b: number) => {
-    if (sink.out !== null) {
-      if (room === 0) {
-        p = following;
-        following += sink.stride;
-        room = sink.next;
-      }
-      sink.out[p++] = b;
-      room--;
-    }
-    n++;
-  };
-  for (let i = from; i < text.length; i++) {
-    let cp = text.charCodeAt(i);
-    if (cp >= NFC_STABLE_BELOW && !normalized) {
-      const nfc = text.normalize('NFC');
-      if (nfc !== text) {
-        // Start over on the NFC text, blanking what was written (it may write fewer bytes).
-        blank(sink, n);
-        return putTextSlow(nfc, 0, 0, false, sink, sink.at, sink.first, sink.nextAt, true);
-      }
-      normalized = true;
-    }
-    if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < text.length) {
-      const low = text.charCodeAt(i + 1);
-      if (low >= 0xdc00 && low <= 0xdfff) {
-        cp = (cp - 0xd800) * 0x400 + (low - 0xdc00) + 0x10000;
-        i++;
-      }
-    }
-    const form = cachedForm(cp);
-    for (let k = 0; k < form.length; k++) {
-      const b = form.charCodeAt(k);
-      if (b === SPACE) {
-        if (n > 0) pending = true;
-        continue;
-      }
-      if (pending) {
-        emit(SPACE);
-        pending = false;
-      }
-      emit(b);
-    }
-  }
-  return n;
-}
-
-/** Blanks the first `n` bytes written to `sink`. */
-function blank(sink: Sink, n: number): void {
-  if (sink.out === null) return;
-  let p = sink.at;
-  let room = sink.first;
-  let nextAt = sink.nextAt;
+  at: number,
+  first: number,
+  nextAt: number,
+  next: number,
+  stride: number,
+): void {
+  let p = at;
+  let room = first;
+  let following = nextAt;
   for (let k = 0; k < n; k++) {
     if (room === 0) {
-      p = nextAt;
-      nextAt += sink.stride;
-      room = sink.next;
+      p = following;
+      following += stride;
+      room = next;
     }
-    sink.out[p++] = SPACE;
+    out[p++] = SPACE;
     room--;
   }
 }

@@ -183,6 +183,23 @@ const TOKENS = [
   '½',
   '²',
   '№',
+  '’',
+  '‘',
+  '“',
+  '…',
+  '–',
+  '\u2126',
+  '\u212a',
+  '\u0958',
+  '\u0b47',
+  '\u0b3e',
+  '\u1100',
+  '\u1161',
+  '\u11a8',
+  '가',
+  '\u0f73',
+  '\u0345',
+  '\u0316',
   'x',
   '12345',
 ];
@@ -402,6 +419,19 @@ describe('normalizeText gives the oracle’s text', () => {
         if (normalizeText(text) !== normalizeTextV1(text)) mismatches.push(cp.toString(16));
       }
       if (mismatches.length > 20) break;
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  test('every BMP code point after and before characters it could compose or reorder with', () => {
+    // A letter, a Hangul leading jamo and syllable, an Oriya vowel sign, marks of classes 220 and 230.
+    const before = ['e', 'A', '\u1100', '가', '\u0b47', '\u0316', '\u0301'];
+    const after = ['\u0301', '\u0316', '\u1161', '\u0b3e'];
+    const mismatches: string[] = [];
+    for (let cp = 0x300; cp <= 0xffff && mismatches.length <= 20; cp++) {
+      const c = String.fromCharCode(cp);
+      for (const text of [...before.map((x) => x + c), ...after.map((x) => c + x)])
+        if (normalizeText(text) !== normalizeTextV1(text)) mismatches.push(`${cp.toString(16)} in ${escape(text)}`);
     }
     expect(mismatches).toEqual([]);
   });
