@@ -16,6 +16,7 @@ import {
   type WriteOptions,
 } from '../../domain/cfonb120';
 import { ribKey } from '../../domain/cfonb120/format';
+import { AS_IS, measureText } from '../../domain/cfonb120/text';
 import { normalizeTextV1, writeCfonbV1 } from './oracle/writer-v1';
 
 const SEED = 20261123;
@@ -389,6 +390,18 @@ describe('the writer gives the bytes and the errors of its oracle (the writer be
 });
 
 describe('normalizeText gives the oracle’s text', () => {
+  test('measureText: the CFONB length, flagged AS_IS exactly when the text is its own form', () => {
+    fc.assert(
+      fc.property(fc.oneof(anyText(80), fc.stringMatching(/^[A-Z0-9 /\-?:().,'+*]{0,40}$/)), (text) => {
+        const form = normalizeTextV1(text);
+        const measured = measureText(text);
+        expect(measured >= AS_IS ? measured - AS_IS : measured).toBe(form.length);
+        expect(measured >= AS_IS).toBe(text !== '' && form === text);
+      }),
+      { seed: SEED + 3, numRuns: 3000 },
+    );
+  });
+
   test('random strings', () => {
     fc.assert(
       fc.property(fc.oneof(anyText(200), fc.string({ unit: 'binary', maxLength: 50 })), (text) => {
