@@ -1,9 +1,6 @@
-/** Field-level codecs shared by the writer and the reader: amounts, dates, text, account. */
-import anyAscii from 'any-ascii';
+/** Field-level codecs shared by the writer and the reader: amounts, dates, account (text: text.ts). */
 import { composeIBAN, electronicFormatIBAN, extractIBAN, isValidIBAN } from 'ibantools';
 import { CfonbError } from './errors';
-
-export const RECORD_LENGTH = 120;
 
 // ---- amounts: 14 positions, last character = last digit + sign ("overpunch") --------------------
 const POSITIVE = '{ABCDEFGHI';
@@ -13,8 +10,8 @@ export const MAX_MINOR = 10n ** 14n - 1n;
 
 /** Decimal string ("-42.10") → integer minor units, exact; refuses more decimals than allowed. */
 export function parseDecimal(value: string, decimals: number, path: string): bigint {
-  const fast = parseDecimalFast(value, decimals);
-  if (fast !== null) return fast;
+  const fast = parseMinor(value, decimals);
+  if (!Number.isNaN(fast)) return BigInt(fast);
   const m = /^([+-])?(\d+)(?:\.(\d+))?$/.exec(value.trim());
   if (!m) throw new CfonbError(`${path}: "${value}" is not a decimal number (e.g. "-42.10")`);
   const [, sign, int, fracRaw = ''] = m;
@@ -25,26 +22,35 @@ export function parseDecimal(value: string, decimals: number, path: string): big
   return sign === '-' ? -minor : minor;
 }
 
-/** Common case without regex: [-]digits[.digits] with at most `decimals` decimals; null otherwise. */
-function parseDecimalFast(value: string, decimals: number): bigint | null {
+/**
+ * The common spelling, [-]digits[.digits] with at most `decimals` decimals, without regex or
+ * bigint: integer minor units as a number, exact (at most 2^53 - 1); NaN for anything else, which
+ * parseDecimal then reads (or refuses) exactly. "-0.00" gives -0.
+ */
+export function parseMinor(value: string, decimals: number): number {
+  const length = value.length;
   let i = 0;
   let negative = false;
   if (value.charCodeAt(0) === 45) {
     negative = true;
     i = 1;
   }
-  let digits = '';
+  let minor = 0;
+  let digits = 0;
   let frac = -1;
-  for (; i < value.length; i++) {
+  for (; i < length; i++) {
     const c = value.charCodeAt(i);
     if (c >= 48 && c <= 57) {
-      digits += value[i];
+      // Exact while below 2^53; beyond, it stays beyond (checked below).
+      minor = minor * 10 + (c - 48);
+      digits++;
       if (frac >= 0) frac++;
     } else if (c === 46 && frac < 0) frac = 0;
-    else return null;
+    else return NaN;
   }
-  if (digits === '' || frac === 0 || frac > decimals) return null;
-  const minor = BigInt(digits + '0'.repeat(decimals - Math.max(frac, 0)));
+  if (digits === 0 || frac === 0 || frac > decimals) return NaN;
+  for (let k = frac < 0 ? 0 : frac; k < decimals; k++) minor *= 10;
+  if (minor > Number.MAX_SAFE_INTEGER) return NaN;
   return negative ? -minor : minor;
 }
 
@@ -62,6 +68,37 @@ export function encodeAmount(minor: bigint, path: string): string {
   const digits = abs.toString();
   const last = digits.charCodeAt(digits.length - 1) - 48;
   return digits.slice(0, -1).padStart(AMOUNT_WIDTH - 1, '0') + (negative ? NEGATIVE : POSITIVE)[last];
+}
+
+/** MAX_MINOR as a number. */
+export const MAX_MINOR_NUMBER = 1e14 - 1;
+const POSITIVE_BYTES = Buffer.from(POSITIVE, 'latin1');
+const NEGATIVE_BYTES = Buffer.from(NEGATIVE, 'latin1');
+
+/**
+ * encodeAmount's 14 bytes at `at` for minor units |minor| ≤ MAX_MINOR_NUMBER (checked by the
+ * caller), over a zone already zero-filled (the writer's record templates): only the significant
+ * digits are written.
+ */
+export function putAmount(out: Uint8Array, at: number, minor: number): void {
+  const negative = minor < 0;
+  const abs = negative ? -minor : minor;
+  // Two halves of 7 digits each, small enough for integer arithmetic.
+  let high = Math.floor(abs / 1e7);
+  let low = abs - high * 1e7;
+  let q = (low / 10) | 0;
+  out[at + 13] = (negative ? NEGATIVE_BYTES : POSITIVE_BYTES)[low - q * 10]!;
+  low = q;
+  for (let p = at + 12; low > 0; p--) {
+    q = (low / 10) | 0;
+    out[p] = 48 + low - q * 10;
+    low = q;
+  }
+  for (let p = at + 6; high > 0; p--) {
+    q = (high / 10) | 0;
+    out[p] = 48 + high - q * 10;
+    high = q;
+  }
 }
 
 /** Returns null when the field is not a valid amount. Negative zero reads as zero. */
@@ -95,6 +132,43 @@ function encodeDateUncached(iso: string, path: string): string {
   return `${m[3]}${m[2]}${m[1]!.slice(2)}`;
 }
 
+/**
+ * yyyymmdd of an ISO date (YYYY-MM-DD) that encodeDate accepts (a real date, 1970-2069), without
+ * regex or Date; -1 otherwise (encodeDate then says why).
+ */
+export function isoDay(iso: string): number {
+  if (iso.length !== 10 || iso.charCodeAt(4) !== 45 || iso.charCodeAt(7) !== 45) return -1;
+  const y = digitsAt(iso, 0, 4);
+  const m = digitsAt(iso, 5, 2);
+  const d = digitsAt(iso, 8, 2);
+  if (y < 1970 || y > 2069 || m < 1 || m > 12 || d < 1) return -1;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  if (d > (m === 2 ? (leap ? 29 : 28) : DAYS_IN_MONTH[m]!)) return -1;
+  return y * 10000 + m * 100 + d;
+}
+const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** The number written by `n` ASCII digits from `from`, or -1. */
+function digitsAt(s: string, from: number, n: number): number {
+  let v = 0;
+  for (let i = from; i < from + n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/** encodeDate's DDMMYY bytes at `at`, from an ISO date isoDay accepted. */
+export function putDate(out: Uint8Array, at: number, iso: string): void {
+  out[at] = iso.charCodeAt(8);
+  out[at + 1] = iso.charCodeAt(9);
+  out[at + 2] = iso.charCodeAt(5);
+  out[at + 3] = iso.charCodeAt(6);
+  out[at + 4] = iso.charCodeAt(2);
+  out[at + 5] = iso.charCodeAt(3);
+}
+
 export function decodeDate(field: string): string | null {
   if (!/^\d{6}$/.test(field)) return null;
   const d = Number(field.slice(0, 2));
@@ -109,52 +183,6 @@ function isRealDate(y: number, m: number, d: number): boolean {
   const date = new Date(Date.UTC(y, m - 1, d));
   return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }
-
-// ---- text: upper-case ASCII restricted to the CFONB character set ---------------------------------
-/** Characters the strictest readers accept: digits, capitals, space and these signs. */
-export const ALLOWED = /^[A-Z0-9 /\-?:().,'+*]*$/;
-const SUBSTITUTES: Record<string, string> = {
-  '"': "'",
-  '`': "'",
-  _: '-',
-  '&': '+',
-  '@': ' ',
-  '#': ' ',
-  ';': ',',
-  '!': '.',
-  '%': ' PCT',
-  '=': '-',
-  '<': '(',
-  '>': ')',
-  '[': '(',
-  ']': ')',
-  '{': '(',
-  '}': ')',
-  '|': '/',
-  '\\': '/',
-  '~': '-',
-  $: ' ',
-  '^': ' ',
-};
-
-/**
- * Transliterates any text to the CFONB set: accents and other scripts through any-ascii
- * ("é" → "E", "€" → "EUR", emoji → ":name:"), upper case, a documented substitute for each
- * remaining sign (never a silent drop), control characters and runs of spaces folded to one space.
- */
-export function normalizeText(text: string): string {
-  const ascii = anyAscii(text.normalize('NFC')).toUpperCase();
-  let out = '';
-  for (const ch of ascii) {
-    if (/[A-Z0-9 /\-?:().,'+*]/.test(ch)) out += ch;
-    else if (SUBSTITUTES[ch] !== undefined) out += SUBSTITUTES[ch];
-    else if (/\s/.test(ch) || ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f) out += ' ';
-    else out += '.';
-  }
-  return out.replace(/ {2,}/g, ' ').trim();
-}
-
-export const padRight = (text: string, width: number) => text.padEnd(width, ' ').slice(0, width);
 
 // ---- account ------------------------------------------------------------------------------------
 export interface AccountIdentity {

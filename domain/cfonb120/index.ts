@@ -5,7 +5,8 @@ export { writeDeletedTransactionsCsv, DELETED_CSV_HEADER, type DeletedTransactio
 export { CfonbError, CfonbReadError } from './errors';
 export { minorUnits, CURRENCY_CODES } from './currencies';
 export { interbankCode, INTERBANK_LABELS, POWENS_TYPE_CODES } from './codes';
-export { normalizeText, accountFromIban, ibanFromAccount, encodeAmount, decodeAmount } from './format';
+export { accountFromIban, ibanFromAccount, encodeAmount, decodeAmount } from './format';
+export { normalizeText } from './text';
 export type {
   StatementInput,
   MovementInput,

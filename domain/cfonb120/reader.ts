@@ -5,7 +5,8 @@
  */
 import { minorUnits } from './currencies';
 import { CfonbReadError } from './errors';
-import { decodeAmount, decodeDate, formatDecimal, ibanFromAccount, RECORD_LENGTH } from './format';
+import { decodeAmount, decodeDate, formatDecimal, ibanFromAccount } from './format';
+import { COMPLEMENT, LAYOUTS, MOVEMENT, NEW_BALANCE, OLD_BALANCE, RECORD_LENGTH, type Field } from './layout';
 import type { MovementOutput, ReadOptions, StatementOutput } from './types';
 
 interface Head {
@@ -41,36 +42,36 @@ export function readCfonb(input: Buffer | string, options: ReadOptions = {}): St
     }
     if (raw.length !== RECORD_LENGTH)
       fail(Math.min(raw.length, RECORD_LENGTH) + 1, `record of ${raw.length} characters, 120 expected`);
-    const field = (from: number, to: number) => raw.slice(from - 1, to);
-    const blankZone = (from: number, to: number) => {
-      if (!lenient && field(from, to).trim() !== '')
-        fail(from + field(from, to).search(/\S/), `positions ${from}-${to} must be blank`);
+    const field = (f: Field) => raw.slice(f.offset, f.offset + f.width);
+    const blankZone = (f: Field) => {
+      if (!lenient && field(f).trim() !== '')
+        fail(f.start + field(f).search(/\S/), `positions ${f.start}-${f.end} must be blank`);
     };
-    const kind = field(1, 2);
-    if (!['01', '04', '05', '07'].includes(kind)) fail(1, `unknown record code "${kind}"`);
+    const kind = field(OLD_BALANCE.code);
+    if (!Object.hasOwn(LAYOUTS, kind)) fail(1, `unknown record code "${kind}"`);
 
     const head = readHead(field, fail, lenient, current?.head);
     if (current && kind !== '01' && !sameAccount(head, current.head, lenient))
-      fail(3, "bank, branch, account or currency differs from the statement's 01 record");
-    const amountAt = (from: number) => {
-      const v = decodeAmount(field(from, from + 13));
-      if (v === null) fail(from, `"${field(from, from + 13)}" is not a signed 14-position amount`);
+      fail(OLD_BALANCE.bankCode.start, "bank, branch, account or currency differs from the statement's 01 record");
+    const amountAt = (f: Field) => {
+      const v = decodeAmount(field(f));
+      if (v === null) fail(f.start, `"${field(f)}" is not a signed 14-position amount`);
       return v as bigint;
     };
-    const dateAt = (from: number) => {
-      const v = decodeDate(field(from, from + 5));
-      if (v === null) fail(from, `"${field(from, from + 5)}" is not a date DDMMYY`);
+    const dateAt = (f: Field) => {
+      const v = decodeDate(field(f));
+      if (v === null) fail(f.start, `"${field(f)}" is not a date DDMMYY`);
       return v as string;
     };
 
     if (kind === '01') {
       if (current) fail(1, 'a new statement (01) starts before the previous one ended (07)');
-      blankZone(8, 11);
-      blankZone(21, 21);
-      blankZone(33, 34);
-      blankZone(41, 90);
-      blankZone(105, 120);
-      const balance = amountAt(91);
+      blankZone(OLD_BALANCE.reserved8);
+      blankZone(OLD_BALANCE.reserved21);
+      blankZone(OLD_BALANCE.reserved33);
+      blankZone(OLD_BALANCE.reserved41);
+      blankZone(OLD_BALANCE.reserved105);
+      const balance = amountAt(OLD_BALANCE.balance);
       current = {
         account: {
           bankCode: head.bank,
@@ -79,7 +80,7 @@ export function readCfonb(input: Buffer | string, options: ReadOptions = {}): St
           currency: head.currency,
           decimals: head.decimals,
         },
-        opening: { date: dateAt(35), balance: formatDecimal(balance, head.decimals) },
+        opening: { date: dateAt(OLD_BALANCE.date), balance: formatDecimal(balance, head.decimals) },
         closing: { date: '', balance: '' },
         movements: [],
         head,
@@ -92,33 +93,36 @@ export function readCfonb(input: Buffer | string, options: ReadOptions = {}): St
     } else if (kind === '04') {
       if (!current) fail(1, 'movement (04) outside a statement (no 01 before it)');
       const cur = current!;
-      const amount = amountAt(91);
+      const amount = amountAt(MOVEMENT.amount);
       cur.total += amount;
-      const entry = field(82, 88);
-      if (!/^[0-9A-Z ]{7}$/.test(entry)) fail(82, `entry number "${entry}" is not 7 letters or digits`);
-      const interbank = field(33, 34);
-      if (!/^[0-9A-Z]{2}$/.test(interbank)) fail(33, `interbank code "${interbank}" is not 2 letters or digits`);
+      const entry = field(MOVEMENT.entryNumber);
+      if (!/^[0-9A-Z ]{7}$/.test(entry))
+        fail(MOVEMENT.entryNumber.start, `entry number "${entry}" is not 7 letters or digits`);
+      const interbank = field(MOVEMENT.interbankCode);
+      if (!/^[0-9A-Z]{2}$/.test(interbank))
+        fail(MOVEMENT.interbankCode.start, `interbank code "${interbank}" is not 2 letters or digits`);
       movement = {
-        bookingDate: dateAt(35),
-        valueDate: dateAt(43),
+        bookingDate: dateAt(MOVEMENT.bookingDate),
+        valueDate: dateAt(MOVEMENT.valueDate),
         amount: formatDecimal(amount, head.decimals),
-        label: field(49, 79),
+        label: field(MOVEMENT.label),
         interbankCode: interbank,
         details: [],
       };
       const entryNumber = entry.trim().replace(/^0+/, '');
       if (entryNumber) movement.entryNumber = entryNumber;
-      const reference = field(105, 120).trim();
+      const reference = field(MOVEMENT.reference).trim();
       if (reference) movement.reference = reference;
       cur.movements.push(movement);
     } else if (kind === '05') {
       if (!movement) fail(1, 'complement (05) without a movement (04) before it');
       const m = movement!;
-      if (!lenient && field(33, 34) !== m.interbankCode) fail(33, 'interbank code differs from its 04 record');
-      blankZone(41, 45);
-      blankZone(119, 120);
-      const qualifier = field(46, 48);
-      const info = field(49, 118);
+      if (!lenient && field(COMPLEMENT.interbankCode) !== m.interbankCode)
+        fail(COMPLEMENT.interbankCode.start, 'interbank code differs from its 04 record');
+      blankZone(COMPLEMENT.reserved41);
+      blankZone(COMPLEMENT.reserved119);
+      const qualifier = field(COMPLEMENT.qualifier);
+      const info = field(COMPLEMENT.information);
       if (qualifier === 'LIB') m.label += info;
       else if ((qualifier === 'NPY' || qualifier === 'NBE') && m.counterparty === undefined)
         m.counterparty = info.trim();
@@ -126,12 +130,12 @@ export function readCfonb(input: Buffer | string, options: ReadOptions = {}): St
     } else {
       if (!current) fail(1, 'new balance (07) without a statement (no 01 before it)');
       const cur = current!;
-      blankZone(41, 90);
-      const closing = amountAt(91);
-      cur.closing = { date: dateAt(35), balance: formatDecimal(closing, head.decimals) };
+      blankZone(NEW_BALANCE.reserved41);
+      const closing = amountAt(NEW_BALANCE.balance);
+      cur.closing = { date: dateAt(NEW_BALANCE.date), balance: formatDecimal(closing, head.decimals) };
       if (!lenient && closing !== cur.total)
         fail(
-          91,
+          NEW_BALANCE.balance.start,
           `new balance ${cur.closing.balance} ≠ old balance + movements ${formatDecimal(cur.total, head.decimals)}`,
         );
       for (const m of cur.movements) m.label = m.label.trimEnd();
@@ -165,28 +169,31 @@ function splitRecords(content: string, lenient: boolean): string[] {
   return lines.flatMap((l) => (l.length > RECORD_LENGTH && l.length % RECORD_LENGTH === 0 ? chunk(l) : [l]));
 }
 
+/** Positions 3-32, the same in the four layouts (layout.ts checks it): read through the 01's table. */
 function readHead(
-  field: (from: number, to: number) => string,
+  field: (f: Field) => string,
   fail: (column: number, reason: string) => never,
   lenient: boolean,
   previous: Head | undefined,
 ): Head {
-  const bank = field(3, 7);
-  if (!/^\d{5}$/.test(bank)) fail(3, `bank code "${bank}" is not 5 digits`);
-  const branch = field(12, 16);
-  if (!/^\d{5}$/.test(branch)) fail(12, `branch code "${branch}" is not 5 digits`);
-  let currency = field(17, 19);
-  let decimalsText = field(20, 20);
+  const F = OLD_BALANCE;
+  const bank = field(F.bankCode);
+  if (!/^\d{5}$/.test(bank)) fail(F.bankCode.start, `bank code "${bank}" is not 5 digits`);
+  const branch = field(F.branchCode);
+  if (!/^\d{5}$/.test(branch)) fail(F.branchCode.start, `branch code "${branch}" is not 5 digits`);
+  let currency = field(F.currency);
+  let decimalsText = field(F.decimals);
   if (lenient && currency.trim() === '') currency = previous?.currency ?? 'EUR';
   if (lenient && decimalsText === ' ') decimalsText = String(minorUnits(currency) ?? 2);
   const units = minorUnits(currency);
-  if (units === undefined) fail(17, `"${currency}" is not an ISO 4217 currency code`);
-  if (!/^\d$/.test(decimalsText)) fail(20, `number of decimals "${decimalsText}" is not a digit`);
+  if (units === undefined) fail(F.currency.start, `"${currency}" is not an ISO 4217 currency code`);
+  if (!/^\d$/.test(decimalsText)) fail(F.decimals.start, `number of decimals "${decimalsText}" is not a digit`);
   const decimals = Number(decimalsText);
-  if (!lenient && decimals !== units) fail(20, `${decimals} decimal(s) for ${currency}, whose minor unit is ${units}`);
-  const account = field(22, 32);
+  if (!lenient && decimals !== units)
+    fail(F.decimals.start, `${decimals} decimal(s) for ${currency}, whose minor unit is ${units}`);
+  const account = field(F.accountNumber);
   if (!/^[0-9A-Z]{11}$/.test(account) && !(lenient && /^[0-9A-Z ]{11}$/.test(account)))
-    fail(22, `account number "${account}" is not 11 letters or digits`);
+    fail(F.accountNumber.start, `account number "${account}" is not 11 letters or digits`);
   return { bank, branch, currency, decimals, account: account.trim() };
 }
 
