@@ -61,7 +61,9 @@ export const INTERBANK_LABELS: Record<string, string> = {
 };
 
 export function interbankCode(powensType: string | undefined, negative: boolean): string {
-  const m = BY_POWENS_TYPE[powensType ?? 'unknown'] ?? BY_POWENS_TYPE.unknown!;
+  // Own keys only: a type named like an object's property ("toString", "constructor") is unknown.
+  const type = powensType !== undefined && Object.hasOwn(BY_POWENS_TYPE, powensType) ? powensType : 'unknown';
+  const m = BY_POWENS_TYPE[type]!;
   return negative ? m.debit : m.credit;
 }
 

@@ -5,6 +5,7 @@ import {
   CfonbReadError,
   decodeAmount,
   encodeAmount,
+  interbankCode,
   minorUnits,
   normalizeText,
   readCfonb,
@@ -302,4 +303,9 @@ describe('the public sample files', () => {
       for (const m of s.movements) expect(m.label.length).toBeGreaterThan(0);
     }
   });
+});
+
+test('a Powens type named like an object property is an unknown type, not a crash', () => {
+  for (const type of ['toString', 'constructor', '__proto__', 'hasOwnProperty'])
+    expect(interbankCode(type, true)).toBe(interbankCode('unknown', true));
 });
