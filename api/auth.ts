@@ -105,6 +105,9 @@ export function sessionCookieOptions(req: Request, publicBaseUrl: string) {
   };
 }
 
+/** A secondary account its primary closed (api/routes/secondary-accounts.ts). */
+export const CLOSED_ACCOUNT = 'Ce compte a été fermé par son compte principal : la connexion n’est plus possible.';
+
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function sameToken(a: string, b: string): boolean {
@@ -136,6 +139,7 @@ export function authenticate(prisma: Db): RequestHandler {
         include: { portalAccount: true },
       });
       if (!key || key.revokedAt) throw unauthorized("Clé d'API inconnue ou révoquée.");
+      if (key.portalAccount.closedAt) throw unauthorized(CLOSED_ACCOUNT);
       if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > 60_000) {
         prisma.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: new Date() } }).catch(() => undefined);
       }
@@ -155,6 +159,7 @@ export function authenticate(prisma: Db): RequestHandler {
     if (!session || session.expiresAt.getTime() <= Date.now() || !session.user.active) {
       throw unauthorized('Session expirée : veuillez vous reconnecter.');
     }
+    if (session.user.portalAccount.closedAt) throw unauthorized(CLOSED_ACCOUNT);
     if (!SAFE_METHODS.has(req.method)) {
       const sent = req.get('x-csrf-token');
       if (!sent || !sameToken(sent, session.csrfToken)) {

@@ -141,7 +141,21 @@ export function presentBankAccount(a: Prisma.BankAccountGetPayload<{ include: ty
 }
 
 export const statementInclude = {
-  bankAccount: { select: { iban: true, company: { select: { id: true, siren: true, nic: true, name: true } } } },
+  bankAccount: {
+    select: {
+      iban: true,
+      company: {
+        select: {
+          id: true,
+          siren: true,
+          nic: true,
+          name: true,
+          portalAccountId: true,
+          portalAccount: { select: { name: true } },
+        },
+      },
+    },
+  },
 } satisfies Prisma.StatementInclude;
 
 export const statementSelect = {
@@ -164,7 +178,14 @@ export function presentStatement(s: Prisma.StatementGetPayload<{ select: typeof 
   return {
     id: s.id,
     bankAccountId: s.bankAccountId,
-    company: s.bankAccount.company,
+    company: {
+      id: s.bankAccount.company.id,
+      siren: s.bankAccount.company.siren,
+      nic: s.bankAccount.company.nic,
+      name: s.bankAccount.company.name,
+      portalAccountId: s.bankAccount.company.portalAccountId,
+      portalAccountName: s.bankAccount.company.portalAccount.name,
+    },
     iban: s.bankAccount.iban,
     periodStart: day(s.periodStart)!,
     periodEnd: day(s.periodEnd)!,

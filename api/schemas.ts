@@ -171,7 +171,14 @@ export const statementOut = z
   .object({
     id: z.uuid(),
     bankAccountId: z.uuid(),
-    company: z.object({ id: z.uuid(), siren: z.string(), nic: z.string().nullable(), name: z.string() }),
+    company: z.object({
+      id: z.uuid(),
+      siren: z.string(),
+      nic: z.string().nullable(),
+      name: z.string(),
+      portalAccountId: z.uuid(),
+      portalAccountName: z.string().describe('Le compte portail du redevable (principal ou secondaire)'),
+    }),
     iban: z.string().nullable(),
     periodStart: isoDate,
     periodEnd: isoDate,

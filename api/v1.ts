@@ -12,6 +12,7 @@ import { bankAccountRoutes } from './routes/bank-accounts';
 import { companyRoutes } from './routes/companies';
 import { importRoutes } from './routes/import';
 import { linkRoutes } from './routes/links';
+import { secondaryAccountRoutes } from './routes/secondary-accounts';
 import { statementRoutes } from './routes/statements';
 
 export interface RateLimits {
@@ -55,6 +56,7 @@ export function createApiV1(deps: AppDeps, limits: RateLimits = {}) {
   };
   const ctx: RouteContext = { api, deps, limiters };
   accountRoutes(ctx);
+  secondaryAccountRoutes(ctx);
   companyRoutes(ctx);
   importRoutes(ctx);
   linkRoutes(ctx);

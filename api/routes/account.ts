@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { audit } from '../audit';
 import {
+  CLOSED_ACCOUNT,
   dummyPasswordHash,
   newSessionToken,
   SESSION_COOKIE,
@@ -25,6 +26,7 @@ const accountOut = z.object({
   name: z.string(),
   siren: z.string(),
   parentId: z.uuid().nullable(),
+  closed: z.boolean().describe('Compte secondaire fermé par son compte principal'),
 });
 
 const meOut = z
@@ -135,6 +137,7 @@ export function accountRoutes({ api, deps, limiters }: RouteContext) {
       const user = await prisma.user.findUnique({ where: { login: body.login }, include: { portalAccount: true } });
       const ok = await verifyPassword(body.password, user?.passwordHash ?? (await dummyPasswordHash()));
       if (!user || !ok || !user.active) throw unauthorized('Identifiant ou mot de passe incorrect.');
+      if (user.portalAccount.closedAt) throw unauthorized(CLOSED_ACCOUNT);
       const s = newSessionToken();
       await prisma.$transaction(async (tx) => {
         await tx.session.deleteMany({ where: { userId: user.id, expiresAt: { lt: new Date() } } });
@@ -160,7 +163,7 @@ export function accountRoutes({ api, deps, limiters }: RouteContext) {
       return {
         actor: { type: 'USER' as const, id: user.id, name: user.displayName },
         rights: user.rights,
-        portalAccount: { id: a.id, kind: a.kind, name: a.name, siren: a.siren, parentId: a.parentId },
+        portalAccount: { id: a.id, kind: a.kind, name: a.name, siren: a.siren, parentId: a.parentId, closed: false },
         secondaryAccounts: await secondaries(a.id),
         csrfToken: s.csrfToken,
       };
@@ -188,7 +191,14 @@ export function accountRoutes({ api, deps, limiters }: RouteContext) {
 
   async function secondaries(accountId: string) {
     const rows = await prisma.portalAccount.findMany({ where: { parentId: accountId }, orderBy: { name: 'asc' } });
-    return rows.map((a) => ({ id: a.id, kind: a.kind, name: a.name, siren: a.siren, parentId: a.parentId }));
+    return rows.map((a) => ({
+      id: a.id,
+      kind: a.kind,
+      name: a.name,
+      siren: a.siren,
+      parentId: a.parentId,
+      closed: a.closedAt !== null,
+    }));
   }
 
   api.op({
@@ -206,6 +216,7 @@ export function accountRoutes({ api, deps, limiters }: RouteContext) {
         name: auth.account.name,
         siren: auth.account.siren,
         parentId: auth.account.parentId,
+        closed: false,
       },
       secondaryAccounts: auth.account.kind === 'PRIMARY' ? await secondaries(auth.account.id) : [],
       csrfToken: auth.session?.csrfToken ?? null,

@@ -52,6 +52,27 @@ export function companyFilter(q: { siret?: string; name?: string; iban?: string 
   };
 }
 
+/** Postgres' unique violation, through Prisma (P2002) or raw SQL (23505). */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; meta?: { code?: string }; message?: string };
+  return e?.code === 'P2002' || e?.code === '23505' || e?.meta?.code === '23505' || /\b23505\b/.test(e?.message ?? '');
+}
+
+export const SIREN_TAKEN = 'Un redevable de même SIREN existe déjà sur ce compte ou un compte rattaché.';
+
+/**
+ * Runs a write that may insert a company's SIREN: the database's unique index on (tree, SIREN) has
+ * the last word when two writes race past the checks, and answers 409 like the checks do.
+ */
+export async function sirenUnique<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict(SIREN_TAKEN, [{ field: 'siren', reason: 'déjà utilisé' }]);
+    throw err;
+  }
+}
+
 export async function findCompany(ctx: RouteContext, auth: AuthContext, id: string, includeSecondary: boolean) {
   const ids = await scopeAccountIds(ctx.deps.prisma, auth, includeSecondary);
   const company = await ctx.deps.prisma.company.findFirst({
@@ -129,30 +150,32 @@ export function companyRoutes(ctx: RouteContext) {
           { field: 'siren', reason: 'déjà utilisé' },
         ]);
       }
-      const company = await prisma.$transaction(async (tx) => {
-        const c = await tx.company.create({
-          data: {
-            portalAccountId: auth.account.id,
-            rootAccountId: auth.account.rootId,
-            siren: body.siren,
-            nic: body.nic ?? null,
-            name: body.name,
-            name2: body.name2 ?? null,
-            email: body.email,
-            periodicityKind: body.periodicity.kind,
-            periodicityDay: body.periodicity.day ?? null,
-            periodicityMonth: body.periodicity.month ?? null,
-            autoLinks: body.autoLinks ?? true,
-          },
-          include: companyInclude,
-        });
-        await audit(
-          tx,
-          { auth, req },
-          { action: 'company.create', entityType: 'Company', entityId: c.id, detail: body },
-        );
-        return c;
-      });
+      const company = await sirenUnique(() =>
+        prisma.$transaction(async (tx) => {
+          const c = await tx.company.create({
+            data: {
+              portalAccountId: auth.account.id,
+              rootAccountId: auth.account.rootId,
+              siren: body.siren,
+              nic: body.nic ?? null,
+              name: body.name,
+              name2: body.name2 ?? null,
+              email: body.email,
+              periodicityKind: body.periodicity.kind,
+              periodicityDay: body.periodicity.day ?? null,
+              periodicityMonth: body.periodicity.month ?? null,
+              autoLinks: body.autoLinks ?? true,
+            },
+            include: companyInclude,
+          });
+          await audit(
+            tx,
+            { auth, req },
+            { action: 'company.create', entityType: 'Company', entityId: c.id, detail: body },
+          );
+          return c;
+        }),
+      );
       return presentCompany({ ...company, accountCount: 0 });
     },
   });
@@ -206,39 +229,41 @@ export function companyRoutes(ctx: RouteContext) {
       if (bad) throw conflict('Le SIRET obtenu est invalide.', [{ field: 'nic', reason: bad }]);
       const periodicityChanged =
         body.periodicity !== undefined || (body.autoLinks !== undefined && body.autoLinks !== company.autoLinks);
-      const updated = await prisma.$transaction(async (tx) => {
-        const c = await tx.company.update({
-          where: { id: company.id },
-          data: {
-            siren: body.siren,
-            nic: body.nic,
-            name: body.name,
-            name2: body.name2,
-            email: body.email,
-            autoLinks: body.autoLinks,
-            ...(body.periodicity
-              ? {
-                  periodicityKind: body.periodicity.kind,
-                  periodicityDay: body.periodicity.day ?? null,
-                  periodicityMonth: body.periodicity.month ?? null,
-                }
-              : {}),
-          },
-          include: companyInclude,
-        });
-        await audit(
-          tx,
-          { auth, req },
-          {
-            action: 'company.update',
-            entityType: 'Company',
-            entityId: c.id,
-            detail: body,
-            portalAccountId: c.portalAccountId,
-          },
-        );
-        return c;
-      });
+      const updated = await sirenUnique(() =>
+        prisma.$transaction(async (tx) => {
+          const c = await tx.company.update({
+            where: { id: company.id },
+            data: {
+              siren: body.siren,
+              nic: body.nic,
+              name: body.name,
+              name2: body.name2,
+              email: body.email,
+              autoLinks: body.autoLinks,
+              ...(body.periodicity
+                ? {
+                    periodicityKind: body.periodicity.kind,
+                    periodicityDay: body.periodicity.day ?? null,
+                    periodicityMonth: body.periodicity.month ?? null,
+                  }
+                : {}),
+            },
+            include: companyInclude,
+          });
+          await audit(
+            tx,
+            { auth, req },
+            {
+              action: 'company.update',
+              entityType: 'Company',
+              entityId: c.id,
+              detail: body,
+              portalAccountId: c.portalAccountId,
+            },
+          );
+          return c;
+        }),
+      );
       if (periodicityChanged) {
         const connections = await prisma.bankConnection.findMany({
           where: { companyId: company.id, active: true },

@@ -17,6 +17,7 @@ import { HttpError, type FieldError } from '../errors';
 import { prepareLink } from '../links';
 import { queryBool } from '../schemas';
 import type { RouteContext } from '../v1';
+import { sirenUnique } from './companies';
 
 export const IMPORT_MAX_LINES = 50_000;
 
@@ -277,14 +278,16 @@ export function importRoutes(ctx: RouteContext) {
           );
         }
       }
-      await prisma.$transaction(
-        async (tx) => {
-          await bulkInsert(tx, 'Company', COMPANY_COLUMNS, companies);
-          await bulkInsert(tx, 'Link', LINK_COLUMNS, links);
-          await bulkInsert(tx, 'EmailMessage', EMAIL_COLUMNS, emails, 2000);
-          await bulkInsert(tx, 'AuditEvent', AUDIT_COLUMNS, audits);
-        },
-        { timeout: 300_000, maxWait: 10_000 },
+      await sirenUnique(() =>
+        prisma.$transaction(
+          async (tx) => {
+            await bulkInsert(tx, 'Company', COMPANY_COLUMNS, companies);
+            await bulkInsert(tx, 'Link', LINK_COLUMNS, links);
+            await bulkInsert(tx, 'EmailMessage', EMAIL_COLUMNS, emails, 2000);
+            await bulkInsert(tx, 'AuditEvent', AUDIT_COLUMNS, audits);
+          },
+          { timeout: 300_000, maxWait: 10_000 },
+        ),
       );
       res.status(201).json({ ...report, created: companies.length, linksSent: links.length });
     },

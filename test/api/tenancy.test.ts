@@ -27,6 +27,7 @@ beforeAll(async () => {
   ids.bankAccount = theirs.accounts[0]!.id;
   ids.statement = statement.id;
   ids.notification = notification.id;
+  ids.account = otherSecondary.accountId;
 });
 
 const cases: Record<string, { id: keyof typeof ids; body?: unknown }> = {
@@ -48,6 +49,11 @@ const cases: Record<string, { id: keyof typeof ids; body?: unknown }> = {
   'get /statements/{id}/cfonb': { id: 'statement' },
   'get /statements/{id}/deleted.csv': { id: 'statement' },
   'post /notifications/{id}/read': { id: 'notification' },
+  'get /accounts/{id}': { id: 'account' },
+  'patch /accounts/{id}': { id: 'account', body: { name: 'Piraté' } },
+  'post /accounts/{id}/close': { id: 'account' },
+  'post /accounts/{id}/reopen': { id: 'account' },
+  'post /accounts/{id}/invitation': { id: 'account' },
 };
 
 test('every route with an id answers 404 for another account’s data, with or without includeSecondary', async () => {
