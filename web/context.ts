@@ -6,7 +6,7 @@ export interface Me {
   actor: { type: 'USER' | 'API_KEY'; id: string; name: string };
   rights: Array<'CONFIGURE_BANKS' | 'MANAGE_COMPANIES' | 'VIEW_STATEMENTS' | 'ADMIN'>;
   portalAccount: { id: string; kind: 'PRIMARY' | 'SECONDARY'; name: string; siren: string; parentId: string | null };
-  secondaryAccounts: Array<{ id: string; name: string }>;
+  secondaryAccounts: Array<{ id: string; name: string; closed?: boolean }>;
   csrfToken: string | null;
 }
 

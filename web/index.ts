@@ -15,6 +15,7 @@ import { authPages } from './pages/auth';
 import { companyPages } from './pages/companies';
 import { miscPages } from './pages/misc';
 import { receptionPages } from './pages/reception';
+import { secondaryAccountPages } from './pages/secondary-accounts';
 
 const STATIC: Record<string, { type: string; body: Buffer }> = Object.fromEntries(
   [
@@ -41,6 +42,7 @@ export function createPortal(deps: { logger: Logger }): Router {
   accountPages(router);
   receptionPages(router);
   miscPages(router);
+  secondaryAccountPages(router);
   router.use(portalErrors(deps.logger));
   return router;
 }

@@ -5,7 +5,8 @@ import type { PortalContext } from './context';
 import { frDateTime } from './format';
 import { html, qs, raw, type Html } from './html';
 
-export type Section = 'redevables' | 'comptes' | 'reception' | 'banques' | 'souscription' | 'notifications';
+export type Section =
+  'redevables' | 'comptes' | 'reception' | 'banques' | 'souscription' | 'notifications' | 'secondaires';
 
 const NAV: Array<[Section, string, string]> = [
   ['redevables', '/redevables', 'Redevables'],
@@ -14,6 +15,8 @@ const NAV: Array<[Section, string, string]> = [
   ['banques', '/banques', 'Banques'],
   ['souscription', '/souscription', 'Paramètres'],
 ];
+/** Only a primary account's administrators manage secondary accounts. */
+const SECONDARIES: [Section, string, string] = ['secondaires', '/comptes-secondaires', 'Comptes secondaires'];
 
 function head(title: string): Html {
   // The document's opening half (closed by the caller after <body>): kept out of Prettier's
@@ -37,7 +40,7 @@ export function page(
   const nav = ctx
     ? html`<nav class="menu" aria-label="Menu principal">
           <ul>
-            ${NAV.map(
+            ${[...NAV, ...(ctx.me.portalAccount.kind === 'PRIMARY' && ctx.can('ADMIN') ? [SECONDARIES] : [])].map(
               ([key, href, label]) =>
                 html`<li>
                   <a href="${href}" ${opts.section === key ? raw(' aria-current="page"') : ''}>${label}</a>

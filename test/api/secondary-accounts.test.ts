@@ -74,10 +74,11 @@ test('a primary creates a secondary with a password; the secondary logs in and s
   expect(s.res.body.portalAccount).toMatchObject({ kind: 'SECONDARY', name: 'Bureau de Lyon' });
   expect(s.res.body.secondaryAccounts).toEqual([]);
 
-  const names = async (path: string, pick: (x: Record<string, never>) => string) =>
-    ((await as(s, 'GET', path)).body.items as Array<Record<string, never>>).map(pick).sort();
+  type Row = { id: string; name: string; company: { name: string } };
+  const names = async (path: string, pick: (x: Row) => string) =>
+    ((await as(s, 'GET', path)).body.items as Row[]).map(pick).sort();
   expect(await names('/api/v1/companies', (c) => c.name)).toEqual(['Client de Lyon']);
-  expect(await names('/api/v1/bank-accounts', (a) => (a.company as { name: string }).name)).toEqual(['Client de Lyon']);
+  expect(await names('/api/v1/bank-accounts', (a) => a.company.name)).toEqual(['Client de Lyon']);
   expect(await names('/api/v1/statements', (x) => x.id)).toEqual([ownStatement.id]);
 
   // Its siblings and its primary's own data do not exist for it, whatever it asks.

@@ -24,11 +24,15 @@ interface Transaction {
 }
 
 /** Rows of a statement list (Réception and the account detail share them). */
-export function statementRows(items: Statement[], opts: { identity: boolean; select: boolean }): Html {
+export function statementRows(
+  items: Statement[],
+  opts: { identity: boolean; select: boolean; account?: boolean },
+): Html {
   return html`${items.map((s) => {
     const [kind, text] = STATEMENT_STATE[s.state];
     const files = s.state === 'success';
     return html`<tr>
+      ${opts.account ? html`<td>${s.company.portalAccountName}</td>` : ''}
       ${opts.select ? html`<td>${files ? html`<input type="checkbox" name="ids" value="${s.id}" form="zip" id="sel-${s.id}" aria-label="Sélectionner le relevé ${s.iban ?? ''} du ${frDay(s.periodStart)} au ${frDay(s.periodEnd)}" />` : ''}</td>` : ''}
       ${
         opts.identity
@@ -157,6 +161,7 @@ export function receptionPages(router: Router) {
         <table class="list">
           <thead>
             <tr>
+              ${q.includeSecondary ? html`<th scope="col">Compte</th>` : ''}
               <th scope="col">
                 <input type="checkbox" id="select-all" data-select-all="ids" aria-label="Tout sélectionner" />
               </th>
@@ -173,12 +178,12 @@ export function receptionPages(router: Router) {
             </tr>
           </thead>
           <tbody>
-            ${statementRows(list.items, { identity: true, select: true })}
+            ${statementRows(list.items, { identity: true, select: true, account: !!q.includeSecondary })}
             ${
               list.items.length
                 ? ''
                 : html`<tr>
-                    <td colspan="11">Aucun relevé ne correspond à ces critères.</td>
+                    <td colspan="${q.includeSecondary ? 12 : 11}">Aucun relevé ne correspond à ces critères.</td>
                   </tr>`
             }
           </tbody>

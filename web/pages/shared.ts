@@ -108,7 +108,14 @@ export interface Company {
 export interface Statement {
   id: string;
   bankAccountId: string;
-  company: { id: string; siren: string; nic: string | null; name: string };
+  company: {
+    id: string;
+    siren: string;
+    nic: string | null;
+    name: string;
+    portalAccountId: string;
+    portalAccountName: string;
+  };
   iban: string | null;
   periodStart: string;
   periodEnd: string;

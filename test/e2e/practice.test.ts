@@ -1,0 +1,105 @@
+/**
+ * The practice portal (issue 20) in a real Chromium on the running system: a primary creates a
+ * secondary account that logs in on its own and sees only its own companies; the primary shows the
+ * secondaries' companies with the account in the first column. Screenshots of the new screens go to
+ * test/artifacts/e2e/practice/; with SCREENS=1 the README's copies in docs/screens/ are refreshed.
+ */
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { createCompanyWithAccounts, createTenant, siren, type Tenant } from '../api/support';
+import { useE2EStack } from './stack';
+
+const s = useE2EStack('practice');
+let firm: Tenant;
+let desk: BrowserContext;
+let page: Page;
+const DOCS = join(__dirname, '..', '..', 'docs', 'screens');
+
+/** A screenshot of the viewport (small PNGs for the README), kept under test/artifacts and, with SCREENS=1, docs/screens. */
+async function screenshot(p: Page, name: string) {
+  const file = join(s.artifacts, `${name}.png`);
+  await p.screenshot({ path: file });
+  if (process.env.SCREENS === '1') {
+    mkdirSync(DOCS, { recursive: true });
+    copyFileSync(file, join(DOCS, `${name}.png`));
+  }
+}
+
+const mainText = async (p: Page) => (await p.locator('main').innerText()).replace(/\s+/g, ' ');
+
+async function signIn(p: Page, login: string, password: string) {
+  await p.goto(`${s.baseUrl}/connexion`);
+  await p.getByLabel('Identifiant').fill(login);
+  await p.getByLabel('Mot de passe').fill(password);
+  await p.getByRole('button', { name: 'Se connecter' }).click();
+}
+
+beforeAll(async () => {
+  firm = await createTenant(s.prisma, { name: 'Cabinet Martin & Associés' });
+  await s.prisma.portalAccount.update({
+    where: { id: firm.accountId },
+    data: { acceptedTermsVersion: '2026-01', acceptedTermsAt: new Date(), receptionMode: 'ACCOUNT_MAILBOX' },
+  });
+  desk = await s.browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'fr-FR', acceptDownloads: true });
+  page = await desk.newPage();
+  page.on('dialog', (d) => void d.accept());
+});
+
+afterAll(async () => {
+  await desk?.close();
+});
+
+test('a primary creates a secondary account, which logs in on its own and sees only its own companies', async () => {
+  await createCompanyWithAccounts(s.prisma, firm, { name: 'Client du cabinet' });
+  await signIn(page, firm.login, firm.password);
+  await page.waitForURL('**/redevables');
+  await page.getByRole('link', { name: 'Comptes secondaires' }).click();
+  await page.getByRole('link', { name: 'Créer un compte secondaire' }).click();
+  const box = (name: string) => page.getByRole('textbox', { name, exact: true });
+  await box('Nom du compte').fill('Bureau de Lyon');
+  await box('SIREN').fill(siren(8801));
+  await box('Email').fill('lyon@martin-associes.test');
+  await box('Identifiant').fill('martin.lyon');
+  await page.getByLabel('Mot de passe', { exact: true }).fill('bureau-de-lyon-2026');
+  await screenshot(page, 'compte-secondaire-creation');
+  await page.getByRole('button', { name: 'Créer le compte secondaire' }).click();
+  await page.waitForURL('**/comptes-secondaires');
+  expect(await mainText(page)).toContain('Le compte secondaire Bureau de Lyon est créé : identifiant martin.lyon.');
+  expect(await mainText(page)).toContain('Ouvert');
+  await screenshot(page, 'comptes-secondaires');
+
+  // The secondary, in its own browser, logs in, subscribes for itself and creates a company.
+  const lyon = await (
+    await s.browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'fr-FR' })
+  ).newPage();
+  await signIn(lyon, 'martin.lyon', 'bureau-de-lyon-2026');
+  await lyon.waitForURL('**/souscription');
+  await lyon.getByLabel('J’accepte les CGAU').check();
+  await lyon.getByLabel('Boîte par défaut').check();
+  await lyon.getByRole('button', { name: 'Souscrire au service' }).click();
+  await lyon.waitForURL('**/redevables');
+  expect(await lyon.getByRole('link', { name: 'Comptes secondaires' }).count()).toBe(0);
+  await lyon.getByRole('link', { name: 'Créer un redevable' }).click();
+  await lyon.getByRole('textbox', { name: 'SIREN', exact: true }).fill(siren(8802));
+  await lyon.getByRole('textbox', { name: 'Raison sociale', exact: true }).fill('Boulangerie Lyonnaise');
+  await lyon.getByRole('textbox', { name: 'Email', exact: true }).fill('compta@boulangerie-lyon.test');
+  await lyon.getByRole('button', { name: 'Créer le redevable' }).click();
+  await lyon.waitForURL(/\/redevables\/[0-9a-f-]{36}$/);
+  await lyon.goto(`${s.baseUrl}/redevables`);
+  const lyonText = await mainText(lyon);
+  expect(lyonText).toContain('Boulangerie Lyonnaise');
+  expect(lyonText).not.toContain('Client du cabinet');
+  expect(lyonText).not.toContain('Afficher les redevables des comptes secondaires');
+  await lyon.context().close();
+
+  // The primary shows its secondaries' companies: the first column names the account.
+  await page.goto(`${s.baseUrl}/redevables`);
+  expect(await mainText(page)).not.toContain('Boulangerie Lyonnaise');
+  await page.getByLabel('Afficher les redevables des comptes secondaires').check();
+  await page.getByRole('button', { name: 'Rechercher' }).click();
+  await page.waitForURL(/includeSecondary=true/);
+  const firstColumn = await page.locator('table.list tbody tr td:first-child').allInnerTexts();
+  expect(firstColumn.sort()).toEqual(['Bureau de Lyon', 'Cabinet Martin & Associés']);
+  await screenshot(page, 'redevables-secondaires');
+});
