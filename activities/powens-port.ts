@@ -54,8 +54,17 @@ export interface PowensPort {
   /** Forces a sync: only when a person asked (Powens' fair-use policy). */
   syncConnection(userToken: string, connectionId: number): Promise<PowensConnectionView>;
   listAccounts(userToken: string, connectionId: number): Promise<PowensAccountView[]>;
-  /** Pages of transactions changed since the cursor (all of them when null), deleted ones included. */
-  listTransactions(userToken: string, connectionId: number, since: string | null): AsyncIterable<PowensTransaction[]>;
+  /**
+   * Pages of transactions changed since the cursor (all of them when null), deleted ones included,
+   * booked (`date`) on or after `minDate` (YYYY-MM-DD: Powens' default is the last month only; see
+   * activities/powens/collect-window.ts).
+   */
+  listTransactions(
+    userToken: string,
+    connectionId: number,
+    since: string | null,
+    minDate: string,
+  ): AsyncIterable<PowensTransaction[]>;
 }
 
 type Connection = Awaited<ReturnType<PowensClient['getConnection']>>;
@@ -96,8 +105,14 @@ export function createPowensPortFromClient(client: PowensClient): PowensPort {
         balance: a.balance === null || a.balance === undefined ? null : decimal(a.balance),
       }));
     },
-    async *listTransactions(token, id, since) {
-      const list = client.listTransactions(token, { connectionId: id, lastUpdate: since ?? undefined, all: true });
+    async *listTransactions(token, id, since, minDate) {
+      const list = client.listTransactions(token, {
+        connectionId: id,
+        lastUpdate: since ?? undefined,
+        all: true,
+        minDate,
+        filter: 'date',
+      });
       for await (const page of list.pages()) {
         yield page.transactions.map((t) => ({
           id: t.id,

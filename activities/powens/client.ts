@@ -6,7 +6,8 @@
  *
  * Fair use: `syncConnection` sends `psu_requested=false` unless the caller says a person asked for
  * the sync (Powens then may start an SCA); background collection relies on Powens' own daily sync
- * and on `listTransactions` with the `last_update` cursor.
+ * and on `listTransactions` with the `last_update` cursor and an explicit `min_date` (without it
+ * Powens lists only the last month).
  */
 import { z } from 'zod';
 import { needsNewCredentials } from '../../domain/powens-states';
@@ -66,9 +67,18 @@ export interface ListTransactionsOptions extends CallOptions {
   lastUpdate?: string | Date;
   /** Include deleted transactions (default true: we mirror deletions). */
   all?: boolean;
-  /** Date bounds (YYYY-MM-DD, YYYY-MM or YYYY) on `application_date`, Powens' default filter. */
-  minDate?: string;
+  /**
+   * The first day wanted (YYYY-MM-DD, YYYY-MM or YYYY). Required: without it Powens lists only the
+   * last month ("By default, it selects transactions for the last month", 2021 reference), so a
+   * collection after a long interruption would miss the older transactions back-filled meanwhile.
+   */
+  minDate: string;
   maxDate?: string;
+  /**
+   * The date `minDate`/`maxDate` bound: `application_date` (Powens' default, the PFM date, which
+   * users may edit) or `date` (the debit date, the one our statements book).
+   */
+  filter?: 'date' | 'application_date';
 }
 
 /** A lazily fetched transaction list: iterate it, or its pages, or collect it. */
@@ -114,6 +124,8 @@ export interface ManageWebviewOptions {
 }
 
 const MAX_PAGE = 1000;
+/** `min_date` / `max_date` values Powens takes (CalendarBound): a date, a month or a year. */
+const CALENDAR_BOUND = /^\d{4}(?:-\d{2}(?:-\d{2})?)?$/;
 
 export function createPowensClient(options: PowensClientOptions) {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -369,11 +381,12 @@ export function createPowensClient(options: PowensClientOptions) {
 
     // ---- transactions --------------------------------------------------------------------------
     /**
-     * GET …/transactions in pages of 1000 following `_links.next` until the end. Incremental with
-     * `lastUpdate` (and `all`, default true, so deletions come too). A user without any enabled
-     * account yields nothing (Powens answers `noAccount`).
+     * GET …/transactions from `minDate`, in pages of 1000 following the opaque `_links.next.href`
+     * Powens returns, used as is, until there is none. Incremental with `lastUpdate` (and `all`,
+     * default true, so deletions come too). A user without any enabled account yields nothing
+     * (Powens answers `noAccount`).
      */
-    listTransactions(userToken: string, opts: ListTransactionsOptions = {}): PowensTransactionList {
+    listTransactions(userToken: string, opts: ListTransactionsOptions): PowensTransactionList {
       if (opts.accountId !== undefined && opts.connectionId !== undefined)
         throw new TypeError('listTransactions: accountId or connectionId, not both');
       const scope =
@@ -389,13 +402,17 @@ export function createPowensClient(options: PowensClientOptions) {
           throw new TypeError(`lastUpdate must be a Powens timestamp (YYYY-MM-DD HH:MM:SS): ${opts.lastUpdate}`);
         lastUpdate = opts.lastUpdate.replace('T', ' ').slice(0, 19);
       }
+      if (!CALENDAR_BOUND.test(opts.minDate ?? ''))
+        throw new TypeError(`minDate must be YYYY-MM-DD, YYYY-MM or YYYY: ${opts.minDate}`);
+      if (opts.maxDate !== undefined && !CALENDAR_BOUND.test(opts.maxDate))
+        throw new TypeError(`maxDate must be YYYY-MM-DD, YYYY-MM or YYYY: ${opts.maxDate}`);
       const first = `/users/me${scope}/transactions${query({
         limit: pageSize,
-        offset: 0,
         all: opts.all ?? true,
         last_update: lastUpdate,
         min_date: opts.minDate,
         max_date: opts.maxDate,
+        filter: opts.filter,
       })}`;
 
       async function* pages(): AsyncGenerator<PowensTransactionsPage> {
