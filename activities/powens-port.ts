@@ -51,7 +51,11 @@ export interface PowensTransaction {
 
 export interface PowensPort {
   getConnection(userToken: string, connectionId: number): Promise<PowensConnectionView>;
-  /** Forces a sync: only when a person asked (Powens' fair-use policy). */
+  /**
+   * Forces one sync, only when someone asked (Powens' fair-use policy). The firm asking is not the
+   * account holder: `psu_requested=false` (no SCA prompt at the bank), and never retried on a
+   * timeout or a 5xx (one request is one sync at the bank).
+   */
   syncConnection(userToken: string, connectionId: number): Promise<PowensConnectionView>;
   listAccounts(userToken: string, connectionId: number): Promise<PowensAccountView[]>;
   /**
@@ -90,7 +94,7 @@ export function createPowensPortFromClient(client: PowensClient): PowensPort {
       return connectionView(await client.getConnection(token, id));
     },
     async syncConnection(token, id) {
-      return connectionView(await client.syncConnection(token, id, { psuRequested: true }));
+      return connectionView(await client.syncConnection(token, id, { psuRequested: false }));
     },
     async listAccounts(token, id) {
       const accounts = await client.listAccounts(token, { connectionId: id, all: true });

@@ -4,10 +4,11 @@
  * The objects returned are Powens' own (snake_case, as documented), so that nothing is lost; the
  * timestamp policy for their zone-less timestamps is in time.ts.
  *
- * Fair use: `syncConnection` sends `psu_requested=false` unless the caller says a person asked for
- * the sync (Powens then may start an SCA); background collection relies on Powens' own daily sync
- * and on `listTransactions` with the `last_update` cursor and an explicit `min_date` (without it
- * Powens lists only the last month).
+ * Fair use: `syncConnection` sends `psu_requested=false` unless the caller says the account holder
+ * asked for the sync (Powens then may start an SCA), and is never retried on a timeout or a 5xx:
+ * one call is one sync at the bank, and a second one could prompt the holder again. Background
+ * collection relies on Powens' own daily sync and on `listTransactions` with the `last_update`
+ * cursor and an explicit `min_date` (without it Powens lists only the last month).
  */
 import { z } from 'zod';
 import { needsNewCredentials } from '../../domain/powens-states';
@@ -267,8 +268,10 @@ export function createPowensClient(options: PowensClientOptions) {
     },
 
     /**
-     * PUT /users/me/connections/{id}: a synchronous sync. `psuRequested` must be true only when a
-     * person asked for it (it may start an SCA); background syncs leave it false.
+     * PUT /users/me/connections/{id}: a synchronous sync. `psuRequested` must be true only when the
+     * account holder (the PSU) is present and asked for it (it may start an SCA); anyone else's
+     * request (a firm's "collect now", a background job) leaves it false. Never retried on a
+     * timeout, a network failure or a 5xx (the sync may have run): only a 429 (refused) is.
      */
     syncConnection(
       userToken: string,
@@ -283,6 +286,7 @@ export function createPowensClient(options: PowensClientOptions) {
         })}`,
         token: userToken,
         schema: connectionSchema,
+        idempotent: false,
         call: { timeoutMs: syncTimeoutMs, ...opts },
       });
     },
@@ -290,6 +294,7 @@ export function createPowensClient(options: PowensClientOptions) {
     /**
      * POST /users/me/connections/{id} `{"resume": true}`: resumes a `decoupled` connection once the
      * user validated in the bank's app. With `background`, returns at once (state `validating`).
+     * Like every call that syncs, not retried on a timeout or a 5xx.
      */
     resumeConnection(
       userToken: string,
@@ -302,6 +307,7 @@ export function createPowensClient(options: PowensClientOptions) {
         token: userToken,
         body: { resume: true },
         schema: connectionSchema,
+        idempotent: false,
         call: { timeoutMs: syncTimeoutMs, ...opts },
       });
     },
@@ -319,6 +325,7 @@ export function createPowensClient(options: PowensClientOptions) {
         token: userToken,
         body: fields,
         schema: connectionSchema,
+        idempotent: false,
         call: { timeoutMs: syncTimeoutMs, ...opts },
       });
     },

@@ -7,12 +7,13 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { SANDBOX_WRONG_PASSWORD, CONNECTORS, connectorById, connectorByName } from './catalog';
 import type { SandboxContext } from './context';
-import { SandboxError, type Engine, type SyncTrigger } from './engine';
+import { SandboxError, resolvesState, type Engine, type SyncTrigger } from './engine';
 import { accountJson, connectionJson, connectorJson, sourcesJson, transactionJson, userJson } from './format';
 import { rng, type Rng } from './random';
 import { TRANSACTION_COLUMNS, qualified, type AccountRow, type ConnectionRow, type TransactionRow } from './rows';
 import { SCHEMA } from './schema';
 import { parsePowensTimestamp, isPowensTimestamp } from '../../activities/powens/time';
+import { classifyPowensState } from '../../domain/powens-states';
 import { daysInMonth, parisDate } from '../../domain/schedule';
 import { oneMonthBefore } from '../../domain/statements';
 
@@ -288,12 +289,24 @@ export function createApiRouter(ctx: SandboxContext, engine: Engine): Router {
     if (c) res.json(await presentConnection(req, c));
   });
 
+  /**
+   * A sync asked through the API of a connection that waits for its user (wrongpass, SCARequired,
+   * decoupled…): Powens suspends its synchronisation "until the appropriate action is performed"
+   * (for SCARequired, "the synchronization has not been attempted"), so only a request that is that
+   * action runs (an SCA with the user present, the code, new credentials, `resume`). Anything else
+   * is not attempted: the connection comes back as it is, same state, no data, no webhook.
+   */
+  const waitsForUser = (c: ConnectionRow, trigger: SyncTrigger) =>
+    classifyPowensState(c.state) === 'user-action' && !resolvesState(trigger, c.state);
+
   // PUT: "Sync a connection"; psu_requested defaults to true (a person is present).
   user.put('/connections/:cid', async (req: Authed, res) => {
     const c = await ownConnection(req, res);
     if (!c) return;
     const psu = req.query.psu_requested === undefined ? true : flag(req.query.psu_requested);
-    const synced = await engine.syncConnection(c.id, psu ? 'psu' : 'background');
+    const trigger: SyncTrigger = psu ? 'psu' : 'background';
+    if (waitsForUser(c, trigger)) return res.json(await presentConnection(req, c));
+    const synced = await engine.syncConnection(c.id, trigger);
     res.json(await presentConnection(req, synced));
   });
 
@@ -318,6 +331,7 @@ export function createApiRouter(ctx: SandboxContext, engine: Engine): Router {
       }
       trigger = 'credentials';
     } else if (body.otp !== undefined || body.code !== undefined) trigger = 'otp';
+    if (waitsForUser(c, trigger)) return res.json(await presentConnection(req, c));
     if (flag(req.query.background)) {
       const out = await presentConnection(req, c);
       if (trigger === 'resume') out.state = out.error = 'validating';

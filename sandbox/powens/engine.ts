@@ -73,6 +73,14 @@ const RESOLVED_BY: Record<SyncTrigger, readonly string[]> = {
   initial: [],
 };
 
+/**
+ * Whether a sync of this kind performs the action a user-action state waits for (an SCA with the
+ * user present, the one-time code, new credentials, the validation in the bank's app…).
+ */
+export function resolvesState(trigger: SyncTrigger, state: string | null): boolean {
+  return state !== null && RESOLVED_BY[trigger].includes(state);
+}
+
 export class SandboxError extends Error {
   constructor(
     readonly status: number,

@@ -4,18 +4,11 @@
  * real HTTP to the sandbox, real PostgreSQL) always sends `min_date`: after a month-long SCA lapse,
  * the transactions Powens back-fills older than a month are collected only thanks to it.
  */
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities } from '../../activities';
-import type { CollectResult } from '../../activities/connection';
-import { COLLECT_MARGIN_DAYS, accountMinDate, encryptToken, transactionsMinDate } from '../../activities/powens';
-import { createPowensPort } from '../../activities/powens-port';
+import { COLLECT_MARGIN_DAYS, accountMinDate, transactionsMinDate } from '../../activities/powens';
 import { addDays, parisDate } from '../../domain/schedule';
 import { oneMonthBefore } from '../../domain/statements';
-import { loadConfig } from '../../lib/config';
-import { createLogger } from '../../lib/logger';
 import { useTestDatabase } from '../support/db';
-import { createTenant } from '../api/support';
-import { CLIENT_ID, CLIENT_SECRET, connectUser, startSandbox, type RunningSandbox } from './support';
+import { collectFixture, connectUser, startSandbox, type RunningSandbox } from './support';
 
 let run: RunningSandbox;
 const db = useTestDatabase();
@@ -141,66 +134,7 @@ describe('min_date of a collection (pure)', () => {
 
 describe('the collect activity sends min_date', () => {
   test('after a 45-day SCA lapse, the older back-filled transactions are collected thanks to min_date', async () => {
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      POWENS_BASE_URL: run.baseUrl,
-      POWENS_CLIENT_ID: CLIENT_ID,
-      POWENS_CLIENT_SECRET: CLIENT_SECRET,
-    });
-    const requested: URL[] = [];
-    const activities = createActivities({
-      config,
-      prisma: db.prisma,
-      sql: db.sql,
-      logger: createLogger('test', 'silent'),
-      powens: createPowensPort({
-        baseUrl: run.baseUrl,
-        clientId: CLIENT_ID,
-        clientSecret: CLIENT_SECRET,
-        retry: { baseDelayMs: 5, maxDelayMs: 20 },
-        fetch: (input, init) => {
-          requested.push(new URL(String(input)));
-          return fetch(input, init);
-        },
-      }),
-    });
-    const u = await connectUser(run, { accounts: ['Compte chèque'] });
-    const [remote] = await u.client.listAccounts(u.token, { connectionId: u.connectionId });
-    const tenant = await createTenant(db.prisma);
-    const company = await db.prisma.company.create({
-      data: {
-        portalAccountId: tenant.accountId,
-        rootAccountId: tenant.rootId,
-        siren: '443061841',
-        name: 'Boulangerie',
-        periodicityKind: 'MONTHLY',
-        periodicityDay: 0,
-        powensUserId: u.userId,
-        powensTokenEnc: encryptToken(u.token, config.ENCRYPTION_KEY),
-      },
-    });
-    const connection = await db.prisma.bankConnection.create({
-      data: { companyId: company.id, powensConnectionId: u.connectionId },
-    });
-    const activatedAt = run.sandbox.now();
-    const account = await db.prisma.bankAccount.create({
-      data: {
-        connectionId: connection.id,
-        companyId: company.id,
-        powensAccountId: remote!.id,
-        iban: remote!.iban,
-        label: remote!.original_name ?? remote!.name,
-        type: remote!.type,
-        currency: 'EUR',
-        activatedAt,
-      },
-    });
-    const collect = (at: Date) =>
-      new MockActivityEnvironment().run(activities.collect, connection.id, {
-        forceSync: false,
-        at: at.toISOString(),
-      }) as Promise<CollectResult>;
-
+    const { u, account, collect, requested, activatedAt, remote } = await collectFixture(run, db);
     expect(await collect(run.sandbox.now())).toMatchObject({ state: null });
     const first = await db.prisma.transaction.count({ where: { bankAccountId: account.id } });
     expect(first).toBeGreaterThan(0);
@@ -228,7 +162,7 @@ describe('the collect activity sends min_date', () => {
       transactions: Array<{ id: number; id_account: number; date: string; deleted: string | null }>;
     }>('GET', `/transactions?connection_id=${u.connectionId}`);
     const backFilled = truth.body.transactions.filter(
-      (t) => t.id_account === remote!.id && !t.deleted && t.date >= parisDate(activatedAt) && t.date < monthAgo,
+      (t) => t.id_account === remote.id && !t.deleted && t.date >= parisDate(activatedAt) && t.date < monthAgo,
     );
     expect(backFilled.length).toBeGreaterThan(5);
     expect(backFilled.filter((t) => !stored.has(t.id))).toEqual([]);
