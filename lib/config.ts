@@ -10,6 +10,10 @@ import { z } from 'zod';
 
 const DEV_ENCRYPTION_KEY = 'ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM='; // "dev-only-encryption-key-32-bytes"
 const DEV_SESSION_SECRET = 'dev-only-session-secret-change-me-in-production';
+/** The HMAC secret the local Powens sandbox signs its webhooks with (never valid in production). */
+export const SANDBOX_WEBHOOK_SECRET = 'sandbox-webhook-secret-0123456789';
+/** The path our Powens webhook endpoint is served at (api/public/router.ts), one URL per event under it. */
+export const POWENS_WEBHOOK_ROUTE = '/powens/webhooks';
 
 const port = z.coerce.number().int().min(1, 'must be a TCP port (1-65535)').max(65535, 'must be a TCP port (1-65535)');
 const url = z.url({ message: 'must be an absolute URL (http:// or https://)' });
@@ -51,10 +55,17 @@ export const configSchema = z
       .regex(/^\d+$/, 'must be the numeric client id of the Powens application')
       .default('10000001'),
     POWENS_CLIENT_SECRET: z.string().min(1).default('sandbox-client-secret'),
-    POWENS_WEBHOOK_SECRET: z
-      .string()
-      .min(16, 'must be at least 16 characters')
-      .default('sandbox-webhook-secret-0123456789'),
+    POWENS_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    POWENS_WEBHOOK_BASE_URL: url.optional(),
+    POWENS_WEBHOOK_MAX_AGE_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60, 'must be at least 60 seconds')
+      .default(3 * 24 * 3600),
+    POWENS_WEBHOOK_BEARER: z
+      .enum(['true', 'false'], { message: 'must be true or false' })
+      .default('false')
+      .transform((v) => v === 'true'),
     POWENS_SANDBOX_PORT: port.default(3100),
 
     POSTMARK_SERVER_TOKEN: z.string().min(1).default('sandbox-postmark-token'),
@@ -90,6 +101,19 @@ export const configSchema = z
         path: ['ENCRYPTION_KEY'],
         message: 'must not be the development key in production',
       });
+    if (c.POWENS_WEBHOOK_SECRET === undefined && !c.POWENS_WEBHOOK_BEARER)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['POWENS_WEBHOOK_SECRET'],
+        message:
+          'is required in production (the secret_key of the HMAC provider created with POST /webhooks/auth), unless POWENS_WEBHOOK_BEARER=true',
+      });
+    if (c.POWENS_WEBHOOK_SECRET === SANDBOX_WEBHOOK_SECRET)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['POWENS_WEBHOOK_SECRET'],
+        message: 'must not be the sandbox secret in production',
+      });
     if (c.SESSION_SECRET === DEV_SESSION_SECRET)
       ctx.addIssue({
         code: 'custom',
@@ -110,6 +134,16 @@ export interface Config extends RawConfig {
   publicBaseUrl: string;
   powensBaseUrl: string;
   powensWebviewUrl: string;
+  /**
+   * The HMAC secret of Powens' BI-Signature: POWENS_WEBHOOK_SECRET, or the sandbox's outside
+   * production; null when production relies on the Bearer user token only.
+   */
+  powensWebhookSecret: string | null;
+  /**
+   * The URL registered at Powens for each event, without the event: `<this>/<EVENT>`. Its path is
+   * what BI-Signature covers, whatever path a proxy forwards the request to.
+   */
+  powensWebhookBaseUrl: string;
   /** True when Powens is our local sandbox (no POWENS_BASE_URL given). */
   powensSandbox: boolean;
   postmarkApiUrl: string;
@@ -139,16 +173,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const c = parsed.data;
   const local = (p: number) => `http://127.0.0.1:${p}`;
+  const publicBaseUrl = (c.PUBLIC_BASE_URL ?? `http://localhost:${c.API_PORT}`).replace(/\/$/, '');
   return {
     ...c,
     embeddedPostgres: c.DATABASE_URL === undefined,
     embeddedTemporal: c.TEMPORAL_ADDRESS === undefined,
     temporalAddress: c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.TEMPORAL_DEV_SERVER_PORT}`,
     temporalWebUrl: c.TEMPORAL_WEB_URL ?? `http://localhost:${c.TEMPORAL_UI_PORT}`,
-    publicBaseUrl: (c.PUBLIC_BASE_URL ?? `http://localhost:${c.API_PORT}`).replace(/\/$/, ''),
+    publicBaseUrl,
     powensBaseUrl: (c.POWENS_BASE_URL ?? `${local(c.POWENS_SANDBOX_PORT)}/2.0`).replace(/\/$/, ''),
     powensWebviewUrl: (c.POWENS_WEBVIEW_URL ?? `http://localhost:${c.POWENS_SANDBOX_PORT}/webview`).replace(/\/$/, ''),
     powensSandbox: c.POWENS_BASE_URL === undefined,
+    powensWebhookSecret: c.POWENS_WEBHOOK_SECRET ?? (c.NODE_ENV === 'production' ? null : SANDBOX_WEBHOOK_SECRET),
+    powensWebhookBaseUrl: (c.POWENS_WEBHOOK_BASE_URL ?? `${publicBaseUrl}${POWENS_WEBHOOK_ROUTE}`).replace(/\/+$/, ''),
     postmarkApiUrl: (c.POSTMARK_API_URL ?? local(c.MAIL_SINK_PORT)).replace(/\/$/, ''),
     mailSink: c.POSTMARK_API_URL === undefined,
   };

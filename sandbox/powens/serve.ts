@@ -5,7 +5,7 @@
  * connections and accounts.
  */
 import { Pool } from 'pg';
-import type { Config } from '../../lib/config';
+import { SANDBOX_WEBHOOK_SECRET, type Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { closeServer, listenLocal } from '../../lib/net';
 import { createPowensSandbox } from './index';
@@ -33,7 +33,7 @@ export async function servePowensSandbox(opts: {
     pool,
     clientId: config.POWENS_CLIENT_ID,
     clientSecret: config.POWENS_CLIENT_SECRET,
-    webhookSecret: config.POWENS_WEBHOOK_SECRET,
+    webhookSecret: config.powensWebhookSecret ?? SANDBOX_WEBHOOK_SECRET,
     webhookUrl: opts.webhookUrl,
     publicUrl: url,
     logger,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, configSchema, loadConfig } from '../../lib/config';
+import { ConfigError, SANDBOX_WEBHOOK_SECRET, configSchema, loadConfig } from '../../lib/config';
 
 describe('configuration', () => {
   test('no variable at all starts the embedded stack', () => {
@@ -59,12 +59,60 @@ describe('configuration', () => {
           'ENCRYPTION_KEY',
           'POSTMARK_API_URL',
           'POWENS_BASE_URL',
+          'POWENS_WEBHOOK_SECRET',
           'PUBLIC_BASE_URL',
           'SESSION_SECRET',
           'TEMPORAL_ADDRESS',
         ].sort(),
       );
     }
+  });
+
+  test('Powens webhooks: the registered URL, the signed-date window, the secret and the Bearer variant', () => {
+    const dev = loadConfig({ PUBLIC_BASE_URL: 'https://releves.example.fr/' });
+    expect(dev.powensWebhookBaseUrl).toBe('https://releves.example.fr/powens/webhooks');
+    expect(dev.powensWebhookSecret).toBe(SANDBOX_WEBHOOK_SECRET);
+    expect(dev.POWENS_WEBHOOK_MAX_AGE_SECONDS).toBe(3 * 24 * 3600);
+    expect(dev.POWENS_WEBHOOK_BEARER).toBe(false);
+    const behindProxy = loadConfig({
+      PUBLIC_BASE_URL: 'https://releves.example.fr',
+      POWENS_WEBHOOK_BASE_URL: 'https://www.example.fr/releves/powens/webhooks/',
+      POWENS_WEBHOOK_MAX_AGE_SECONDS: '3600',
+      POWENS_WEBHOOK_BEARER: 'true',
+    });
+    expect(behindProxy.powensWebhookBaseUrl).toBe('https://www.example.fr/releves/powens/webhooks');
+    expect(behindProxy.POWENS_WEBHOOK_MAX_AGE_SECONDS).toBe(3600);
+    expect(behindProxy.POWENS_WEBHOOK_BEARER).toBe(true);
+    expect(() => loadConfig({ POWENS_WEBHOOK_BEARER: 'yes' })).toThrow(/POWENS_WEBHOOK_BEARER/);
+    expect(() => loadConfig({ POWENS_WEBHOOK_MAX_AGE_SECONDS: '10' })).toThrow(/POWENS_WEBHOOK_MAX_AGE_SECONDS/);
+
+    const prod = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgresql://u:p@db:5432/releves',
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      POWENS_BASE_URL: 'https://acme.biapi.pro/2.0',
+      POSTMARK_API_URL: 'https://api.postmarkapp.com',
+      PUBLIC_BASE_URL: 'https://releves.example.fr',
+      ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+      SESSION_SECRET: 'x'.repeat(40),
+    };
+    const issues = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (e) {
+        return (e as ConfigError).issues.map((i) => `${i.variable}: ${i.reason}`);
+      }
+    };
+    expect(issues(prod)).toEqual([expect.stringMatching(/^POWENS_WEBHOOK_SECRET: is required in production/)]);
+    expect(issues({ ...prod, POWENS_WEBHOOK_SECRET: SANDBOX_WEBHOOK_SECRET })).toEqual([
+      'POWENS_WEBHOOK_SECRET: must not be the sandbox secret in production',
+    ]);
+    expect(loadConfig({ ...prod, POWENS_WEBHOOK_SECRET: 'a-real-secret-from-powens' }).powensWebhookSecret).toBe(
+      'a-real-secret-from-powens',
+    );
+    // Bearer only (no HMAC provider at Powens): no secret at all, never the sandbox's.
+    expect(loadConfig({ ...prod, POWENS_WEBHOOK_BEARER: 'true' }).powensWebhookSecret).toBeNull();
   });
 
   test('.env.example documents exactly the variables the configuration reads', () => {
