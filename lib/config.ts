@@ -133,6 +133,7 @@ export interface Config extends RawConfig {
   temporalWebUrl: string;
   publicBaseUrl: string;
   powensBaseUrl: string;
+  /** Root of the webview (flows under it: /connect, /reconnect, /manage); see defaultWebviewUrl. */
   powensWebviewUrl: string;
   /**
    * The HMAC secret of Powens' BI-Signature: POWENS_WEBHOOK_SECRET, or the sandbox's outside
@@ -162,6 +163,24 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The webview when POWENS_WEBVIEW_URL is not set: Powens' own (https://webview.powens.com, the
+ * `domain` parameter naming the API domain, as the official SDK's WebviewClient builds it) for a
+ * real Powens API (`https://<domain>.biapi.pro/2.0`); the webview next to any other configured API
+ * (a Powens sandbox server elsewhere: `<origin>/webview`); the local sandbox's only when no
+ * POWENS_BASE_URL is configured at all.
+ */
+export function defaultWebviewUrl(powensBaseUrl: string | undefined, sandboxPort: number): string {
+  if (powensBaseUrl === undefined) return `http://localhost:${sandboxPort}/webview`;
+  const base = new URL(powensBaseUrl);
+  if (POWENS_API_HOST.test(base.hostname)) return POWENS_WEBVIEW;
+  return `${base.origin}/webview`;
+}
+
+/** A Powens API host: `<domain>.biapi.pro`, the domain in lowercase letters, digits and single hyphens. */
+export const POWENS_API_HOST = /^[a-z\d]+(?:-[a-z\d]+)*\.biapi\.pro$/;
+const POWENS_WEBVIEW = 'https://webview.powens.com';
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // An empty variable means "not set" (as in docker-compose `FOO=`), never the empty string.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -182,7 +201,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     temporalWebUrl: c.TEMPORAL_WEB_URL ?? `http://localhost:${c.TEMPORAL_UI_PORT}`,
     publicBaseUrl,
     powensBaseUrl: (c.POWENS_BASE_URL ?? `${local(c.POWENS_SANDBOX_PORT)}/2.0`).replace(/\/$/, ''),
-    powensWebviewUrl: (c.POWENS_WEBVIEW_URL ?? `http://localhost:${c.POWENS_SANDBOX_PORT}/webview`).replace(/\/$/, ''),
+    powensWebviewUrl: (c.POWENS_WEBVIEW_URL ?? defaultWebviewUrl(c.POWENS_BASE_URL, c.POWENS_SANDBOX_PORT)).replace(
+      /\/$/,
+      '',
+    ),
     powensSandbox: c.POWENS_BASE_URL === undefined,
     powensWebhookSecret: c.POWENS_WEBHOOK_SECRET ?? (c.NODE_ENV === 'production' ? null : SANDBOX_WEBHOOK_SECRET),
     powensWebhookBaseUrl: (c.POWENS_WEBHOOK_BASE_URL ?? `${publicBaseUrl}${POWENS_WEBHOOK_ROUTE}`).replace(/\/+$/, ''),

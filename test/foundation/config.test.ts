@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createPowensClient } from '../../activities/powens';
 import { ConfigError, SANDBOX_WEBHOOK_SECRET, configSchema, loadConfig } from '../../lib/config';
 
 describe('configuration', () => {
@@ -27,6 +28,45 @@ describe('configuration', () => {
     expect(c.powensBaseUrl).toBe('https://acme.biapi.pro/2.0');
     expect(c.powensSandbox).toBe(false);
     expect(c.mailSink).toBe(false);
+  });
+
+  test('the webview: Powens’ own for a real Powens API, never the local sandbox once POWENS_BASE_URL is set', () => {
+    expect(loadConfig({}).powensWebviewUrl).toBe('http://localhost:3100/webview');
+    expect(loadConfig({ POWENS_SANDBOX_PORT: '3999' }).powensWebviewUrl).toBe('http://localhost:3999/webview');
+    for (const base of [
+      'https://acme.biapi.pro/2.0',
+      'https://acme-sandbox.biapi.pro/2.0/',
+      'https://a1-b2.biapi.pro/2.0',
+    ])
+      expect(loadConfig({ POWENS_BASE_URL: base }).powensWebviewUrl).toBe('https://webview.powens.com');
+    // Any other API (a sandbox server elsewhere): the webview next to it.
+    expect(loadConfig({ POWENS_BASE_URL: 'http://127.0.0.1:4100/2.0' }).powensWebviewUrl).toBe(
+      'http://127.0.0.1:4100/webview',
+    );
+    expect(loadConfig({ POWENS_BASE_URL: 'https://evil.biapi.pro.example.com/2.0' }).powensWebviewUrl).toBe(
+      'https://evil.biapi.pro.example.com/webview',
+    );
+    // An explicit value wins (a trailing /connect is the client's to drop).
+    expect(
+      loadConfig({
+        POWENS_BASE_URL: 'https://acme.biapi.pro/2.0',
+        POWENS_WEBVIEW_URL: 'https://webview.powens.com/connect/',
+      }).powensWebviewUrl,
+    ).toBe('https://webview.powens.com/connect');
+  });
+
+  test('the webview URL built from a real Powens domain is the SDK’s: webview.powens.com/<flow>?domain=<domain>', () => {
+    const config = loadConfig({ POWENS_BASE_URL: 'https://acme-sandbox.biapi.pro/2.0', POWENS_CLIENT_ID: '12345678' });
+    const client = createPowensClient({
+      baseUrl: config.powensBaseUrl,
+      webviewUrl: config.powensWebviewUrl,
+      clientId: config.POWENS_CLIENT_ID,
+      clientSecret: 'x',
+    });
+    const url = new URL(client.connectUrl({ code: 'c', redirectUri: 'https://releves.example.fr/powens/callback' }));
+    expect(url.origin + url.pathname).toBe('https://webview.powens.com/connect');
+    expect(url.searchParams.get('domain')).toBe('acme-sandbox');
+    expect(url.searchParams.get('client_id')).toBe('12345678');
   });
 
   test.each([
