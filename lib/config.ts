@@ -12,6 +12,18 @@ const DEV_ENCRYPTION_KEY = 'ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM='; // "d
 const DEV_SESSION_SECRET = 'dev-only-session-secret-change-me-in-production';
 /** The HMAC secret the local Powens sandbox signs its webhooks with (never valid in production). */
 export const SANDBOX_WEBHOOK_SECRET = 'sandbox-webhook-secret-0123456789';
+/**
+ * The Powens account types (powens-sdks bank-account-types.yml) the webview offers by default: the
+ * deposit accounts of a bank, which carry an IBAN (a French RIB), what a CFONB120 statement is
+ * written for (its records need the bank, branch and account numbers): `checking` (current
+ * accounts), `joint` (joint current accounts), `savings` (passbook savings, "livrets") and
+ * `deposit` (term deposits). Left out: `card` (a card number, no IBAN; a deferred card's debit
+ * shows on its parent checking account), `loan`, the investment types (`market`, `pea`,
+ * `lifeinsurance`, `pee`, `per`…: no IBAN at Powens/woob) and `unknown`. Other accounts stay
+ * disabled at Powens, as its webview does with `account_types`.
+ */
+export const CFONB_ACCOUNT_TYPES = ['checking', 'joint', 'savings', 'deposit'] as const;
+
 /** The path our Powens webhook endpoint is served at (api/public/router.ts), one URL per event under it. */
 export const POWENS_WEBHOOK_ROUTE = '/powens/webhooks';
 
@@ -66,6 +78,16 @@ export const configSchema = z
       .enum(['true', 'false'], { message: 'must be true or false' })
       .default('false')
       .transform((v) => v === 'true'),
+    POWENS_WEBVIEW_ACCOUNT_TYPES: z
+      .string()
+      .regex(/^(all|[a-z_]+(,[a-z_]+)*)$/, 'must be a comma list of Powens account types, or all')
+      .default(CFONB_ACCOUNT_TYPES.join(','))
+      .transform((v) => (v === 'all' ? [] : v.split(','))),
+    POWENS_WEBVIEW_ACCOUNT_USAGES: z
+      .string()
+      .regex(/^(PRIV|ORGA|ASSO)(,(PRIV|ORGA|ASSO))*$/, 'must be a comma list of PRIV, ORGA, ASSO')
+      .optional()
+      .transform((v) => (v === undefined ? [] : v.split(','))),
     POWENS_SANDBOX_PORT: port.default(3100),
 
     POSTMARK_SERVER_TOKEN: z.string().min(1).default('sandbox-postmark-token'),

@@ -21,12 +21,15 @@ import {
   bankAccountsListSchema,
   connectionSchema,
   connectionsListSchema,
+  connectorSchema,
+  connectorsListSchema,
   tokenAccessSchema,
   transactionsPageSchema,
   type PowensAccessToken,
   type PowensAuthCode,
   type PowensBankAccount,
   type PowensConnection,
+  type PowensConnector,
   type PowensTransaction,
   type PowensTransactionsPage,
 } from './schemas';
@@ -95,10 +98,14 @@ export interface ConnectWebviewOptions {
   redirectUri: string;
   /** Opaque value returned unchanged in the callback (we sign it). */
   state?: string;
+  /** Deprecated by Powens (not stable across API domains): prefer `connectorUuids`. */
   connectorIds?: number[];
+  /** The banks offered (one: the bank picker is skipped): connector `uuid`s. */
   connectorUuids?: string[];
   /** Accounts of other types stay disabled (e.g. ['checking', 'card']). */
   accountTypes?: string[];
+  /** Accounts of other usages (PRIV, ORGA, ASSO) stay disabled. */
+  accountUsages?: string[];
   accountIbans?: string[];
   maxConnections?: number;
   lang?: 'fr' | 'en' | 'de' | 'nl' | 'pt' | 'it' | 'es';
@@ -340,6 +347,18 @@ export function createPowensClient(options: PowensClientOptions) {
       });
     },
 
+    // ---- connectors ----------------------------------------------------------------------------
+    /** GET /connectors: the banks of the API domain, each with its stable `uuid` (and deprecated `id`). */
+    async listConnectors(call?: CallOptions): Promise<PowensConnector[]> {
+      const r = await http.request({ method: 'GET', path: '/connectors', schema: connectorsListSchema, call });
+      return r.connectors;
+    },
+
+    /** GET /connectors/{id}: one bank, e.g. to learn the `uuid` of a connector known by its deprecated id. */
+    getConnector(connectorId: number, call?: CallOptions): Promise<PowensConnector> {
+      return http.request({ method: 'GET', path: `/connectors/${id(connectorId)}`, schema: connectorSchema, call });
+    },
+
     // ---- accounts ------------------------------------------------------------------------------
     /**
      * GET /users/me/accounts (or /connections/{id}/accounts). `all` includes the disabled accounts
@@ -478,6 +497,7 @@ export function createPowensClient(options: PowensClientOptions) {
         ...list('connector_ids', o.connectorIds),
         ...list('connector_uuids', o.connectorUuids),
         ...list('account_types', o.accountTypes),
+        ...list('account_usages', o.accountUsages),
         ...list('account_ibans', o.accountIbans),
         ...opt('max_connections', o.maxConnections),
       ]);

@@ -155,6 +155,21 @@ describe('configuration', () => {
     expect(loadConfig({ ...prod, POWENS_WEBHOOK_BEARER: 'true' }).powensWebhookSecret).toBeNull();
   });
 
+  test('the webview offers the account types that can get a CFONB statement, unless configured otherwise', () => {
+    expect(loadConfig({}).POWENS_WEBVIEW_ACCOUNT_TYPES).toEqual(['checking', 'joint', 'savings', 'deposit']);
+    expect(loadConfig({}).POWENS_WEBVIEW_ACCOUNT_USAGES).toEqual([]);
+    expect(loadConfig({ POWENS_WEBVIEW_ACCOUNT_TYPES: 'all' }).POWENS_WEBVIEW_ACCOUNT_TYPES).toEqual([]);
+    expect(loadConfig({ POWENS_WEBVIEW_ACCOUNT_TYPES: 'checking' }).POWENS_WEBVIEW_ACCOUNT_TYPES).toEqual(['checking']);
+    expect(loadConfig({ POWENS_WEBVIEW_ACCOUNT_USAGES: 'ORGA,ASSO' }).POWENS_WEBVIEW_ACCOUNT_USAGES).toEqual([
+      'ORGA',
+      'ASSO',
+    ]);
+    expect(() => loadConfig({ POWENS_WEBVIEW_ACCOUNT_TYPES: 'checking, card' })).toThrow(
+      /POWENS_WEBVIEW_ACCOUNT_TYPES/,
+    );
+    expect(() => loadConfig({ POWENS_WEBVIEW_ACCOUNT_USAGES: 'PRO' })).toThrow(/POWENS_WEBVIEW_ACCOUNT_USAGES/);
+  });
+
   test('.env.example documents exactly the variables the configuration reads', () => {
     const documented = readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8')
       .split('\n')

@@ -67,7 +67,9 @@ describe('connect webview, accounts and transactions', () => {
         redirectUri: REDIRECT_URI,
         state: 's',
         connectorIds: [59],
-        accountTypes: ['checking'],
+        connectorUuids: ['c0ffee00-0000-4000-8000-000000000001'],
+        accountTypes: ['checking', 'savings'],
+        accountUsages: ['ORGA'],
       }),
     );
     expect(connect.pathname).toBe('/webview/connect');
@@ -78,7 +80,9 @@ describe('connect webview, accounts and transactions', () => {
       redirect_uri: REDIRECT_URI,
       state: 's',
       connector_ids: '59',
-      account_types: 'checking',
+      connector_uuids: 'c0ffee00-0000-4000-8000-000000000001',
+      account_types: 'checking,savings',
+      account_usages: 'ORGA',
     });
     const wrong = new URL(
       c.reconnectUrl({ code: 'x', connectionId: 7, redirectUri: REDIRECT_URI, connectionState: 'wrongpass' }),
@@ -97,6 +101,42 @@ describe('connect webview, accounts and transactions', () => {
     const u = new URL(real.connectUrl({ code: 'c', redirectUri: REDIRECT_URI, lang: 'fr' }));
     expect(u.origin + u.pathname).toBe('https://webview.powens.com/fr/connect');
     expect(u.searchParams.get('domain')).toBe('acme-sandbox');
+  });
+
+  test('the sandbox webview honours connector_uuids, account_types and account_usages', async () => {
+    const c = run.client();
+    const connectors = await c.listConnectors();
+    const neo = connectors.find((x) => x.name === 'Néobanque Démo')!;
+    expect(neo.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect((await c.getConnector(neo.id)).uuid).toBe(neo.uuid);
+    const user = await c.initUser();
+    const open = async (o: Partial<Parameters<typeof c.connectUrl>[0]>, play: Record<string, unknown> = {}) => {
+      const { code } = await c.getTemporaryCode(user.auth_token);
+      const url = c.connectUrl({ code, redirectUri: REDIRECT_URI, ...o });
+      return run.admin<{ redirect?: string; error?: string }>('POST', '/webview/complete', {
+        url,
+        bank: 'Connecteur de test',
+        ...play,
+      });
+    };
+    // One connector uuid: the bank list is skipped, whatever bank the player names.
+    const viaUuid = await open({ connectorUuids: [neo.uuid!], accountTypes: ['checking'] });
+    expect(viaUuid.status).toBe(200);
+    const cid = Number(new URL(viaUuid.body.redirect!).searchParams.get('connection_id'));
+    const made = await c.getConnection(user.auth_token, cid, { expand: ['all_accounts'] });
+    expect(made.connector_uuid).toBe(neo.uuid);
+    expect(made.all_accounts!.filter((a) => !a.disabled).every((a) => a.type === 'checking')).toBe(true);
+    // Usages: a personal-banking login ("par") shows PRIV accounts, none of them ORGA.
+    const priv = await open({ accountUsages: ['ORGA'] }, { credentials: { website: 'par' } });
+    expect(priv).toMatchObject({ status: 422, body: { step: 'accounts' } });
+    const orga = await open(
+      { accountUsages: ['ORGA'], accountTypes: ['savings'] },
+      { credentials: { website: 'pro' } },
+    );
+    expect(orga.status).toBe(200);
+    // An unknown uuid offers no bank.
+    const none = await open({ connectorUuids: ['00000000-0000-4000-8000-000000000000'] });
+    expect(new URL(none.body.redirect!).searchParams.get('error')).toBe('server_error');
   });
 
   test('the callback query parses into a typed result', () => {

@@ -75,7 +75,7 @@ export function usePowensStack(
 /** The secret of the link in the last e-mail sent to `to` (the secret itself is never stored). */
 export async function linkTokenFromEmail(prisma: Db, to: string): Promise<string> {
   const email = await prisma.emailMessage.findFirstOrThrow({
-    where: { to, kind: { startsWith: 'link.' } },
+    where: { to, OR: [{ kind: { startsWith: 'link.' } }, { kind: 'company.connection-request' }] },
     orderBy: { createdAt: 'desc' },
   });
   const m = /\/l\/([A-Za-z0-9_-]+)/.exec(email.textBody);
