@@ -77,7 +77,7 @@ describe('the full connect flow', () => {
   let f: Awaited<ReturnType<typeof setup>>;
   let callback: URL;
 
-  test('link page → consent → sandbox webview (statement-capable accounts only) → callback: everything recorded', async () => {
+  test('link page → consent → sandbox webview (statement-capable accounts by default) → callback: everything recorded', async () => {
     f = await setup();
     const page = await get(`/l/${f.token}`);
     expect(page.status).toBe(200);
@@ -103,6 +103,10 @@ describe('the full connect flow', () => {
     expect(withUser.powensUserId).toEqual(expect.any(Number));
     expect(withUser.powensTokenEnc).toMatch(/^v1:/);
 
+    // An operator may lift the default filter (POWENS_WEBVIEW_ACCOUNT_TYPES=all; the filter itself:
+    // 'a link for a bank of the firm’s referential' below): then a card the company picks comes back,
+    // and the callback keeps it without IBAN, never active.
+    url.searchParams.delete('account_types');
     callback = await playWebview(url);
     expect(callback.origin + callback.pathname).toBe(`${s.baseUrl}/powens/callback`);
     const powensConnectionId = Number(callback.searchParams.get('connection_id'));
@@ -119,8 +123,7 @@ describe('the full connect flow', () => {
     const remote = state.body.connections.find((c) => c.id === powensConnectionId)!;
     const enabled = remote.accounts.filter((a) => a.disabled === null);
     expect(enabled.length).toBeGreaterThanOrEqual(3);
-    // The card (no IBAN) was not offered, though the company asked for it.
-    expect(new Set(enabled.map((a) => a.type))).toEqual(new Set(['checking', 'savings']));
+    expect(new Set(enabled.map((a) => a.type))).toEqual(new Set(['checking', 'card', 'savings']));
 
     const connection = await s.prisma.bankConnection.findUniqueOrThrow({
       where: { powensConnectionId },
@@ -295,6 +298,19 @@ describe('a link for a bank of the firm’s referential', () => {
     expect((await get(back.toString())).status).toBe(200);
     const connection = await s.prisma.bankConnection.findFirstOrThrow({ where: { companyId: c.id } });
     expect(connection).toMatchObject({ connectorName: 'Crédit Fictif', powensConnectorId: 60 });
+  });
+
+  test('by default the webview offers no account that cannot get a statement (a card: no IBAN)', async () => {
+    const tenant = await createTenant(s.prisma);
+    const c = await company(tenant);
+    expect((await call(s, 'POST', `/api/v1/companies/${c.id}/links`, { key: tenant.key, body: {} })).status).toBe(201);
+    const url = await webviewUrl(await linkTokenFromEmail(s.prisma, c.email!));
+    const card = await s.admin<{ error?: string; step?: string }>('POST', '/webview/complete', {
+      url: url.toString(),
+      accounts: ['card'],
+    });
+    expect(card).toMatchObject({ status: 422, body: { step: 'accounts' } });
+    expect(card.body.error).toContain('aucun compte proposé');
   });
 
   test('a bank given by its uuid is used as is', async () => {
