@@ -16,6 +16,7 @@ import type { Logger } from '../lib/logger';
 import { Prisma, type Db } from '../prisma/client';
 import { inTransaction, utcTimestamp, valuesList, type Sql, type SqlPool } from '../prisma/sql';
 import { classifyPowensState } from '../domain/powens-states';
+import { transactionsMinDate } from './powens/collect-window';
 import type { PowensPort, PowensTransaction } from './powens-port';
 import { buildStatements } from './statements';
 import { enqueueEmail, notifyCredentialsUpdatedOnce, type Outbox } from './outbox';
@@ -294,7 +295,8 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
     }>(
       `SELECT k."powensConnectionId", k."transactionsCursor", c.id::text AS "companyId", c."powensTokenEnc",
               COALESCE((SELECT json_agg(json_build_object('id', a.id, 'powensAccountId', a."powensAccountId",
-                          'iban', a.iban, 'number', a.number, 'bic', a.bic, 'label', a.label, 'type', a.type, 'currency', a.currency)
+                          'iban', a.iban, 'number', a.number, 'bic', a.bic, 'label', a.label, 'type', a.type, 'currency', a.currency,
+                          'activatedAt', a."activatedAt", 'collectedUntil', a."collectedUntil", 'active', a.active)
                         ORDER BY a.id)
                         FROM "BankAccount" a WHERE a."connectionId" = k.id), '[]') AS accounts
        FROM "BankConnection" k JOIN "Company" c ON c.id = k."companyId" WHERE k.id = $1::uuid`,
@@ -427,7 +429,8 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
     let collected = 0;
     let newCursor = cursor;
     const byPowensId = new Map(local.map((a) => [a.powensAccountId, a.id]));
-    for await (const page of powens.listTransactions(token, powensConnectionId, cursor)) {
+    const minDate = transactionsMinDate(local, at); // Powens' default window is the last month only
+    for await (const page of powens.listTransactions(token, powensConnectionId, cursor, minDate)) {
       const mine: Array<{ bankAccountId: string; t: PowensTransaction }> = [];
       for (const t of page) {
         const bankAccountId = byPowensId.get(t.accountId);
@@ -593,6 +596,9 @@ interface LocalAccount {
   label: string;
   type: string;
   currency: string;
+  activatedAt: string;
+  collectedUntil: string | null;
+  active: boolean;
 }
 
 /** The stored version of a transaction that a page is compared with. */

@@ -51,11 +51,24 @@ export interface PowensTransaction {
 
 export interface PowensPort {
   getConnection(userToken: string, connectionId: number): Promise<PowensConnectionView>;
-  /** Forces a sync: only when a person asked (Powens' fair-use policy). */
+  /**
+   * Forces one sync, only when someone asked (Powens' fair-use policy). The firm asking is not the
+   * account holder: `psu_requested=false` (no SCA prompt at the bank), and never retried on a
+   * timeout or a 5xx (one request is one sync at the bank).
+   */
   syncConnection(userToken: string, connectionId: number): Promise<PowensConnectionView>;
   listAccounts(userToken: string, connectionId: number): Promise<PowensAccountView[]>;
-  /** Pages of transactions changed since the cursor (all of them when null), deleted ones included. */
-  listTransactions(userToken: string, connectionId: number, since: string | null): AsyncIterable<PowensTransaction[]>;
+  /**
+   * Pages of transactions changed since the cursor (all of them when null), deleted ones included,
+   * booked (`date`) on or after `minDate` (YYYY-MM-DD: Powens' default is the last month only; see
+   * activities/powens/collect-window.ts).
+   */
+  listTransactions(
+    userToken: string,
+    connectionId: number,
+    since: string | null,
+    minDate: string,
+  ): AsyncIterable<PowensTransaction[]>;
 }
 
 type Connection = Awaited<ReturnType<PowensClient['getConnection']>>;
@@ -81,7 +94,7 @@ export function createPowensPortFromClient(client: PowensClient): PowensPort {
       return connectionView(await client.getConnection(token, id));
     },
     async syncConnection(token, id) {
-      return connectionView(await client.syncConnection(token, id, { psuRequested: true }));
+      return connectionView(await client.syncConnection(token, id, { psuRequested: false }));
     },
     async listAccounts(token, id) {
       const accounts = await client.listAccounts(token, { connectionId: id, all: true });
@@ -96,8 +109,14 @@ export function createPowensPortFromClient(client: PowensClient): PowensPort {
         balance: a.balance === null || a.balance === undefined ? null : decimal(a.balance),
       }));
     },
-    async *listTransactions(token, id, since) {
-      const list = client.listTransactions(token, { connectionId: id, lastUpdate: since ?? undefined, all: true });
+    async *listTransactions(token, id, since, minDate) {
+      const list = client.listTransactions(token, {
+        connectionId: id,
+        lastUpdate: since ?? undefined,
+        all: true,
+        minDate,
+        filter: 'date',
+      });
       for await (const page of list.pages()) {
         yield page.transactions.map((t) => ({
           id: t.id,

@@ -18,8 +18,11 @@ export interface IssueLink {
   recipient: string;
   firm: { name: string; email: string; phone: string | null };
   automatic?: boolean;
-  /** A bank of the firm's referential: the e-mail is the INGENEO-style connection request for it. */
-  bank?: { name: string } | null;
+  /**
+   * A bank of the firm's referential: the e-mail is the INGENEO-style connection request for it,
+   * and the link's webview opens on that bank.
+   */
+  bank?: { id?: string; name: string } | null;
   /** The user who asked (named in the connection request). */
   requestedBy?: string | null;
 }
@@ -32,6 +35,7 @@ export function prepareLink(config: Config, input: IssueLink, now = new Date()) 
     id: randomUUID(),
     companyId: input.company.id,
     connectionId: input.connection?.id ?? null,
+    bankId: input.bank?.id ?? null,
     kind: input.kind,
     recipient: input.recipient,
     secretHash,

@@ -3,6 +3,12 @@
  * with POST /auth/init the first time it is needed; its token is stored encrypted at rest
  * (ENCRYPTION_KEY, activities/powens/tokens.ts) and decrypted only for a call. Two concurrent
  * first calls for one company: one user wins (conditional update), the other is deleted at Powens.
+ *
+ * The connect webview offers only the account types of POWENS_WEBVIEW_ACCOUNT_TYPES (by default
+ * those that can get a CFONB statement, lib/config.ts CFONB_ACCOUNT_TYPES) and usages of
+ * POWENS_WEBVIEW_ACCOUNT_USAGES; when the firm chose a bank of its referential, it opens on that
+ * bank with `connector_uuids` (the connector's uuid, stable across Powens domains; a bank known only
+ * by the deprecated integer id gets its uuid from GET /connectors/{id} once, then stored).
  */
 import { createPowensClient, decryptToken, encryptToken, type PowensClient } from '../activities/powens';
 import type { Config } from '../lib/config';
@@ -57,10 +63,41 @@ export function createPowensWebviews(deps: {
     return (await client.getTemporaryCode(token, { type: 'singleAccess' })).code;
   }
 
+  /** The connector uuid of a bank of the referential, or null (no bank, or no connector given). */
+  async function connectorUuid(bankId: string | null | undefined): Promise<string | null> {
+    if (!bankId) return null;
+    const bank = await prisma.bank.findUnique({
+      where: { id: bankId },
+      select: { powensConnectorId: true, powensConnectorUuid: true },
+    });
+    if (!bank) return null;
+    if (bank.powensConnectorUuid) return bank.powensConnectorUuid;
+    if (bank.powensConnectorId === null) return null;
+    try {
+      const connector = await client.getConnector(bank.powensConnectorId);
+      if (!connector.uuid) return null;
+      await prisma.bank.update({ where: { id: bankId }, data: { powensConnectorUuid: connector.uuid } });
+      return connector.uuid;
+    } catch (err) {
+      // The company still connects, choosing its bank in the webview.
+      logger.warn({ err, bankId, connectorId: bank.powensConnectorId }, 'Powens connector uuid not found');
+      return null;
+    }
+  }
+
   return {
     userToken,
-    async connectUrl({ companyId, redirectUri, state }) {
-      return client.connectUrl({ code: await code(companyId), redirectUri, state, lang: 'fr' });
+    async connectUrl({ companyId, redirectUri, state, bankId }) {
+      const uuid = await connectorUuid(bankId);
+      return client.connectUrl({
+        code: await code(companyId),
+        redirectUri,
+        state,
+        lang: 'fr',
+        connectorUuids: uuid ? [uuid] : undefined,
+        accountTypes: config.POWENS_WEBVIEW_ACCOUNT_TYPES,
+        accountUsages: config.POWENS_WEBVIEW_ACCOUNT_USAGES,
+      });
     },
     async reconnectUrl({ companyId, powensConnectionId, redirectUri, state, resetCredentials }) {
       return client.reconnectUrl({

@@ -7,8 +7,12 @@
 import type { PowensBankAccount, PowensConnection } from '../activities/powens';
 
 export interface PowensWebviews {
-  /** Webview to add a connection for the company (creates its permanent Powens user if needed). */
-  connectUrl(input: { companyId: string; redirectUri: string; state: string }): Promise<string>;
+  /**
+   * Webview to add a connection for the company (creates its permanent Powens user if needed),
+   * offering only the accounts that can get a CFONB statement (POWENS_WEBVIEW_ACCOUNT_TYPES), and
+   * opened on the bank of the firm's referential when one was chosen (its connector uuid).
+   */
+  connectUrl(input: { companyId: string; redirectUri: string; state: string; bankId?: string | null }): Promise<string>;
   /** Webview to re-enter the credentials of an existing connection. */
   reconnectUrl(input: {
     companyId: string;

@@ -10,7 +10,10 @@ async function main() {
   const config = loadConfig();
   const logger = createLogger('api', config.LOG_LEVEL);
   if (!process.env.DATABASE_URL) throw new Error('DATABASE_URL must be set (npm start sets it for the embedded stack)');
-  const prisma = createPrismaClient(process.env.DATABASE_URL);
+  // A lost database connection is logged and replaced, never fatal.
+  const prisma = createPrismaClient(process.env.DATABASE_URL, {
+    onError: (err) => logger.warn({ err: err.message }, 'database connection lost; the next query opens a new one'),
+  });
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const state: AppState = { ready: false };

@@ -10,6 +10,22 @@ import { z } from 'zod';
 
 const DEV_ENCRYPTION_KEY = 'ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM='; // "dev-only-encryption-key-32-bytes"
 const DEV_SESSION_SECRET = 'dev-only-session-secret-change-me-in-production';
+/** The HMAC secret the local Powens sandbox signs its webhooks with (never valid in production). */
+export const SANDBOX_WEBHOOK_SECRET = 'sandbox-webhook-secret-0123456789';
+/**
+ * The Powens account types (powens-sdks bank-account-types.yml) the webview offers by default: the
+ * deposit accounts of a bank, which carry an IBAN (a French RIB), what a CFONB120 statement is
+ * written for (its records need the bank, branch and account numbers): `checking` (current
+ * accounts), `joint` (joint current accounts), `savings` (passbook savings, "livrets") and
+ * `deposit` (term deposits). Left out: `card` (a card number, no IBAN; a deferred card's debit
+ * shows on its parent checking account), `loan`, the investment types (`market`, `pea`,
+ * `lifeinsurance`, `pee`, `per`…: no IBAN at Powens/woob) and `unknown`. Other accounts stay
+ * disabled at Powens, as its webview does with `account_types`.
+ */
+export const CFONB_ACCOUNT_TYPES = ['checking', 'joint', 'savings', 'deposit'] as const;
+
+/** The path our Powens webhook endpoint is served at (api/public/router.ts), one URL per event under it. */
+export const POWENS_WEBHOOK_ROUTE = '/powens/webhooks';
 
 const port = z.coerce.number().int().min(1, 'must be a TCP port (1-65535)').max(65535, 'must be a TCP port (1-65535)');
 const url = z.url({ message: 'must be an absolute URL (http:// or https://)' });
@@ -51,10 +67,27 @@ export const configSchema = z
       .regex(/^\d+$/, 'must be the numeric client id of the Powens application')
       .default('10000001'),
     POWENS_CLIENT_SECRET: z.string().min(1).default('sandbox-client-secret'),
-    POWENS_WEBHOOK_SECRET: z
+    POWENS_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    POWENS_WEBHOOK_BASE_URL: url.optional(),
+    POWENS_WEBHOOK_MAX_AGE_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60, 'must be at least 60 seconds')
+      .default(3 * 24 * 3600),
+    POWENS_WEBHOOK_BEARER: z
+      .enum(['true', 'false'], { message: 'must be true or false' })
+      .default('false')
+      .transform((v) => v === 'true'),
+    POWENS_WEBVIEW_ACCOUNT_TYPES: z
       .string()
-      .min(16, 'must be at least 16 characters')
-      .default('sandbox-webhook-secret-0123456789'),
+      .regex(/^(all|[a-z_]+(,[a-z_]+)*)$/, 'must be a comma list of Powens account types, or all')
+      .default(CFONB_ACCOUNT_TYPES.join(','))
+      .transform((v) => (v === 'all' ? [] : v.split(','))),
+    POWENS_WEBVIEW_ACCOUNT_USAGES: z
+      .string()
+      .regex(/^(PRIV|ORGA|ASSO)(,(PRIV|ORGA|ASSO))*$/, 'must be a comma list of PRIV, ORGA, ASSO')
+      .optional()
+      .transform((v) => (v === undefined ? [] : v.split(','))),
     POWENS_SANDBOX_PORT: port.default(3100),
 
     POSTMARK_SERVER_TOKEN: z.string().min(1).default('sandbox-postmark-token'),
@@ -90,6 +123,19 @@ export const configSchema = z
         path: ['ENCRYPTION_KEY'],
         message: 'must not be the development key in production',
       });
+    if (c.POWENS_WEBHOOK_SECRET === undefined && !c.POWENS_WEBHOOK_BEARER)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['POWENS_WEBHOOK_SECRET'],
+        message:
+          'is required in production (the secret_key of the HMAC provider created with POST /webhooks/auth), unless POWENS_WEBHOOK_BEARER=true',
+      });
+    if (c.POWENS_WEBHOOK_SECRET === SANDBOX_WEBHOOK_SECRET)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['POWENS_WEBHOOK_SECRET'],
+        message: 'must not be the sandbox secret in production',
+      });
     if (c.SESSION_SECRET === DEV_SESSION_SECRET)
       ctx.addIssue({
         code: 'custom',
@@ -109,7 +155,18 @@ export interface Config extends RawConfig {
   temporalWebUrl: string;
   publicBaseUrl: string;
   powensBaseUrl: string;
+  /** Root of the webview (flows under it: /connect, /reconnect, /manage); see defaultWebviewUrl. */
   powensWebviewUrl: string;
+  /**
+   * The HMAC secret of Powens' BI-Signature: POWENS_WEBHOOK_SECRET, or the sandbox's outside
+   * production; null when production relies on the Bearer user token only.
+   */
+  powensWebhookSecret: string | null;
+  /**
+   * The URL registered at Powens for each event, without the event: `<this>/<EVENT>`. Its path is
+   * what BI-Signature covers, whatever path a proxy forwards the request to.
+   */
+  powensWebhookBaseUrl: string;
   /** True when Powens is our local sandbox (no POWENS_BASE_URL given). */
   powensSandbox: boolean;
   postmarkApiUrl: string;
@@ -128,6 +185,24 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The webview when POWENS_WEBVIEW_URL is not set: Powens' own (https://webview.powens.com, the
+ * `domain` parameter naming the API domain, as the official SDK's WebviewClient builds it) for a
+ * real Powens API (`https://<domain>.biapi.pro/2.0`); the webview next to any other configured API
+ * (a Powens sandbox server elsewhere: `<origin>/webview`); the local sandbox's only when no
+ * POWENS_BASE_URL is configured at all.
+ */
+export function defaultWebviewUrl(powensBaseUrl: string | undefined, sandboxPort: number): string {
+  if (powensBaseUrl === undefined) return `http://localhost:${sandboxPort}/webview`;
+  const base = new URL(powensBaseUrl);
+  if (POWENS_API_HOST.test(base.hostname)) return POWENS_WEBVIEW;
+  return `${base.origin}/webview`;
+}
+
+/** A Powens API host: `<domain>.biapi.pro`, the domain in lowercase letters, digits and single hyphens. */
+export const POWENS_API_HOST = /^[a-z\d]+(?:-[a-z\d]+)*\.biapi\.pro$/;
+const POWENS_WEBVIEW = 'https://webview.powens.com';
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // An empty variable means "not set" (as in docker-compose `FOO=`), never the empty string.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -139,16 +214,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const c = parsed.data;
   const local = (p: number) => `http://127.0.0.1:${p}`;
+  const publicBaseUrl = (c.PUBLIC_BASE_URL ?? `http://localhost:${c.API_PORT}`).replace(/\/$/, '');
   return {
     ...c,
     embeddedPostgres: c.DATABASE_URL === undefined,
     embeddedTemporal: c.TEMPORAL_ADDRESS === undefined,
     temporalAddress: c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.TEMPORAL_DEV_SERVER_PORT}`,
     temporalWebUrl: c.TEMPORAL_WEB_URL ?? `http://localhost:${c.TEMPORAL_UI_PORT}`,
-    publicBaseUrl: (c.PUBLIC_BASE_URL ?? `http://localhost:${c.API_PORT}`).replace(/\/$/, ''),
+    publicBaseUrl,
     powensBaseUrl: (c.POWENS_BASE_URL ?? `${local(c.POWENS_SANDBOX_PORT)}/2.0`).replace(/\/$/, ''),
-    powensWebviewUrl: (c.POWENS_WEBVIEW_URL ?? `http://localhost:${c.POWENS_SANDBOX_PORT}/webview`).replace(/\/$/, ''),
+    powensWebviewUrl: (c.POWENS_WEBVIEW_URL ?? defaultWebviewUrl(c.POWENS_BASE_URL, c.POWENS_SANDBOX_PORT)).replace(
+      /\/$/,
+      '',
+    ),
     powensSandbox: c.POWENS_BASE_URL === undefined,
+    powensWebhookSecret: c.POWENS_WEBHOOK_SECRET ?? (c.NODE_ENV === 'production' ? null : SANDBOX_WEBHOOK_SECRET),
+    powensWebhookBaseUrl: (c.POWENS_WEBHOOK_BASE_URL ?? `${publicBaseUrl}${POWENS_WEBHOOK_ROUTE}`).replace(/\/+$/, ''),
     postmarkApiUrl: (c.POSTMARK_API_URL ?? local(c.MAIL_SINK_PORT)).replace(/\/$/, ''),
     mailSink: c.POSTMARK_API_URL === undefined,
   };

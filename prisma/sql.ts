@@ -36,8 +36,48 @@ const types = {
 
 export type SqlPool = pg.Pool;
 
-export function createSqlPool(databaseUrl: string, opts: { max?: number } = {}): SqlPool {
-  return new pg.Pool({ connectionString: databaseUrl, max: opts.max ?? 10, types });
+/** Told when a pooled connection is lost (PostgreSQL restarted, the backend terminated, the network cut). */
+export type PoolErrorHandler = (err: Error) => void;
+
+const warnOnStderr: PoolErrorHandler = (err) =>
+  process.stderr.write(`${JSON.stringify({ msg: 'database connection lost', err: err.message })}\n`);
+
+/**
+ * Keeps a lost connection from taking the process down, and from holding a pool slot for ever.
+ * pg emits 'error' on a client whose connection dies (the server terminated its backend,
+ * restarted, the network cut), and on the pool for an idle one; an 'error' event without a
+ * listener ends a Node process. Here every client gets a listener from its first connect: the loss
+ * is reported once per connection, and
+ *  - an idle client is dropped by pg-pool itself;
+ *  - a checked-out one (a transaction between two queries, a running query) is released at once
+ *    as broken, so that the pool drops it and opens a new connection for the next query, and its
+ *    holder's own release later does nothing: a holder may never release it otherwise (Prisma
+ *    6.19's adapter does not when its ROLLBACK on the dead connection fails, which would leak one
+ *    slot per lost transaction until the pool is exhausted). The holder's next query on it fails,
+ *    as does the work in progress (activities are retried by Temporal, HTTP calls by their client).
+ */
+export function survivePoolErrors<P extends pg.Pool>(pool: P, onError: PoolErrorHandler = warnOnStderr): P {
+  const checkedOut = new WeakSet<pg.PoolClient>();
+  const lost = new WeakSet<pg.PoolClient>();
+  pool.on('acquire', (client) => checkedOut.add(client));
+  pool.on('release', (_err, client) => checkedOut.delete(client));
+  pool.on('connect', (client) =>
+    client.on('error', (err: Error) => {
+      if (lost.has(client)) return; // the same death reported again (error message, then socket end)
+      lost.add(client);
+      onError(err);
+      if (!checkedOut.has(client)) return;
+      const release = client.release;
+      client.release = () => undefined;
+      release(err);
+    }),
+  );
+  pool.on('error', () => undefined); // an idle client's loss: reported by its own listener above
+  return pool;
+}
+
+export function createSqlPool(databaseUrl: string, opts: { max?: number; onError?: PoolErrorHandler } = {}): SqlPool {
+  return survivePoolErrors(new pg.Pool({ connectionString: databaseUrl, max: opts.max ?? 10, types }), opts.onError);
 }
 
 /** Runs `work` in one database transaction on one pooled connection: committed if it returns, else rolled back. */

@@ -32,7 +32,7 @@ export async function startSandboxes(config: Config, databaseUrl: string, _dataD
     const powens = await servePowensSandbox({
       config,
       databaseUrl,
-      webhookUrl: `${config.publicBaseUrl}/powens/webhooks/{event}`,
+      webhookUrl: `${config.powensWebhookBaseUrl}/{event}`,
       logger: createLogger('powens-sandbox', config.LOG_LEVEL),
     });
     stops.push(powens.stop);

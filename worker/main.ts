@@ -25,8 +25,11 @@ async function main() {
     ),
     shutdownSignals: [],
   });
-  const prisma = createPrismaClient(process.env.DATABASE_URL, { max: 20 });
-  const sql = createSqlPool(process.env.DATABASE_URL, { max: 20 });
+  // A lost database connection is logged and replaced, never fatal (prisma/sql.ts survivePoolErrors).
+  const onError = (pool: string) => (err: Error) =>
+    logger.warn({ pool, err: err.message }, 'database connection lost; the next query opens a new one');
+  const prisma = createPrismaClient(process.env.DATABASE_URL, { max: 20, onError: onError('prisma') });
+  const sql = createSqlPool(process.env.DATABASE_URL, { max: 20, onError: onError('sql') });
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const activities = createActivities({ config, prisma, sql, logger });
   const worker = await Worker.create({

@@ -4,9 +4,11 @@
  * The objects returned are Powens' own (snake_case, as documented), so that nothing is lost; the
  * timestamp policy for their zone-less timestamps is in time.ts.
  *
- * Fair use: `syncConnection` sends `psu_requested=false` unless the caller says a person asked for
- * the sync (Powens then may start an SCA); background collection relies on Powens' own daily sync
- * and on `listTransactions` with the `last_update` cursor.
+ * Fair use: `syncConnection` sends `psu_requested=false` unless the caller says the account holder
+ * asked for the sync (Powens then may start an SCA), and is never retried on a timeout or a 5xx:
+ * one call is one sync at the bank, and a second one could prompt the holder again. Background
+ * collection relies on Powens' own daily sync and on `listTransactions` with the `last_update`
+ * cursor and an explicit `min_date` (without it Powens lists only the last month).
  */
 import { z } from 'zod';
 import { needsNewCredentials } from '../../domain/powens-states';
@@ -19,12 +21,15 @@ import {
   bankAccountsListSchema,
   connectionSchema,
   connectionsListSchema,
+  connectorSchema,
+  connectorsListSchema,
   tokenAccessSchema,
   transactionsPageSchema,
   type PowensAccessToken,
   type PowensAuthCode,
   type PowensBankAccount,
   type PowensConnection,
+  type PowensConnector,
   type PowensTransaction,
   type PowensTransactionsPage,
 } from './schemas';
@@ -66,9 +71,18 @@ export interface ListTransactionsOptions extends CallOptions {
   lastUpdate?: string | Date;
   /** Include deleted transactions (default true: we mirror deletions). */
   all?: boolean;
-  /** Date bounds (YYYY-MM-DD, YYYY-MM or YYYY) on `application_date`, Powens' default filter. */
-  minDate?: string;
+  /**
+   * The first day wanted (YYYY-MM-DD, YYYY-MM or YYYY). Required: without it Powens lists only the
+   * last month ("By default, it selects transactions for the last month", 2021 reference), so a
+   * collection after a long interruption would miss the older transactions back-filled meanwhile.
+   */
+  minDate: string;
   maxDate?: string;
+  /**
+   * The date `minDate`/`maxDate` bound: `application_date` (Powens' default, the PFM date, which
+   * users may edit) or `date` (the debit date, the one our statements book).
+   */
+  filter?: 'date' | 'application_date';
 }
 
 /** A lazily fetched transaction list: iterate it, or its pages, or collect it. */
@@ -84,10 +98,14 @@ export interface ConnectWebviewOptions {
   redirectUri: string;
   /** Opaque value returned unchanged in the callback (we sign it). */
   state?: string;
+  /** Deprecated by Powens (not stable across API domains): prefer `connectorUuids`. */
   connectorIds?: number[];
+  /** The banks offered (one: the bank picker is skipped): connector `uuid`s. */
   connectorUuids?: string[];
   /** Accounts of other types stay disabled (e.g. ['checking', 'card']). */
   accountTypes?: string[];
+  /** Accounts of other usages (PRIV, ORGA, ASSO) stay disabled. */
+  accountUsages?: string[];
   accountIbans?: string[];
   maxConnections?: number;
   lang?: 'fr' | 'en' | 'de' | 'nl' | 'pt' | 'it' | 'es';
@@ -114,6 +132,8 @@ export interface ManageWebviewOptions {
 }
 
 const MAX_PAGE = 1000;
+/** `min_date` / `max_date` values Powens takes (CalendarBound): a date, a month or a year. */
+const CALENDAR_BOUND = /^\d{4}(?:-\d{2}(?:-\d{2})?)?$/;
 
 export function createPowensClient(options: PowensClientOptions) {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -255,8 +275,10 @@ export function createPowensClient(options: PowensClientOptions) {
     },
 
     /**
-     * PUT /users/me/connections/{id}: a synchronous sync. `psuRequested` must be true only when a
-     * person asked for it (it may start an SCA); background syncs leave it false.
+     * PUT /users/me/connections/{id}: a synchronous sync. `psuRequested` must be true only when the
+     * account holder (the PSU) is present and asked for it (it may start an SCA); anyone else's
+     * request (a firm's "collect now", a background job) leaves it false. Never retried on a
+     * timeout, a network failure or a 5xx (the sync may have run): only a 429 (refused) is.
      */
     syncConnection(
       userToken: string,
@@ -271,6 +293,7 @@ export function createPowensClient(options: PowensClientOptions) {
         })}`,
         token: userToken,
         schema: connectionSchema,
+        idempotent: false,
         call: { timeoutMs: syncTimeoutMs, ...opts },
       });
     },
@@ -278,6 +301,7 @@ export function createPowensClient(options: PowensClientOptions) {
     /**
      * POST /users/me/connections/{id} `{"resume": true}`: resumes a `decoupled` connection once the
      * user validated in the bank's app. With `background`, returns at once (state `validating`).
+     * Like every call that syncs, not retried on a timeout or a 5xx.
      */
     resumeConnection(
       userToken: string,
@@ -290,6 +314,7 @@ export function createPowensClient(options: PowensClientOptions) {
         token: userToken,
         body: { resume: true },
         schema: connectionSchema,
+        idempotent: false,
         call: { timeoutMs: syncTimeoutMs, ...opts },
       });
     },
@@ -307,6 +332,7 @@ export function createPowensClient(options: PowensClientOptions) {
         token: userToken,
         body: fields,
         schema: connectionSchema,
+        idempotent: false,
         call: { timeoutMs: syncTimeoutMs, ...opts },
       });
     },
@@ -319,6 +345,18 @@ export function createPowensClient(options: PowensClientOptions) {
         schema: null,
         call,
       });
+    },
+
+    // ---- connectors ----------------------------------------------------------------------------
+    /** GET /connectors: the banks of the API domain, each with its stable `uuid` (and deprecated `id`). */
+    async listConnectors(call?: CallOptions): Promise<PowensConnector[]> {
+      const r = await http.request({ method: 'GET', path: '/connectors', schema: connectorsListSchema, call });
+      return r.connectors;
+    },
+
+    /** GET /connectors/{id}: one bank, e.g. to learn the `uuid` of a connector known by its deprecated id. */
+    getConnector(connectorId: number, call?: CallOptions): Promise<PowensConnector> {
+      return http.request({ method: 'GET', path: `/connectors/${id(connectorId)}`, schema: connectorSchema, call });
     },
 
     // ---- accounts ------------------------------------------------------------------------------
@@ -369,11 +407,12 @@ export function createPowensClient(options: PowensClientOptions) {
 
     // ---- transactions --------------------------------------------------------------------------
     /**
-     * GET …/transactions in pages of 1000 following `_links.next` until the end. Incremental with
-     * `lastUpdate` (and `all`, default true, so deletions come too). A user without any enabled
-     * account yields nothing (Powens answers `noAccount`).
+     * GET …/transactions from `minDate`, in pages of 1000 following the opaque `_links.next.href`
+     * Powens returns, used as is, until there is none. Incremental with `lastUpdate` (and `all`,
+     * default true, so deletions come too). A user without any enabled account yields nothing
+     * (Powens answers `noAccount`).
      */
-    listTransactions(userToken: string, opts: ListTransactionsOptions = {}): PowensTransactionList {
+    listTransactions(userToken: string, opts: ListTransactionsOptions): PowensTransactionList {
       if (opts.accountId !== undefined && opts.connectionId !== undefined)
         throw new TypeError('listTransactions: accountId or connectionId, not both');
       const scope =
@@ -389,13 +428,17 @@ export function createPowensClient(options: PowensClientOptions) {
           throw new TypeError(`lastUpdate must be a Powens timestamp (YYYY-MM-DD HH:MM:SS): ${opts.lastUpdate}`);
         lastUpdate = opts.lastUpdate.replace('T', ' ').slice(0, 19);
       }
+      if (!CALENDAR_BOUND.test(opts.minDate ?? ''))
+        throw new TypeError(`minDate must be YYYY-MM-DD, YYYY-MM or YYYY: ${opts.minDate}`);
+      if (opts.maxDate !== undefined && !CALENDAR_BOUND.test(opts.maxDate))
+        throw new TypeError(`maxDate must be YYYY-MM-DD, YYYY-MM or YYYY: ${opts.maxDate}`);
       const first = `/users/me${scope}/transactions${query({
         limit: pageSize,
-        offset: 0,
         all: opts.all ?? true,
         last_update: lastUpdate,
         min_date: opts.minDate,
         max_date: opts.maxDate,
+        filter: opts.filter,
       })}`;
 
       async function* pages(): AsyncGenerator<PowensTransactionsPage> {
@@ -454,6 +497,7 @@ export function createPowensClient(options: PowensClientOptions) {
         ...list('connector_ids', o.connectorIds),
         ...list('connector_uuids', o.connectorUuids),
         ...list('account_types', o.accountTypes),
+        ...list('account_usages', o.accountUsages),
         ...list('account_ibans', o.accountIbans),
         ...opt('max_connections', o.maxConnections),
       ]);

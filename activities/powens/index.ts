@@ -1,5 +1,6 @@
 /** The Powens client and its helpers (see docs/powens.md). */
 export * from './client';
+export * from './collect-window';
 export * from './errors';
 export type { CallOptions, PowensLogger, RetryOptions } from './http';
 export * from './schemas';

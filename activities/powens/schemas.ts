@@ -75,6 +75,8 @@ export const connectorSchema = z.looseObject({
 });
 export type PowensConnector = z.infer<typeof connectorSchema>;
 
+export const connectorsListSchema = z.looseObject({ connectors: z.array(connectorSchema) });
+
 export const bankAccountSchema = z.looseObject({
   id,
   id_connection: id,

@@ -4,13 +4,17 @@
  *   BI-Signature-Date: 2022-06-27T11:08:52.577831Z          (UTC ISO-8601)
  *   BI-Signature: BASE64( HMAC_SHA256( secret_key, "POST.<path>.<BI-Signature-Date>.<raw body>" ) )
  *
- * `<path>` is the request path only (no scheme, host or query), as received by our endpoint; the
- * body is the raw bytes, before any JSON parsing. We compare in constant time and refuse a date
- * outside a freshness window (our choice, Powens mandates none; default ±5 min). A replayed
- * delivery inside the window is caught by its `id_webhook_data` (`webhookDataId`), which the
- * receiver must record (Powens also redelivers the same payload on failure, with a new signature).
+ * `<path>` is the path only (no scheme, host or query) of the listening URL REGISTERED at Powens
+ * ("listening URL endpoint"), which is what Powens signs: behind a proxy that rewrites the prefix,
+ * the path our endpoint receives differs, so the receiver derives it from its configured public
+ * URL (config.powensWebhookBaseUrl). The body is the raw bytes, before any JSON parsing. We
+ * compare in constant time and refuse a date outside a freshness window (our choice, Powens
+ * mandates none): `toleranceMs` in the past (default 5 min; the endpoint allows days, as whether
+ * Powens' retries carry a fresh date is not documented) and `futureToleranceMs` ahead (clock skew,
+ * default 5 min). A replayed delivery inside the window is caught by its `id_webhook_data`
+ * (`webhookDataId`), which the receiver must record.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 export const SIGNATURE_HEADER = 'BI-Signature';
 export const SIGNATURE_DATE_HEADER = 'BI-Signature-Date';
@@ -61,22 +65,26 @@ export type WebhookVerification =
 
 export function verifyWebhookSignature(input: {
   secret: string;
-  /** Request path as received (Express: `req.path` with the mount prefix, i.e. `new URL(req.originalUrl).pathname`). */
+  /** Path of the URL registered at Powens for this webhook (what Powens signs). */
   path: string;
   rawBody: Buffer | string;
   signature: string | null | undefined;
   date: string | null | undefined;
   method?: string;
   now?: Date | number;
+  /** How old the signed date may be (default 5 min). */
   toleranceMs?: number;
+  /** How far ahead of our clock the signed date may be (default `toleranceMs` or 5 min, whichever is smaller). */
+  futureToleranceMs?: number;
 }): WebhookVerification {
   if (!input.signature) return { ok: false, reason: 'missing-signature' };
   if (!input.date) return { ok: false, reason: 'missing-date' };
   const signedAt = Date.parse(input.date);
   if (!ISO_UTC.test(input.date) || Number.isNaN(signedAt)) return { ok: false, reason: 'invalid-date' };
   const now = input.now === undefined ? Date.now() : new Date(input.now).getTime();
-  if (Math.abs(now - signedAt) > (input.toleranceMs ?? DEFAULT_WEBHOOK_TOLERANCE_MS))
-    return { ok: false, reason: 'stale' };
+  const past = input.toleranceMs ?? DEFAULT_WEBHOOK_TOLERANCE_MS;
+  const future = input.futureToleranceMs ?? Math.min(past, DEFAULT_WEBHOOK_TOLERANCE_MS);
+  if (now - signedAt > past || signedAt - now > future) return { ok: false, reason: 'stale' };
   const expected = Buffer.from(
     signWebhook({
       secret: input.secret,
@@ -107,4 +115,21 @@ export function webhookDataId(rawBody: Buffer | string | object): number | null 
   }
   const v = (body as { id_webhook_data?: unknown } | null)?.id_webhook_data;
   return typeof v === 'number' && Number.isSafeInteger(v) ? v : null;
+}
+
+/** The token of an `Authorization: Bearer <token>` header, or null. */
+export function bearerToken(header: string | null | undefined): string | null {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return m ? m[1]! : null;
+}
+
+/**
+ * Whether a webhook's Bearer token is the user's permanent token, Powens' default webhook
+ * authentication ("check that it matches your stored token"). Constant time: both are hashed
+ * first, so neither their content nor their length shows in the timing.
+ */
+export function sameUserToken(given: string, stored: string): boolean {
+  const a = createHash('sha256').update(given, 'utf8').digest();
+  const b = createHash('sha256').update(stored, 'utf8').digest();
+  return timingSafeEqual(a, b);
 }

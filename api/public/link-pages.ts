@@ -190,7 +190,7 @@ ${error ? `<div class="error">${esc(error)}</div>` : ''}
       let url: string;
       try {
         url = add
-          ? await deps.powens.connectUrl({ companyId: valid.companyId, redirectUri, state })
+          ? await deps.powens.connectUrl({ companyId: valid.companyId, redirectUri, state, bankId: valid.bankId })
           : await deps.powens.reconnectUrl({
               companyId: valid.companyId,
               connectionId: valid.connection!.id,

@@ -1,17 +1,28 @@
 /**
  * POST /powens/webhooks/:event: Powens' webhooks (one URL registered per event, as Powens does:
- * docs/powens.md §6). The raw body (gunzipped when `Content-Encoding: gzip`) must carry a valid
- * BI-Signature (HMAC-SHA256 over `POST.<path>.<BI-Signature-Date>.<body>`, constant time, ±5 min
- * window): anything else is 401. Each `id_webhook_data` is handled once (WebhookDelivery, in the
- * same transaction as its database changes); the answer is sent before the workflows are told.
+ * docs/powens.md §6). Authentication, as production Powens does it (docs/powens-endpoints.md):
+ *
+ *  - HMAC provider (POWENS_WEBHOOK_SECRET): the raw body (gunzipped when `Content-Encoding: gzip`;
+ *    whether Powens signs the compressed or the decompressed bytes is not documented, both are
+ *    accepted) must carry a valid BI-Signature, HMAC-SHA256 over
+ *    `POST.<path>.<BI-Signature-Date>.<body>` compared in constant time, where `<path>` is the path
+ *    of the URL registered at Powens (`config.powensWebhookBaseUrl` + `/<event>`), not the one a
+ *    proxy forwarded to; the signed date may be POWENS_WEBHOOK_MAX_AGE_SECONDS old (default 3 days:
+ *    Powens retries for a while, and whether a retry is signed again is not documented) and 5 min
+ *    ahead. A request carrying BI-Signature is judged by it alone.
+ *  - Powens' default, `Authorization: Bearer <user's permanent token>`, when POWENS_WEBHOOK_BEARER
+ *    is true: compared in constant time with the stored token (encrypted at rest) of the company
+ *    owning the connection the body names (or, for events without one, the Powens user it names).
+ * Anything else is 401. Each `id_webhook_data` is handled once (WebhookDelivery, in the same
+ * transaction as its database changes; a replay answers `duplicate: true` and changes nothing);
+ * the answer is sent before the workflows are told.
  *
  *  - CONNECTION_SYNCED: `synced` with the connection's state (null = ok), or `reconnected` when a
  *    connection we had in error is fine again;
  *  - CONNECTION_DELETED: the connection and its accounts are deactivated, `connectionDeleted`;
  *  - ACCOUNT_DISABLED / ACCOUNT_ENABLED: the account follows, `accountsChanged`;
  *  - ACCOUNTS_FETCHED: `accountsChanged`.
- * Other events, and connections we do not know, are acknowledged and ignored. Whether Powens signs
- * the compressed or the decompressed bytes is not documented: both are accepted.
+ * Other events, and connections we do not know, are acknowledged and ignored.
  */
 import { gunzipSync } from 'node:zlib';
 import type { Request, Response } from 'express';
@@ -19,6 +30,9 @@ import { z } from 'zod';
 import {
   SIGNATURE_DATE_HEADER,
   SIGNATURE_HEADER,
+  bearerToken,
+  decryptToken,
+  sameUserToken,
   verifyWebhookSignature,
   webhookDataId,
 } from '../../activities/powens';
@@ -52,6 +66,23 @@ const accountsFetched = z.looseObject({ connection: z.looseObject({ id }) });
 
 type Problem = { status: number; error: string };
 
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : null);
+type Obj = Record<string, unknown> | undefined;
+
+/** The Powens connection and user a webhook body is about (null when it names none). */
+function subjectOf(event: string, payload: unknown): { connectionId: number | null; userId: number | null } {
+  const p = (payload ?? {}) as Record<string, unknown>;
+  const connection = p.connection as Obj;
+  const user = p.user as Obj;
+  if (event.startsWith('USER_')) return { connectionId: null, userId: num(p.id) };
+  if (event === 'CONNECTION_DELETED')
+    return { connectionId: num(connection?.id) ?? num(p.id), userId: num(connection?.id_user) ?? num(p.id_user) };
+  return {
+    connectionId: num(connection?.id) ?? num(p.id_connection),
+    userId: num(user?.id) ?? num(connection?.id_user) ?? num(p.id_user),
+  };
+}
+
 async function readRaw(req: Request): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -66,6 +97,35 @@ async function readRaw(req: Request): Promise<Buffer> {
 export function webhookHandler(deps: AppDeps) {
   const { prisma, config, temporal, logger } = deps;
   const taskQueue = config.TEMPORAL_TASK_QUEUE;
+
+  /**
+   * Whether `token` is the stored permanent token of the Powens user the webhook is about: the
+   * company owning the connection the body names, else the company of the Powens user it names.
+   */
+  async function userTokenMatches(event: string, payload: unknown, token: string): Promise<boolean> {
+    const { connectionId, userId } = subjectOf(event, payload);
+    const companies = await prisma.company.findMany({
+      where: {
+        OR: [
+          ...(connectionId !== null ? [{ connections: { some: { powensConnectionId: connectionId } } }] : []),
+          ...(connectionId === null && userId !== null ? [{ powensUserId: userId }] : []),
+        ],
+        powensTokenEnc: { not: null },
+      },
+      select: { powensTokenEnc: true },
+    });
+    let match = false;
+    for (const c of companies) {
+      let stored: string;
+      try {
+        stored = decryptToken(c.powensTokenEnc!, config.ENCRYPTION_KEY);
+      } catch {
+        continue;
+      }
+      if (sameUserToken(token, stored)) match = true; // every candidate compared: constant work
+    }
+    return match;
+  }
 
   return async (req: Request<{ event: string }>, res: Response) => {
     const fail = (p: Problem) => res.status(p.status).json({ error: p.error });
@@ -85,30 +145,52 @@ export function webhookHandler(deps: AppDeps) {
       }
     } else if (encoding !== 'identity') return fail({ status: 415, error: `unsupported content-encoding ${encoding}` });
 
-    const path = new URL(req.originalUrl, 'http://x').pathname;
-    const verify = (bytes: Buffer) =>
-      verifyWebhookSignature({
-        secret: config.POWENS_WEBHOOK_SECRET,
-        path,
-        rawBody: bytes,
-        signature: req.get(SIGNATURE_HEADER),
-        date: req.get(SIGNATURE_DATE_HEADER),
-      });
-    let v = verify(body);
-    if (!v.ok && v.reason === 'invalid-signature' && body !== raw) v = verify(raw);
-    if (!v.ok) {
-      logger.warn({ reason: v.reason, path, ip: req.ip }, 'Powens webhook refused');
-      return fail({ status: 401, error: `signature refused: ${v.reason}` });
-    }
-
     const event = req.params.event.toUpperCase();
     if (!EVENT.test(event)) return fail({ status: 404, error: 'unknown event' });
+    // What Powens signs: the path of the URL registered for this event, whatever a proxy made of it.
+    const path = new URL(`${config.powensWebhookBaseUrl}/${encodeURIComponent(req.params.event)}`).pathname;
+    const signature = req.get(SIGNATURE_HEADER);
+    const secret = config.powensWebhookSecret;
     let payload: unknown;
-    try {
-      payload = JSON.parse(body.toString('utf8'));
-    } catch {
-      return fail({ status: 400, error: 'body is not JSON' });
+    const parse = () => {
+      try {
+        payload = JSON.parse(body.toString('utf8'));
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    if (signature !== undefined && secret !== null) {
+      const verify = (bytes: Buffer) =>
+        verifyWebhookSignature({
+          secret,
+          path,
+          rawBody: bytes,
+          signature,
+          date: req.get(SIGNATURE_DATE_HEADER),
+          toleranceMs: config.POWENS_WEBHOOK_MAX_AGE_SECONDS * 1000,
+        });
+      let v = verify(body);
+      if (!v.ok && v.reason === 'invalid-signature' && body !== raw) v = verify(raw);
+      if (!v.ok) {
+        logger.warn({ reason: v.reason, path, ip: req.ip }, 'Powens webhook refused');
+        return fail({ status: 401, error: `signature refused: ${v.reason}` });
+      }
+      if (!parse()) return fail({ status: 400, error: 'body is not JSON' });
+    } else {
+      const token = config.POWENS_WEBHOOK_BEARER ? bearerToken(req.get('authorization')) : null;
+      if (token === null) {
+        const reason = config.POWENS_WEBHOOK_BEARER ? 'missing-signature-or-token' : 'missing-signature';
+        logger.warn({ reason, path, ip: req.ip }, 'Powens webhook refused');
+        return fail({ status: 401, error: `signature refused: ${reason}` });
+      }
+      if (!parse()) return fail({ status: 401, error: 'token refused: body is not JSON' });
+      if (!(await userTokenMatches(event, payload, token))) {
+        logger.warn({ reason: 'invalid-token', path, ip: req.ip }, 'Powens webhook refused');
+        return fail({ status: 401, error: 'token refused: not the user token of the connection' });
+      }
     }
+
     const dataId = webhookDataId(payload as object);
     if (dataId === null) return fail({ status: 400, error: 'id_webhook_data missing' });
 

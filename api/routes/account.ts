@@ -98,6 +98,7 @@ const bankOut = z
     name: z.string(),
     bic: z.string().nullable(),
     powensConnectorId: z.number().int().nullable(),
+    powensConnectorUuid: z.string().nullable(),
   })
   .meta({ id: 'Bank' });
 
@@ -320,7 +321,12 @@ export function accountRoutes({ api, deps, limiters }: RouteContext) {
         .number()
         .int('entier attendu')
         .positive('identifiant de connecteur Powens attendu')
-        .optional(),
+        .optional()
+        .describe('Identifiant entier du connecteur Powens (déprécié par Powens : préférer powensConnectorUuid).'),
+      powensConnectorUuid: z
+        .guid({ message: 'uuid de connecteur Powens attendu' })
+        .optional()
+        .describe('uuid du connecteur Powens (stable entre domaines) : la webview s’ouvre sur cette banque.'),
     }),
     responses: { 201: { description: 'Banque créée', schema: bankOut }, 409: { description: 'Nom déjà utilisé' } },
     handler: async ({ auth, body, req }) => {
@@ -338,6 +344,7 @@ export function accountRoutes({ api, deps, limiters }: RouteContext) {
             name: body.name,
             bic: body.bic,
             powensConnectorId: body.powensConnectorId,
+            powensConnectorUuid: body.powensConnectorUuid,
           },
         });
         await audit(tx, { auth, req }, { action: 'bank.create', entityType: 'Bank', entityId: b.id, detail: body });

@@ -55,7 +55,7 @@ export function createAdminRouter(
         'GET|PUT|DELETE /__sandbox/faults',
         'GET|DELETE /__sandbox/requests',
         'GET    /__sandbox/webhooks',
-        'PUT    /__sandbox/webhooks/config {url}',
+        'PUT    /__sandbox/webhooks/config {url?, auth?: hmac|bearer}',
         'POST   /__sandbox/webhooks/flush {force?}',
         'PUT    /__sandbox/settings {historyDays?, volume?}',
         'POST   /__sandbox/webview/complete {url, bank?, accounts?, credentials?, contact?, cancel?, declineTerms?}',
@@ -275,12 +275,17 @@ export function createAdminRouter(
       })),
     });
   });
+  // The URL registered at Powens (`{event}` replaced by each event's name) and how the webhooks
+  // authenticate (`hmac`: an HMAC provider is associated; `bearer`: Powens' default user token).
   r.put('/webhooks/config', async (req, res) => {
-    const url = (req.body as { url?: unknown } | undefined)?.url;
-    if (url !== null && (typeof url !== 'string' || !/^https?:\/\//.test(url)))
+    const body = (req.body ?? {}) as { url?: unknown; auth?: unknown };
+    const { url, auth } = body;
+    if (url !== undefined && url !== null && (typeof url !== 'string' || !/^https?:\/\//.test(url)))
       return bad(res, 400, 'url must be an http(s) URL or null');
-    await ctx.setWebhookUrl(url);
-    res.json({ url });
+    if (auth !== undefined && auth !== 'hmac' && auth !== 'bearer') return bad(res, 400, 'auth must be hmac or bearer');
+    if (url !== undefined) await ctx.setWebhookUrl(url as string | null);
+    if (auth !== undefined) await ctx.setWebhookAuth(auth);
+    res.json({ url: ctx.webhookUrl(), auth: ctx.webhookAuth() });
   });
   r.post('/webhooks/flush', async (req, res) => {
     const force = (req.body as { force?: unknown } | undefined)?.force !== false;

@@ -7,13 +7,15 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { SANDBOX_WRONG_PASSWORD, CONNECTORS, connectorById, connectorByName } from './catalog';
 import type { SandboxContext } from './context';
-import { SandboxError, type Engine, type SyncTrigger } from './engine';
+import { SandboxError, resolvesState, type Engine, type SyncTrigger } from './engine';
 import { accountJson, connectionJson, connectorJson, sourcesJson, transactionJson, userJson } from './format';
 import { rng, type Rng } from './random';
 import { TRANSACTION_COLUMNS, qualified, type AccountRow, type ConnectionRow, type TransactionRow } from './rows';
 import { SCHEMA } from './schema';
 import { parsePowensTimestamp, isPowensTimestamp } from '../../activities/powens/time';
-import { daysInMonth } from '../../domain/schedule';
+import { classifyPowensState } from '../../domain/powens-states';
+import { daysInMonth, parisDate } from '../../domain/schedule';
+import { oneMonthBefore } from '../../domain/statements';
 
 let requestCounter = 0;
 
@@ -33,6 +35,23 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 interface Authed extends Request {
   userId?: number;
   token?: string;
+}
+
+const MAX_LIMIT = 1000;
+
+/** The keyset of a transactions page (the last row's date and id), opaque to clients. */
+function writeCursor(c: { d: string; i: number }): string {
+  return Buffer.from(JSON.stringify(c)).toString('base64url');
+}
+function readCursor(text: string): { d: string; i: number } | null {
+  try {
+    const c = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as { d?: unknown; i?: unknown };
+    return typeof c.d === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(c.d) && Number.isSafeInteger(c.i)
+      ? { d: c.d, i: c.i as number }
+      : null;
+  } catch {
+    return null;
+  }
 }
 
 /** `min_date` / `max_date`: YYYY-MM-DD, YYYY-MM or YYYY, as a day (the first or the last). */
@@ -270,12 +289,24 @@ export function createApiRouter(ctx: SandboxContext, engine: Engine): Router {
     if (c) res.json(await presentConnection(req, c));
   });
 
+  /**
+   * A sync asked through the API of a connection that waits for its user (wrongpass, SCARequired,
+   * decoupled…): Powens suspends its synchronisation "until the appropriate action is performed"
+   * (for SCARequired, "the synchronization has not been attempted"), so only a request that is that
+   * action runs (an SCA with the user present, the code, new credentials, `resume`). Anything else
+   * is not attempted: the connection comes back as it is, same state, no data, no webhook.
+   */
+  const waitsForUser = (c: ConnectionRow, trigger: SyncTrigger) =>
+    classifyPowensState(c.state) === 'user-action' && !resolvesState(trigger, c.state);
+
   // PUT: "Sync a connection"; psu_requested defaults to true (a person is present).
   user.put('/connections/:cid', async (req: Authed, res) => {
     const c = await ownConnection(req, res);
     if (!c) return;
     const psu = req.query.psu_requested === undefined ? true : flag(req.query.psu_requested);
-    const synced = await engine.syncConnection(c.id, psu ? 'psu' : 'background');
+    const trigger: SyncTrigger = psu ? 'psu' : 'background';
+    if (waitsForUser(c, trigger)) return res.json(await presentConnection(req, c));
+    const synced = await engine.syncConnection(c.id, trigger);
     res.json(await presentConnection(req, synced));
   });
 
@@ -300,6 +331,7 @@ export function createApiRouter(ctx: SandboxContext, engine: Engine): Router {
       }
       trigger = 'credentials';
     } else if (body.otp !== undefined || body.code !== undefined) trigger = 'otp';
+    if (waitsForUser(c, trigger)) return res.json(await presentConnection(req, c));
     if (flag(req.query.background)) {
       const out = await presentConnection(req, c);
       if (trigger === 'resume') out.state = out.error = 'validating';
@@ -396,14 +428,30 @@ export function createApiRouter(ctx: SandboxContext, engine: Engine): Router {
   }
 
   // ---- transactions -------------------------------------------------------------------------
+  /**
+   * GET …/transactions as Powens documents it: `limit` required (at most 1000: larger values are
+   * clamped), without `min_date` only the last month (the documented default window, on the
+   * filtered date), `filter` = application_date (default) or date (the same day here), and pages
+   * linked by `_links.next.href`: an absolute URL carrying the query and an opaque keyset `cursor`
+   * (clients use it as is; `offset` is still accepted on a first request).
+   */
   async function listTransactions(req: Authed, res: Response, scope: { accountId?: number; connectionId?: number }) {
     const q = req.query;
     if (q.limit === undefined) return sendError(res, 400, 'missingParameter', 'limit is required.');
-    const limit = Number(q.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-      return sendError(res, 400, 'invalidValue', 'limit must be an integer between 1 and 1000.');
+    const asked = Number(q.limit);
+    if (!Number.isInteger(asked) || asked < 1)
+      return sendError(res, 400, 'invalidValue', 'limit must be a positive integer (at most 1000).');
+    const limit = Math.min(asked, MAX_LIMIT);
     const offset = q.offset === undefined ? 0 : Number(q.offset);
     if (!Number.isInteger(offset) || offset < 0) return sendError(res, 400, 'invalidValue', 'Invalid offset.');
+    const filterBy = str(q.filter) ?? 'application_date';
+    if (filterBy !== 'application_date' && filterBy !== 'date')
+      return sendError(res, 400, 'invalidValue', 'filter must be application_date or date.');
+    let after: { d: string; i: number } | null = null;
+    if (q.cursor !== undefined) {
+      after = readCursor(str(q.cursor) ?? '');
+      if (!after) return sendError(res, 400, 'invalidValue', 'Invalid cursor.');
+    }
 
     const enabled = (await engine.accountsOf(ctx.pool, { userId: req.userId! })).filter(
       (a) => !a.disabled && !a.deleted,
@@ -423,25 +471,33 @@ export function createApiRouter(ctx: SandboxContext, engine: Engine): Router {
         return sendError(res, 400, 'invalidValue', 'last_update must be YYYY-MM-DD HH:MM:SS.');
       where.push(`t.last_update > $${values.push(parsePowensTimestamp(lastUpdate))}`);
     }
-    for (const [key, end, op] of [
+    // The sandbox's application_date is the transaction's date: both filters bound the same column.
+    const bounds: Array<[string, boolean, string]> = [
       ['min_date', false, '>='],
       ['max_date', true, '<='],
-    ] as const) {
+    ];
+    let hasMin = false;
+    for (const [key, end, op] of bounds) {
       const v = str(q[key]);
       if (v === undefined) continue;
       const day = calendarBound(v, end);
       if (!day) return sendError(res, 400, 'invalidValue', `${key} must be YYYY-MM-DD, YYYY-MM or YYYY.`);
       where.push(`t.date ${op} $${values.push(day)}::date`);
+      if (key === 'min_date') hasMin = true;
     }
+    // "By default, it selects transactions for the last month" (the 2021 reference; current docs
+    // are silent): without min_date, nothing before the same day one month ago.
+    if (!hasMin) where.push(`t.date >= $${values.push(oneMonthBefore(parisDate(ctx.now())))}::date`);
     if (q.income !== undefined) where.push(flag(q.income) ? 't.value_cents > 0' : 't.value_cents < 0');
 
     const filter = where.join(' AND ');
     const page = await ctx.pool.query(
-      `SELECT ${qualified(TRANSACTION_COLUMNS, 't')} FROM ${SCHEMA}.transactions t WHERE ${filter}
-       ORDER BY t.date DESC, t.id DESC LIMIT ${limit + 1} OFFSET ${offset}`,
-      values,
+      `SELECT ${qualified(TRANSACTION_COLUMNS, 't')} FROM ${SCHEMA}.transactions t
+       WHERE ${filter}${after ? ` AND (t.date, t.id) < ($${values.length + 1}::date, $${values.length + 2}::int)` : ''}
+       ORDER BY t.date DESC, t.id DESC LIMIT ${limit + 1} ${after ? '' : `OFFSET ${offset}`}`,
+      after ? [...values, after.d, after.i] : values,
     );
-    const bounds = await ctx.pool.query(
+    const totals = await ctx.pool.query(
       `SELECT min(t.date)::text AS first, max(t.date)::text AS last FROM ${SCHEMA}.transactions t WHERE ${filter}`,
       values,
     );
@@ -449,25 +505,29 @@ export function createApiRouter(ctx: SandboxContext, engine: Engine): Router {
     const more = rows.length > limit;
     const items = rows.slice(0, limit);
     const origin = ctx.opts.publicUrl?.replace(/\/+$/, '') ?? `${req.protocol}://${req.get('host')}`;
-    const link = (off: number) => {
-      const params = new URLSearchParams(q as Record<string, string>);
-      params.set('offset', String(off));
+    const self = new URL(req.originalUrl, origin).search;
+    const link = (cursor: string | null) => {
+      const params = new URLSearchParams(self);
+      params.delete('offset');
+      params.delete('cursor');
       params.set('limit', String(limit));
+      if (cursor) params.set('cursor', cursor);
       return {
         href: `${origin}${req.baseUrl}${req.path}?${params.toString().replace(/(^|&)(all|deleted)=(&|$)/g, '$1$2$3')}`,
       };
     };
+    const last = items.at(-1);
     const dates = items.map((t) => t.date).sort();
     res.json({
       transactions: items.map(transactionJson),
-      first_date: bounds.rows[0]?.first ?? null,
-      last_date: bounds.rows[0]?.last ?? null,
+      first_date: totals.rows[0]?.first ?? null,
+      last_date: totals.rows[0]?.last ?? null,
       result_min_date: dates[0] ?? null,
       result_max_date: dates[dates.length - 1] ?? null,
       _links: {
-        self: link(offset),
-        next: more ? link(offset + limit) : null,
-        prev: offset > 0 ? link(Math.max(0, offset - limit)) : null,
+        self: { href: `${origin}${req.baseUrl}${req.path}${self}` },
+        next: more && last ? link(writeCursor({ d: last.date, i: last.id })) : null,
+        prev: null,
       },
     });
   }

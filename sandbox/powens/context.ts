@@ -13,6 +13,12 @@ export interface PowensSandboxOptions {
   /** HMAC key of the webhooks' BI-Signature (POWENS_WEBHOOK_SECRET). */
   webhookSecret: string;
   /**
+   * How webhooks authenticate, as configured at Powens: `hmac` (default; an HMAC provider is
+   * associated with the webhooks: BI-Signature and BI-Signature-Date over the registered URL's
+   * path) or `bearer` (Powens' default without a provider: `Authorization: Bearer <user token>`).
+   */
+  webhookAuth?: 'hmac' | 'bearer';
+  /**
    * Where webhooks are POSTed; `{event}` is replaced by the event name (e.g.
    * http://localhost:3000/powens/webhooks/{event}), as one URL is registered per event at Powens.
    * Without it, webhooks are kept (GET /__sandbox/webhooks) but not delivered.
@@ -98,6 +104,9 @@ export interface SandboxContext {
   setSettings(s: Partial<Settings>): Promise<void>;
   webhookUrl(): string | null;
   setWebhookUrl(url: string | null): Promise<void>;
+  /** How webhooks authenticate (options.webhookAuth, or as set through the admin API). */
+  webhookAuth(): 'hmac' | 'bearer';
+  setWebhookAuth(auth: 'hmac' | 'bearer'): Promise<void>;
   faults: Faults;
   requests: RequestLogEntry[];
 }
@@ -119,6 +128,7 @@ export function createContext(opts: PowensSandboxOptions): SandboxContext {
   let offset = 0;
   let settings: Settings = { historyDays: opts.historyDays ?? 90, volume: opts.volume ?? 1 };
   let webhook: string | null = opts.webhookUrl ?? null;
+  let auth: 'hmac' | 'bearer' = opts.webhookAuth ?? 'hmac';
 
   const ready = (async () => {
     await ensureSchema(opts.pool);
@@ -138,6 +148,8 @@ export function createContext(opts: PowensSandboxOptions): SandboxContext {
     const w = await readMeta<{ url: string | null }>(opts.pool, 'webhook_url');
     // An explicitly configured URL wins over one set at run time through the admin API.
     if (w !== undefined && opts.webhookUrl === undefined) webhook = w.url;
+    const a = await readMeta<'hmac' | 'bearer'>(opts.pool, 'webhook_auth');
+    if (a !== undefined && opts.webhookAuth === undefined) auth = a;
   })();
   ready.catch(() => undefined); // surfaced by whoever awaits it
 
@@ -161,6 +173,11 @@ export function createContext(opts: PowensSandboxOptions): SandboxContext {
     async setWebhookUrl(url) {
       webhook = url;
       await writeMeta(opts.pool, 'webhook_url', { url });
+    },
+    webhookAuth: () => auth,
+    async setWebhookAuth(value) {
+      auth = value;
+      await writeMeta(opts.pool, 'webhook_auth', value);
     },
     faults: { ...NO_FAULTS },
     requests: [],

@@ -73,6 +73,14 @@ const RESOLVED_BY: Record<SyncTrigger, readonly string[]> = {
   initial: [],
 };
 
+/**
+ * Whether a sync of this kind performs the action a user-action state waits for (an SCA with the
+ * user present, the one-time code, new credentials, the validation in the bank's app…).
+ */
+export function resolvesState(trigger: SyncTrigger, state: string | null): boolean {
+  return state !== null && RESOLVED_BY[trigger].includes(state);
+}
+
 export class SandboxError extends Error {
   constructor(
     readonly status: number,
@@ -227,27 +235,40 @@ export function createEngine(ctx: SandboxContext) {
     return (await accountsOf(db, { ids: [id] }))[0] ?? null;
   }
 
-  /** The body of CONNECTION_SYNCED / ACCOUNTS_FETCHED: `{user, connection: {…, connector, sources, accounts}}`. */
+  /**
+   * The body of CONNECTION_SYNCED (`transactions` given: the new ones per account) and of
+   * ACCOUNTS_FETCHED, as Powens documents them (../shared/docs/powens-production.md §2):
+   *  - CONNECTION_SYNCED: `{user, connection: Connection + {connector, sources, accounts[]:
+   *    BankAccount + {transactions (new ones only), investments, market_orders}, subscriptions}}`;
+   *  - ACCOUNTS_FETCHED: `{user, connection: Connection + {connector, sources, accounts}}`.
+   * `id_webhook_data` is added by enqueueWebhook.
+   */
   async function connectionPayload(
     db: Db,
     c: ConnectionRow,
     accounts: AccountRow[],
-    transactions: Map<number, TransactionRow[]> = new Map(),
+    transactions?: Map<number, TransactionRow[]>,
   ) {
     const u = await db.query(`SELECT created FROM ${S}.users WHERE id = $1`, [c.id_user]);
     const connector = connectorById(c.id_connector);
+    const synced = transactions !== undefined;
     return {
       user: userJson(c.id_user, u.rows[0]?.created ?? c.created),
       connection: {
         ...connectionJson(c),
         connector: connector ? connectorJson(connector) : null,
         sources: sourcesJson(c),
-        accounts: accounts.map((a) => ({
-          ...accountJson(a),
-          transactions: (transactions.get(a.id) ?? []).map(transactionJson),
-          investments: [],
-        })),
-        subscriptions: [],
+        accounts: accounts.map((a) =>
+          synced
+            ? {
+                ...accountJson(a),
+                transactions: (transactions.get(a.id) ?? []).map(transactionJson),
+                investments: [],
+                market_orders: [],
+              }
+            : accountJson(a),
+        ),
+        ...(synced ? { subscriptions: [] } : {}),
       },
     };
   }
@@ -480,7 +501,12 @@ export function createEngine(ctx: SandboxContext) {
           ],
         );
         const updated = (await getConnection(db, connectionId))!;
-        await enqueueWebhook(db, 'CONNECTION_SYNCED', await connectionPayload(db, updated, enabled), c.id_user);
+        await enqueueWebhook(
+          db,
+          'CONNECTION_SYNCED',
+          await connectionPayload(db, updated, enabled, new Map()),
+          c.id_user,
+        );
         return updated;
       }
 

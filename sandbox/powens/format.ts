@@ -117,7 +117,6 @@ export function accountJson(a: AccountRow) {
     id_source: a.id_connection,
     id_parent: a.id_parent,
     number: a.number,
-    original_number: a.number,
     webid: a.number,
     iban: a.iban,
     bic: a.bic,
@@ -201,10 +200,9 @@ export function transactionJson(t: TransactionRow) {
     country: null,
     last_update: ts(t.last_update),
     deleted: ts(t.deleted),
-    documents_count: 0,
   };
 }
 
 export function userJson(id: number, created: Date) {
-  return { id, signin: ts(created), platform: 'sandbox' };
+  return { id, signin: ts(created) };
 }

@@ -5,9 +5,10 @@
  * connections and accounts.
  */
 import { Pool } from 'pg';
-import type { Config } from '../../lib/config';
+import { SANDBOX_WEBHOOK_SECRET, type Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { closeServer, listenLocal } from '../../lib/net';
+import { survivePoolErrors } from '../../prisma/sql';
 import { createPowensSandbox } from './index';
 
 export interface ServedPowensSandbox {
@@ -24,16 +25,17 @@ export async function servePowensSandbox(opts: {
   logger: Logger;
 }): Promise<ServedPowensSandbox> {
   const { config, logger } = opts;
-  const pool = new Pool({ connectionString: opts.databaseUrl, max: 5 });
-  // An idle connection closed under the pool (PostgreSQL stopping first on Ctrl-C) is logged:
-  // unhandled, pg's 'error' event would end the process before it stops the rest.
-  pool.on('error', (err) => logger.warn({ err: err.message }, 'powens sandbox: database connection lost'));
+  // A connection closed under the pool (PostgreSQL stopping first on Ctrl-C, a terminated backend),
+  // idle or in a transaction, is logged: unhandled, pg's 'error' event would end the process.
+  const pool = survivePoolErrors(new Pool({ connectionString: opts.databaseUrl, max: 5 }), (err) =>
+    logger.warn({ err: err.message }, 'powens sandbox: database connection lost'),
+  );
   const url = `http://localhost:${config.POWENS_SANDBOX_PORT}`;
   const sandbox = createPowensSandbox({
     pool,
     clientId: config.POWENS_CLIENT_ID,
     clientSecret: config.POWENS_CLIENT_SECRET,
-    webhookSecret: config.POWENS_WEBHOOK_SECRET,
+    webhookSecret: config.powensWebhookSecret ?? SANDBOX_WEBHOOK_SECRET,
     webhookUrl: opts.webhookUrl,
     publicUrl: url,
     logger,

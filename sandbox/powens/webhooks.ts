@@ -1,7 +1,10 @@
 /**
  * Webhook delivery from the outbox (`powens_sandbox.webhooks`): each payload is POSTed to its URL
- * with `BI-Signature` / `BI-Signature-Date` (HMAC, activities/powens/webhook-signature.ts) and the
- * user's permanent token in `Authorization`, like Powens does. A non-2xx answer or a timeout is a
+ * authenticated as Powens does: with an HMAC provider (`webhookAuth: 'hmac'`, the default),
+ * `BI-Signature` / `BI-Signature-Date` (activities/powens/webhook-signature.ts) over the path of the
+ * registered URL; without one (`'bearer'`), the user's permanent token in `Authorization`. A
+ * delivery carries one or the other (whether Powens also sends the token with a provider is not
+ * documented; our endpoint accepts either). A non-2xx answer or a timeout is a
  * failure: the same body (same `id_webhook_data`) is retried with exponential backoff, and given
  * up after `maxAttempts` (Powens: 10 consecutive failures). Rows are leased before delivery so
  * that two sandboxes on one database never deliver the same attempt twice.
@@ -38,13 +41,15 @@ export function createDeliverer(ctx: SandboxContext) {
   const doFetch = ctx.opts.fetch ?? ((input, init) => fetch(input, init));
 
   async function deliver(row: OutboxRow): Promise<DeliveryResult> {
+    // Signed over the path of the URL registered at Powens: the URL the delivery goes to.
     const path = new URL(row.url).pathname;
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': 'Powens-Sandbox-Webhooks/1.0',
-      ...webhookSignatureHeaders({ secret: ctx.opts.webhookSecret, path, body: row.body }),
     };
-    if (row.user_token) headers.authorization = `Bearer ${row.user_token}`;
+    if (ctx.webhookAuth() === 'hmac')
+      Object.assign(headers, webhookSignatureHeaders({ secret: ctx.opts.webhookSecret, path, body: row.body }));
+    else if (row.user_token) headers.authorization = `Bearer ${row.user_token}`;
     let status: number | null = null;
     let error: string | null = null;
     try {

@@ -55,7 +55,9 @@ export interface WebviewParams {
   state: string | null;
   code: string | null;
   connector_ids: number[];
+  connector_uuids: string[];
   account_types: string[];
+  account_usages: string[];
   account_ibans: string[];
   connection_id: number | null;
   reset_credentials: boolean;
@@ -118,11 +120,20 @@ function paramsFrom(flow: Flow, lang: string | null, q: URLSearchParams): Webvie
     state: q.get('state'),
     code: q.get('code'),
     connector_ids: list(q.get('connector_ids')).map(Number).filter(Number.isInteger),
+    connector_uuids: list(q.get('connector_uuids')).map((u) => u.toLowerCase()),
     account_types: list(q.get('account_types')),
+    account_usages: list(q.get('account_usages')),
     account_ibans: list(q.get('account_ibans')).map((s) => s.replace(/\s+/g, '').toUpperCase()),
     connection_id: q.get('connection_id') ? Number(q.get('connection_id')) : null,
     reset_credentials: q.get('reset_credentials') === 'true' || q.get('reset_credentials') === '1',
   };
+}
+
+/** The banks a connect webview offers: those of connector_uuids and connector_ids (all without either). */
+function offeredBanks(p: WebviewParams): Connector[] {
+  const uuids = p.connector_uuids ?? [];
+  if (uuids.length === 0 && p.connector_ids.length === 0) return CONNECTORS;
+  return CONNECTORS.filter((c) => uuids.includes(c.uuid) || p.connector_ids.includes(c.id));
 }
 
 export function createWebview(ctx: SandboxContext, engine: Engine) {
@@ -181,8 +192,9 @@ export function createWebview(ctx: SandboxContext, engine: Engine) {
 
     const data: SessionData = { step: 'banks', userId, anonymous: userId === undefined };
     if (p.flow === 'connect') {
-      const allowed = p.connector_ids.length ? CONNECTORS.filter((c) => p.connector_ids.includes(c.id)) : CONNECTORS;
-      if (allowed.length === 0) return fail(p, 'server_error', 'Aucune banque ne correspond à connector_ids.');
+      const allowed = offeredBanks(p);
+      if (allowed.length === 0)
+        return fail(p, 'server_error', 'Aucune banque ne correspond à connector_uuids / connector_ids.');
       if (allowed.length === 1) {
         data.connectorId = allowed[0]!.id;
         data.step = 'terms';
@@ -237,11 +249,13 @@ export function createWebview(ctx: SandboxContext, engine: Engine) {
     }
   }
 
-  /** The accounts the account-choice page offers (account_types / account_ibans restrict it). */
+  /** The accounts the account-choice page offers (account_types, account_usages and account_ibans restrict it). */
   function selectable(p: WebviewParams, accounts: AccountRow[]): AccountRow[] {
+    const usages = p.account_usages ?? [];
     return accounts.filter(
       (a) =>
         (p.account_types.length === 0 || p.account_types.includes(a.type)) &&
+        (usages.length === 0 || (a.usage !== null && usages.includes(a.usage))) &&
         (p.account_ibans.length === 0 || (a.iban !== null && p.account_ibans.includes(a.iban))),
     );
   }
@@ -307,8 +321,7 @@ export function createWebview(ctx: SandboxContext, engine: Engine) {
     switch (step) {
       case 'banks': {
         const c = connectorById(Number(one(form.connector)));
-        if (!c || (s.params.connector_ids.length && !s.params.connector_ids.includes(c.id)))
-          return again(s, 'Veuillez choisir votre banque.');
+        if (!c || !offeredBanks(s.params).includes(c)) return again(s, 'Veuillez choisir votre banque.');
         s.data.connectorId = c.id;
         return next('terms');
       }
@@ -550,9 +563,7 @@ communiqués à l’application qui vous a dirigé ici.</footer></body></html>`;
     const notice = s.data.notice ? `<div class="notice">${esc(s.data.notice)}</div>` : '';
     switch (s.data.step) {
       case 'banks': {
-        const banks = s.params.connector_ids.length
-          ? CONNECTORS.filter((c) => s.params.connector_ids.includes(c.id))
-          : CONNECTORS;
+        const banks = offeredBanks(s.params);
         return layout(
           'Choisissez votre banque',
           `${err}<form method="post" action="/webview/s/${esc(s.id)}/banks"><ul class="banks">${banks

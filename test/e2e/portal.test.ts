@@ -118,23 +118,18 @@ test('the company opens the link from the mail sink and connects three accounts 
   await company.close();
 });
 
-test('the firm sees the accounts (a card without IBAN shown as such), collects now (collect only), then waits for the cooldown', async () => {
+test('the firm sees the three accounts, collects now (collect only), then waits for the cooldown', async () => {
   await page.getByRole('link', { name: 'Comptes bancaires', exact: true }).first().click();
   await page.waitForURL('**/comptes');
   await page.getByRole('textbox', { name: 'Raison sociale', exact: true }).fill(COMPANY.name);
   await page.getByRole('button', { name: 'Rechercher' }).click();
-  // The card chosen in the webview has no IBAN: kept, inactive, listed with the inactive ones.
-  expect(await mainText(page)).toContain('2 comptes bancaires trouvés');
+  // The webview offered only the account types that can get a statement (account_types).
+  expect(await mainText(page)).toContain('3 comptes bancaires trouvés');
   await screenshot(page, 'comptes-bancaires');
 
   const companyRow = await s.prisma.company.findFirstOrThrow({ where: { siren: COMPANY.siren } });
   await page.goto(`${s.baseUrl}/redevables/${companyRow.id}`);
-  const detail = await mainText(page);
-  expect(detail).toContain(
-    '2 compte(s) bancaire(s) disponible(s) pour la réception des relevés, 1 sans relevé CFONB possible',
-  );
-  expect(detail).toContain('Relevé CFONB indisponible : compte sans IBAN (carte)');
-  await screenshot(page, 'compte-sans-iban');
+  expect(await mainText(page)).toContain('3 compte(s) bancaire(s) disponible(s)');
   expect(await mainText(page)).toContain('Jeton utilisé');
 
   await page
@@ -152,8 +147,8 @@ test('the firm sees the accounts (a card without IBAN shown as such), collects n
   const connection = await s.prisma.bankConnection.findFirstOrThrow({ where: { companyId: companyRow.id } });
   const until = frTime(new Date(connection.collectRequestedAt!.getTime() + 15 * 60_000));
   const waiting = page.getByRole('button', { name: /^Collecter maintenant le compte/ });
-  expect(await waiting.count()).toBe(2); // the two active accounts (the card gets no statement)
-  for (let i = 0; i < 2; i++) {
+  expect(await waiting.count()).toBe(3);
+  for (let i = 0; i < 3; i++) {
     await expect(waiting.nth(i).isDisabled()).resolves.toBe(true);
     expect(await waiting.nth(i).innerText()).toMatch(new RegExp(`Collecter maintenant\\s+Disponible à ${until}`));
   }

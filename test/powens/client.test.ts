@@ -6,6 +6,8 @@ import { PowensError, parseWebviewCallback } from '../../activities/powens';
 import { CLIENT_ID, REDIRECT_URI, connectUser, startSandbox, type RunningSandbox } from './support';
 
 let run: RunningSandbox;
+/** A min_date before any generated history: the whole of it. */
+const SINCE_EVER = '2000-01-01';
 beforeAll(async () => {
   run = await startSandbox();
 });
@@ -65,7 +67,9 @@ describe('connect webview, accounts and transactions', () => {
         redirectUri: REDIRECT_URI,
         state: 's',
         connectorIds: [59],
-        accountTypes: ['checking'],
+        connectorUuids: ['c0ffee00-0000-4000-8000-000000000001'],
+        accountTypes: ['checking', 'savings'],
+        accountUsages: ['ORGA'],
       }),
     );
     expect(connect.pathname).toBe('/webview/connect');
@@ -76,7 +80,9 @@ describe('connect webview, accounts and transactions', () => {
       redirect_uri: REDIRECT_URI,
       state: 's',
       connector_ids: '59',
-      account_types: 'checking',
+      connector_uuids: 'c0ffee00-0000-4000-8000-000000000001',
+      account_types: 'checking,savings',
+      account_usages: 'ORGA',
     });
     const wrong = new URL(
       c.reconnectUrl({ code: 'x', connectionId: 7, redirectUri: REDIRECT_URI, connectionState: 'wrongpass' }),
@@ -95,6 +101,42 @@ describe('connect webview, accounts and transactions', () => {
     const u = new URL(real.connectUrl({ code: 'c', redirectUri: REDIRECT_URI, lang: 'fr' }));
     expect(u.origin + u.pathname).toBe('https://webview.powens.com/fr/connect');
     expect(u.searchParams.get('domain')).toBe('acme-sandbox');
+  });
+
+  test('the sandbox webview honours connector_uuids, account_types and account_usages', async () => {
+    const c = run.client();
+    const connectors = await c.listConnectors();
+    const neo = connectors.find((x) => x.name === 'Néobanque Démo')!;
+    expect(neo.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect((await c.getConnector(neo.id)).uuid).toBe(neo.uuid);
+    const user = await c.initUser();
+    const open = async (o: Partial<Parameters<typeof c.connectUrl>[0]>, play: Record<string, unknown> = {}) => {
+      const { code } = await c.getTemporaryCode(user.auth_token);
+      const url = c.connectUrl({ code, redirectUri: REDIRECT_URI, ...o });
+      return run.admin<{ redirect?: string; error?: string }>('POST', '/webview/complete', {
+        url,
+        bank: 'Connecteur de test',
+        ...play,
+      });
+    };
+    // One connector uuid: the bank list is skipped, whatever bank the player names.
+    const viaUuid = await open({ connectorUuids: [neo.uuid!], accountTypes: ['checking'] });
+    expect(viaUuid.status).toBe(200);
+    const cid = Number(new URL(viaUuid.body.redirect!).searchParams.get('connection_id'));
+    const made = await c.getConnection(user.auth_token, cid, { expand: ['all_accounts'] });
+    expect(made.connector_uuid).toBe(neo.uuid);
+    expect(made.all_accounts!.filter((a) => !a.disabled).every((a) => a.type === 'checking')).toBe(true);
+    // Usages: a personal-banking login ("par") shows PRIV accounts, none of them ORGA.
+    const priv = await open({ accountUsages: ['ORGA'] }, { credentials: { website: 'par' } });
+    expect(priv).toMatchObject({ status: 422, body: { step: 'accounts' } });
+    const orga = await open(
+      { accountUsages: ['ORGA'], accountTypes: ['savings'] },
+      { credentials: { website: 'pro' } },
+    );
+    expect(orga.status).toBe(200);
+    // An unknown uuid offers no bank.
+    const none = await open({ connectorUuids: ['00000000-0000-4000-8000-000000000000'] });
+    expect(new URL(none.body.redirect!).searchParams.get('error')).toBe('server_error');
   });
 
   test('the callback query parses into a typed result', () => {
@@ -140,7 +182,7 @@ describe('connect webview, accounts and transactions', () => {
     const usd = (await client.listAccounts(token, { all: true })).find((a) => a.currency?.id === 'USD')!;
     expect(
       (await client
-        .listTransactions(token, { accountId: usd.id })
+        .listTransactions(token, { minDate: SINCE_EVER, accountId: usd.id })
         .toArray()
         .catch((e) => e)) as PowensError,
     ).toMatchObject({
@@ -149,10 +191,10 @@ describe('connect webview, accounts and transactions', () => {
     const enabled = await client.enableAccount(token, usd.id);
     expect(enabled.disabled ?? null).toBeNull();
     expect((await client.listAccounts(token)).map((a) => a.id)).toContain(usd.id);
-    expect(await client.listTransactions(token, { accountId: usd.id }).toArray()).toEqual([]);
+    expect(await client.listTransactions(token, { minDate: SINCE_EVER, accountId: usd.id }).toArray()).toEqual([]);
     const synced = await client.syncConnection(token, connectionId);
     expect(synced.state ?? null).toBeNull();
-    const txs = await client.listTransactions(token, { accountId: usd.id }).toArray();
+    const txs = await client.listTransactions(token, { minDate: SINCE_EVER, accountId: usd.id }).toArray();
     expect(txs.length).toBeGreaterThan(0);
     expect(txs.every((t) => t.id_account === usd.id)).toBe(true);
 
@@ -171,7 +213,7 @@ describe('connect webview, accounts and transactions', () => {
   });
 
   test('transactions are typed, with the zone-less timestamps of Powens', async () => {
-    const txs = await client.listTransactions(token).toArray();
+    const txs = await client.listTransactions(token, { minDate: SINCE_EVER }).toArray();
     expect(txs.length).toBeGreaterThan(20);
     for (const t of txs) {
       expect(t.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
@@ -185,7 +227,7 @@ describe('connect webview, accounts and transactions', () => {
     const c = run.client();
     const u = await c.initUser();
     expect(await c.listAccounts(u.auth_token, { all: true })).toEqual([]);
-    expect(await c.listTransactions(u.auth_token).toArray()).toEqual([]);
+    expect(await c.listTransactions(u.auth_token, { minDate: SINCE_EVER }).toArray()).toEqual([]);
   });
 
   test('unknown ids are 404 PowensErrors', async () => {
@@ -207,38 +249,46 @@ describe('transactions pagination and incremental listing', () => {
 
     const sizes: number[] = [];
     const links: Array<string | undefined> = [];
-    for await (const page of client.listTransactions(token, { connectionId }).pages()) {
+    for await (const page of client.listTransactions(token, { minDate: SINCE_EVER, connectionId }).pages()) {
       sizes.push(page.transactions.length);
       links.push(page._links?.next?.href);
     }
     expect(sizes.length).toBeGreaterThanOrEqual(3);
     expect(sizes.slice(0, -1).every((n) => n === 1000)).toBe(true);
     expect(links.at(-1) ?? null).toBeNull();
-    expect(new URL(links[0]!).searchParams.get('offset')).toBe('1000');
+    // Opaque keyset links carrying the query, used as is.
+    const next = new URL(links[0]!).searchParams;
+    expect(next.get('cursor')).toMatch(/^[\w-]+$/);
+    expect(next.has('offset')).toBe(false);
+    expect(next.get('min_date')).toBe(SINCE_EVER);
 
     const ids: number[] = [];
-    for await (const t of client.listTransactions(token, { connectionId })) ids.push(t.id);
+    for await (const t of client.listTransactions(token, { minDate: SINCE_EVER, connectionId })) ids.push(t.id);
     expect(ids.sort((a, b) => a - b)).toEqual(expected); // `all` (default) includes the deleted ones
 
-    const active = await client.listTransactions(token, { connectionId, all: false }).toArray();
+    const active = await client.listTransactions(token, { minDate: SINCE_EVER, connectionId, all: false }).toArray();
     expect(active.length).toBe(truth.body.transactions.filter((t) => !t.deleted).length);
   });
 
   test('last_update returns only what changed after the cursor, deletions included', async () => {
     const { client, token, connectionId } = await connectUser(run);
-    const first = await client.listTransactions(token, { connectionId }).toArray();
+    const first = await client.listTransactions(token, { minDate: SINCE_EVER, connectionId }).toArray();
     const cursor = first
       .map((t) => t.last_update!)
       .sort()
       .at(-1)!;
     // Powens' "updated after" compares its sub-second timestamps with a cursor truncated to the
     // second: the cursor's own second comes again (harmless: the collection upserts).
-    const again = await client.listTransactions(token, { connectionId, lastUpdate: cursor }).toArray();
+    const again = await client
+      .listTransactions(token, { minDate: SINCE_EVER, connectionId, lastUpdate: cursor })
+      .toArray();
     expect(again.every((t) => t.last_update === cursor)).toBe(true);
 
     await run.admin('POST', '/clock', { advance: '2d', runDueSyncs: false });
     await run.admin('POST', `/connections/${connectionId}/sync`);
-    const delta = await client.listTransactions(token, { connectionId, lastUpdate: cursor }).toArray();
+    const delta = await client
+      .listTransactions(token, { minDate: SINCE_EVER, connectionId, lastUpdate: cursor })
+      .toArray();
     expect(delta.length).toBeGreaterThan(0);
     expect(delta.every((t) => t.last_update! >= cursor)).toBe(true);
     expect(delta.some((t) => t.last_update! > cursor)).toBe(true);
@@ -255,7 +305,7 @@ describe('transactions pagination and incremental listing', () => {
     expect([...mirror.keys()].sort()).toEqual(truth.body.transactions.map((t) => t.id).sort());
     // A Date cursor is written as Paris wall-clock time.
     const viaDate = await client
-      .listTransactions(token, { connectionId, lastUpdate: new Date(Date.now() + 864e6) })
+      .listTransactions(token, { minDate: SINCE_EVER, connectionId, lastUpdate: new Date(Date.now() + 864e6) })
       .toArray();
     expect(viaDate).toEqual([]);
   });

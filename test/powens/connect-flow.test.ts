@@ -77,7 +77,7 @@ describe('the full connect flow', () => {
   let f: Awaited<ReturnType<typeof setup>>;
   let callback: URL;
 
-  test('link page → consent → sandbox webview (3 account types) → callback: everything recorded', async () => {
+  test('link page → consent → sandbox webview (statement-capable accounts by default) → callback: everything recorded', async () => {
     f = await setup();
     const page = await get(`/l/${f.token}`);
     expect(page.status).toBe(200);
@@ -94,11 +94,19 @@ describe('the full connect flow', () => {
     expect(url.searchParams.get('redirect_uri')).toBe(`${s.baseUrl}/powens/callback`);
     expect(url.searchParams.get('client_id')).toBe(s.config.POWENS_CLIENT_ID);
     expect(url.searchParams.get('state')).toMatch(/^[\w-]+\.\d+\.[\w-]{43}$/);
+    // Only the account types that can get a CFONB statement (with an IBAN); no bank was chosen.
+    expect(url.searchParams.get('account_types')).toBe('checking,joint,savings,deposit');
+    expect(url.searchParams.has('connector_uuids')).toBe(false);
+    expect(url.searchParams.has('connector_ids')).toBe(false);
     // The company got its permanent Powens user, token encrypted at rest.
     const withUser = await s.prisma.company.findUniqueOrThrow({ where: { id: f.company.id } });
     expect(withUser.powensUserId).toEqual(expect.any(Number));
     expect(withUser.powensTokenEnc).toMatch(/^v1:/);
 
+    // An operator may lift the default filter (POWENS_WEBVIEW_ACCOUNT_TYPES=all; the filter itself:
+    // 'a link for a bank of the firm’s referential' below): then a card the company picks comes back,
+    // and the callback keeps it without IBAN, never active.
+    url.searchParams.delete('account_types');
     callback = await playWebview(url);
     expect(callback.origin + callback.pathname).toBe(`${s.baseUrl}/powens/callback`);
     const powensConnectionId = Number(callback.searchParams.get('connection_id'));
@@ -256,6 +264,77 @@ describe('the full connect flow', () => {
       }),
     ).toBe(0);
     expect(await s.signalsOf(connection.id)).toContain('reconnected');
+  });
+});
+
+describe('a link for a bank of the firm’s referential', () => {
+  test('the webview opens on that bank by its connector uuid, learnt once from the deprecated id', async () => {
+    const tenant = await createTenant(s.prisma, { name: 'CABINET BANQUES' });
+    const bank = await call(s, 'POST', '/api/v1/banks', {
+      key: tenant.key,
+      body: { name: 'Crédit Fictif (agence)', powensConnectorId: 60 },
+    });
+    expect(bank.status).toBe(201);
+    const bankId = (bank.body as { id: string }).id;
+    const c = await company(tenant);
+    const r = await call(s, 'POST', `/api/v1/companies/${c.id}/links`, { key: tenant.key, body: { bankId } });
+    expect(r.status).toBe(201);
+    expect(await s.prisma.link.findUniqueOrThrow({ where: { id: (r.body as { id: string }).id } })).toMatchObject({
+      bankId,
+    });
+    const url = await webviewUrl(await linkTokenFromEmail(s.prisma, c.email!));
+    const connectors = await s.admin<{ connectors: Array<{ id: number; uuid: string; name: string }> }>(
+      'GET',
+      '/connectors',
+    );
+    const fictif = connectors.body.connectors.find((x) => x.id === 60)!;
+    expect(url.searchParams.get('connector_uuids')).toBe(fictif.uuid);
+    expect(url.searchParams.has('connector_ids')).toBe(false);
+    expect(await s.prisma.bank.findUniqueOrThrow({ where: { id: bankId } })).toMatchObject({
+      powensConnectorUuid: fictif.uuid,
+    });
+    // The sandbox's webview skips its bank list: whatever bank the player names, the link's is used.
+    const back = await playWebview(url, { bank: 'Connecteur de test', accounts: ['checking'] });
+    expect((await get(back.toString())).status).toBe(200);
+    const connection = await s.prisma.bankConnection.findFirstOrThrow({ where: { companyId: c.id } });
+    expect(connection).toMatchObject({ connectorName: 'Crédit Fictif', powensConnectorId: 60 });
+  });
+
+  test('by default the webview offers no account that cannot get a statement (a card: no IBAN)', async () => {
+    const tenant = await createTenant(s.prisma);
+    const c = await company(tenant);
+    expect((await call(s, 'POST', `/api/v1/companies/${c.id}/links`, { key: tenant.key, body: {} })).status).toBe(201);
+    const url = await webviewUrl(await linkTokenFromEmail(s.prisma, c.email!));
+    const card = await s.admin<{ error?: string; step?: string }>('POST', '/webview/complete', {
+      url: url.toString(),
+      accounts: ['card'],
+    });
+    expect(card).toMatchObject({ status: 422, body: { step: 'accounts' } });
+    expect(card.body.error).toContain('aucun compte proposé');
+  });
+
+  test('a bank given by its uuid is used as is', async () => {
+    const tenant = await createTenant(s.prisma);
+    const connectors = await s.admin<{ connectors: Array<{ uuid: string; name: string }> }>('GET', '/connectors');
+    const neo = connectors.body.connectors.find((x) => x.name === 'Néobanque Démo')!;
+    const bank = await call(s, 'POST', '/api/v1/banks', {
+      key: tenant.key,
+      body: { name: 'Néobanque', powensConnectorUuid: neo.uuid },
+    });
+    expect(bank.status).toBe(201);
+    expect(bank.body).toMatchObject({ powensConnectorUuid: neo.uuid, powensConnectorId: null });
+    const c = await company(tenant);
+    const bankId = (bank.body as { id: string }).id;
+    expect(
+      (await call(s, 'POST', `/api/v1/companies/${c.id}/links`, { key: tenant.key, body: { bankId } })).status,
+    ).toBe(201);
+    const url = await webviewUrl(await linkTokenFromEmail(s.prisma, c.email!));
+    expect(url.searchParams.get('connector_uuids')).toBe(neo.uuid);
+    const bad = await call(s, 'POST', '/api/v1/banks', {
+      key: tenant.key,
+      body: { name: 'Autre', powensConnectorUuid: 'pas-un-uuid' },
+    });
+    expect(bad.status).toBe(400);
   });
 });
 

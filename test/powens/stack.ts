@@ -26,7 +26,13 @@ export interface Stack extends Api {
   signalsOf(connectionId: string): Promise<string[]>;
 }
 
-export function usePowensStack(opts: { linkPages?: number } = {}): Stack {
+export function usePowensStack(
+  opts: {
+    linkPages?: number;
+    /** Further configuration variables, computed when the stack starts (after earlier beforeAll hooks). */
+    env?: () => Record<string, string>;
+  } = {},
+): Stack {
   const stack = {} as Stack;
   const cleanup: Cleanup = [];
   beforeAll(async () => {
@@ -42,6 +48,7 @@ export function usePowensStack(opts: { linkPages?: number } = {}): Stack {
       },
       clientRetry: { baseDelayMs: 5, maxDelayMs: 20 },
       rateLimits: { linkPages: opts.linkPages ?? 1000 },
+      env: opts.env?.(),
     });
     Object.assign(stack, {
       prisma: db.prisma,
@@ -68,7 +75,7 @@ export function usePowensStack(opts: { linkPages?: number } = {}): Stack {
 /** The secret of the link in the last e-mail sent to `to` (the secret itself is never stored). */
 export async function linkTokenFromEmail(prisma: Db, to: string): Promise<string> {
   const email = await prisma.emailMessage.findFirstOrThrow({
-    where: { to, kind: { startsWith: 'link.' } },
+    where: { to, OR: [{ kind: { startsWith: 'link.' } }, { kind: 'company.connection-request' }] },
     orderBy: { createdAt: 'desc' },
   });
   const m = /\/l\/([A-Za-z0-9_-]+)/.exec(email.textBody);

@@ -71,8 +71,11 @@ describe('each state after a sync (sandbox)', () => {
     if (state === 'additionalInformationNeeded') expect(failed.fields?.map((f) => f.name)).toEqual(['otp']);
     if (state === 'actionNeeded')
       expect(failed.error_message).toBe('You need to confirm the connection on your bank website');
-    // The last successful sync is kept; the next sync (syncs: 1) is ok again.
+    // The last successful sync is kept. A transient state passes by itself (syncs: 1): the next
+    // sync is ok again; a user-action state waits for its user (forced-sync.test.ts), cleared here.
     expect((await client.getConnection(token, connectionId)).state).toBe(state);
+    if (POWENS_STATES[state].kind === 'user-action')
+      await run.admin('POST', `/connections/${connectionId}/state`, { state: null, apply: true });
     const ok = await client.syncConnection(token, connectionId);
     expect(ok.state ?? null).toBeNull();
     expect(ok.error_message ?? null).toBeNull();
@@ -157,7 +160,10 @@ describe('each state after a sync (sandbox)', () => {
     const r = await run.admin('POST', `/connections/${connectionId}/state`, { state: 'actionNeeded', apply: true });
     expect(r.body).toMatchObject({ state: 'actionNeeded', forced_state: 'actionNeeded' });
     expect((await client.getConnection(token, connectionId)).state).toBe('actionNeeded');
+    // Without apply, only the bank's condition clears: the connection still waits for its user.
     await run.admin('POST', `/connections/${connectionId}/state`, { state: null });
+    expect((await client.syncConnection(token, connectionId)).state).toBe('actionNeeded');
+    await run.admin('POST', `/connections/${connectionId}/state`, { state: null, apply: true });
     expect((await client.syncConnection(token, connectionId)).state ?? null).toBeNull();
     expect((await run.admin('POST', `/connections/${connectionId}/state`, { state: 'nope' })).status).toBe(400);
   });

@@ -5,9 +5,16 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { Pool } from 'pg';
-import { createPowensClient, type PowensClientOptions } from '../../activities/powens';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../activities';
+import type { CollectResult } from '../../activities/connection';
+import { createPowensClient, encryptToken, type PowensClientOptions } from '../../activities/powens';
+import { createPowensPort } from '../../activities/powens-port';
+import { loadConfig } from '../../lib/config';
+import { createLogger } from '../../lib/logger';
 import { createPowensSandbox, type PowensSandbox, type PowensSandboxOptions } from '../../sandbox/powens';
-import { createTestDatabase } from '../support/db';
+import { createTenant } from '../api/support';
+import { createTestDatabase, type TestDatabase } from '../support/db';
 import { sandboxAdmin, type SandboxAdmin } from '../support/stack';
 
 export const CLIENT_ID = '10000001';
@@ -119,4 +126,72 @@ export async function waitFor<T>(read: () => Promise<T>, done: (v: T) => boolean
       throw new Error(`condition not met within ${timeoutMs} ms (last value ${JSON.stringify(v)})`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * A company whose connection (made in the sandbox's webview, one account) is stored in our tables,
+ * and the real activities over the real Powens port: `collect` runs the collect activity as the
+ * worker would (Temporal's activity context mocked); `requested` lists every URL the port called.
+ */
+export async function collectFixture(run: RunningSandbox, db: TestDatabase, opts: { accounts?: string[] } = {}) {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    POWENS_BASE_URL: run.baseUrl,
+    POWENS_CLIENT_ID: CLIENT_ID,
+    POWENS_CLIENT_SECRET: CLIENT_SECRET,
+  });
+  const requested: URL[] = [];
+  const activities = createActivities({
+    config,
+    prisma: db.prisma,
+    sql: db.sql,
+    logger: createLogger('test', 'silent'),
+    powens: createPowensPort({
+      baseUrl: run.baseUrl,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      retry: { baseDelayMs: 5, maxDelayMs: 20 },
+      fetch: (input, init) => {
+        requested.push(new URL(String(input)));
+        return fetch(input, init);
+      },
+    }),
+  });
+  const u = await connectUser(run, { accounts: opts.accounts ?? ['Compte chèque'] });
+  const [remote] = await u.client.listAccounts(u.token, { connectionId: u.connectionId });
+  const tenant = await createTenant(db.prisma);
+  const company = await db.prisma.company.create({
+    data: {
+      portalAccountId: tenant.accountId,
+      rootAccountId: tenant.rootId,
+      siren: '443061841',
+      name: 'Boulangerie',
+      periodicityKind: 'MONTHLY',
+      periodicityDay: 0,
+      powensUserId: u.userId,
+      powensTokenEnc: encryptToken(u.token, config.ENCRYPTION_KEY),
+    },
+  });
+  const connection = await db.prisma.bankConnection.create({
+    data: { companyId: company.id, powensConnectionId: u.connectionId },
+  });
+  const activatedAt = run.sandbox.now();
+  const account = await db.prisma.bankAccount.create({
+    data: {
+      connectionId: connection.id,
+      companyId: company.id,
+      powensAccountId: remote!.id,
+      iban: remote!.iban,
+      label: remote!.original_name ?? remote!.name,
+      type: remote!.type,
+      currency: 'EUR',
+      activatedAt,
+    },
+  });
+  const collect = (at: Date, forceSync = false) =>
+    new MockActivityEnvironment().run(activities.collect, connection.id, {
+      forceSync,
+      at: at.toISOString(),
+    }) as Promise<CollectResult>;
+  return { u, remote: remote!, company, connection, account, activatedAt, collect, requested };
 }

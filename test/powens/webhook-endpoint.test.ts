@@ -62,6 +62,11 @@ describe('signature', () => {
     });
   });
 
+  test('a delivery signed two days ago (Powens retrying after an outage) is accepted', async () => {
+    const r = await post('USER_CREATED', { id_webhook_data: ++dataId, id: 5 }, { now: Date.now() - 2 * 86_400_000 });
+    expect(r).toEqual({ status: 200, body: { received: true, duplicate: false } });
+  });
+
   test('a wrong secret, an altered body, a stale or future date, another path: 401 and nothing recorded', async () => {
     const cases = [
       await post('USER_CREATED', { id_webhook_data: ++dataId }, { secret: 'not-the-secret-0123456789' }),
@@ -70,7 +75,7 @@ describe('signature', () => {
         { id_webhook_data: ++dataId },
         { alter: (b) => Buffer.from(b.toString().replace('}', ',"x":1}')) },
       ),
-      await post('USER_CREATED', { id_webhook_data: ++dataId }, { now: Date.now() - 6 * 60_000 }),
+      await post('USER_CREATED', { id_webhook_data: ++dataId }, { now: Date.now() - 3 * 86_400_000 - 60_000 }),
       await post('USER_CREATED', { id_webhook_data: ++dataId }, { now: Date.now() + 6 * 60_000 }),
       await post('USER_CREATED', { id_webhook_data: ++dataId }, { path: '/powens/webhooks/USER_DELETED' }),
     ];
@@ -93,6 +98,13 @@ describe('signature', () => {
       body: JSON.stringify({ id_webhook_data: ++dataId }),
     });
     expect(res.status).toBe(401);
+    // Powens' default Bearer user token is refused unless the operator enables it (webhook-auth.test.ts).
+    const bearer = await fetch(`${s.baseUrl}/powens/webhooks/USER_CREATED`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer some-user-token' },
+      body: JSON.stringify({ id_webhook_data: ++dataId, id: 1 }),
+    });
+    expect(bearer.status).toBe(401);
   });
 
   test('a replayed id_webhook_data is acknowledged once, then reported as a duplicate', async () => {

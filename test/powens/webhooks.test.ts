@@ -40,13 +40,18 @@ describe('BI-Signature (pure)', () => {
     expect(verify({ signature: Buffer.from(signature, 'base64').toString('hex') })).toMatchObject({ ok: false });
     expect(verify({ signature: `${signature}x` })).toMatchObject({ ok: false });
   });
-  test('the date is signed and must be fresh (default ±5 min, configurable)', () => {
+  test('the date is signed and must be fresh (default ±5 min, configurable; ahead at most 5 min)', () => {
     expect(verify({ date: '2026-11-23T09:59:31.123456Z' })).toMatchObject({ ok: false, reason: 'invalid-signature' });
     expect(verify({ now: NOW + 5 * 60_000 })).toMatchObject({ ok: false, reason: 'stale' });
     expect(verify({ now: NOW + 4 * 60_000 }).ok).toBe(true);
     expect(verify({ now: NOW - 6 * 60_000 })).toMatchObject({ ok: false, reason: 'stale' }); // from the future
     expect(verify({ now: NOW + 60 * 60_000, toleranceMs: 2 * 60 * 60_000 }).ok).toBe(true);
     expect(verify({ now: NOW + 31_000, toleranceMs: 30_000 })).toMatchObject({ ok: false, reason: 'stale' });
+    // Days in the past allowed (Powens' retries), still only minutes in the future.
+    const days = 3 * 86_400_000;
+    expect(verify({ now: NOW + days - 60_000, toleranceMs: days }).ok).toBe(true);
+    expect(verify({ now: NOW - 6 * 60_000, toleranceMs: days })).toMatchObject({ ok: false, reason: 'stale' });
+    expect(verify({ now: NOW - 6 * 60_000, toleranceMs: days, futureToleranceMs: 10 * 60_000 }).ok).toBe(true);
   });
   test('missing or malformed headers', () => {
     expect(verify({ signature: undefined })).toEqual({ ok: false, reason: 'missing-signature' });
@@ -89,6 +94,7 @@ describe('sandbox deliveries', () => {
     raw: string;
     body: Record<string, unknown>;
     verified: boolean;
+    signed: boolean;
     authorization: string | undefined;
   }
   let run: RunningSandbox;
@@ -108,7 +114,14 @@ describe('sandbox deliveries', () => {
         signature: req.get('BI-Signature'),
         date: req.get('BI-Signature-Date'),
       });
-      received.push({ event, raw, body: JSON.parse(raw), verified: v.ok, authorization: req.get('authorization') });
+      received.push({
+        event,
+        raw,
+        body: JSON.parse(raw),
+        verified: v.ok,
+        signed: req.get('BI-Signature') !== undefined,
+        authorization: req.get('authorization'),
+      });
       const left = failures.get(event) ?? 0;
       if (left > 0) {
         failures.set(event, left - 1);
@@ -131,12 +144,13 @@ describe('sandbox deliveries', () => {
     run.admin<{ deliveries: Array<{ id: number; ok: boolean; event: string }> }>('POST', '/webhooks/flush');
   const of = (event: string) => received.filter((r) => r.event === event);
 
-  test('connecting sends ACCOUNTS_FETCHED then CONNECTION_SYNCED, signed, with the user token', async () => {
+  test('connecting sends ACCOUNTS_FETCHED then CONNECTION_SYNCED, signed over the registered path', async () => {
     const u = await connectUser(run, { accounts: ['Compte chèque', 'card'] });
     await flush();
     expect(received.map((r) => r.event)).toEqual(['ACCOUNTS_FETCHED', 'CONNECTION_SYNCED']);
     expect(received.every((r) => r.verified)).toBe(true);
-    expect(received.every((r) => r.authorization === `Bearer ${u.token}`)).toBe(true);
+    // An HMAC provider authenticates them: no user token besides (Powens' default without one).
+    expect(received.every((r) => r.authorization === undefined)).toBe(true);
     const ids = received.map((r) => r.body.id_webhook_data as number);
     expect(new Set(ids).size).toBe(ids.length);
 
@@ -151,6 +165,59 @@ describe('sandbox deliveries', () => {
     expect(synced.connection.state).toBeNull();
     expect(synced.connection.accounts).toHaveLength(2);
     expect(synced.connection.accounts[0]!.transactions.length).toBeGreaterThan(0);
+  });
+
+  test('the bodies carry exactly the documented fields: CONNECTION_SYNCED with the new transactions only', async () => {
+    received.length = 0;
+    const u = await connectUser(run, { accounts: ['Compte chèque'] });
+    await run.admin('POST', '/clock', { advance: '2d', runDueSyncs: false });
+    await u.client.syncConnection(u.token, u.connectionId);
+    await flush();
+    const fetched = of('ACCOUNTS_FETCHED')[0]!.body as { connection: Record<string, unknown> };
+    const [first, second] = of('CONNECTION_SYNCED').map(
+      (r) =>
+        r.body as {
+          user: Record<string, unknown>;
+          connection: Record<string, unknown> & { accounts: Array<Record<string, unknown>> };
+        },
+    );
+    // {user, connection: Connection + {connector, sources, accounts[] + {transactions, investments,
+    // market_orders}, subscriptions}} + id_webhook_data (../shared/docs/powens-production.md §2).
+    expect(Object.keys(first!).sort()).toEqual(['connection', 'id_webhook_data', 'user']);
+    expect(Object.keys(first!.user).sort()).toEqual(['id', 'signin']);
+    const connectionKeys = Object.keys(first!.connection);
+    for (const k of ['id', 'id_user', 'id_connector', 'connector_uuid', 'state', 'last_update', 'active'])
+      expect(connectionKeys).toContain(k);
+    for (const k of ['connector', 'sources', 'accounts', 'subscriptions']) expect(connectionKeys).toContain(k);
+    const account = first!.connection.accounts[0]!;
+    for (const k of ['transactions', 'investments', 'market_orders']) expect(Object.keys(account)).toContain(k);
+    expect(Object.keys(account)).not.toContain('original_number');
+    const txKeys = Object.keys((account.transactions as Array<Record<string, unknown>>)[0]!);
+    expect(txKeys).not.toContain('documents_count');
+    for (const k of ['id', 'id_account', 'date', 'value', 'type', 'coming', 'last_update']) expect(txKeys).toContain(k);
+    // ACCOUNTS_FETCHED: {user, connection: {connector, sources, accounts}}, no transactions.
+    expect(Object.keys(fetched.connection)).not.toContain('subscriptions');
+    for (const a of fetched.connection.accounts as Array<Record<string, unknown>>)
+      expect(Object.keys(a)).not.toContain('transactions');
+    // "The new transactions that were found": the second sync does not repeat the first's.
+    const ids = (b: typeof first) =>
+      b!.connection.accounts.flatMap((a) => (a.transactions as Array<{ id: number }>).map((t) => t.id));
+    expect(ids(second).length).toBeGreaterThan(0);
+    expect(ids(second).filter((id) => ids(first).includes(id))).toEqual([]);
+  });
+
+  test('without an HMAC provider, webhooks carry the user token (Powens’ default) and no signature', async () => {
+    received.length = 0;
+    await run.admin('PUT', '/webhooks/config', { auth: 'bearer' });
+    try {
+      const u = await connectUser(run, { accounts: ['Livret A'] });
+      await flush();
+      expect(received.map((r) => r.event)).toEqual(['ACCOUNTS_FETCHED', 'CONNECTION_SYNCED']);
+      expect(received.every((r) => r.authorization === `Bearer ${u.token}`)).toBe(true);
+      expect(received.every((r) => !r.signed)).toBe(true);
+    } finally {
+      await run.admin('PUT', '/webhooks/config', { auth: 'hmac' });
+    }
   });
 
   test('CONNECTION_SYNCED carries an error state; ACCOUNT_DISABLED/ENABLED; CONNECTION_DELETED', async () => {

@@ -496,6 +496,33 @@ describe('bank accounts, Réception, notifications, banks', () => {
     expect((await s.follow(on)).text).toContain('réactivée');
   });
 
+  test('a card without IBAN: shown as unable to get a CFONB statement, never offered for activation', async () => {
+    const card = await api.prisma.bankAccount.create({
+      data: {
+        connectionId: fixture.connection.id,
+        companyId: fixture.company.id,
+        powensAccountId: 9_001,
+        iban: null,
+        number: 'XXXX XXXX XXXX 4242',
+        label: 'Carte Visa Business',
+        type: 'card',
+        currency: 'EUR',
+        active: false,
+      },
+    });
+    const company = await s.get(`/redevables/${fixture.company.id}`);
+    expect(company.text).toContain('1 sans relevé CFONB possible (compte sans IBAN)');
+    expect(company.text).toContain('Relevé CFONB indisponible : compte sans IBAN (carte)');
+    expect(company.text).not.toContain(`/comptes/${card.id}/reactiver`);
+    const detail = await s.get(`/comptes/${card.id}`);
+    expect(detail.text).toContain('Relevé CFONB indisponible : compte sans IBAN (carte)');
+    expect(detail.text).toContain('carte'); // the type in French
+    // A post made anyway (an older page, a crafted form): the API refuses and nothing changes.
+    const on = await s.post(`/comptes/${card.id}/reactiver`, { retour: `/comptes/${card.id}` });
+    expect((await s.follow(on)).text).toContain('ce compte ne peut pas recevoir de relevés');
+    expect((await api.prisma.bankAccount.findUniqueOrThrow({ where: { id: card.id } })).active).toBe(false);
+  });
+
   test('Réception: search, detail read back from the CFONB file, downloads and ZIP', async () => {
     const list = await s.get('/reception');
     expect(list.status).toBe(200);

@@ -169,11 +169,17 @@ describe.each(START_DATES)('starting %s', (startAt) => {
         expect(s.transactionCount).toBeGreaterThan(0);
         expect(file!.movements.every((m) => m.bookingDate >= start && m.bookingDate <= monthEnd)).toBe(true);
       }
-      // Older history (the sandbox shows 40 days) is never delivered.
+      // Older history (the sandbox shows 40 days) is neither read (Powens is asked from the
+      // delivery start: min_date) nor delivered.
+      const truth = await h.powens.admin<{ transactions: Array<{ date: string }> }>(
+        'GET',
+        `/transactions?connection_id=${c.powensConnectionId}`,
+      );
+      expect(truth.body.transactions.some((t) => t.date.slice(0, 10) < start)).toBe(true);
       const older = await h.prisma.transaction.count({
         where: { bankAccount: { connectionId: c.id }, bookingDate: { lt: new Date(`${start}T00:00:00Z`) } },
       });
-      expect(older).toBeGreaterThan(0);
+      expect(older).toBe(0);
       expect(
         await h.prisma.transaction.count({
           where: {
