@@ -39,6 +39,7 @@ export interface ConnectionView {
 export const platformFromConfig = (config: Config): Platform => ({
   supportEmail: config.SUPPORT_EMAIL,
   supportPhone: config.SUPPORT_PHONE ?? null,
+  portalUrl: config.publicBaseUrl,
 });
 
 export const firmOf = (a: { name: string; contactEmail: string; contactPhone: string | null }): Firm => ({

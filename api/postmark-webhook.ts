@@ -1,13 +1,19 @@
 /**
- * Postmark's webhooks (bounce, spam complaint, subscription change), mounted at
- * `POST /webhooks/postmark`. Authenticated with HTTP basic auth, as Postmark sends it when the
- * webhook URL carries credentials (`https://postmark:<POSTMARK_WEBHOOK_SECRET>@host/webhooks/postmark`):
- * any user name, the password must be POSTMARK_WEBHOOK_SECRET (constant-time comparison).
- *  - Bounce: the message (by MessageID, or by our key in its Metadata) is marked BOUNCED with the bounce's type and details; when
- *    Postmark deactivated the address (`Inactive: true`), the address goes to EmailSuppression and
- *    is never sent to again (sender.ts);
- *  - SpamComplaint: the address is suppressed;
+ * Postmark's webhooks, mounted at `POST /webhooks/postmark`. Authenticated with HTTP basic auth, as
+ * Postmark sends it when the webhook URL carries credentials
+ * (`https://postmark:<POSTMARK_WEBHOOK_SECRET>@host/webhooks/postmark`): any user name, the password
+ * must be POSTMARK_WEBHOOK_SECRET (constant-time comparison).
+ *  - Delivery: the recipient's server accepted the message (`deliveredAt`);
+ *  - Bounce, by its Type (domain/email-bounces.ts): permanent → the message is BOUNCED and the
+ *    address suppressed (nothing more is sent to it until a person changes or reactivates it);
+ *    retry (SoftBounce, DnsError…) → sent again later, a few times, then BOUNCED; delayed
+ *    (Transient: Postmark keeps trying) and ignore (AutoResponder…) → only noted on the message;
+ *    a bounce finds its message by MessageID, or by our key in the Metadata Postmark passes back;
+ *  - SpamComplaint: the message is BOUNCED and the address suppressed;
  *  - SubscriptionChange: `SuppressSending: false` (reactivated in Postmark) lifts our suppression.
+ * A BOUNCED message of a firm (a company's link, a statement) also goes into the firm's daily
+ * summary: one e-mail a day listing the addresses (sent at 08:00, Paris), and one bell notification
+ * kept up to date, never one per bounce.
  * Answers 200 for every well-formed payload (Postmark retries anything else), 401 without the
  * secret, 400 for a payload that is not one of these records.
  */
@@ -19,9 +25,15 @@ import type { Logger } from '../lib/logger';
 import type { Db } from '../prisma/client';
 import { HttpError } from './errors';
 import { METADATA_KEY } from '../activities/email';
+import { renderBounceSummary, type BounceLine } from '../activities/email/notices';
+import { enqueueEmail } from '../activities/email';
+import { bounceReasonFr, classifyBounce, SOFT_BOUNCE_RESENDS, softBounceDelayMs } from '../domain/email-bounces';
+import { addDays, parisDate, parisWallClockToUtc } from '../domain/schedule';
+import type { Prisma } from '../prisma/client';
 
 const bounce = z.object({
   RecordType: z.literal('Bounce'),
+  ID: z.union([z.number(), z.string()]).optional(),
   Type: z.string(),
   TypeCode: z.number().optional(),
   MessageID: z.string().optional(),
@@ -47,8 +59,105 @@ const subscriptionChange = z.object({
   SuppressionReason: z.string().nullable().optional(),
   MessageID: z.string().optional(),
 });
-const payload = z.discriminatedUnion('RecordType', [bounce, spamComplaint, subscriptionChange]);
-const OTHER_RECORDS = new Set(['Delivery', 'Open', 'Click', 'Inbound']);
+const delivery = z.object({
+  RecordType: z.literal('Delivery'),
+  MessageID: z.string().optional(),
+  Recipient: z.string().optional(),
+  DeliveredAt: z.string().optional(),
+  Details: z.string().optional(),
+  Metadata: z.record(z.string(), z.unknown()).optional(),
+});
+const payload = z.discriminatedUnion('RecordType', [bounce, spamComplaint, subscriptionChange, delivery]);
+const OTHER_RECORDS = new Set(['Open', 'Click', 'Inbound']);
+
+/** The firm's summary of a day goes at 08:00 (Paris) and lists the bounces of the 24 h before. */
+const SUMMARY_HOUR = 8;
+
+/** The summary window a bounce falls in: [08:00 the day before, 08:00) in Paris time, and its key day. */
+export function summaryWindow(at: Date): { since: Date; sendAt: Date; day: string } {
+  const today = parisDate(at);
+  const todayAt8 = parisWallClockToUtc(today, SUMMARY_HOUR * 60);
+  const day = at.getTime() < todayAt8 ? today : addDays(today, 1);
+  const sendAt = new Date(parisWallClockToUtc(day, SUMMARY_HOUR * 60));
+  const since = new Date(parisWallClockToUtc(addDays(day, -1), SUMMARY_HOUR * 60));
+  return { since, sendAt, day };
+}
+
+/**
+ * The firm's bounce summary of the window `at` falls in, written or brought up to date in `tx`: one
+ * e-mail per account and day (queued until 08:00, its text rewritten while it waits) and one bell
+ * notification per day.
+ */
+export async function updateBounceSummary(
+  tx: Prisma.TransactionClient,
+  config: Config,
+  portalAccountId: string,
+  at: Date,
+): Promise<void> {
+  const { since, sendAt, day } = summaryWindow(at);
+  const account = await tx.portalAccount.findUnique({ where: { id: portalAccountId } });
+  if (!account) return;
+  const bounced = await tx.emailMessage.findMany({
+    where: {
+      portalAccountId,
+      status: 'BOUNCED',
+      bouncedAt: { gte: since, lt: sendAt },
+      kind: { not: 'firm.bounce-summary' },
+    },
+    orderBy: { bouncedAt: 'asc' },
+    select: { to: true, bounceType: true, bouncedAt: true },
+  });
+  if (bounced.length === 0) return;
+  const addresses = [...new Set(bounced.map((b) => b.to.trim().toLowerCase()))];
+  const companies = await tx.company.findMany({
+    where: { rootAccountId: account.rootId, email: { in: addresses, mode: 'insensitive' } },
+    select: { name: true, email: true },
+  });
+  const companyOf = new Map(companies.map((c) => [c.email!.toLowerCase(), c.name]));
+  const lines = new Map<string, BounceLine>();
+  for (const b of bounced) {
+    const address = b.to.trim().toLowerCase();
+    lines.set(address, {
+      address,
+      company: companyOf.get(address) ?? null,
+      reason: bounceReasonFr(b.bounceType),
+      at: b.bouncedAt!,
+    });
+  }
+  const email = renderBounceSummary({
+    to: account.contactEmail,
+    since,
+    bounces: [...lines.values()],
+    url: `${config.publicBaseUrl}/redevables?adresse=rejet`,
+    platform: { supportEmail: config.SUPPORT_EMAIL, supportPhone: config.SUPPORT_PHONE ?? null },
+  });
+  const key = `bounce-summary/${portalAccountId}/${day}`;
+  await enqueueEmail(tx, email, { idempotencyKey: key, portalAccountId });
+  await tx.emailMessage.updateMany({
+    where: { idempotencyKey: key, status: 'QUEUED' },
+    data: { subject: email.subject, textBody: email.text, htmlBody: email.html, nextAttemptAt: sendAt },
+  });
+  const title = `Adresses e-mail en échec : ${lines.size}`;
+  const body = `Depuis le ${since.toLocaleDateString('fr-FR', { timeZone: 'Europe/Paris' })} à ${SUMMARY_HOUR} h : ${[
+    ...lines.values(),
+  ]
+    .map((l) => (l.company ? `${l.address} (${l.company})` : l.address))
+    .join(', ')}. Un récapitulatif vous est envoyé par e-mail une fois par jour.`;
+  const existing = await tx.notification.findFirst({
+    where: { portalAccountId, kind: 'email.bounces', createdAt: { gte: since, lt: sendAt } },
+  });
+  if (existing) await tx.notification.update({ where: { id: existing.id }, data: { title, body, readAt: null } });
+  else
+    await tx.notification.create({
+      data: {
+        portalAccountId,
+        kind: 'email.bounces',
+        title,
+        body,
+        url: `${config.publicBaseUrl}/redevables?adresse=rejet`,
+      },
+    });
+}
 
 function authorized(header: string | undefined, secret: string): boolean {
   const m = /^Basic\s+(.+)$/i.exec(header ?? '');
@@ -86,39 +195,89 @@ export function postmarkWebhookRouter(deps: { config: Config; prisma: Db; logger
       res.json({ status: 'ok', address, suppressed: p.SuppressSending });
       return;
     }
-    const address = p.Email.trim().toLowerCase();
-    const suppress = p.RecordType === 'SpamComplaint' || p.Inactive;
-    const details = [p.RecordType === 'Bounce' ? p.Description : undefined, p.Details].filter(Boolean).join(' — ');
-    await deps.prisma.$transaction(async (tx) => {
-      // By Postmark's MessageID, or by our key in the message's Metadata: a bounce may arrive
-      // before the sender has recorded the MessageID (it then keeps the bounce, sender.ts).
-      const key = p.Metadata?.[METADATA_KEY];
-      const which = [
-        ...(p.MessageID ? [{ postmarkMessageId: p.MessageID }] : []),
-        ...(typeof key === 'string' ? [{ idempotencyKey: key }] : []),
-      ];
+    // By Postmark's MessageID, or by our key in the message's Metadata: a webhook may arrive
+    // before the sender has recorded the MessageID (it then keeps what the webhook wrote, sender.ts).
+    const key = p.Metadata?.[METADATA_KEY];
+    const which: Prisma.EmailMessageWhereInput[] = [
+      ...(p.MessageID ? [{ postmarkMessageId: p.MessageID }] : []),
+      ...(typeof key === 'string' ? [{ idempotencyKey: key }] : []),
+    ];
+    if (p.RecordType === 'Delivery') {
+      const at = p.DeliveredAt && !Number.isNaN(Date.parse(p.DeliveredAt)) ? new Date(p.DeliveredAt) : now;
       if (which.length)
-        await tx.emailMessage.updateMany({
-          where: { OR: which },
-          data: {
-            status: 'BOUNCED',
-            bouncedAt: now,
-            lastError:
-              `${p.RecordType === 'Bounce' ? 'rebond' : 'plainte pour spam'} ${p.Type}${details ? ` : ${details}` : ''}`.slice(
-                0,
-                1000,
-              ),
-          },
+        await deps.prisma.emailMessage.updateMany({
+          where: { OR: which, deliveredAt: null },
+          data: { deliveredAt: at },
         });
-      if (suppress)
+      res.json({ status: 'ok', delivered: true });
+      return;
+    }
+    const address = p.Email.trim().toLowerCase();
+    const kind = p.RecordType === 'SpamComplaint' ? 'permanent' : classifyBounce(p.Type, p.Inactive);
+    const details = [p.RecordType === 'Bounce' ? p.Description : undefined, p.Details].filter(Boolean).join(' — ');
+    const lastError =
+      `${p.RecordType === 'Bounce' ? 'rebond' : 'plainte pour spam'} ${p.Type}${details ? ` : ${details}` : ''}`.slice(
+        0,
+        1000,
+      );
+    const bounceId = p.RecordType === 'Bounce' && p.ID !== undefined ? String(p.ID) : null;
+    const firms = await deps.prisma.$transaction(async (tx) => {
+      const messages = which.length
+        ? await tx.emailMessage.findMany({
+            where: { OR: which },
+            select: { id: true, status: true, softBounces: true, portalAccountId: true },
+          })
+        : [];
+      const bouncedFor = new Set<string>();
+      for (const m of messages) {
+        if (kind === 'permanent' || (kind === 'retry' && m.softBounces >= SOFT_BOUNCE_RESENDS)) {
+          await tx.emailMessage.update({
+            where: { id: m.id },
+            data: { status: 'BOUNCED', bouncedAt: now, bounceType: p.Type, lastError },
+          });
+          if (m.portalAccountId) bouncedFor.add(m.portalAccountId);
+        } else if (kind === 'retry') {
+          // Sent again later: the mailbox may take it then.
+          await tx.emailMessage.update({
+            where: { id: m.id },
+            data: {
+              status: 'QUEUED',
+              bounceType: p.Type,
+              lastError,
+              softBounces: m.softBounces + 1,
+              claimedAt: null,
+              uncertain: false,
+              nextAttemptAt: new Date(now.getTime() + softBounceDelayMs(m.softBounces + 1)),
+            },
+          });
+        } else if (m.status !== 'BOUNCED') {
+          // Delayed (Postmark keeps trying) or an answer such as an auto-reply: noted, nothing to do.
+          await tx.emailMessage.update({ where: { id: m.id }, data: { bounceType: p.Type } });
+        }
+      }
+      if (kind === 'permanent')
         await tx.emailSuppression.upsert({
           where: { address },
-          create: { address, reason: p.Type, details: details || null, postmarkMessageId: p.MessageID ?? null },
-          update: { reason: p.Type, details: details || null, postmarkMessageId: p.MessageID ?? null },
+          create: {
+            address,
+            reason: p.Type,
+            details: details || null,
+            postmarkMessageId: p.MessageID ?? null,
+            postmarkBounceId: bounceId,
+          },
+          update: {
+            reason: p.Type,
+            details: details || null,
+            postmarkMessageId: p.MessageID ?? null,
+            postmarkBounceId: bounceId,
+            createdAt: now,
+          },
         });
+      for (const firm of bouncedFor) await updateBounceSummary(tx, deps.config, firm, now);
+      return bouncedFor.size;
     });
-    deps.logger.info({ recordType: p.RecordType, type: p.Type, suppress }, 'postmark webhook');
-    res.json({ status: 'ok', address, suppressed: suppress });
+    deps.logger.info({ recordType: p.RecordType, type: p.Type, kind, firms }, 'postmark webhook');
+    res.json({ status: 'ok', address, suppressed: kind === 'permanent', kind });
   });
   return router;
 }

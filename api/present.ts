@@ -3,6 +3,7 @@ import { statementIban } from '../domain/identifiers';
 import { linkState, type LinkState } from '../domain/links';
 import { noIbanReason } from '../domain/statements';
 import { collectAvailability } from './collect-now';
+import { bounceReasonFr, deliveryOf, DELIVERY_STATE_FR } from '../domain/email-bounces';
 import type { Db, Prisma } from '../prisma/client';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
@@ -67,8 +68,90 @@ export async function withAccountCounts<T extends { id: string }>(
   return companies.map((c) => ({ ...c, accountCount: counts.get(c.id) ?? 0 }));
 }
 
+/** A suppressed address (permanent bounce, spam complaint), as the companies screen flags it. */
+export interface EmailBounce {
+  at: string;
+  type: string;
+  reason: string;
+  details: string | null;
+}
+
+/** The suppressions of these addresses, in one query: address (lower-case) → why and since when. */
+export async function emailBounces(prisma: Db, addresses: Array<string | null>): Promise<Map<string, EmailBounce>> {
+  const wanted = [...new Set(addresses.filter((a): a is string => !!a).map((a) => a.trim().toLowerCase()))];
+  if (!wanted.length) return new Map();
+  const rows = await prisma.emailSuppression.findMany({ where: { address: { in: wanted } } });
+  return new Map(
+    rows.map((r) => [
+      r.address,
+      { at: r.createdAt.toISOString(), type: r.reason, reason: bounceReasonFr(r.reason), details: r.details },
+    ]),
+  );
+}
+
+/** A page of companies with their address's bounce, if any. */
+export async function withEmailBounces<T extends { email: string | null }>(
+  prisma: Db,
+  companies: T[],
+): Promise<Array<T & { emailBounce: EmailBounce | null }>> {
+  const bounces = await emailBounces(
+    prisma,
+    companies.map((c) => c.email),
+  );
+  return companies.map((c) => ({ ...c, emailBounce: (c.email && bounces.get(c.email.trim().toLowerCase())) || null }));
+}
+
+/** A message as the statement's deliveries show it. */
+export function presentDelivery(m: {
+  id: string;
+  to: string;
+  status: string;
+  createdAt: Date;
+  sentAt: Date | null;
+  deliveredAt: Date | null;
+  bouncedAt: Date | null;
+  bounceType: string | null;
+  lastError: string | null;
+  lastErrorCode: number | null;
+  nextAttemptAt: Date | null;
+  idempotencyKey: string;
+}) {
+  const d = deliveryOf(m);
+  return {
+    id: m.id,
+    to: m.to,
+    state: d.state,
+    stateText: DELIVERY_STATE_FR[d.state],
+    reason: d.reason,
+    resend: m.idempotencyKey.includes('/resend/'),
+    queuedAt: m.createdAt.toISOString(),
+    sentAt: iso(m.sentAt),
+    deliveredAt: iso(m.deliveredAt),
+    bouncedAt: iso(m.bouncedAt),
+    nextAttemptAt: m.status === 'QUEUED' ? iso(m.nextAttemptAt) : null,
+  };
+}
+
+export const deliverySelect = {
+  id: true,
+  to: true,
+  status: true,
+  createdAt: true,
+  sentAt: true,
+  deliveredAt: true,
+  bouncedAt: true,
+  bounceType: true,
+  lastError: true,
+  lastErrorCode: true,
+  nextAttemptAt: true,
+  idempotencyKey: true,
+} satisfies Prisma.EmailMessageSelect;
+
 export function presentCompany(
-  c: Prisma.CompanyGetPayload<{ include: typeof companyInclude }> & { accountCount: number },
+  c: Prisma.CompanyGetPayload<{ include: typeof companyInclude }> & {
+    accountCount: number;
+    emailBounce?: EmailBounce | null;
+  },
 ) {
   const collection = c.connections.some((x) => x.state !== null) ? 'error' : c.connections.length ? 'success' : 'none';
   return {
@@ -87,6 +170,7 @@ export function presentCompany(
     deactivatedAt: iso(c.deactivatedAt),
     collection: collection as 'success' | 'error' | 'none',
     accountCount: c.accountCount,
+    emailBounce: c.emailBounce ?? null,
     createdAt: c.createdAt.toISOString(),
   };
 }

@@ -112,9 +112,33 @@ export const companyOut = z
       .enum(['success', 'error', 'none'])
       .describe('État de la collecte : une connexion active en erreur → error.'),
     accountCount: z.number().int(),
+    emailBounce: z
+      .object({ at: z.iso.datetime(), type: z.string(), reason: z.string(), details: z.string().nullable() })
+      .nullable()
+      .describe(
+        'L’adresse du redevable a été rejetée définitivement (type Postmark, raison en français) : plus rien ne lui est envoyé tant qu’elle n’est pas modifiée ou réactivée.',
+      ),
     createdAt: z.iso.datetime(),
   })
   .meta({ id: 'Company' });
+
+export const deliveryStateEnum = z.enum(['queued', 'sent', 'delivered', 'delayed', 'bounced', 'failed', 'suppressed']);
+
+export const deliveryOut = z
+  .object({
+    id: z.uuid(),
+    to: z.string(),
+    state: deliveryStateEnum,
+    stateText: z.string().describe('L’état, en français'),
+    reason: z.string().nullable().describe('Pourquoi, en français'),
+    resend: z.boolean().describe('Un renvoi demandé depuis le portail'),
+    queuedAt: z.iso.datetime(),
+    sentAt: z.iso.datetime().nullable(),
+    deliveredAt: z.iso.datetime().nullable(),
+    bouncedAt: z.iso.datetime().nullable(),
+    nextAttemptAt: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'Delivery' });
 
 /** Whether "Collecter maintenant" is possible on a connection now (api/collect-now.ts). */
 export const collectAvailabilityOut = z

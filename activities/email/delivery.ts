@@ -13,6 +13,13 @@ import type { PeriodicityKind } from '../../domain/schedule';
 import { renderStatementDelivery, type Platform, type RenderedEmail } from './messages';
 import { prismaSql, type Sql } from '../../prisma/sql';
 import { enqueueEmails, type EnqueueOptions } from './outbox';
+import { renderStatementDownloadLink } from './notices';
+
+/**
+ * Postmark refuses messages over 10 MB (body and base64 attachments): attachments above this size
+ * are not sent; the message links to the statement's Réception page instead.
+ */
+export const MAX_ATTACHMENT_BYTES = 7 * 1024 * 1024;
 
 export interface ReceptionSettings {
   receptionMode: 'NONE' | 'ACCOUNT_MAILBOX' | 'DEDICATED_MAILBOX';
@@ -123,12 +130,17 @@ export async function enqueueStatementDelivery(
   tx: Prisma.TransactionClient,
   statementId: string,
   platform?: Platform,
+  opts: { to?: string; idempotencyKey?: string; publicBaseUrl?: string } = {},
 ): Promise<'queued' | 'download-only' | 'refused' | 'not-ready'> {
   const sql = prismaSql(tx);
   const [s] = await loadForDelivery(sql, [statementId]);
   if (!s) throw new Error(`statement ${statementId} not found`);
-  const d = await prepareDelivery(s, platform);
-  if (d.outcome === 'queued' || d.outcome === 'refused') await enqueueEmails(sql, [d.message]);
+  const d = await prepareDelivery(s, platform, opts.publicBaseUrl);
+  if (d.outcome === 'queued' && opts.to) d.message.email.to = opts.to;
+  if (d.outcome === 'queued' || d.outcome === 'refused') {
+    if (opts.idempotencyKey) d.message.opts.idempotencyKey = opts.idempotencyKey;
+    await enqueueEmails(sql, [d.message]);
+  }
   return d.outcome;
 }
 
@@ -140,7 +152,7 @@ type Delivery =
  * Renders a loaded statement's delivery e-mail; a refused one is to be written as FAILED, with the
  * reason and without its attachments.
  */
-async function prepareDelivery(s: LoadedStatement, platform?: Platform): Promise<Delivery> {
+async function prepareDelivery(s: LoadedStatement, platform?: Platform, publicBaseUrl?: string): Promise<Delivery> {
   if (s.state !== 'SUCCESS' || !s.cfonb) return { outcome: 'not-ready' };
   const c = s.context;
   const account: ReceptionSettings = {
@@ -164,7 +176,18 @@ async function prepareDelivery(s: LoadedStatement, platform?: Platform): Promise
     deletedCsv: s.deletedCsv ? Buffer.from(s.deletedCsv) : null,
     platform,
   });
-  const opts = { idempotencyKey: statementIdempotencyKey(s.id), portalAccountId: c.portalAccountId };
+  const opts = {
+    idempotencyKey: statementIdempotencyKey(s.id),
+    portalAccountId: c.portalAccountId,
+    statementId: s.id,
+  };
+  const size = (rendered.attachments ?? []).reduce((n, a) => n + a.content.length, 0);
+  if (recipient.to !== null && size > MAX_ATTACHMENT_BYTES) {
+    // Too large for an e-mail: a link to the statement instead of its files, never a message
+    // Postmark would refuse again and again.
+    const link = statementDownloadLink(s, recipient.to, size, platform, publicBaseUrl);
+    return { outcome: 'queued', message: { email: link, opts } };
+  }
   if (recipient.to === null)
     return {
       outcome: 'refused',
@@ -175,6 +198,46 @@ async function prepareDelivery(s: LoadedStatement, platform?: Platform): Promise
       },
     };
   return { outcome: 'queued', message: { email: rendered, opts } };
+}
+
+/** The statement's e-mail with a link to its Réception page instead of its files. */
+function statementDownloadLink(
+  s: LoadedStatement,
+  to: string,
+  size: number,
+  platform?: Platform,
+  publicBaseUrl = platform?.portalUrl ?? '',
+): RenderedEmail {
+  const c = s.context;
+  return renderStatementDownloadLink({
+    to,
+    company: { name: c.companyName, siren: c.siren, nic: c.nic },
+    account: { label: c.label, iban: c.iban },
+    periodicity: c.periodicityKind as PeriodicityKind,
+    periodStart: s.periodStart,
+    periodEnd: s.periodEnd,
+    transactionCount: s.transactionCount,
+    size,
+    url: `${publicBaseUrl.replace(/\/+$/, '')}/reception/${s.id}`,
+    platform,
+  });
+}
+
+/**
+ * The link version of a statement's e-mail (Postmark refused the files as too large): its
+ * subject and bodies, for the sender to send instead, without attachments.
+ */
+export async function statementLinkVersion(
+  sql: Sql,
+  statementId: string,
+  to: string,
+  publicBaseUrl: string,
+  platform?: Platform,
+): Promise<RenderedEmail | null> {
+  const [s] = await loadForDelivery(sql, [statementId]);
+  if (!s) return null;
+  const size = (s.cfonb?.length ?? 0) + (s.deletedCsv?.length ?? 0);
+  return statementDownloadLink(s, to, size, platform, publicBaseUrl);
 }
 
 /**

@@ -47,6 +47,8 @@ export interface Platform {
   name?: string;
   supportEmail: string;
   supportPhone?: string | null;
+  /** The portal's address (PUBLIC_BASE_URL): links to its pages, e.g. a statement too large to attach. */
+  portalUrl?: string;
 }
 
 export interface CompanyRef {

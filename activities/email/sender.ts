@@ -23,6 +23,8 @@ import type { Logger } from '../../lib/logger';
 import { groupBy } from '../../lib/group-by';
 import type { Db } from '../../prisma/client';
 import { utcTimestamp, type Sql } from '../../prisma/sql';
+import { CONFIGURATION_ERROR_CODES } from '../../domain/email-bounces';
+import { statementLinkVersion } from './delivery';
 
 export const METADATA_KEY = 'releves_key';
 export const DEFAULT_LEASE_MS = 5 * 60_000;
@@ -84,9 +86,16 @@ interface PostmarkFailure {
 
 type Outcome =
   | { kind: 'sent'; messageId: string }
-  | { kind: 'retry'; error: string; uncertain: boolean }
-  | { kind: 'failed'; error: string }
-  | { kind: 'suppressed'; reason: string };
+  | { kind: 'retry'; error: string; uncertain: boolean; code?: number }
+  | { kind: 'failed'; error: string; code?: number }
+  | { kind: 'suppressed'; reason: string }
+  /** Our sending is misconfigured (sender signature, account): held, retried, the operator alerted. */
+  | { kind: 'configuration'; error: string; code: number }
+  /** Over Postmark's size limit: sent again as a link when it is a statement, else failed. */
+  | { kind: 'too-large'; error: string; code: number };
+
+/** A refusal of the message's size (ErrorCode 300, "… exceeds … limit"). */
+const TOO_LARGE = /size|exceed|too large|trop volumineux/i;
 
 /** How a Postmark error is handled: see the module comment. */
 export function classifyPostmarkError(e: PostmarkFailure): Exclude<Outcome, { kind: 'sent' }> {
@@ -97,8 +106,12 @@ export function classifyPostmarkError(e: PostmarkFailure): Exclude<Outcome, { ki
   );
   if (status === 0) return { kind: 'retry', error: text, uncertain: true };
   if (status === 422 && e.code === 406) return { kind: 'suppressed', reason: 'InactiveRecipient' };
-  if (status === 422) return { kind: 'failed', error: text };
-  return { kind: 'retry', error: text, uncertain: false };
+  if (status === 422 && e.code !== undefined && CONFIGURATION_ERROR_CODES.has(e.code))
+    return { kind: 'configuration', error: text, code: e.code };
+  if (status === 422 && e.code === 300 && TOO_LARGE.test(e.message))
+    return { kind: 'too-large', error: text, code: e.code };
+  if (status === 422) return { kind: 'failed', error: text, code: e.code };
+  return { kind: 'retry', error: text, uncertain: false, code: e.code };
 }
 
 export function createEmailActivities(deps: {
@@ -267,17 +280,19 @@ export function createEmailActivities(deps: {
 
   /**
    * The sent messages of a batch, in one statement. A message whose bounce came back before this
-   * (the webhook finds it by its key) stays BOUNCED.
+   * (the webhook finds it by its key) stays BOUNCED, or QUEUED when a soft bounce scheduled it again.
    */
   async function recordSent(sent: Array<{ id: string; messageId: string }>) {
     if (sent.length === 0) return;
     const atUtc = utcTimestamp(now());
     await sql.query(
       `UPDATE "EmailMessage" AS m SET
-         "status" = CASE WHEN m."status" = 'BOUNCED'::"EmailStatus" THEN m."status" ELSE 'SENT'::"EmailStatus" END,
-         "lastError" = CASE WHEN m."status" = 'BOUNCED'::"EmailStatus" THEN m."lastError" END,
+         "status" = CASE WHEN m."status" = 'BOUNCED'::"EmailStatus" OR m."status" = 'QUEUED'::"EmailStatus"
+                         THEN m."status" ELSE 'SENT'::"EmailStatus" END,
+         "lastError" = CASE WHEN m."status" IN ('BOUNCED'::"EmailStatus", 'QUEUED'::"EmailStatus") THEN m."lastError" END,
          "sentAt" = $3::timestamp, "postmarkMessageId" = s.message_id,
-         "uncertain" = false, "claimedAt" = NULL, "nextAttemptAt" = NULL
+         "uncertain" = false, "claimedAt" = NULL,
+         "nextAttemptAt" = CASE WHEN m."status" = 'QUEUED'::"EmailStatus" THEN m."nextAttemptAt" END
        FROM unnest($1::uuid[], $2::text[]) AS s(id, message_id)
        WHERE m."id" = s.id`,
       [sent.map((x) => x.id), sent.map((x) => x.messageId), atUtc],
@@ -287,21 +302,63 @@ export function createEmailActivities(deps: {
   /** A message that was not sent (sent ones are recorded together, by recordSent). */
   async function record(id: string, o: Exclude<Outcome, { kind: 'sent' }>, attempts: number) {
     const at = now();
-    if (o.kind === 'retry') {
+    if (o.kind === 'retry' || o.kind === 'configuration') {
+      if (o.kind === 'configuration')
+        // Not the message's fault: every message waits until the configuration is fixed.
+        deps.logger?.error(
+          { emailId: id, errorCode: o.code, err: o.error },
+          'e-mail sending misconfigured at Postmark (sender signature or account): messages held until fixed',
+        );
       await prisma.emailMessage.update({
         where: { id },
         data: {
           status: 'QUEUED',
           lastError: o.error,
-          uncertain: o.uncertain,
+          lastErrorCode: o.code ?? null,
+          uncertain: o.kind === 'retry' ? o.uncertain : false,
           claimedAt: null,
           nextAttemptAt: new Date(at.getTime() + backoffMs(attempts)),
         },
       });
+    } else if (o.kind === 'too-large') {
+      const m = await prisma.emailMessage.findUniqueOrThrow({
+        where: { id },
+        select: { statementId: true, to: true },
+      });
+      const link = m.statementId
+        ? await statementLinkVersion(sql, m.statementId, m.to, config.publicBaseUrl, {
+            supportEmail: config.SUPPORT_EMAIL,
+            supportPhone: config.SUPPORT_PHONE ?? null,
+          })
+        : null;
+      if (!link) {
+        await prisma.emailMessage.update({
+          where: { id },
+          data: { status: 'FAILED', lastError: o.error, lastErrorCode: o.code, claimedAt: null },
+        });
+        return;
+      }
+      // The files stay downloadable in Réception; the message now links to them (sent at once).
+      await prisma.$transaction([
+        prisma.emailAttachment.deleteMany({ where: { messageId: id } }),
+        prisma.emailMessage.update({
+          where: { id },
+          data: {
+            status: 'QUEUED',
+            subject: link.subject,
+            textBody: link.text,
+            htmlBody: link.html,
+            lastError: 'pièces jointes trop volumineuses pour un e-mail : envoyé avec un lien de téléchargement',
+            lastErrorCode: o.code,
+            claimedAt: null,
+            nextAttemptAt: null,
+          },
+        }),
+      ]);
     } else if (o.kind === 'failed') {
       await prisma.emailMessage.update({
         where: { id },
-        data: { status: 'FAILED', lastError: o.error, claimedAt: null },
+        data: { status: 'FAILED', lastError: o.error, lastErrorCode: o.code ?? null, claimedAt: null },
       });
     } else {
       const m = await prisma.emailMessage.findUniqueOrThrow({ where: { id }, select: { to: true } });
@@ -341,7 +398,7 @@ export function createEmailActivities(deps: {
           return;
         }
         await record(m.id, outcome, m.claimAttempts);
-        if (outcome.kind === 'retry') {
+        if (outcome.kind === 'retry' || outcome.kind === 'configuration' || outcome.kind === 'too-large') {
           result.retrying++;
           deps.logger?.warn({ emailId: m.id, err: outcome.error }, 'e-mail not sent, will retry');
         } else result.failed++;

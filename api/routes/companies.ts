@@ -6,7 +6,16 @@ import { audit } from '../audit';
 import type { AuthContext } from '../auth-context';
 import { companyCreate, companyPatch, sirenTaken, siretProblem } from '../company-input';
 import { conflict, notFound } from '../errors';
-import { bankAccountInclude, companyInclude, presentBankAccount, presentCompany, withAccountCounts } from '../present';
+import {
+  bankAccountInclude,
+  companyInclude,
+  presentBankAccount,
+  presentCompany,
+  withAccountCounts,
+  withEmailBounces,
+} from '../present';
+import { postmarkClient } from '../../activities/email';
+import { HttpError } from '../errors';
 import {
   bankAccountOut,
   companyOut,
@@ -31,6 +40,9 @@ export const companyListQuery = scopeQuery.extend(pageQuery.shape).extend({
   name: filterText(100).describe('Partie de la raison sociale (insensible à la casse)'),
   iban: ibanFilter.describe('Partie d’un IBAN d’un compte du redevable'),
   collection: z.enum(['success', 'error'], { message: 'success ou error attendu' }).optional(),
+  emailBounced: queryBool
+    .optional()
+    .describe('true : seulement les redevables dont l’adresse a été rejetée définitivement'),
   includeInactive: queryBool.default(false),
   sort: z.enum(['name', 'siren', 'createdAt'], { message: 'name, siren ou createdAt attendu' }).default('name'),
   order,
@@ -97,8 +109,17 @@ export function companyRoutes(ctx: RouteContext) {
     responses: { 200: { description: 'Redevables', schema: list(companyOut) } },
     handler: async ({ auth, query }) => {
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
+      const bounced =
+        query.emailBounced === undefined
+          ? undefined
+          : (
+              await prisma.$queryRaw<Array<{ id: string }>>`
+                SELECT c.id::text AS id FROM "Company" c JOIN "EmailSuppression" s ON s.address = lower(trim(c.email))
+                WHERE c."portalAccountId" = ANY(${ids}::uuid[])`
+            ).map((r) => r.id);
       const where: Prisma.CompanyWhereInput = {
         ...companyScope(ids),
+        ...(bounced === undefined ? {} : query.emailBounced ? { id: { in: bounced } } : { id: { notIn: bounced } }),
         ...(query.includeInactive ? {} : { active: true }),
         ...companyFilter(query),
         ...(query.collection === 'error'
@@ -123,7 +144,7 @@ export function companyRoutes(ctx: RouteContext) {
         prisma.company.count({ where }),
       ]);
       return {
-        items: (await withAccountCounts(prisma, rows)).map(presentCompany),
+        items: (await withEmailBounces(prisma, await withAccountCounts(prisma, rows))).map(presentCompany),
         total,
         limit: query.limit,
         offset: query.offset,
@@ -196,8 +217,9 @@ export function companyRoutes(ctx: RouteContext) {
         include: bankAccountInclude,
         orderBy: { createdAt: 'asc' },
       });
+      const [withBounce] = await withEmailBounces(prisma, [{ ...company, accountCount: accounts.length }]);
       return {
-        ...presentCompany({ ...company, accountCount: accounts.length }),
+        ...presentCompany(withBounce!),
         accounts: accounts.map(presentBankAccount),
       };
     },
@@ -271,7 +293,62 @@ export function companyRoutes(ctx: RouteContext) {
         });
         notifyWorkflows(connections.map((x) => signalConnection(temporal, logger, x.id, settingsChangedSignal)));
       }
-      return presentCompany((await withAccountCounts(prisma, [updated]))[0]!);
+      return presentCompany((await withEmailBounces(prisma, await withAccountCounts(prisma, [updated])))[0]!);
+    },
+  });
+
+  api.op({
+    method: 'post',
+    path: '/companies/{id}/email/reactivate',
+    tag: TAG,
+    summary: 'Réactiver l’adresse e-mail du redevable après un rejet définitif (elle recevra de nouveau les messages)',
+    description:
+      'Après un rejet définitif (adresse inexistante, plainte…), plus rien n’est envoyé à l’adresse. Si elle est de nouveau valable, cette action la réactive (chez Postmark aussi). Sinon, modifiez l’adresse du redevable.',
+    rights: ['MANAGE_COMPANIES'],
+    params: idParam,
+    query: scopeQuery,
+    responses: {
+      200: { description: 'Redevable', schema: companyOut },
+      409: { description: 'L’adresse n’est pas désactivée' },
+      502: { description: 'Postmark n’a pas pu réactiver l’adresse' },
+    },
+    handler: async ({ auth, params, query, req }) => {
+      const company = await findCompany(ctx, auth, params.id, query.includeSecondary);
+      const address = company.email?.trim().toLowerCase();
+      const suppression = address ? await prisma.emailSuppression.findUnique({ where: { address } }) : null;
+      if (!address || !suppression) throw conflict('L’adresse de ce redevable n’est pas désactivée.');
+      if (suppression.postmarkBounceId && /^\d+$/.test(suppression.postmarkBounceId)) {
+        try {
+          await postmarkClient(deps.config, 10).activateBounce(Number(suppression.postmarkBounceId));
+        } catch (err) {
+          const status = (err as { statusCode?: number }).statusCode ?? 0;
+          // 422: Postmark no longer knows the bounce (or holds no suppression): ours alone remains.
+          if (status !== 422) {
+            logger.warn({ err, companyId: company.id }, 'Postmark bounce activation failed');
+            throw new HttpError(
+              502,
+              'Bad Gateway',
+              'Postmark n’a pas pu réactiver l’adresse pour le moment : réessayez dans quelques minutes.',
+            );
+          }
+        }
+      }
+      await prisma.$transaction(async (tx) => {
+        await tx.emailSuppression.deleteMany({ where: { address } });
+        await audit(
+          tx,
+          { auth, req },
+          {
+            action: 'company.email-reactivate',
+            entityType: 'Company',
+            entityId: company.id,
+            detail: { address, reason: suppression.reason },
+            portalAccountId: company.portalAccountId,
+          },
+        );
+      });
+      const [row] = await withEmailBounces(prisma, await withAccountCounts(prisma, [company]));
+      return presentCompany(row!);
     },
   });
 
@@ -347,7 +424,7 @@ export function companyRoutes(ctx: RouteContext) {
             signalConnection(temporal, logger, x.id, activate ? reactivateSignal : deactivateSignal, {}),
           ),
         );
-        return presentCompany((await withAccountCounts(prisma, [result]))[0]!);
+        return presentCompany((await withEmailBounces(prisma, await withAccountCounts(prisma, [result])))[0]!);
       },
     });
   }

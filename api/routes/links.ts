@@ -14,7 +14,7 @@ import {
 } from '../collect-now';
 import { badRequest, conflict, forbidden, HttpError, notFound } from '../errors';
 import { issueLink } from '../links';
-import { iso, presentLink } from '../present';
+import { emailBounces, iso, presentLink } from '../present';
 import { issueWebviewState } from '../public/state';
 import { collectAvailabilityOut, idParam, isoDate, linkOut, scopeQuery } from '../schemas';
 import { connectionScope, scopeAccountIds } from '../scope';
@@ -67,6 +67,16 @@ export function linkRoutes(ctx: RouteContext) {
   const { api, deps, limiters } = ctx;
   const { prisma, config, temporal, logger } = deps;
 
+  /** A link is never sent to an address that bounced for good: the firm changes or reactivates it first. */
+  const refuseSuppressed = async (recipient: string) => {
+    const [b] = (await emailBounces(prisma, [recipient])).values();
+    if (b)
+      throw conflict(
+        `L’adresse ${recipient} a été rejetée définitivement le ${new Date(b.at).toLocaleDateString('fr-FR', { timeZone: 'Europe/Paris' })} (${b.reason}) : modifiez l’adresse du redevable ou réactivez-la avant d’envoyer un lien.`,
+        [{ field: 'recipient', reason: 'adresse rejetée définitivement' }],
+      );
+  };
+
   const firmOf = async (portalAccountId: string) => {
     const a = await prisma.portalAccount.findUniqueOrThrow({ where: { id: portalAccountId } });
     return { name: a.name, email: a.contactEmail, phone: a.contactPhone };
@@ -118,6 +128,7 @@ export function linkRoutes(ctx: RouteContext) {
         throw badRequest('Le redevable n’a pas d’adresse e-mail.', [
           { field: 'recipient', reason: 'obligatoire : le redevable n’a pas d’e-mail' },
         ]);
+      await refuseSuppressed(recipient);
       const firm = await firmOf(company.portalAccountId);
       const bank = body.bankId
         ? await prisma.bank.findFirst({ where: { id: body.bankId, portalAccountId: company.portalAccountId } })
@@ -198,6 +209,7 @@ export function linkRoutes(ctx: RouteContext) {
         throw badRequest('Le redevable n’a pas d’adresse e-mail.', [
           { field: 'recipient', reason: 'obligatoire : le redevable n’a pas d’e-mail' },
         ]);
+      await refuseSuppressed(recipient);
       const bankName = connection.bank?.name ?? connection.connectorName ?? '';
       const firm = await firmOf(company.portalAccountId);
       const link = await prisma.$transaction(async (tx) => {

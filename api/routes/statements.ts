@@ -4,7 +4,9 @@ import { z } from 'zod';
 import type { Prisma } from '../../prisma/client';
 import { audit } from '../audit';
 import { badRequest, notFound } from '../errors';
-import { day, presentStatement, statementSelect } from '../present';
+import { day, deliverySelect, emailBounces, presentDelivery, presentStatement, statementSelect } from '../present';
+import { enqueueStatementDelivery, statementRecipient } from '../../activities/email';
+import { conflict } from '../errors';
 import {
   filterText,
   ibanFilter,
@@ -15,6 +17,7 @@ import {
   pageQuery,
   scopeQuery,
   siretFilter,
+  deliveryOut,
   statementOut,
   statementStateEnum,
 } from '../schemas';
@@ -33,6 +36,14 @@ const listQuery = scopeQuery
     name: filterText(100),
     iban: ibanFilter,
     state: statementStateEnum.optional(),
+    delivery: z
+      .enum(['none', 'queued', 'sent', 'delivered', 'bounced', 'failed'], {
+        message: 'none, queued, sent, delivered, bounced ou failed attendu',
+      })
+      .optional()
+      .describe(
+        'Envoi par e-mail : none (aucun e-mail), queued (en attente), sent (envoyé), delivered (remis), bounced (rejeté), failed (échec ou adresse désactivée)',
+      ),
     sort: z.enum(['receivedAt', 'periodEnd'], { message: 'receivedAt ou periodEnd attendu' }).default('receivedAt'),
     order: order.unwrap().default('desc'),
   })
@@ -61,6 +72,16 @@ const transactionOut = z.object({
 });
 
 const STATE = { success: 'SUCCESS', running: 'RUNNING', failure: 'FAILURE' } as const;
+
+/** A statement's e-mails as the Réception filter reads them. */
+const DELIVERY_WHERE: Record<string, Prisma.StatementWhereInput> = {
+  none: { emails: { none: {} } },
+  queued: { emails: { some: { status: { in: ['QUEUED', 'SENDING'] } } } },
+  sent: { emails: { some: { status: 'SENT', deliveredAt: null } } },
+  delivered: { emails: { some: { deliveredAt: { not: null } } } },
+  bounced: { emails: { some: { status: 'BOUNCED' } } },
+  failed: { emails: { some: { status: { in: ['FAILED', 'SUPPRESSED'] } } } },
+};
 
 /** File name parts: ASCII letters/digits only. */
 const safe = (s: string) =>
@@ -118,6 +139,7 @@ export function statementRoutes(ctx: RouteContext) {
             }
           : {}),
         ...(query.state ? { state: STATE[query.state] } : {}),
+        ...(query.delivery ? DELIVERY_WHERE[query.delivery] : {}),
         ...(received.gte || received.lt ? { receivedAt: received } : {}),
       };
       const [rows, total] = await Promise.all([
@@ -148,6 +170,7 @@ export function statementRoutes(ctx: RouteContext) {
         schema: statementOut.extend({
           transactions: z.array(transactionOut),
           deletedTransactions: z.array(transactionOut),
+          deliveries: z.array(deliveryOut).describe('Les envois par e-mail du relevé, le plus récent d’abord'),
         }),
       },
     },
@@ -170,14 +193,89 @@ export function statementRoutes(ctx: RouteContext) {
         type: t.type,
         deleted: t.deletedAt !== null,
       });
-      const [delivered, deleted] = await Promise.all([
+      const [delivered, deleted, emails] = await Promise.all([
         prisma.transaction.findMany({ where: { statementId: s.id }, orderBy: [{ bookingDate: 'asc' }, { id: 'asc' }] }),
         prisma.transaction.findMany({
           where: { deletionStatementId: s.id },
           orderBy: [{ bookingDate: 'asc' }, { id: 'asc' }],
         }),
+        prisma.emailMessage.findMany({
+          where: { statementId: s.id },
+          orderBy: { createdAt: 'desc' },
+          select: deliverySelect,
+        }),
       ]);
-      return { ...presentStatement(s), transactions: delivered.map(tx), deletedTransactions: deleted.map(tx) };
+      return {
+        ...presentStatement(s),
+        transactions: delivered.map(tx),
+        deletedTransactions: deleted.map(tx),
+        deliveries: emails.map(presentDelivery),
+      };
+    },
+  });
+
+  api.op({
+    method: 'post',
+    path: '/statements/{id}/resend',
+    tag: TAG,
+    summary: 'Renvoyer le relevé par e-mail, à l’adresse de réception actuelle du compte',
+    description:
+      'Un nouvel envoi, selon le mode de réception actuel du compte qui porte le redevable (boîte du compte ou boîte dédiée). 409 si le compte ne reçoit pas ses relevés par e-mail, si le relevé n’a pas de fichier, ou si l’adresse a été rejetée définitivement.',
+    rights: ['VIEW_STATEMENTS'],
+    status: 201,
+    params: idParam,
+    query: scopeQuery,
+    responses: {
+      201: { description: 'Envoi mis en file', schema: deliveryOut },
+      409: { description: 'Pas d’envoi possible (mode de réception, relevé sans fichier, adresse rejetée)' },
+    },
+    handler: async ({ auth, params, query, req }) => {
+      const s = await findStatement(auth, params.id, query.includeSecondary, {
+        id: true,
+        state: true,
+        bankAccount: { select: { company: { select: { portalAccount: true } } } },
+      });
+      if (s.state !== 'SUCCESS') throw conflict('Ce relevé n’a pas de fichier à envoyer (en cours ou en échec).');
+      const account = s.bankAccount.company.portalAccount;
+      const recipient = statementRecipient(account);
+      if (recipient.to === null)
+        throw conflict(
+          recipient.mode === 'download-only'
+            ? 'Le compte ne reçoit pas ses relevés par e-mail (« Pas de réception par mail ») : choisissez une boîte de réception dans les paramètres.'
+            : `Envoi refusé : ${recipient.reason}.`,
+        );
+      const [bounce] = (await emailBounces(prisma, [recipient.to])).values();
+      if (bounce)
+        throw conflict(
+          `L’adresse ${recipient.to} a été rejetée définitivement (${bounce.reason}) : changez l’adresse de réception dans les paramètres du compte.`,
+        );
+      const n = (await prisma.emailMessage.count({ where: { statementId: s.id } })) + 1;
+      const key = `statement/${s.id}/resend/${n}`;
+      await prisma.$transaction(async (tx) => {
+        await enqueueStatementDelivery(
+          tx,
+          s.id,
+          {
+            supportEmail: deps.config.SUPPORT_EMAIL,
+            supportPhone: deps.config.SUPPORT_PHONE ?? null,
+            portalUrl: deps.config.publicBaseUrl,
+          },
+          { idempotencyKey: key },
+        );
+        await audit(
+          tx,
+          { auth, req },
+          {
+            action: 'statement.resend',
+            entityType: 'Statement',
+            entityId: s.id,
+            detail: { to: recipient.to },
+            portalAccountId: account.id,
+          },
+        );
+      });
+      const m = await prisma.emailMessage.findUniqueOrThrow({ where: { idempotencyKey: key }, select: deliverySelect });
+      return presentDelivery(m);
     },
   });
 

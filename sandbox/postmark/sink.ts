@@ -16,9 +16,13 @@
  * (`{ email }`: later sends to it answer 406), `DELETE /__sink/messages`.
  * Bounces: with a `webhook` option (Relevés' `/webhooks/postmark` under `npm start`), a message to
  * Postmark's bounce-testing addresses (`HardBounce@bounce-testing.postmarkapp.com`, `SoftBounce@…`,
- * `Transient@…`, `SpamComplaint@…`) is followed by the matching bounce webhook, as Postmark does;
- * `POST /__sink/bounce` (`{ email, type, messageId? }`) sends one for any address. A hard bounce
- * or a spam complaint also deactivates the address (later sends answer 406).
+ * `Transient@…`, `SpamComplaint@…`, `AutoResponder@…`, `DnsError@…`, `BadEmailAddress@…`,
+ * `Blocked@…`) is followed by the matching bounce webhook (Type and TypeCode as Postmark's bounce
+ * API lists them), any other by a Delivery webhook, as Postmark does; `POST /__sink/bounce`
+ * (`{ email, type, messageId? }`) sends one for any address. A hard bounce, a bad address or a spam
+ * complaint also deactivates the address (later sends answer 406) until `PUT /bounces/{id}/activate`.
+ * `POST /__sink/faults` takes `errorCode` and `message` for an `error` answer (e.g. 422 with
+ * ErrorCode 401, "Sender signature not confirmed").
  */
 import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
@@ -69,6 +73,9 @@ export interface Faults {
   failNext: number;
   status: number;
   mode: FaultMode;
+  /** The ErrorCode of an `error` answer (default: 100 for a 503, else 0), e.g. 401 with a 422. */
+  errorCode?: number;
+  message?: string;
 }
 
 type PostmarkResult =
@@ -141,15 +148,41 @@ const BOUNCE_TYPES: Record<string, { type: string; code: number; inactive: boole
   },
   spamcomplaint: {
     type: 'SpamComplaint',
-    code: 512,
+    code: 100001,
     inactive: true,
     description: 'The subscriber explicitly marked this message as spam.',
   },
+  autoresponder: {
+    type: 'AutoResponder',
+    code: 64,
+    inactive: false,
+    description: 'Automatic email responder (ex: "Out of Office" or "On Vacation").',
+  },
+  dnserror: { type: 'DnsError', code: 256, inactive: false, description: 'A temporary DNS error.' },
+  bademailaddress: {
+    type: 'BadEmailAddress',
+    code: 100000,
+    inactive: true,
+    description: 'The address is not a valid email address.',
+  },
+  blocked: {
+    type: 'Blocked',
+    code: 100006,
+    inactive: false,
+    description: 'ISP block: the email was blocked by an ISP (content, reputation).',
+  },
 };
 
-export function createMailSink(opts: { serverToken: string; webhook?: SinkWebhook }) {
+export function createMailSink(opts: {
+  serverToken: string;
+  webhook?: SinkWebhook;
+  /** Post a Delivery webhook for each accepted message (as Postmark does when enabled; default on with a webhook). */
+  deliveryWebhooks?: boolean;
+}) {
   const messages: SinkMessage[] = [];
   const inactive = new Set<string>();
+  /** Bounce IDs → address: Postmark's PUT /bounces/{id}/activate reactivates an address by its bounce. */
+  const bounces = new Map<number, { email: string; type: string; inactive: boolean; at: string }>();
   const faults: Faults = { failNext: 0, status: 500, mode: 'error' };
   const app = express();
   app.disable('x-powered-by');
@@ -166,11 +199,13 @@ export function createMailSink(opts: { serverToken: string; webhook?: SinkWebhoo
   ): Promise<number | null> {
     const t = BOUNCE_TYPES[kind.toLowerCase()] ?? BOUNCE_TYPES.hardbounce!;
     if (t.inactive) inactive.add(email.toLowerCase());
+    const id = ++bounceId;
+    bounces.set(id, { email: email.toLowerCase(), type: t.type, inactive: t.inactive, at: nowPostmark() });
     if (!opts.webhook) return null;
     const spam = t.type === 'SpamComplaint';
     const payload = {
       RecordType: spam ? 'SpamComplaint' : 'Bounce',
-      ID: ++bounceId,
+      ID: id,
       Type: t.type,
       TypeCode: t.code,
       Name: t.type,
@@ -200,11 +235,41 @@ export function createMailSink(opts: { serverToken: string; webhook?: SinkWebhoo
     return r.status;
   }
 
-  /** Messages to the bounce-testing domain bounce shortly after being accepted, as with Postmark. */
+  /** Postmark's Delivery webhook: the recipient's server accepted the message. */
+  async function delivered(m: SinkMessage, recipient: string): Promise<void> {
+    if (!opts.webhook) return;
+    const auth = Buffer.from(`${opts.webhook.username ?? 'postmark'}:${opts.webhook.password}`).toString('base64');
+    const r = await fetch(opts.webhook.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Basic ${auth}` },
+      body: JSON.stringify({
+        RecordType: 'Delivery',
+        ServerID: 1,
+        MessageStream: m.messageStream,
+        MessageID: m.id,
+        Recipient: recipient,
+        Tag: m.tag,
+        DeliveredAt: nowPostmark(),
+        Details: 'Test delivery webhook details',
+        Metadata: m.metadata,
+      }),
+    });
+    await r.arrayBuffer();
+  }
+
+  /** Messages to the bounce-testing domain bounce shortly after being accepted, as with Postmark; others are delivered. */
   function bounceLater(m: SinkMessage) {
     for (const address of [m.to, m.cc, m.bcc].flatMap(addresses)) {
       const [local, domain] = address.split('@');
-      if (domain !== BOUNCE_TESTING_DOMAIN) continue;
+      if (domain !== BOUNCE_TESTING_DOMAIN) {
+        if (opts.webhook && opts.deliveryWebhooks !== false) {
+          const p = delivered(m, address)
+            .catch(() => null)
+            .finally(() => deliveries.delete(p));
+          deliveries.add(p);
+        }
+        continue;
+      }
       const p = bounce(address, local!, m.id, m.subject, m.metadata)
         .catch(() => null)
         .finally(() => deliveries.delete(p));
@@ -318,8 +383,8 @@ export function createMailSink(opts: { serverToken: string; webhook?: SinkWebhoo
       postmarkError(
         res,
         faults.status,
-        faults.status === 503 ? 100 : 0,
-        faults.status === 503 ? 'Maintenance' : 'Internal Server Error',
+        faults.errorCode ?? (faults.status === 503 ? 100 : 0),
+        faults.message ?? (faults.status === 503 ? 'Maintenance' : 'Internal Server Error'),
       );
     else req.socket.destroy();
     return false;
@@ -399,6 +464,19 @@ export function createMailSink(opts: { serverToken: string; webhook?: SinkWebhoo
     });
   });
 
+  // Postmark's bounce API: reactivating an address deactivated by a bounce.
+  app.put('/bounces/:id/activate', auth, (req, res) => {
+    const id = Number(req.params.id);
+    const b = bounces.get(id);
+    if (!b) return postmarkError(res, 422, 701, 'This bounce was not found.');
+    inactive.delete(b.email);
+    b.inactive = false;
+    res.json({
+      Message: 'OK',
+      Bounce: { ID: id, Type: b.type, Email: b.email, BouncedAt: b.at, Inactive: false, CanActivate: true },
+    });
+  });
+
   // --- sink controls and views (not part of Postmark's API) ---
   app.use('/__sink', express.json());
   const view = (m: SinkMessage) => ({
@@ -450,6 +528,8 @@ export function createMailSink(opts: { serverToken: string; webhook?: SinkWebhoo
     faults.failNext = Math.max(0, Math.trunc(Number(b.failNext ?? 0)) || 0);
     faults.status = Number(b.status ?? 500) || 500;
     faults.mode = mode;
+    faults.errorCode = b.errorCode === undefined ? undefined : Number(b.errorCode);
+    faults.message = typeof b.message === 'string' ? b.message : undefined;
     res.json(faults);
   });
   app.post('/__sink/bounce', async (req, res) => {

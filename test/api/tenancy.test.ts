@@ -49,6 +49,8 @@ const cases: Record<string, { id: keyof typeof ids; body?: unknown }> = {
   'get /statements/{id}/cfonb': { id: 'statement' },
   'get /statements/{id}/deleted.csv': { id: 'statement' },
   'post /notifications/{id}/read': { id: 'notification' },
+  'post /companies/{id}/email/reactivate': { id: 'company' },
+  'post /statements/{id}/resend': { id: 'statement' },
   'get /accounts/{id}': { id: 'account' },
   'patch /accounts/{id}': { id: 'account', body: { name: 'Piraté' } },
   'post /accounts/{id}/close': { id: 'account' },

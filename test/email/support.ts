@@ -22,7 +22,13 @@ export interface SinkHandle {
       attachments: Array<{ name: string; contentType: string; size: number }>;
     }>
   >;
-  faults(f: { failNext: number; status?: number; mode?: 'error' | 'drop' | 'lost-response' }): Promise<void>;
+  faults(f: {
+    failNext: number;
+    status?: number;
+    mode?: 'error' | 'drop' | 'lost-response';
+    errorCode?: number;
+    message?: string;
+  }): Promise<void>;
   reset(): Promise<void>;
 }
 

@@ -1,7 +1,8 @@
 /**
  * Postmark's bounce webhook on the API: basic-auth secret, a hard bounce suppresses the address and
- * marks the message, a soft bounce only marks it, a spam complaint suppresses, a subscription
- * change reactivates; the sender then refuses the suppressed address with the reason recorded.
+ * marks the message, a soft bounce schedules it again without suppressing, a spam complaint
+ * suppresses, a subscription change reactivates, a Delivery is recorded; the sender then refuses
+ * the suppressed address with the reason recorded. (Every bounce type: bounces.test.ts.)
  */
 import { createEmailActivities, enqueueEmail, postmarkClient } from '../../activities/email';
 import { useApi } from '../api/support';
@@ -68,7 +69,7 @@ test('a hard bounce suppresses the address and marks the message; later messages
   expect(m.status).toBe('SENT');
   const r = await hook(bounce('Gone@Example.test', m.postmarkMessageId!));
   expect(r.status).toBe(200);
-  expect(await r.json()).toEqual({ status: 'ok', address: 'gone@example.test', suppressed: true });
+  expect(await r.json()).toEqual({ status: 'ok', address: 'gone@example.test', suppressed: true, kind: 'permanent' });
   expect(await api.prisma.emailMessage.findUniqueOrThrow({ where: { id: m.id } })).toMatchObject({
     status: 'BOUNCED',
     bouncedAt: expect.any(Date),
@@ -88,12 +89,16 @@ test('a hard bounce suppresses the address and marks the message; later messages
   expect(await sink.messages('gone@example.test')).toEqual([]);
 });
 
-test('a soft bounce marks the message only; a spam complaint suppresses; a reactivation lifts it', async () => {
+test('a soft bounce schedules the message again; a spam complaint suppresses; a reactivation lifts it', async () => {
   const m = await sent('soft@example.test', 'wh/3');
   await hook(
     bounce('soft@example.test', m.postmarkMessageId!, { Type: 'SoftBounce', TypeCode: 4096, Inactive: false }),
   );
-  expect((await api.prisma.emailMessage.findUniqueOrThrow({ where: { id: m.id } })).status).toBe('BOUNCED');
+  expect(await api.prisma.emailMessage.findUniqueOrThrow({ where: { id: m.id } })).toMatchObject({
+    status: 'QUEUED',
+    softBounces: 1,
+    bounceType: 'SoftBounce',
+  });
   expect(await api.prisma.emailSuppression.findUnique({ where: { address: 'soft@example.test' } })).toBeNull();
 
   await hook({
@@ -109,10 +114,14 @@ test('a soft bounce marks the message only; a spam complaint suppresses; a react
   expect(await api.prisma.emailSuppression.findUnique({ where: { address: 'soft@example.test' } })).toBeNull();
 });
 
-test('other record types are acknowledged; malformed payloads are a 400 naming the field', async () => {
+test('a Delivery is recorded; other record types are acknowledged; malformed payloads are a 400 naming the field', async () => {
   expect(await (await hook({ RecordType: 'Delivery', MessageID: 'x', Recipient: 'a@b.c' })).json()).toEqual({
+    status: 'ok',
+    delivered: true,
+  });
+  expect(await (await hook({ RecordType: 'Open', MessageID: 'x', Recipient: 'a@b.c' })).json()).toEqual({
     status: 'ignored',
-    recordType: 'Delivery',
+    recordType: 'Open',
   });
   const bad = await hook({ RecordType: 'Bounce', Type: 'HardBounce' });
   expect(bad.status).toBe(400);
