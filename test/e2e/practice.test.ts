@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { createCompanyWithAccounts, createTenant, siren, type Tenant } from '../api/support';
-import { useE2EStack } from './stack';
+import { eventually, useE2EStack } from './stack';
 
 const s = useE2EStack('practice');
 let firm: Tenant;
@@ -102,4 +102,44 @@ test('a primary creates a secondary account, which logs in on its own and sees o
   const firstColumn = await page.locator('table.list tbody tr td:first-child').allInnerTexts();
   expect(firstColumn.sort()).toEqual(['Bureau de Lyon', 'Cabinet Martin & Associés']);
   await screenshot(page, 'redevables-secondaires');
+});
+
+test('a company whose address bounces is flagged on the companies screen, with the date and the reason', async () => {
+  await page.goto(`${s.baseUrl}/redevables/nouveau`);
+  const box = (name: string) => page.getByRole('textbox', { name, exact: true });
+  await box('SIREN').fill(siren(8803));
+  await box('Raison sociale').fill('Garage Introuvable');
+  await box('Email').fill('HardBounce@bounce-testing.postmarkapp.com');
+  await page.getByRole('button', { name: 'Créer le redevable' }).click();
+  await page.waitForURL(/\/redevables\/[0-9a-f-]{36}$/);
+  const companyUrl = page.url();
+  await page.getByRole('button', { name: 'Ajouter des comptes bancaires' }).click();
+  await page.waitForURL(/onglet=jetons/);
+  // The outbox sends the link; Postmark (the sink) bounces it back through the webhook.
+  await eventually(
+    'the bounce recorded',
+    async () =>
+      (await s.prisma.emailSuppression.findUnique({
+        where: { address: 'hardbounce@bounce-testing.postmarkapp.com' },
+      })) ?? undefined,
+  );
+  await page.goto(`${s.baseUrl}/redevables?adresse=rejet`);
+  const row = page.locator('table.list tbody tr', { hasText: 'Garage Introuvable' });
+  const text = (await row.innerText()).replace(/\s+/g, ' ');
+  expect(text).toContain('Adresse e-mail rejetée');
+  expect(text).toMatch(
+    /le \d{2}\/\d{2}\/\d{4} à \d{2}:\d{2} : adresse inexistante ou refusée par le serveur du destinataire/,
+  );
+  expect(await page.locator('table.list tbody tr').count()).toBe(1);
+  await screenshot(page, 'redevables-adresse-rejetee');
+  // One bell notification for the day; the summary e-mail waits for 08:00.
+  expect(await page.getByRole('link', { name: 'Notifications : 1 non lue' }).count()).toBe(1);
+  expect(await s.prisma.emailMessage.count({ where: { kind: 'firm.bounce-summary', status: 'QUEUED' } })).toBe(1);
+
+  // The company page offers to reactivate the address.
+  await page.goto(companyUrl);
+  await page.getByRole('button', { name: 'Réactiver l’adresse' }).click();
+  await page.waitForURL(companyUrl);
+  expect(await mainText(page)).toContain('L’adresse e-mail est réactivée');
+  expect(await mainText(page)).not.toContain('Adresse e-mail rejetée');
 });

@@ -121,7 +121,15 @@ export async function startPowensApi(cleanup: Cleanup, opts: PowensApiOptions): 
     ...(mail ? { POSTMARK_API_URL: mail.origin, POSTMARK_SERVER_TOKEN: opts.mailSinkToken } : {}),
     ...opts.env,
   });
-  if (mail) mail.server.on('request', createMailSink({ serverToken: opts.mailSinkToken! }).app);
+  // Postmark's webhooks (bounces, deliveries) reach the API as under `npm start`.
+  if (mail)
+    mail.server.on(
+      'request',
+      createMailSink({
+        serverToken: opts.mailSinkToken!,
+        webhook: { url: `${api.origin}/webhooks/postmark`, password: config.POSTMARK_WEBHOOK_SECRET },
+      }).app,
+    );
   const sandbox = createPowensSandbox({
     pool,
     clientId: opts.clientId,

@@ -30,6 +30,7 @@ import {
   type Company,
   type Link,
   companyCriteria,
+  emailBounceBadge,
   searchPage,
 } from './shared';
 
@@ -150,8 +151,16 @@ export function companyPages(router: Router) {
       includeInactive: req.query.includeInactive === 'true' ? 'true' : undefined,
       includeSecondary:
         req.query.includeSecondary === 'true' && ctx.me.portalAccount.kind === 'PRIMARY' ? 'true' : undefined,
+      adresse: req.query.adresse === 'rejet' ? 'rejet' : undefined,
     };
-    const { r, offset, problem, list } = await searchPage<Company>(ctx, req, '/companies', q, LIMIT);
+    const { adresse, ...apiQuery } = q;
+    const { r, offset, problem, list } = await searchPage<Company>(
+      ctx,
+      req,
+      '/companies',
+      { ...apiQuery, emailBounced: adresse ? 'true' : undefined },
+      LIMIT,
+    );
     const secondary = !!q.includeSecondary;
     const e = fieldErrors(problem);
     const body = html`<p class="toolbar">
@@ -174,6 +183,7 @@ export function companyPages(router: Router) {
         </div>
         <div class="options">
           ${checkbox('includeInactive', 'Afficher les redevables désactivés', !!q.includeInactive)}
+          ${checkbox('adresse', 'Seulement les adresses e-mail rejetées', !!q.adresse, 'rejet')}
           ${ctx.me.portalAccount.kind === 'PRIMARY' ? checkbox('includeSecondary', 'Afficher les redevables des comptes secondaires', secondary) : ''}
         </div>
         <p><button type="submit" class="primary">Rechercher</button></p>
@@ -345,6 +355,11 @@ export function companyPages(router: Router) {
   for (const [verb, path, done] of [
     ['deactivate', 'desactiver', 'Le redevable est désactivé : ses comptes bancaires ne sont plus collectés.'],
     ['reactivate', 'reactiver', 'Le redevable est réactivé.'],
+    [
+      'email/reactivate',
+      'reactiver-adresse',
+      'L’adresse e-mail est réactivée : les messages lui sont de nouveau envoyés.',
+    ],
   ] as const) {
     router.post(`/redevables/:id/${path}`, portal, async (req, res) => {
       const ctx = portalContext(res);
@@ -416,7 +431,7 @@ function companyRow(ctx: PortalContext, c: Company, secondary: boolean): Html {
   return html`<tr${c.active ? '' : raw(' class="inactive"')}>
 ${secondary ? html`<td>${c.portalAccountName}</td>` : ''}
 <td>${c.siren}</td><td>${c.nic ?? ''}</td>
-<td><a href="/redevables/${c.id}">${c.name}</a>${c.active ? '' : html` ${badge('neutral', 'Désactivé', c.deactivatedAt)}`}</td>
+<td><a href="/redevables/${c.id}">${c.name}</a>${c.active ? '' : html` ${badge('neutral', 'Désactivé', c.deactivatedAt)}`}${c.emailBounce ? html`<br />${emailBounceBadge(c.emailBounce)}` : ''}</td>
 <td>${periodicityText(c.periodicity)}</td>
 <td class="num">${c.accountCount}</td>
 <td>${collection}</td>
@@ -449,7 +464,19 @@ function companySummary(ctx: PortalContext, c: Company): Html {
         <dt>Raison sociale</dt>
         <dd>${c.name}${c.name2 ? ` ${c.name2}` : ''}</dd>
         <dt>Email</dt>
-        <dd>${c.email ?? '—'}</dd>
+        <dd>
+          ${c.email ?? '—'}
+          ${
+            c.emailBounce
+              ? html`<br />${emailBounceBadge(c.emailBounce)}
+                  <small class="hint"
+                    >Plus aucun message n’est envoyé à cette adresse : modifiez-la, ou réactivez-la si elle est de
+                    nouveau valable.</small
+                  >
+                  ${ctx.can('MANAGE_COMPANIES') ? actionButton(ctx, `/redevables/${c.id}/reactiver-adresse`, 'Réactiver l’adresse', { cls: 'small', confirm: `Réactiver l’adresse ${c.email ?? ''} ? Les messages lui seront de nouveau envoyés.` }) : ''}`
+              : ''
+          }
+        </dd>
         ${
           c.portalAccountId !== ctx.me.portalAccount.id
             ? html`<dt>Compte</dt>

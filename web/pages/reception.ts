@@ -9,7 +9,7 @@ import { pipeDownload, problemOf, type Problem } from '../api-client';
 import { portalContext, requirePortal, setFlash } from '../context';
 import { frAmount, frDay, frIban, parseFrDay, plural } from '../format';
 import { html, qs, type Html } from '../html';
-import { badge, checkbox, errorSummary, field, fieldErrors, page, pager, select, send } from '../layout';
+import { actionButton, badge, checkbox, errorSummary, field, fieldErrors, page, pager, select, send } from '../layout';
 import { companyCriteria, siretText, STATEMENT_STATE, str, when, type Page, type Statement } from './shared';
 
 const LIMIT = 50;
@@ -72,6 +72,7 @@ export function receptionPages(router: Router) {
       name: str(req.query.name),
       iban: str(req.query.iban),
       state: str(req.query.state),
+      delivery: str(req.query.delivery),
       includeSecondary: req.query.includeSecondary === 'true' && primary ? 'true' : undefined,
     };
     const offset = Math.max(0, Number(req.query.offset) || 0);
@@ -93,6 +94,7 @@ export function receptionPages(router: Router) {
           name: q.name,
           iban: q.iban,
           state: q.state,
+          delivery: q.delivery,
           includeSecondary: q.includeSecondary,
           limit: LIMIT,
           offset,
@@ -137,6 +139,20 @@ export function receptionPages(router: Router) {
               ['failure', 'Échec'],
             ],
           })}
+          ${select({
+            name: 'delivery',
+            label: 'Envoi par e-mail',
+            value: q.delivery,
+            options: [
+              ['', 'Tous'],
+              ['none', 'Aucun e-mail'],
+              ['queued', 'En attente d’envoi'],
+              ['sent', 'Envoyé'],
+              ['delivered', 'Remis'],
+              ['bounced', 'Rejeté'],
+              ['failed', 'Échec'],
+            ],
+          })}
         </div>
         ${primary ? html`<div class="options">${checkbox('includeSecondary', 'Afficher les relevés des redevables secondaires', !!q.includeSecondary)}</div>` : ''}
         <p><button type="submit" class="primary">Rechercher</button></p>
@@ -152,7 +168,7 @@ export function receptionPages(router: Router) {
                 <input
                   type="hidden"
                   name="filters"
-                  value="${qs({ receivedFrom: from ?? undefined, receivedTo: to ?? undefined, siret: q.siret, name: q.name, iban: q.iban, state: q.state })}"
+                  value="${qs({ receivedFrom: from ?? undefined, receivedTo: to ?? undefined, siret: q.siret, name: q.name, iban: q.iban, state: q.state, delivery: q.delivery })}"
                 />`
             : ''
         }
@@ -246,10 +262,9 @@ export function receptionPages(router: Router) {
   router.get('/reception/:id', portal, async (req, res) => {
     const ctx = portalContext(res);
     const id = String(req.params.id);
-    const s = await ctx.api.get<Statement & { deletedTransactions: Transaction[]; transactions: Transaction[] }>(
-      `/statements/${id}`,
-      ctx.scope,
-    );
+    const s = await ctx.api.get<
+      Statement & { deletedTransactions: Transaction[]; transactions: Transaction[]; deliveries: Delivery[] }
+    >(`/statements/${id}`, ctx.scope);
     let parsed: StatementOutput[] | null = null;
     let readError: string | null = null;
     if (s.state === 'success') {
@@ -283,7 +298,16 @@ export function receptionPages(router: Router) {
         ${s.state === 'success' ? html`<a class="button primary" href="/reception/${s.id}/cfonb" download>Télécharger le relevé CFONB120</a>` : ''}
         ${s.state === 'success' && s.deletedCount ? html`<a class="button" href="/reception/${s.id}/supprimees.csv" download>Télécharger les transactions supprimées (CSV)</a>` : ''}
         <a class="button" href="/comptes/${s.bankAccountId}">Compte bancaire</a>
+        ${
+          s.state === 'success' && ctx.can('VIEW_STATEMENTS')
+            ? actionButton(ctx, `/reception/${s.id}/renvoyer`, 'Renvoyer par e-mail', {
+                cls: '',
+                confirm: 'Renvoyer ce relevé par e-mail à l’adresse de réception actuelle du compte ?',
+              })
+            : ''
+        }
       </p>
+      ${deliveriesSection(s.deliveries)}
       ${readError ? html`<div class="flash error" role="alert"><p>Le fichier CFONB120 n’a pas pu être relu : ${readError}</p></div>` : ''}
       ${(parsed ?? []).map((st) => cfonbStatement(st))}
       ${
@@ -323,6 +347,22 @@ export function receptionPages(router: Router) {
     send(res, page(ctx, { title: 'Détail du relevé', section: 'reception', body, wide: true }));
   });
 
+  router.post('/reception/:id/renvoyer', portal, async (req, res) => {
+    const ctx = portalContext(res);
+    const id = String(req.params.id);
+    const r = await ctx.api.call<Delivery>('POST', `/statements/${id}/resend`, {
+      csrf: str(req.body?._csrf),
+      query: ctx.scope,
+    });
+    setFlash(
+      res,
+      r.ok
+        ? { kind: 'ok', text: `Le relevé est renvoyé à ${r.body.to}.` }
+        : { kind: 'error', text: problemOf(r).detail },
+    );
+    res.redirect(303, `/reception/${id}`);
+  });
+
   for (const [path, api] of [
     ['cfonb', 'cfonb'],
     ['supprimees.csv', 'deleted.csv'],
@@ -346,6 +386,68 @@ export function receptionPages(router: Router) {
       await pipeDownload(upstream, res);
     });
   }
+}
+
+interface Delivery {
+  id: string;
+  to: string;
+  state: 'queued' | 'sent' | 'delivered' | 'delayed' | 'bounced' | 'failed' | 'suppressed';
+  stateText: string;
+  reason: string | null;
+  resend: boolean;
+  queuedAt: string;
+  sentAt: string | null;
+  deliveredAt: string | null;
+  bouncedAt: string | null;
+  nextAttemptAt: string | null;
+}
+
+const DELIVERY_BADGE: Record<Delivery['state'], Parameters<typeof badge>[0]> = {
+  queued: 'warn',
+  sent: 'neutral',
+  delivered: 'ok',
+  delayed: 'warn',
+  bounced: 'error',
+  failed: 'error',
+  suppressed: 'error',
+};
+
+/** Every e-mail of the statement: to whom, its state and why, when it was queued, sent, delivered or bounced. */
+function deliveriesSection(deliveries: Delivery[]): Html {
+  return html`<section aria-labelledby="envois">
+    <h2 id="envois">Envois par e-mail</h2>
+    ${
+      deliveries.length
+        ? html`<div class="table-wrap" role="region" aria-labelledby="envois" tabindex="0">
+            <table class="list">
+              <thead>
+                <tr>
+                  <th scope="col">Destinataire</th>
+                  <th scope="col">État</th>
+                  <th scope="col">Mis en file</th>
+                  <th scope="col">Envoyé</th>
+                  <th scope="col">Remis / rejeté</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${deliveries.map(
+                  (d) =>
+                    html`<tr>
+                      <td>${d.to}${d.resend ? html` <small>(renvoi)</small>` : ''}</td>
+                      <td>
+                        ${badge(DELIVERY_BADGE[d.state], d.stateText)}${d.reason ? html`<small class="reason">${d.reason}</small>` : ''}${d.nextAttemptAt ? html`<small class="reason">prochain essai : ${when(d.nextAttemptAt)}</small>` : ''}
+                      </td>
+                      <td>${when(d.queuedAt)}</td>
+                      <td>${when(d.sentAt)}</td>
+                      <td>${when(d.deliveredAt ?? d.bouncedAt)}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>
+          </div>`
+        : html`<p>Aucun e-mail : le compte récupère ses relevés en téléchargement (« Pas de réception par mail »).</p>`
+    }
+  </section>`;
 }
 
 /** A balance in the Débit column when negative (debtor), in Crédit otherwise, like a bank statement. */

@@ -102,7 +102,16 @@ export interface Company {
   deactivatedAt: string | null;
   collection: 'success' | 'error' | 'none';
   accountCount: number;
+  /** The company's address bounced for good: nothing is sent to it until changed or reactivated. */
+  emailBounce: { at: string; type: string; reason: string; details: string | null } | null;
   createdAt: string;
+}
+
+/** "⚠ Adresse rejetée le 04/12/2026 : adresse inexistante…" */
+export function emailBounceBadge(b: Company['emailBounce']): Html {
+  if (!b) return html``;
+  return html`<span class="badge error"><span aria-hidden="true">⚠</span> Adresse e-mail rejetée</span>
+    <small class="reason">le ${frDateTime(b.at)} : ${b.reason}</small>`;
 }
 
 export interface Statement {
