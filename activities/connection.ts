@@ -49,6 +49,8 @@ export interface CollectResult {
   lastUpdate: string | null;
   /** Transactions read. */
   collected: number;
+  /** The bank's connector is in maintenance (activities/bank-catalog.ts): the failure is not the company's. */
+  connectorMaintenance?: boolean;
 }
 
 /** A counted failure of the connection (domain/connection-health.ts). */
@@ -292,8 +294,10 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       companyId: string;
       powensTokenEnc: string | null;
       accounts: LocalAccount[];
+      connectorMaintenance: boolean | null;
     }>(
       `SELECT k."powensConnectionId", k."transactionsCursor", c.id::text AS "companyId", c."powensTokenEnc",
+              (SELECT p.maintenance FROM "PowensConnector" p WHERE p."powensId" = k."powensConnectorId") AS "connectorMaintenance",
               COALESCE((SELECT json_agg(json_build_object('id', a.id, 'powensAccountId', a."powensAccountId",
                           'iban', a.iban, 'number', a.number, 'bic', a.bic, 'label', a.label, 'type', a.type, 'currency', a.currency,
                           'activatedAt', a."activatedAt", 'collectedUntil', a."collectedUntil", 'active', a.active)
@@ -343,7 +347,14 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       );
     if (classifyPowensState(state) !== 'ok') {
       await record(null);
-      return { state, errorMessage: remote.errorMessage, collected: 0, ...base };
+      // A bank in maintenance (the connector catalogue): its errors are transient (the workflow).
+      return {
+        state,
+        errorMessage: remote.errorMessage,
+        collected: 0,
+        ...base,
+        ...(c.connectorMaintenance ? { connectorMaintenance: true } : {}),
+      };
     }
 
     const { collected, cursor } = await refreshAccountsAndTransactions(

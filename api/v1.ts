@@ -9,6 +9,7 @@ import { ApiRegistry } from './http';
 import { buildOpenApi, renderDocsPage } from './openapi';
 import { accountRoutes } from './routes/account';
 import { bankAccountRoutes } from './routes/bank-accounts';
+import { bankCatalogRoutes } from './routes/banks';
 import { companyRoutes } from './routes/companies';
 import { importRoutes } from './routes/import';
 import { linkRoutes } from './routes/links';
@@ -57,6 +58,7 @@ export function createApiV1(deps: AppDeps, limits: RateLimits = {}) {
   const ctx: RouteContext = { api, deps, limiters };
   accountRoutes(ctx);
   secondaryAccountRoutes(ctx);
+  bankCatalogRoutes(ctx);
   companyRoutes(ctx);
   importRoutes(ctx);
   linkRoutes(ctx);

@@ -14,6 +14,7 @@
  *  - the streak is the number of days with a counted failure since the last success; a success
  *    resets it; a transient state (websiteUnavailable, bug, rate limit, our own call failing)
  *    neither counts nor resets, and never alarms;
+ *  - while the bank's connector is in maintenance (the connector catalogue), a failure is transient;
  *  - from a streak of 2 (the second day shows the error is not a passing one): a link to the
  *    company when none is pending and the company accepts automatic links, and an alert to the
  *    firm (once when the streak reaches 2, then with each new link, e.g. after one expired).
@@ -47,6 +48,8 @@ export interface Observation {
   /** Powens connection state seen by the attempt: null when ok. */
   state: string | null;
   errorMessage?: string | null;
+  /** The bank's connector is in maintenance at Powens: any failure is transient by definition. */
+  maintenance?: boolean;
 }
 
 export interface HealthContext {
@@ -74,7 +77,9 @@ export function observe(
   attempt: Observation,
   ctx: HealthContext,
 ): { health: ConnectionHealth; decision: HealthDecision } {
-  const kind = classifyPowensState(attempt.state);
+  const seenKind = classifyPowensState(attempt.state);
+  // A bank in maintenance: nobody is alarmed, the company is not asked for its credentials.
+  const kind = attempt.maintenance && seenKind === 'user-action' ? 'transient' : seenKind;
   const none = { counted: false, recovered: false, sendLink: false, alertFirm: false };
   if (kind === 'ok')
     return {

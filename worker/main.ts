@@ -11,6 +11,8 @@ import { createLogger, type Logger } from '../lib/logger';
 import { createPrismaClient } from '../prisma/client';
 import { createSqlPool } from '../prisma/sql';
 import { createActivities } from '../activities';
+import { startCatalogRefresh } from '../activities/bank-catalog';
+import { createPowensClient } from '../activities/powens';
 
 async function main() {
   const config = loadConfig();
@@ -43,6 +45,17 @@ async function main() {
     shutdownGraceTime: `${config.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
   });
   const sender = startOutboxSender(activities.sendPendingEmails, logger);
+  // The bank referential's catalogue: Powens' connectors, refreshed once a day.
+  const catalog = startCatalogRefresh({
+    prisma,
+    client: createPowensClient({
+      baseUrl: config.powensBaseUrl,
+      webviewUrl: config.powensWebviewUrl,
+      clientId: config.POWENS_CLIENT_ID,
+      clientSecret: config.POWENS_CLIENT_SECRET,
+    }),
+    logger,
+  });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'draining the worker');
@@ -54,6 +67,7 @@ async function main() {
     await worker.run();
   } finally {
     await sender.stop();
+    await catalog.stop();
     await connection.close();
     await prisma.$disconnect();
     await sql.end();

@@ -121,7 +121,7 @@ export async function bankConnectionWorkflow(input: m.ConnectionWorkflowInput): 
     const linkPending = s.pendingLink !== null;
     const { health, decision } = observe(
       s.health,
-      { at, state: result.state, errorMessage: result.errorMessage },
+      { at, state: result.state, errorMessage: result.errorMessage, maintenance: result.connectorMaintenance },
       { linkPending, autoLinks: settings.autoLinks },
     );
     const episode = s.health.errorSince;

@@ -349,8 +349,11 @@ export function createPowensClient(options: PowensClientOptions) {
 
     // ---- connectors ----------------------------------------------------------------------------
     /** GET /connectors: the banks of the API domain, each with its stable `uuid` (and deprecated `id`). */
-    async listConnectors(call?: CallOptions): Promise<PowensConnector[]> {
-      const r = await http.request({ method: 'GET', path: '/connectors', schema: connectorsListSchema, call });
+    async listConnectors(
+      call?: CallOptions & { expand?: Array<'fields' | 'sources' | 'countries'> },
+    ): Promise<PowensConnector[]> {
+      const path = `/connectors${call?.expand?.length ? `?expand=${call.expand.join(',')}` : ''}`;
+      const r = await http.request({ method: 'GET', path, schema: connectorsListSchema, call });
       return r.connectors;
     },
 

@@ -16,6 +16,7 @@ import type { RouteContext } from '../v1';
 import { idParam, list, pageQuery, queryBool, scopeQuery } from '../schemas';
 import { bankScope, notificationScope, scopeAccountIds } from '../scope';
 import { iso } from '../present';
+import { catalogConnectorOut, presentConnector } from './banks';
 
 const TAG_AUTH = 'Authentification';
 const TAG_ACCOUNT = 'Compte';
@@ -99,6 +100,10 @@ const bankOut = z
     bic: z.string().nullable(),
     powensConnectorId: z.number().int().nullable(),
     powensConnectorUuid: z.string().nullable(),
+    connector: catalogConnectorOut
+      .nullable()
+      .optional()
+      .describe('Listes : le connecteur Powens de la banque dans le catalogue (état, maintenance), s’il y est'),
   })
   .meta({ id: 'Bank' });
 
@@ -298,7 +303,21 @@ export function accountRoutes({ api, deps, limiters }: RouteContext) {
     handler: async ({ auth, query }) => {
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
       const items = await prisma.bank.findMany({ where: bankScope(ids), orderBy: { name: 'asc' } });
-      return { items: items.map(({ createdAt: _c, ...b }) => b), total: items.length };
+      const uuids = items.flatMap((b) => (b.powensConnectorUuid ? [b.powensConnectorUuid] : []));
+      const ids2 = items.flatMap((b) => (b.powensConnectorId !== null ? [b.powensConnectorId] : []));
+      const connectors = await prisma.powensConnector.findMany({
+        where: { OR: [{ uuid: { in: uuids } }, { powensId: { in: ids2 } }] },
+      });
+      const connectorOf = (b: { powensConnectorUuid: string | null; powensConnectorId: number | null }) =>
+        connectors.find((c) => c.uuid === b.powensConnectorUuid) ??
+        connectors.find((c) => b.powensConnectorId !== null && c.powensId === b.powensConnectorId);
+      return {
+        items: items.map(({ createdAt: _c, ...b }) => {
+          const c = connectorOf(b);
+          return { ...b, connector: c ? presentConnector(c) : null };
+        }),
+        total: items.length,
+      };
     },
   });
 

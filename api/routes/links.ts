@@ -21,6 +21,7 @@ import { connectionScope, scopeAccountIds } from '../scope';
 import { collectNow } from '../temporal';
 import type { RouteContext } from '../v1';
 import { findCompany } from './companies';
+import { bankForConnector } from './banks';
 
 const TAG = 'Liens et connexions';
 
@@ -115,6 +116,13 @@ export function linkRoutes(ctx: RouteContext) {
         .describe(
           'Banque du référentiel : l’e-mail devient la demande de connexion à cette banque (consentement, délai de 48 à 72 h).',
         ),
+      connectorUuid: z
+        .string()
+        .trim()
+        .min(1)
+        .max(64)
+        .optional()
+        .describe('Ou une banque du catalogue (GET /bank-catalog) : elle entre dans le référentiel du compte.'),
     }),
     responses: {
       201: { description: 'Lien créé et e-mail mis en file d’envoi', schema: linkOut },
@@ -130,9 +138,11 @@ export function linkRoutes(ctx: RouteContext) {
         ]);
       await refuseSuppressed(recipient);
       const firm = await firmOf(company.portalAccountId);
-      const bank = body.bankId
-        ? await prisma.bank.findFirst({ where: { id: body.bankId, portalAccountId: company.portalAccountId } })
-        : null;
+      const bank = body.connectorUuid
+        ? await bankForConnector(prisma, { auth, req }, company.portalAccountId, body.connectorUuid)
+        : body.bankId
+          ? await prisma.bank.findFirst({ where: { id: body.bankId, portalAccountId: company.portalAccountId } })
+          : null;
       if (body.bankId && !bank)
         throw badRequest('Banque inconnue.', [
           { field: 'bankId', reason: 'aucune banque de ce référentiel ne porte cet identifiant' },
@@ -429,17 +439,36 @@ export function linkRoutes(ctx: RouteContext) {
     middleware: [limiters.links],
     params: idParam,
     query: scopeQuery,
+    body: z.object({
+      bankId: z.uuid({ message: 'identifiant de banque attendu' }).optional().describe('Banque du référentiel'),
+      connectorUuid: z
+        .string()
+        .trim()
+        .min(1)
+        .max(64)
+        .optional()
+        .describe('Ou une banque du catalogue : la webview s’ouvre sur elle'),
+    }),
     responses: {
       200: { description: 'URL de la webview', schema: urlOut },
       403: { description: 'SIREN différent de celui du compte' },
     },
-    handler: async ({ auth, params, query, req }) => {
+    handler: async ({ auth, params, query, body, req }) => {
       const company = await findCompany(ctx, auth, params.id, query.includeSecondary);
       if (!company.active) throw conflict('Le redevable est désactivé : réactivez-le d’abord.');
       directOnlyForOwnSiren(auth, company.siren);
       const powens = webviews();
+      const bank = body.connectorUuid
+        ? await bankForConnector(prisma, { auth, req }, company.portalAccountId, body.connectorUuid)
+        : body.bankId
+          ? await prisma.bank.findFirst({ where: { id: body.bankId, portalAccountId: company.portalAccountId } })
+          : null;
+      if (body.bankId && !bank)
+        throw badRequest('Banque inconnue.', [
+          { field: 'bankId', reason: 'aucune banque de ce référentiel ne porte cet identifiant' },
+        ]);
       const state = await issueWebviewState(prisma, config.SESSION_SECRET, { flow: 'connect', companyId: company.id });
-      const url = await powens.connectUrl({ companyId: company.id, redirectUri: callbackUri, state });
+      const url = await powens.connectUrl({ companyId: company.id, redirectUri: callbackUri, state, bankId: bank?.id });
       await prisma.$transaction((tx) =>
         audit(
           tx,

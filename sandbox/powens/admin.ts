@@ -7,7 +7,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { SIMULABLE_STATES } from '../../domain/powens-states';
-import { CONNECTORS } from './catalog';
+import { CONNECTORS, connectorByName, setConnectorMaintenance } from './catalog';
 import { NO_FAULTS, type SandboxContext } from './context';
 import { SandboxError, type Engine } from './engine';
 import { accountJson, connectionJson, connectorJson, transactionJson } from './format';
@@ -313,6 +313,14 @@ export function createAdminRouter(
   });
 
   r.get('/connectors', (_req, res) => res.json({ connectors: CONNECTORS.map(connectorJson) }));
+  // A bank in maintenance: every source of its connector disabled (GET /connectors?expand=sources).
+  r.post('/connectors/:id/maintenance', (req, res) => {
+    const c = connectorByName(String(req.params.id));
+    if (!c) return bad(res, 404, 'unknown connector (id, uuid or name)');
+    const on = (req.body as { on?: unknown } | undefined)?.on !== false;
+    setConnectorMaintenance(c.id, on);
+    res.json({ id: c.id, uuid: c.uuid, name: c.name, maintenance: on });
+  });
 
   r.use((_req, res) => bad(res, 404, 'unknown sandbox admin endpoint (GET /__sandbox/ lists them)'));
   r.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {

@@ -5,7 +5,14 @@
  * `/users/{own id}/...` are both accepted. Injected faults (admin API) apply here only.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { SANDBOX_WRONG_PASSWORD, CONNECTORS, connectorById, connectorByName } from './catalog';
+import {
+  SANDBOX_WRONG_PASSWORD,
+  CONNECTORS,
+  connectorById,
+  connectorByName,
+  connectorDocumented,
+  expandOf,
+} from './catalog';
 import type { SandboxContext } from './context';
 import { SandboxError, resolvesState, type Engine, type SyncTrigger } from './engine';
 import { accountJson, connectionJson, connectorJson, sourcesJson, transactionJson, userJson } from './format';
@@ -179,13 +186,15 @@ export function createApiRouter(ctx: SandboxContext, engine: Engine): Router {
   });
 
   // ---- catalogue ----------------------------------------------------------------------------
-  r.get('/connectors', (_req, res) => {
-    res.json({ connectors: CONNECTORS.map(connectorJson), total: CONNECTORS.length });
+  // The documented Connector object (catalog.ts); `expand` adds fields, sources, countries.
+  r.get('/connectors', (req, res) => {
+    const expand = expandOf(req.query.expand);
+    res.json({ connectors: CONNECTORS.map((c) => connectorDocumented(c, expand)) });
   });
   r.get('/connectors/:id', (req, res) => {
     const c = connectorById(Number(req.params.id)) ?? connectorByName(req.params.id);
     if (!c) return sendError(res, 404, 'notFound', 'Unknown connector.');
-    res.json(connectorJson(c));
+    res.json(connectorDocumented(c, expandOf(req.query.expand)));
   });
   r.get('/account_types', (_req, res) => {
     const types = ['checking', 'savings', 'card', 'loan', 'market', 'lifeinsurance', 'pee', 'deposit', 'unknown'];

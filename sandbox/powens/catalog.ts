@@ -261,3 +261,94 @@ export function currencyObject(code: string) {
     }
   );
 }
+
+// ---- GET /connectors: the documented Connector object ---------------------------------------------
+/**
+ * Connectors in maintenance: every source of the connector disabled since that instant (Powens'
+ * ConnectorSource `disabled`: "this source is ignored on synchronizing the connection"), set with
+ * the admin API (`POST /__sandbox/connectors/{id}/maintenance`). Per process, like the catalogue.
+ */
+const maintenance = new Map<number, Date>();
+
+export function setConnectorMaintenance(id: number, on: boolean, at = new Date()): void {
+  if (on) maintenance.set(id, at);
+  else maintenance.delete(id);
+}
+
+export const connectorInMaintenance = (id: number) => maintenance.has(id);
+
+const sqlDateTime = (d: Date) => d.toISOString().slice(0, 19).replace('T', ' ');
+
+/** Brand colours of the sandbox's banks (Powens `color`, hex without #). */
+const COLORS: Record<number, string> = { 59: '0b3c5d', 60: 'c8102e', 61: '6c3fd1', 62: '00856f' };
+
+/**
+ * A connector as GET /connectors and GET /connectors/{id} document it (powens-sdks connectors.yml,
+ * `Connector`): id (deprecated), uuid, name, hidden, charged, code, beta, color, slug,
+ * capabilities, urls, sync_periodicity, months_to_fetch, auth_mechanism, transfer_mechanism, siret,
+ * restricted; `fields`, `sources` and `countries` only when asked with `expand`.
+ */
+export function connectorDocumented(c: Connector, expand: ReadonlySet<string> = new Set()) {
+  const disabledSince = maintenance.get(c.id);
+  return {
+    id: c.id,
+    uuid: c.uuid,
+    name: c.name,
+    hidden: false,
+    charged: true,
+    code: c.bankCode,
+    beta: false,
+    color: COLORS[c.id] ?? '0b3c5d',
+    slug: c.name
+      .toUpperCase()
+      .replace(/[^A-Z0-9]+/g, '')
+      .slice(0, 8),
+    capabilities: ['bank'],
+    urls: [`https://www.${c.name.toLowerCase().replace(/[^a-z0-9]+/g, '')}.example`],
+    sync_periodicity: 1,
+    months_to_fetch: 12,
+    auth_mechanism: c.authMechanism,
+    transfer_mechanism: null,
+    siret: null,
+    restricted: false,
+    ...(expand.has('fields')
+      ? {
+          fields: c.fields.map((f) => ({
+            name: f.name,
+            type: f.type,
+            auth_mechanisms: [c.authMechanism],
+            label: f.label,
+            description: null,
+            required: f.required,
+            regex: f.regex ?? null,
+            values: f.values ?? null,
+          })),
+        }
+      : {}),
+    ...(expand.has('sources')
+      ? {
+          sources: [
+            {
+              id: c.id * 10 + 1,
+              id_connector: c.id,
+              name: c.authMechanism === 'webauth' ? 'openapi' : 'directaccess',
+              auth_mechanism: c.authMechanism,
+              disabled: disabledSince ? sqlDateTime(disabledSince) : null,
+              priority: 1,
+            },
+          ],
+        }
+      : {}),
+    ...(expand.has('countries') ? { countries: [{ id: 'FR', name: 'France' }] } : {}),
+  };
+}
+
+/** The `expand` query parameter (comma-separated). */
+export function expandOf(value: unknown): Set<string> {
+  return new Set(
+    (typeof value === 'string' ? value : '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+}

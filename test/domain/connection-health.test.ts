@@ -11,6 +11,28 @@ const ctx: HealthContext = { linkPending: false, autoLinks: true };
 const at = (date: string, time: string) => new Date(parisInstant(date, time)).toISOString();
 
 describe('examples', () => {
+  test('a bank in maintenance: its errors are transient, nobody is alarmed, the streak waits', () => {
+    const first = observe(HEALTHY, { at: at('2027-03-01', '10:00'), state: 'wrongpass' }, ctx);
+    for (const day of ['2027-03-02', '2027-03-03', '2027-03-04']) {
+      const r = observe(first.health, { at: at(day, '01:00'), state: 'wrongpass', maintenance: true }, ctx);
+      expect(r.decision).toEqual({
+        outcome: 'transient',
+        counted: false,
+        recovered: false,
+        sendLink: false,
+        alertFirm: false,
+      });
+      expect(r.health).toEqual(first.health);
+    }
+    // Out of maintenance the rule applies again: the 2nd counted day sends the link.
+    const after = observe(first.health, { at: at('2027-03-05', '01:00'), state: 'wrongpass', maintenance: false }, ctx);
+    expect(after.decision).toMatchObject({ outcome: 'failed', counted: true, sendLink: true, alertFirm: true });
+    // Maintenance never hides a success.
+    expect(
+      observe(first.health, { at: at('2027-03-05', '02:00'), state: null, maintenance: true }, ctx).decision.outcome,
+    ).toBe('ok');
+  });
+
   test('a wrongpass on two Paris days: the 2nd sends the link and alerts the firm', () => {
     const first = observe(HEALTHY, { at: at('2027-03-01', '10:00'), state: 'wrongpass' }, ctx);
     expect(first.decision).toEqual({
