@@ -8,6 +8,8 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { createCompanyWithAccounts, createTenant, siren, type Tenant } from '../api/support';
+import { refreshConnectorCatalog } from '../../activities/bank-catalog';
+import { createPowensClient } from '../../activities/powens';
 import { eventually, useE2EStack } from './stack';
 
 const s = useE2EStack('practice');
@@ -142,4 +144,48 @@ test('a company whose address bounces is flagged on the companies screen, with t
   await page.waitForURL(companyUrl);
   expect(await mainText(page)).toContain('L’adresse e-mail est réactivée');
   expect(await mainText(page)).not.toContain('Adresse e-mail rejetée');
+});
+
+test('a bank chosen in the catalogue opens Powens’ webview on it', async () => {
+  // The worker's daily refresh, here at once; one bank is in maintenance at Powens.
+  await s.admin('POST', '/connectors/Crédit Fictif/maintenance', { on: true });
+  const client = createPowensClient({
+    baseUrl: s.config.powensBaseUrl,
+    webviewUrl: s.config.powensWebviewUrl,
+    clientId: s.config.POWENS_CLIENT_ID,
+    clientSecret: s.config.POWENS_CLIENT_SECRET,
+  });
+  await refreshConnectorCatalog({ prisma: s.prisma, client }, { force: true });
+
+  await page.goto(`${s.baseUrl}/banques`);
+  await page.getByRole('textbox', { name: 'Nom de la banque', exact: true }).first().fill('credit');
+  await page.getByRole('button', { name: 'Rechercher' }).click();
+  await page.waitForURL(/nom=credit/);
+  const found = (await page.locator('main').innerText()).replace(/\s+/g, ' ');
+  expect(found).toContain('Crédit Fictif');
+  expect(found).toContain('En maintenance');
+  expect(found).not.toContain('Néobanque Démo');
+  await screenshot(page, 'banques-catalogue');
+
+  // The firm's own company: "Saisir directement mes identifiants" on the bank it typed.
+  const own = await createCompanyWithAccounts(s.prisma, firm, {
+    name: 'Cabinet Martin (propre compte)',
+    siren: (await s.prisma.portalAccount.findUniqueOrThrow({ where: { id: firm.accountId } })).siren,
+    accounts: 0,
+  });
+  await page.goto(`${s.baseUrl}/redevables/${own.company.id}`);
+  await page.locator('#f-banque-directe').fill('Néobanque Démo');
+  await screenshot(page, 'redevable-choix-banque');
+  await page.getByRole('button', { name: 'Saisir directement mes identifiants' }).click();
+  await page.waitForURL(`${s.powensOrigin}/**`);
+  const neo = await s.prisma.powensConnector.findFirstOrThrow({ where: { name: 'Néobanque Démo' } });
+  // The session's first address carried the bank; the webview skipped its bank list.
+  const body = await page.locator('body').innerText();
+  expect(body).toContain('Néobanque Démo');
+  expect(await page.getByRole('button', { name: 'Connecteur de test' }).count()).toBe(0);
+  const bank = await s.prisma.bank.findFirstOrThrow({
+    where: { portalAccountId: firm.accountId, name: 'Néobanque Démo' },
+  });
+  expect(bank.powensConnectorUuid).toBe(neo.uuid);
+  await screenshot(page, 'webview-banque-preselectionnee');
 });

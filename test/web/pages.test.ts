@@ -245,10 +245,10 @@ describe('Redevables', () => {
     expect(page.text).toContain('Hebdomadaire, le lundi');
     expect(page.text).toContain('option « ne pas générer automatiquement » cochée');
 
-    const badBank = await s.post(`/redevables/${companyId}/lien`, { bankId: '00000000-0000-4000-8000-000000000001' });
+    const badBank = await s.post(`/redevables/${companyId}/lien`, { banque: 'Banque qui n’existe pas' });
     expect(badBank.status).toBe(303);
-    expect((await s.follow(badBank)).text).toContain('Banque inconnue.');
-    const sent = await s.post(`/redevables/${companyId}/lien`, { bankId: '', recipient: '' });
+    expect((await s.follow(badBank)).text).toContain('Banque inconnue : « Banque qui n’existe pas »');
+    const sent = await s.post(`/redevables/${companyId}/lien`, { banque: '', recipient: '' });
     expect(sent.status).toBe(303);
     const tab = await s.follow(sent);
     expect(tab.text).toContain('Un lien sécurisé valable 72 h a été envoyé à compta@boulangerie.test.');

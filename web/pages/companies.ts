@@ -289,7 +289,7 @@ export function companyPages(router: Router) {
         : [];
     const banks =
       tab === 'comptes' && ctx.can('CONFIGURE_BANKS') && company.portalAccountId === ctx.me.portalAccount.id
-        ? (await ctx.api.get<{ items: Array<{ id: string; name: string }> }>('/banks')).items
+        ? await bankChoices(ctx)
         : [];
     const body = html`${companySummary(ctx, company)}
       <nav class="tabs" aria-label="Onglets du redevable">
@@ -374,12 +374,13 @@ export function companyPages(router: Router) {
   router.post('/redevables/:id/lien', portal, async (req, res) => {
     const ctx = portalContext(res);
     const id = String(req.params.id);
-    const bankId = str(req.body?.bankId);
+    const bank = await chosenBank(ctx, str(req.body?.banque));
+    if ('problem' in bank) return actionDone(req, res, bank.problem, '', `/redevables/${id}`);
     const recipient = str(req.body?.recipient).trim();
     const r = await ctx.api.call<Link>('POST', `/companies/${id}/links`, {
       csrf: csrfOf(req),
       query: ctx.scope,
-      json: { ...(bankId ? { bankId } : {}), ...(recipient ? { recipient } : {}) },
+      json: { ...bank.json, ...(recipient ? { recipient } : {}) },
     });
     actionDone(
       req,
@@ -393,14 +394,80 @@ export function companyPages(router: Router) {
   router.post('/redevables/:id/connexion-directe', portal, async (req, res) => {
     const ctx = portalContext(res);
     const id = String(req.params.id);
+    const bank = await chosenBank(ctx, str(req.body?.['banque-directe']));
+    if ('problem' in bank) return actionDone(req, res, bank.problem, '', `/redevables/${id}`);
     const r = await ctx.api.call<{ url: string }>('POST', `/companies/${id}/connect`, {
       csrf: csrfOf(req),
       query: ctx.scope,
-      json: {},
+      json: bank.json,
     });
     if (r.ok) return res.redirect(303, r.body.url);
     actionDone(req, res, problemOf(r), '', `/redevables/${id}`);
   });
+}
+
+export interface BankChoice {
+  name: string;
+  /** A bank of the referential, or a connector of the catalogue. */
+  bankId?: string;
+  connectorUuid?: string;
+  maintenance: boolean;
+}
+
+/** The banks offered on the company page: the referential's, then the catalogue's (names unique). */
+export async function bankChoices(ctx: PortalContext): Promise<BankChoice[]> {
+  const referential = ctx.can('CONFIGURE_BANKS')
+    ? (
+        await ctx.api.get<{
+          items: Array<{ id: string; name: string; connector: { maintenance: boolean } | null }>;
+        }>('/banks')
+      ).items
+    : [];
+  const catalogue: Array<{ uuid: string; name: string; maintenance: boolean }> = [];
+  for (let offset = 0; offset < 2000; offset += 200) {
+    const page = await ctx.api.get<{ items: typeof catalogue; total: number }>('/bank-catalog', { limit: 200, offset });
+    catalogue.push(...page.items);
+    if (offset + 200 >= page.total) break;
+  }
+  const seen = new Set(referential.map((b) => b.name.toLowerCase()));
+  return [
+    ...referential.map((b) => ({ name: b.name, bankId: b.id, maintenance: b.connector?.maintenance ?? false })),
+    ...catalogue
+      .filter((c) => !seen.has(c.name.toLowerCase()))
+      .map((c) => ({ name: c.name, connectorUuid: c.uuid, maintenance: c.maintenance })),
+  ];
+}
+
+/** The bank typed in a form ("" = the company chooses in the webview), as the API's body. */
+async function chosenBank(
+  ctx: PortalContext,
+  typed: string,
+): Promise<{ json: { bankId?: string; connectorUuid?: string } } | { problem: Problem }> {
+  const name = typed.trim();
+  if (!name) return { json: {} };
+  const found = (await bankChoices(ctx)).find((b) => b.name.toLowerCase() === name.toLowerCase());
+  if (!found)
+    return {
+      problem: {
+        status: 400,
+        title: '',
+        detail: `Banque inconnue : « ${name} ». Choisissez-la dans la liste proposée, ou laissez le champ vide pour que le redevable la choisisse.`,
+      },
+    };
+  return { json: found.bankId ? { bankId: found.bankId } : { connectorUuid: found.connectorUuid } };
+}
+
+/** The bank field: typed with suggestions from the referential and Powens' catalogue (no script needed). */
+function bankField(name: string, banks: BankChoice[], hint: string): Html {
+  const id = `f-${name}`;
+  return html`<div class="field">
+    <label for="${id}">Banque</label>
+    <input id="${id}" name="${name}" list="${id}-liste" autocomplete="off" aria-describedby="${id}-aide" />
+    <datalist id="${id}-liste">
+      ${banks.map((b) => html`<option value="${b.name}">${b.maintenance ? 'en maintenance' : ''}</option>`)}
+    </datalist>
+    <small id="${id}-aide">${hint}</small>
+  </div>`;
 }
 
 /** After a POST action: flash the outcome and go back where the user was (404 stays a 404 page). */
@@ -523,7 +590,7 @@ function companySummary(ctx: PortalContext, c: Company): Html {
  * "Ajouter des comptes bancaires": the e-mailed link (72 h) to the company; with a bank of the
  * referential it becomes the connection request of the INGENEO page (consent, 48-72 h delay).
  */
-function linkRequestForm(ctx: PortalContext, c: Company, banks: Array<{ id: string; name: string }>): Html {
+function linkRequestForm(ctx: PortalContext, c: Company, banks: BankChoice[]): Html {
   return html`<form
     method="post"
     action="/redevables/${c.id}/lien"
@@ -531,12 +598,7 @@ function linkRequestForm(ctx: PortalContext, c: Company, banks: Array<{ id: stri
     data-confirm="Envoyer au redevable un lien sécurisé valable 72 h pour saisir ses identifiants bancaires et choisir ses comptes ?"
   >
     <input type="hidden" name="_csrf" value="${ctx.csrf}" />
-    ${select({
-      name: 'bankId',
-      label: 'Banque',
-      options: [['', '— au choix du redevable —'], ...banks.map((b): [string, string] => [b.id, b.name])],
-      hint: 'Facultatif : une banque du référentiel.',
-    })}
+    ${bankField('banque', banks, 'Facultatif : tapez le nom de la banque ; le lien s’ouvrira directement sur elle.')}
     ${field({ name: 'recipient', label: 'Destinataire', type: 'email', value: c.email ?? '', hint: 'Par défaut l’e-mail du redevable.' })}
     <button type="submit" class="primary">Ajouter des comptes bancaires</button>
   </form>`;
@@ -546,7 +608,7 @@ function accountsTab(
   ctx: PortalContext,
   c: Company & { accounts: BankAccount[] },
   links: Link[],
-  banks: Array<{ id: string; name: string }>,
+  banks: BankChoice[],
 ): Html {
   const latest = new Map<string, Link>();
   for (const l of links) if (l.connectionId && !latest.has(l.connectionId)) latest.set(l.connectionId, l);
@@ -567,7 +629,15 @@ function accountsTab(
       canBanks && c.active
         ? html`<p class="toolbar">
             ${linkRequestForm(ctx, c, banks)}
-            ${c.siren === ctx.me.portalAccount.siren ? actionButton(ctx, `/redevables/${c.id}/connexion-directe`, 'Saisir directement mes identifiants', { cls: '' }) : ''}
+            ${
+              c.siren === ctx.me.portalAccount.siren
+                ? html`<form method="post" action="/redevables/${c.id}/connexion-directe" class="link-request">
+                    <input type="hidden" name="_csrf" value="${ctx.csrf}" />
+                    ${bankField('banque-directe', banks, 'Facultatif : la page de connexion de Powens s’ouvrira sur cette banque.')}
+                    <button type="submit">Saisir directement mes identifiants</button>
+                  </form>`
+                : ''
+            }
           </p>`
         : ''
     }

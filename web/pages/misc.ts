@@ -3,7 +3,7 @@ import type { Response, Router } from 'express';
 import { problemOf, type Problem } from '../api-client';
 import { portalContext, requirePortal, safeReturn, setFlash, type PortalContext } from '../context';
 import { plural } from '../format';
-import { html, raw } from '../html';
+import { html, qs, raw, type Html } from '../html';
 import { actionButton, badge, errorSummary, field, fieldErrors, page, pager, send } from '../layout';
 import { csrfOf, str, when, type Page } from './shared';
 
@@ -17,11 +17,57 @@ interface Notification {
   readAt: string | null;
 }
 
+interface CatalogConnector {
+  uuid: string;
+  powensId: number | null;
+  name: string;
+  color: string | null;
+  logoUrl: string | null;
+  capabilities: string[];
+  maintenance: boolean;
+  restricted: boolean;
+  beta: boolean;
+  state: string;
+  syncedAt: string;
+}
+
 interface Bank {
   id: string;
   name: string;
   bic: string | null;
   powensConnectorId: number | null;
+  powensConnectorUuid: string | null;
+  connector: CatalogConnector | null;
+}
+
+const CAPABILITIES: Record<string, string> = {
+  bank: 'Comptes bancaires',
+  bankwealth: 'Épargne et placements',
+  transfer: 'Virements',
+  document: 'Documents',
+  profile: 'Profil',
+  contact: 'Contacts',
+};
+
+/** The bank's logo when Powens gives one, else its initials on its brand colour. */
+function bankMark(c: Pick<CatalogConnector, 'name' | 'color' | 'logoUrl'>): Html {
+  if (c.logoUrl) return html`<img class="bank-mark" src="${c.logoUrl}" alt="" width="28" height="28" />`;
+  const initials = c.name
+    .split(/[\s-]+/)
+    .filter((w) => /^[\p{L}\d]/u.test(w))
+    .slice(0, 2)
+    .map((w) => w[0]!.toUpperCase())
+    .join('');
+  const color = /^[0-9a-f]{6}$/i.test(c.color ?? '') ? `#${c.color}` : '#0b3c5d';
+  return html`<span class="bank-mark" aria-hidden="true" style="${`background:${color}`}">${initials}</span>`;
+}
+
+function connectorState(c: Pick<CatalogConnector, 'maintenance' | 'restricted' | 'state'>): Html {
+  return c.maintenance
+    ? badge('warn', 'En maintenance')
+    : c.restricted
+      ? badge('error', c.state)
+      : badge('ok', c.state);
 }
 
 const LIMIT = 30;
@@ -86,9 +132,24 @@ export function miscPages(router: Router) {
     res.redirect(303, target ? portalTarget(target) : safeReturn(req.body?.retour, '/notifications'));
   });
 
-  router.get('/banques', portal, async (_req, res) => {
+  router.get('/banques', portal, async (req, res) => {
     const ctx = portalContext(res);
-    await banksPage(res, ctx, { name: '', bic: '', connector: '' }, null);
+    await banksPage(res, ctx, { name: '', bic: '', connector: '' }, null, 200, str(req.query.nom));
+  });
+
+  router.post('/banques/catalogue', portal, async (req, res) => {
+    const ctx = portalContext(res);
+    const r = await ctx.api.call<Bank>('POST', '/banks/from-catalog', {
+      csrf: csrfOf(req),
+      json: { connectorUuid: str(req.body?.connectorUuid) },
+    });
+    setFlash(
+      res,
+      r.ok
+        ? { kind: 'ok', text: `La banque ${r.body.name} est dans le référentiel.` }
+        : { kind: 'error', text: problemOf(r).detail },
+    );
+    res.redirect(303, safeReturn(req.body?.retour, '/banques'));
   });
 
   router.post('/banques', portal, async (req, res) => {
@@ -125,28 +186,38 @@ async function banksPage(
   form: { name: string; bic: string; connector: string },
   problem: Problem | null,
   status = 200,
+  search = '',
 ) {
-  const banks = await ctx.api.get<{ items: Bank[] }>('/banks');
+  const [banks, catalogue] = await Promise.all([
+    ctx.api.get<{ items: Bank[] }>('/banks'),
+    ctx.api.get<{ items: CatalogConnector[]; total: number }>('/bank-catalog', {
+      name: search.trim() || undefined,
+      limit: 50,
+    }),
+  ]);
+  const inReferential = new Set(banks.items.flatMap((b) => (b.powensConnectorUuid ? [b.powensConnectorUuid] : [])));
   const e = fieldErrors(problem);
   const body = html`<p>
-      Le référentiel des banques est le préalable à toute connexion : ajoutez-y les banques de vos redevables.
+      Le référentiel des banques est le préalable à toute connexion : ajoutez-y les banques de vos redevables. Une
+      banque choisie ici ou sur la fiche d’un redevable ouvre directement sa page de connexion chez Powens.
     </p>
-    <div class="table-wrap" role="region" aria-label="Banques du référentiel" tabindex="0">
+    <h2 id="referentiel">Votre référentiel</h2>
+    <div class="table-wrap" role="region" aria-labelledby="referentiel" tabindex="0">
       <table class="list">
         <thead>
           <tr>
             <th scope="col">Banque</th>
             <th scope="col">BIC</th>
-            <th scope="col">Connecteur Powens</th>
+            <th scope="col">État chez Powens</th>
           </tr>
         </thead>
         <tbody>
           ${banks.items.map(
             (b) =>
               html`<tr>
-                <td>${b.name}</td>
+                <td>${b.connector ? bankMark(b.connector) : ''} ${b.name}</td>
                 <td>${b.bic ?? ''}</td>
-                <td>${b.powensConnectorId ?? ''}</td>
+                <td>${b.connector ? connectorState(b.connector) : html`<small>Hors catalogue Powens</small>`}</td>
               </tr>`,
           )}
           ${
@@ -154,6 +225,61 @@ async function banksPage(
               ? ''
               : html`<tr>
                   <td colspan="3">Aucune banque dans le référentiel.</td>
+                </tr>`
+          }
+        </tbody>
+      </table>
+    </div>
+    <h2 id="catalogue">Catalogue des banques Powens</h2>
+    <form method="get" action="/banques" class="filters" role="search" aria-label="Rechercher une banque du catalogue">
+      <div class="grid">
+        ${field({ name: 'nom', label: 'Nom de la banque', value: search, attrs: 'autocomplete="off"' })}
+      </div>
+      <p><button type="submit" class="primary">Rechercher</button></p>
+    </form>
+    <p>
+      ${plural(catalogue.total, 'banque trouvée', 'banques trouvées')}${catalogue.items[0] ? html`, catalogue mis à jour le ${when(catalogue.items[0].syncedAt)}` : ''}.
+    </p>
+    <div class="table-wrap" role="region" aria-labelledby="catalogue" tabindex="0">
+      <table class="list">
+        <thead>
+          <tr>
+            <th scope="col">Banque</th>
+            <th scope="col">Données</th>
+            <th scope="col">État</th>
+            <th scope="col">Actions</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${catalogue.items.map(
+            (c) =>
+              html`<tr>
+                <td>${bankMark(c)} ${c.name}</td>
+                <td>${c.capabilities.map((k) => CAPABILITIES[k] ?? k).join(', ')}</td>
+                <td>${connectorState(c)}${c.maintenance ? html`<small class="reason">${c.state}</small>` : ''}</td>
+                <td class="row-actions">
+                  ${
+                    inReferential.has(c.uuid)
+                      ? html`<small>Dans le référentiel</small>`
+                      : ctx.can('CONFIGURE_BANKS')
+                        ? actionButton(ctx, '/banques/catalogue', 'Ajouter au référentiel', {
+                            fields: { connectorUuid: c.uuid },
+                            title: `Ajouter ${c.name} au référentiel`,
+                            retour: `/banques${qs({ nom: search || undefined })}`,
+                          })
+                        : ''
+                  }
+                </td>
+              </tr>`,
+          )}
+          ${
+            catalogue.items.length
+              ? ''
+              : html`<tr>
+                  <td colspan="4">
+                    Aucune banque de ce nom. Le catalogue vient de Powens ; s’il est vide, il sera rempli à la prochaine
+                    mise à jour quotidienne.
+                  </td>
                 </tr>`
           }
         </tbody>
