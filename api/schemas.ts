@@ -216,3 +216,7 @@ export const statementOut = z
     errorMessage: z.string().nullable(),
   })
   .meta({ id: 'Statement' });
+
+/** Exports of the lists: CSV (`;`, UTF-8) or Excel; at most this many rows. */
+export const exportFormat = z.enum(['csv', 'xlsx'], { message: 'csv ou xlsx attendu' }).default('csv');
+export const EXPORT_MAX_ROWS = 50_000;

@@ -34,6 +34,8 @@ import {
 import { bankAccountScope, scopeAccountIds } from '../scope';
 import { notifyWorkflows, signalConnection } from '../temporal';
 import type { RouteContext } from '../v1';
+import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
+import { sendTable, type ExportColumn } from '../spreadsheet';
 
 const TAG = 'Comptes bancaires';
 
@@ -175,6 +177,65 @@ export function bankAccountRoutes(ctx: RouteContext) {
         limit: query.limit,
         offset: query.offset,
       };
+    },
+  });
+
+  api.op({
+    method: 'get',
+    path: '/bank-accounts/export',
+    tag: TAG,
+    summary: 'Exporter la recherche de comptes bancaires (CSV ou Excel), avec les mêmes filtres que la liste',
+    rights: ['CONFIGURE_BANKS', 'MANAGE_COMPANIES', 'VIEW_STATEMENTS'],
+    query: listQuery.extend({ format: exportFormat }),
+    responses: { 200: { description: 'Le fichier', contentType: 'text/csv' } },
+    handler: async ({ auth, query, res }) => {
+      const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
+      const found = await searchBankAccounts(prisma, ids, { ...query, limit: EXPORT_MAX_ROWS, offset: 0 });
+      const byId = new Map(
+        (
+          await prisma.bankAccount.findMany({
+            where: { id: { in: found.ids } },
+            include: {
+              ...bankAccountInclude,
+              company: { select: { ...bankAccountInclude.company.select, portalAccount: { select: { name: true } } } },
+            },
+          })
+        ).map((a) => [a.id, a]),
+      );
+      const rows = found.ids.flatMap((id) => byId.get(id) ?? []);
+      const links = await latestLinks(
+        prisma,
+        rows.map((r) => r.connectionId),
+      );
+      const LINK_FR = { valid: 'Valide', used: 'Utilisé', expired: 'Expiré' } as const;
+      type Row = (typeof rows)[number];
+      await sendTable<Row>(res, {
+        format: query.format,
+        name: 'comptes_bancaires',
+        sheet: 'Comptes bancaires',
+        rows,
+        columns: [
+          ...(query.includeSecondary ? [['Compte', (a: Row) => a.company.portalAccount.name, 24] as const] : []),
+          ['SIREN', (a) => a.company.siren, 12],
+          ['NIC', (a) => a.company.nic, 8],
+          ['Raison sociale', (a) => a.company.name, 30],
+          ['Banque', (a) => a.connection.bank?.name ?? a.connection.connectorName, 22],
+          ['Libellé', (a) => a.label, 26],
+          ['IBAN', (a) => a.iban, 32],
+          ['Devise', (a) => a.currency, 8],
+          ['État connexion', (a) => (a.connection.state === null ? 'Succès' : `Erreur (${a.connection.state})`), 18],
+          ['Dernière collecte', (a) => a.connection.lastSuccessAt?.toISOString().slice(0, 10) ?? '', 14],
+          [
+            'État jeton',
+            (a) => {
+              const l = links.get(a.connectionId);
+              return l ? LINK_FR[l.state] : '';
+            },
+            12,
+          ],
+          ['Actif', (a) => (a.active ? 'Oui' : 'Non'), 8],
+        ] as ExportColumn<Row>[],
+      });
     },
   });
 

@@ -30,6 +30,18 @@ import {
   siretFilter,
 } from '../schemas';
 import { companyScope, scopeAccountIds } from '../scope';
+import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
+import { sendTable, type ExportColumn } from '../spreadsheet';
+import { describePeriodicity, type PeriodicityInput } from '../../domain/identifiers';
+
+const COLLECTION_FR = { success: 'Succès', error: 'Erreur', none: 'Aucun compte' } as const;
+const describePeriodicitySafe = (p: { kind: string; day: number | null; month: number | null }) => {
+  try {
+    return describePeriodicity(p as PeriodicityInput);
+  } catch {
+    return p.kind;
+  }
+};
 import { notifyWorkflows, signalConnection } from '../temporal';
 import type { RouteContext } from '../v1';
 
@@ -62,6 +74,40 @@ export function companyFilter(q: { siret?: string; name?: string; iban?: string 
     ...(q.name ? { name: { contains: q.name, mode: 'insensitive' } } : {}),
     ...(q.iban ? { accounts: { some: { iban: { contains: q.iban } } } } : {}),
   };
+}
+
+/** The companies a search asks for (scope, filters), shared by the list and its export. */
+async function companyListWhere(
+  prisma: RouteContext['deps']['prisma'],
+  auth: AuthContext,
+  query: z.infer<typeof companyListQuery>,
+): Promise<Prisma.CompanyWhereInput> {
+  const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
+  const bounced =
+    query.emailBounced === undefined
+      ? undefined
+      : (
+          await prisma.$queryRaw<Array<{ id: string }>>`
+        SELECT c.id::text AS id FROM "Company" c JOIN "EmailSuppression" s ON s.address = lower(trim(c.email))
+        WHERE c."portalAccountId" = ANY(${ids}::uuid[])`
+        ).map((r) => r.id);
+  const where: Prisma.CompanyWhereInput = {
+    ...companyScope(ids),
+    ...(bounced === undefined ? {} : query.emailBounced ? { id: { in: bounced } } : { id: { notIn: bounced } }),
+    ...(query.includeInactive ? {} : { active: true }),
+    ...companyFilter(query),
+    ...(query.collection === 'error'
+      ? { connections: { some: { active: true, state: { not: null } } } }
+      : query.collection === 'success'
+        ? {
+            AND: [
+              { connections: { some: { active: true, state: null } } },
+              { connections: { none: { active: true, state: { not: null } } } },
+            ],
+          }
+        : {}),
+  };
+  return where;
 }
 
 /** Postgres' unique violation, through Prisma (P2002) or raw SQL (23505). */
@@ -108,31 +154,7 @@ export function companyRoutes(ctx: RouteContext) {
     query: companyListQuery,
     responses: { 200: { description: 'Redevables', schema: list(companyOut) } },
     handler: async ({ auth, query }) => {
-      const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-      const bounced =
-        query.emailBounced === undefined
-          ? undefined
-          : (
-              await prisma.$queryRaw<Array<{ id: string }>>`
-                SELECT c.id::text AS id FROM "Company" c JOIN "EmailSuppression" s ON s.address = lower(trim(c.email))
-                WHERE c."portalAccountId" = ANY(${ids}::uuid[])`
-            ).map((r) => r.id);
-      const where: Prisma.CompanyWhereInput = {
-        ...companyScope(ids),
-        ...(bounced === undefined ? {} : query.emailBounced ? { id: { in: bounced } } : { id: { notIn: bounced } }),
-        ...(query.includeInactive ? {} : { active: true }),
-        ...companyFilter(query),
-        ...(query.collection === 'error'
-          ? { connections: { some: { active: true, state: { not: null } } } }
-          : query.collection === 'success'
-            ? {
-                AND: [
-                  { connections: { some: { active: true, state: null } } },
-                  { connections: { none: { active: true, state: { not: null } } } },
-                ],
-              }
-            : {}),
-      };
+      const where = await companyListWhere(prisma, auth, query);
       const [rows, total] = await Promise.all([
         prisma.company.findMany({
           where,
@@ -149,6 +171,57 @@ export function companyRoutes(ctx: RouteContext) {
         limit: query.limit,
         offset: query.offset,
       };
+    },
+  });
+
+  api.op({
+    method: 'get',
+    path: '/companies/export',
+    tag: TAG,
+    summary: 'Exporter la recherche de redevables (CSV ou Excel), avec les mêmes filtres que la liste',
+    rights: ['MANAGE_COMPANIES', 'CONFIGURE_BANKS', 'VIEW_STATEMENTS'],
+    query: companyListQuery.extend({ format: exportFormat }),
+    responses: { 200: { description: 'Le fichier', contentType: 'text/csv' } },
+    handler: async ({ auth, query, res }) => {
+      const where = await companyListWhere(prisma, auth, query);
+      const rows = await withEmailBounces(
+        prisma,
+        await withAccountCounts(
+          prisma,
+          await prisma.company.findMany({
+            where,
+            include: companyInclude,
+            orderBy: [{ [query.sort]: query.order }, { id: 'asc' }],
+            take: EXPORT_MAX_ROWS,
+          }),
+        ),
+      );
+      const out = rows.map(presentCompany);
+      await sendTable(res, {
+        format: query.format,
+        name: 'redevables',
+        sheet: 'Redevables',
+        rows: out,
+        columns: [
+          ...(query.includeSecondary
+            ? [['Compte', (c: (typeof out)[number]) => c.portalAccountName, 24] as const]
+            : []),
+          ['SIREN', (c) => c.siren, 12],
+          ['NIC', (c) => c.nic, 8],
+          ['Raison sociale', (c) => c.name, 30],
+          ['Raison sociale (suite)', (c) => c.name2, 24],
+          ['Email', (c) => c.email, 30],
+          ['Périodicité', (c) => describePeriodicitySafe(c.periodicity), 24],
+          ['Comptes bancaires', (c) => c.accountCount, 10],
+          ['Collecte', (c) => COLLECTION_FR[c.collection], 12],
+          ['Actif', (c) => (c.active ? 'Oui' : 'Non'), 8],
+          [
+            'Adresse rejetée',
+            (c) => (c.emailBounce ? `${c.emailBounce.at.slice(0, 10)} : ${c.emailBounce.reason}` : ''),
+            40,
+          ],
+        ] as ExportColumn<(typeof out)[number]>[],
+      });
     },
   });
 

@@ -16,6 +16,7 @@ import { decodeUtf8OrWindows1252 } from '../encoding';
 import { HttpError, type FieldError } from '../errors';
 import { prepareLink } from '../links';
 import { queryBool } from '../schemas';
+import { importTemplate, readImportWorkbook, XLSX_TYPE } from '../spreadsheet';
 import type { RouteContext } from '../v1';
 import { sirenUnique } from './companies';
 
@@ -89,6 +90,28 @@ export function importRoutes(ctx: RouteContext) {
   const { api, deps } = ctx;
   const { prisma, config } = deps;
 
+  for (const format of ['xlsx', 'csv'] as const) {
+    api.op({
+      method: 'get',
+      path: `/companies/import/template.${format}`,
+      tag: 'Redevables',
+      summary:
+        format === 'xlsx'
+          ? 'Modèle d’import Excel : colonnes de l’Annexe 1, en-têtes en français, une ligne d’exemple, listes de choix'
+          : 'Modèle d’import CSV : colonnes de l’Annexe 1, en-têtes en français, une ligne d’exemple',
+      rights: ['MANAGE_COMPANIES'],
+      responses: {
+        200: { description: 'Le modèle', contentType: format === 'xlsx' ? XLSX_TYPE : 'text/csv' },
+      },
+      handler: async ({ res }) => {
+        res
+          .attachment(`modele_import_redevables.${format}`)
+          .type(format === 'xlsx' ? XLSX_TYPE : 'text/csv; charset=utf-8')
+          .send(await importTemplate(format));
+      },
+    });
+  }
+
   api.op({
     method: 'post',
     path: '/companies/import',
@@ -97,7 +120,10 @@ export function importRoutes(ctx: RouteContext) {
     description:
       'Corps brut `text/csv` : une ligne par redevable, 9 champs séparés par « ; » dans l’ordre de l’Annexe 1 (SIREN ; NIC ; Raison sociale ; Raison sociale (suite) ; Email ; Périodicité ; Mois ; Jour ; Saisie déportée 0/1). En-tête facultatif, UTF-8 ou Windows-1252, 50 000 lignes au plus. Si une seule ligne est invalide, rien n’est créé et la réponse 422 liste chaque erreur (ligne, champ, raison). Champ 9 = 1 : un lien de saisie des identifiants (72 h) est envoyé par e-mail à chaque redevable créé.',
     rights: ['MANAGE_COMPANIES'],
-    rawBody: { contentType: 'text/csv', description: 'Fichier d’import (Annexe 1).' },
+    rawBody: {
+      contentType: 'text/csv',
+      description: `Fichier d’import (Annexe 1) : CSV/TXT (text/csv), ou classeur Excel (${XLSX_TYPE}, première feuille).`,
+    },
     query: z.object({ dryRun: queryBool.default(false).describe('true : vérifie sans rien créer') }),
     responses: {
       200: { description: 'Vérification seule (dryRun) : fichier valide', schema: reportOut },
@@ -106,31 +132,51 @@ export function importRoutes(ctx: RouteContext) {
     },
     handler: async ({ auth, query, req, res }) => {
       const type = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-      if (!['text/csv', 'text/plain', 'application/csv', 'application/octet-stream'].includes(type)) {
-        throw new HttpError(415, 'Unsupported Media Type', 'Envoyez le fichier brut avec Content-Type: text/csv.');
+      const xlsx = type === XLSX_TYPE;
+      if (!xlsx && !['text/csv', 'text/plain', 'application/csv', 'application/octet-stream'].includes(type)) {
+        throw new HttpError(
+          415,
+          'Unsupported Media Type',
+          `Envoyez le fichier brut avec Content-Type: text/csv (CSV, TXT) ou ${XLSX_TYPE} (classeur .xlsx).`,
+        );
       }
       const declared = Number(req.get('content-length') ?? 0);
       if (declared > MAX_BYTES)
         throw new HttpError(413, 'Payload Too Large', 'Fichier trop volumineux (40 Mo au plus).');
 
-      const decoder = decodeUtf8OrWindows1252(limitBytes(req, MAX_BYTES));
-      const parser = Readable.from(decoder.text()).pipe(
-        parse({
-          delimiter: ';',
-          bom: true,
-          relax_column_count: true,
-          relax_quotes: true,
-          skip_empty_lines: true,
-          info: true,
-        }),
-      );
+      // The lines of the file: a CSV/TXT streamed, or the first sheet of a workbook (read whole).
+      let encoding: () => 'utf-8' | 'windows-1252' = () => 'utf-8';
+      let records: AsyncIterable<{ record: string[]; line: number }>;
+      if (xlsx) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of limitBytes(req, MAX_BYTES)) chunks.push(chunk);
+        records = (async function* () {
+          yield* await readImportWorkbook(Buffer.concat(chunks));
+        })();
+      } else {
+        const decoder = decodeUtf8OrWindows1252(limitBytes(req, MAX_BYTES));
+        encoding = decoder.encoding;
+        const parser = Readable.from(decoder.text()).pipe(
+          parse({
+            delimiter: ';',
+            bom: true,
+            relax_column_count: true,
+            relax_quotes: true,
+            skip_empty_lines: true,
+            info: true,
+          }),
+        );
+        records = (async function* () {
+          for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>)
+            yield { record, line: info.lines };
+        })();
+      }
       const rows: ImportedCompany[] = [];
       const errors: Array<FieldError & { line: number; column?: number }> = [];
       const seen = new Map<string, number>();
       let first = true;
       let lines = 0;
-      for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-        const line = info.lines;
+      for await (const { record, line } of records) {
         if (first) {
           first = false;
           if (/siren/i.test(record[0] ?? '') && !/^\s*\d/.test(record[0] ?? '')) continue; // header
@@ -185,7 +231,7 @@ export function importRoutes(ctx: RouteContext) {
       }
       const report = {
         dryRun: query.dryRun,
-        encoding: decoder.encoding(),
+        encoding: encoding(),
         lines,
         created: 0,
         linksSent: 0,

@@ -23,6 +23,8 @@ import {
 } from '../schemas';
 import { scopeAccountIds, statementScope } from '../scope';
 import type { RouteContext } from '../v1';
+import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
+import { sendTable, type ExportColumn } from '../spreadsheet';
 import { companyFilter } from './companies';
 
 const TAG = 'Relevés';
@@ -102,6 +104,33 @@ export function statementRoutes(ctx: RouteContext) {
     return `${ext === 'csv' ? 'Transactions_supprimees_' : 'Releve_'}${safe(s.bankAccount.iban ?? s.bankAccount.label)}_du_${fmt(s.periodStart)}_au_${fmt(s.periodEnd)}.${ext}`;
   };
 
+  /** The statements a search asks for (scope, filters), shared by the list and its export. */
+  async function statementListWhere(
+    auth: Parameters<typeof scopeAccountIds>[1],
+    query: z.infer<typeof listQuery>,
+  ): Promise<Prisma.StatementWhereInput> {
+    const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
+    const company = companyFilter({ siret: query.siret, name: query.name });
+    const received: Prisma.DateTimeFilter = {};
+    if (query.receivedFrom) received.gte = new Date(`${query.receivedFrom}T00:00:00Z`);
+    if (query.receivedTo) received.lt = new Date(new Date(`${query.receivedTo}T00:00:00Z`).getTime() + 86_400_000);
+    const where: Prisma.StatementWhereInput = {
+      ...statementScope(ids),
+      ...(Object.keys(company).length || query.iban
+        ? {
+            bankAccount: {
+              company: { portalAccountId: { in: ids }, ...company },
+              ...(query.iban ? { iban: { contains: query.iban } } : {}),
+            },
+          }
+        : {}),
+      ...(query.state ? { state: STATE[query.state] } : {}),
+      ...(query.delivery ? DELIVERY_WHERE[query.delivery] : {}),
+      ...(received.gte || received.lt ? { receivedAt: received } : {}),
+    };
+    return where;
+  }
+
   async function findStatement<S extends Prisma.StatementSelect>(
     auth: Parameters<typeof scopeAccountIds>[1],
     id: string,
@@ -123,25 +152,7 @@ export function statementRoutes(ctx: RouteContext) {
     query: listQuery,
     responses: { 200: { description: 'Relevés', schema: list(statementOut) } },
     handler: async ({ auth, query }) => {
-      const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-      const company = companyFilter({ siret: query.siret, name: query.name });
-      const received: Prisma.DateTimeFilter = {};
-      if (query.receivedFrom) received.gte = new Date(`${query.receivedFrom}T00:00:00Z`);
-      if (query.receivedTo) received.lt = new Date(new Date(`${query.receivedTo}T00:00:00Z`).getTime() + 86_400_000);
-      const where: Prisma.StatementWhereInput = {
-        ...statementScope(ids),
-        ...(Object.keys(company).length || query.iban
-          ? {
-              bankAccount: {
-                company: { portalAccountId: { in: ids }, ...company },
-                ...(query.iban ? { iban: { contains: query.iban } } : {}),
-              },
-            }
-          : {}),
-        ...(query.state ? { state: STATE[query.state] } : {}),
-        ...(query.delivery ? DELIVERY_WHERE[query.delivery] : {}),
-        ...(received.gte || received.lt ? { receivedAt: received } : {}),
-      };
+      const where = await statementListWhere(auth, query);
       const [rows, total] = await Promise.all([
         prisma.statement.findMany({
           where,
@@ -153,6 +164,53 @@ export function statementRoutes(ctx: RouteContext) {
         prisma.statement.count({ where }),
       ]);
       return { items: rows.map(presentStatement), total, limit: query.limit, offset: query.offset };
+    },
+  });
+
+  api.op({
+    method: 'get',
+    path: '/statements/export',
+    tag: TAG,
+    summary: 'Exporter la recherche de relevés (CSV ou Excel), avec les mêmes filtres que la liste',
+    rights: ['VIEW_STATEMENTS'],
+    query: listQuery.and(z.object({ format: exportFormat })),
+    responses: { 200: { description: 'Le fichier', contentType: 'text/csv' } },
+    handler: async ({ auth, query, res }) => {
+      const where = await statementListWhere(auth, query);
+      const rows = (
+        await prisma.statement.findMany({
+          where,
+          select: statementSelect,
+          orderBy: [{ [query.sort]: query.order }, { id: 'asc' }],
+          take: EXPORT_MAX_ROWS,
+        })
+      ).map(presentStatement);
+      const STATE_FR = { success: 'Succès', running: 'En cours', failure: 'Échec' } as const;
+      const fr = (d: string) => d.split('-').reverse().join('/');
+      type Row = (typeof rows)[number];
+      await sendTable<Row>(res, {
+        format: query.format,
+        name: 'releves',
+        sheet: 'Relevés',
+        rows,
+        columns: [
+          ...(query.includeSecondary ? [['Compte', (r: Row) => r.company.portalAccountName, 24] as const] : []),
+          ['SIREN', (r) => r.company.siren, 12],
+          ['NIC', (r) => r.company.nic, 8],
+          ['Raison sociale', (r) => r.company.name, 30],
+          ['IBAN', (r) => r.iban, 32],
+          ['Début de période', (r) => fr(r.periodStart), 14],
+          ['Fin de période', (r) => fr(r.periodEnd), 14],
+          ['Date de réception', (r) => fr(r.receivedAt.slice(0, 10)), 14],
+          ['État', (r) => STATE_FR[r.state], 10],
+          ['Transactions', (r) => r.transactionCount, 12],
+          ['Transactions supprimées', (r) => r.deletedCount, 12],
+          ['Solde initial', (r) => r.openingBalance, 14],
+          ['Solde final', (r) => r.closingBalance, 14],
+          ['Devise', (r) => r.currency, 8],
+          ['Erreur', (r) => r.errorMessage, 30],
+        ] as ExportColumn<Row>[],
+      });
     },
   });
 
