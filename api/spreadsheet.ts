@@ -77,14 +77,15 @@ export async function readImportWorkbook(bytes: Buffer): Promise<Array<{ record:
   if (!sheet) throw new HttpError(422, 'Unprocessable Content', 'Le classeur ne contient aucune feuille.');
   const out: Array<{ record: string[]; line: number }> = [];
   sheet.eachRow({ includeEmpty: false }, (row, line) => {
-    const values = Array.from({ length: Math.max(9, row.cellCount) }, (_, i) =>
-      cellText(row.getCell(i + 1).value).trim(),
-    );
+    const raw = Array.from({ length: Math.max(9, row.cellCount) }, (_, i) => row.getCell(i + 1).value);
+    const values = raw.map((v) => cellText(v).trim());
     // Trailing empty cells beyond the 9 fields are not fields.
     while (values.length > 9 && values[values.length - 1] === '') values.pop();
     if (values.every((v) => v === '')) return;
+    // Only a number lost its leading zeros (a text "12345" stays a wrong SIREN).
     const pad = (i: number, n: number) => {
-      if (/^\d+$/.test(values[i] ?? '') && values[i]!.length < n) values[i] = values[i]!.padStart(n, '0');
+      if (typeof raw[i] === 'number' && /^\d+$/.test(values[i] ?? '') && values[i]!.length < n)
+        values[i] = values[i]!.padStart(n, '0');
     };
     pad(0, 9);
     pad(1, 5);

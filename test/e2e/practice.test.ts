@@ -4,7 +4,8 @@
  * secondaries' companies with the account in the first column. Screenshots of the new screens go to
  * test/artifacts/e2e/practice/; with SCREENS=1 the README's copies in docs/screens/ are refreshed.
  */
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import ExcelJS from 'exceljs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { createCompanyWithAccounts, createTenant, siren, type Tenant } from '../api/support';
@@ -188,4 +189,44 @@ test('a bank chosen in the catalogue opens Powens’ webview on it', async () =>
   });
   expect(bank.powensConnectorUuid).toBe(neo.uuid);
   await screenshot(page, 'webview-banque-preselectionnee');
+});
+
+test('an .xlsx import with a bad line: the line-by-line report in French, nothing created', async () => {
+  await page.goto(`${s.baseUrl}/redevables/import`);
+  // The template downloads from the page.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Télécharger le modèle Excel' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe('modele_import_redevables.xlsx');
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.readFile((await download.path())!);
+  const sheet = wb.getWorksheet('Redevables')!;
+  // Typed over the example row and the one below, as a person fills the template.
+  sheet.getRow(2).values = [
+    siren(8804),
+    '',
+    'Pharmacie du Centre',
+    '',
+    'compta@pharmacie-centre.test',
+    'MENSUELLE',
+    '',
+    0,
+    1,
+  ];
+  sheet.getRow(3).values = [siren(8805), '', 'Cave Coopérative', '', '', 'TRIMESTRIELLE', 5, 10, 0];
+  const file = `${s.artifacts}/redevables.xlsx`;
+  writeFileSync(file, Buffer.from(await wb.xlsx.writeBuffer()));
+
+  await page.locator('#f-file').setInputFiles(file);
+  await page.getByLabel('Vérifier seulement (simulation : rien n’est créé)').uncheck();
+  await page.getByRole('button', { name: 'Importer' }).click();
+  await page.waitForLoadState();
+  const text = await mainText(page);
+  expect(text).toContain('Rapport d’import redevables.xlsx');
+  expect(text).toContain('1 erreur : aucun redevable n’a été créé.');
+  const row = (await page.locator('table.list tbody tr').first().innerText()).replace(/\s+/g, ' ').trim();
+  expect(row).toBe('3 7 month Le mois doit être compris entre 1 et 3 (mois dans le trimestre)');
+  expect(await s.prisma.company.count({ where: { name: 'Pharmacie du Centre' } })).toBe(0);
+  await screenshot(page, 'import-xlsx-erreurs');
 });

@@ -8,7 +8,8 @@ import { portalContext, requirePortal, safeReturn, setFlash, type Flash } from '
 import { frAmount, frDay, frIban, frTime, plural } from '../format';
 import { html, raw, type Html } from '../html';
 import { badge, checkbox, errorSummary, fieldErrors, page, pager, select, send } from '../layout';
-import { accountActions, accountStateNote, actionDone, linksTable } from './companies';
+import { accountActions, accountStateNote, actionDone, exportLinks, linksTable } from './companies';
+import { pipeDownload } from '../api-client';
 import {
   accountName,
   collectBadge,
@@ -141,6 +142,7 @@ export function accountPages(router: Router) {
       <h2 id="resultats">
         Résultats <small>${plural(list.total, 'compte bancaire trouvé', 'comptes bancaires trouvés')}</small>
       </h2>
+      ${exportLinks('/comptes/export', q)}
       <div class="table-wrap" role="region" aria-labelledby="resultats" tabindex="0">
         <table class="list">
           <thead>
@@ -181,6 +183,20 @@ ${secondary ? html`<td>${accountName(ctx, a.company.portalAccountId)}</td>` : ''
       ${pager('/comptes', q, list.total, offset, LIMIT)}`;
     send(res, page(ctx, { title: 'Comptes bancaires', section: 'comptes', body, wide: true }), r.ok ? 200 : r.status);
   });
+
+  for (const format of ['csv', 'xlsx'] as const) {
+    router.get(`/comptes/export.${format}`, portal, async (req, res) => {
+      const ctx = portalContext(res);
+      const q = req.query as Record<string, string | undefined>;
+      const { siret, name, iban, connection, link, includeInactive, includeSecondary } = q;
+      await pipeDownload(
+        await ctx.api.fetch('GET', '/bank-accounts/export', {
+          query: { format, siret, name, iban, connection, link, includeInactive, includeSecondary },
+        }),
+        res,
+      );
+    });
+  }
 
   router.get('/comptes/:id', portal, async (req, res) => {
     const ctx = portalContext(res);

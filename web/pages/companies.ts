@@ -1,6 +1,8 @@
 /** Redevables: search, create, edit, company page (tabs Comptes bancaires / Jetons), links, import. */
-import express, { type Request, type Response, type Router } from 'express';
-import { problemOf, type Problem } from '../api-client';
+import type { Request, Response, Router } from 'express';
+import { pipeDownload, problemOf, type Problem } from '../api-client';
+
+const XLSX_MIME = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 import { portalContext, requirePortal, safeReturn, setFlash, type PortalContext } from '../context';
 import { frIban, frTime, plural } from '../format';
 import { html, qs, raw, type Html } from '../html';
@@ -17,7 +19,7 @@ import {
   select,
   send,
 } from '../layout';
-import { parseMultipart } from '../multipart';
+import { readUpload, UploadError, type Upload } from '../upload';
 import {
   collectBadge,
   connectionBadge,
@@ -189,6 +191,7 @@ export function companyPages(router: Router) {
         <p><button type="submit" class="primary">Rechercher</button></p>
       </form>
       <h2 id="resultats">Résultats <small>${plural(list.total, 'redevable trouvé', 'redevables trouvés')}</small></h2>
+      ${exportLinks('/redevables/export', q)}
       <div class="table-wrap" role="region" aria-labelledby="resultats" tabindex="0">
         <table class="list">
           <thead>
@@ -241,42 +244,69 @@ export function companyPages(router: Router) {
     importPage(res, portalContext(res), null, null);
   });
 
-  router.post(
-    '/redevables/import',
-    portal,
-    express.raw({ type: 'multipart/form-data', limit: '41mb' }),
-    async (req, res) => {
+  router.post('/redevables/import', portal, async (req, res) => {
+    const ctx = portalContext(res);
+    let form: Upload;
+    try {
+      form = await readUpload(req);
+    } catch (err) {
+      if (!(err instanceof UploadError)) throw err;
+      return importPage(res, ctx, null, { status: err.status, title: '', detail: err.message }, err.status);
+    }
+    const file = form.file;
+    const dryRun = form.fields.get('dryRun') === 'true';
+    if (!file || !file.content.length) {
+      return importPage(
+        res,
+        ctx,
+        null,
+        {
+          status: 400,
+          title: '',
+          detail: 'Choisissez le fichier à importer.',
+          errors: [{ field: 'file', reason: 'fichier obligatoire' }],
+        },
+        400,
+      );
+    }
+    // A workbook by its name (or type); anything else is read as CSV/TXT.
+    const xlsx = /\.xlsx$/i.test(file.filename) || file.mimeType === XLSX_MIME;
+    const r = await ctx.api.call<ImportReport>('POST', '/companies/import', {
+      csrf: form.fields.get('_csrf') ?? '',
+      query: { dryRun: dryRun ? 'true' : undefined },
+      raw: file.content,
+      contentType: xlsx ? XLSX_MIME : 'text/csv',
+    });
+    if (r.ok) return importPage(res, ctx, { ...r.body, fileName: file.filename }, null);
+    const problem = problemOf(r);
+    importPage(res, ctx, { dryRun, fileName: file.filename, errors: problem.errors ?? [] }, problem, r.status);
+  });
+
+  for (const format of ['xlsx', 'csv'] as const) {
+    router.get(`/redevables/import/modele.${format}`, portal, async (_req, res) => {
       const ctx = portalContext(res);
-      const form = Buffer.isBuffer(req.body) ? parseMultipart(req.body, req.get('content-type') ?? '') : null;
-      if (!form)
-        return importPage(res, ctx, null, { status: 400, title: '', detail: 'Formulaire d’envoi invalide.' }, 400);
-      const file = form.files.get('file');
-      const dryRun = form.fields.get('dryRun') === 'true';
-      if (!file || !file.content.length) {
-        return importPage(
-          res,
-          ctx,
-          null,
-          {
-            status: 400,
-            title: '',
-            detail: 'Choisissez le fichier à importer.',
-            errors: [{ field: 'file', reason: 'fichier obligatoire' }],
+      await pipeDownload(await ctx.api.fetch('GET', `/companies/import/template.${format}`), res);
+    });
+    router.get(`/redevables/export.${format}`, portal, async (req, res) => {
+      const ctx = portalContext(res);
+      const q = req.query as Record<string, string | undefined>;
+      await pipeDownload(
+        await ctx.api.fetch('GET', '/companies/export', {
+          query: {
+            format,
+            siret: q.siret,
+            name: q.name,
+            iban: q.iban,
+            collection: q.collection,
+            includeInactive: q.includeInactive,
+            includeSecondary: q.includeSecondary,
+            emailBounced: q.adresse === 'rejet' ? 'true' : undefined,
           },
-          400,
-        );
-      }
-      const r = await ctx.api.call<ImportReport>('POST', '/companies/import', {
-        csrf: form.fields.get('_csrf') ?? '',
-        query: { dryRun: dryRun ? 'true' : undefined },
-        raw: file.content,
-        contentType: 'text/csv',
-      });
-      if (r.ok) return importPage(res, ctx, { ...r.body, fileName: file.filename }, null);
-      const problem = problemOf(r);
-      importPage(res, ctx, { dryRun, fileName: file.filename, errors: problem.errors ?? [] }, problem, r.status);
-    },
-  );
+        }),
+        res,
+      );
+    });
+  }
 
   router.get('/redevables/:id', portal, async (req, res) => {
     const ctx = portalContext(res);
@@ -468,6 +498,15 @@ function bankField(name: string, banks: BankChoice[], hint: string): Html {
     </datalist>
     <small id="${id}-aide">${hint}</small>
   </div>`;
+}
+
+/** "Exporter : CSV · Excel" with the search's own criteria. */
+export function exportLinks(base: string, q: Record<string, string | undefined>): Html {
+  return html`<p class="toolbar export">
+    Exporter la recherche :
+    <a class="button small" href="${base}.csv${qs(q)}" download>CSV</a>
+    <a class="button small" href="${base}.xlsx${qs(q)}" download>Excel (.xlsx)</a>
+  </p>`;
 }
 
 /** After a POST action: flash the outcome and go back where the user was (404 stays a 404 page). */
@@ -865,24 +904,30 @@ function importPage(
       </section>`
     : '';
   const body = html`${report ? '' : errorSummary(problem, { file: 'Fichier' })} ${reportHtml}
+    <p class="toolbar">
+      <a class="button" href="/redevables/import/modele.xlsx" download>Télécharger le modèle Excel</a>
+      <a class="button" href="/redevables/import/modele.csv" download>Télécharger le modèle CSV</a>
+    </p>
     <form method="post" action="/redevables/import" enctype="multipart/form-data" class="stack">
       <input type="hidden" name="_csrf" value="${ctx.csrf}" />
       <div class="field">
         <label for="f-file"
-          >Fichier des redevables (CSV, « ; ») <abbr title="obligatoire" aria-hidden="true">*</abbr></label
+          >Fichier des redevables (Excel .xlsx, ou CSV / TXT « ; »)
+          <abbr title="obligatoire" aria-hidden="true">*</abbr></label
         >
         <input
           id="f-file"
           name="file"
           type="file"
-          accept=".csv,.txt,text/csv,text/plain"
+          accept=".xlsx,.csv,.txt,text/csv,text/plain,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
           required
           aria-describedby="f-file-aide"
         />
         <small id="f-file-aide"
-          >Une ligne par redevable, 9 champs séparés par « ; » : SIREN ; NIC ; Raison sociale ; Raison sociale (suite) ;
-          Email ; Périodicité (JOURNALIERE, HEBDOMADAIRE, MENSUELLE, TRIMESTRIELLE, SEMESTRIELLE, ANNUELLE) ; Mois ;
-          Jour ; Saisie déportée (0/1). UTF-8 ou Windows-1252, 50 000 lignes au plus.</small
+          >Classeur Excel : la première feuille, une ligne par redevable, les colonnes du modèle. CSV : une ligne par
+          redevable, 9 champs séparés par « ; » : SIREN ; NIC ; Raison sociale ; Raison sociale (suite) ; Email ;
+          Périodicité (JOURNALIERE, HEBDOMADAIRE, MENSUELLE, TRIMESTRIELLE, SEMESTRIELLE, ANNUELLE) ; Mois ; Jour ;
+          Saisie déportée (0/1). UTF-8 ou Windows-1252, 50 000 lignes au plus.</small
         >
       </div>
       ${checkbox('dryRun', 'Vérifier seulement (simulation : rien n’est créé)', report?.dryRun ?? true)}

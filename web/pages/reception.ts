@@ -11,6 +11,7 @@ import { frAmount, frDay, frIban, parseFrDay, plural } from '../format';
 import { html, qs, type Html } from '../html';
 import { actionButton, badge, checkbox, errorSummary, field, fieldErrors, page, pager, select, send } from '../layout';
 import { companyCriteria, siretText, STATEMENT_STATE, str, when, type Page, type Statement } from './shared';
+import { exportLinks } from './companies';
 
 const LIMIT = 50;
 
@@ -122,8 +123,8 @@ export function receptionPages(router: Router) {
         <fieldset class="inline-fieldset">
           <legend>Date de réception</legend>
           <div class="grid">
-            ${field({ name: 'from', label: 'Du', value: q.from, error: e.get('from'), hint: 'jj/mm/aaaa', attrs: 'inputmode="numeric" placeholder="jj/mm/aaaa"' })}
-            ${field({ name: 'to', label: 'Au', value: q.to, error: e.get('to'), hint: 'jj/mm/aaaa', attrs: 'inputmode="numeric" placeholder="jj/mm/aaaa"' })}
+            ${field({ name: 'from', label: 'Du', type: 'date', value: from ?? q.from, error: e.get('from') })}
+            ${field({ name: 'to', label: 'Au', type: 'date', value: to ?? q.to, error: e.get('to') })}
           </div>
         </fieldset>
         <div class="grid">
@@ -158,6 +159,7 @@ export function receptionPages(router: Router) {
         <p><button type="submit" class="primary">Rechercher</button></p>
       </form>
       <h2 id="resultats">Résultats <small>${plural(list.total, 'relevé trouvé', 'relevés trouvés')}</small></h2>
+      ${exportLinks('/reception/export', q)}
       <form method="post" action="/reception/zip" id="zip" class="toolbar">
         <input type="hidden" name="_csrf" value="${ctx.csrf}" />
         <input type="hidden" name="includeSecondary" value="${q.includeSecondary ?? ''}" />
@@ -219,6 +221,31 @@ export function receptionPages(router: Router) {
       problem ? problem.status : 200,
     );
   });
+
+  for (const format of ['csv', 'xlsx'] as const) {
+    router.get(`/reception/export.${format}`, portal, async (req, res) => {
+      const ctx = portalContext(res);
+      const q = req.query as Record<string, string | undefined>;
+      const from = q.from ? parseFrDay(q.from) : undefined;
+      const to = q.to ? parseFrDay(q.to) : undefined;
+      await pipeDownload(
+        await ctx.api.fetch('GET', '/statements/export', {
+          query: {
+            format,
+            receivedFrom: from ?? undefined,
+            receivedTo: to ?? undefined,
+            siret: q.siret,
+            name: q.name,
+            iban: q.iban,
+            state: q.state,
+            delivery: q.delivery,
+            includeSecondary: q.includeSecondary,
+          },
+        }),
+        res,
+      );
+    });
+  }
 
   router.post('/reception/zip', portal, async (req, res) => {
     const ctx = portalContext(res);
