@@ -8,7 +8,9 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import ExcelJS from 'exceljs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { createCompanyWithAccounts, createTenant, siren, type Tenant } from '../api/support';
+import { createCompanyWithAccounts, createStatement, createTenant, siren, type Tenant } from '../api/support';
+import { enqueueStatementDelivery } from '../../activities/email';
+import { writeCfonb } from '../../domain/cfonb120';
 import { refreshConnectorCatalog } from '../../activities/bank-catalog';
 import { createPowensClient } from '../../activities/powens';
 import { eventually, useE2EStack } from './stack';
@@ -229,4 +231,52 @@ test('an .xlsx import with a bad line: the line-by-line report in French, nothin
   expect(row).toBe('3 7 month Le mois doit être compris entre 1 et 3 (mois dans le trimestre)');
   expect(await s.prisma.company.count({ where: { name: 'Pharmacie du Centre' } })).toBe(0);
   await screenshot(page, 'import-xlsx-erreurs');
+});
+
+test('a statement’s deliveries are shown on its detail, Renvoyer sends it again, Réception filters on them', async () => {
+  const { accounts } = await createCompanyWithAccounts(s.prisma, firm, { name: 'Menuiserie Envois' });
+  const statement = await createStatement(s.prisma, accounts[0]!.id);
+  // A real CFONB120 file, so that the detail reads it back.
+  const cfonb = writeCfonb([
+    {
+      account: { iban: 'FR7630004000031234567890143', currency: 'EUR' },
+      opening: { date: '2026-10-01', balance: '100.00' },
+      closing: { date: '2026-10-31', balance: '90.00' },
+      movements: [
+        {
+          bookingDate: '2026-10-31',
+          valueDate: '2026-10-31',
+          amount: '-10.00',
+          label: 'CB CAFE DU PORT',
+          type: 'card',
+        },
+      ],
+    },
+  ]);
+  await s.prisma.statement.update({ where: { id: statement.id }, data: { cfonb: new Uint8Array(cfonb) } });
+  await s.prisma.$transaction((tx) => enqueueStatementDelivery(tx, statement.id));
+  await eventually(
+    'the statement delivered',
+    async () =>
+      (await s.prisma.emailMessage.findFirst({ where: { statementId: statement.id, deliveredAt: { not: null } } })) ??
+      undefined,
+  );
+  await page.goto(`${s.baseUrl}/reception/${statement.id}`);
+  await page.getByRole('button', { name: 'Renvoyer par e-mail' }).click();
+  await page.waitForURL(`**/reception/${statement.id}`);
+  const contactEmail = (await s.prisma.portalAccount.findUniqueOrThrow({ where: { id: firm.accountId } })).contactEmail;
+  expect(await mainText(page)).toContain(`Le relevé est renvoyé à ${contactEmail}.`);
+  await eventually(
+    'the second delivery',
+    async () =>
+      (await s.prisma.emailMessage.count({ where: { statementId: statement.id, deliveredAt: { not: null } } })) === 2 ||
+      undefined,
+  );
+  await page.reload();
+  const deliveries = page.locator('section[aria-labelledby="envois"] tbody tr');
+  expect(await deliveries.count()).toBe(2);
+  expect((await deliveries.first().innerText()).replace(/\s+/g, ' ')).toContain(`${contactEmail} (renvoi) ✓ Remis`);
+  await screenshot(page, 'releve-envois');
+  await page.goto(`${s.baseUrl}/reception?delivery=delivered&name=Menuiserie`);
+  expect(await page.locator('table.list tbody tr').count()).toBe(1);
 });
