@@ -28,6 +28,7 @@ import {
   reconnectedSignal,
   syncedSignal,
 } from '../../workflows/messages';
+import { countPowensWebhook } from '../../lib/metrics';
 import type { AppDeps } from '../app';
 import { notifyWorkflows, signalConnection, startOrSignalConnection, type SignalOutcome } from '../temporal';
 
@@ -68,7 +69,10 @@ export function webhookHandler(deps: AppDeps) {
   const taskQueue = config.TEMPORAL_TASK_QUEUE;
 
   return async (req: Request<{ event: string }>, res: Response) => {
-    const fail = (p: Problem) => res.status(p.status).json({ error: p.error });
+    const fail = (p: Problem) => {
+      countPowensWebhook(req.params.event, p.status, p.error);
+      return res.status(p.status).json({ error: p.error });
+    };
     let raw: Buffer;
     try {
       raw = await readRaw(req);
@@ -206,6 +210,7 @@ export function webhookHandler(deps: AppDeps) {
       return false;
     });
 
+    countPowensWebhook(event, 200);
     res.status(200).json({ received: true, duplicate });
     notifyWorkflows(after.map((f) => f()));
   };
