@@ -88,7 +88,12 @@ export function createApp(deps: AppDeps, state: AppState = { ready: true }) {
     if (!state.ready) return res.status(503).json({ status: 'not ready', reason: 'starting or draining' });
     const checks = await Promise.all([
       check('database', () => deps.prisma.$queryRaw`SELECT 1`),
-      check('temporal', () => deps.temporal.workflowService.getSystemInfo({})),
+      // With a deadline: the client would otherwise keep retrying an unreachable server after the check gave up.
+      check('temporal', () =>
+        deps.temporal.connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () =>
+          deps.temporal.workflowService.getSystemInfo({}),
+        ),
+      ),
     ]);
     const ok = checks.every((c) => c.ok) && state.ready;
     res
@@ -123,13 +128,17 @@ export function createApp(deps: AppDeps, state: AppState = { ready: true }) {
   return app;
 }
 
+const CHECK_TIMEOUT_MS = 2000;
+
 /** One dependency check, bounded to 2 s (a probe's timeout must leave room for it: 3 s). */
 async function check(name: string, fn: () => Promise<unknown>) {
   const started = Date.now();
   try {
     await Promise.race([
       fn(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout after 2 s')), 2000).unref()),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`timeout after ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS).unref(),
+      ),
     ]);
     return { name, ok: true, ms: Date.now() - started };
   } catch (e) {

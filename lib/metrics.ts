@@ -58,7 +58,10 @@ const REFUSALS: Array<[RegExp, string]> = [
 ];
 
 export function webhookRefusalReason(status: number, error: string): string {
-  for (const [pattern, replacement] of REFUSALS) if (pattern.test(error)) return error.replace(pattern, replacement);
+  for (const [pattern, label] of REFUSALS) {
+    const m = pattern.exec(error);
+    if (m) return label === '$1' ? m[1]! : label;
+  }
   return status === 413 ? 'too-large' : 'other';
 }
 
