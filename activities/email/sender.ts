@@ -21,6 +21,7 @@ import { ServerClient } from 'postmark';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { groupBy } from '../../lib/group-by';
+import { countEmail } from '../../lib/metrics';
 import type { Db } from '../../prisma/client';
 import { utcTimestamp, type Sql } from '../../prisma/sql';
 
@@ -335,6 +336,7 @@ export function createEmailActivities(deps: {
       const { messages, suppressed } = await load(claimed);
       const sent: Array<{ id: string; messageId: string }> = [];
       const settle = async (m: Claimed, outcome: Outcome) => {
+        countEmail(m.kind, outcome.kind);
         if (outcome.kind === 'sent') {
           sent.push({ id: m.id, messageId: outcome.messageId });
           result.sent++;
