@@ -146,6 +146,7 @@ test('/metrics: open in development, bearer token when set, absent in production
     POSTMARK_API_URL: 'https://y.invalid',
     ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     SESSION_SECRET: randomBytes(32).toString('hex'),
+    POWENS_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
   };
   const prod = await serve({ env: prodEnv });
   expect((await fetch(`${prod}/metrics`)).status).toBe(404);
