@@ -18,7 +18,7 @@ import { inTransaction, utcTimestamp, valuesList, type Sql, type SqlPool } from 
 import { classifyPowensState } from '../domain/powens-states';
 import { transactionsMinDate } from './powens/collect-window';
 import type { PowensPort, PowensTransaction } from './powens-port';
-import { buildStatements } from './statements';
+import { buildStatements, markStatementsPending } from './statements';
 import { enqueueEmail, notifyCredentialsUpdatedOnce, type Outbox } from './outbox';
 
 export interface ConnectionActivityDeps {
@@ -279,6 +279,19 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
           };
         }),
       );
+    },
+
+    /**
+     * Period ends that are due but wait for the bank's data: "En cours" rows in Réception, with
+     * the reason (replaced by the statement once Powens has synced past the period's last day).
+     */
+    async markStatementsPending(connectionId: string, opts: { periodEnd: string; at: string }): Promise<number> {
+      const [y, m, d] = opts.periodEnd.split('-');
+      return markStatementsPending(sql, connectionId, {
+        periodEnd: opts.periodEnd,
+        today: new Date(opts.at),
+        reason: `En attente des opérations de la banque jusqu’au ${d}/${m}/${y} : le relevé part à la première collecte qui suit la synchronisation de la banque.`,
+      });
     },
   };
 

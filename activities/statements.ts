@@ -284,8 +284,8 @@ export async function buildStatements(
        SELECT v.id, v.account, v.start, v."end", v.received, 'FAILURE'::"StatementState", v.currency, 0, 0, v.reason
        FROM (VALUES ${rows.text}) AS v(id, account, start, "end", received, currency, reason)
        ON CONFLICT ("bankAccountId", "periodEnd") DO UPDATE SET
-         "periodStart" = EXCLUDED."periodStart", "receivedAt" = EXCLUDED."receivedAt",
-         "errorMessage" = EXCLUDED."errorMessage"`,
+         state = 'FAILURE'::"StatementState", "periodStart" = EXCLUDED."periodStart",
+         "receivedAt" = EXCLUDED."receivedAt", "errorMessage" = EXCLUDED."errorMessage"`,
       rows.values,
     );
     // The ids of rows that already existed (a failure tried again) are theirs, not ours.
@@ -298,10 +298,10 @@ export async function buildStatements(
   }
   if (statements.length === 0) return order(bankAccountIds, result);
   const builtIds = statements.map((st) => st[1] as string);
-  // Failed statements of these accounts up to this period end are covered by the new ones.
+  // Failed and pending statements of these accounts up to this period end are covered by the new ones.
   await tx.query(
     `DELETE FROM "Statement" WHERE "bankAccountId" = ANY($1::uuid[]) AND "periodEnd" <= $2::date
-       AND state = 'FAILURE'::"StatementState"`,
+       AND state <> 'SUCCESS'::"StatementState"`,
     [builtIds, periodEnd],
   );
   const rows = valuesList(statements, [
@@ -357,4 +357,48 @@ function order(ids: string[], result: Map<string, BuiltStatement>): BuiltStateme
     const r = result.get(id);
     return r ? [r] : [];
   });
+}
+
+/**
+ * Statements whose period has ended but that wait for the bank's data (Powens has not synced since
+ * their last day): a pending row (RUNNING, "En cours" in Réception) per active account that has no
+ * statement for that period end yet, with the reason in French. Idempotent; the statement built
+ * later replaces it.
+ */
+export async function markStatementsPending(
+  tx: Sql,
+  connectionId: string,
+  opts: { periodEnd: string; today: Date; reason: string },
+): Promise<number> {
+  const { rows } = await tx.query<{ id: string; currency: string; activatedAt: Date; collectedUntil: Date | null }>(
+    `SELECT id::text, currency, "activatedAt", "collectedUntil" FROM "BankAccount"
+     WHERE "connectionId" = $1::uuid AND active AND ("collectedUntil" IS NULL OR "collectedUntil" < $2::date)`,
+    [connectionId, opts.periodEnd],
+  );
+  if (rows.length === 0) return 0;
+  const values = valuesList(
+    rows.map((a) => [
+      randomUUID(),
+      a.id,
+      nextPeriodStart({
+        activatedOn: parisDate(a.activatedAt),
+        collectedUntil: a.collectedUntil ? iso(a.collectedUntil) : null,
+      }),
+      opts.periodEnd,
+      utcTimestamp(opts.today),
+      a.currency,
+      opts.reason,
+    ]),
+    ['uuid', 'uuid', 'date', 'date', 'timestamp', null, null],
+  );
+  const r = await tx.query(
+    `INSERT INTO "Statement" (id, "bankAccountId", "periodStart", "periodEnd", "receivedAt", state, currency,
+       "openingBalance", "closingBalance", "errorMessage")
+     SELECT v.id, v.account, v.start, v."end", v.received, 'RUNNING'::"StatementState", v.currency, 0, 0, v.reason
+     FROM (VALUES ${values.text}) AS v(id, account, start, "end", received, currency, reason)
+     ON CONFLICT ("bankAccountId", "periodEnd") DO NOTHING
+     RETURNING id`,
+    values.values,
+  );
+  return r.rows.length;
 }
