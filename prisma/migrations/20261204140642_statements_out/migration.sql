@@ -1,5 +1,5 @@
--- Issue 19: statement formats (CFONB120 / camt.053 / both) per company, overridable per account; the
--- IBAN/BIC each statement was written for and its balance-continuity checks; outgoing webhooks (endpoints,
+-- Issue 19: statement formats (CFONB120 / camt.053 / both) per company, overridable per account, the
+-- IBAN/BIC each statement was written for and its balance-continuity checks, outgoing webhooks (endpoints,
 -- the event outbox, one message per event and endpoint, and every attempt).
 -- CreateEnum
 CREATE TYPE "StatementFormats" AS ENUM ('CFONB120', 'CAMT053', 'BOTH');
@@ -127,5 +127,5 @@ ALTER TABLE "WebhookMessage" ADD CONSTRAINT "WebhookMessage_endpointId_fkey" FOR
 ALTER TABLE "WebhookAttempt" ADD CONSTRAINT "WebhookAttempt_messageId_fkey" FOREIGN KEY ("messageId") REFERENCES "WebhookMessage"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 
--- Statements issued before this migration: the account's IBAN and BIC as they are now (the best known).
+-- Statements issued before this migration: the IBAN and BIC of their account as they are now (the best known).
 UPDATE "Statement" s SET "iban" = a."iban", "bic" = a."bic" FROM "BankAccount" a WHERE a."id" = s."bankAccountId";
