@@ -12,6 +12,7 @@ import { bankAccountRoutes } from './routes/bank-accounts';
 import { companyRoutes } from './routes/companies';
 import { importRoutes } from './routes/import';
 import { linkRoutes } from './routes/links';
+import { statementFormatRoutes } from './routes/statement-formats';
 import { statementRoutes } from './routes/statements';
 
 export interface RateLimits {
@@ -60,6 +61,7 @@ export function createApiV1(deps: AppDeps, limits: RateLimits = {}) {
   linkRoutes(ctx);
   bankAccountRoutes(ctx);
   statementRoutes(ctx);
+  statementFormatRoutes(ctx);
 
   let doc: ReturnType<typeof buildOpenApi> | undefined;
   const openapi = () => (doc ??= buildOpenApi(api.operations, deps.config.publicBaseUrl));
