@@ -24,6 +24,7 @@ export type EmailKind =
   | 'firm.connection-alert'
   | 'firm.accounts-connected'
   | 'firm.credentials-updated'
+  | 'firm.webhook-disabled'
   | 'statement.delivery';
 
 export interface RenderedEmail {
@@ -264,6 +265,24 @@ export function renderAccountsConnected(input: FirmNoticeInput): RenderedEmail {
 /** 4.2.2: the company updated its credentials. */
 export function renderCredentialsUpdated(input: FirmNoticeInput): RenderedEmail {
   return renderFirmNotice('firm.credentials-updated', 'firm-credentials-updated', input);
+}
+
+/** Issue 19: a webhook endpoint failing for 3 days was disabled. */
+export function renderWebhookDisabled(input: {
+  to: string;
+  firm: Firm;
+  endpoint: { url: string; description: string };
+  failingSince: Date;
+  disabledAt: Date;
+  pageUrl: string;
+  platform: Platform;
+}): RenderedEmail {
+  return render('firm.webhook-disabled', 'firm-webhook-disabled', input, {
+    endpoint: input.endpoint,
+    failingSince: parisDateTime(input.failingSince),
+    disabledAt: parisDateTime(input.disabledAt),
+    pageUrl: input.pageUrl,
+  });
 }
 
 export interface StatementDeliveryInput {
