@@ -15,6 +15,7 @@ import { authPages } from './pages/auth';
 import { companyPages } from './pages/companies';
 import { miscPages } from './pages/misc';
 import { receptionPages } from './pages/reception';
+import { webhookPages } from './pages/webhooks';
 
 const STATIC: Record<string, { type: string; body: Buffer }> = Object.fromEntries(
   [
@@ -40,6 +41,7 @@ export function createPortal(deps: { logger: Logger }): Router {
   companyPages(router);
   accountPages(router);
   receptionPages(router);
+  webhookPages(router);
   miscPages(router);
   router.use(portalErrors(deps.logger));
   return router;

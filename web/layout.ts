@@ -5,13 +5,15 @@ import type { PortalContext } from './context';
 import { frDateTime } from './format';
 import { html, qs, raw, type Html } from './html';
 
-export type Section = 'redevables' | 'comptes' | 'reception' | 'banques' | 'souscription' | 'notifications';
+export type Section =
+  'redevables' | 'comptes' | 'reception' | 'banques' | 'webhooks' | 'souscription' | 'notifications';
 
 const NAV: Array<[Section, string, string]> = [
   ['redevables', '/redevables', 'Redevables'],
   ['comptes', '/comptes', 'Comptes bancaires'],
   ['reception', '/reception', 'Réception'],
   ['banques', '/banques', 'Banques'],
+  ['webhooks', '/webhooks', 'Webhooks'],
   ['souscription', '/souscription', 'Paramètres'],
 ];
 

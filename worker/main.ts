@@ -3,7 +3,8 @@
  * from config), sticky cache sized from config, logs carrying workflow and connection ids, graceful
  * shutdown on SIGTERM/SIGINT (running activities get WORKER_SHUTDOWN_GRACE_SECONDS to finish;
  * Temporal retries the rest elsewhere). It also runs the outbox sender: every second (at once while batches come back full) it sends
- * the queued e-mails (`sendPendingEmails` claims each row, so several workers never send one twice).
+ * the queued e-mails (`sendPendingEmails` claims each row, so several workers never send one twice),
+ * and the outgoing webhooks' sender, the same way (`sendPendingWebhooks`).
  *
  * Compiled (`npm run build`), it runs the prebuilt workflow bundle `dist/workflow-bundle.js`;
  * from the TypeScript sources (`npm start`, tests) it bundles the workflows at start. Metrics: our
@@ -22,6 +23,7 @@ import { temporalConnectionOptions } from '../lib/temporal-connection';
 import { createPrismaClient } from '../prisma/client';
 import { createSqlPool } from '../prisma/sql';
 import { createActivities } from '../activities';
+import { createWebhookSender, type WebhookSendResult } from '../activities/webhooks-out';
 import { activityMetrics } from './activity-metrics';
 
 /** Written by `npm run build` next to the compiled worker (dist/worker/main.js → dist/workflow-bundle.js). */
@@ -76,6 +78,7 @@ async function main() {
     ? await serveMetrics(config.WORKER_METRICS_ADDRESS, () => worker.getState() === 'RUNNING')
     : undefined;
   const sender = startOutboxSender(activities.sendPendingEmails, logger);
+  const webhooks = startWebhookSender(createWebhookSender({ config, sql, logger }).sendPendingWebhooks, logger);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'draining the worker');
@@ -97,6 +100,7 @@ async function main() {
   } finally {
     await sender.stop();
     if (metrics) await new Promise((r) => metrics.close(r));
+    await webhooks.stop();
     await connection.close();
     await prisma.$disconnect();
     await sql.end();
@@ -154,6 +158,36 @@ function startOutboxSender(
         outboxRoundErrors.inc();
         logger.warn({ err: (err as Error).message }, 'outbox sender: will retry');
       })
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, full ? 0 : OUTBOX_INTERVAL_MS);
+      });
+  };
+  tick();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await round;
+    },
+  };
+}
+
+/**
+ * Delivers the outgoing webhooks (activities/webhooks-out/sender.ts) on the same rhythm as the
+ * e-mails: a batch, at once another while batches come back full, else every OUTBOX_INTERVAL_MS.
+ */
+function startWebhookSender(send: (limit?: number) => Promise<WebhookSendResult>, logger: Logger) {
+  let stopped = false;
+  let round: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const tick = () => {
+    let full = false;
+    round = send(OUTBOX_BATCH)
+      .then((r) => {
+        full = r.succeeded + r.failed + r.retrying >= OUTBOX_BATCH;
+        if (r.succeeded + r.failed + r.retrying > 0) logger.info(r, 'webhooks delivered');
+      })
+      .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'webhook sender: will retry'))
       .finally(() => {
         if (!stopped) timer = setTimeout(tick, full ? 0 : OUTBOX_INTERVAL_MS);
       });
