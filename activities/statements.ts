@@ -13,6 +13,10 @@
  * Balances: the opening balance is the previous statement's closing balance (so they chain); the
  * very first opening balance is derived backwards from Powens' booked balance and the booked
  * transactions since the period start; the closing balance is opening + movements.
+ * Each statement also records what its balance checks compare (domain/balance-check.ts): the
+ * previous closing balance, the bank's booked balance as last collected and the booked movements
+ * dated after the period end, and whether they make a "rupture de solde"; and the IBAN and BIC it
+ * was written for (camt.053 is rendered from them on demand, activities/statement-files.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { groupBy } from '../lib/group-by';
@@ -25,6 +29,7 @@ import {
   writeDeletedTransactionsCsv,
   type StatementInput,
 } from '../domain/cfonb120';
+import { isBalanceBreak } from '../domain/balance-check';
 import { statementIban } from '../domain/identifiers';
 import { addDays, parisDate } from '../domain/schedule';
 import { bookingDateIn, deliveryStart, nextPeriodStart, noIbanReason } from '../domain/statements';
@@ -45,10 +50,12 @@ interface AccountRow {
   id: string;
   iban: string | null;
   number: string | null;
+  bic: string | null;
   type: string;
   label: string;
   currency: string;
   balance: string | null;
+  balanceAt: Date | null;
   activatedAt: Date;
   collectedUntil: Date | null;
 }
@@ -96,7 +103,7 @@ export async function buildStatements(
   if (Array.isArray(accounts) && accounts.length === 0) return [];
   const periodEnd = opts.periodEnd ?? parisDate(opts.today);
   const { rows: locked } = await tx.query<AccountRow>(
-    `SELECT id::text, iban, number, type, label, currency, balance::text, "activatedAt", "collectedUntil"
+    `SELECT id::text, iban, number, bic, type, label, currency, balance::text, "balanceAt", "activatedAt", "collectedUntil"
      FROM "BankAccount" WHERE ${Array.isArray(accounts) ? 'id = ANY($1::uuid[])' : '"connectionId" = $1::uuid AND active'}
      ORDER BY id FOR UPDATE`,
     [Array.isArray(accounts) ? accounts : accounts.connectionId],
@@ -196,6 +203,20 @@ export async function buildStatements(
         ).rows.map((r) => [r.bankAccountId, new Prisma.Decimal(r.total)])
       : [],
   );
+  // The closing balance check: the booked movements dated after the period end that we know of
+  // (they are in the bank's balance, not in the statement).
+  const after = new Map(
+    (
+      await tx.query<{ bankAccountId: string; total: string }>(
+        `SELECT t."bankAccountId"::text, sum(t.amount)::text AS total
+         FROM "Transaction" t
+         WHERE t."bankAccountId" = ANY($1::uuid[]) AND t."bookingDate" > $2::date
+           AND NOT t.coming AND t."deletedAt" IS NULL AND t."changedAt" IS NULL
+         GROUP BY t."bankAccountId"`,
+        [todoIds, periodEnd],
+      )
+    ).rows.map((r) => [r.bankAccountId, r.total]),
+  );
 
   const statements: unknown[][] = [];
   const failures: unknown[][] = [];
@@ -257,6 +278,16 @@ export async function buildStatements(
       result.set(account.id, { bankAccountId: account.id, id, created: true, failed: true });
       continue;
     }
+    const check = {
+      currency: account.currency,
+      openingBalance: opening.toFixed(),
+      closingBalance: closing.toFixed(),
+      previousClosingBalance: previous.get(account.id)?.toFixed() ?? null,
+      bankBalance: account.balance,
+      bankBalanceAt: account.balanceAt,
+      bookedAfterPeriodEnd: account.balance === null ? null : (after.get(account.id) ?? '0'),
+      periodEnd,
+    };
     statements.push([
       id,
       account.id,
@@ -270,6 +301,13 @@ export async function buildStatements(
       closing.toFixed(),
       cfonb,
       deletedCsv,
+      iban,
+      account.bic,
+      check.previousClosingBalance,
+      check.bankBalance,
+      check.bankBalanceAt ? utcTimestamp(check.bankBalanceAt) : null,
+      check.bookedAfterPeriodEnd,
+      isBalanceBreak(check),
     ]);
     for (const m of mine) delivered.push({ id: m.id, statementId: id });
     for (const d of gone) reported.push({ id: d.id, statementId: id });
@@ -284,8 +322,8 @@ export async function buildStatements(
        SELECT v.id, v.account, v.start, v."end", v.received, 'FAILURE'::"StatementState", v.currency, 0, 0, v.reason
        FROM (VALUES ${rows.text}) AS v(id, account, start, "end", received, currency, reason)
        ON CONFLICT ("bankAccountId", "periodEnd") DO UPDATE SET
-         "periodStart" = EXCLUDED."periodStart", "receivedAt" = EXCLUDED."receivedAt",
-         "errorMessage" = EXCLUDED."errorMessage"`,
+         state = 'FAILURE'::"StatementState", "periodStart" = EXCLUDED."periodStart",
+         "receivedAt" = EXCLUDED."receivedAt", "errorMessage" = EXCLUDED."errorMessage"`,
       rows.values,
     );
     // The ids of rows that already existed (a failure tried again) are theirs, not ours.
@@ -298,10 +336,10 @@ export async function buildStatements(
   }
   if (statements.length === 0) return order(bankAccountIds, result);
   const builtIds = statements.map((st) => st[1] as string);
-  // Failed statements of these accounts up to this period end are covered by the new ones.
+  // Failed and pending statements of these accounts up to this period end are covered by the new ones.
   await tx.query(
     `DELETE FROM "Statement" WHERE "bankAccountId" = ANY($1::uuid[]) AND "periodEnd" <= $2::date
-       AND state = 'FAILURE'::"StatementState"`,
+       AND state <> 'SUCCESS'::"StatementState"`,
     [builtIds, periodEnd],
   );
   const rows = valuesList(statements, [
@@ -317,13 +355,22 @@ export async function buildStatements(
     'numeric',
     'bytea',
     'bytea',
+    null,
+    null,
+    'numeric',
+    'numeric',
+    'timestamp',
+    'numeric',
+    'boolean',
   ]);
   await tx.query(
     `INSERT INTO "Statement" (id, "bankAccountId", "periodStart", "periodEnd", "receivedAt", state, "transactionCount",
-       "deletedCount", currency, "openingBalance", "closingBalance", cfonb, "deletedCsv")
+       "deletedCount", currency, "openingBalance", "closingBalance", cfonb, "deletedCsv", iban, bic,
+       "previousClosingBalance", "bankBalance", "bankBalanceAt", "bookedAfterPeriodEnd", "balanceBreak")
      SELECT v.id, v.account, v.start, v."end", v.received, 'SUCCESS'::"StatementState", v.count, v.deleted, v.currency,
-            v.opening, v.closing, v.cfonb, v.csv
-     FROM (VALUES ${rows.text}) AS v(id, account, start, "end", received, count, deleted, currency, opening, closing, cfonb, csv)`,
+            v.opening, v.closing, v.cfonb, v.csv, v.iban, v.bic, v.previous, v.bank, v.bank_at, v.after, v.break
+     FROM (VALUES ${rows.text}) AS v(id, account, start, "end", received, count, deleted, currency, opening, closing, cfonb, csv,
+       iban, bic, previous, bank, bank_at, after, break)`,
     rows.values,
   );
   const now = utcTimestamp(new Date());
@@ -357,4 +404,48 @@ function order(ids: string[], result: Map<string, BuiltStatement>): BuiltStateme
     const r = result.get(id);
     return r ? [r] : [];
   });
+}
+
+/**
+ * Statements whose period has ended but that wait for the bank's data (Powens has not synced since
+ * their last day): a pending row (RUNNING, "En cours" in Réception) per active account that has no
+ * statement for that period end yet, with the reason in French. Idempotent; the statement built
+ * later replaces it.
+ */
+export async function markStatementsPending(
+  tx: Sql,
+  connectionId: string,
+  opts: { periodEnd: string; today: Date; reason: string },
+): Promise<number> {
+  const { rows } = await tx.query<{ id: string; currency: string; activatedAt: Date; collectedUntil: Date | null }>(
+    `SELECT id::text, currency, "activatedAt", "collectedUntil" FROM "BankAccount"
+     WHERE "connectionId" = $1::uuid AND active AND ("collectedUntil" IS NULL OR "collectedUntil" < $2::date)`,
+    [connectionId, opts.periodEnd],
+  );
+  if (rows.length === 0) return 0;
+  const values = valuesList(
+    rows.map((a) => [
+      randomUUID(),
+      a.id,
+      nextPeriodStart({
+        activatedOn: parisDate(a.activatedAt),
+        collectedUntil: a.collectedUntil ? iso(a.collectedUntil) : null,
+      }),
+      opts.periodEnd,
+      utcTimestamp(opts.today),
+      a.currency,
+      opts.reason,
+    ]),
+    ['uuid', 'uuid', 'date', 'date', 'timestamp', null, null],
+  );
+  const r = await tx.query(
+    `INSERT INTO "Statement" (id, "bankAccountId", "periodStart", "periodEnd", "receivedAt", state, currency,
+       "openingBalance", "closingBalance", "errorMessage")
+     SELECT v.id, v.account, v.start, v."end", v.received, 'RUNNING'::"StatementState", v.currency, 0, 0, v.reason
+     FROM (VALUES ${values.text}) AS v(id, account, start, "end", received, currency, reason)
+     ON CONFLICT ("bankAccountId", "periodEnd") DO NOTHING
+     RETURNING id`,
+    values.values,
+  );
+  return r.rows.length;
 }

@@ -6,8 +6,11 @@ import express, { type ErrorRequestHandler, type Request, type Response } from '
 import helmet from 'helmet';
 import { ZodError } from 'zod';
 import type { Client as TemporalClient } from '@temporalio/client';
+import type { Registry } from 'prom-client';
 import type { Config } from '../lib/config';
-import type { Logger } from '../lib/logger';
+import { requestLogger, type Logger } from '../lib/logger';
+import { apiRegistry, httpMetrics, metricsEndpoint, mountedAt, routeLabel } from '../lib/metrics';
+import { REQUEST_ID_HEADER, requestIdFrom, runWithRequestContext } from '../lib/request-context';
 import type { Db } from '../prisma/client';
 import { HttpError, type FieldError } from './errors';
 import type { PowensWebviews } from './powens';
@@ -30,6 +33,11 @@ export interface AppDeps {
    * run on a skipped Temporal clock pass that clock, since links are dated by the workflow.
    */
   clock?: () => Date;
+  /**
+   * The registry GET /metrics serves (api/server.ts passes one with the process metrics); absent,
+   * the app builds one with the HTTP, webhook and database metrics only.
+   */
+  metrics?: Registry;
 }
 
 export interface AppState {
@@ -41,6 +49,24 @@ export function createApp(deps: AppDeps, state: AppState = { ready: true }) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  // First: every request gets its id (a sane X-Request-Id is kept, else a new UUID), answered in
+  // X-Request-Id and carried by every log line and Temporal call made while it is handled.
+  app.use((req, res, next) => {
+    const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
+    res.set('X-Request-Id', requestId);
+    res.locals.requestId = requestId;
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      // The route pattern, never the raw path: a company's link page carries its secret in it.
+      const line = { method: req.method, route: routeLabel(req), status: res.statusCode, ms: Math.round(ms) };
+      const log = requestLogger(deps.logger, requestId);
+      if (res.statusCode >= 500) log.warn(line, 'request failed');
+      else log.debug(line, 'request');
+    });
+    runWithRequestContext({ requestId }, next);
+  });
+  app.use(httpMetrics());
   // Helmet's defaults, but the portal's forms that answer with a 303 to Powens' webview ("Saisir
   // directement mes identifiants", "Saisir mes identifiants") need that one origin in form-action:
   // browsers apply form-action to the redirects of a form submission too. The company's link pages
@@ -53,29 +79,47 @@ export function createApp(deps: AppDeps, state: AppState = { ready: true }) {
     }),
   );
 
-  app.get('/healthz', async (_req, res) => {
+  // Liveness: the process answers (no dependency is checked: a database outage must not get the
+  // process restarted). Readiness: started, not draining, and the database and Temporal answer.
+  app.get('/healthz', (_req, res) => {
+    res.status(200).json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    if (!state.ready) return res.status(503).json({ status: 'not ready', reason: 'starting or draining' });
     const checks = await Promise.all([
       check('database', () => deps.prisma.$queryRaw`SELECT 1`),
-      check('temporal', () => deps.temporal.workflowService.getSystemInfo({})),
+      // With a deadline: the client would otherwise keep retrying an unreachable server after the check gave up.
+      check('temporal', () =>
+        deps.temporal.connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () =>
+          deps.temporal.workflowService.getSystemInfo({}),
+        ),
+      ),
     ]);
-    const ok = checks.every((c) => c.ok);
+    const ok = checks.every((c) => c.ok) && state.ready;
     res
       .status(ok ? 200 : 503)
-      .json({ status: ok ? 'ok' : 'error', checks: Object.fromEntries(checks.map((c) => [c.name, c])) });
+      .json({ status: ok ? 'ready' : 'not ready', checks: Object.fromEntries(checks.map((c) => [c.name, c])) });
   });
-  app.get('/readyz', (_req, res) => {
-    res.status(state.ready ? 200 : 503).json({ status: state.ready ? 'ready' : 'not ready' });
-  });
+  const registry =
+    deps.metrics ?? apiRegistry({ query: (text) => deps.prisma.$queryRawUnsafe(text) as Promise<never> });
+  app.get(
+    '/metrics',
+    metricsEndpoint(registry, {
+      token: deps.config.METRICS_TOKEN,
+      production: deps.config.NODE_ENV === 'production',
+    }),
+  );
 
-  app.use('/webhooks/postmark', postmarkWebhookRouter(deps));
-  app.use(publicRouter(deps));
+  // mountedAt: the metrics' route label is the mount path + the route pattern (lib/metrics.ts).
+  app.use('/webhooks/postmark', mountedAt('/webhooks/postmark'), postmarkWebhookRouter(deps));
+  app.use(mountedAt(''), publicRouter(deps));
 
   app.use('/api', express.json({ limit: '1mb' }));
   const v1 = createApiV1(deps, deps.rateLimits);
-  app.use('/api/v1', v1.router);
-  app.get('/api/docs', v1.docs);
+  app.use('/api/v1', mountedAt('/api/v1'), v1.router);
+  app.get('/api/docs', mountedAt(''), v1.docs);
   // The portal's pages (web/), rendered from the API above.
-  app.use(createPortal({ logger: deps.logger }));
+  app.use(mountedAt(''), createPortal({ logger: deps.logger }));
 
   app.use((req: Request) => {
     throw new HttpError(404, 'Not Found', `Aucune ressource à l'adresse ${req.method} ${req.path}.`);
@@ -84,12 +128,17 @@ export function createApp(deps: AppDeps, state: AppState = { ready: true }) {
   return app;
 }
 
+const CHECK_TIMEOUT_MS = 2000;
+
+/** One dependency check, bounded to 2 s (a probe's timeout must leave room for it: 3 s). */
 async function check(name: string, fn: () => Promise<unknown>) {
   const started = Date.now();
   try {
     await Promise.race([
       fn(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout after 3 s')), 3000)),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`timeout after ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS).unref(),
+      ),
     ]);
     return { name, ok: true, ms: Date.now() - started };
   } catch (e) {

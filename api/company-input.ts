@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { Db } from '../prisma/client';
 import { frenchErrors, zodFieldErrors } from './http';
+import { camtVersionEnum, statementFormatsEnum } from './schemas';
 import { isValidSiren, isValidSiret, periodicityProblems, type PeriodicityInput } from '../domain/identifiers';
 
 const digits = (v: string) => v.replace(/[\s.]/g, '');
@@ -66,6 +67,8 @@ export const companyCreate = z
       .boolean({ message: 'booléen attendu' })
       .optional()
       .describe('false : ne pas envoyer automatiquement le lien de mise à jour des identifiants'),
+    statementFormats: statementFormatsEnum.optional(),
+    camtVersion: camtVersionEnum.optional(),
   })
   .superRefine((c, ctx) => {
     const bad = typeof c.siren === 'string' && typeof c.nic === 'string' ? siretProblem(c.siren, c.nic) : null;
@@ -82,6 +85,8 @@ export const companyPatch = z
     email: email.optional(),
     periodicity: periodicityIn.optional(),
     autoLinks: z.boolean({ message: 'booléen attendu' }).optional(),
+    statementFormats: statementFormatsEnum.optional(),
+    camtVersion: camtVersionEnum.optional(),
   })
   .refine((c) => Object.values(c).some((v) => v !== undefined), { message: 'au moins un champ à modifier' })
   .meta({ id: 'CompanyPatch' });

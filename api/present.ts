@@ -1,5 +1,7 @@
 /** Database rows → API representations (the shapes of api/schemas.ts). */
+import { balanceCheck } from '../domain/balance-check';
 import { statementIban } from '../domain/identifiers';
+import { camtVersionName, formatChoice, formatsName } from '../activities/statement-files';
 import { linkState, type LinkState } from '../domain/links';
 import { noIbanReason } from '../domain/statements';
 import { collectAvailability } from './collect-now';
@@ -166,6 +168,8 @@ export function presentCompany(
     email: c.email,
     periodicity: { kind: c.periodicityKind, day: c.periodicityDay, month: c.periodicityMonth },
     autoLinks: c.autoLinks,
+    statementFormats: formatsName(c.statementFormats),
+    camtVersion: camtVersionName(c.camtVersion),
     active: c.active,
     deactivatedAt: iso(c.deactivatedAt),
     collection: collection as 'success' | 'error' | 'none',
@@ -228,12 +232,16 @@ export const statementInclude = {
   bankAccount: {
     select: {
       iban: true,
+      statementFormats: true,
+      camtVersion: true,
       company: {
         select: {
           id: true,
           siren: true,
           nic: true,
           name: true,
+          statementFormats: true,
+          camtVersion: true,
           portalAccountId: true,
           portalAccount: { select: { name: true } },
         },
@@ -255,8 +263,27 @@ export const statementSelect = {
   openingBalance: true,
   closingBalance: true,
   errorMessage: true,
+  previousClosingBalance: true,
+  bankBalance: true,
+  bankBalanceAt: true,
+  bookedAfterPeriodEnd: true,
   ...statementInclude,
 } satisfies Prisma.StatementSelect;
+
+/** The balance continuity of an issued statement (null otherwise). */
+export function presentBalanceCheck(s: Prisma.StatementGetPayload<{ select: typeof statementSelect }>) {
+  if (s.state !== 'SUCCESS') return null;
+  return balanceCheck({
+    currency: s.currency,
+    openingBalance: s.openingBalance.toFixed(),
+    closingBalance: s.closingBalance.toFixed(),
+    previousClosingBalance: s.previousClosingBalance?.toFixed() ?? null,
+    bankBalance: s.bankBalance?.toFixed() ?? null,
+    bankBalanceAt: s.bankBalanceAt,
+    bookedAfterPeriodEnd: s.bookedAfterPeriodEnd?.toFixed() ?? null,
+    periodEnd: day(s.periodEnd)!,
+  });
+}
 
 export function presentStatement(s: Prisma.StatementGetPayload<{ select: typeof statementSelect }>) {
   return {
@@ -281,6 +308,8 @@ export function presentStatement(s: Prisma.StatementGetPayload<{ select: typeof 
     openingBalance: s.openingBalance.toFixed(2),
     closingBalance: s.closingBalance.toFixed(2),
     errorMessage: s.errorMessage,
+    ...formatChoice(s.bankAccount.company, s.bankAccount),
+    balanceCheck: presentBalanceCheck(s),
   };
 }
 

@@ -93,6 +93,14 @@ export const periodicityOut = z.object({
   month: z.number().int().nullable(),
 });
 
+/** The statement formats delivered (e-mail, ZIP, webhook URLs); either file can always be downloaded. */
+export const statementFormatsEnum = z
+  .enum(['cfonb120', 'camt053', 'both'], { message: 'cfonb120, camt053 ou both attendu' })
+  .describe('Formats des relevés livrés : CFONB120, ISO 20022 camt.053, ou les deux');
+export const camtVersionEnum = z
+  .enum(['08', '02'], { message: 'version camt.053 attendue : 08 (camt.053.001.08) ou 02 (camt.053.001.02)' })
+  .describe('Version du camt.053 : 08 (camt.053.001.08) ou 02 (camt.053.001.02)');
+
 export const companyOut = z
   .object({
     id: z.uuid(),
@@ -106,6 +114,8 @@ export const companyOut = z
     email: z.string().nullable(),
     periodicity: periodicityOut,
     autoLinks: z.boolean(),
+    statementFormats: statementFormatsEnum,
+    camtVersion: camtVersionEnum,
     active: z.boolean(),
     deactivatedAt: z.iso.datetime().nullable(),
     collection: z
@@ -191,6 +201,28 @@ export const bankAccountOut = z
 
 export const statementStateEnum = z.enum(['success', 'running', 'failure']);
 
+/** domain/balance-check.ts, as the API and the statement.issued webhook give it. */
+export const balanceCheckOut = z
+  .object({
+    status: z.enum(['ok', 'break', 'unchecked']),
+    opening: z.object({
+      previousClosingBalance: z.string().nullable(),
+      matches: z.boolean().nullable().describe('null : premier relevé du compte'),
+      gap: z.string().nullable(),
+    }),
+    closing: z.object({
+      bankBalance: z.string().nullable().describe('Solde comptable de la banque lu à la collecte'),
+      bankBalanceAt: z.iso.datetime().nullable(),
+      bookedAfterPeriodEnd: z.string().nullable().describe('Opérations comptabilisées après la fin de période'),
+      expectedClosingBalance: z.string().nullable().describe('bankBalance - bookedAfterPeriodEnd'),
+      matches: z.boolean().nullable().describe('null : solde de la banque inconnu'),
+      gap: z.string().nullable(),
+    }),
+    message: z.string().nullable().describe('« Rupture de solde : écart de 12,34 € »'),
+    details: z.array(z.string()),
+  })
+  .meta({ id: 'BalanceCheck' });
+
 export const statementOut = z
   .object({
     id: z.uuid(),
@@ -214,6 +246,11 @@ export const statementOut = z
     openingBalance: z.string(),
     closingBalance: z.string(),
     errorMessage: z.string().nullable(),
+    formats: z
+      .array(z.enum(['cfonb120', 'camt053']))
+      .describe('Formats livrés pour ce compte (choix du redevable ou du compte)'),
+    camtVersion: camtVersionEnum,
+    balanceCheck: balanceCheckOut.nullable().describe('Continuité des soldes (null : relevé en échec ou en cours)'),
   })
   .meta({ id: 'Statement' });
 

@@ -1,7 +1,15 @@
-/** The API + portal process: `tsx api/server.ts`. Graceful shutdown on SIGTERM/SIGINT. */
+/**
+ * The API + portal process: `node dist/api/server.js` (compiled, `npm run start:api`) or
+ * `tsx api/server.ts` (`npm start`). Graceful shutdown on SIGTERM/SIGINT: /readyz answers 503 at
+ * once, the server stops accepting connections and finishes the requests in flight.
+ */
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
+import { apiRegistry } from '../lib/metrics';
+import { exitOnStartupFailure } from '../lib/startup';
+import { temporalConnectionOptions } from '../lib/temporal-connection';
+import { requestIdClientInterceptor } from '../lib/temporal-interceptors';
 import { createPrismaClient } from '../prisma/client';
 import { createApp, type AppState } from './app';
 import { createPowensClientFromConfig, createPowensWebviews } from './powens-webviews';
@@ -9,13 +17,19 @@ import { createPowensClientFromConfig, createPowensWebviews } from './powens-web
 async function main() {
   const config = loadConfig();
   const logger = createLogger('api', config.LOG_LEVEL);
-  if (!process.env.DATABASE_URL) throw new Error('DATABASE_URL must be set (npm start sets it for the embedded stack)');
+  const databaseUrl = config.DATABASE_URL;
+  if (!databaseUrl) throw new Error('DATABASE_URL must be set (npm start sets it for the embedded stack)');
   // A lost database connection is logged and replaced, never fatal.
-  const prisma = createPrismaClient(process.env.DATABASE_URL, {
+  const prisma = createPrismaClient(databaseUrl, {
+    max: config.DATABASE_POOL_MAX,
     onError: (err) => logger.warn({ err: err.message }, 'database connection lost; the next query opens a new one'),
   });
-  const connection = await Connection.connect({ address: config.temporalAddress });
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const connection = await Connection.connect(temporalConnectionOptions(config));
+  const temporal = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    interceptors: { workflow: [requestIdClientInterceptor()] },
+  });
   const state: AppState = { ready: false };
   const powens = createPowensWebviews({
     prisma,
@@ -23,11 +37,16 @@ async function main() {
     client: createPowensClientFromConfig(config, logger),
     logger,
   });
-  const app = createApp({ config, prisma, temporal, logger, powens }, state);
+  const metrics = apiRegistry({
+    query: (text) => prisma.$queryRawUnsafe(text) as Promise<never>,
+    processMetrics: true,
+  });
+  const app = createApp({ config, prisma, temporal, logger, powens, metrics }, state);
   const server = app.listen(config.API_PORT, config.API_HOST, () => {
     state.ready = true;
     logger.info({ url: config.publicBaseUrl }, 'API listening');
   });
+  server.once('error', exitOnStartupFailure('api'));
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     state.ready = false;
@@ -43,7 +62,4 @@ async function main() {
   process.once('SIGINT', () => void shutdown('SIGINT'));
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+main().catch(exitOnStartupFailure('api'));

@@ -14,7 +14,9 @@ import { companyRoutes } from './routes/companies';
 import { importRoutes } from './routes/import';
 import { linkRoutes } from './routes/links';
 import { secondaryAccountRoutes } from './routes/secondary-accounts';
+import { statementFormatRoutes } from './routes/statement-formats';
 import { statementRoutes } from './routes/statements';
+import { webhookRoutes } from './routes/webhooks';
 
 export interface RateLimits {
   /** Login attempts per IP per 15 minutes (default 10). */
@@ -64,6 +66,8 @@ export function createApiV1(deps: AppDeps, limits: RateLimits = {}) {
   linkRoutes(ctx);
   bankAccountRoutes(ctx);
   statementRoutes(ctx);
+  statementFormatRoutes(ctx);
+  webhookRoutes(ctx);
 
   let doc: ReturnType<typeof buildOpenApi> | undefined;
   const openapi = () => (doc ??= buildOpenApi(api.operations, deps.config.publicBaseUrl));

@@ -7,6 +7,7 @@
  * the start script compute the settings of each child process.
  */
 import { z } from 'zod';
+import { deploymentShape } from './deployment-config';
 
 const DEV_ENCRYPTION_KEY = 'ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM='; // "dev-only-encryption-key-32-bytes"
 const DEV_SESSION_SECRET = 'dev-only-session-secret-change-me-in-production';
@@ -104,6 +105,9 @@ export const configSchema = z
 
     ENCRYPTION_KEY: base64Key.default(DEV_ENCRYPTION_KEY),
     SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_SESSION_SECRET),
+
+    // External Temporal (TLS, API key), pool sizes, metrics: lib/deployment-config.ts.
+    ...deploymentShape,
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV !== 'production') return;

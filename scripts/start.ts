@@ -12,6 +12,7 @@ import { Connection } from '@temporalio/client';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { startEmbeddedPostgres, withDatabase } from '../lib/postgres';
+import { temporalConnectionOptions } from '../lib/temporal-connection';
 import { ensureSearchAttributes, startTemporalDevServer } from '../lib/temporal-dev-server';
 import { prepareDatabase } from './db';
 import { startSandboxes } from './sandboxes';
@@ -53,7 +54,7 @@ async function main() {
     stops.unshift(temporal.stop);
     temporalWebUrl = temporal.uiUrl;
   } else {
-    const connection = await Connection.connect({ address: config.temporalAddress });
+    const connection = await Connection.connect(temporalConnectionOptions(config));
     await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
     await connection.close();
   }
@@ -70,7 +71,7 @@ async function main() {
     const child = spawnChild(name, entry, env);
     stops.unshift(() => stopChild(child));
   }
-  await waitForHealth(`http://127.0.0.1:${config.API_PORT}/healthz`);
+  await waitForHealth(`http://127.0.0.1:${config.API_PORT}/readyz`);
 
   const demo = await seedDemo(databaseUrl, config);
   const summary = {

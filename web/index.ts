@@ -16,6 +16,7 @@ import { companyPages } from './pages/companies';
 import { miscPages } from './pages/misc';
 import { receptionPages } from './pages/reception';
 import { secondaryAccountPages } from './pages/secondary-accounts';
+import { webhookPages } from './pages/webhooks';
 
 const STATIC: Record<string, { type: string; body: Buffer }> = Object.fromEntries(
   [
@@ -41,6 +42,7 @@ export function createPortal(deps: { logger: Logger }): Router {
   companyPages(router);
   accountPages(router);
   receptionPages(router);
+  webhookPages(router);
   miscPages(router);
   secondaryAccountPages(router);
   router.use(portalErrors(deps.logger));

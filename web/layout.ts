@@ -6,13 +6,14 @@ import { frDateTime } from './format';
 import { html, qs, raw, type Html } from './html';
 
 export type Section =
-  'redevables' | 'comptes' | 'reception' | 'banques' | 'souscription' | 'notifications' | 'secondaires';
+  'redevables' | 'comptes' | 'reception' | 'banques' | 'webhooks' | 'souscription' | 'notifications' | 'secondaires';
 
 const NAV: Array<[Section, string, string]> = [
   ['redevables', '/redevables', 'Redevables'],
   ['comptes', '/comptes', 'Comptes bancaires'],
   ['reception', '/reception', 'Réception'],
   ['banques', '/banques', 'Banques'],
+  ['webhooks', '/webhooks', 'Webhooks'],
   ['souscription', '/souscription', 'Paramètres'],
 ];
 /** Only a primary account's administrators manage secondary accounts. */

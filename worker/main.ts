@@ -3,21 +3,43 @@
  * from config), sticky cache sized from config, logs carrying workflow and connection ids, graceful
  * shutdown on SIGTERM/SIGINT (running activities get WORKER_SHUTDOWN_GRACE_SECONDS to finish;
  * Temporal retries the rest elsewhere). It also runs the outbox sender: every second (at once while batches come back full) it sends
- * the queued e-mails (`sendPendingEmails` claims each row, so several workers never send one twice).
+ * the queued e-mails (`sendPendingEmails` claims each row, so several workers never send one twice),
+ * and the outgoing webhooks' sender, the same way (`sendPendingWebhooks`).
+ *
+ * Compiled (`npm run build`), it runs the prebuilt workflow bundle `dist/workflow-bundle.js`;
+ * from the TypeScript sources (`npm start`, tests) it bundles the workflows at start. Metrics: our
+ * own (prom-client) on WORKER_METRICS_ADDRESS (`/metrics`, and `/healthz`: 200 while the worker
+ * polls), the Temporal SDK's on WORKER_TEMPORAL_METRICS_ADDRESS; neither is served when unset.
  */
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { loadConfig } from '../lib/config';
 import { createLogger, type Logger } from '../lib/logger';
+import { outboxRoundErrors, workerRegistry } from '../lib/metrics';
+import { exitOnStartupFailure } from '../lib/startup';
+import { temporalConnectionOptions } from '../lib/temporal-connection';
 import { createPrismaClient } from '../prisma/client';
 import { createSqlPool } from '../prisma/sql';
 import { createActivities } from '../activities';
 import { startCatalogRefresh } from '../activities/bank-catalog';
 import { createPowensClient } from '../activities/powens';
+import { createWebhookSender, type WebhookSendResult } from '../activities/webhooks-out';
+import { activityMetrics } from './activity-metrics';
+
+/** Written by `npm run build` next to the compiled worker (dist/worker/main.js → dist/workflow-bundle.js). */
+const PREBUILT_BUNDLE = join(__dirname, '..', 'workflow-bundle.js');
+const COMPILED = __filename.endsWith('.js');
 
 async function main() {
   const config = loadConfig();
   const logger = createLogger('worker', config.LOG_LEVEL);
-  if (!process.env.DATABASE_URL) throw new Error('DATABASE_URL must be set (npm start sets it for the embedded stack)');
+  const databaseUrl = config.DATABASE_URL;
+  if (!databaseUrl) throw new Error('DATABASE_URL must be set (npm start sets it for the embedded stack)');
+  const connectionOptions = temporalConnectionOptions(config);
+  if (COMPILED && !existsSync(PREBUILT_BUNDLE))
+    throw new Error(`${PREBUILT_BUNDLE} is missing: run \`npm run build\` (it writes the workflow bundle)`);
   Runtime.install({
     logger: new DefaultLogger(
       (config.LOG_LEVEL === 'silent' || config.LOG_LEVEL === 'fatal'
@@ -26,24 +48,37 @@ async function main() {
       (entry) => logger[entry.level.toLowerCase() as 'info'](entry.meta ?? {}, entry.message),
     ),
     shutdownSignals: [],
+    ...(config.WORKER_TEMPORAL_METRICS_ADDRESS
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.WORKER_TEMPORAL_METRICS_ADDRESS } } } }
+      : {}),
   });
   // A lost database connection is logged and replaced, never fatal (prisma/sql.ts survivePoolErrors).
   const onError = (pool: string) => (err: Error) =>
     logger.warn({ pool, err: err.message }, 'database connection lost; the next query opens a new one');
-  const prisma = createPrismaClient(process.env.DATABASE_URL, { max: 20, onError: onError('prisma') });
-  const sql = createSqlPool(process.env.DATABASE_URL, { max: 20, onError: onError('sql') });
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const prisma = createPrismaClient(databaseUrl, { max: config.WORKER_DATABASE_POOL_MAX, onError: onError('prisma') });
+  const sql = createSqlPool(databaseUrl, { max: config.WORKER_DATABASE_POOL_MAX, onError: onError('sql') });
+  const connection = await NativeConnection.connect(connectionOptions);
   const activities = createActivities({ config, prisma, sql, logger });
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    workflowsPath: require.resolve('../workflows'),
+    // The prebuilt bundle carries the workflow interceptor module (scripts/build.mjs); activity
+    // interceptors are never bundled.
+    ...(existsSync(PREBUILT_BUNDLE)
+      ? { workflowBundle: { codePath: PREBUILT_BUNDLE }, interceptors: { activity: [activityMetrics] } }
+      : {
+          workflowsPath: require.resolve('../workflows'),
+          interceptors: { activity: [activityMetrics], workflowModules: [require.resolve('./workflow-interceptors')] },
+        }),
     activities,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     shutdownGraceTime: `${config.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
   });
+  const metrics = config.WORKER_METRICS_ADDRESS
+    ? await serveMetrics(config.WORKER_METRICS_ADDRESS, () => worker.getState() === 'RUNNING')
+    : undefined;
   const sender = startOutboxSender(activities.sendPendingEmails, logger);
   // The bank referential's catalogue: Powens' connectors, refreshed once a day.
   const catalog = startCatalogRefresh({
@@ -56,23 +91,62 @@ async function main() {
     }),
     logger,
   });
+  const webhooks = startWebhookSender(createWebhookSender({ config, sql, logger }).sendPendingWebhooks, logger);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'draining the worker');
       worker.shutdown();
     });
   }
-  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.temporalAddress }, 'worker running');
+  logger.info(
+    {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      address: config.temporalAddress,
+      bundle: existsSync(PREBUILT_BUNDLE) ? 'prebuilt' : 'built at start',
+      metrics: config.WORKER_METRICS_ADDRESS ?? null,
+      temporalMetrics: config.WORKER_TEMPORAL_METRICS_ADDRESS ?? null,
+    },
+    'worker running',
+  );
   try {
     await worker.run();
   } finally {
     await sender.stop();
     await catalog.stop();
+    if (metrics) await new Promise((r) => metrics.close(r));
+    await webhooks.stop();
     await connection.close();
     await prisma.$disconnect();
     await sql.end();
   }
   logger.info('worker stopped');
+}
+
+/** The worker's own metrics server: GET /metrics (prom-client) and GET /healthz. */
+async function serveMetrics(address: string, healthy: () => boolean): Promise<Server> {
+  const registry = workerRegistry({ processMetrics: true });
+  const at = address.lastIndexOf(':');
+  const host = address.slice(0, at).replace(/^\[|\]$/g, '');
+  const port = Number(address.slice(at + 1));
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/metrics') {
+      registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+        () => res.writeHead(500).end(),
+      );
+    } else if (req.method === 'GET' && path === '/healthz') {
+      const ok = healthy();
+      res
+        .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: ok ? 'ok' : 'not running' }));
+    } else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
 }
 
 /**
@@ -94,7 +168,40 @@ function startOutboxSender(
         full = r.sent + r.failed + r.retrying >= OUTBOX_BATCH;
         if (r.sent > 0) logger.info(r, 'outbox e-mails sent');
       })
-      .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'outbox sender: will retry'))
+      .catch((err: unknown) => {
+        outboxRoundErrors.inc();
+        logger.warn({ err: (err as Error).message }, 'outbox sender: will retry');
+      })
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, full ? 0 : OUTBOX_INTERVAL_MS);
+      });
+  };
+  tick();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await round;
+    },
+  };
+}
+
+/**
+ * Delivers the outgoing webhooks (activities/webhooks-out/sender.ts) on the same rhythm as the
+ * e-mails: a batch, at once another while batches come back full, else every OUTBOX_INTERVAL_MS.
+ */
+function startWebhookSender(send: (limit?: number) => Promise<WebhookSendResult>, logger: Logger) {
+  let stopped = false;
+  let round: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const tick = () => {
+    let full = false;
+    round = send(OUTBOX_BATCH)
+      .then((r) => {
+        full = r.succeeded + r.failed + r.retrying >= OUTBOX_BATCH;
+        if (r.succeeded + r.failed + r.retrying > 0) logger.info(r, 'webhooks delivered');
+      })
+      .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'webhook sender: will retry'))
       .finally(() => {
         if (!stopped) timer = setTimeout(tick, full ? 0 : OUTBOX_INTERVAL_MS);
       });
@@ -112,7 +219,4 @@ function startOutboxSender(
 const OUTBOX_BATCH = 100;
 const OUTBOX_INTERVAL_MS = 1000;
 
-main().catch((err) => {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
-  process.exit(1);
-});
+main().catch(exitOnStartupFailure('worker'));

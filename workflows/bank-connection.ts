@@ -64,6 +64,7 @@ export function initialState(): m.ConnectionWorkflowState {
     lastStatementSlot: null,
     nextStatementEnd: null,
     statementRetryEnd: null,
+    pendingShown: null,
     transientRetries: 0,
     active: true,
   };
@@ -177,6 +178,12 @@ export async function bankConnectionWorkflow(input: m.ConnectionWorkflowInput): 
       await issue(end()!);
       s.lastStatementSlot = end();
       s.nextStatementEnd = schedule.statementAfter(periodicity(), end()!).periodEnd;
+    }
+    // Due but not covered yet: shown as "En cours" (once per period end).
+    const waiting = end();
+    if (waiting && schedule.statementDueAt(waiting).getTime() <= now() && s.pendingShown !== waiting) {
+      await io.markStatementsPending(connectionId, { periodEnd: waiting, at: nowIso() });
+      s.pendingShown = waiting;
     }
     const yesterday = schedule.addDays(schedule.parisDate(now()), -1);
     if (upToYesterday && covered(yesterday) && (s.lastStatementSlot === null || yesterday > s.lastStatementSlot))

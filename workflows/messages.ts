@@ -35,6 +35,8 @@ export interface ConnectionWorkflowState {
   nextStatementEnd: string | null;
   /** A period end whose statement could not be produced for some account: tried again next time. */
   statementRetryEnd: string | null;
+  /** The due period end last shown as waiting for the bank's data ("En cours"). */
+  pendingShown: string | null;
   /** Hourly retries after transient failures in the current episode (at most 3; then nightly). */
   transientRetries: number;
   active: boolean;

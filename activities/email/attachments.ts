@@ -1,7 +1,8 @@
 /**
- * Statement attachments (manual 3.a): the statement as `<name>.cfonb`, zipped (`<name>.zip`
- * holding `<name>.cfonb`) when it is larger than 2 Mo, and the deleted-transactions `.csv` when
- * the statement has one. File names are ASCII, like the manual's "Relevé LIVRETA …au_04082016.cfonb".
+ * Statement attachments (manual 3.a): the statement in the formats the firm chose, `<name>.cfonb`
+ * (CFONB120) and/or `<name>.xml` (ISO 20022 camt.053), zipped together (`<name>.zip`) when they are
+ * larger than 2 Mo, and the deleted-transactions `.csv` when the statement has one. File names are
+ * ASCII, like the manual's "Relevé LIVRETA …au_04082016.cfonb".
  */
 import anyAscii from 'any-ascii';
 import { ZipFile } from 'yazl';
@@ -40,21 +41,27 @@ export async function statementAttachments(s: {
   account: { label: string };
   periodStart: Date | string;
   periodEnd: Date | string;
-  cfonb: Buffer;
+  /** The CFONB120 file, null when it is not among the formats delivered. */
+  cfonb: Buffer | null;
+  /** The camt.053 file, when it is among the formats delivered. */
+  camt053?: Buffer | null;
   deletedCsv: Buffer | null;
 }): Promise<EmailAttachmentInput[]> {
   const base = `${slug(s.account.label)}_${s.company.siren}_du_${ddmmyyyy(s.periodStart)}_au_${ddmmyyyy(s.periodEnd)}`;
-  const cfonbName = `Releve_${base}.cfonb`;
+  const files: EmailAttachmentInput[] = [];
+  if (s.cfonb) files.push({ name: `Releve_${base}.cfonb`, contentType: 'application/octet-stream', content: s.cfonb });
+  if (s.camt053) files.push({ name: `Releve_${base}.xml`, contentType: 'application/xml', content: s.camt053 });
+  const size = files.reduce((n, f) => n + f.content.length, 0);
   const out: EmailAttachmentInput[] =
-    s.cfonb.length > ZIP_THRESHOLD_BYTES
+    size > ZIP_THRESHOLD_BYTES
       ? [
           {
             name: `Releve_${base}.zip`,
             contentType: 'application/zip',
-            content: await zipBuffer([{ name: cfonbName, content: s.cfonb }]),
+            content: await zipBuffer(files.map((f) => ({ name: f.name, content: f.content }))),
           },
         ]
-      : [{ name: cfonbName, contentType: 'application/octet-stream', content: s.cfonb }];
+      : files;
   if (s.deletedCsv)
     out.push({ name: `Transactions_supprimees_${base}.csv`, contentType: 'text/csv', content: s.deletedCsv });
   return out;

@@ -9,7 +9,16 @@
  * and the refusal recorded on the message.
  */
 import type { Db, Prisma } from '../../prisma/client';
+import { balanceCheck } from '../../domain/balance-check';
 import type { PeriodicityKind } from '../../domain/schedule';
+import {
+  formatChoice,
+  loadCamt053,
+  type CamtFile,
+  type FormatChoice,
+  type StoredCamtVersion,
+  type StoredFormats,
+} from '../statement-files';
 import { renderStatementDelivery, type Platform, type RenderedEmail } from './messages';
 import { prismaSql, type Sql } from '../../prisma/sql';
 import { enqueueEmails, type EnqueueOptions } from './outbox';
@@ -84,14 +93,45 @@ interface LoadedStatement {
   deletedCount: number;
   cfonb: Uint8Array | null;
   deletedCsv: Uint8Array | null;
+  /** The formats delivered (the account's choice, else its company's). */
+  choice: FormatChoice;
+  /** A balance break's headline and details, or null. */
+  balanceBreak: { message: string; details: string[] } | null;
   context: DeliveryContext;
+}
+
+/** What the query gives besides the context. */
+interface StatementColumns {
+  id: string;
+  state: string;
+  periodStart: Date;
+  periodEnd: Date;
+  transactionCount: number;
+  deletedCount: number;
+  cfonb: Uint8Array | null;
+  deletedCsv: Uint8Array | null;
+  currency: string;
+  openingBalance: string;
+  closingBalance: string;
+  previousClosingBalance: string | null;
+  bankBalance: string | null;
+  bankBalanceAt: Date | null;
+  bookedAfterPeriodEnd: string | null;
+  companyFormats: StoredFormats;
+  companyVersion: StoredCamtVersion;
+  accountFormats: StoredFormats | null;
+  accountVersion: StoredCamtVersion | null;
 }
 
 /** The statements and their delivery contexts (account, company, firm, bank), in one query whatever their number. */
 async function loadForDelivery(sql: Sql, statementIds: string[]): Promise<LoadedStatement[]> {
-  const { rows } = await sql.query<Omit<LoadedStatement, 'context'> & DeliveryContext>(
+  const { rows } = await sql.query<StatementColumns & DeliveryContext>(
     `SELECT s.id::text, s.state::text, s."periodStart", s."periodEnd", s."transactionCount", s."deletedCount",
-            s.cfonb, s."deletedCsv",
+            s.cfonb, s."deletedCsv", s.currency, s."openingBalance"::text AS "openingBalance",
+            s."closingBalance"::text AS "closingBalance", s."previousClosingBalance"::text AS "previousClosingBalance",
+            s."bankBalance"::text AS "bankBalance", s."bankBalanceAt", s."bookedAfterPeriodEnd"::text AS "bookedAfterPeriodEnd",
+            c."statementFormats"::text AS "companyFormats", c."camtVersion"::text AS "companyVersion",
+            a."statementFormats"::text AS "accountFormats", a."camtVersion"::text AS "accountVersion",
             a.id::text AS "bankAccountId", a.label, a.iban,
             c.name AS "companyName", c.siren, c.nic, c."periodicityKind"::text AS "periodicityKind",
             p.id::text AS "portalAccountId", p.name AS "firmName", p."contactEmail", p."contactPhone",
@@ -106,8 +146,40 @@ async function loadForDelivery(sql: Sql, statementIds: string[]): Promise<Loaded
      WHERE s.id = ANY($1::uuid[])`,
     [statementIds],
   );
-  return rows.map(
-    ({ id, state, periodStart, periodEnd, transactionCount, deletedCount, cfonb, deletedCsv, ...context }) => ({
+  return rows.map((r) => {
+    const { id, state, periodStart, periodEnd, transactionCount, deletedCount, cfonb, deletedCsv } = r;
+    const { currency, openingBalance, closingBalance, previousClosingBalance, bankBalance, bankBalanceAt } = r;
+    const { bookedAfterPeriodEnd, companyFormats, companyVersion, accountFormats, accountVersion } = r;
+    const check =
+      state === 'SUCCESS'
+        ? balanceCheck({
+            currency,
+            openingBalance,
+            closingBalance,
+            previousClosingBalance,
+            bankBalance,
+            bankBalanceAt,
+            bookedAfterPeriodEnd,
+            periodEnd: periodEnd.toISOString().slice(0, 10),
+          })
+        : null;
+    const context: DeliveryContext = {
+      bankAccountId: r.bankAccountId,
+      label: r.label,
+      iban: r.iban,
+      companyName: r.companyName,
+      siren: r.siren,
+      nic: r.nic,
+      periodicityKind: r.periodicityKind,
+      portalAccountId: r.portalAccountId,
+      firmName: r.firmName,
+      contactEmail: r.contactEmail,
+      contactPhone: r.contactPhone,
+      receptionMode: r.receptionMode,
+      dedicatedMailbox: r.dedicatedMailbox,
+      bank: r.bank,
+    };
+    return {
       id,
       state,
       periodStart,
@@ -116,8 +188,21 @@ async function loadForDelivery(sql: Sql, statementIds: string[]): Promise<Loaded
       deletedCount,
       cfonb,
       deletedCsv,
+      choice: formatChoice(
+        { statementFormats: companyFormats, camtVersion: companyVersion },
+        { statementFormats: accountFormats, camtVersion: accountVersion },
+      ),
+      balanceBreak: check?.status === 'break' ? { message: check.message!, details: check.details } : null,
       context,
-    }),
+    };
+  });
+}
+
+/** The camt.053 files of the loaded statements whose chosen formats include it (two queries). */
+async function camtFor(sql: Sql, loaded: LoadedStatement[]): Promise<Map<string, CamtFile>> {
+  return loadCamt053(
+    sql,
+    loaded.filter((s) => s.state === 'SUCCESS' && s.choice.formats.includes('camt053')).map((s) => s.id),
   );
 }
 
@@ -130,13 +215,12 @@ export async function enqueueStatementDelivery(
   tx: Prisma.TransactionClient,
   statementId: string,
   platform?: Platform,
-  opts: { to?: string; idempotencyKey?: string; publicBaseUrl?: string } = {},
+  opts: { idempotencyKey?: string; publicBaseUrl?: string } = {},
 ): Promise<'queued' | 'download-only' | 'refused' | 'not-ready'> {
   const sql = prismaSql(tx);
   const [s] = await loadForDelivery(sql, [statementId]);
   if (!s) throw new Error(`statement ${statementId} not found`);
-  const d = await prepareDelivery(s, platform, opts.publicBaseUrl);
-  if (d.outcome === 'queued' && opts.to) d.message.email.to = opts.to;
+  const d = await prepareDelivery(s, platform, (await camtFor(sql, [s])).get(s.id), opts.publicBaseUrl);
   if (d.outcome === 'queued' || d.outcome === 'refused') {
     if (opts.idempotencyKey) d.message.opts.idempotencyKey = opts.idempotencyKey;
     await enqueueEmails(sql, [d.message]);
@@ -152,7 +236,12 @@ type Delivery =
  * Renders a loaded statement's delivery e-mail; a refused one is to be written as FAILED, with the
  * reason and without its attachments.
  */
-async function prepareDelivery(s: LoadedStatement, platform?: Platform, publicBaseUrl?: string): Promise<Delivery> {
+async function prepareDelivery(
+  s: LoadedStatement,
+  platform?: Platform,
+  camt?: CamtFile,
+  publicBaseUrl?: string,
+): Promise<Delivery> {
   if (s.state !== 'SUCCESS' || !s.cfonb) return { outcome: 'not-ready' };
   const c = s.context;
   const account: ReceptionSettings = {
@@ -172,8 +261,12 @@ async function prepareDelivery(s: LoadedStatement, platform?: Platform, publicBa
     periodEnd: s.periodEnd,
     transactionCount: s.transactionCount,
     deletedCount: s.deletedCount,
-    cfonb: Buffer.from(s.cfonb),
+    // A camt.053 that cannot be produced (never seen: same invariants as CFONB) leaves the CFONB file.
+    cfonb: s.choice.formats.includes('cfonb120') || !camt?.ok ? Buffer.from(s.cfonb) : null,
+    camt053: camt?.ok ? { xml: camt.xml, version: camt.version } : null,
+    camtProblem: camt && !camt.ok ? camt.reason : null,
     deletedCsv: s.deletedCsv ? Buffer.from(s.deletedCsv) : null,
+    balanceBreak: s.balanceBreak,
     platform,
   });
   const opts = {
@@ -253,12 +346,13 @@ export async function enqueueStatementDeliveriesIn(
   if (statementIds.length === 0) return 0;
   const loaded = await loadForDelivery(sql, statementIds);
   const byId = new Map(loaded.map((s) => [s.id, s]));
+  const camt = await camtFor(sql, loaded);
   const messages: Array<{ email: RenderedEmail; opts: EnqueueOptions; failed?: string }> = [];
   let queued = 0;
   for (const id of statementIds) {
     const s = byId.get(id);
     if (!s) throw new Error(`statement ${id} not found`);
-    const d = await prepareDelivery(s, platform);
+    const d = await prepareDelivery(s, platform, camt.get(id));
     if (d.outcome === 'queued') queued++;
     if (d.outcome === 'queued' || d.outcome === 'refused') messages.push(d.message);
   }

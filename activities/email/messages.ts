@@ -24,6 +24,7 @@ export type EmailKind =
   | 'firm.connection-alert'
   | 'firm.accounts-connected'
   | 'firm.credentials-updated'
+  | 'firm.webhook-disabled'
   | 'statement.delivery';
 
 export interface RenderedEmail {
@@ -268,6 +269,24 @@ export function renderCredentialsUpdated(input: FirmNoticeInput): RenderedEmail 
   return renderFirmNotice('firm.credentials-updated', 'firm-credentials-updated', input);
 }
 
+/** Issue 19: a webhook endpoint failing for 3 days was disabled. */
+export function renderWebhookDisabled(input: {
+  to: string;
+  firm: Firm;
+  endpoint: { url: string; description: string };
+  failingSince: Date;
+  disabledAt: Date;
+  pageUrl: string;
+  platform: Platform;
+}): RenderedEmail {
+  return render('firm.webhook-disabled', 'firm-webhook-disabled', input, {
+    endpoint: input.endpoint,
+    failingSince: parisDateTime(input.failingSince),
+    disabledAt: parisDateTime(input.disabledAt),
+    pageUrl: input.pageUrl,
+  });
+}
+
 export interface StatementDeliveryInput {
   to: string;
   firm: Firm;
@@ -278,15 +297,30 @@ export interface StatementDeliveryInput {
   periodEnd: Date | string;
   transactionCount: number;
   deletedCount: number;
-  cfonb: Buffer;
+  /** The CFONB120 file, null when only camt.053 is delivered. */
+  cfonb: Buffer | null;
+  /** The camt.053 file and its version, when delivered. */
+  camt053?: { xml: Buffer; version: '08' | '02' } | null;
+  /** Why the camt.053 chosen could not be produced (the e-mail says so; the CFONB file still goes). */
+  camtProblem?: string | null;
   deletedCsv: Buffer | null;
+  /** A "rupture de solde" (domain/balance-check.ts): its headline and what was compared. */
+  balanceBreak?: { message: string; details: string[] } | null;
   platform?: Platform;
 }
 
-/** 3.a: the statement, `.cfonb` attached (zipped over 2 Mo), plus the deleted-transactions CSV. */
+/**
+ * 3.a: the statement in the chosen formats (`.cfonb`, camt.053 `.xml`; zipped over 2 Mo), plus the
+ * deleted-transactions CSV, and a balance break when there is one.
+ */
 export async function renderStatementDelivery(input: StatementDeliveryInput): Promise<RenderedEmail> {
-  const attachments = await statementAttachments(input);
+  const attachments = await statementAttachments({ ...input, camt053: input.camt053?.xml ?? null });
   const periodicity = PERIODICITY_LABELS[input.periodicity];
+  const names = [
+    ...(input.cfonb ? ['CFONB120'] : []),
+    ...(input.camt053 ? [`ISO 20022 camt.053.001.${input.camt053.version}`] : []),
+  ];
+  const zipped = attachments[0]?.name.endsWith('.zip') ?? false;
   return {
     ...render('statement.delivery', 'statement-delivery', input, {
       periodicity,
@@ -297,7 +331,14 @@ export async function renderStatementDelivery(input: StatementDeliveryInput): Pr
       transactionCount: input.transactionCount,
       deletedCount: input.deletedCount,
       hasDeleted: input.deletedCsv !== null,
-      zipped: attachments[0]!.name.endsWith('.zip'),
+      formatPhrase: names.length > 1 ? `aux formats ${names.join(' et ')}` : `au format ${names[0] ?? 'CFONB120'}`,
+      zipped,
+      zipText:
+        names.length > 1
+          ? 'Les fichiers du relevé dépassant 2 Mo, ils sont compressés ensemble au format ZIP.'
+          : `Le relevé dépassant 2 Mo, le fichier ${input.cfonb ? '.cfonb' : '.xml'} est compressé au format ZIP.`,
+      camtProblem: input.camtProblem ?? null,
+      balanceBreak: input.balanceBreak ?? null,
       attachments: attachments.map((a) => ({ name: a.name, size: humanSize(a.content.length) })),
     }),
     attachments,

@@ -21,6 +21,7 @@ import { ServerClient } from 'postmark';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { groupBy } from '../../lib/group-by';
+import { countEmail } from '../../lib/metrics';
 import type { Db } from '../../prisma/client';
 import { utcTimestamp, type Sql } from '../../prisma/sql';
 import { CONFIGURATION_ERROR_CODES } from '../../domain/email-bounces';
@@ -392,6 +393,8 @@ export function createEmailActivities(deps: {
       const { messages, suppressed } = await load(claimed);
       const sent: Array<{ id: string; messageId: string }> = [];
       const settle = async (m: Claimed, outcome: Outcome) => {
+        // Held for the configuration, or sent again as a link: both are tried again.
+        countEmail(m.kind, outcome.kind === 'configuration' || outcome.kind === 'too-large' ? 'retry' : outcome.kind);
         if (outcome.kind === 'sent') {
           sent.push({ id: m.id, messageId: outcome.messageId });
           result.sent++;

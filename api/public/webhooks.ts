@@ -42,6 +42,7 @@ import {
   reconnectedSignal,
   syncedSignal,
 } from '../../workflows/messages';
+import { countPowensWebhook } from '../../lib/metrics';
 import type { AppDeps } from '../app';
 import { notifyWorkflows, signalConnection, startOrSignalConnection, type SignalOutcome } from '../temporal';
 
@@ -128,7 +129,10 @@ export function webhookHandler(deps: AppDeps) {
   }
 
   return async (req: Request<{ event: string }>, res: Response) => {
-    const fail = (p: Problem) => res.status(p.status).json({ error: p.error });
+    const fail = (p: Problem) => {
+      countPowensWebhook(req.params.event, p.status, p.error);
+      return res.status(p.status).json({ error: p.error });
+    };
     let raw: Buffer;
     try {
       raw = await readRaw(req);
@@ -288,6 +292,7 @@ export function webhookHandler(deps: AppDeps) {
       return false;
     });
 
+    countPowensWebhook(event, 200);
     res.status(200).json({ received: true, duplicate });
     notifyWorkflows(after.map((f) => f()));
   };

@@ -42,6 +42,7 @@ const describePeriodicitySafe = (p: { kind: string; day: number | null; month: n
     return p.kind;
   }
 };
+import { storedCamtVersion, storedFormats } from '../../activities/statement-files';
 import { notifyWorkflows, signalConnection } from '../temporal';
 import type { RouteContext } from '../v1';
 
@@ -259,6 +260,8 @@ export function companyRoutes(ctx: RouteContext) {
               periodicityDay: body.periodicity.day ?? null,
               periodicityMonth: body.periodicity.month ?? null,
               autoLinks: body.autoLinks ?? true,
+              ...(body.statementFormats ? { statementFormats: storedFormats(body.statementFormats) } : {}),
+              ...(body.camtVersion ? { camtVersion: storedCamtVersion(body.camtVersion) } : {}),
             },
             include: companyInclude,
           });
@@ -302,7 +305,8 @@ export function companyRoutes(ctx: RouteContext) {
     method: 'patch',
     path: '/companies/{id}',
     tag: TAG,
-    summary: 'Modifier un redevable (identification, e-mail, périodicité, envoi automatique des liens)',
+    summary:
+      'Modifier un redevable (identification, e-mail, périodicité, envoi automatique des liens, formats des relevés)',
     rights: ['MANAGE_COMPANIES'],
     params: idParam,
     query: scopeQuery,
@@ -335,6 +339,8 @@ export function companyRoutes(ctx: RouteContext) {
               name2: body.name2,
               email: body.email,
               autoLinks: body.autoLinks,
+              statementFormats: body.statementFormats && storedFormats(body.statementFormats),
+              camtVersion: body.camtVersion && storedCamtVersion(body.camtVersion),
               ...(body.periodicity
                 ? {
                     periodicityKind: body.periodicity.kind,

@@ -1,12 +1,16 @@
-/** Statements: search, detail with transactions, CFONB120 file, deleted-transactions CSV, ZIP. */
+/**
+ * Statements: search, detail with transactions, CFONB120 file, camt.053 file (rendered on demand,
+ * activities/statement-files.ts), deleted-transactions CSV, ZIP of the chosen formats.
+ */
 import yazl from 'yazl';
+import { camt053Of, formatChoice, loadCamt053 } from '../../activities/statement-files';
+import { prismaSql } from '../../prisma/sql';
 import { z } from 'zod';
 import type { Prisma } from '../../prisma/client';
 import { audit } from '../audit';
-import { badRequest, notFound } from '../errors';
+import { HttpError, badRequest, conflict, notFound } from '../errors';
 import { day, deliverySelect, emailBounces, presentDelivery, presentStatement, statementSelect } from '../present';
 import { enqueueStatementDelivery, statementRecipient } from '../../activities/email';
-import { conflict } from '../errors';
 import {
   filterText,
   ibanFilter,
@@ -15,6 +19,7 @@ import {
   list,
   order,
   pageQuery,
+  camtVersionEnum,
   scopeQuery,
   siretFilter,
   deliveryOut,
@@ -46,6 +51,10 @@ const listQuery = scopeQuery
       .describe(
         'Envoi par e-mail : none (aucun e-mail), queued (en attente), sent (envoyé), delivered (remis), bounced (rejeté), failed (échec ou adresse désactivée)',
       ),
+    balance: z
+      .enum(['break', 'ok', 'unchecked'], { message: 'break, ok ou unchecked attendu' })
+      .optional()
+      .describe('Continuité des soldes : break (rupture de solde), ok, unchecked (rien à comparer)'),
     sort: z.enum(['receivedAt', 'periodEnd'], { message: 'receivedAt ou periodEnd attendu' }).default('receivedAt'),
     order: order.unwrap().default('desc'),
   })
@@ -83,6 +92,17 @@ const DELIVERY_WHERE: Record<string, Prisma.StatementWhereInput> = {
   delivered: { emails: { some: { deliveredAt: { not: null } } } },
   bounced: { emails: { some: { status: 'BOUNCED' } } },
   failed: { emails: { some: { status: { in: ['FAILED', 'SUPPRESSED'] } } } },
+};
+
+/** The balance filter (domain/balance-check.ts: a break is recorded on the row when issued). */
+const BALANCE: Record<'break' | 'ok' | 'unchecked', Prisma.StatementWhereInput> = {
+  break: { state: 'SUCCESS', balanceBreak: true },
+  ok: {
+    state: 'SUCCESS',
+    balanceBreak: false,
+    OR: [{ previousClosingBalance: { not: null } }, { bankBalance: { not: null } }],
+  },
+  unchecked: { state: 'SUCCESS', previousClosingBalance: null, bankBalance: null },
 };
 
 /** File name parts: ASCII letters/digits only. */
@@ -126,6 +146,7 @@ export function statementRoutes(ctx: RouteContext) {
         : {}),
       ...(query.state ? { state: STATE[query.state] } : {}),
       ...(query.delivery ? DELIVERY_WHERE[query.delivery] : {}),
+      ...(query.balance ? BALANCE[query.balance] : {}),
       ...(received.gte || received.lt ? { receivedAt: received } : {}),
     };
     return where;
@@ -345,6 +366,18 @@ export function statementRoutes(ctx: RouteContext) {
     deletedCsv: true,
     bankAccount: { select: { iban: true, label: true } },
   } satisfies Prisma.StatementSelect;
+  const zipSelect = {
+    ...fileSelect,
+    bankAccount: {
+      select: {
+        iban: true,
+        label: true,
+        statementFormats: true,
+        camtVersion: true,
+        company: { select: { statementFormats: true, camtVersion: true } },
+      },
+    },
+  } satisfies Prisma.StatementSelect;
 
   api.op({
     method: 'get',
@@ -359,6 +392,26 @@ export function statementRoutes(ctx: RouteContext) {
       const s = await findStatement(auth, params.id, query.includeSecondary, fileSelect);
       if (!s.cfonb) throw notFound('Fichier CFONB120 de ce relevé (relevé en cours ou en échec)');
       res.attachment(fileName(s, 'cfonb')).type('application/octet-stream').send(Buffer.from(s.cfonb));
+    },
+  });
+
+  api.op({
+    method: 'get',
+    path: '/statements/{id}/camt053',
+    tag: TAG,
+    summary: 'Le relevé au format ISO 20022 camt.053 (XML)',
+    description:
+      'Rendu à la demande à partir des mêmes données que le fichier CFONB120, à l’octet près identique à chaque téléchargement. Version : celle choisie pour le compte (ou le redevable), sauf `version`.',
+    rights: ['VIEW_STATEMENTS'],
+    params: idParam,
+    query: scopeQuery.extend({ version: camtVersionEnum.optional() }),
+    responses: { 200: { description: 'Fichier camt.053 (.xml)', contentType: 'application/xml' } },
+    handler: async ({ auth, params, query, res }) => {
+      const s = await findStatement(auth, params.id, query.includeSecondary, fileSelect);
+      const camt = await camt053Of(prismaSql(prisma), s.id, query.version);
+      if (!camt) throw notFound('Fichier camt.053 de ce relevé (relevé en cours ou en échec)');
+      if (!camt.ok) throw new HttpError(422, 'Unprocessable Content', camt.reason);
+      res.attachment(fileName(s, 'xml')).type('application/xml').send(camt.xml);
     },
   });
 
@@ -382,7 +435,8 @@ export function statementRoutes(ctx: RouteContext) {
     method: 'post',
     path: '/statements/zip',
     tag: TAG,
-    summary: 'Télécharger plusieurs relevés en une archive ZIP (CFONB120 et transactions supprimées)',
+    summary:
+      'Télécharger plusieurs relevés en une archive ZIP (les formats choisis pour chaque compte, CFONB120 et/ou camt.053, et les transactions supprimées)',
     rights: ['VIEW_STATEMENTS'],
     query: scopeQuery,
     body: z.object({
@@ -419,8 +473,15 @@ export function statementRoutes(ctx: RouteContext) {
       };
       // One statement's files at a time: memory stays bounded whatever the number of statements.
       for (const id of wanted) {
-        const s = await prisma.statement.findUniqueOrThrow({ where: { id }, select: fileSelect });
-        if (s.cfonb) zip.addBuffer(Buffer.from(s.cfonb), unique(fileName(s, 'cfonb')));
+        const s = await prisma.statement.findUniqueOrThrow({ where: { id }, select: zipSelect });
+        const { formats } = formatChoice(s.bankAccount.company, s.bankAccount);
+        if (s.cfonb && formats.includes('cfonb120')) zip.addBuffer(Buffer.from(s.cfonb), unique(fileName(s, 'cfonb')));
+        if (s.cfonb && formats.includes('camt053')) {
+          const camt = (await loadCamt053(prismaSql(prisma), [s.id])).get(s.id);
+          // A camt.053 the renderer refuses (never seen: the same invariants as CFONB) leaves the CFONB file.
+          if (camt?.ok) zip.addBuffer(camt.xml, unique(fileName(s, 'xml')));
+          else if (!formats.includes('cfonb120')) zip.addBuffer(Buffer.from(s.cfonb), unique(fileName(s, 'cfonb')));
+        }
         if (s.deletedCsv) zip.addBuffer(Buffer.from(s.deletedCsv), unique(fileName(s, 'csv')));
       }
       zip.end();

@@ -293,3 +293,59 @@ test('an account whose statement cannot be produced gets a failed statement with
   const ok = await db.prisma.statement.findUniqueOrThrow({ where: { id: fixed[0]!.id! } });
   expect(readCfonb(Buffer.from(ok.cfonb!))[0]!.account.iban).toBe('FR7630004000031234567890143');
 });
+
+test('balance continuity: each statement records what it was compared with; a bank balance that disagrees is a break', async () => {
+  const base = await db.prisma.bankAccount.findUniqueOrThrow({ where: { id: accountId } });
+  const acc = await db.prisma.bankAccount.create({
+    data: {
+      connectionId: base.connectionId,
+      companyId: base.companyId,
+      powensAccountId: 20,
+      iban: 'FR7630004000031234567890143',
+      bic: 'BNPAFRPPXXX',
+      label: 'Compte pro',
+      type: 'checking',
+      currency: 'EUR',
+      activatedAt: new Date('2027-01-10T10:00:00Z'),
+      balance: new Prisma.Decimal('300.00'),
+      balanceAt: new Date('2027-02-01T04:00:00Z'),
+    },
+  });
+  const add = (date: string, amount: string) =>
+    db.prisma.transaction.create({
+      data: {
+        bankAccountId: acc.id,
+        powensId: BigInt(seq++),
+        bookingDate: new Date(`${date}T00:00:00Z`),
+        amount: new Prisma.Decimal(amount),
+        label: 'OPERATION',
+        type: 'transfer',
+        raw: {},
+      },
+    });
+  await add('2027-01-20', '40.00');
+  await add('2027-02-01', '-25.00'); // after January's end: in the bank balance, not in January's statement
+  const one = async (periodEnd: string, today: string) => {
+    const [b] = await inTransaction(db.sql, (t) => buildStatements(t, [acc.id], { periodEnd, today: new Date(today) }));
+    return db.prisma.statement.findUniqueOrThrow({ where: { id: b!.id! } });
+  };
+  const jan = await one('2027-01-31', '2027-02-01T05:00:00Z');
+  expect(jan.openingBalance.toFixed(2)).toBe('285.00');
+  expect(jan.closingBalance.toFixed(2)).toBe('325.00');
+  expect(jan).toMatchObject({ iban: 'FR7630004000031234567890143', bic: 'BNPAFRPPXXX', balanceBreak: false });
+  expect(jan.previousClosingBalance).toBeNull();
+  expect(jan.bankBalance!.toFixed(2)).toBe('300.00');
+  expect(jan.bookedAfterPeriodEnd!.toFixed(2)).toBe('-25.00');
+  expect(jan.bankBalanceAt).toEqual(new Date('2027-02-01T04:00:00Z'));
+
+  // February: the bank's balance now says 312.34 but our movements give 300.00: a break of 12.34.
+  await db.prisma.bankAccount.update({
+    where: { id: acc.id },
+    data: { balance: new Prisma.Decimal('312.34'), balanceAt: new Date('2027-03-01T04:00:00Z') },
+  });
+  const feb = await one('2027-02-28', '2027-03-01T05:00:00Z');
+  expect(feb.previousClosingBalance!.toFixed(2)).toBe('325.00');
+  expect(feb.closingBalance.toFixed(2)).toBe('300.00');
+  expect(feb.bookedAfterPeriodEnd!.toFixed(2)).toBe('0.00');
+  expect(feb.balanceBreak).toBe(true);
+});

@@ -28,6 +28,29 @@ beforeAll(async () => {
   ids.statement = statement.id;
   ids.notification = notification.id;
   ids.account = otherSecondary.accountId;
+  const endpoint = await api.prisma.webhookEndpoint.create({
+    data: {
+      portalAccountId: other.accountId,
+      url: 'https://hooks.example.com/x',
+      events: ['link.expired'],
+      secretEnc: 'x',
+    },
+  });
+  await api.prisma.webhookEvent.create({
+    data: {
+      id: 'msg_tenancy',
+      portalAccountId: other.accountId,
+      type: 'link.expired',
+      body: '{}',
+      idempotencyKey: 't',
+      occurredAt: new Date(),
+    },
+  });
+  const delivery = await api.prisma.webhookMessage.create({
+    data: { eventId: 'msg_tenancy', endpointId: endpoint.id },
+  });
+  ids.webhook = endpoint.id;
+  ids.delivery = delivery.id;
 });
 
 const cases: Record<string, { id: keyof typeof ids; body?: unknown }> = {
@@ -48,6 +71,15 @@ const cases: Record<string, { id: keyof typeof ids; body?: unknown }> = {
   'get /statements/{id}': { id: 'statement' },
   'get /statements/{id}/cfonb': { id: 'statement' },
   'get /statements/{id}/deleted.csv': { id: 'statement' },
+  'get /statements/{id}/camt053': { id: 'statement' },
+  'get /bank-accounts/{id}/formats': { id: 'bankAccount' },
+  'put /bank-accounts/{id}/formats': { id: 'bankAccount', body: { statementFormats: 'both' } },
+  'get /webhook-endpoints/{id}': { id: 'webhook' },
+  'patch /webhook-endpoints/{id}': { id: 'webhook', body: { enabled: false } },
+  'delete /webhook-endpoints/{id}': { id: 'webhook' },
+  'post /webhook-endpoints/{id}/rotate-secret': { id: 'webhook' },
+  'get /webhook-endpoints/{id}/deliveries': { id: 'webhook' },
+  'post /webhook-deliveries/{id}/resend': { id: 'delivery' },
   'post /notifications/{id}/read': { id: 'notification' },
   'post /companies/{id}/email/reactivate': { id: 'company' },
   'post /statements/{id}/resend': { id: 'statement' },
@@ -86,6 +118,13 @@ test('every route with an id answers 404 for another account’s data, with or w
   expect(await api.prisma.link.count({ where: { companyId: ids.company } })).toBe(0);
   expect((await api.prisma.notification.findUniqueOrThrow({ where: { id: ids.notification } })).readAt).toBeNull();
   expect(await api.prisma.auditEvent.count({ where: { portalAccountId: mine.accountId } })).toBe(0);
+  expect(await api.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: ids.webhook } })).toMatchObject({
+    enabled: true,
+    secretEnc: 'x',
+  });
+  expect(
+    (await api.prisma.bankAccount.findUniqueOrThrow({ where: { id: ids.bankAccount } })).statementFormats,
+  ).toBeNull();
 });
 
 test('lists never show another account’s data; the ZIP refuses foreign ids', async () => {

@@ -11,6 +11,7 @@ import {
   statementRecipient,
 } from '../../activities/email';
 import { createMessages } from '../../activities/messages';
+import { camt053Of } from '../../activities/statement-files';
 import { enqueueEmail } from '../../activities/outbox';
 import { createCompanyWithAccounts, createStatement, createTenant } from '../api/support';
 import { useTestDatabase } from '../support/db';
@@ -106,6 +107,42 @@ test('a statement over 2 Mo arrives zipped', async () => {
   expect(m!.attachments[0]).toMatchObject({ name: expect.stringMatching(/\.zip$/), contentType: 'application/zip' });
   expect(m!.attachments[0]!.size).toBeLessThan(big.length / 10);
   expect(m!.text).toContain('compressé au format ZIP');
+});
+
+test('the formats the firm chose are attached: camt.053 rendered from the stored statement, alone or beside the CFONB file', async () => {
+  const s = await setup('ACCOUNT_MAILBOX');
+  await db.prisma.company.update({ where: { id: s.company.id }, data: { statementFormats: 'BOTH' } });
+  // (the fixtures' IBANs have no valid key: camt.053 checks it)
+  const iban = 'FR7630004000031234567890143';
+  await db.prisma.bankAccount.update({ where: { id: s.bankAccount.id }, data: { camtVersion: 'V02', iban } });
+  expect(await deliver(s.statement.id)).toBe('queued');
+  const other = await setup('ACCOUNT_MAILBOX');
+  await db.prisma.bankAccount.update({
+    where: { id: other.bankAccount.id },
+    data: { statementFormats: 'CAMT053', iban },
+  });
+  expect(await deliver(other.statement.id)).toBe('queued');
+  await send();
+  const [m] = await sink.messages(s.account.contactEmail);
+  const base = `COMPTECHEQUE_${s.company.siren}_du_01102026_au_31102026`;
+  expect(m!.attachments.map((a) => a.name)).toEqual([
+    `Releve_${base}.cfonb`,
+    `Releve_${base}.xml`,
+    `Transactions_supprimees_${base}.csv`,
+  ]);
+  expect(m!.text).toContain('aux formats CFONB120 et ISO 20022 camt.053.001.02');
+  const stored = await db.prisma.emailAttachment.findFirstOrThrow({
+    where: { message: { idempotencyKey: `statement/${s.statement.id}` }, name: { endsWith: '.xml' } },
+  });
+  const camt = await camt053Of(db.sql, s.statement.id);
+  expect(camt).toMatchObject({ ok: true, version: '02' });
+  expect(Buffer.from(stored.content).equals((camt as { xml: Buffer }).xml)).toBe(true);
+  const [n] = await sink.messages(other.account.contactEmail);
+  expect(n!.attachments.map((a) => a.name)).toEqual([
+    `Releve_COMPTECHEQUE_${other.company.siren}_du_01102026_au_31102026.xml`,
+    `Transactions_supprimees_COMPTECHEQUE_${other.company.siren}_du_01102026_au_31102026.csv`,
+  ]);
+  expect(n!.text).toContain('au format ISO 20022 camt.053.001.08');
 });
 
 test('the Outbox of the connection activities: firm alert and update link from a loaded connection', async () => {

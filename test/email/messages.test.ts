@@ -233,7 +233,7 @@ describe('3.a statement delivery', () => {
       ['Releve_LIVRETA_404833048_du_03082016_au_04082016.cfonb', 'application/octet-stream'],
       ['Transactions_supprimees_LIVRETA_404833048_du_03082016_au_04082016.csv', 'text/csv'],
     ]);
-    expect(m.attachments![0]!.content.equals(input.cfonb)).toBe(true);
+    expect(m.attachments![0]!.content.equals(input.cfonb!)).toBe(true);
     expect(snapshot(m)).toMatchSnapshot();
   });
 
@@ -269,6 +269,61 @@ describe('3.a statement delivery', () => {
     const compressedSize = z.readUInt32LE(cd + 20);
     const data = z.subarray(30 + nameLength + extraLength, 30 + nameLength + extraLength + compressedSize);
     expect(inflateRawSync(data).equals(big)).toBe(true);
+  });
+
+  const camt053 = { xml: Buffer.from('<?xml version="1.0" encoding="UTF-8"?>\n<Document/>\n'), version: '08' as const };
+
+  test('the chosen formats are attached: camt.053 alone, or both', async () => {
+    const only = await renderStatementDelivery({ ...input, cfonb: null, camt053, deletedCsv: null });
+    expect(only.attachments!.map((a) => [a.name, a.contentType])).toEqual([
+      ['Releve_LIVRETA_404833048_du_03082016_au_04082016.xml', 'application/xml'],
+    ]);
+    expectFacts(only, ['le relevé QUOTIDIEN au format ISO 20022 camt.053.001.08 du compte bancaire']);
+    const both = await renderStatementDelivery({ ...input, camt053: { ...camt053, version: '02' } });
+    expect(both.attachments!.map((a) => a.name)).toEqual([
+      'Releve_LIVRETA_404833048_du_03082016_au_04082016.cfonb',
+      'Releve_LIVRETA_404833048_du_03082016_au_04082016.xml',
+      'Transactions_supprimees_LIVRETA_404833048_du_03082016_au_04082016.csv',
+    ]);
+    expect(both.attachments![1]!.content.equals(camt053.xml)).toBe(true);
+    expectFacts(both, ['aux formats CFONB120 et ISO 20022 camt.053.001.02 du compte bancaire']);
+  });
+
+  test('both formats over 2 Mo together go in one ZIP', async () => {
+    const half = Buffer.alloc(ZIP_THRESHOLD_BYTES / 2 + 1, 'X');
+    const m = await renderStatementDelivery({ ...input, cfonb: half, camt053: { xml: half, version: '08' } });
+    expect(m.attachments!.map((a) => a.name)).toEqual([
+      'Releve_LIVRETA_404833048_du_03082016_au_04082016.zip',
+      'Transactions_supprimees_LIVRETA_404833048_du_03082016_au_04082016.csv',
+    ]);
+    expectFacts(m, ['Les fichiers du relevé dépassant 2 Mo, ils sont compressés ensemble au format ZIP.']);
+    const z = m.attachments![0]!.content;
+    const names: string[] = [];
+    for (
+      let at = z.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+      at >= 0;
+      at = z.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]), at + 4)
+    )
+      names.push(z.subarray(at + 46, at + 46 + z.readUInt16LE(at + 28)).toString());
+    expect(names).toEqual([
+      'Releve_LIVRETA_404833048_du_03082016_au_04082016.cfonb',
+      'Releve_LIVRETA_404833048_du_03082016_au_04082016.xml',
+    ]);
+  });
+
+  test('a balance break is told in the e-mail, with what was compared', async () => {
+    const m = await renderStatementDelivery({
+      ...input,
+      balanceBreak: {
+        message: 'Rupture de solde : écart de 12,34 €',
+        details: ['Le solde de clôture (150,00 €) diffère du solde comptable de la banque (162,34 €).'],
+      },
+    });
+    expectFacts(m, [
+      'Rupture de solde : écart de 12,34 €',
+      'Le solde de clôture (150,00 €) diffère du solde comptable de la banque (162,34 €).',
+    ]);
+    expect((await renderStatementDelivery(input)).text).not.toContain('Rupture');
   });
 });
 

@@ -27,6 +27,7 @@ import { createPowensPort } from '../../activities/powens-port';
 import { loadConfig, type Config } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import type { Db } from '../../prisma/client';
+import type { SqlPool } from '../../prisma/sql';
 import { Prisma } from '../../prisma/client';
 import type { Periodicity, PeriodicityKind } from '../../domain/schedule';
 import { bankConnectionWorkflow } from '../../workflows/bank-connection';
@@ -69,6 +70,8 @@ export interface Harness {
   env: TestWorkflowEnvironment;
   powens: RunningSandbox;
   prisma: Db;
+  /** Plain SQL (pg) on the same database, as the worker's senders use it. */
+  sql: SqlPool;
   config: Config;
   activities: Activities;
   bundle: WorkflowBundleWithSourceMap;
@@ -262,6 +265,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     env,
     powens,
     prisma: db.prisma,
+    sql: db.sql,
     config,
     activities,
     bundle,

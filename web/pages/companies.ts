@@ -47,8 +47,23 @@ const COMPANY_LABELS: Record<string, string> = {
   'periodicity.kind': 'Périodicité',
   'periodicity.day': 'Jour',
   'periodicity.month': 'Mois',
+  statementFormats: 'Formats des relevés',
+  camtVersion: 'Version camt.053',
   recipient: 'Destinataire',
 };
+
+const STATEMENT_FORMATS: Array<[string, string]> = [
+  ['cfonb120', 'CFONB120'],
+  ['camt053', 'ISO 20022 camt.053'],
+  ['both', 'CFONB120 et camt.053'],
+];
+const CAMT_VERSIONS: Array<[string, string]> = [
+  ['08', 'camt.053.001.08'],
+  ['02', 'camt.053.001.02 (anciens logiciels)'],
+];
+const formatsLabel = (c: Company) =>
+  `${STATEMENT_FORMATS.find(([v]) => v === c.statementFormats)?.[1] ?? c.statementFormats}` +
+  (c.statementFormats === 'cfonb120' ? '' : ` (camt.053.001.${c.camtVersion})`);
 
 const PERIODICITIES: Array<[string, string]> = [
   ['DAILY', 'Quotidienne'],
@@ -62,7 +77,7 @@ const PERIODICITIES: Array<[string, string]> = [
 type CompanyForm = Record<
   'siren' | 'nic' | 'name' | 'name2' | 'email' | 'periodicity.kind' | 'periodicity.day' | 'periodicity.month',
   string
-> & { noAutoLinks: boolean };
+> & { noAutoLinks: boolean; statementFormats?: string; camtVersion?: string };
 
 const emptyForm = (): CompanyForm => ({
   siren: '',
@@ -87,6 +102,8 @@ function formOf(body: Record<string, unknown>): CompanyForm {
     'periodicity.day': str(body['periodicity.day']),
     'periodicity.month': str(body['periodicity.month']),
     noAutoLinks: body.noAutoLinks === 'true',
+    statementFormats: str(body.statementFormats) || undefined,
+    camtVersion: str(body.camtVersion) || undefined,
   };
 }
 
@@ -103,6 +120,8 @@ function jsonOf(f: CompanyForm, patch: boolean) {
     email: f.email,
     periodicity: { kind: f['periodicity.kind'], day: num(f['periodicity.day']), month: num(f['periodicity.month']) },
     autoLinks: !f.noAutoLinks,
+    statementFormats: f.statementFormats,
+    camtVersion: f.camtVersion,
   };
 }
 
@@ -135,6 +154,10 @@ function companyForm(
           ${field({ name: 'periodicity.month', label: 'Mois', value: f['periodicity.month'], error: e.get('periodicity.month'), attrs: 'inputmode="numeric"', hint: 'Trimestrielle : 1 à 3 (mois du trimestre). Semestrielle : 1 à 6. Annuelle : 1 à 12.' })}
         </div>
         ${checkbox('noAutoLinks', 'Ne pas générer automatiquement le jeton / mail de mise à jour des identifiants bancaires', f.noAutoLinks)}
+        <div class="grid">
+          ${select({ name: 'statementFormats', label: 'Formats des relevés', options: STATEMENT_FORMATS, value: f.statementFormats ?? 'cfonb120', error: e.get('statementFormats'), hint: 'Joints aux e-mails et aux archives ZIP ; chaque relevé reste téléchargeable dans les deux formats.' })}
+          ${select({ name: 'camtVersion', label: 'Version camt.053', options: CAMT_VERSIONS, value: f.camtVersion ?? '08', error: e.get('camtVersion') })}
+        </div>
       </fieldset>
       <p class="actions"><button type="submit" class="primary">${submit}</button> <a href="/redevables">Annuler</a></p>
     </form>`;
@@ -358,6 +381,8 @@ export function companyPages(router: Router) {
       'periodicity.day': c.periodicity.day === null ? '' : String(c.periodicity.day),
       'periodicity.month': c.periodicity.month === null ? '' : String(c.periodicity.month),
       noAutoLinks: !c.autoLinks,
+      statementFormats: c.statementFormats,
+      camtVersion: c.camtVersion,
     };
     const body = companyForm(ctx, `/redevables/${c.id}/modifier`, f, null, 'Enregistrer');
     send(res, page(ctx, { title: 'Modification d’un redevable', section: 'redevables', body }));
@@ -598,6 +623,8 @@ function companySummary(ctx: PortalContext, c: Company): Html {
       <dl class="pairs">
         <dt>Périodicité</dt>
         <dd>${periodicityText(c.periodicity)}</dd>
+        <dt>Formats des relevés</dt>
+        <dd>${formatsLabel(c)}</dd>
         <dt>Jeton automatique</dt>
         <dd>
           ${c.autoLinks ? 'Oui : un lien de mise à jour des identifiants est envoyé automatiquement' : 'Non (option « ne pas générer automatiquement » cochée)'}

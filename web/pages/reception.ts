@@ -45,14 +45,19 @@ export function statementRows(
       }
       <td>${frDay(s.periodStart)} au ${frDay(s.periodEnd)}</td>
       <td>${when(s.receivedAt)}</td>
-      <td>${badge(kind, text)}${s.errorMessage ? html`<small class="reason">${s.errorMessage}</small>` : ''}</td>
+      <td>
+        ${badge(kind, text)}${s.errorMessage ? html`<small class="reason">${s.errorMessage}</small>` : ''}
+        ${s.balanceCheck?.status === 'break' ? html`<small class="reason balance-break">${s.balanceCheck.message}</small>` : ''}
+      </td>
       <td>
         <a href="/reception/${s.id}" aria-label="Détail du relevé du ${frDay(s.periodStart)} au ${frDay(s.periodEnd)}"
           >Détail</a
         >
       </td>
       ${opts.identity ? '' : html`<td class="num">${s.transactionCount}</td>`}
-      <td>${files ? html`<a href="/reception/${s.id}/cfonb" download>CFONB</a>` : ''}</td>
+      <td>
+        ${files ? html`<a href="/reception/${s.id}/cfonb" download>CFONB</a> · <a href="/reception/${s.id}/camt053" download aria-label="camt.053 du relevé du ${frDay(s.periodStart)} au ${frDay(s.periodEnd)}">camt.053</a>` : ''}
+      </td>
       <td>
         ${files && s.deletedCount ? html`<a href="/reception/${s.id}/supprimees.csv" download>${s.deletedCount} (CSV)</a>` : ''}
       </td>
@@ -74,6 +79,7 @@ export function receptionPages(router: Router) {
       iban: str(req.query.iban),
       state: str(req.query.state),
       delivery: str(req.query.delivery),
+      balance: str(req.query.balance),
       includeSecondary: req.query.includeSecondary === 'true' && primary ? 'true' : undefined,
     };
     const offset = Math.max(0, Number(req.query.offset) || 0);
@@ -96,6 +102,7 @@ export function receptionPages(router: Router) {
           iban: q.iban,
           state: q.state,
           delivery: q.delivery,
+          balance: q.balance || undefined,
           includeSecondary: q.includeSecondary,
           limit: LIMIT,
           offset,
@@ -154,6 +161,18 @@ export function receptionPages(router: Router) {
               ['failed', 'Échec'],
             ],
           })}
+          ${select({
+            name: 'balance',
+            label: 'Continuité des soldes',
+            value: q.balance,
+            error: e.get('balance'),
+            options: [
+              ['', 'Tous'],
+              ['break', 'Rupture de solde'],
+              ['ok', 'Soldes concordants'],
+              ['unchecked', 'Non vérifiés'],
+            ],
+          })}
         </div>
         ${primary ? html`<div class="options">${checkbox('includeSecondary', 'Afficher les relevés des redevables secondaires', !!q.includeSecondary)}</div>` : ''}
         <p><button type="submit" class="primary">Rechercher</button></p>
@@ -170,7 +189,7 @@ export function receptionPages(router: Router) {
                 <input
                   type="hidden"
                   name="filters"
-                  value="${qs({ receivedFrom: from ?? undefined, receivedTo: to ?? undefined, siret: q.siret, name: q.name, iban: q.iban, state: q.state, delivery: q.delivery })}"
+                  value="${qs({ receivedFrom: from ?? undefined, receivedTo: to ?? undefined, siret: q.siret, name: q.name, iban: q.iban, state: q.state, delivery: q.delivery, balance: q.balance || undefined })}"
                 />`
             : ''
         }
@@ -320,9 +339,26 @@ export function receptionPages(router: Router) {
         <dd>
           ${s.transactionCount}${s.deletedCount ? html` (et ${plural(s.deletedCount, 'transaction supprimée', 'transactions supprimées')})` : ''}
         </dd>
+        <dt>Formats livrés</dt>
+        <dd>${s.formats.map((f) => (f === 'cfonb120' ? 'CFONB120' : `camt.053.001.${s.camtVersion}`)).join(' et ')}</dd>
+        ${
+          s.balanceCheck
+            ? html`<dt>Continuité des soldes</dt>
+                <dd>${balanceCheckText(s)}</dd>`
+            : ''
+        }
       </dl>
+      ${
+        s.balanceCheck?.status === 'break'
+          ? html`<div class="flash error balance-break" role="alert">
+              <p><strong>${s.balanceCheck.message}</strong></p>
+              ${s.balanceCheck.details.map((d) => html`<p>${d}</p>`)}
+            </div>`
+          : ''
+      }
       <p class="toolbar">
         ${s.state === 'success' ? html`<a class="button primary" href="/reception/${s.id}/cfonb" download>Télécharger le relevé CFONB120</a>` : ''}
+        ${s.state === 'success' ? html`<a class="button" href="/reception/${s.id}/camt053" download>Télécharger le relevé camt.053</a>` : ''}
         ${s.state === 'success' && s.deletedCount ? html`<a class="button" href="/reception/${s.id}/supprimees.csv" download>Télécharger les transactions supprimées (CSV)</a>` : ''}
         <a class="button" href="/comptes/${s.bankAccountId}">Compte bancaire</a>
         ${
@@ -392,6 +428,7 @@ export function receptionPages(router: Router) {
 
   for (const [path, api] of [
     ['cfonb', 'cfonb'],
+    ['camt053', 'camt053'],
     ['supprimees.csv', 'deleted.csv'],
   ] as const) {
     router.get(`/reception/:id/${path}`, portal, async (req, res) => {
@@ -475,6 +512,21 @@ function deliveriesSection(deliveries: Delivery[]): Html {
         : html`<p>Aucun e-mail : le compte récupère ses relevés en téléchargement (« Pas de réception par mail »).</p>`
     }
   </section>`;
+}
+
+/** What the balance check found, in a sentence. */
+function balanceCheckText(s: Statement): Html {
+  const c = s.balanceCheck!;
+  if (c.status === 'break') return badge('error', 'Rupture de solde');
+  if (c.status === 'unchecked')
+    return html`${badge('neutral', 'Non vérifiée')} <small>(premier relevé, solde de la banque inconnu)</small>`;
+  const parts = [
+    c.opening.matches ? 'solde d’ouverture = clôture du relevé précédent' : null,
+    c.closing.matches
+      ? `solde de clôture = solde de la banque (${frAmount(c.closing.bankBalance, s.currency)}) moins les opérations postérieures (${frAmount(c.closing.bookedAfterPeriodEnd, s.currency)})`
+      : null,
+  ].filter(Boolean);
+  return html`${badge('ok', 'Soldes concordants')} <small>${parts.join(' ; ')}</small>`;
 }
 
 /** A balance in the Débit column when negative (debtor), in Crédit otherwise, like a bank statement. */

@@ -98,6 +98,8 @@ export interface Company {
   email: string | null;
   periodicity: { kind: string; day: number | null; month: number | null };
   autoLinks: boolean;
+  statementFormats: 'cfonb120' | 'camt053' | 'both';
+  camtVersion: '08' | '02';
   active: boolean;
   deactivatedAt: string | null;
   collection: 'success' | 'error' | 'none';
@@ -136,6 +138,25 @@ export interface Statement {
   openingBalance: string;
   closingBalance: string;
   errorMessage: string | null;
+  formats: Array<'cfonb120' | 'camt053'>;
+  camtVersion: '08' | '02';
+  balanceCheck: BalanceCheck | null;
+}
+
+/** domain/balance-check.ts as the API gives it. */
+export interface BalanceCheck {
+  status: 'ok' | 'break' | 'unchecked';
+  opening: { previousClosingBalance: string | null; matches: boolean | null; gap: string | null };
+  closing: {
+    bankBalance: string | null;
+    bankBalanceAt: string | null;
+    bookedAfterPeriodEnd: string | null;
+    expectedClosingBalance: string | null;
+    matches: boolean | null;
+    gap: string | null;
+  };
+  message: string | null;
+  details: string[];
 }
 
 export interface Page<T> {
