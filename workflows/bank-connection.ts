@@ -7,15 +7,16 @@
  *
  * Deterministic: no I/O here (activities do it, and get the workflow's time as `at`); time is
  * Temporal's. Message handlers only queue what happened; the loop acts, one wake at a time.
- * Versioning: no deployment runs this workflow yet, so its recorded histories
- * (test/workflows/histories) were recorded anew with this code; from the first deployment on, a
- * change to its decisions goes behind `patched()`.
+ * Versioning: no deployment ran this workflow before its December 2026 redesign, whose recorded
+ * histories (test/workflows/histories) were recorded anew; changes to its decisions since go behind
+ * `patched()` (PENDING_STATEMENTS), so that those histories, and running workflows, replay.
  */
 import {
   allHandlersFinished,
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -35,6 +36,8 @@ import {
 } from './search-attributes';
 
 const MAX_HISTORY_EVENTS = 5_000;
+/** Patch ids (workflow versioning): decisions added after histories were recorded. */
+const PENDING_STATEMENTS = 'pending-statements-2026-12';
 const HOUR = 3_600_000;
 const MAX_TRANSIENT_RETRIES = 3;
 
@@ -181,7 +184,13 @@ export async function bankConnectionWorkflow(input: m.ConnectionWorkflowInput): 
     }
     // Due but not covered yet: shown as "En cours" (once per period end).
     const waiting = end();
-    if (waiting && schedule.statementDueAt(waiting).getTime() <= now() && s.pendingShown !== waiting) {
+    // (patched: histories recorded before these rows existed replay without them.)
+    if (
+      waiting &&
+      schedule.statementDueAt(waiting).getTime() <= now() &&
+      s.pendingShown !== waiting &&
+      patched(PENDING_STATEMENTS)
+    ) {
       await io.markStatementsPending(connectionId, { periodEnd: waiting, at: nowIso() });
       s.pendingShown = waiting;
     }

@@ -191,6 +191,29 @@ describe('connections and Temporal', () => {
     expect(events.map((e) => e.detail)).toEqual([{ statement: false }]);
   });
 
+  test('PSD2: at most three forced syncs per connection in 24 hours; the fourth answers 429 and reaches nothing', async () => {
+    const { connection } = await createCompanyWithAccounts(api.prisma, t, {});
+    await startWorkflow(connection.id);
+    for (let i = 0; i < 3; i++) {
+      // Each past its quarter of an hour (the cooldown is another rule).
+      await api.prisma.bankConnection.update({ where: { id: connection.id }, data: { collectRequestedAt: null } });
+      const r = await call(api, 'POST', `/api/v1/connections/${connection.id}/collect`, { key: t.key, body: {} });
+      expect(r.status).toBe(202);
+    }
+    await api.prisma.bankConnection.update({ where: { id: connection.id }, data: { collectRequestedAt: null } });
+    const fourth = await call(api, 'POST', `/api/v1/connections/${connection.id}/collect`, { key: t.key, body: {} });
+    expect(fourth.status).toBe(429);
+    expect(fourth.body.detail).toMatch(/^Limite atteinte : 3 collectes forcées en 24 heures pour cette connexion/);
+    expect(Number(fourth.headers.get('retry-after'))).toBeGreaterThan(23 * 3600);
+    expect(await received(connection.id, ['collect:false', 'collect:false', 'collect:false'])).toHaveLength(3);
+    expect(
+      await api.prisma.auditEvent.count({ where: { action: 'connection.collect', entityId: connection.id } }),
+    ).toBe(3);
+    expect(
+      (await api.prisma.bankConnection.findUniqueOrThrow({ where: { id: connection.id } })).collectRequestedAt,
+    ).toBeNull();
+  });
+
   test('one click = one sync: a second request within 15 minutes answers 429 with Retry-After and the time in French', async () => {
     const { connection } = await createCompanyWithAccounts(api.prisma, t, {});
     await startWorkflow(connection.id);
