@@ -70,7 +70,10 @@ function apiKeyFrom(secret: Buffer): NewApiKey {
 }
 
 export const generateApiKey = () => apiKeyFrom(randomBytes(32));
-/** Deterministic key (demo data): the same secret and label always give the same key. */
+/**
+ * Deterministic key for the demo data (scripts/seed-demo.ts, never run in production) and tests:
+ * the same secret and label always give the same key.
+ */
 export const deriveApiKey = (secret: string, label: string) =>
   apiKeyFrom(createHmac('sha256', secret).update(`api-key:${label}`).digest());
 
