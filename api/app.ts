@@ -12,6 +12,7 @@ import { requestLogger, type Logger } from '../lib/logger';
 import { apiRegistry, httpMetrics, metricsEndpoint, mountedAt, routeLabel } from '../lib/metrics';
 import { REQUEST_ID_HEADER, requestIdFrom, runWithRequestContext } from '../lib/request-context';
 import type { Db } from '../prisma/client';
+import { portalHop } from './client-address';
 import { HttpError, type FieldError } from './errors';
 import type { PowensWebviews } from './powens';
 import { postmarkWebhookRouter } from './postmark-webhook';
@@ -48,8 +49,11 @@ export interface AppState {
 export function createApp(deps: AppDeps, state: AppState = { ready: true }) {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
-  // First: every request gets its id (a sane X-Request-Id is kept, else a new UUID), answered in
+  // Forwarded headers only from the proxies TRUST_PROXY names (default: none); the portal's own
+  // calls carry the browser's address another way (api/client-address.ts).
+  app.set('trust proxy', deps.config.TRUST_PROXY);
+  app.use(portalHop());
+  // Then every request gets its id (a sane X-Request-Id is kept, else a new UUID), answered in
   // X-Request-Id and carried by every log line and Temporal call made while it is handled.
   app.use((req, res, next) => {
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);

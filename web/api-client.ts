@@ -3,11 +3,13 @@
  * the loopback interface of the process with the browser's session cookie: every rule (rights,
  * tenant scope, validation, CSRF on writes) stays in api/ and the pages show its answers. The
  * forms carry the session's CSRF token in a hidden field, sent on as `X-CSRF-Token`, so a write
- * from a page is checked exactly like a write from a script. The browser's address goes in
- * `X-Forwarded-For` (the app trusts loopback proxies), so the login rate limit stays per client.
+ * from a page is checked exactly like a write from a script. The browser's address and protocol
+ * go with each call (api/client-address.ts), so the login rate limit stays per client and the
+ * session cookie is Secure when the browser's request was https.
  */
 import { Readable } from 'node:stream';
 import type { Request, Response } from 'express';
+import { portalHopHeaders } from '../api/client-address';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface ApiResult<T = any> {
@@ -69,7 +71,7 @@ export class ApiClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     const cookie = this.req.headers.cookie;
     if (cookie) headers.cookie = cookie;
-    if (this.req.ip) headers['x-forwarded-for'] = this.req.ip;
+    Object.assign(headers, portalHopHeaders(this.req));
     if (opts.csrf) headers['x-csrf-token'] = opts.csrf;
     let body: string | Buffer | undefined;
     if (opts.raw) {

@@ -10,6 +10,7 @@ import { Router, urlencoded, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { needsNewCredentials } from '../../domain/powens-states';
 import type { AppDeps } from '../app';
+import { FORWARDED_HEADERS_IGNORED } from '../client-address';
 import { hashLinkSecret, linkState } from '../../domain/links';
 import { esc, firmContact, sendPage } from './html';
 import { issueWebviewState } from './state';
@@ -33,6 +34,7 @@ export function linkPagesRouter(deps: AppDeps, limit = 30): Router {
       limit,
       standardHeaders: 'draft-8',
       legacyHeaders: false,
+      validate: FORWARDED_HEADERS_IGNORED,
       handler: (_req, res) =>
         sendPage(
           res,
