@@ -13,7 +13,7 @@ import { apiRegistry, httpMetrics, metricsEndpoint, mountedAt, routeLabel } from
 import { REQUEST_ID_HEADER, requestIdFrom, runWithRequestContext } from '../lib/request-context';
 import type { Db } from '../prisma/client';
 import { portalHop } from './client-address';
-import { HttpError, type FieldError } from './errors';
+import { HttpError, unreadableRequest, type FieldError } from './errors';
 import type { PowensWebviews } from './powens';
 import { postmarkWebhookRouter } from './postmark-webhook';
 import { publicRouter } from './public/router';
@@ -162,10 +162,10 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
         detail: 'La requête contient des champs invalides.',
         errors: err.issues.map((i) => ({ field: i.path.join('.') || '(corps)', reason: i.message })),
       };
-    } else if ((err as { type?: string }).type === 'entity.parse.failed') {
-      problem = { status: 400, title: 'Bad Request', detail: "Le corps de la requête n'est pas un JSON valide." };
-    } else if ((err as { type?: string }).type === 'entity.too.large') {
-      problem = { status: 413, title: 'Payload Too Large', detail: 'Le corps de la requête est trop volumineux.' };
+    } else if (unreadableRequest(err)) {
+      // Unreadable, oversize or wrongly encoded body, malformed URL: the client's error, never a 500.
+      const e = unreadableRequest(err)!;
+      problem = { status: e.status, title: e.title, detail: e.detail };
     } else {
       logger.error({ err, path: req.path }, 'unhandled error');
       problem = { status: 500, title: 'Internal Server Error', detail: 'Une erreur interne est survenue.' };

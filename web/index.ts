@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import type { Logger } from '../lib/logger';
+import { unreadableRequest } from '../api/errors';
 import { ApiError } from './api-client';
 import { portalContext } from './context';
 import { errorPage, send } from './layout';
@@ -52,6 +53,14 @@ function portalErrors(logger: Logger): ErrorRequestHandler {
   return (err, req, res, next) => {
     if (res.headersSent) return next(err);
     const ctx = res.locals.portal ? portalContext(res) : null;
+    const unreadable = unreadableRequest(err, 'Le formulaire envoyé');
+    if (unreadable) {
+      const detail =
+        unreadable.status === 413
+          ? `${unreadable.detail} Réduisez le texte saisi ou la taille du fichier, puis réessayez.`
+          : unreadable.detail;
+      return send(res, errorPage(ctx, { status: unreadable.status, title: '', detail }), unreadable.status);
+    }
     if (err instanceof ApiError) {
       if (err.problem.status === 401)
         return res.redirect(303, `/connexion?retour=${encodeURIComponent(req.originalUrl)}`);
