@@ -43,6 +43,26 @@ export interface CallOptions {
   csrf?: string;
 }
 
+/**
+ * A path segment the portal may send to its API: letters, digits, `-`, `_`, `~` and inner dots
+ * (`deleted.csv`), never `.` or `..`, `/`, `%`, `?` or `#`. Page ids come from the browser's URL,
+ * decoded by Express: `/redevables/..%2F..%2Fv1%2Fme` would otherwise call `/api/v1/me`.
+ */
+const SEGMENT = /^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$/;
+
+/** Refuses (404, as an unknown id) an API path with any other segment. */
+export function assertPlainPath(path: string): void {
+  if (
+    path.startsWith('/') &&
+    path
+      .slice(1)
+      .split('/')
+      .every((segment) => SEGMENT.test(segment))
+  )
+    return;
+  throw new ApiError({ status: 404, title: 'Not Found', detail: 'Ressource introuvable.' });
+}
+
 /** Where this process answers: the local address and port the request came in on. */
 function selfBase(req: Request): string {
   let host = req.socket.localAddress ?? '127.0.0.1';
@@ -59,6 +79,7 @@ export class ApiClient {
   }
 
   url(path: string, query?: Record<string, QueryValue>): string {
+    assertPlainPath(path);
     const u = new URL(`/api/v1${path}`, this.base);
     for (const [k, v] of Object.entries(query ?? {})) {
       if (v !== undefined && v !== null && v !== '') u.searchParams.set(k, String(v));

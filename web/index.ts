@@ -25,6 +25,8 @@ const STATIC: Record<string, { type: string; body: Buffer }> = Object.fromEntrie
   ].map(([name, type]) => [name!, { type: type!, body: readFileSync(join(__dirname, 'static', name!)) }]),
 );
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export function createPortal(deps: { logger: Logger }): Router {
   const router = Router();
   router.get('/static/:file', (req: Request, res: Response, next) => {
@@ -36,6 +38,12 @@ export function createPortal(deps: { logger: Logger }): Router {
   router.use((_req, res, next) => {
     res.set('cache-control', 'no-store');
     next();
+  });
+  // Every `:id` of the portal's pages is a UUID: anything else is an unknown page before it can
+  // reach an API path (web/api-client.ts refuses unsafe segments too).
+  router.param('id', (req, res, next, id) => {
+    if (typeof id === 'string' && UUID.test(id)) return next();
+    send(res, errorPage(null, { status: 404, title: '', detail: 'Cette page n’existe pas.' }), 404);
   });
   router.get('/', (_req, res) => res.redirect(303, '/redevables'));
   authPages(router);
