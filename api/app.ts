@@ -123,7 +123,7 @@ export function createApp(deps: AppDeps, state: AppState = { ready: true }) {
   app.use('/api/v1', mountedAt('/api/v1'), v1.router);
   app.get('/api/docs', mountedAt(''), v1.docs);
   // The portal's pages (web/), rendered from the API above.
-  app.use(mountedAt(''), createPortal({ logger: deps.logger }));
+  app.use(mountedAt(''), createPortal({ logger: deps.logger, publicBaseUrl: deps.config.publicBaseUrl }));
 
   app.use((req: Request) => {
     throw new HttpError(404, 'Not Found', `Aucune ressource à l'adresse ${req.method} ${req.path}.`);

@@ -38,7 +38,7 @@ const tooMany = (detail: string): RequestHandler => {
 
 export function createApiV1(deps: AppDeps, limits: RateLimits = {}) {
   const router = Router();
-  const api = new ApiRegistry(router, authenticate(deps.prisma));
+  const api = new ApiRegistry(router, authenticate(deps.prisma, { idleMs: deps.config.SESSION_IDLE_MINUTES * 60_000 }));
   const limiters = {
     login: rateLimit({
       windowMs: 15 * 60_000,
