@@ -150,6 +150,9 @@ async function check(name: string, fn: () => Promise<unknown>) {
   }
 }
 
+/** A path as logged: a company link's secret (`/l/<secret>`) never reaches the logs. */
+export const redactPath = (path: string) => path.replace(/^\/l\/[^/]+/, '/l/<secret>');
+
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res: Response, _next) => {
     let problem: { status: number; title: string; detail: string; errors?: FieldError[] };
@@ -167,7 +170,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       const e = unreadableRequest(err)!;
       problem = { status: e.status, title: e.title, detail: e.detail };
     } else {
-      logger.error({ err, path: req.path }, 'unhandled error');
+      logger.error({ err, path: redactPath(req.path) }, 'unhandled error');
       problem = { status: 500, title: 'Internal Server Error', detail: 'Une erreur interne est survenue.' };
     }
     res

@@ -9,7 +9,7 @@ import { createApp } from '../../api/app';
 import { deriveApiKey, hashPassword } from '../../api/auth';
 import type { RateLimits } from '../../api/v1';
 import { loadConfig, type Config } from '../../lib/config';
-import { createLogger } from '../../lib/logger';
+import { createLogger, type Logger } from '../../lib/logger';
 import type { Db } from '../../prisma/client';
 import type { SqlPool } from '../../prisma/sql';
 import { useTestDatabase } from '../support/db';
@@ -66,13 +66,13 @@ export const testConfig = (env: Record<string, string> = {}) =>
  */
 export async function listenApp(
   api: Pick<Api, 'prisma' | 'temporal'>,
-  opts: { config: Config; rateLimits?: RateLimits },
+  opts: { config: Config; rateLimits?: RateLimits; logger?: Logger },
 ): Promise<{ baseUrl: string; close: () => Promise<void> }> {
   const app = createApp({
     config: opts.config,
     prisma: api.prisma,
     temporal: api.temporal,
-    logger: createLogger('api-test', 'silent'),
+    logger: opts.logger ?? createLogger('api-test', 'silent'),
     rateLimits: opts.rateLimits,
   });
   const server = await new Promise<Server>((resolve) => {

@@ -11,7 +11,7 @@ import pino from 'pino';
 import { createActivities } from '../../activities';
 import { createEmailActivities, LINK_SECRET_PLACEHOLDER, outboxBodies } from '../../activities/email';
 import type { SqlPool } from '../../prisma/sql';
-import { call, createCompanyWithAccounts, createTenant, siren, useApi, type Tenant } from '../api/support';
+import { call, createCompanyWithAccounts, createTenant, listenApp, siren, useApi, type Tenant } from '../api/support';
 import { useSink } from './support';
 
 const api = useApi();
@@ -159,4 +159,30 @@ test('a secret sealed with another ENCRYPTION_KEY is never sent with its placeho
     lastError: expect.stringContaining('lien sécurisé illisible'),
   });
   expect(await sink.messages(company.email!)).toEqual([]);
+});
+
+test('a link page that fails unexpectedly logs its path without the secret', async () => {
+  const secret = 'S'.repeat(43);
+  // The database failing under the link page.
+  const prisma = new Proxy(api.prisma, {
+    get: (target, prop, receiver) =>
+      prop === 'link'
+        ? {
+            findUnique: () => {
+              throw new Error('database unreachable');
+            },
+          }
+        : (Reflect.get(target, prop, receiver) as unknown),
+  });
+  const failing = await listenApp({ prisma, temporal: api.temporal }, { config: api.config, logger });
+  try {
+    logged = '';
+    const r = await fetch(`${failing.baseUrl}/l/${secret}`);
+    expect(r.status).toBe(500);
+    expect(logged).toContain('"path":"/l/<secret>"');
+    expect(logged).toContain('database unreachable');
+    expect(logged).not.toContain(secret);
+  } finally {
+    await failing.close();
+  }
 });
