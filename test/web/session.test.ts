@@ -8,7 +8,8 @@ import { SESSION_TTL_MS } from '../../api/auth';
 import { call, createTenant, listenApp, testConfig, useApi, type Tenant } from '../api/support';
 import { PortalSession, textOf } from './support';
 
-const api = useApi();
+// Many logins from one address in this file: the login limit is test/api/client-address.test.ts' subject.
+const api = useApi({ rateLimits: { login: 100 } });
 let t: Tenant;
 
 beforeAll(async () => {
@@ -49,6 +50,20 @@ describe('login from another site', () => {
       expect({ headers, status: r.status }).toEqual({ headers, status: 403 });
       expect(r.headers.getSetCookie()).toEqual([]);
       expect(textOf(await r.text())).toContain('Connexion refusée : le formulaire ne provient pas de ce site.');
+    }
+    expect(await counts()).toEqual(before);
+  });
+
+  test('the API’s login takes JSON only: a cross-site form (text/plain, urlencoded) cannot post it', async () => {
+    const before = await counts();
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      const r = await fetch(`${api.baseUrl}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': type, origin: 'https://evil.example' },
+        body: JSON.stringify({ login: t.login, password: t.password }),
+      });
+      expect({ type, status: r.status }).toEqual({ type, status: 400 });
+      expect(r.headers.getSetCookie()).toEqual([]);
     }
     expect(await counts()).toEqual(before);
   });
