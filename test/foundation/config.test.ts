@@ -217,8 +217,11 @@ describe('configuration', () => {
       });
     const r = run({ ...PROD, SESSION_SECRET: loadConfig({}).SESSION_SECRET, POSTMARK_SERVER_TOKEN: '' });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('SESSION_SECRET: must not be a public development default in production: it signs');
-    expect(r.stderr).toContain('POSTMARK_SERVER_TOKEN: is required in production (the development default is public)');
+    // One line per refusal (lib/startup.ts), naming the variable and why.
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'api: Configuration refused: POSTMARK_SERVER_TOKEN is required in production (the development default is public): it sends every e-mail through Postmark (see .env.example)',
+      'api: Configuration refused: SESSION_SECRET must not be a public development default in production: it signs the Powens state parameter of every bank connection (see .env.example)',
+    ]);
     expect(r.stdout).not.toContain('API listening');
     // The worker entry point reads the same module.
     const w = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'worker', 'main.ts')], {
@@ -228,7 +231,7 @@ describe('configuration', () => {
       timeout: 60_000,
     });
     expect(w.status).not.toBe(0);
-    expect(w.stderr).toContain('ENCRYPTION_KEY: is required in production');
+    expect(w.stderr).toContain('worker: Configuration refused: ENCRYPTION_KEY is required in production');
   });
 
   test('Powens webhooks: the registered URL, the signed-date window, the secret and the Bearer variant', () => {
