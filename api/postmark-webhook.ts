@@ -103,6 +103,8 @@ export function postmarkWebhookRouter(deps: { config: Config; prisma: Db; logger
           data: {
             status: 'BOUNCED',
             bouncedAt: now,
+            // Bounced for good: a secure link it carried is not kept (secrets.ts).
+            secretsEnc: null,
             lastError:
               `${p.RecordType === 'Bounce' ? 'rebond' : 'plainte pour spam'} ${p.Type}${details ? ` : ${details}` : ''}`.slice(
                 0,

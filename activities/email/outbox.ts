@@ -14,6 +14,8 @@ type Tx = Prisma.TransactionClient;
 export interface EnqueueOptions {
   idempotencyKey: string;
   portalAccountId?: string | null;
+  /** The secrets the bodies hold as placeholders, sealed (secrets.ts `sealSecrets`). */
+  secretsEnc?: string | null;
 }
 
 /** The EmailMessage row of a rendered message (for bulk inserts, see api/routes/import.ts). */
@@ -26,6 +28,7 @@ export function outboxRow(email: Omit<RenderedEmail, 'attachments'>, opts: Enque
     subject: email.subject,
     textBody: email.text,
     htmlBody: email.html,
+    secretsEnc: opts.secretsEnc ?? null,
   } satisfies Prisma.EmailMessageCreateManyInput;
 }
 
@@ -71,13 +74,15 @@ export async function enqueueEmails(
         failed === undefined ? 'QUEUED' : 'FAILED',
         failed ?? null,
         now,
+        // A message written as failed is never sent: its secrets are not kept.
+        failed === undefined ? row.secretsEnc : null,
       ];
     }),
-    ['uuid', 'uuid', null, null, null, null, null, null, '"EmailStatus"', null, 'timestamp'],
+    ['uuid', 'uuid', null, null, null, null, null, null, '"EmailStatus"', null, 'timestamp', null],
   );
   const { rows: created } = await sql.query<{ id: string }>(
     `INSERT INTO "EmailMessage" (id, "portalAccountId", "idempotencyKey", kind, "to", subject, "textBody", "htmlBody",
-       status, "lastError", "createdAt")
+       status, "lastError", "createdAt", "secretsEnc")
      VALUES ${messages.text}
      ON CONFLICT ("idempotencyKey") DO NOTHING
      RETURNING id::text`,

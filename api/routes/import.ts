@@ -56,6 +56,7 @@ const EMAIL_COLUMNS: Column[] = [
   ['textBody', 'text'],
   ['htmlBody', 'text'],
   ['createdAt', 'timestamp'],
+  ['secretsEnc', 'text'],
 ];
 const AUDIT_COLUMNS: Column[] = [
   ['id', 'uuid'],
@@ -261,6 +262,7 @@ export function importRoutes(ctx: RouteContext) {
             e.textBody,
             e.htmlBody,
             now,
+            e.secretsEnc,
           ]);
           audits.push(
             auditValues(

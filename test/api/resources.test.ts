@@ -3,6 +3,7 @@
  * statements and their files, notifications, settings, banks, and the OpenAPI document.
  */
 import { createHash } from 'node:crypto';
+import { LINK_SECRET_PLACEHOLDER, outboxBodies } from '../../activities/email';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { COLLECT_COOLDOWN_MS, parisTime } from '../../api/collect-now';
@@ -81,10 +82,14 @@ describe('links', () => {
     expect(mail.to).toBe(company.email);
     expect(mail.status).toBe('QUEUED');
     expect(mail.subject).toContain('Cabinet Ressources');
-    const secret = /http:\/\/releves\.test\/l\/([A-Za-z0-9_-]{43})/.exec(mail.textBody)![1]!;
+    // Stored with a placeholder; the secret, encrypted beside it, goes into the message when sent.
+    expect(mail.textBody).toContain(`http://releves.test/l/${LINK_SECRET_PLACEHOLDER}`);
+    const bodies = outboxBodies(mail, api.config.ENCRYPTION_KEY);
+    const secret = /http:\/\/releves\.test\/l\/([A-Za-z0-9_-]{43})/.exec(bodies.text)![1]!;
     const row = await api.prisma.link.findUniqueOrThrow({ where: { id: first.body.id } });
     expect(row.secretHash).toBe(createHash('sha256').update(secret).digest('hex'));
-    expect(mail.htmlBody).toContain(`/l/${secret}`);
+    expect(bodies.html).toContain(`/l/${secret}`);
+    expect(JSON.stringify(mail)).not.toContain(secret);
 
     const second = await call(api, 'POST', `/api/v1/companies/${company.id}/links`, {
       key: t.key,
