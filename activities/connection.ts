@@ -22,6 +22,7 @@ import { buildStatements, markStatementsPending } from './statements';
 import { enqueueEmail, notifyCredentialsUpdatedOnce, type Outbox } from './outbox';
 import { stateMessageFr } from '../domain/powens-states';
 import { enqueueConnectionEvent, enqueueStatementEvents } from './webhooks-out';
+import { linkUrlPlaceholder, LINK_SECRET_PLACEHOLDER, sealSecrets } from './email/secrets';
 
 export interface ConnectionActivityDeps {
   config: Config;
@@ -201,12 +202,14 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
               expiresAt: fresh.expiresAt,
             },
           });
+          // The stored e-mail holds a placeholder; the secret waits beside it, encrypted, for the sender.
           await enqueueEmail(
             tx,
-            deps.outbox.renderCredentialsLink(c, link, `${deps.config.publicBaseUrl}/l/${secret}`, f),
+            deps.outbox.renderCredentialsLink(c, link, linkUrlPlaceholder(deps.config.publicBaseUrl), f),
             {
               idempotencyKey: `${key}/company-link`,
               portalAccountId: c.company.portalAccountId,
+              secretsEnc: sealSecrets({ [LINK_SECRET_PLACEHOLDER]: secret }, deps.config.ENCRYPTION_KEY),
             },
           );
         }

@@ -12,7 +12,8 @@ import { requestLogger, type Logger } from '../lib/logger';
 import { apiRegistry, httpMetrics, metricsEndpoint, mountedAt, routeLabel } from '../lib/metrics';
 import { REQUEST_ID_HEADER, requestIdFrom, runWithRequestContext } from '../lib/request-context';
 import type { Db } from '../prisma/client';
-import { HttpError, type FieldError } from './errors';
+import { portalHop } from './client-address';
+import { HttpError, unreadableRequest, type FieldError } from './errors';
 import type { PowensWebviews } from './powens';
 import { postmarkWebhookRouter } from './postmark-webhook';
 import { publicRouter } from './public/router';
@@ -48,8 +49,11 @@ export interface AppState {
 export function createApp(deps: AppDeps, state: AppState = { ready: true }) {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
-  // First: every request gets its id (a sane X-Request-Id is kept, else a new UUID), answered in
+  // Forwarded headers only from the proxies TRUST_PROXY names (default: none); the portal's own
+  // calls carry the browser's address another way (api/client-address.ts).
+  app.set('trust proxy', deps.config.TRUST_PROXY);
+  app.use(portalHop());
+  // Then every request gets its id (a sane X-Request-Id is kept, else a new UUID), answered in
   // X-Request-Id and carried by every log line and Temporal call made while it is handled.
   app.use((req, res, next) => {
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
@@ -119,7 +123,7 @@ export function createApp(deps: AppDeps, state: AppState = { ready: true }) {
   app.use('/api/v1', mountedAt('/api/v1'), v1.router);
   app.get('/api/docs', mountedAt(''), v1.docs);
   // The portal's pages (web/), rendered from the API above.
-  app.use(mountedAt(''), createPortal({ logger: deps.logger }));
+  app.use(mountedAt(''), createPortal({ logger: deps.logger, publicBaseUrl: deps.config.publicBaseUrl }));
 
   app.use((req: Request) => {
     throw new HttpError(404, 'Not Found', `Aucune ressource à l'adresse ${req.method} ${req.path}.`);
@@ -146,6 +150,9 @@ async function check(name: string, fn: () => Promise<unknown>) {
   }
 }
 
+/** A path as logged: a company link's secret (`/l/<secret>`) never reaches the logs. */
+export const redactPath = (path: string) => path.replace(/^\/l\/[^/]+/, '/l/<secret>');
+
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res: Response, _next) => {
     let problem: { status: number; title: string; detail: string; errors?: FieldError[] };
@@ -158,12 +165,12 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
         detail: 'La requête contient des champs invalides.',
         errors: err.issues.map((i) => ({ field: i.path.join('.') || '(corps)', reason: i.message })),
       };
-    } else if ((err as { type?: string }).type === 'entity.parse.failed') {
-      problem = { status: 400, title: 'Bad Request', detail: "Le corps de la requête n'est pas un JSON valide." };
-    } else if ((err as { type?: string }).type === 'entity.too.large') {
-      problem = { status: 413, title: 'Payload Too Large', detail: 'Le corps de la requête est trop volumineux.' };
+    } else if (unreadableRequest(err)) {
+      // Unreadable, oversize or wrongly encoded body, malformed URL: the client's error, never a 500.
+      const e = unreadableRequest(err)!;
+      problem = { status: e.status, title: e.title, detail: e.detail };
     } else {
-      logger.error({ err, path: req.path }, 'unhandled error');
+      logger.error({ err, path: redactPath(req.path) }, 'unhandled error');
       problem = { status: 500, title: 'Internal Server Error', detail: 'Une erreur interne est survenue.' };
     }
     res

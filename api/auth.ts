@@ -1,6 +1,7 @@
 /**
  * Authentication: portal users log in with a password (scrypt) and get a session cookie
- * (httpOnly, SameSite=Lax, Secure behind https; only the SHA-256 of the token is stored), and
+ * (httpOnly, SameSite=Lax, Secure behind https; only the SHA-256 of the token is stored) that
+ * expires after SESSION_IDLE_MINUTES without use and 12 hours after login at the latest, and
  * integrations send an API key (`Authorization: Bearer rlv_…`, stored as its SHA-256, shown once).
  * Cookie-authenticated writes must carry the session's CSRF token in `X-CSRF-Token`.
  */
@@ -19,7 +20,18 @@ import { forbidden, unauthorized } from './errors';
 
 const ALL_RIGHTS: UserRight[] = ['CONFIGURE_BANKS', 'MANAGE_COMPANIES', 'VIEW_STATEMENTS', 'ADMIN'];
 export const SESSION_COOKIE = 'releves_session';
+/** A session's absolute lifetime, however active. */
 export const SESSION_TTL_MS = 12 * 3600_000;
+/** A session's expiry moves with activity by steps of at least this much (one write a minute at most). */
+const SESSION_TOUCH_MS = 60_000;
+
+/**
+ * When a session used at `now` expires: after `idleMs` without use (SESSION_IDLE_MINUTES), and
+ * never later than SESSION_TTL_MS after it was opened.
+ */
+export function sessionExpiry(createdAt: Date, now: Date, idleMs: number): Date {
+  return new Date(Math.min(createdAt.getTime() + SESSION_TTL_MS, now.getTime() + idleMs));
+}
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 64 };
 
 function scrypt(password: string, salt: Buffer, keylen: number, opts: ScryptOptions): Promise<Buffer> {
@@ -70,7 +82,10 @@ function apiKeyFrom(secret: Buffer): NewApiKey {
 }
 
 export const generateApiKey = () => apiKeyFrom(randomBytes(32));
-/** Deterministic key (demo data): the same secret and label always give the same key. */
+/**
+ * Deterministic key for the demo data (scripts/seed-demo.ts, never run in production) and tests:
+ * the same secret and label always give the same key.
+ */
 export const deriveApiKey = (secret: string, label: string) =>
   apiKeyFrom(createHmac('sha256', secret).update(`api-key:${label}`).digest());
 
@@ -128,7 +143,7 @@ const accountOf = (a: AccountRow): AccountRow => ({
   contactPhone: a.contactPhone,
 });
 
-export function authenticate(prisma: Db): RequestHandler {
+export function authenticate(prisma: Db, opts: { idleMs: number }): RequestHandler {
   return async (req, res: Response, next) => {
     const header = req.headers.authorization;
     if (header !== undefined) {
@@ -156,10 +171,23 @@ export function authenticate(prisma: Db): RequestHandler {
       where: { id: sha256(token) },
       include: { user: { include: { portalAccount: true } } },
     });
-    if (!session || session.expiresAt.getTime() <= Date.now() || !session.user.active) {
+    const now = new Date();
+    if (
+      !session ||
+      session.expiresAt.getTime() <= now.getTime() ||
+      session.createdAt.getTime() + SESSION_TTL_MS <= now.getTime() ||
+      !session.user.active
+    ) {
       throw unauthorized('Session expirée : veuillez vous reconnecter.');
     }
     if (session.user.portalAccount.closedAt) throw unauthorized(CLOSED_ACCOUNT);
+    // Used now: the idle timeout starts again (capped by the absolute lifetime).
+    const expiresAt = sessionExpiry(session.createdAt, now, opts.idleMs);
+    if (expiresAt.getTime() - session.expiresAt.getTime() >= SESSION_TOUCH_MS)
+      await prisma.session.updateMany({
+        where: { id: session.id, expiresAt: { lt: expiresAt } },
+        data: { expiresAt },
+      });
     if (!SAFE_METHODS.has(req.method)) {
       const sent = req.get('x-csrf-token');
       if (!sent || !sameToken(sent, session.csrfToken)) {

@@ -15,6 +15,24 @@ import { addDays, nextPeriodEnd, parisDate, PERIODICITY_LABELS, type Periodicity
 /** One forced sync per connection per quarter of an hour. */
 export const COLLECT_COOLDOWN_MS = 15 * 60_000;
 
+/**
+ * At most this many syncs forced by the firm per connection in 24 hours: PSD2 allows an account
+ * information service four accesses a day without the account holder (EBA Q&A 2019_4631 on RTS
+ * 2018/389 art. 36(5)), and Powens' own daily background sync is one of them.
+ */
+export const MAX_FORCED_SYNCS_PER_DAY = 3;
+
+/** The 429 of a collect asked once the day's forced syncs are used. */
+export function dailyLimitDetail(availableAt: Date): string {
+  return (
+    `Limite atteinte : ${MAX_FORCED_SYNCS_PER_DAY} collectes forcées en 24 heures pour cette connexion ` +
+    '(la réglementation DSP2 limite les accès sans le titulaire du compte à quatre par jour, ' +
+    'synchronisation quotidienne de la banque comprise). ' +
+    `Nouvelle demande possible le ${new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'short', timeStyle: 'short' }).format(availableAt)}. ` +
+    'La collecte de la nuit aura lieu normalement.'
+  );
+}
+
 export type CollectRefusal = 'inactive' | 'user-action' | 'cooldown';
 
 export interface CollectAvailability {

@@ -2,13 +2,15 @@
  * Secure links ("jetons") sent to a company: a random secret (32 bytes, base64url) of which only
  * the SHA-256 is stored, valid 72 h, one valid link per company + kind (and connection) at a time:
  * issuing a new one revokes the previous. The e-mail is written to the outbox (EmailMessage) in the
- * same transaction as the link; a worker activity sends it.
+ * same transaction as the link; a worker activity sends it. The stored e-mail holds a placeholder
+ * for the secret, which waits beside it encrypted until the sender puts it in the message
+ * (activities/email/secrets.ts): nothing stored rebuilds the URL.
  */
 import { randomUUID } from 'node:crypto';
 import { newLinkSecret } from '../domain/links';
 import type { Config } from '../lib/config';
 import type { LinkKind, Prisma } from '../prisma/client';
-import { outboxRow } from '../activities/email';
+import { linkUrlPlaceholder, LINK_SECRET_PLACEHOLDER, outboxRow, sealSecrets } from '../activities/email';
 import { renderLinkEmail } from './emails';
 
 export interface IssueLink {
@@ -30,7 +32,6 @@ export interface IssueLink {
 /** The rows of a new link and its e-mail (ids generated here so that many can be bulk-inserted). */
 export function prepareLink(config: Config, input: IssueLink, now = new Date()) {
   const { secret, secretHash, expiresAt } = newLinkSecret(now);
-  const url = `${config.publicBaseUrl}/l/${secret}`;
   const link = {
     id: randomUUID(),
     companyId: input.company.id,
@@ -52,14 +53,18 @@ export function prepareLink(config: Config, input: IssueLink, now = new Date()) 
     connection: input.connection ?? null,
     bank: input.bank ?? null,
     requestedBy: input.requestedBy ?? null,
-    url,
+    url: linkUrlPlaceholder(config.publicBaseUrl),
     expiresAt,
   });
   const email = outboxRow(
     { ...rendered, to: input.recipient },
-    { idempotencyKey: `link:${link.id}`, portalAccountId: input.company.portalAccountId },
+    {
+      idempotencyKey: `link:${link.id}`,
+      portalAccountId: input.company.portalAccountId,
+      secretsEnc: sealSecrets({ [LINK_SECRET_PLACEHOLDER]: secret }, config.ENCRYPTION_KEY),
+    },
   );
-  return { link, email, url };
+  return { link, email };
 }
 
 export async function issueLink(tx: Prisma.TransactionClient, config: Config, input: IssueLink, now = new Date()) {
@@ -77,5 +82,5 @@ export async function issueLink(tx: Prisma.TransactionClient, config: Config, in
   });
   const link = await tx.link.create({ data: prepared.link });
   await tx.emailMessage.create({ data: prepared.email });
-  return { link, url: prepared.url };
+  return { link };
 }

@@ -24,7 +24,7 @@ import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import type { Db } from '../prisma/client';
 import { HttpError } from './errors';
-import { METADATA_KEY } from '../activities/email';
+import { LINK_SECRET_PLACEHOLDER, METADATA_KEY } from '../activities/email';
 import { renderBounceSummary, type BounceLine } from '../activities/email/notices';
 import { enqueueEmail } from '../activities/email';
 import { bounceReasonFr, classifyBounce, SOFT_BOUNCE_RESENDS, softBounceDelayMs } from '../domain/email-bounces';
@@ -225,15 +225,35 @@ export function postmarkWebhookRouter(deps: { config: Config; prisma: Db; logger
       const messages = which.length
         ? await tx.emailMessage.findMany({
             where: { OR: which },
-            select: { id: true, status: true, softBounces: true, portalAccountId: true },
+            select: {
+              id: true,
+              status: true,
+              softBounces: true,
+              portalAccountId: true,
+              secretsEnc: true,
+              textBody: true,
+            },
           })
         : [];
       const bouncedFor = new Set<string>();
       for (const m of messages) {
-        if (kind === 'permanent' || (kind === 'retry' && m.softBounces >= SOFT_BOUNCE_RESENDS)) {
+        // A secure link's secret is erased once the message is sent (secrets.ts): such a message
+        // cannot be sent again as it was; it bounces for good and the firm sends a new link.
+        const secretGone = !m.secretsEnc && m.textBody.includes(LINK_SECRET_PLACEHOLDER);
+        if (kind === 'permanent' || (kind === 'retry' && (m.softBounces >= SOFT_BOUNCE_RESENDS || secretGone))) {
           await tx.emailMessage.update({
             where: { id: m.id },
-            data: { status: 'BOUNCED', bouncedAt: now, bounceType: p.Type, lastError },
+            // Bounced for good: a secure link it carried is not kept (secrets.ts).
+            data: {
+              status: 'BOUNCED',
+              bouncedAt: now,
+              bounceType: p.Type,
+              secretsEnc: null,
+              lastError:
+                kind === 'retry' && secretGone
+                  ? `${lastError} — lien sécurisé non conservé : envoyez un nouveau lien`.slice(0, 1000)
+                  : lastError,
+            },
           });
           if (m.portalAccountId) bouncedFor.add(m.portalAccountId);
         } else if (kind === 'retry') {

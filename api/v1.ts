@@ -4,6 +4,7 @@ import { rateLimit } from 'express-rate-limit';
 import type { AppDeps } from './app';
 import { authenticate } from './auth';
 import { authOf } from './auth-context';
+import { FORWARDED_HEADERS_IGNORED } from './client-address';
 import { HttpError } from './errors';
 import { ApiRegistry } from './http';
 import { buildOpenApi, renderDocsPage } from './openapi';
@@ -39,13 +40,14 @@ const tooMany = (detail: string): RequestHandler => {
 
 export function createApiV1(deps: AppDeps, limits: RateLimits = {}) {
   const router = Router();
-  const api = new ApiRegistry(router, authenticate(deps.prisma));
+  const api = new ApiRegistry(router, authenticate(deps.prisma, { idleMs: deps.config.SESSION_IDLE_MINUTES * 60_000 }));
   const limiters = {
     login: rateLimit({
       windowMs: 15 * 60_000,
       limit: limits.login ?? 10,
       standardHeaders: 'draft-8',
       legacyHeaders: false,
+      validate: FORWARDED_HEADERS_IGNORED,
       handler: tooMany('Trop de tentatives de connexion : réessayez dans quelques minutes.'),
     }),
     links: rateLimit({
@@ -53,6 +55,7 @@ export function createApiV1(deps: AppDeps, limits: RateLimits = {}) {
       limit: limits.links ?? 100,
       standardHeaders: 'draft-8',
       legacyHeaders: false,
+      validate: FORWARDED_HEADERS_IGNORED,
       keyGenerator: (_req, res) => authOf(res).account.id,
       handler: tooMany('Trop de liens demandés pour ce compte : réessayez dans une heure.'),
     }),

@@ -3,7 +3,8 @@
  * an API key, a bank in the referential, a few companies, and an unrelated portal account with its
  * own API key (to try tenant isolation). Idempotent: fixed ids and upserts; the API keys and the
  * password are derived from SESSION_SECRET (HMAC), so every start prints the same credentials and
- * only their hashes are stored.
+ * only their hashes are stored. Development and tests only: with NODE_ENV=production it refuses to
+ * run (credentials derived from a secret are not for a real deployment).
  */
 import { createHmac } from 'node:crypto';
 import { deriveApiKey, hashPassword, verifyPassword } from '../api/auth';
@@ -23,6 +24,8 @@ export async function seedDemo(
   databaseUrl: string,
   config: Config,
 ): Promise<{ apiKey: string; otherApiKey: string; login: string; password: string; portalAccountId: string }> {
+  if (config.NODE_ENV === 'production')
+    throw new Error('seedDemo: demo accounts, API keys and passwords are never created with NODE_ENV=production');
   const prisma = createPrismaClient(databaseUrl, { max: 2 });
   try {
     const apiKey = deriveApiKey(config.SESSION_SECRET, 'demo-primary');

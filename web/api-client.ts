@@ -3,11 +3,13 @@
  * the loopback interface of the process with the browser's session cookie: every rule (rights,
  * tenant scope, validation, CSRF on writes) stays in api/ and the pages show its answers. The
  * forms carry the session's CSRF token in a hidden field, sent on as `X-CSRF-Token`, so a write
- * from a page is checked exactly like a write from a script. The browser's address goes in
- * `X-Forwarded-For` (the app trusts loopback proxies), so the login rate limit stays per client.
+ * from a page is checked exactly like a write from a script. The browser's address and protocol
+ * go with each call (api/client-address.ts), so the login rate limit stays per client and the
+ * session cookie is Secure when the browser's request was https.
  */
 import { Readable } from 'node:stream';
 import type { Request, Response } from 'express';
+import { portalHopHeaders } from '../api/client-address';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface ApiResult<T = any> {
@@ -41,6 +43,26 @@ export interface CallOptions {
   csrf?: string;
 }
 
+/**
+ * A path segment the portal may send to its API: letters, digits, `-`, `_`, `~` and inner dots
+ * (`deleted.csv`), never `.` or `..`, `/`, `%`, `?` or `#`. Page ids come from the browser's URL,
+ * decoded by Express: `/redevables/..%2F..%2Fv1%2Fme` would otherwise call `/api/v1/me`.
+ */
+const SEGMENT = /^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$/;
+
+/** Refuses (404, as an unknown id) an API path with any other segment. */
+export function assertPlainPath(path: string): void {
+  if (
+    path.startsWith('/') &&
+    path
+      .slice(1)
+      .split('/')
+      .every((segment) => SEGMENT.test(segment))
+  )
+    return;
+  throw new ApiError({ status: 404, title: 'Not Found', detail: 'Ressource introuvable.' });
+}
+
 /** Where this process answers: the local address and port the request came in on. */
 function selfBase(req: Request): string {
   let host = req.socket.localAddress ?? '127.0.0.1';
@@ -57,6 +79,7 @@ export class ApiClient {
   }
 
   url(path: string, query?: Record<string, QueryValue>): string {
+    assertPlainPath(path);
     const u = new URL(`/api/v1${path}`, this.base);
     for (const [k, v] of Object.entries(query ?? {})) {
       if (v !== undefined && v !== null && v !== '') u.searchParams.set(k, String(v));
@@ -69,7 +92,7 @@ export class ApiClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     const cookie = this.req.headers.cookie;
     if (cookie) headers.cookie = cookie;
-    if (this.req.ip) headers['x-forwarded-for'] = this.req.ip;
+    Object.assign(headers, portalHopHeaders(this.req));
     if (opts.csrf) headers['x-csrf-token'] = opts.csrf;
     let body: string | Buffer | undefined;
     if (opts.raw) {

@@ -7,15 +7,16 @@
  *
  * Deterministic: no I/O here (activities do it, and get the workflow's time as `at`); time is
  * Temporal's. Message handlers only queue what happened; the loop acts, one wake at a time.
- * Versioning: no deployment runs this workflow yet, so its recorded histories
- * (test/workflows/histories) were recorded anew with this code; from the first deployment on, a
- * change to its decisions goes behind `patched()`.
+ * Versioning: no deployment ran this workflow before its December 2026 redesign, whose recorded
+ * histories (test/workflows/histories) were recorded anew; changes to its decisions since go behind
+ * `patched()` (PENDING_STATEMENTS), so that those histories, and running workflows, replay.
  */
 import {
   allHandlersFinished,
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -35,6 +36,8 @@ import {
 } from './search-attributes';
 
 const MAX_HISTORY_EVENTS = 5_000;
+/** Patch ids (workflow versioning): decisions added after histories were recorded. */
+const PENDING_STATEMENTS = 'pending-statements-2026-12';
 const HOUR = 3_600_000;
 const MAX_TRANSIENT_RETRIES = 3;
 
@@ -159,6 +162,19 @@ export async function bankConnectionWorkflow(input: m.ConnectionWorkflowInput): 
   }
 
   /**
+   * The next period end, due but not issued (the bank's data does not cover it yet, or the
+   * connection failed): shown "En cours" in Réception with the reason, once per period end.
+   * (patched: histories recorded before these rows existed replay without them.)
+   */
+  async function showPending() {
+    const waiting = s.nextStatementEnd;
+    if (!waiting || schedule.statementDueAt(waiting).getTime() > now() || s.pendingShown === waiting) return;
+    if (!patched(PENDING_STATEMENTS)) return;
+    await io.markStatementsPending(connectionId, { periodEnd: waiting, at: nowIso() });
+    s.pendingShown = waiting;
+  }
+
+  /**
    * Issues the statements whose slot has passed and whose last day Powens' data covers (a sync
    * after that day: nothing of it can arrive later), first the one that failed last time, and
    * optionally an intermediate one up to yesterday.
@@ -179,12 +195,7 @@ export async function bankConnectionWorkflow(input: m.ConnectionWorkflowInput): 
       s.lastStatementSlot = end();
       s.nextStatementEnd = schedule.statementAfter(periodicity(), end()!).periodEnd;
     }
-    // Due but not covered yet: shown as "En cours" (once per period end).
-    const waiting = end();
-    if (waiting && schedule.statementDueAt(waiting).getTime() <= now() && s.pendingShown !== waiting) {
-      await io.markStatementsPending(connectionId, { periodEnd: waiting, at: nowIso() });
-      s.pendingShown = waiting;
-    }
+    await showPending();
     const yesterday = schedule.addDays(schedule.parisDate(now()), -1);
     if (upToYesterday && covered(yesterday) && (s.lastStatementSlot === null || yesterday > s.lastStatementSlot))
       await issue(yesterday);
@@ -209,6 +220,7 @@ export async function bankConnectionWorkflow(input: m.ConnectionWorkflowInput): 
     if (w) {
       // A webhook's sync, a reconnection, or ops' runScheduledCollection: read as the night does.
       if ((await attempt(false)).ok) await issueDueStatements(false);
+      else await showPending();
       return;
     }
     if (s.pendingLink && Date.parse(s.pendingLink.expiresAt) <= now()) {
@@ -218,6 +230,7 @@ export async function bankConnectionWorkflow(input: m.ConnectionWorkflowInput): 
     } else if (now() >= nextCollectionMs) {
       nextCollectionMs = schedule.nextCollectionSlot(connectionId, now()).getTime();
       if ((await attempt(false)).ok) await issueDueStatements(false);
+      else await showPending();
     }
   }
 

@@ -19,6 +19,14 @@ export {
 } from './delivery';
 export { escapeHtml, renderTemplate } from './render';
 export {
+  LINK_SECRET_PLACEHOLDER,
+  linkUrlPlaceholder,
+  openSecrets,
+  outboxBodies,
+  sealSecrets,
+  withSecrets,
+} from './secrets';
+export {
   backoffMs,
   classifyPostmarkError,
   createEmailActivities,

@@ -16,6 +16,8 @@ export interface EnqueueOptions {
   portalAccountId?: string | null;
   /** The statement the message delivers (its deliveries are shown with it). */
   statementId?: string | null;
+  /** The secrets the bodies hold as placeholders, sealed (secrets.ts `sealSecrets`). */
+  secretsEnc?: string | null;
 }
 
 /** The EmailMessage row of a rendered message (for bulk inserts, see api/routes/import.ts). */
@@ -29,6 +31,7 @@ export function outboxRow(email: Omit<RenderedEmail, 'attachments'>, opts: Enque
     textBody: email.text,
     htmlBody: email.html,
     statementId: opts.statementId ?? null,
+    secretsEnc: opts.secretsEnc ?? null,
   } satisfies Prisma.EmailMessageCreateManyInput;
 }
 
@@ -75,13 +78,15 @@ export async function enqueueEmails(
         failed ?? null,
         now,
         row.statementId,
+        // A message written as failed is never sent: its secrets are not kept.
+        failed === undefined ? row.secretsEnc : null,
       ];
     }),
-    ['uuid', 'uuid', null, null, null, null, null, null, '"EmailStatus"', null, 'timestamp', 'uuid'],
+    ['uuid', 'uuid', null, null, null, null, null, null, '"EmailStatus"', null, 'timestamp', 'uuid', null],
   );
   const { rows: created } = await sql.query<{ id: string }>(
     `INSERT INTO "EmailMessage" (id, "portalAccountId", "idempotencyKey", kind, "to", subject, "textBody", "htmlBody",
-       status, "lastError", "createdAt", "statementId")
+       status, "lastError", "createdAt", "statementId", "secretsEnc")
      VALUES ${messages.text}
      ON CONFLICT ("idempotencyKey") DO NOTHING
      RETURNING id::text`,

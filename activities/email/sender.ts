@@ -12,7 +12,10 @@
  *    queue with exponential backoff (5 s … 15 min), retried until delivered; a refusal that no
  *    retry can fix (422: invalid request, forbidden attachment) is FAILED with Postmark's error;
  *  - suppressed addresses (EmailSuppression, fed by the bounce webhook, or Postmark's 406
- *    "inactive recipient") are not sent to: the message becomes SUPPRESSED with the reason.
+ *    "inactive recipient") are not sent to: the message becomes SUPPRESSED with the reason;
+ *  - secrets at rest (secrets.ts): the placeholders of a message's bodies are replaced by their
+ *    values (decrypted from `secretsEnc`) only in memory, for Postmark; `secretsEnc` is erased as
+ *    the message is recorded SENT, FAILED or SUPPRESSED (kept while it is retried).
  * A claimed batch goes to Postmark's batch API in as few requests as its limits allow (500
  * messages, 50 MB), each message with its own result; uncertain messages go one by one, after
  * their search.
@@ -26,6 +29,7 @@ import type { Db } from '../../prisma/client';
 import { utcTimestamp, type Sql } from '../../prisma/sql';
 import { CONFIGURATION_ERROR_CODES } from '../../domain/email-bounces';
 import { statementLinkVersion } from './delivery';
+import { openSecrets, withSecrets } from './secrets';
 
 export const METADATA_KEY = 'releves_key';
 export const DEFAULT_LEASE_MS = 5 * 60_000;
@@ -172,14 +176,18 @@ export function createEmailActivities(deps: {
     uncertain: boolean;
     attachments: Array<{ name: string; contentType: string; content: Uint8Array }>;
     claimAttempts: number;
+    /** Why its secrets could not be opened (ENCRYPTION_KEY changed since it was queued), if so. */
+    secretsError: string | null;
   }
 
   /** The claimed rows with their attachments, and which of their addresses are suppressed (3 queries). */
   async function load(claimed: Array<{ id: string; attempts: number }>) {
     const ids = claimed.map((c) => c.id);
     const attempts = new Map(claimed.map((c) => [c.id, c.attempts]));
-    const { rows } = await sql.query<Omit<Claimed, 'attachments' | 'claimAttempts'>>(
-      `SELECT id::text, "idempotencyKey", kind, "to", subject, "textBody", "htmlBody", uncertain
+    const { rows } = await sql.query<
+      Omit<Claimed, 'attachments' | 'claimAttempts' | 'secretsError'> & { secretsEnc: string | null }
+    >(
+      `SELECT id::text, "idempotencyKey", kind, "to", subject, "textBody", "htmlBody", uncertain, "secretsEnc"
        FROM "EmailMessage" WHERE id = ANY($1::uuid[]) ORDER BY "createdAt"`,
       [ids],
     );
@@ -202,17 +210,32 @@ export function createEmailActivities(deps: {
         ).rows
       : [];
     return {
-      messages: rows.map((m): Claimed => ({
-        ...m,
-        attachments: attachments.get(m.id) ?? [],
-        claimAttempts: attempts.get(m.id)!,
-      })),
+      messages: rows.map(({ secretsEnc, ...m }): Claimed => {
+        let secrets: Record<string, string> = {};
+        let secretsError: string | null = null;
+        try {
+          if (secretsEnc) secrets = openSecrets(secretsEnc, config.ENCRYPTION_KEY);
+        } catch {
+          secretsError =
+            'lien sécurisé illisible (ENCRYPTION_KEY a changé depuis la mise en file) : message non envoyé';
+        }
+        return {
+          ...m,
+          // In memory only: what Postmark receives; the rows keep their placeholders.
+          textBody: withSecrets(m.textBody, secrets),
+          htmlBody: withSecrets(m.htmlBody, secrets),
+          attachments: attachments.get(m.id) ?? [],
+          claimAttempts: attempts.get(m.id)!,
+          secretsError,
+        };
+      }),
       suppressed: new Map(suppressed.map((x) => [x.address, x.reason])),
     };
   }
 
   /** Why a message cannot be sent at all (no recipient, suppressed address), or null. */
   function unsendable(m: Claimed, suppressed: Map<string, string>): Exclude<Outcome, { kind: 'sent' }> | null {
+    if (m.secretsError) return { kind: 'failed', error: m.secretsError };
     const address = m.to.trim().toLowerCase();
     if (!address) return { kind: 'failed', error: 'aucun destinataire' };
     const reason = suppressed.get(address);
@@ -293,7 +316,8 @@ export function createEmailActivities(deps: {
          "lastError" = CASE WHEN m."status" IN ('BOUNCED'::"EmailStatus", 'QUEUED'::"EmailStatus") THEN m."lastError" END,
          "sentAt" = $3::timestamp, "postmarkMessageId" = s.message_id,
          "uncertain" = false, "claimedAt" = NULL,
-         "nextAttemptAt" = CASE WHEN m."status" = 'QUEUED'::"EmailStatus" THEN m."nextAttemptAt" END
+         "nextAttemptAt" = CASE WHEN m."status" = 'QUEUED'::"EmailStatus" THEN m."nextAttemptAt" END,
+         "secretsEnc" = CASE WHEN m."status" = 'QUEUED'::"EmailStatus" THEN m."secretsEnc" END
        FROM unnest($1::uuid[], $2::text[]) AS s(id, message_id)
        WHERE m."id" = s.id`,
       [sent.map((x) => x.id), sent.map((x) => x.messageId), atUtc],
@@ -359,7 +383,13 @@ export function createEmailActivities(deps: {
     } else if (o.kind === 'failed') {
       await prisma.emailMessage.update({
         where: { id },
-        data: { status: 'FAILED', lastError: o.error, lastErrorCode: o.code ?? null, claimedAt: null },
+        data: {
+          status: 'FAILED',
+          lastError: o.error,
+          lastErrorCode: o.code ?? null,
+          claimedAt: null,
+          secretsEnc: null,
+        },
       });
     } else {
       const m = await prisma.emailMessage.findUniqueOrThrow({ where: { id }, select: { to: true } });
@@ -375,6 +405,7 @@ export function createEmailActivities(deps: {
             status: 'SUPPRESSED',
             lastError: `adresse désactivée chez Postmark (${o.reason}) : message non envoyé`,
             claimedAt: null,
+            secretsEnc: null,
           },
         }),
       ]);

@@ -128,9 +128,21 @@ export function callbackHandler(deps: AppDeps) {
       include: { portalAccount: true },
     });
     const link = row.linkId ? await prisma.link.findUnique({ where: { id: row.linkId } }) : null;
+    // Re-checked now, before anything is read or written: the link may have been used, replaced
+    // or revoked, its 72 h may have run out, or the firm may have deactivated the company while the
+    // company was in Powens' webview.
+    if (row.linkId && !link) throw LINK_USED;
     if (link && (link.usedAt || link.revokedAt)) throw LINK_USED;
-    // Re-checked now: the 72 h may have run out while the company was in Powens' webview.
     if (link && linkState(link, deps.clock?.() ?? new Date()) === 'expired') throw LINK_EXPIRED;
+    if (link && link.companyId !== company.id) throw LINK_USED;
+    if (!company.active) {
+      logger.warn({ companyId: company.id, linkId: link?.id ?? null }, 'Powens callback refused: company inactive');
+      throw new Refused(
+        410,
+        'Dossier désactivé',
+        `<p>${esc(company.portalAccount.name)} a désactivé ce dossier : rien n’a été enregistré. Contactez votre cabinet si vos relevés doivent être transmis.</p><p class="muted">${firmContact(company.portalAccount)}</p>`,
+      );
+    }
     const actor = link
       ? { actorType: 'COMPANY_LINK', actorId: link.id }
       : { actorType: 'POWENS', actorId: null as string | null };

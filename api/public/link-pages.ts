@@ -6,10 +6,12 @@
  * marked used only by a successful callback, so a cancelled webview can be started again.
  * Unknown, used or expired links get a French page saying so and whom to ask for a new one.
  */
-import { Router, urlencoded, type Request, type Response } from 'express';
+import { Router, urlencoded, type NextFunction, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { needsNewCredentials } from '../../domain/powens-states';
 import type { AppDeps } from '../app';
+import { FORWARDED_HEADERS_IGNORED } from '../client-address';
+import { unreadableRequest } from '../errors';
 import { hashLinkSecret, linkState } from '../../domain/links';
 import { esc, firmContact, sendPage } from './html';
 import { issueWebviewState } from './state';
@@ -33,6 +35,7 @@ export function linkPagesRouter(deps: AppDeps, limit = 30): Router {
       limit,
       standardHeaders: 'draft-8',
       legacyHeaders: false,
+      validate: FORWARDED_HEADERS_IGNORED,
       handler: (_req, res) =>
         sendPage(
           res,
@@ -212,6 +215,18 @@ ${error ? `<div class="error">${esc(error)}</div>` : ''}
       res.set('Cache-Control', 'no-store').redirect(303, url);
     },
   );
+
+  // A consent form the body parser could not read (oversize, unreadable): a French page, never a 500.
+  router.use('/l', (err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    const unreadable = unreadableRequest(err, 'Le formulaire envoyé');
+    if (!unreadable) return next(err);
+    sendPage(
+      res,
+      unreadable.status,
+      'Formulaire illisible',
+      `<p>${esc(unreadable.detail)} Revenez au lien reçu par e-mail et validez à nouveau le formulaire.</p>`,
+    );
+  });
 
   return router;
 }

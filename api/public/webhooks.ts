@@ -2,9 +2,8 @@
  * POST /powens/webhooks/:event: Powens' webhooks (one URL registered per event, as Powens does:
  * docs/powens.md §6). Authentication, as production Powens does it (docs/powens-endpoints.md):
  *
- *  - HMAC provider (POWENS_WEBHOOK_SECRET): the raw body (gunzipped when `Content-Encoding: gzip`;
- *    whether Powens signs the compressed or the decompressed bytes is not documented, both are
- *    accepted) must carry a valid BI-Signature, HMAC-SHA256 over
+ *  - HMAC provider (POWENS_WEBHOOK_SECRET): the raw body, as received (before any decompression),
+ *    must carry a valid BI-Signature, HMAC-SHA256 over
  *    `POST.<path>.<BI-Signature-Date>.<body>` compared in constant time, where `<path>` is the path
  *    of the URL registered at Powens (`config.powensWebhookBaseUrl` + `/<event>`), not the one a
  *    proxy forwarded to; the signed date may be POWENS_WEBHOOK_MAX_AGE_SECONDS old (default 3 days:
@@ -13,7 +12,11 @@
  *  - Powens' default, `Authorization: Bearer <user's permanent token>`, when POWENS_WEBHOOK_BEARER
  *    is true: compared in constant time with the stored token (encrypted at rest) of the company
  *    owning the connection the body names (or, for events without one, the Powens user it names).
- * Anything else is 401. Each `id_webhook_data` is handled once (WebhookDelivery, in the same
+ * Anything else is 401. Nothing is decompressed before the request is authenticated: a
+ * `Content-Encoding: gzip` body must be signed as sent (Bearer deliveries must not be compressed,
+ * 415: their token can only be checked against the body), and is then inflated as a stream capped
+ * at WEBHOOK_INFLATED_LIMIT (413 past it), so a refused compression bomb costs what any refused
+ * request costs. Refusals answer problem+json with the reason in `error`. Each `id_webhook_data` is handled once (WebhookDelivery, in the same
  * transaction as its database changes; a replay answers `duplicate: true` and changes nothing);
  * the answer is sent before the workflows are told.
  *
@@ -24,7 +27,7 @@
  *  - ACCOUNTS_FETCHED: `accountsChanged`.
  * Other events, and connections we do not know, are acknowledged and ignored.
  */
-import { gunzipSync } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import {
@@ -46,7 +49,10 @@ import { countPowensWebhook } from '../../lib/metrics';
 import type { AppDeps } from '../app';
 import { notifyWorkflows, signalConnection, startOrSignalConnection, type SignalOutcome } from '../temporal';
 
+/** Largest body read, as sent (compressed or not). */
 export const WEBHOOK_BODY_LIMIT = 32 * 1024 * 1024;
+/** Largest body once inflated (an authenticated gzip body only). */
+export const WEBHOOK_INFLATED_LIMIT = 32 * 1024 * 1024;
 
 const EVENT = /^[A-Z_]{3,40}$/;
 const id = z.number().int().positive();
@@ -84,16 +90,72 @@ function subjectOf(event: string, payload: unknown): { connectionId: number | nu
   };
 }
 
+class BodyError extends Error {
+  constructor(readonly status: 400 | 413) {
+    super(status === 413 ? 'body too large' : 'unreadable body');
+  }
+}
+
 async function readRaw(req: Request): Promise<Buffer> {
+  if (Number(req.get('content-length')) > WEBHOOK_BODY_LIMIT) throw new BodyError(413);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > WEBHOOK_BODY_LIMIT) throw Object.assign(new Error('too large'), { status: 413 });
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > WEBHOOK_BODY_LIMIT) throw new BodyError(413);
+      chunks.push(chunk);
+    }
+  } catch (e) {
+    throw e instanceof BodyError ? e : new BodyError(400);
   }
   return Buffer.concat(chunks);
 }
+
+/**
+ * The decompression work done since start (every process): how many bodies were inflated and how
+ * many bytes came out. A refused request must leave both unchanged (test/powens/webhook-endpoint.test.ts).
+ */
+export const inflation = { bodies: 0, bytes: 0 };
+
+/**
+ * Inflates an authenticated gzip body as a stream (zlib works in 16 KB chunks off the event loop)
+ * and stops as soon as the output passes `limit`: 413, not the whole bomb inflated.
+ */
+export function inflateCapped(raw: Buffer, limit = WEBHOOK_INFLATED_LIMIT): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const gunzip = createGunzip();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    inflation.bodies++;
+    gunzip.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      inflation.bytes += chunk.length;
+      if (size > limit) {
+        gunzip.destroy();
+        reject(new BodyError(413));
+      } else chunks.push(chunk);
+    });
+    gunzip.on('end', () => resolve(Buffer.concat(chunks)));
+    gunzip.on('error', () => reject(new BodyError(400)));
+    gunzip.end(raw);
+  });
+}
+
+const DETAIL: Record<number, string> = {
+  400: 'Corps du webhook Powens illisible.',
+  401: 'Webhook Powens refusé : authentification absente ou invalide.',
+  404: 'Événement Powens inconnu.',
+  413: 'Corps du webhook Powens trop volumineux.',
+  415: 'Encodage du corps du webhook Powens non accepté.',
+};
+const TITLE: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+};
 
 export function webhookHandler(deps: AppDeps) {
   const { prisma, config, temporal, logger } = deps;
@@ -131,56 +193,74 @@ export function webhookHandler(deps: AppDeps) {
   return async (req: Request<{ event: string }>, res: Response) => {
     const fail = (p: Problem) => {
       countPowensWebhook(req.params.event, p.status, p.error);
-      return res.status(p.status).json({ error: p.error });
+      return res
+        .status(p.status)
+        .type('application/problem+json')
+        .json({
+          type: 'about:blank',
+          title: TITLE[p.status] ?? 'Error',
+          status: p.status,
+          detail: DETAIL[p.status] ?? 'Webhook Powens refusé.',
+          instance: req.originalUrl,
+          error: p.error,
+        });
     };
+    const event = req.params.event.toUpperCase();
+    if (!EVENT.test(event)) return fail({ status: 404, error: 'unknown event' });
     let raw: Buffer;
     try {
       raw = await readRaw(req);
     } catch (e) {
-      return fail({ status: (e as { status?: number }).status ?? 400, error: 'unreadable body' });
+      const status = e instanceof BodyError ? e.status : 400;
+      return fail({ status, error: status === 413 ? 'body too large' : 'unreadable body' });
     }
-    const encoding = (req.get('content-encoding') ?? 'identity').toLowerCase();
-    let body = raw;
-    if (encoding === 'gzip' || encoding === 'x-gzip') {
-      try {
-        body = gunzipSync(raw, { maxOutputLength: WEBHOOK_BODY_LIMIT });
-      } catch {
-        return fail({ status: 400, error: 'invalid gzip body' });
-      }
-    } else if (encoding !== 'identity') return fail({ status: 415, error: `unsupported content-encoding ${encoding}` });
+    const encoding = (req.get('content-encoding') ?? 'identity').trim().toLowerCase();
+    const gzip = encoding === 'gzip' || encoding === 'x-gzip';
+    if (!gzip && encoding !== 'identity')
+      return fail({ status: 415, error: `unsupported content-encoding ${encoding}` });
 
-    const event = req.params.event.toUpperCase();
-    if (!EVENT.test(event)) return fail({ status: 404, error: 'unknown event' });
     // What Powens signs: the path of the URL registered for this event, whatever a proxy made of it.
     const path = new URL(`${config.powensWebhookBaseUrl}/${encodeURIComponent(req.params.event)}`).pathname;
     const signature = req.get(SIGNATURE_HEADER);
     const secret = config.powensWebhookSecret;
-    let payload: unknown;
-    const parse = () => {
+    /** The JSON of the authenticated body (inflated first when gzip), or the refusal. */
+    const payloadOf = async (): Promise<{ ok: true; payload: unknown } | { ok: false; problem: Problem }> => {
+      let body = raw;
+      if (gzip) {
+        try {
+          body = await inflateCapped(raw);
+        } catch (e) {
+          const status = e instanceof BodyError ? e.status : 400;
+          return {
+            ok: false,
+            problem: { status, error: status === 413 ? 'inflated body too large' : 'invalid gzip body' },
+          };
+        }
+      }
       try {
-        payload = JSON.parse(body.toString('utf8'));
-        return true;
+        return { ok: true, payload: JSON.parse(body.toString('utf8')) };
       } catch {
-        return false;
+        return { ok: false, problem: { status: 400, error: 'body is not JSON' } };
       }
     };
+    let payload: unknown;
     if (signature !== undefined && secret !== null) {
-      const verify = (bytes: Buffer) =>
-        verifyWebhookSignature({
-          secret,
-          path,
-          rawBody: bytes,
-          signature,
-          date: req.get(SIGNATURE_DATE_HEADER),
-          toleranceMs: config.POWENS_WEBHOOK_MAX_AGE_SECONDS * 1000,
-        });
-      let v = verify(body);
-      if (!v.ok && v.reason === 'invalid-signature' && body !== raw) v = verify(raw);
+      // The bytes as received: nothing is inflated for a request that is not Powens'.
+      const v = verifyWebhookSignature({
+        secret,
+        path,
+        rawBody: raw,
+        signature,
+        date: req.get(SIGNATURE_DATE_HEADER),
+        toleranceMs: config.POWENS_WEBHOOK_MAX_AGE_SECONDS * 1000,
+      });
       if (!v.ok) {
         logger.warn({ reason: v.reason, path, ip: req.ip }, 'Powens webhook refused');
         return fail({ status: 401, error: `signature refused: ${v.reason}` });
       }
-      if (!parse()) return fail({ status: 400, error: 'body is not JSON' });
+      const p = await payloadOf();
+      if (!p.ok) return fail(p.problem);
+      payload = p.payload;
     } else {
       const token = config.POWENS_WEBHOOK_BEARER ? bearerToken(req.get('authorization')) : null;
       if (token === null) {
@@ -188,7 +268,12 @@ export function webhookHandler(deps: AppDeps) {
         logger.warn({ reason, path, ip: req.ip }, 'Powens webhook refused');
         return fail({ status: 401, error: `signature refused: ${reason}` });
       }
-      if (!parse()) return fail({ status: 401, error: 'token refused: body is not JSON' });
+      // The token is checked against the company the body names: the body is read first, so it
+      // must come as sent (an unsigned body is never inflated).
+      if (gzip) return fail({ status: 415, error: 'token refused: a compressed body must carry BI-Signature' });
+      const p = await payloadOf();
+      if (!p.ok) return fail({ status: 401, error: 'token refused: body is not JSON' });
+      payload = p.payload;
       if (!(await userTokenMatches(event, payload, token))) {
         logger.warn({ reason: 'invalid-token', path, ip: req.ip }, 'Powens webhook refused');
         return fail({ status: 401, error: 'token refused: not the user token of the connection' });

@@ -8,6 +8,7 @@ import {
   SESSION_COOKIE,
   SESSION_TTL_MS,
   sessionCookieOptions,
+  sessionExpiry,
   verifyPassword,
 } from '../auth';
 import { dedicatedMailboxProblem } from '../../activities/email';
@@ -147,8 +148,15 @@ export function accountRoutes({ api, deps, limiters }: RouteContext) {
       const s = newSessionToken();
       await prisma.$transaction(async (tx) => {
         await tx.session.deleteMany({ where: { userId: user.id, expiresAt: { lt: new Date() } } });
+        const now = new Date();
         await tx.session.create({
-          data: { id: s.id, userId: user.id, csrfToken: s.csrfToken, expiresAt: new Date(Date.now() + SESSION_TTL_MS) },
+          data: {
+            id: s.id,
+            userId: user.id,
+            csrfToken: s.csrfToken,
+            createdAt: now,
+            expiresAt: sessionExpiry(now, now, deps.config.SESSION_IDLE_MINUTES * 60_000),
+          },
         });
         await tx.auditEvent.create({
           data: {

@@ -58,6 +58,7 @@ const EMAIL_COLUMNS: Column[] = [
   ['textBody', 'text'],
   ['htmlBody', 'text'],
   ['createdAt', 'timestamp'],
+  ['secretsEnc', 'text'],
 ];
 const AUDIT_COLUMNS: Column[] = [
   ['id', 'uuid'],
@@ -308,6 +309,7 @@ export function importRoutes(ctx: RouteContext) {
             e.textBody,
             e.htmlBody,
             now,
+            e.secretsEnc,
           ]);
           audits.push(
             auditValues(

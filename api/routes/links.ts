@@ -9,7 +9,9 @@ import {
   COLLECT_COOLDOWN_MS,
   connectionStateFr,
   cooldownDetail,
+  dailyLimitDetail,
   intermediateStatementPreview,
+  MAX_FORCED_SYNCS_PER_DAY,
   waitingForUserDetail,
 } from '../collect-now';
 import { badRequest, conflict, forbidden, HttpError, notFound } from '../errors';
@@ -338,7 +340,10 @@ export function linkRoutes(ctx: RouteContext) {
         }),
       },
       409: { description: 'Connexion désactivée, ou en attente d’une action du redevable' },
-      429: { description: 'Une collecte a déjà été demandée il y a moins d’un quart d’heure (en-tête Retry-After)' },
+      429: {
+        description:
+          'Une collecte a déjà été demandée il y a moins d’un quart d’heure, ou trois en 24 heures (DSP2) ; en-tête Retry-After',
+      },
     },
     handler: async ({ auth, params, query, body, req, res }) => {
       const connection = await findConnection(auth, params.id, query.includeSecondary);
@@ -348,7 +353,21 @@ export function linkRoutes(ctx: RouteContext) {
       // The cooldown, claimed atomically: of two simultaneous clicks, one wins (PostgreSQL re-checks
       // the condition on the row the other one just updated).
       const now = new Date();
+      const dayAgo = new Date(now.getTime() - 86_400_000);
       const claimed = await prisma.$transaction(async (tx) => {
+        // The day's forced syncs (PSD2: four unattended accesses a day, Powens' own included).
+        const today = await tx.auditEvent.findMany({
+          where: {
+            portalAccountId: connection.company.portalAccountId,
+            action: 'connection.collect',
+            entityId: connection.id,
+            at: { gt: dayAgo },
+          },
+          orderBy: { at: 'asc' },
+          select: { at: true },
+        });
+        if (today.length >= MAX_FORCED_SYNCS_PER_DAY)
+          return { limit: new Date(today[0]!.at.getTime() + 86_400_000), cooldown: false };
         const won = await tx.bankConnection.updateMany({
           where: {
             id: connection.id,
@@ -359,7 +378,7 @@ export function linkRoutes(ctx: RouteContext) {
           },
           data: { collectRequestedAt: now },
         });
-        if (won.count === 0) return false;
+        if (won.count === 0) return { limit: null, cooldown: true };
         await audit(
           tx,
           { auth, req },
@@ -371,9 +390,14 @@ export function linkRoutes(ctx: RouteContext) {
             portalAccountId: connection.company.portalAccountId,
           },
         );
-        return true;
+        return { limit: null, cooldown: false };
       });
-      if (!claimed) {
+      if (claimed.limit) {
+        const limit = claimed.limit;
+        res.set('Retry-After', String(Math.max(1, Math.ceil((limit.getTime() - Date.now()) / 1000))));
+        throw new HttpError(429, 'Too Many Requests', dailyLimitDetail(limit));
+      }
+      if (claimed.cooldown) {
         const { collectRequestedAt } = await prisma.bankConnection.findUniqueOrThrow({
           where: { id: connection.id },
           select: { collectRequestedAt: true },

@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { renderAccountInvitation } from '../../activities/email/notices';
-import { enqueueEmail } from '../../activities/email';
+import { enqueueEmail, LINK_SECRET_PLACEHOLDER, sealSecrets } from '../../activities/email';
 import type { Prisma } from '../../prisma/client';
 import { audit } from '../audit';
 import { hashPassword } from '../auth';
@@ -163,11 +163,16 @@ export function secondaryAccountRoutes({ api, deps, limiters }: RouteContext) {
       primary: { name: opts.primaryName },
       account: { name: opts.account.name },
       login: opts.login,
-      url: `${config.publicBaseUrl}/mot-de-passe/${secret}`,
+      // The secret stays out of the stored bodies (activities/email/secrets.ts).
+      url: `${config.publicBaseUrl}/mot-de-passe/${LINK_SECRET_PLACEHOLDER}`,
       expiresAt,
       platform: { supportEmail: config.SUPPORT_EMAIL, supportPhone: config.SUPPORT_PHONE },
     });
-    await enqueueEmail(tx, email, { idempotencyKey: `invitation/${setup.id}`, portalAccountId: opts.account.id });
+    await enqueueEmail(tx, email, {
+      idempotencyKey: `invitation/${setup.id}`,
+      portalAccountId: opts.account.id,
+      secretsEnc: sealSecrets({ [LINK_SECRET_PLACEHOLDER]: secret }, config.ENCRYPTION_KEY),
+    });
   }
 
   api.op({

@@ -1,7 +1,8 @@
 import { call, createTenant, useApi, type Tenant } from './support';
 import { seedDemo } from '../../scripts/seed-demo';
 
-const api = useApi({ rateLimits: { login: 8 } });
+// Behind a local reverse proxy: the seedDemo test logs in as another client (X-Forwarded-For).
+const api = useApi({ rateLimits: { login: 8 }, env: { TRUST_PROXY: 'loopback' } });
 let t: Tenant;
 
 beforeAll(async () => {

@@ -3,6 +3,7 @@
  * statements and their files, notifications, settings, banks, and the OpenAPI document.
  */
 import { createHash } from 'node:crypto';
+import { LINK_SECRET_PLACEHOLDER, outboxBodies } from '../../activities/email';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { COLLECT_COOLDOWN_MS, parisTime } from '../../api/collect-now';
@@ -81,10 +82,14 @@ describe('links', () => {
     expect(mail.to).toBe(company.email);
     expect(mail.status).toBe('QUEUED');
     expect(mail.subject).toContain('Cabinet Ressources');
-    const secret = /http:\/\/releves\.test\/l\/([A-Za-z0-9_-]{43})/.exec(mail.textBody)![1]!;
+    // Stored with a placeholder; the secret, encrypted beside it, goes into the message when sent.
+    expect(mail.textBody).toContain(`http://releves.test/l/${LINK_SECRET_PLACEHOLDER}`);
+    const bodies = outboxBodies(mail, api.config.ENCRYPTION_KEY);
+    const secret = /http:\/\/releves\.test\/l\/([A-Za-z0-9_-]{43})/.exec(bodies.text)![1]!;
     const row = await api.prisma.link.findUniqueOrThrow({ where: { id: first.body.id } });
     expect(row.secretHash).toBe(createHash('sha256').update(secret).digest('hex'));
-    expect(mail.htmlBody).toContain(`/l/${secret}`);
+    expect(bodies.html).toContain(`/l/${secret}`);
+    expect(JSON.stringify(mail)).not.toContain(secret);
 
     const second = await call(api, 'POST', `/api/v1/companies/${company.id}/links`, {
       key: t.key,
@@ -189,6 +194,29 @@ describe('connections and Temporal', () => {
       where: { action: 'connection.collect', entityId: connection.id },
     });
     expect(events.map((e) => e.detail)).toEqual([{ statement: false }]);
+  });
+
+  test('PSD2: at most three forced syncs per connection in 24 hours; the fourth answers 429 and reaches nothing', async () => {
+    const { connection } = await createCompanyWithAccounts(api.prisma, t, {});
+    await startWorkflow(connection.id);
+    for (let i = 0; i < 3; i++) {
+      // Each past its quarter of an hour (the cooldown is another rule).
+      await api.prisma.bankConnection.update({ where: { id: connection.id }, data: { collectRequestedAt: null } });
+      const r = await call(api, 'POST', `/api/v1/connections/${connection.id}/collect`, { key: t.key, body: {} });
+      expect(r.status).toBe(202);
+    }
+    await api.prisma.bankConnection.update({ where: { id: connection.id }, data: { collectRequestedAt: null } });
+    const fourth = await call(api, 'POST', `/api/v1/connections/${connection.id}/collect`, { key: t.key, body: {} });
+    expect(fourth.status).toBe(429);
+    expect(fourth.body.detail).toMatch(/^Limite atteinte : 3 collectes forcées en 24 heures pour cette connexion/);
+    expect(Number(fourth.headers.get('retry-after'))).toBeGreaterThan(23 * 3600);
+    expect(await received(connection.id, ['collect:false', 'collect:false', 'collect:false'])).toHaveLength(3);
+    expect(
+      await api.prisma.auditEvent.count({ where: { action: 'connection.collect', entityId: connection.id } }),
+    ).toBe(3);
+    expect(
+      (await api.prisma.bankConnection.findUniqueOrThrow({ where: { id: connection.id } })).collectRequestedAt,
+    ).toBeNull();
   });
 
   test('one click = one sync: a second request within 15 minutes answers 429 with Retry-After and the time in French', async () => {

@@ -9,7 +9,7 @@ import { createApp } from '../../api/app';
 import { deriveApiKey, hashPassword } from '../../api/auth';
 import type { RateLimits } from '../../api/v1';
 import { loadConfig, type Config } from '../../lib/config';
-import { createLogger } from '../../lib/logger';
+import { createLogger, type Logger } from '../../lib/logger';
 import type { Db } from '../../prisma/client';
 import type { SqlPool } from '../../prisma/sql';
 import { useTestDatabase } from '../support/db';
@@ -24,40 +24,67 @@ export interface Api {
   temporal: Client;
 }
 
-/** Starts the app for the test file. `temporal` is called in beforeAll (default: an unreachable server). */
-export function useApi(opts: { temporal?: () => Promise<Client>; rateLimits?: RateLimits } = {}): Api {
+/**
+ * Starts the app for the test file. `temporal` is called in beforeAll (default: an unreachable
+ * server); `env` adds configuration variables (e.g. TRUST_PROXY).
+ */
+export function useApi(
+  opts: { temporal?: () => Promise<Client>; rateLimits?: RateLimits; env?: Record<string, string> } = {},
+): Api {
   const db = useTestDatabase();
   const api = {} as Api;
-  let server: Server | undefined;
+  let stop: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     api.prisma = db.prisma;
     api.sql = db.sql;
     api.databaseUrl = db.url;
-    api.config = loadConfig({ NODE_ENV: 'test', PUBLIC_BASE_URL: 'http://releves.test' });
+    api.config = testConfig(opts.env);
     if (opts.temporal) api.temporal = await opts.temporal();
     else {
       // Nothing listens on port 1: every Temporal call fails fast, as when Temporal is down.
       api.temporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 }) });
     }
-    const app = createApp({
-      config: api.config,
-      prisma: db.prisma,
-      temporal: api.temporal,
-      logger: createLogger('api-test', 'silent'),
-      rateLimits: opts.rateLimits,
-    });
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    api.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const started = await listenApp(api, { config: api.config, rateLimits: opts.rateLimits });
+    api.baseUrl = started.baseUrl;
+    stop = started.close;
   });
   afterAll(async () => {
-    await new Promise((r) => server?.close(r));
-    server?.closeAllConnections();
+    await stop?.();
     // The unreachable connection is left open: signals sent without waiting (api/temporal.ts)
     // may still be retrying, and closing the channel under them throws in a later test file.
   });
   return api;
+}
+
+/** The tests' configuration: NODE_ENV=test, links at http://releves.test, plus `env`. */
+export const testConfig = (env: Record<string, string> = {}) =>
+  loadConfig({ NODE_ENV: 'test', PUBLIC_BASE_URL: 'http://releves.test', ...env });
+
+/**
+ * Another instance of the app over the same database (a different configuration, fresh rate
+ * limits), listening on a random port of 127.0.0.1 until `close`.
+ */
+export async function listenApp(
+  api: Pick<Api, 'prisma' | 'temporal'>,
+  opts: { config: Config; rateLimits?: RateLimits; logger?: Logger },
+): Promise<{ baseUrl: string; close: () => Promise<void> }> {
+  const app = createApp({
+    config: opts.config,
+    prisma: api.prisma,
+    temporal: api.temporal,
+    logger: opts.logger ?? createLogger('api-test', 'silent'),
+    rateLimits: opts.rateLimits,
+  });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      await new Promise((r) => server.close(r));
+      server.closeAllConnections();
+    },
+  };
 }
 
 export interface CallOptions {

@@ -1,7 +1,39 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPowensClient } from '../../activities/powens';
-import { ConfigError, SANDBOX_WEBHOOK_SECRET, configSchema, loadConfig } from '../../lib/config';
+import { seedDemo } from '../../scripts/seed-demo';
+import { ConfigError, PUBLIC_SECRETS, SANDBOX_WEBHOOK_SECRET, loadConfig, renderEnvExample } from '../../lib/config';
+
+const root = join(__dirname, '..', '..');
+
+/** A production configuration that starts (every service and secret given). */
+const PROD = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgresql://u:p@db:5432/releves',
+  TEMPORAL_ADDRESS: 'temporal:7233',
+  POWENS_BASE_URL: 'https://acme.biapi.pro/2.0',
+  POWENS_CLIENT_ID: '12345678',
+  POWENS_CLIENT_SECRET: 'a-powens-client-secret',
+  POWENS_WEBHOOK_SECRET: 'a-real-secret-from-powens',
+  POSTMARK_API_URL: 'https://api.postmarkapp.com',
+  POSTMARK_SERVER_TOKEN: '0b7e3a4c-postmark-server-token',
+  POSTMARK_FROM: 'Relevés <releves@example.fr>',
+  POSTMARK_WEBHOOK_SECRET: 'a-postmark-webhook-password',
+  PUBLIC_BASE_URL: 'https://releves.example.fr',
+  ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+  SESSION_SECRET: 'x'.repeat(40),
+};
+
+function refusal(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('accepted');
+}
 
 describe('configuration', () => {
   test('no variable at all starts the embedded stack', () => {
@@ -87,25 +119,119 @@ describe('configuration', () => {
     }
   });
 
-  test('production refuses the embedded defaults and development secrets', () => {
-    try {
-      loadConfig({ NODE_ENV: 'production' });
-      throw new Error('accepted');
-    } catch (e) {
-      const names = (e as ConfigError).issues.map((i) => i.variable).sort();
-      expect(names).toEqual(
-        [
-          'DATABASE_URL',
-          'ENCRYPTION_KEY',
-          'POSTMARK_API_URL',
-          'POWENS_BASE_URL',
-          'POWENS_WEBHOOK_SECRET',
-          'PUBLIC_BASE_URL',
-          'SESSION_SECRET',
-          'TEMPORAL_ADDRESS',
-        ].sort(),
-      );
-    }
+  test('production refuses the embedded defaults and every secret left to its public default, one line each', () => {
+    const e = refusal({ NODE_ENV: 'production' });
+    expect(e.issues.map((i) => i.variable).sort()).toEqual(
+      [
+        'DATABASE_URL',
+        'ENCRYPTION_KEY',
+        'POSTMARK_API_URL',
+        'POSTMARK_FROM',
+        'POSTMARK_SERVER_TOKEN',
+        'POSTMARK_WEBHOOK_SECRET',
+        'POWENS_BASE_URL',
+        'POWENS_CLIENT_ID',
+        'POWENS_CLIENT_SECRET',
+        'POWENS_WEBHOOK_SECRET',
+        'PUBLIC_BASE_URL',
+        'SESSION_SECRET',
+        'TEMPORAL_ADDRESS',
+      ].sort(),
+    );
+    // Each refusal: one line naming the variable and saying why.
+    for (const line of e.message.split('\n').slice(1, -1))
+      expect(line).toMatch(/^ {2}[A-Z_]+: .+ in production.*: .{10,}$/);
+    expect(e.message).toContain(
+      'SESSION_SECRET: is required in production (the development default is public): it signs the Powens state parameter',
+    );
+  });
+
+  test('production: a valid configuration starts; each secret set to any public value is refused, naming it', () => {
+    expect(loadConfig(PROD).NODE_ENV).toBe('production');
+    const secrets = [
+      'SESSION_SECRET',
+      'POWENS_CLIENT_SECRET',
+      'POWENS_WEBHOOK_SECRET',
+      'POSTMARK_SERVER_TOKEN',
+      'POSTMARK_WEBHOOK_SECRET',
+    ];
+    for (const name of secrets)
+      for (const value of PUBLIC_SECRETS) {
+        // Refused, naming the variable (too short for it, or public).
+        const e = refusal({ ...PROD, [name]: value });
+        expect(e.issues).toEqual([{ variable: name, reason: expect.any(String) }]);
+        if (value.length >= 32) expect(e.issues[0]!.reason).toMatch(/^must not be .* in production/);
+      }
+    // The development encryption key, even written differently (base64 without padding).
+    const devKey = loadConfig({}).ENCRYPTION_KEY;
+    for (const value of [devKey, devKey.replace(/=+$/, '')])
+      expect(refusal({ ...PROD, ENCRYPTION_KEY: value }).issues).toEqual([
+        {
+          variable: 'ENCRYPTION_KEY',
+          reason:
+            'must not be a public development default in production: it encrypts the Powens user tokens and the links waiting in the outbox',
+        },
+      ]);
+    expect(refusal({ ...PROD, POSTMARK_SERVER_TOKEN: 'POSTMARK_API_TEST' }).issues[0]!.reason).toMatch(
+      /^must not be Postmark’s test token in production \(it delivers nothing\)/,
+    );
+    // One value in two roles: the second is refused.
+    expect(refusal({ ...PROD, POSTMARK_WEBHOOK_SECRET: PROD.POWENS_WEBHOOK_SECRET }).issues).toEqual([
+      {
+        variable: 'POSTMARK_WEBHOOK_SECRET',
+        reason: expect.stringMatching(/^must differ from POWENS_WEBHOOK_SECRET in production/),
+      },
+    ]);
+    // Outside production the defaults are what `npm start` runs on.
+    expect(loadConfig({}).SESSION_SECRET).toBe(PUBLIC_SECRETS.find((v) => v.startsWith('dev-only-session')));
+  });
+
+  test('demo credentials are derived only outside production', async () => {
+    await expect(seedDemo('postgresql://127.0.0.1:1/none', loadConfig(PROD))).rejects.toThrow(
+      'seedDemo: demo accounts, API keys and passwords are never created with NODE_ENV=production',
+    );
+  });
+
+  test('TRUST_PROXY: off by default, a hop count or addresses and CIDR blocks; true and garbage are refused', () => {
+    expect(loadConfig({}).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8,192.168.1.7' }).TRUST_PROXY).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      'fd00::/8',
+      '192.168.1.7',
+    ]);
+    for (const bad of ['true', '10.0.0.0/33', 'proxy.example', '1.2.3.4/8/1', 'loopback,*'])
+      expect(refusal({ TRUST_PROXY: bad }).issues).toEqual([{ variable: 'TRUST_PROXY', reason: expect.any(String) }]);
+    expect(refusal({ TRUST_PROXY: 'true' }).issues[0]!.reason).toMatch(/would trust any peer/);
+  });
+
+  test('the API refuses to start with an unsafe production configuration: exit 1, one line per refusal, nothing started', () => {
+    const run = (env: Record<string, string>) =>
+      spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'api', 'server.ts')], {
+        cwd: root,
+        env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...env },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const r = run({ ...PROD, SESSION_SECRET: loadConfig({}).SESSION_SECRET, POSTMARK_SERVER_TOKEN: '' });
+    expect(r.status).toBe(1);
+    // One line per refusal (lib/startup.ts), naming the variable and why.
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'api: Configuration refused: POSTMARK_SERVER_TOKEN is required in production (the development default is public): it sends every e-mail through Postmark (see .env.example)',
+      'api: Configuration refused: SESSION_SECRET must not be a public development default in production: it signs the Powens state parameter of every bank connection (see .env.example)',
+    ]);
+    expect(r.stdout).not.toContain('API listening');
+    // The worker entry point reads the same module.
+    const w = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'worker', 'main.ts')], {
+      cwd: root,
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, NODE_ENV: 'production' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(w.status).not.toBe(0);
+    expect(w.stderr).toContain('worker: Configuration refused: ENCRYPTION_KEY is required in production');
   });
 
   test('Powens webhooks: the registered URL, the signed-date window, the secret and the Bearer variant', () => {
@@ -126,16 +252,7 @@ describe('configuration', () => {
     expect(() => loadConfig({ POWENS_WEBHOOK_BEARER: 'yes' })).toThrow(/POWENS_WEBHOOK_BEARER/);
     expect(() => loadConfig({ POWENS_WEBHOOK_MAX_AGE_SECONDS: '10' })).toThrow(/POWENS_WEBHOOK_MAX_AGE_SECONDS/);
 
-    const prod = {
-      NODE_ENV: 'production',
-      DATABASE_URL: 'postgresql://u:p@db:5432/releves',
-      TEMPORAL_ADDRESS: 'temporal:7233',
-      POWENS_BASE_URL: 'https://acme.biapi.pro/2.0',
-      POSTMARK_API_URL: 'https://api.postmarkapp.com',
-      PUBLIC_BASE_URL: 'https://releves.example.fr',
-      ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
-      SESSION_SECRET: 'x'.repeat(40),
-    };
+    const { POWENS_WEBHOOK_SECRET: _secret, ...prod } = PROD;
     const issues = (env: Record<string, string>) => {
       try {
         loadConfig(env);
@@ -144,10 +261,16 @@ describe('configuration', () => {
         return (e as ConfigError).issues.map((i) => `${i.variable}: ${i.reason}`);
       }
     };
-    expect(issues(prod)).toEqual([expect.stringMatching(/^POWENS_WEBHOOK_SECRET: is required in production/)]);
-    expect(issues({ ...prod, POWENS_WEBHOOK_SECRET: SANDBOX_WEBHOOK_SECRET })).toEqual([
-      'POWENS_WEBHOOK_SECRET: must not be the sandbox secret in production',
+    expect(issues(prod)).toEqual([
+      'POWENS_WEBHOOK_SECRET: is required in production (unless POWENS_WEBHOOK_BEARER=true): it authenticates Powens’ webhooks',
     ]);
+    expect(issues({ ...prod, POWENS_WEBHOOK_SECRET: SANDBOX_WEBHOOK_SECRET })).toEqual([
+      'POWENS_WEBHOOK_SECRET: must not be the sandbox secret in production (it is public): it authenticates Powens’ webhooks',
+    ]);
+    // Bearer on: still never the sandbox's secret.
+    expect(
+      issues({ ...prod, POWENS_WEBHOOK_BEARER: 'true', POWENS_WEBHOOK_SECRET: SANDBOX_WEBHOOK_SECRET }),
+    ).toHaveLength(1);
     expect(loadConfig({ ...prod, POWENS_WEBHOOK_SECRET: 'a-real-secret-from-powens' }).powensWebhookSecret).toBe(
       'a-real-secret-from-powens',
     );
@@ -170,12 +293,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ POWENS_WEBVIEW_ACCOUNT_USAGES: 'PRO' })).toThrow(/POWENS_WEBVIEW_ACCOUNT_USAGES/);
   });
 
-  test('.env.example documents exactly the variables the configuration reads', () => {
-    const documented = readFileSync(join(__dirname, '..', '..', '.env.example'), 'utf8')
-      .split('\n')
-      .filter((l) => /^[A-Z_]+=/.test(l))
-      .map((l) => l.split('=')[0])
-      .sort();
-    expect(documented).toEqual(Object.keys(configSchema.shape).sort());
+  test('.env.example is generated from the configuration schema: every variable, its meaning, whether production requires it', () => {
+    const file = readFileSync(join(root, '.env.example'), 'utf8');
+    // `npx tsx scripts/env-example.ts > .env.example` after any change to lib/config.ts.
+    expect(file).toBe(renderEnvExample());
+    expect(file.replace(/\n# /g, ' ')).toContain(
+      'Production: secret — it signs the Powens state parameter of every bank connection.\nSESSION_SECRET=\n',
+    );
+    expect(file).toContain('\nTRUST_PROXY=false\n');
   });
 });

@@ -147,6 +147,12 @@ test('/metrics: open in development, bearer token when set, absent in production
     ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     SESSION_SECRET: randomBytes(32).toString('hex'),
     POWENS_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
+    // Every secret production requires, none a development default (lib/config.ts).
+    POWENS_CLIENT_ID: '12345678',
+    POWENS_CLIENT_SECRET: randomBytes(16).toString('hex'),
+    POSTMARK_SERVER_TOKEN: randomUUID(),
+    POSTMARK_FROM: 'Relevés <releves@example.fr>',
+    POSTMARK_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
   };
   const prod = await serve({ env: prodEnv });
   expect((await fetch(`${prod}/metrics`)).status).toBe(404);

@@ -5,7 +5,8 @@
  * (no worker: tests describe the workflows the API starts and read the signals in their history).
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Config } from '../../lib/config';
+import { outboxBodies } from '../../activities/email';
+import { loadConfig, type Config } from '../../lib/config';
 import type { Db } from '../../prisma/client';
 import type { PowensSandbox } from '../../sandbox/powens';
 import { connectionWorkflowId } from '../../workflows/messages';
@@ -72,13 +73,21 @@ export function usePowensStack(
   return stack;
 }
 
-/** The secret of the link in the last e-mail sent to `to` (the secret itself is never stored). */
-export async function linkTokenFromEmail(prisma: Db, to: string): Promise<string> {
+/**
+ * The secret of the link in the last e-mail queued for `to`, as the sender will put it in the
+ * message (stored bodies hold a placeholder; the secret waits encrypted until the message is sent).
+ */
+export async function linkTokenFromEmail(
+  prisma: Db,
+  to: string,
+  encryptionKey = loadConfig({ NODE_ENV: 'test' }).ENCRYPTION_KEY,
+): Promise<string> {
   const email = await prisma.emailMessage.findFirstOrThrow({
     where: { to, OR: [{ kind: { startsWith: 'link.' } }, { kind: 'company.connection-request' }] },
     orderBy: { createdAt: 'desc' },
   });
-  const m = /\/l\/([A-Za-z0-9_-]+)/.exec(email.textBody);
-  if (!m) throw new Error(`no link in the e-mail: ${email.textBody}`);
+  const text = outboxBodies(email, encryptionKey).text;
+  const m = /\/l\/([A-Za-z0-9_-]+)/.exec(text);
+  if (!m) throw new Error(`no link in the e-mail: ${text}`);
   return m[1]!;
 }

@@ -4,11 +4,13 @@
  * changes and the signals each event sends to the connection's workflow (Temporal dev server),
  * and the sandbox's own signed deliveries reaching the endpoint.
  */
-import { gzipSync } from 'node:zlib';
+import { request as httpRequest } from 'node:http';
+import { Gunzip, gzipSync } from 'node:zlib';
 import { webhookSignatureHeaders } from '../../activities/powens';
+import { WEBHOOK_BODY_LIMIT, WEBHOOK_INFLATED_LIMIT, inflation } from '../../api/public/webhooks';
 import { waitFor, WEBHOOK_SECRET } from './support';
 import { usePowensStack } from './stack';
-import { createCompanyWithAccounts, createTenant } from '../api/support';
+import { createCompanyWithAccounts, createTenant, listenApp } from '../api/support';
 
 const s = usePowensStack();
 let dataId = 1000;
@@ -26,13 +28,18 @@ async function post(
   };
   let raw = opts.alter ? opts.alter(json) : json;
   if (opts.gzip) {
+    // Signed as sent: over the compressed bytes.
     raw = gzipSync(raw);
     headers['content-encoding'] = 'gzip';
+    Object.assign(
+      headers,
+      webhookSignatureHeaders({ secret: opts.secret ?? WEBHOOK_SECRET, path, body: raw, now: opts.now }),
+    );
   }
   const res = await fetch(`${s.baseUrl}/powens/webhooks/${event}`, { method: 'POST', headers, body: raw });
   return {
     status: res.status,
-    body: (await res.json()) as { received?: boolean; duplicate?: boolean; error?: string },
+    body: (await res.json()) as { received?: boolean; duplicate?: boolean; error?: string; detail?: string },
   };
 }
 
@@ -120,26 +127,26 @@ describe('signature', () => {
     expect(await s.signalsOf(connection.id)).toEqual(['synced']);
   });
 
-  test('a gzip body is accepted whether the signature covers the JSON or the compressed bytes', async () => {
-    const r1 = await post('USER_CREATED', { id_webhook_data: ++dataId }, { gzip: true });
-    expect(r1).toEqual({ status: 200, body: { received: true, duplicate: false } });
-
+  test('a gzip body signed as sent is accepted; one whose signature covers the JSON inside is refused', async () => {
     const json = Buffer.from(JSON.stringify({ id_webhook_data: ++dataId }));
     const zipped = gzipSync(json);
     const path = '/powens/webhooks/USER_CREATED';
-    const res = await fetch(`${s.baseUrl}${path}`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'content-encoding': 'gzip',
-        ...webhookSignatureHeaders({ secret: WEBHOOK_SECRET, path, body: zipped }),
-      },
-      body: zipped,
-    });
+    const send = (signed: Buffer) =>
+      fetch(`${s.baseUrl}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+          ...webhookSignatureHeaders({ secret: WEBHOOK_SECRET, path, body: signed }),
+        },
+        body: zipped,
+      });
+    const inner = await send(json);
+    expect(inner.status).toBe(401);
+    expect(await s.prisma.webhookDelivery.count({ where: { id: String(dataId) } })).toBe(0);
+    const res = await send(zipped);
     expect(res.status).toBe(200);
-    expect(await s.prisma.webhookDelivery.count({ where: { id: { in: [String(dataId), String(dataId - 1)] } } })).toBe(
-      2,
-    );
+    expect(await s.prisma.webhookDelivery.count({ where: { id: String(dataId) } })).toBe(1);
     const bad = await post(
       'USER_CREATED',
       { id_webhook_data: ++dataId },
@@ -264,4 +271,153 @@ test('the sandbox’s own signed deliveries reach the endpoint', async () => {
   expect(results.every((r) => r.status === 200)).toBe(true);
   expect(results.map((r) => r.event)).toContain('CONNECTION_DELETED');
   expect(await s.prisma.webhookDelivery.count()).toBe(before + results.length);
+});
+
+describe('intake that cannot be abused', () => {
+  /** 20 KB of gzip that inflates to about 20 MB of zeros. */
+  const bomb = gzipSync(Buffer.alloc(20 * 1024 * 1024), { level: 9 });
+  const path = '/powens/webhooks/CONNECTION_SYNCED';
+  // Two measures of the decompression work: every call into zlib's native engine in this process
+  // (whatever API a change would use: gunzipSync, streams…), and the endpoint's own count of the
+  // bodies it inflated and the bytes that came out.
+  let engineCalls = 0;
+  beforeAll(() => {
+    const engine = Object.getPrototypeOf((new Gunzip() as unknown as { _handle: object })._handle) as Record<
+      'write' | 'writeSync',
+      (...args: unknown[]) => unknown
+    >;
+    for (const method of ['write', 'writeSync'] as const) {
+      const original = engine[method];
+      jest.spyOn(engine, method).mockImplementation(function (this: unknown, ...args: unknown[]) {
+        engineCalls++;
+        return original.apply(this, args);
+      });
+    }
+  });
+  afterAll(() => jest.restoreAllMocks());
+  let start = { engineCalls, ...inflation };
+  const measure = () => (start = { engineCalls, ...inflation });
+  const work = () => ({
+    engineCalls: engineCalls - start.engineCalls,
+    inflates: inflation.bodies - start.bodies,
+    inflated: inflation.bytes - start.bytes,
+  });
+
+  const send = (body: Buffer, headers: Record<string, string>) =>
+    fetch(`${s.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', ...headers },
+      body,
+    });
+
+  test('a refused 20 KB gzip bomb is never inflated: unsigned, wrongly signed, signed over other bytes, stale', async () => {
+    expect(bomb.length).toBeLessThan(25 * 1024);
+    const deliveries = await s.prisma.webhookDelivery.count();
+    const headers = [
+      {},
+      webhookSignatureHeaders({ secret: 'not-the-secret-0123456789', path, body: bomb }),
+      webhookSignatureHeaders({ secret: WEBHOOK_SECRET, path, body: Buffer.from('{}') }),
+      webhookSignatureHeaders({ secret: WEBHOOK_SECRET, path, body: bomb, now: Date.now() - 4 * 86_400_000 }),
+    ];
+    measure();
+    const refusals = [
+      await send(bomb, headers[0]!),
+      await send(bomb, headers[1]!),
+      await send(bomb, headers[2]!),
+      await send(bomb, headers[3]!),
+    ];
+    // The work a refused bomb costs: no inflate at all, as for a small refused webhook.
+    expect(work()).toEqual({ engineCalls: 0, inflates: 0, inflated: 0 });
+    expect(refusals.map((r) => r.status)).toEqual([401, 401, 401, 401]);
+    const problem = (await refusals[0]!.json()) as Record<string, unknown>;
+    expect(refusals[0]!.headers.get('content-type')).toContain('application/problem+json');
+    expect(problem).toMatchObject({ status: 401, error: 'signature refused: missing-signature' });
+    expect(await s.prisma.webhookDelivery.count()).toBe(deliveries);
+  });
+
+  test('an authenticated gzip body is inflated as a stream and stopped past the limit (413), nothing recorded', async () => {
+    const big = gzipSync(Buffer.alloc(WEBHOOK_INFLATED_LIMIT + 1024 * 1024, 0x20), { level: 9 });
+    const deliveries = await s.prisma.webhookDelivery.count();
+    const signed = webhookSignatureHeaders({ secret: WEBHOOK_SECRET, path, body: big });
+    measure();
+    const r = await send(big, signed);
+    expect(r.status).toBe(413);
+    expect(await r.json()).toMatchObject({ status: 413, error: 'inflated body too large' });
+    expect(work().inflates).toBe(1);
+    expect(work().engineCalls).toBeGreaterThan(0);
+    // Stopped within a chunk or two of the limit, not the whole body inflated.
+    expect(work().inflated).toBeGreaterThan(WEBHOOK_INFLATED_LIMIT);
+    expect(work().inflated).toBeLessThanOrEqual(WEBHOOK_INFLATED_LIMIT + 64 * 1024);
+    expect(await s.prisma.webhookDelivery.count()).toBe(deliveries);
+    // Signed but not gzip: 400, nothing recorded.
+    const garbage = Buffer.from('not gzip at all');
+    const g = await send(garbage, webhookSignatureHeaders({ secret: WEBHOOK_SECRET, path, body: garbage }));
+    expect(g.status).toBe(400);
+    expect(await g.json()).toMatchObject({ status: 400, error: 'invalid gzip body' });
+  });
+
+  test('malformed and oversize bodies: 400/413 problem+json, never 500, nothing recorded', async () => {
+    const deliveries = await s.prisma.webhookDelivery.count();
+    measure();
+    const notJson = Buffer.from('{"id_webhook_data": 1,');
+    const r1 = await fetch(`${s.baseUrl}${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...webhookSignatureHeaders({ secret: WEBHOOK_SECRET, path, body: notJson }),
+      },
+      body: notJson,
+    });
+    expect(r1.status).toBe(400);
+    expect(r1.headers.get('content-type')).toContain('application/problem+json');
+    expect(await r1.json()).toMatchObject({ status: 400, title: 'Bad Request', error: 'body is not JSON' });
+    // Announced larger than the limit: refused before a byte of it is read.
+    const r2 = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(`${s.baseUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(WEBHOOK_BODY_LIMIT + 1) },
+      });
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => {
+          req.destroy();
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+      });
+      req.on('error', reject);
+      req.write('{"id_webhook_data":');
+    });
+    expect(r2.status).toBe(413);
+    expect(JSON.parse(r2.body)).toMatchObject({ status: 413, error: 'body too large' });
+    const unsupported = await fetch(`${s.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'br' },
+      body: Buffer.from('{}'),
+    });
+    expect(unsupported.status).toBe(415);
+    expect(work()).toEqual({ engineCalls: 0, inflates: 0, inflated: 0 });
+    expect(await s.prisma.webhookDelivery.count()).toBe(deliveries);
+  });
+
+  test('Bearer deliveries must come uncompressed (415): the token cannot be checked without inflating', async () => {
+    const bearer = await listenApp(s, { config: { ...s.config, POWENS_WEBHOOK_BEARER: true } });
+    try {
+      measure();
+      const r = await fetch(`${bearer.baseUrl}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+          authorization: 'Bearer a-user-token',
+        },
+        body: bomb,
+      });
+      expect(r.status).toBe(415);
+      expect(await r.json()).toMatchObject({ error: 'token refused: a compressed body must carry BI-Signature' });
+      expect(work()).toEqual({ engineCalls: 0, inflates: 0, inflated: 0 });
+    } finally {
+      await bearer.close();
+    }
+  });
 });

@@ -29,6 +29,11 @@ export class PortalSession {
     }
   }
 
+  /** The value of a cookie the app set (e.g. releves_session). */
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
   private cookieHeader(): Record<string, string> {
     return this.cookies.size
       ? { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') }
