@@ -1,7 +1,7 @@
 /** The /api/v1 router: every resource's operations, the OpenAPI document and its reference page. */
 import { Router, type RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import type { AppDeps } from './app';
+import type { AppDeps, RateLimits, RouteContext } from './deps';
 import { authenticate } from './auth';
 import { authOf } from './auth-context';
 import { FORWARDED_HEADERS_IGNORED } from './client-address';
@@ -18,21 +18,6 @@ import { secondaryAccountRoutes } from './routes/secondary-accounts';
 import { statementFormatRoutes } from './routes/statement-formats';
 import { statementRoutes } from './routes/statements';
 import { webhookRoutes } from './routes/webhooks';
-
-export interface RateLimits {
-  /** Login attempts per IP per 15 minutes (default 10). */
-  login?: number;
-  /** Links/connection URLs per portal account per hour (default 100). */
-  links?: number;
-  /** Company link pages (/l/:token, GET and POST) per IP per 10 minutes (default 30). */
-  linkPages?: number;
-}
-
-export interface RouteContext {
-  api: ApiRegistry;
-  deps: AppDeps;
-  limiters: { login: RequestHandler; links: RequestHandler };
-}
 
 const tooMany = (detail: string): RequestHandler => {
   return (_req, _res, next) => next(new HttpError(429, 'Too Many Requests', detail));

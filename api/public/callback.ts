@@ -19,7 +19,7 @@ import { noIbanReason } from '../../domain/statements';
 import type { Logger } from '../../lib/logger';
 import type { Prisma } from '../../prisma/client';
 import { accountsChangedSignal, reconnectedSignal } from '../../workflows/messages';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { startOrSignalConnection } from '../temporal';
 import { esc, firmContact, sendPage } from './html';
 import { accountLine, notifyAccountsConnected } from './notify';

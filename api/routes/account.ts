@@ -13,7 +13,7 @@ import {
 } from '../auth';
 import { dedicatedMailboxProblem } from '../../activities/email';
 import { badRequest, conflict, notFound, unauthorized } from '../errors';
-import type { RouteContext } from '../v1';
+import type { RouteContext } from '../deps';
 import { idParam, list, pageQuery, queryBool, scopeQuery } from '../schemas';
 import { bankScope, notificationScope, scopeAccountIds } from '../scope';
 import { iso } from '../present';

@@ -9,7 +9,7 @@ import { audit } from '../audit';
 import type { AuthContext } from '../auth-context';
 import { badRequest } from '../errors';
 import { filterText, list, pageQuery } from '../schemas';
-import type { RouteContext } from '../v1';
+import type { RouteContext } from '../deps';
 
 export const catalogConnectorOut = z
   .object({

@@ -44,7 +44,7 @@ const describePeriodicitySafe = (p: { kind: string; day: number | null; month: n
 };
 import { storedCamtVersion, storedFormats } from '../../activities/statement-files';
 import { notifyWorkflows, signalConnection } from '../temporal';
-import type { RouteContext } from '../v1';
+import type { RouteContext } from '../deps';
 
 const TAG = 'Redevables';
 

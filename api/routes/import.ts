@@ -17,7 +17,7 @@ import { HttpError, type FieldError } from '../errors';
 import { prepareLink } from '../links';
 import { queryBool } from '../schemas';
 import { importTemplate, readImportWorkbook, XLSX_TYPE } from '../spreadsheet';
-import type { RouteContext } from '../v1';
+import type { RouteContext } from '../deps';
 import { sirenUnique } from './companies';
 
 export const IMPORT_MAX_LINES = 50_000;

@@ -21,7 +21,7 @@ import { issueWebviewState } from '../public/state';
 import { collectAvailabilityOut, idParam, isoDate, linkOut, scopeQuery } from '../schemas';
 import { connectionScope, scopeAccountIds } from '../scope';
 import { collectNow } from '../temporal';
-import type { RouteContext } from '../v1';
+import type { RouteContext } from '../deps';
 import { findCompany } from './companies';
 import { bankForConnector } from './banks';
 

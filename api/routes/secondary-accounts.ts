@@ -17,7 +17,7 @@ import { nicIn, siretProblem, sirenIn } from '../company-input';
 import { badRequest, conflict, forbidden, HttpError, notFound } from '../errors';
 import { iso } from '../present';
 import { idParam } from '../schemas';
-import type { RouteContext } from '../v1';
+import type { RouteContext } from '../deps';
 
 const TAG = 'Comptes secondaires';
 /** An invitation link lasts 7 days. */

@@ -27,7 +27,7 @@ import {
   statementStateEnum,
 } from '../schemas';
 import { scopeAccountIds, statementScope } from '../scope';
-import type { RouteContext } from '../v1';
+import type { RouteContext } from '../deps';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
 import { companyFilter } from './companies';
