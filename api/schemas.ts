@@ -257,3 +257,19 @@ export const statementOut = z
 /** Exports of the lists: CSV (`;`, UTF-8) or Excel; at most this many rows. */
 export const exportFormat = z.enum(['csv', 'xlsx'], { message: 'csv ou xlsx attendu' }).default('csv');
 export const EXPORT_MAX_ROWS = 50_000;
+
+export const catalogConnectorOut = z
+  .object({
+    uuid: z.string(),
+    powensId: z.number().int().nullable().describe('Identifiant Powens déprécié'),
+    name: z.string(),
+    color: z.string().nullable().describe('Couleur de la marque (hexadécimal sans #)'),
+    logoUrl: z.string().nullable(),
+    capabilities: z.array(z.string()).describe('bank, bankwealth, transfer, document…'),
+    maintenance: z.boolean().describe('En maintenance chez Powens : aucune synchronisation pour le moment'),
+    restricted: z.boolean().describe('Nouvelles connexions impossibles'),
+    beta: z.boolean(),
+    state: z.string().describe('L’état, en français'),
+    syncedAt: z.iso.datetime().describe('Dernière mise à jour du catalogue'),
+  })
+  .meta({ id: 'CatalogConnector' });

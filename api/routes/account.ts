@@ -14,10 +14,9 @@ import {
 import { dedicatedMailboxProblem } from '../../activities/email';
 import { badRequest, conflict, notFound, unauthorized } from '../errors';
 import type { RouteContext } from '../deps';
-import { idParam, list, pageQuery, queryBool, scopeQuery } from '../schemas';
+import { catalogConnectorOut, idParam, list, pageQuery, queryBool, scopeQuery } from '../schemas';
 import { bankScope, notificationScope, scopeAccountIds } from '../scope';
-import { iso } from '../present';
-import { catalogConnectorOut, presentConnector } from './banks';
+import { iso, presentConnector } from '../present';
 
 const TAG_AUTH = 'Authentification';
 const TAG_ACCOUNT = 'Compte';

@@ -5,7 +5,7 @@ import { deactivateSignal, reactivateSignal, settingsChangedSignal } from '../..
 import { audit } from '../audit';
 import type { AuthContext } from '../auth-context';
 import { companyCreate, companyPatch, sirenTaken, siretProblem } from '../company-input';
-import { conflict, notFound } from '../errors';
+import { conflict } from '../errors';
 import {
   bankAccountInclude,
   companyInclude,
@@ -30,6 +30,7 @@ import {
   siretFilter,
 } from '../schemas';
 import { companyScope, scopeAccountIds } from '../scope';
+import { companyFilter, findCompany, sirenUnique } from '../lookups';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
 import { describePeriodicity, type PeriodicityInput } from '../../domain/identifiers';
@@ -60,22 +61,6 @@ export const companyListQuery = scopeQuery.extend(pageQuery.shape).extend({
   sort: z.enum(['name', 'siren', 'createdAt'], { message: 'name, siren ou createdAt attendu' }).default('name'),
   order,
 });
-
-/** Filters shared by the company and bank-account searches (SIRET, name, IBAN). */
-export function siretWhere(siret: string | undefined): Prisma.CompanyWhereInput {
-  if (!siret) return {};
-  if (siret.length <= 9) return siret.length === 9 ? { siren: siret } : { siren: { startsWith: siret } };
-  const nic = siret.slice(9);
-  return { siren: siret.slice(0, 9), ...(nic.length === 5 ? { nic } : { nic: { startsWith: nic } }) };
-}
-
-export function companyFilter(q: { siret?: string; name?: string; iban?: string }): Prisma.CompanyWhereInput {
-  return {
-    ...siretWhere(q.siret),
-    ...(q.name ? { name: { contains: q.name, mode: 'insensitive' } } : {}),
-    ...(q.iban ? { accounts: { some: { iban: { contains: q.iban } } } } : {}),
-  };
-}
 
 /** The companies a search asks for (scope, filters), shared by the list and its export. */
 async function companyListWhere(
@@ -109,37 +94,6 @@ async function companyListWhere(
         : {}),
   };
   return where;
-}
-
-/** Postgres' unique violation, through Prisma (P2002) or raw SQL (23505). */
-export function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; meta?: { code?: string }; message?: string };
-  return e?.code === 'P2002' || e?.code === '23505' || e?.meta?.code === '23505' || /\b23505\b/.test(e?.message ?? '');
-}
-
-export const SIREN_TAKEN = 'Un redevable de même SIREN existe déjà sur ce compte ou un compte rattaché.';
-
-/**
- * Runs a write that may insert a company's SIREN: the database's unique index on (tree, SIREN) has
- * the last word when two writes race past the checks, and answers 409 like the checks do.
- */
-export async function sirenUnique<T>(write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (err) {
-    if (isUniqueViolation(err)) throw conflict(SIREN_TAKEN, [{ field: 'siren', reason: 'déjà utilisé' }]);
-    throw err;
-  }
-}
-
-export async function findCompany(ctx: RouteContext, auth: AuthContext, id: string, includeSecondary: boolean) {
-  const ids = await scopeAccountIds(ctx.deps.prisma, auth, includeSecondary);
-  const company = await ctx.deps.prisma.company.findFirst({
-    where: { id, ...companyScope(ids) },
-    include: companyInclude,
-  });
-  if (!company) throw notFound('Redevable');
-  return company;
 }
 
 export function companyRoutes(ctx: RouteContext) {

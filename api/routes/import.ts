@@ -18,7 +18,7 @@ import { prepareLink } from '../links';
 import { queryBool } from '../schemas';
 import { importTemplate, readImportWorkbook, XLSX_TYPE } from '../spreadsheet';
 import type { RouteContext } from '../deps';
-import { sirenUnique } from './companies';
+import { sirenUnique } from '../lookups';
 
 export const IMPORT_MAX_LINES = 50_000;
 

@@ -22,8 +22,7 @@ import { collectAvailabilityOut, idParam, isoDate, linkOut, scopeQuery } from '.
 import { connectionScope, scopeAccountIds } from '../scope';
 import { collectNow } from '../temporal';
 import type { RouteContext } from '../deps';
-import { findCompany } from './companies';
-import { bankForConnector } from './banks';
+import { bankForConnector, findCompany } from '../lookups';
 
 const TAG = 'Liens et connexions';
 

@@ -30,7 +30,7 @@ import { scopeAccountIds, statementScope } from '../scope';
 import type { RouteContext } from '../deps';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
-import { companyFilter } from './companies';
+import { companyFilter } from '../lookups';
 
 const TAG = 'Relevés';
 
