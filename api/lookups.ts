@@ -9,7 +9,7 @@ import type { AuthContext } from './auth-context';
 import type { RouteContext } from './deps';
 import { badRequest, conflict, notFound } from './errors';
 import { companyInclude } from './present';
-import { companyScope, scopeAccountIds } from './scope';
+import { companyScope, connectionScope, scopeAccountIds } from './scope';
 
 /** Filters shared by the company and bank-account searches (SIRET, name, IBAN). */
 export function siretWhere(siret: string | undefined): Prisma.CompanyWhereInput {
@@ -103,4 +103,19 @@ export async function bankForConnector(
     });
     return b;
   });
+}
+
+/** A bank connection in the caller's scope, with its company, bank and active accounts (404 otherwise). */
+export async function findConnection(ctx: RouteContext, auth: AuthContext, id: string, includeSecondary: boolean) {
+  const ids = await scopeAccountIds(ctx.deps.prisma, auth, includeSecondary);
+  const c = await ctx.deps.prisma.bankConnection.findFirst({
+    where: { id, ...connectionScope(ids) },
+    include: {
+      company: true,
+      bank: true,
+      accounts: { where: { active: true }, select: { id: true, label: true, iban: true }, orderBy: { label: 'asc' } },
+    },
+  });
+  if (!c) throw notFound('Connexion bancaire');
+  return c;
 }

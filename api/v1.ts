@@ -13,7 +13,9 @@ import { bankAccountRoutes } from './routes/bank-accounts';
 import { bankCatalogRoutes } from './routes/banks';
 import { companyRoutes } from './routes/companies';
 import { importRoutes } from './routes/import';
+import { connectionRoutes } from './routes/connections';
 import { linkRoutes } from './routes/links';
+import { webviewRoutes } from './routes/webviews';
 import { secondaryAccountRoutes } from './routes/secondary-accounts';
 import { statementFormatRoutes } from './routes/statement-formats';
 import { statementRoutes } from './routes/statements';
@@ -52,6 +54,8 @@ export function createApiV1(deps: AppDeps, limits: RateLimits = {}) {
   companyRoutes(ctx);
   importRoutes(ctx);
   linkRoutes(ctx);
+  connectionRoutes(ctx);
+  webviewRoutes(ctx);
   bankAccountRoutes(ctx);
   statementRoutes(ctx);
   statementFormatRoutes(ctx);
