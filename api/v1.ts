@@ -12,6 +12,7 @@ import { accountRoutes } from './routes/account';
 import { bankAccountRoutes } from './routes/bank-accounts';
 import { bankCatalogRoutes } from './routes/banks';
 import { companyRoutes } from './routes/companies';
+import { companySearchRoutes } from './routes/company-search';
 import { importRoutes } from './routes/import';
 import { connectionRoutes } from './routes/connections';
 import { linkRoutes } from './routes/links';
@@ -51,6 +52,7 @@ export function createApiV1(deps: AppDeps, limits: RateLimits = {}) {
   accountRoutes(ctx);
   secondaryAccountRoutes(ctx);
   bankCatalogRoutes(ctx);
+  companySearchRoutes(ctx);
   companyRoutes(ctx);
   importRoutes(ctx);
   linkRoutes(ctx);
