@@ -9,7 +9,7 @@ import type { AuthContext } from './auth-context';
 import type { RouteContext } from './deps';
 import { badRequest, conflict, notFound } from './errors';
 import { companyInclude } from './present';
-import { companyScope, connectionScope, scopeAccountIds } from './scope';
+import { companyScope, connectionScope, scopeAccountIds, statementScope } from './scope';
 
 /** Filters shared by the company and bank-account searches (SIRET, name, IBAN). */
 export function siretWhere(siret: string | undefined): Prisma.CompanyWhereInput {
@@ -118,4 +118,18 @@ export async function findConnection(ctx: RouteContext, auth: AuthContext, id: s
   });
   if (!c) throw notFound('Connexion bancaire');
   return c;
+}
+
+/** A statement in the caller's scope, with the fields `select` asks for (404 otherwise). */
+export async function findStatement<S extends Prisma.StatementSelect>(
+  ctx: RouteContext,
+  auth: AuthContext,
+  id: string,
+  includeSecondary: boolean,
+  select: S,
+) {
+  const ids = await scopeAccountIds(ctx.deps.prisma, auth, includeSecondary);
+  const s = await ctx.deps.prisma.statement.findFirst({ where: { id, ...statementScope(ids) }, select });
+  if (!s) throw notFound('Relevé');
+  return s as Prisma.StatementGetPayload<{ select: S }>;
 }

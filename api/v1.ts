@@ -19,6 +19,7 @@ import { linkRoutes } from './routes/links';
 import { webviewRoutes } from './routes/webviews';
 import { secondaryAccountRoutes } from './routes/secondary-accounts';
 import { statementFormatRoutes } from './routes/statement-formats';
+import { statementDownloadRoutes } from './routes/statement-downloads';
 import { statementRoutes } from './routes/statements';
 import { webhookRoutes } from './routes/webhooks';
 
@@ -60,6 +61,7 @@ export function createApiV1(deps: AppDeps, limits: RateLimits = {}) {
   webviewRoutes(ctx);
   bankAccountRoutes(ctx);
   statementRoutes(ctx);
+  statementDownloadRoutes(ctx);
   statementFormatRoutes(ctx);
   webhookRoutes(ctx);
 
