@@ -273,3 +273,10 @@ export const catalogConnectorOut = z
     syncedAt: z.iso.datetime().describe('Dernière mise à jour du catalogue'),
   })
   .meta({ id: 'CatalogConnector' });
+
+/** A password chosen for a portal user (by the primary account, or by the user with an invitation). */
+export const PASSWORD_MIN = 12;
+export const password = z
+  .string({ message: 'mot de passe attendu' })
+  .min(PASSWORD_MIN, `au moins ${PASSWORD_MIN} caractères`)
+  .max(200, 'au plus 200 caractères');

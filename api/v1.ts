@@ -17,6 +17,7 @@ import { importRoutes } from './routes/import';
 import { connectionRoutes } from './routes/connections';
 import { linkRoutes } from './routes/links';
 import { webviewRoutes } from './routes/webviews';
+import { passwordSetupRoutes } from './routes/password-setup';
 import { secondaryAccountRoutes } from './routes/secondary-accounts';
 import { statementFormatRoutes } from './routes/statement-formats';
 import { statementDownloadRoutes } from './routes/statement-downloads';
@@ -52,6 +53,7 @@ export function createApiV1(deps: AppDeps, limits: RateLimits = {}) {
   const ctx: RouteContext = { api, deps, limiters };
   accountRoutes(ctx);
   secondaryAccountRoutes(ctx);
+  passwordSetupRoutes(ctx);
   bankCatalogRoutes(ctx);
   companySearchRoutes(ctx);
   companyRoutes(ctx);
