@@ -314,29 +314,3 @@ export function presentStatement(s: Prisma.StatementGetPayload<{ select: typeof 
 }
 
 export { iso, day };
-
-type ConnectorRow = Prisma.PowensConnectorGetPayload<object>;
-
-/** The connector's state for the portal, in French. */
-export function connectorStateFr(c: Pick<ConnectorRow, 'maintenance' | 'restricted' | 'beta'>): string {
-  if (c.maintenance) return 'En maintenance : les synchronisations reprendront à la fin de la maintenance';
-  if (c.restricted) return 'Nouvelles connexions impossibles pour le moment';
-  if (c.beta) return 'Disponible (connecteur en version bêta)';
-  return 'Disponible';
-}
-
-export function presentConnector(c: ConnectorRow) {
-  return {
-    uuid: c.uuid,
-    powensId: c.powensId,
-    name: c.name,
-    color: c.color,
-    logoUrl: c.logoUrl,
-    capabilities: c.capabilities,
-    maintenance: c.maintenance,
-    restricted: c.restricted,
-    beta: c.beta,
-    state: connectorStateFr(c),
-    syncedAt: c.syncedAt.toISOString(),
-  };
-}

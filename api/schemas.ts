@@ -258,22 +258,6 @@ export const statementOut = z
 export const exportFormat = z.enum(['csv', 'xlsx'], { message: 'csv ou xlsx attendu' }).default('csv');
 export const EXPORT_MAX_ROWS = 50_000;
 
-export const catalogConnectorOut = z
-  .object({
-    uuid: z.string(),
-    powensId: z.number().int().nullable().describe('Identifiant Powens déprécié'),
-    name: z.string(),
-    color: z.string().nullable().describe('Couleur de la marque (hexadécimal sans #)'),
-    logoUrl: z.string().nullable(),
-    capabilities: z.array(z.string()).describe('bank, bankwealth, transfer, document…'),
-    maintenance: z.boolean().describe('En maintenance chez Powens : aucune synchronisation pour le moment'),
-    restricted: z.boolean().describe('Nouvelles connexions impossibles'),
-    beta: z.boolean(),
-    state: z.string().describe('L’état, en français'),
-    syncedAt: z.iso.datetime().describe('Dernière mise à jour du catalogue'),
-  })
-  .meta({ id: 'CatalogConnector' });
-
 /** A password chosen for a portal user (by the primary account, or by the user with an invitation). */
 export const PASSWORD_MIN = 12;
 export const password = z
