@@ -5,41 +5,16 @@
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { ZodError } from 'zod';
-import type { Client as TemporalClient } from '@temporalio/client';
-import type { Registry } from 'prom-client';
-import type { Config } from '../lib/config';
 import { requestLogger, type Logger } from '../lib/logger';
 import { apiRegistry, httpMetrics, metricsEndpoint, mountedAt, routeLabel } from '../lib/metrics';
 import { REQUEST_ID_HEADER, requestIdFrom, runWithRequestContext } from '../lib/request-context';
-import type { Db } from '../prisma/client';
 import { portalHop } from './client-address';
 import { HttpError, unreadableRequest, type FieldError } from './errors';
-import type { PowensWebviews } from './powens';
 import { postmarkWebhookRouter } from './postmark-webhook';
 import { publicRouter } from './public/router';
-import { createApiV1, type RateLimits } from './v1';
+import type { AppDeps } from './deps';
+import { createApiV1 } from './v1';
 import { createPortal } from '../web';
-
-export interface AppDeps {
-  config: Config;
-  prisma: Db;
-  temporal: TemporalClient;
-  logger: Logger;
-  /** Powens webviews and reads (absent: /connect, /reconnect, link pages and callback answer 503). */
-  powens?: PowensWebviews;
-  /** Rate limits of the login and link endpoints (defaults in api/v1.ts). */
-  rateLimits?: RateLimits;
-  /**
-   * The time a link's validity is judged at (default: the machine's clock). Tests whose workflows
-   * run on a skipped Temporal clock pass that clock, since links are dated by the workflow.
-   */
-  clock?: () => Date;
-  /**
-   * The registry GET /metrics serves (api/server.ts passes one with the process metrics); absent,
-   * the app builds one with the HTTP, webhook and database metrics only.
-   */
-  metrics?: Registry;
-}
 
 export interface AppState {
   /** False while starting and while draining on shutdown: /readyz answers 503. */

@@ -5,7 +5,7 @@
  * first calls for one company: one user wins (conditional update), the other is deleted at Powens.
  *
  * The connect webview offers only the account types of POWENS_WEBVIEW_ACCOUNT_TYPES (by default
- * those that can get a CFONB statement, lib/config.ts CFONB_ACCOUNT_TYPES) and usages of
+ * those that can get a CFONB statement, lib/config-schema.ts CFONB_ACCOUNT_TYPES) and usages of
  * POWENS_WEBVIEW_ACCOUNT_USAGES; when the firm chose a bank of its referential, it opens on that
  * bank with `connector_uuids` (the connector's uuid, stable across Powens domains; a bank known only
  * by the deprecated integer id gets its uuid from GET /connectors/{id} once, then stored).

@@ -257,3 +257,10 @@ export const statementOut = z
 /** Exports of the lists: CSV (`;`, UTF-8) or Excel; at most this many rows. */
 export const exportFormat = z.enum(['csv', 'xlsx'], { message: 'csv ou xlsx attendu' }).default('csv');
 export const EXPORT_MAX_ROWS = 50_000;
+
+/** A password chosen for a portal user (by the primary account, or by the user with an invitation). */
+export const PASSWORD_MIN = 12;
+export const password = z
+  .string({ message: 'mot de passe attendu' })
+  .min(PASSWORD_MIN, `au moins ${PASSWORD_MIN} caractères`)
+  .max(200, 'au plus 200 caractères');

@@ -1,7 +1,7 @@
 /** The /api/v1 router: every resource's operations, the OpenAPI document and its reference page. */
 import { Router, type RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import type { AppDeps } from './app';
+import type { AppDeps, RateLimits, RouteContext } from './deps';
 import { authenticate } from './auth';
 import { authOf } from './auth-context';
 import { FORWARDED_HEADERS_IGNORED } from './client-address';
@@ -10,29 +10,20 @@ import { ApiRegistry } from './http';
 import { buildOpenApi, renderDocsPage } from './openapi';
 import { accountRoutes } from './routes/account';
 import { bankAccountRoutes } from './routes/bank-accounts';
-import { bankCatalogRoutes } from './routes/banks';
+import { bankCatalogRoutes, bankReferentialRoutes } from './routes/banks';
 import { companyRoutes } from './routes/companies';
+import { companySearchRoutes } from './routes/company-search';
 import { importRoutes } from './routes/import';
+import { connectionRoutes } from './routes/connections';
 import { linkRoutes } from './routes/links';
+import { notificationRoutes } from './routes/notifications';
+import { webviewRoutes } from './routes/webviews';
+import { passwordSetupRoutes } from './routes/password-setup';
 import { secondaryAccountRoutes } from './routes/secondary-accounts';
 import { statementFormatRoutes } from './routes/statement-formats';
+import { statementDownloadRoutes } from './routes/statement-downloads';
 import { statementRoutes } from './routes/statements';
 import { webhookRoutes } from './routes/webhooks';
-
-export interface RateLimits {
-  /** Login attempts per IP per 15 minutes (default 10). */
-  login?: number;
-  /** Links/connection URLs per portal account per hour (default 100). */
-  links?: number;
-  /** Company link pages (/l/:token, GET and POST) per IP per 10 minutes (default 30). */
-  linkPages?: number;
-}
-
-export interface RouteContext {
-  api: ApiRegistry;
-  deps: AppDeps;
-  limiters: { login: RequestHandler; links: RequestHandler };
-}
 
 const tooMany = (detail: string): RequestHandler => {
   return (_req, _res, next) => next(new HttpError(429, 'Too Many Requests', detail));
@@ -62,13 +53,20 @@ export function createApiV1(deps: AppDeps, limits: RateLimits = {}) {
   };
   const ctx: RouteContext = { api, deps, limiters };
   accountRoutes(ctx);
+  bankReferentialRoutes(ctx);
+  notificationRoutes(ctx);
   secondaryAccountRoutes(ctx);
+  passwordSetupRoutes(ctx);
   bankCatalogRoutes(ctx);
+  companySearchRoutes(ctx);
   companyRoutes(ctx);
   importRoutes(ctx);
   linkRoutes(ctx);
+  connectionRoutes(ctx);
+  webviewRoutes(ctx);
   bankAccountRoutes(ctx);
   statementRoutes(ctx);
+  statementDownloadRoutes(ctx);
   statementFormatRoutes(ctx);
   webhookRoutes(ctx);
 

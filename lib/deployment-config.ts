@@ -1,5 +1,5 @@
 /**
- * Settings of a deployment that lib/config.ts spreads into its schema: how to reach an external
+ * Settings of a deployment that lib/config-schema.ts spreads into its schema: how to reach an external
  * Temporal (Temporal's client environment conventions: TEMPORAL_API_KEY, TEMPORAL_TLS*), the
  * database pool sizes, and where the metrics are served. Documented in `.env.example`; the
  * connection options themselves are built by lib/temporal-connection.ts.

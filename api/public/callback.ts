@@ -10,20 +10,19 @@
  * tells the firm once it sees the connection fine). Then the accounts are enabled at Powens and
  * the connection's workflow is signalled (started when needed). Powens is read before the
  * transaction: if it fails, nothing is used and reloading the page tries again.
+ *
+ * This file checks the callback and answers Powens' errors; callback-connect.ts and
+ * callback-reconnect.ts complete the two flows, with what they share in callback-context.ts.
  */
 import type { Request, Response } from 'express';
-import { parseWebviewCallback, powensInstant, type PowensBankAccount } from '../../activities/powens';
-import { statementIban } from '../../domain/identifiers';
+import { parseWebviewCallback } from '../../activities/powens';
 import { linkState } from '../../domain/links';
-import { noIbanReason } from '../../domain/statements';
-import type { Logger } from '../../lib/logger';
-import type { Prisma } from '../../prisma/client';
-import { accountsChangedSignal, reconnectedSignal } from '../../workflows/messages';
-import type { AppDeps } from '../app';
-import { startOrSignalConnection } from '../temporal';
+import type { AppDeps } from '../deps';
 import { esc, firmContact, sendPage } from './html';
-import { accountLine, notifyAccountsConnected } from './notify';
 import { consumeWebviewState, verifyWebviewState } from './state';
+import { completeConnect } from './callback-connect';
+import { LINK_EXPIRED, LINK_USED, Refused, REPLAYED } from './callback-context';
+import { completeReconnect } from './callback-reconnect';
 
 /** French messages for Powens' documented error codes; anything else gets the generic one. */
 export const CALLBACK_ERRORS: Record<string, { title: string; message: string }> = {
@@ -50,48 +49,8 @@ const GENERIC_ERROR = {
   message: 'La connexion à votre banque n’a pas pu aboutir.',
 };
 
-class Refused extends Error {
-  constructor(
-    readonly status: number,
-    readonly title: string,
-    readonly html: string,
-  ) {
-    super(title);
-  }
-}
-
-const REPLAYED = new Refused(
-  409,
-  'Opération déjà enregistrée',
-  '<p>Ce retour de Powens a déjà été traité : il ne peut servir qu’une fois. Vous pouvez fermer cette page.</p>',
-);
-const LINK_USED = new Refused(
-  410,
-  'Lien déjà utilisé',
-  '<p>Le lien qui a ouvert cette connexion a déjà été utilisé : un lien ne sert qu’une fois. Demandez un nouveau lien à votre cabinet si nécessaire.</p>',
-);
-
-const LINK_EXPIRED = new Refused(
-  410,
-  'Lien expiré',
-  '<p>Le lien qui a ouvert cette connexion a expiré (il est valable 72 heures) : rien n’a été enregistré. Demandez un nouveau lien à votre cabinet.</p>',
-);
-
-const chosen = (accounts: PowensBankAccount[]) => accounts.filter((a) => !a.disabled && !a.deleted);
-const accountData = (a: PowensBankAccount) => ({
-  iban: a.iban ? a.iban.replace(/\s+/g, '').toUpperCase() : null,
-  number: a.number ?? null,
-  bic: a.bic ?? null,
-  label: a.original_name ?? a.name,
-  type: a.type,
-  currency: a.currency?.id ?? 'EUR',
-});
-/** An account that can get a CFONB120 statement: an IBAN, or a French RIB in its number. */
-const statementCapable = (a: PowensBankAccount) => statementIban({ iban: a.iban ?? null, number: a.number }) !== null;
-
 export function callbackHandler(deps: AppDeps) {
-  const { prisma, config, temporal, logger } = deps;
-  const taskQueue = config.TEMPORAL_TASK_QUEUE;
+  const { prisma, config, logger } = deps;
 
   return async (req: Request, res: Response) => {
     try {
@@ -173,234 +132,8 @@ export function callbackHandler(deps: AppDeps) {
       );
     }
 
-    if (row.flow === 'connect') {
-      const ids = [...new Set([...(cb.connection_ids ?? []), ...(cb.connection_id ? [cb.connection_id] : [])])];
-      if (ids.length === 0 || ids.some((n) => !Number.isSafeInteger(n) || n <= 0))
-        throw new Refused(400, 'Retour de Powens incomplet', '<p>Aucune connexion bancaire n’a été indiquée.</p>');
-      const remote = await readPowens(ids.map((id) => ({ companyId: company.id, powensConnectionId: id })));
-      const recorded = await prisma.$transaction(async (tx) => {
-        if (!(await consumeWebviewState(tx, row.id))) throw REPLAYED;
-        if (link) await useLink(tx, link.id);
-        const out: Array<{
-          connectionId: string;
-          accounts: Array<{ label: string; bank: string | null }>;
-          /** Chosen but without IBAN nor RIB: no CFONB statement possible. */
-          unavailable: Array<{ label: string; reason: string }>;
-          powensAccountIds: number[];
-        }> = [];
-        for (const { connection, accounts } of remote) {
-          const existing = await tx.bankConnection.findUnique({ where: { powensConnectionId: connection.id } });
-          if (existing && existing.companyId !== company.id)
-            throw new Refused(
-              409,
-              'Connexion déjà enregistrée',
-              '<p>Cette connexion bancaire appartient à un autre dossier.</p>',
-            );
-          const bankName = connection.connector?.name ?? null;
-          const data = {
-            powensConnectorId: connection.id_connector,
-            connectorName: bankName,
-            state: connection.state ?? null,
-            errorMessage: connection.error_message ?? null,
-            lastSyncAt: powensInstant(connection.last_update),
-            active: true,
-          };
-          const c = existing
-            ? await tx.bankConnection.update({ where: { id: existing.id }, data })
-            : await tx.bankConnection.create({
-                data: { ...data, companyId: company.id, powensConnectionId: connection.id },
-              });
-          const picked = chosen(accounts);
-          // Accounts without IBAN nor French RIB (cards, loans, market…) cannot get a CFONB120
-          // statement: kept (the portal shows them as such) but never active.
-          const capable = picked.filter(statementCapable);
-          for (const a of picked) {
-            const values = accountData(a);
-            const active = statementCapable(a);
-            const prior = await tx.bankAccount.findUnique({
-              where: { connectionId_powensAccountId: { connectionId: c.id, powensAccountId: a.id } },
-            });
-            const saved = prior
-              ? await tx.bankAccount.update({
-                  where: { id: prior.id },
-                  data: { ...values, ...(active ? { active: true, deactivatedAt: null } : {}) },
-                })
-              : await tx.bankAccount.create({
-                  data: {
-                    ...values,
-                    connectionId: c.id,
-                    companyId: company.id,
-                    powensAccountId: a.id,
-                    ...(active ? {} : { active: false, deactivatedAt: new Date() }),
-                  },
-                });
-            await tx.bankAccountEvent.create({
-              data: {
-                bankAccountId: saved.id,
-                kind: !active ? 'STATEMENT_UNAVAILABLE' : prior ? 'ACCOUNT_REACTIVATED' : 'ACCOUNT_ADDED',
-                detail: { ...values, powensAccountId: a.id, linkId: link?.id ?? null },
-              },
-            });
-          }
-          out.push({
-            connectionId: c.id,
-            accounts: capable.map((a) => ({ label: a.original_name ?? a.name, bank: bankName })),
-            unavailable: picked
-              .filter((a) => !statementCapable(a))
-              .map((a) => ({ label: a.original_name ?? a.name, reason: noIbanReason(a.type) })),
-            powensAccountIds: capable.map((a) => a.id),
-          });
-        }
-        await tx.auditEvent.create({
-          data: {
-            ...auditBase,
-            action: 'powens.callback.connect',
-            entityType: 'Company',
-            entityId: company.id,
-            detail: {
-              linkId: link?.id ?? null,
-              connections: out.map((o) => ({ id: o.connectionId, powensAccountIds: o.powensAccountIds })),
-            },
-          },
-        });
-        await notifyAccountsConnected(tx, config, {
-          firm: company.portalAccount,
-          company,
-          accounts: out.flatMap((o) => o.accounts),
-          idempotencyKey: `callback/${row.id}`,
-        });
-        return out;
-      });
-      for (const o of recorded) {
-        await enable(company.id, o.powensAccountIds, logger);
-        await startOrSignalConnection(
-          temporal,
-          logger,
-          { connectionId: o.connectionId, taskQueue },
-          accountsChangedSignal,
-        );
-      }
-      const lines = recorded.flatMap((o) => o.accounts.map(accountLine));
-      const unavailable = recorded.flatMap((o) => o.unavailable);
-      const without = unavailable.length
-        ? `<p>Sans relevé possible (ces comptes ne seront pas transmis) :</p><ul>${unavailable
-            .map((u) => `<li>${esc(u.label)} — ${esc(u.reason)}</li>`)
-            .join('')}</ul>`
-        : '';
-      return sendPage(
-        res,
-        200,
-        'Merci, vos comptes sont connectés',
-        `<div class="ok">La transmission de vos relevés à ${esc(company.portalAccount.name)} est activée.</div>
-<p>Compte(s) bancaire(s) :</p><ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>${without}
-<p>Les premiers mouvements seront récupérés sous 48 à 72 heures. Vous pouvez fermer cette page.</p>`,
-      );
-    }
-
-    // reconnect: Powens returns only `state`; the connection is the one the state names.
-    const connection = row.connectionId
-      ? await prisma.bankConnection.findUnique({
-          where: { id: row.connectionId },
-          include: { bank: true, accounts: { where: { active: true }, orderBy: { label: 'asc' } } },
-        })
-      : null;
-    if (!connection || connection.companyId !== company.id)
-      throw new Refused(410, 'Connexion introuvable', '<p>La connexion bancaire concernée n’existe plus.</p>');
-    let remoteState: { state: string | null; errorMessage: string | null; lastSyncAt: Date | null } | null = null;
-    try {
-      const [r] = await readPowens([{ companyId: company.id, powensConnectionId: connection.powensConnectionId }]);
-      remoteState = {
-        state: r!.connection.state ?? null,
-        errorMessage: r!.connection.error_message ?? null,
-        lastSyncAt: powensInstant(r!.connection.last_update),
-      };
-    } catch (err) {
-      if (!(err instanceof Refused)) throw err;
-      // Powens unreachable right now: the reconnection is recorded; the workflow reads the state.
-      logger.warn({ connectionId: connection.id }, 'Powens not readable after a reconnect callback');
-    }
-    const bankName = connection.bank?.name ?? connection.connectorName ?? null;
-    const accounts = connection.accounts.map((a) => ({ label: a.label, bank: bankName }));
-    const lines = accounts.map(accountLine);
-    await prisma.$transaction(async (tx) => {
-      if (!(await consumeWebviewState(tx, row.id))) throw REPLAYED;
-      if (link) await useLink(tx, link.id);
-      if (remoteState)
-        await tx.bankConnection.update({
-          where: { id: connection.id },
-          data: {
-            state: remoteState.state,
-            errorMessage: remoteState.errorMessage,
-            ...(remoteState.lastSyncAt ? { lastSyncAt: remoteState.lastSyncAt } : {}),
-          },
-        });
-      await tx.bankAccountEvent.createMany({
-        data: connection.accounts.map((a) => ({
-          bankAccountId: a.id,
-          kind: 'CREDENTIALS_UPDATED',
-          detail: { linkId: link?.id ?? null, state: remoteState?.state ?? null },
-        })),
-      });
-      await tx.auditEvent.create({
-        data: {
-          ...auditBase,
-          action: 'powens.callback.reconnect',
-          entityType: 'BankConnection',
-          entityId: connection.id,
-          detail: { linkId: link?.id ?? null, state: remoteState?.state ?? null },
-        },
-      });
-      // The firm is told by the connection's workflow once it sees the connection fine again
-      // (one writer for that e-mail: a reconnection that did not fix the error tells nobody).
-    });
-    await startOrSignalConnection(temporal, logger, { connectionId: connection.id, taskQueue }, reconnectedSignal, {
-      source: 'callback',
-      at: new Date().toISOString(),
-    });
-    return sendPage(
-      res,
-      200,
-      'Merci, vos identifiants sont à jour',
-      `<div class="ok">La transmission de vos relevés à ${esc(company.portalAccount.name)} reprend.</div>
-<p>Compte(s) bancaire(s) :</p><ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul><p>Vous pouvez fermer cette page.</p>`,
-    );
+    const checked = { deps, row, company, link, auditBase };
+    if (row.flow === 'connect') return completeConnect(checked, cb, res);
+    return completeReconnect(checked, res);
   }
-
-  async function readPowens(items: Array<{ companyId: string; powensConnectionId: number }>) {
-    if (!deps.powens)
-      throw new Refused(
-        503,
-        'Service momentanément indisponible',
-        '<p>Veuillez recharger cette page dans quelques minutes.</p>',
-      );
-    const powens = deps.powens;
-    try {
-      return await Promise.all(items.map((i) => powens.readConnection(i)));
-    } catch (err) {
-      logger.error({ err }, 'Powens could not be read after the webview');
-      throw new Refused(
-        502,
-        'Service momentanément indisponible',
-        '<p>Notre partenaire Powens ne répond pas. Rien n’est perdu : rechargez cette page dans quelques minutes.</p>',
-      );
-    }
-  }
-
-  async function enable(companyId: string, powensAccountIds: number[], log: Logger) {
-    if (!deps.powens || powensAccountIds.length === 0) return;
-    try {
-      await deps.powens.enableAccounts({ companyId, powensAccountIds });
-    } catch (err) {
-      // Recorded already; the accounts were enabled by the webview's own choice in most cases.
-      log.error({ err, companyId, powensAccountIds }, 'accounts could not be enabled at Powens');
-    }
-  }
-}
-
-async function useLink(tx: Prisma.TransactionClient, linkId: string) {
-  const r = await tx.link.updateMany({
-    where: { id: linkId, usedAt: null, revokedAt: null },
-    data: { usedAt: new Date() },
-  });
-  if (r.count !== 1) throw LINK_USED;
 }

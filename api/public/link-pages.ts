@@ -9,7 +9,7 @@
 import { Router, urlencoded, type NextFunction, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { needsNewCredentials } from '../../domain/powens-states';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { FORWARDED_HEADERS_IGNORED } from '../client-address';
 import { unreadableRequest } from '../errors';
 import { hashLinkSecret, linkState } from '../../domain/links';

@@ -3,7 +3,7 @@
  * link pages (/l/:token), Powens' webview callback and its webhooks.
  */
 import { Router } from 'express';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { callbackHandler } from './callback';
 import { linkPagesRouter } from './link-pages';
 import { webhookHandler } from './webhooks';

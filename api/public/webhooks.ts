@@ -46,7 +46,7 @@ import {
   syncedSignal,
 } from '../../workflows/messages';
 import { countPowensWebhook } from '../../lib/metrics';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { notifyWorkflows, signalConnection, startOrSignalConnection, type SignalOutcome } from '../temporal';
 
 /** Largest body read, as sent (compressed or not). */

@@ -1,4 +1,7 @@
-/** Login/logout, the caller (`/me`), the account's settings, its bank referential and notifications. */
+/**
+ * Login/logout, the caller (`/me`) and the account's settings (its bank referential: banks.ts; its
+ * notifications: notifications.ts).
+ */
 import { z } from 'zod';
 import { audit } from '../audit';
 import {
@@ -12,12 +15,9 @@ import {
   verifyPassword,
 } from '../auth';
 import { dedicatedMailboxProblem } from '../../activities/email';
-import { badRequest, conflict, notFound, unauthorized } from '../errors';
-import type { RouteContext } from '../v1';
-import { idParam, list, pageQuery, queryBool, scopeQuery } from '../schemas';
-import { bankScope, notificationScope, scopeAccountIds } from '../scope';
+import { badRequest, unauthorized } from '../errors';
+import type { RouteContext } from '../deps';
 import { iso } from '../present';
-import { catalogConnectorOut, presentConnector } from './banks';
 
 const TAG_AUTH = 'Authentification';
 const TAG_ACCOUNT = 'Compte';
@@ -92,34 +92,6 @@ const settingsIn = z
       });
     }
   });
-
-const bankOut = z
-  .object({
-    id: z.uuid(),
-    portalAccountId: z.uuid(),
-    name: z.string(),
-    bic: z.string().nullable(),
-    powensConnectorId: z.number().int().nullable(),
-    powensConnectorUuid: z.string().nullable(),
-    connector: catalogConnectorOut
-      .nullable()
-      .optional()
-      .describe('Listes : le connecteur Powens de la banque dans le catalogue (état, maintenance), s’il y est'),
-  })
-  .meta({ id: 'Bank' });
-
-const notificationOut = z
-  .object({
-    id: z.uuid(),
-    portalAccountId: z.uuid(),
-    kind: z.string(),
-    title: z.string(),
-    body: z.string(),
-    url: z.string().nullable(),
-    createdAt: z.iso.datetime(),
-    readAt: z.iso.datetime().nullable(),
-  })
-  .meta({ id: 'Notification' });
 
 export function accountRoutes({ api, deps, limiters }: RouteContext) {
   const { prisma } = deps;
@@ -296,145 +268,6 @@ export function accountRoutes({ api, deps, limiters }: RouteContext) {
         return row;
       });
       return presentSettings(updated);
-    },
-  });
-
-  api.op({
-    method: 'get',
-    path: '/banks',
-    tag: TAG_ACCOUNT,
-    summary: 'Référentiel des banques du compte',
-    query: scopeQuery,
-    responses: {
-      200: { description: 'Banques', schema: z.object({ items: z.array(bankOut), total: z.number().int() }) },
-    },
-    handler: async ({ auth, query }) => {
-      const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-      const items = await prisma.bank.findMany({ where: bankScope(ids), orderBy: { name: 'asc' } });
-      const uuids = items.flatMap((b) => (b.powensConnectorUuid ? [b.powensConnectorUuid] : []));
-      const ids2 = items.flatMap((b) => (b.powensConnectorId !== null ? [b.powensConnectorId] : []));
-      const connectors = await prisma.powensConnector.findMany({
-        where: { OR: [{ uuid: { in: uuids } }, { powensId: { in: ids2 } }] },
-      });
-      const connectorOf = (b: { powensConnectorUuid: string | null; powensConnectorId: number | null }) =>
-        connectors.find((c) => c.uuid === b.powensConnectorUuid) ??
-        connectors.find((c) => b.powensConnectorId !== null && c.powensId === b.powensConnectorId);
-      return {
-        items: items.map(({ createdAt: _c, ...b }) => {
-          const c = connectorOf(b);
-          return { ...b, connector: c ? presentConnector(c) : null };
-        }),
-        total: items.length,
-      };
-    },
-  });
-
-  api.op({
-    method: 'post',
-    path: '/banks',
-    tag: TAG_ACCOUNT,
-    summary: 'Ajouter une banque au référentiel (préalable à toute connexion)',
-    rights: ['CONFIGURE_BANKS'],
-    status: 201,
-    body: z.object({
-      name: z.string().trim().min(1, 'obligatoire').max(100, 'au plus 100 caractères'),
-      bic: z
-        .string()
-        .trim()
-        .toUpperCase()
-        .regex(/^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$/, 'BIC invalide (8 ou 11 caractères)')
-        .optional(),
-      powensConnectorId: z
-        .number()
-        .int('entier attendu')
-        .positive('identifiant de connecteur Powens attendu')
-        .optional()
-        .describe('Identifiant entier du connecteur Powens (déprécié par Powens : préférer powensConnectorUuid).'),
-      powensConnectorUuid: z
-        .guid({ message: 'uuid de connecteur Powens attendu' })
-        .optional()
-        .describe('uuid du connecteur Powens (stable entre domaines) : la webview s’ouvre sur cette banque.'),
-    }),
-    responses: { 201: { description: 'Banque créée', schema: bankOut }, 409: { description: 'Nom déjà utilisé' } },
-    handler: async ({ auth, body, req }) => {
-      const exists = await prisma.bank.findUnique({
-        where: { portalAccountId_name: { portalAccountId: auth.account.id, name: body.name } },
-      });
-      if (exists)
-        throw conflict('Une banque de ce nom existe déjà dans le référentiel.', [
-          { field: 'name', reason: 'déjà utilisé' },
-        ]);
-      const bank = await prisma.$transaction(async (tx) => {
-        const b = await tx.bank.create({
-          data: {
-            portalAccountId: auth.account.id,
-            name: body.name,
-            bic: body.bic,
-            powensConnectorId: body.powensConnectorId,
-            powensConnectorUuid: body.powensConnectorUuid,
-          },
-        });
-        await audit(tx, { auth, req }, { action: 'bank.create', entityType: 'Bank', entityId: b.id, detail: body });
-        return b;
-      });
-      const { createdAt: _c, ...out } = bank;
-      return out;
-    },
-  });
-
-  api.op({
-    method: 'get',
-    path: '/notifications',
-    tag: TAG_ACCOUNT,
-    summary: 'Notifications (la cloche), les plus récentes d’abord',
-    query: scopeQuery.extend(pageQuery.shape).extend({ unread: queryBool.optional() }),
-    responses: { 200: { description: 'Notifications', schema: list(notificationOut) } },
-    handler: async ({ auth, query }) => {
-      const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-      const where = {
-        ...notificationScope(ids),
-        ...(query.unread === undefined ? {} : { readAt: query.unread ? null : { not: null } }),
-      };
-      const [items, total] = await Promise.all([
-        prisma.notification.findMany({ where, orderBy: { createdAt: 'desc' }, take: query.limit, skip: query.offset }),
-        prisma.notification.count({ where }),
-      ]);
-      return {
-        items: items.map((n) => ({ ...n, createdAt: n.createdAt.toISOString(), readAt: iso(n.readAt) })),
-        total,
-        limit: query.limit,
-        offset: query.offset,
-      };
-    },
-  });
-
-  api.op({
-    method: 'post',
-    path: '/notifications/{id}/read',
-    tag: TAG_ACCOUNT,
-    summary: 'Marquer une notification comme lue',
-    params: idParam,
-    query: scopeQuery,
-    responses: { 200: { description: 'Notification', schema: notificationOut }, 404: { description: 'Introuvable' } },
-    handler: async ({ auth, params, query, req }) => {
-      const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-      const n = await prisma.notification.findFirst({ where: { id: params.id, ...notificationScope(ids) } });
-      if (!n) throw notFound('Notification');
-      const updated = await prisma.$transaction(async (tx) => {
-        const u = n.readAt ? n : await tx.notification.update({ where: { id: n.id }, data: { readAt: new Date() } });
-        await audit(
-          tx,
-          { auth, req },
-          {
-            action: 'notification.read',
-            entityType: 'Notification',
-            entityId: n.id,
-            portalAccountId: n.portalAccountId,
-          },
-        );
-        return u;
-      });
-      return { ...updated, createdAt: updated.createdAt.toISOString(), readAt: iso(updated.readAt) };
     },
   });
 }

@@ -33,7 +33,7 @@ import {
 } from '../schemas';
 import { bankAccountScope, scopeAccountIds } from '../scope';
 import { notifyWorkflows, signalConnection } from '../temporal';
-import type { RouteContext } from '../v1';
+import type { RouteContext } from '../deps';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
 

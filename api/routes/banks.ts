@@ -1,17 +1,21 @@
 /**
- * The bank referential's catalogue (issue 20, INGENEO page): Powens' connectors cached by the worker
- * (activities/bank-catalog.ts), searched by name; choosing one puts it in the account's referential
- * (a Bank with the connector's uuid), so that the webview opens on it (`connector_uuids`).
+ * Banks: the account's referential (the banks its connections are made at) and Powens' catalogue
+ * (issue 20, INGENEO page): Powens' connectors cached by the worker (activities/bank-catalog.ts),
+ * searched by name; choosing one puts it in the account's referential (a Bank with the connector's
+ * uuid), so that the webview opens on it (`connector_uuids`).
  */
 import { z } from 'zod';
-import type { Db, Prisma } from '../../prisma/client';
+import { bankForConnector } from '../lookups';
+import { filterText, list, pageQuery, scopeQuery } from '../schemas';
+import type { RouteContext } from '../deps';
 import { audit } from '../audit';
-import type { AuthContext } from '../auth-context';
-import { badRequest } from '../errors';
-import { filterText, list, pageQuery } from '../schemas';
-import type { RouteContext } from '../v1';
+import { conflict } from '../errors';
+import { bankScope, scopeAccountIds } from '../scope';
+import type { Prisma } from '../../prisma/client';
 
-export const catalogConnectorOut = z
+const TAG_ACCOUNT = 'Compte';
+
+const catalogConnectorOut = z
   .object({
     uuid: z.string(),
     powensId: z.number().int().nullable().describe('Identifiant Powens déprécié'),
@@ -30,14 +34,14 @@ export const catalogConnectorOut = z
 type ConnectorRow = Prisma.PowensConnectorGetPayload<object>;
 
 /** The connector's state for the portal, in French. */
-export function connectorStateFr(c: Pick<ConnectorRow, 'maintenance' | 'restricted' | 'beta'>): string {
+function connectorStateFr(c: Pick<ConnectorRow, 'maintenance' | 'restricted' | 'beta'>): string {
   if (c.maintenance) return 'En maintenance : les synchronisations reprendront à la fin de la maintenance';
   if (c.restricted) return 'Nouvelles connexions impossibles pour le moment';
   if (c.beta) return 'Disponible (connecteur en version bêta)';
   return 'Disponible';
 }
 
-export function presentConnector(c: ConnectorRow) {
+function presentConnector(c: ConnectorRow) {
   return {
     uuid: c.uuid,
     powensId: c.powensId,
@@ -53,6 +57,108 @@ export function presentConnector(c: ConnectorRow) {
   };
 }
 
+const bankOut = z
+  .object({
+    id: z.uuid(),
+    portalAccountId: z.uuid(),
+    name: z.string(),
+    bic: z.string().nullable(),
+    powensConnectorId: z.number().int().nullable(),
+    powensConnectorUuid: z.string().nullable(),
+    connector: catalogConnectorOut
+      .nullable()
+      .optional()
+      .describe('Listes : le connecteur Powens de la banque dans le catalogue (état, maintenance), s’il y est'),
+  })
+  .meta({ id: 'Bank' });
+
+export function bankReferentialRoutes({ api, deps }: RouteContext) {
+  const { prisma } = deps;
+
+  api.op({
+    method: 'get',
+    path: '/banks',
+    tag: TAG_ACCOUNT,
+    summary: 'Référentiel des banques du compte',
+    query: scopeQuery,
+    responses: {
+      200: { description: 'Banques', schema: z.object({ items: z.array(bankOut), total: z.number().int() }) },
+    },
+    handler: async ({ auth, query }) => {
+      const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
+      const items = await prisma.bank.findMany({ where: bankScope(ids), orderBy: { name: 'asc' } });
+      const uuids = items.flatMap((b) => (b.powensConnectorUuid ? [b.powensConnectorUuid] : []));
+      const ids2 = items.flatMap((b) => (b.powensConnectorId !== null ? [b.powensConnectorId] : []));
+      const connectors = await prisma.powensConnector.findMany({
+        where: { OR: [{ uuid: { in: uuids } }, { powensId: { in: ids2 } }] },
+      });
+      const connectorOf = (b: { powensConnectorUuid: string | null; powensConnectorId: number | null }) =>
+        connectors.find((c) => c.uuid === b.powensConnectorUuid) ??
+        connectors.find((c) => b.powensConnectorId !== null && c.powensId === b.powensConnectorId);
+      return {
+        items: items.map(({ createdAt: _c, ...b }) => {
+          const c = connectorOf(b);
+          return { ...b, connector: c ? presentConnector(c) : null };
+        }),
+        total: items.length,
+      };
+    },
+  });
+
+  api.op({
+    method: 'post',
+    path: '/banks',
+    tag: TAG_ACCOUNT,
+    summary: 'Ajouter une banque au référentiel (préalable à toute connexion)',
+    rights: ['CONFIGURE_BANKS'],
+    status: 201,
+    body: z.object({
+      name: z.string().trim().min(1, 'obligatoire').max(100, 'au plus 100 caractères'),
+      bic: z
+        .string()
+        .trim()
+        .toUpperCase()
+        .regex(/^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$/, 'BIC invalide (8 ou 11 caractères)')
+        .optional(),
+      powensConnectorId: z
+        .number()
+        .int('entier attendu')
+        .positive('identifiant de connecteur Powens attendu')
+        .optional()
+        .describe('Identifiant entier du connecteur Powens (déprécié par Powens : préférer powensConnectorUuid).'),
+      powensConnectorUuid: z
+        .guid({ message: 'uuid de connecteur Powens attendu' })
+        .optional()
+        .describe('uuid du connecteur Powens (stable entre domaines) : la webview s’ouvre sur cette banque.'),
+    }),
+    responses: { 201: { description: 'Banque créée', schema: bankOut }, 409: { description: 'Nom déjà utilisé' } },
+    handler: async ({ auth, body, req }) => {
+      const exists = await prisma.bank.findUnique({
+        where: { portalAccountId_name: { portalAccountId: auth.account.id, name: body.name } },
+      });
+      if (exists)
+        throw conflict('Une banque de ce nom existe déjà dans le référentiel.', [
+          { field: 'name', reason: 'déjà utilisé' },
+        ]);
+      const bank = await prisma.$transaction(async (tx) => {
+        const b = await tx.bank.create({
+          data: {
+            portalAccountId: auth.account.id,
+            name: body.name,
+            bic: body.bic,
+            powensConnectorId: body.powensConnectorId,
+            powensConnectorUuid: body.powensConnectorUuid,
+          },
+        });
+        await audit(tx, { auth, req }, { action: 'bank.create', entityType: 'Bank', entityId: b.id, detail: body });
+        return b;
+      });
+      const { createdAt: _c, ...out } = bank;
+      return out;
+    },
+  });
+}
+
 /** Lower case, without accents nor punctuation: "Crédit-Fictif" → "credit fictif". */
 const fold = (s: string) =>
   s
@@ -61,53 +167,6 @@ const fold = (s: string) =>
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, ' ')
     .trim();
-
-/**
- * The account's bank for a connector of the catalogue: the one of the referential with that uuid,
- * else one of the same name (it gets the uuid), else a new one. 400 for a connector not listed.
- */
-export async function bankForConnector(
-  prisma: Db,
-  who: { auth: AuthContext; req: Parameters<typeof audit>[1]['req'] },
-  portalAccountId: string,
-  uuid: string,
-) {
-  const connector = await prisma.powensConnector.findUnique({ where: { uuid } });
-  if (!connector || !connector.listed)
-    throw badRequest('Banque inconnue du catalogue.', [
-      { field: 'connectorUuid', reason: 'aucune banque du catalogue Powens ne porte cet identifiant' },
-    ]);
-  const existing =
-    (await prisma.bank.findFirst({ where: { portalAccountId, powensConnectorUuid: uuid } })) ??
-    (await prisma.bank.findFirst({
-      where: { portalAccountId, name: { equals: connector.name, mode: 'insensitive' } },
-    }));
-  if (existing) {
-    if (existing.powensConnectorUuid === uuid) return existing;
-    return prisma.bank.update({
-      where: { id: existing.id },
-      data: { powensConnectorUuid: uuid, powensConnectorId: existing.powensConnectorId ?? connector.powensId },
-    });
-  }
-  return prisma.$transaction(async (tx) => {
-    const b = await tx.bank.create({
-      data: {
-        portalAccountId,
-        name: connector.name,
-        powensConnectorId: connector.powensId,
-        powensConnectorUuid: uuid,
-      },
-    });
-    await audit(tx, who, {
-      action: 'bank.create',
-      entityType: 'Bank',
-      entityId: b.id,
-      detail: { connectorUuid: uuid, name: connector.name },
-      portalAccountId,
-    });
-    return b;
-  });
-}
 
 export function bankCatalogRoutes({ api, deps }: RouteContext) {
   const { prisma } = deps;

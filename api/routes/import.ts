@@ -17,8 +17,8 @@ import { HttpError, type FieldError } from '../errors';
 import { prepareLink } from '../links';
 import { queryBool } from '../schemas';
 import { importTemplate, readImportWorkbook, XLSX_TYPE } from '../spreadsheet';
-import type { RouteContext } from '../v1';
-import { sirenUnique } from './companies';
+import type { RouteContext } from '../deps';
+import { sirenUnique } from '../lookups';
 
 export const IMPORT_MAX_LINES = 50_000;
 

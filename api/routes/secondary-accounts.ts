@@ -5,29 +5,19 @@
  * companies; it never sees its siblings nor its primary's own data (api/scope.ts). Closing one
  * blocks its sign-ins and API keys; its companies stay visible to the primary.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { renderAccountInvitation } from '../../activities/email/notices';
-import { enqueueEmail, LINK_SECRET_PLACEHOLDER, sealSecrets } from '../../activities/email';
 import type { Prisma } from '../../prisma/client';
 import { audit } from '../audit';
 import { hashPassword } from '../auth';
 import type { AuthContext } from '../auth-context';
 import { nicIn, siretProblem, sirenIn } from '../company-input';
-import { badRequest, conflict, forbidden, HttpError, notFound } from '../errors';
+import { badRequest, conflict, forbidden, notFound } from '../errors';
 import { iso } from '../present';
-import { idParam } from '../schemas';
-import type { RouteContext } from '../v1';
+import { idParam, password } from '../schemas';
+import { invite } from '../invitations';
+import type { RouteContext } from '../deps';
 
 const TAG = 'Comptes secondaires';
-/** An invitation link lasts 7 days. */
-export const INVITATION_TTL_MS = 7 * 24 * 3600_000;
-export const PASSWORD_MIN = 12;
-
-const password = z
-  .string({ message: 'mot de passe attendu' })
-  .min(PASSWORD_MIN, `au moins ${PASSWORD_MIN} caractères`)
-  .max(200, 'au plus 200 caractères');
 const login = z
   .string({ message: 'identifiant attendu' })
   .trim()
@@ -91,8 +81,6 @@ const patchIn = z
   })
   .refine((v) => Object.values(v).some((x) => x !== undefined), { message: 'au moins un champ à modifier' });
 
-export const sha256 = (v: string) => createHash('sha256').update(v).digest('hex');
-
 type SecondaryRow = Prisma.PortalAccountGetPayload<{
   include: { users: { include: { passwordSetups: true } }; _count: { select: { companies: true } } };
 }>;
@@ -129,7 +117,7 @@ const include = {
   _count: { select: { companies: true } },
 } satisfies Prisma.PortalAccountInclude;
 
-export function secondaryAccountRoutes({ api, deps, limiters }: RouteContext) {
+export function secondaryAccountRoutes({ api, deps }: RouteContext) {
   const { prisma, config } = deps;
 
   const primaryOnly = (auth: AuthContext) => {
@@ -141,38 +129,6 @@ export function secondaryAccountRoutes({ api, deps, limiters }: RouteContext) {
     const a = await prisma.portalAccount.findFirst({ where: { id, parentId: auth.account.id }, include });
     if (!a) throw notFound('Compte secondaire');
     return a;
-  }
-
-  /** Issues a one-time password link for the user (older ones revoked) and queues its e-mail. */
-  async function invite(
-    tx: Prisma.TransactionClient,
-    opts: { userId: string; login: string; to: string; account: { id: string; name: string }; primaryName: string },
-  ) {
-    const now = new Date();
-    const secret = randomBytes(32).toString('base64url');
-    const expiresAt = new Date(now.getTime() + INVITATION_TTL_MS);
-    await tx.passwordSetup.updateMany({
-      where: { userId: opts.userId, usedAt: null, revokedAt: null },
-      data: { revokedAt: now },
-    });
-    const setup = await tx.passwordSetup.create({
-      data: { userId: opts.userId, secretHash: sha256(secret), expiresAt },
-    });
-    const email = renderAccountInvitation({
-      to: opts.to,
-      primary: { name: opts.primaryName },
-      account: { name: opts.account.name },
-      login: opts.login,
-      // The secret stays out of the stored bodies (activities/email/secrets.ts).
-      url: `${config.publicBaseUrl}/mot-de-passe/${LINK_SECRET_PLACEHOLDER}`,
-      expiresAt,
-      platform: { supportEmail: config.SUPPORT_EMAIL, supportPhone: config.SUPPORT_PHONE },
-    });
-    await enqueueEmail(tx, email, {
-      idempotencyKey: `invitation/${setup.id}`,
-      portalAccountId: opts.account.id,
-      secretsEnc: sealSecrets({ [LINK_SECRET_PLACEHOLDER]: secret }, config.ENCRYPTION_KEY),
-    });
   }
 
   api.op({
@@ -240,7 +196,7 @@ export function secondaryAccountRoutes({ api, deps, limiters }: RouteContext) {
           },
         });
         if (body.invite)
-          await invite(tx, {
+          await invite(tx, config, {
             userId: user.id,
             login: body.login,
             to: body.email,
@@ -368,7 +324,7 @@ export function secondaryAccountRoutes({ api, deps, limiters }: RouteContext) {
       const user = a.users[0];
       if (!user) throw conflict('Ce compte n’a pas d’utilisateur.');
       await prisma.$transaction(async (tx) => {
-        await invite(tx, {
+        await invite(tx, config, {
           userId: user.id,
           login: user.login,
           to: a.contactEmail,
@@ -378,73 +334,6 @@ export function secondaryAccountRoutes({ api, deps, limiters }: RouteContext) {
         await audit(tx, { auth, req }, { action: 'account.invite', entityType: 'PortalAccount', entityId: a.id });
       });
       return present(await prisma.portalAccount.findUniqueOrThrow({ where: { id: a.id }, include }));
-    },
-  });
-
-  // ---- the invited user chooses a password (no session: the link is the credential) ---------------
-  const setupOut = z.object({ login: z.string(), accountName: z.string(), expiresAt: z.iso.datetime() });
-
-  async function validSetup(token: string) {
-    const s = await prisma.passwordSetup.findUnique({
-      where: { secretHash: sha256(token) },
-      include: { user: { include: { portalAccount: true } } },
-    });
-    if (!s || s.usedAt || s.revokedAt || s.expiresAt <= new Date() || s.user.portalAccount.closedAt)
-      throw new HttpError(
-        410,
-        'Gone',
-        'Ce lien n’est plus valable (déjà utilisé, expiré ou remplacé) : demandez une nouvelle invitation au compte principal.',
-      );
-    return s;
-  }
-
-  api.op({
-    method: 'get',
-    path: '/auth/password-setup/{token}',
-    tag: 'Authentification',
-    summary: 'Un lien de choix du mot de passe : l’identifiant et le compte, s’il est encore valable',
-    auth: false,
-    middleware: [limiters.login],
-    params: z.object({ token: z.string().min(20).max(100) }),
-    responses: { 200: { description: 'Lien valable', schema: setupOut }, 410: { description: 'Lien plus valable' } },
-    handler: async ({ params }) => {
-      const s = await validSetup(params.token);
-      return { login: s.user.login, accountName: s.user.portalAccount.name, expiresAt: s.expiresAt.toISOString() };
-    },
-  });
-
-  api.op({
-    method: 'post',
-    path: '/auth/password-setup',
-    tag: 'Authentification',
-    summary: 'Choisir son mot de passe avec le lien reçu (usage unique)',
-    auth: false,
-    middleware: [limiters.login],
-    body: z.object({ token: z.string().min(20).max(100), password }),
-    responses: { 204: { description: 'Mot de passe enregistré' }, 410: { description: 'Lien plus valable' } },
-    handler: async ({ body, req, res }) => {
-      const s = await validSetup(body.token);
-      const hash = await hashPassword(body.password);
-      await prisma.$transaction(async (tx) => {
-        const used = await tx.passwordSetup.updateMany({
-          where: { id: s.id, usedAt: null },
-          data: { usedAt: new Date() },
-        });
-        if (used.count === 0) throw new HttpError(410, 'Gone', 'Ce lien a déjà été utilisé.');
-        await tx.user.update({ where: { id: s.userId }, data: { passwordHash: hash } });
-        await tx.auditEvent.create({
-          data: {
-            portalAccountId: s.user.portalAccountId,
-            actorType: 'USER',
-            actorId: s.userId,
-            action: 'auth.password-setup',
-            entityType: 'User',
-            entityId: s.userId,
-            ip: req.ip ?? null,
-          },
-        });
-      });
-      res.status(204).end();
     },
   });
 }

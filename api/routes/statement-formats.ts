@@ -16,7 +16,7 @@ import type { AuthContext } from '../auth-context';
 import { notFound } from '../errors';
 import { camtVersionEnum, idParam, scopeQuery, statementFormatsEnum } from '../schemas';
 import { bankAccountScope, scopeAccountIds } from '../scope';
-import type { RouteContext } from '../v1';
+import type { RouteContext } from '../deps';
 
 const TAG = 'Comptes bancaires';
 

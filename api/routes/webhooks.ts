@@ -19,7 +19,7 @@ import { audit } from '../audit';
 import type { AuthContext } from '../auth-context';
 import { HttpError, badRequest, notFound } from '../errors';
 import { idParam, list, pageQuery } from '../schemas';
-import type { RouteContext } from '../v1';
+import type { RouteContext } from '../deps';
 
 const TAG = 'Webhooks';
 

@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../api/app';
 import { deriveApiKey, hashPassword } from '../../api/auth';
-import type { RateLimits } from '../../api/v1';
+import type { RateLimits } from '../../api/deps';
 import { loadConfig, type Config } from '../../lib/config';
 import { createLogger, type Logger } from '../../lib/logger';
 import type { Db } from '../../prisma/client';
