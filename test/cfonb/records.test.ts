@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   CfonbError,
   CfonbReadError,
@@ -12,6 +10,7 @@ import {
   writeCfonb,
   type StatementInput,
 } from '../../domain/cfonb120';
+import { cfonbSample } from '../support/fixtures';
 
 const IBAN = 'FR7630004000031234567890143';
 const statement = (over: Partial<StatementInput> = {}): StatementInput => ({
@@ -282,8 +281,7 @@ describe('strict reader', () => {
 });
 
 describe('the public sample files', () => {
-  const dir = join(__dirname, '..', '..', '..', 'shared', 'cfonb-samples');
-  const read = (name: string) => readFileSync(join(dir, name));
+  const read = cfonbSample;
   // Decisions per quirk, documented in docs/cfonb120.md: strict mode refuses each quirk with its
   // line and column; lenient mode accepts the quirks that need no guessing.
   test.each([
