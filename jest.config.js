@@ -14,7 +14,8 @@
  *   projects: a workflow test waits on activities run in real time and the chaos run saturates
  *   both cores of a small machine, so two of them side by side only stretch each other's waits.
  *
- * `npm test -- <paths>` runs a subset across the projects; `--selectProjects unit` one project.
+ * `npm test -- <paths>` runs a subset across the projects; `--selectProjects unit` one project
+ * (after the paths: it takes every word that follows as a project name).
  */
 const { availableParallelism } = require('node:os');
 
