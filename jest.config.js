@@ -3,16 +3,17 @@
  * in three projects that differ by the isolation they need:
  *
  * - `unit`: pure code (domain rules, CFONB, camt.053, renderings, configuration and repository
- *   checks): no database, no Temporal, no HTTP server; no global set-up. Runs on every worker in parallel.
+ *   checks): no database, no Temporal, no HTTP server, no global set-up. Parallel.
  * - `integration`: PostgreSQL (each file copies the migrated template into its own database,
  *   test/support/db.ts), the HTTP API, the Powens sandbox and the mail sink on random ports of
  *   127.0.0.1: nothing shared between two files but the PostgreSQL server, so they run in parallel
  *   too, beside the unit files (a new test file lands here unless listed below).
  * - `temporal`: a Temporal server per file (the time-skipping test server, the dev server), the
  *   end-to-end portal in Chromium, the chaos run, the production and `npm start` processes. One
- *   file at a time, in Jest's own process (test/support/serial-runner.js), after the parallel
- *   projects: a workflow test waits on activities run in real time and the chaos run saturates
- *   both cores of a small machine, so two of them side by side only stretch each other's waits.
+ *   file at a time, in Jest's own process (test/support/serial-runner.js), never beside the
+ *   parallel files (Jest runs one runner's files, then the other's): a workflow test waits on
+ *   activities run in real time and the chaos run saturates both cores of a small machine, so two
+ *   of them side by side only stretch each other's waits.
  *
  * `npm test -- <paths>` runs a subset across the projects; `--selectProjects unit` one project
  * (after the paths: it takes every word that follows as a project name).

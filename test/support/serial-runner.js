@@ -1,7 +1,7 @@
 /**
  * Jest's own runner, one test file at a time in Jest's process (the `temporal` project,
- * jest.config.js): Jest runs the projects of one runner after another, this one after the
- * parallel unit and integration files.
+ * jest.config.js): Jest runs the files of one runner, then those of the next, so these never run
+ * beside the parallel unit and integration files.
  */
 const TestRunner = require('jest-runner').default;
 
