@@ -1,7 +1,9 @@
 // `npm test`: installs dependencies when needed (Node built-ins only), prepares the generated
 // Prisma client, the Temporal servers and Debian's chromium (end-to-end tests), then runs the type-check, the linter, the formatter
 // check and every Jest test, and ends with the plain line `N passed, N failed` that CI reads.
-// Extra arguments go to Jest (e.g. `npm test -- test/cfonb`).
+// Extra arguments go to Jest (e.g. `npm test -- test/cfonb`, `npm test -- --selectProjects unit`).
+// Jest runs its three projects (jest.config.js: unit, integration, temporal) in one invocation: its
+// JSON results hold every test file once, whichever project ran it.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';

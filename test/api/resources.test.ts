@@ -9,7 +9,7 @@ import { Worker } from '@temporalio/worker';
 import { COLLECT_COOLDOWN_MS, parisTime } from '../../api/collect-now';
 import { addDays, nextPeriodEnd, parisDate } from '../../domain/schedule';
 import { connectionWorkflowId } from '../../workflows/messages';
-import { receivedQuery } from './fixtures/connection-workflow';
+import { receivedQuery } from '../fixtures/workflows/connection-workflow';
 import { call, createCompanyWithAccounts, createStatement, createTenant, siren, useApi, type Tenant } from './support';
 
 let env: TestWorkflowEnvironment;
@@ -25,7 +25,7 @@ const api = useApi({
     worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue: TASK_QUEUE,
-      workflowsPath: require.resolve('./fixtures/connection-workflow'),
+      workflowsPath: require.resolve('../fixtures/workflows/connection-workflow'),
     });
     running = worker.run();
     return env.client;

@@ -4,17 +4,14 @@
  * namespace-aware and independent of the renderer's code.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { validateXML } from 'xmllint-wasm';
 import { CAMT_NAMESPACES, type CamtVersion } from '../../domain/camt053';
+import { fixture } from '../support/fixtures';
 
 const schemas: Partial<Record<CamtVersion, string>> = {};
 export function schema(version: CamtVersion): string {
-  return (schemas[version] ??= readFileSync(
-    join(__dirname, '..', 'fixtures', 'iso20022', `camt.053.001.${version}.xsd`),
-    'utf8',
-  ));
+  return (schemas[version] ??= readFileSync(fixture('iso20022', `camt.053.001.${version}.xsd`), 'utf8'));
 }
 
 /**

@@ -17,7 +17,7 @@ describe('the field tables', () => {
     expect(layout.recordCode).toBe(code);
   });
 
-  test('positions of the CFONB note (shared/docs/cfonb120.md)', () => {
+  test('positions of the CFONB note (v2.0, 2010)', () => {
     const span = (f: Field) => [f.start, f.end, f.kind];
     expect(span(OLD_BALANCE.bankCode)).toEqual([3, 7, 'digits']);
     expect(span(OLD_BALANCE.branchCode)).toEqual([12, 16, 'digits']);

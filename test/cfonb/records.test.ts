@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   CfonbError,
   CfonbReadError,
@@ -12,6 +10,7 @@ import {
   writeCfonb,
   type StatementInput,
 } from '../../domain/cfonb120';
+import { cfonbSample } from '../support/fixtures';
 
 const IBAN = 'FR7630004000031234567890143';
 const statement = (over: Partial<StatementInput> = {}): StatementInput => ({
@@ -282,8 +281,8 @@ describe('strict reader', () => {
 });
 
 describe('the public sample files', () => {
-  const dir = join(__dirname, '..', '..', '..', 'shared', 'cfonb-samples');
-  const read = (name: string) => readFileSync(join(dir, name));
+  // Third-party files outside the repository (test/support/fixtures.ts): read before any
+  // expectation, so that a missing one fails with its path rather than as a wrong error.
   // Decisions per quirk, documented in docs/cfonb120.md: strict mode refuses each quirk with its
   // line and column; lenient mode accepts the quirks that need no guessing.
   test.each([
@@ -294,9 +293,10 @@ describe('the public sample files', () => {
     ['silarhi_simple-test.txt', 1, 105, 'positions 105-120 must be blank', 1],
     ['silarhi_complex-test.txt', 1, 105, 'positions 105-120 must be blank', 2],
   ])('%s: strict refuses at line %i column %i, lenient reads it', (name, line, column, reason, count) => {
-    expect(() => readCfonb(read(name))).toThrow(new CfonbReadError(line, column, reason).message.split(':')[0]!);
-    expect(() => readCfonb(read(name))).toThrow(reason);
-    const statements = readCfonb(read(name), { lenient: true });
+    const bytes = cfonbSample(name);
+    expect(() => readCfonb(bytes)).toThrow(new CfonbReadError(line, column, reason).message.split(':')[0]!);
+    expect(() => readCfonb(bytes)).toThrow(reason);
+    const statements = readCfonb(bytes, { lenient: true });
     expect(statements.length).toBeGreaterThanOrEqual(count);
     for (const s of statements) {
       expect(s.closing.date >= s.opening.date).toBe(true);

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { inTransaction, prismaSql, utcTimestamp, valuesList } from '../../prisma/sql';
 import { useTestDatabase } from '../support/db';
+import { fixture } from '../support/fixtures';
 
 const root = join(__dirname, '..', '..');
 const db = useTestDatabase();
@@ -40,7 +41,7 @@ test('in a process far from UTC, the pool reads and writes the UTC instants and 
   const later = '2026-10-25T00:59:59.999Z';
   const run = spawnSync(
     join(root, 'node_modules', '.bin', 'tsx'),
-    [join(__dirname, 'fixtures', 'sql-zone.ts'), db.url, COMPANY, later],
+    [fixture('scripts', 'sql-zone.ts'), db.url, COMPANY, later],
     { cwd: root, env: { ...process.env, TZ: 'Pacific/Kiritimati' }, encoding: 'utf8' },
   );
   expect(run.stderr).toBe('');

@@ -1,7 +1,7 @@
 /**
- * A forced sync as Powens wants it (../shared/docs/powens-production.md §2 and §6), through the
- * collect activity with `forceSync` (the firm's "Collecter maintenant") and the typed client, over
- * real HTTP to the sandbox:
+ * A forced sync as Powens wants it (docs.powens.com: connections, `psu_requested`; SCA and
+ * connection states; fair usage policy), through the collect activity with `forceSync` (the
+ * firm's "Collecter maintenant") and the typed client, over real HTTP to the sandbox:
  *  - `psu_requested=false`: the firm asking is not the account holder (no SCA prompt at the bank);
  *  - one request is one sync: never retried on a 5xx, a timeout or a network failure (the sync may
  *    have run, and a second one could prompt the holder again); a 429 (refused) is retried;

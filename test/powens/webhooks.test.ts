@@ -182,7 +182,7 @@ describe('sandbox deliveries', () => {
         },
     );
     // {user, connection: Connection + {connector, sources, accounts[] + {transactions, investments,
-    // market_orders}, subscriptions}} + id_webhook_data (../shared/docs/powens-production.md §2).
+    // market_orders}, subscriptions}} + id_webhook_data (docs.powens.com, connections reference).
     expect(Object.keys(first!).sort()).toEqual(['connection', 'id_webhook_data', 'user']);
     expect(Object.keys(first!.user).sort()).toEqual(['id', 'signin']);
     const connectionKeys = Object.keys(first!.connection);

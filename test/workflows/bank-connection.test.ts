@@ -36,8 +36,8 @@ async function emailsOf(c: TestConnection, kind?: string) {
 }
 let current: Handle | undefined;
 /**
- * Waits until the workflow under test is idle: no activity pending and its history unchanged for
- * a moment (work that a timer started just before a skip ended may still be running).
+ * Waits until the workflow under test is idle: no activity pending, no workflow task pending or
+ * asked for (work that a timer started just before a skip ended may still be running).
  */
 async function settle(handle = current) {
   if (handle) await settleWorkflow(handle);

@@ -1,6 +1,6 @@
 /**
  * Determinism and durability of the bank-connection workflow:
- *  - the histories kept in test/workflows/histories/ (recorded from real runs) replay against the
+ *  - the histories kept in test/fixtures/histories/ (recorded from real runs) replay against the
  *    current workflow code: a change that would break running workflows fails here;
  *  - fresh histories of the main branches replay too (`RECORD_HISTORIES=1` writes them to the
  *    folder, to be committed when the workflow code changes on purpose, with `patched()`);
@@ -17,9 +17,10 @@ import {
   runScheduledCollectionSignal,
   statusQuery,
 } from '../../workflows/messages';
+import { fixture } from '../support/fixtures';
 import { startHarness, type Harness, type TestConnection } from './support';
 
-const HISTORIES = join(__dirname, 'histories');
+const HISTORIES = fixture('histories');
 const DAY = 86_400_000;
 let h: Harness;
 
@@ -65,7 +66,7 @@ test('the replayer catches a workflow that no longer makes the same decisions', 
   const history = JSON.parse(readFileSync(join(HISTORIES, 'statements-and-collect-now.json'), 'utf8')) as object;
   const results = [];
   for await (const r of Worker.runReplayHistories(
-    { workflowsPath: require.resolve('../api/fixtures/connection-workflow') },
+    { workflowsPath: require.resolve('../fixtures/workflows/connection-workflow') },
     [{ workflowId: 'changed', history: temporal.api.history.v1.History.fromObject(history) }],
   ))
     results.push(r.error?.name ?? null);

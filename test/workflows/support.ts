@@ -42,6 +42,7 @@ import {
   type RunningSandbox,
 } from '../powens/support';
 import { createTestDatabase } from '../support/db';
+import { waitUntilWorkflowIdle } from '../support/workflow-idle';
 
 /** Where a harness's time starts unless a test says otherwise: a fixed instant, never "today". */
 export const DEFAULT_START = '2027-01-27T09:00:00Z';
@@ -114,20 +115,12 @@ function startHandle(env: TestWorkflowEnvironment, workflowId: string) {
 }
 
 /**
- * Waits until the workflow has nothing in flight (no pending activity, history unchanged over
- * three reads): what skipped time made due has really run (activities run in real time).
+ * Waits until the workflow has nothing in flight, as its own history and pending activities say
+ * (test/support/workflow-idle.ts): what skipped time made due has really run (activities run in
+ * real time).
  */
 export async function settleWorkflow(handle: ReturnType<typeof startHandle>): Promise<void> {
-  let last = -1;
-  let stable = 0;
-  for (let i = 0; i < 3000 && stable < 3; i++) {
-    const d = await handle.describe();
-    if (d.status.name !== 'RUNNING') return;
-    const busy = (d.raw.pendingActivities?.length ?? 0) > 0;
-    stable = !busy && d.historyLength === last ? stable + 1 : 0;
-    last = d.historyLength;
-    await new Promise((r) => setTimeout(r, 40));
-  }
+  await waitUntilWorkflowIdle(handle);
 }
 
 /** A SIREN with a valid Luhn key (companies are unique per SIREN in a tree). */

@@ -1,6 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { sleepDays } from './fixtures/probe';
+import { sleepDays } from '../fixtures/workflows/probe';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -9,7 +9,10 @@ beforeAll(async () => {
   env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER_PATH! } },
   });
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/probe'), logger: quietLogger });
+  bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../fixtures/workflows/probe'),
+    logger: quietLogger,
+  });
 });
 
 afterAll(async () => {

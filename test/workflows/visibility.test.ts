@@ -1,7 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
-import { finish, labelled } from './fixtures/probe';
+import { finish, labelled } from '../fixtures/workflows/probe';
 
 let env: TestWorkflowEnvironment;
 
@@ -22,7 +22,7 @@ test('the dev server lists workflows by a custom search attribute', async () => 
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: 'visibility',
-    workflowsPath: require.resolve('./fixtures/probe'),
+    workflowsPath: require.resolve('../fixtures/workflows/probe'),
   });
   await worker.runUntil(async () => {
     const stuck = await env.client.workflow.start(labelled, {
