@@ -24,6 +24,7 @@ import {
 } from '@temporalio/workflow';
 import type { ConnectionActivities, ConnectionSettings } from '../activities/connection';
 import { HEALTHY, observe } from '../domain/connection-health';
+import type { PeriodicityInput } from '../domain/periodicity';
 import * as schedule from '../domain/schedule';
 import * as m from './messages';
 import {
@@ -101,7 +102,7 @@ export async function bankConnectionWorkflow(input: m.ConnectionWorkflowInput): 
 
   let settings: ConnectionSettings = await io.loadConnectionSettings(connectionId);
   s.active = settings.active;
-  const periodicity = () => settings.periodicity as schedule.Periodicity;
+  const periodicity = () => settings.periodicity as PeriodicityInput;
 
   /** Keeps the next statement's period end consistent with the periodicity (and after a pause). */
   function scheduleStatements(resumed: boolean) {

@@ -1,7 +1,7 @@
 /** Links to companies ("jetons"), and actions on a bank connection (new link, collect now). */
 import { z } from 'zod';
 import { classifyPowensState, needsNewCredentials } from '../../domain/powens-states';
-import type { Periodicity } from '../../domain/schedule';
+import type { PeriodicityInput } from '../../domain/periodicity';
 import { audit } from '../audit';
 import type { AuthContext } from '../auth-context';
 import {
@@ -258,7 +258,7 @@ export function linkRoutes(ctx: RouteContext) {
     periodicityKind: string;
     periodicityDay: number | null;
     periodicityMonth: number | null;
-  }) => ({ kind: c.periodicityKind, day: c.periodicityDay, month: c.periodicityMonth }) satisfies Periodicity;
+  }) => ({ kind: c.periodicityKind, day: c.periodicityDay, month: c.periodicityMonth }) satisfies PeriodicityInput;
 
   api.op({
     method: 'get',
