@@ -18,7 +18,7 @@ import { inTransaction, prismaSql, utcTimestamp, valuesList, type Sql, type SqlP
 import { classifyPowensState } from '../domain/powens-states';
 import { transactionsMinDate } from './powens/collect-window';
 import type { PowensPort, PowensTransaction } from './powens-port';
-import { buildStatements, markStatementsPending } from './statements';
+import { buildStatements, markStatementsPending } from './statement-builder';
 import { enqueueEmail, notifyCredentialsUpdatedOnce, type Outbox } from './outbox';
 import { stateMessageFr } from '../domain/powens-states';
 import { enqueueConnectionEvent, enqueueStatementEvents } from './webhooks-out';
