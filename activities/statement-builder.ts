@@ -4,15 +4,8 @@
  * `collectedUntil` (the caller adds the delivery e-mails to it). Idempotent: a statement is unique
  * per (account, period end).
  *
- * Period (domain/statements.ts): from the day after the previous statement (the first one: one
- * month before the account's activation, older transactions excluded; after a reactivation: the
- * day after the last delivered date) to the requested period end, so that an account's statements
- * never overlap nor leave a gap. Booked transactions only (coming ones wait), each delivered once;
- * a late transaction booked before the period start goes into the next statement, booked on its
- * first day (its value date stays the bank's).
- * Balances: the opening balance is the previous statement's closing balance (so they chain); the
- * very first opening balance is derived backwards from Powens' booked balance and the booked
- * transactions since the period start; the closing balance is opening + movements.
+ * What each statement covers and how its balances chain are domain/statements.ts's rules (the
+ * period from the day after the previous statement, late movements booked on its first day).
  * Each statement also records what its balance checks compare (domain/balance-check.ts): the
  * previous closing balance, the bank's booked balance as last collected and the booked movements
  * dated after the period end, and whether they make a "rupture de solde"; and the IBAN and BIC it
@@ -32,7 +25,7 @@ import {
 import { isBalanceBreak } from '../domain/balance-check';
 import { statementIban } from '../domain/identifiers';
 import { addDays, parisDate } from '../domain/schedule';
-import { bookingDateIn, deliveryStart, nextPeriodStart, noIbanReason } from '../domain/statements';
+import { bookingDateIn, chainBalances, deliveryStart, nextPeriodStart, noIbanReason } from '../domain/statements';
 
 const iso = (d: Date) => d.toISOString().slice(0, 10);
 
@@ -226,10 +219,12 @@ export async function buildStatements(
     const mine = movements.get(account.id) ?? [];
     const gone = deletions.get(account.id) ?? [];
     const amounts = mine.map((m) => new Prisma.Decimal(m.amount));
-    const opening =
-      previous.get(account.id) ??
-      new Prisma.Decimal(account.balance ?? 0).minus(since.get(account.id) ?? new Prisma.Decimal(0));
-    const closing = amounts.reduce((acc, a) => acc.plus(a), opening);
+    const { opening, closing } = chainBalances({
+      previousClosing: previous.get(account.id),
+      bankBalance: () => new Prisma.Decimal(account.balance ?? 0),
+      bookedSinceStart: () => since.get(account.id) ?? new Prisma.Decimal(0),
+      movements: amounts,
+    });
     // Decimals of the currency: DECIMAL(20,4) would print -20 or -20.0000.
     const decimals = minorUnits(account.currency) ?? 2;
     const iban = statementIban(account);
@@ -404,48 +399,4 @@ function order(ids: string[], result: Map<string, BuiltStatement>): BuiltStateme
     const r = result.get(id);
     return r ? [r] : [];
   });
-}
-
-/**
- * Statements whose period has ended but that wait for the bank's data (Powens has not synced since
- * their last day): a pending row (RUNNING, "En cours" in Réception) per active account that has no
- * statement for that period end yet, with the reason in French. Idempotent; the statement built
- * later replaces it.
- */
-export async function markStatementsPending(
-  tx: Sql,
-  connectionId: string,
-  opts: { periodEnd: string; today: Date; reason: string },
-): Promise<number> {
-  const { rows } = await tx.query<{ id: string; currency: string; activatedAt: Date; collectedUntil: Date | null }>(
-    `SELECT id::text, currency, "activatedAt", "collectedUntil" FROM "BankAccount"
-     WHERE "connectionId" = $1::uuid AND active AND ("collectedUntil" IS NULL OR "collectedUntil" < $2::date)`,
-    [connectionId, opts.periodEnd],
-  );
-  if (rows.length === 0) return 0;
-  const values = valuesList(
-    rows.map((a) => [
-      randomUUID(),
-      a.id,
-      nextPeriodStart({
-        activatedOn: parisDate(a.activatedAt),
-        collectedUntil: a.collectedUntil ? iso(a.collectedUntil) : null,
-      }),
-      opts.periodEnd,
-      utcTimestamp(opts.today),
-      a.currency,
-      opts.reason,
-    ]),
-    ['uuid', 'uuid', 'date', 'date', 'timestamp', null, null],
-  );
-  const r = await tx.query(
-    `INSERT INTO "Statement" (id, "bankAccountId", "periodStart", "periodEnd", "receivedAt", state, currency,
-       "openingBalance", "closingBalance", "errorMessage")
-     SELECT v.id, v.account, v.start, v."end", v.received, 'RUNNING'::"StatementState", v.currency, 0, 0, v.reason
-     FROM (VALUES ${values.text}) AS v(id, account, start, "end", received, currency, reason)
-     ON CONFLICT ("bankAccountId", "periodEnd") DO NOTHING
-     RETURNING id`,
-    values.values,
-  );
-  return r.rows.length;
 }

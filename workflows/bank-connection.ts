@@ -22,7 +22,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ConnectionActivities, ConnectionSettings } from '../activities/connection';
+import type { ConnectionActivities } from '../activities/connection';
+import type { ConnectionSettings } from '../activities/settings';
 import { HEALTHY, observe } from '../domain/connection-health';
 import type { PeriodicityInput } from '../domain/periodicity';
 import * as schedule from '../domain/schedule';
