@@ -2,6 +2,7 @@
  * The `Outbox` the connection activities are built with: adapts the connection rows they load
  * (company, portal account, accounts) to the e-mail module's renderers (activities/email/).
  */
+import { isFirstFailure } from '../domain/connection-health';
 import type { Config } from '../lib/config';
 import type { Db } from '../prisma/client';
 import {
@@ -103,7 +104,7 @@ export function createMessages(config: Config, now: () => Date = () => new Date(
                     ? 'opted-out'
                     : !c.company.email
                       ? 'no-email'
-                      : failure.consecutiveErrors < 2
+                      : isFirstFailure(failure.consecutiveErrors)
                         ? 'first-failure'
                         : 'link-still-valid',
             },

@@ -31,7 +31,7 @@ export interface PowensAccountView {
   balance: string | null;
 }
 
-export interface PowensTransaction {
+export interface PowensTransactionView {
   id: number;
   accountId: number;
   /** ISO dates (YYYY-MM-DD). */
@@ -68,7 +68,7 @@ export interface PowensPort {
     connectionId: number,
     since: string | null,
     minDate: string,
-  ): AsyncIterable<PowensTransaction[]>;
+  ): AsyncIterable<PowensTransactionView[]>;
 }
 
 type Connection = Awaited<ReturnType<PowensClient['getConnection']>>;

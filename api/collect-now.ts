@@ -10,7 +10,8 @@
  * sync, stored in BankConnection.collectRequestedAt and enforced by the API).
  */
 import { classifyPowensState, stateMessageFr, USER_ACTION_STATES } from '../domain/powens-states';
-import { addDays, nextPeriodEnd, parisDate, PERIODICITY_LABELS, type Periodicity } from '../domain/schedule';
+import { PERIODICITY_LABELS, type PeriodicityInput } from '../domain/periodicity';
+import { addDays, nextPeriodEnd, parisDate } from '../domain/schedule';
 
 /** One forced sync per connection per quarter of an hour. */
 export const COLLECT_COOLDOWN_MS = 15 * 60_000;
@@ -138,7 +139,10 @@ export interface IntermediateStatementPreview {
 }
 
 /** What "Émettre un relevé intermédiaire" does, for the company's periodicity, asked at `now`. */
-export function intermediateStatementPreview(p: Periodicity, now: Date = new Date()): IntermediateStatementPreview {
+export function intermediateStatementPreview(
+  p: PeriodicityInput,
+  now: Date = new Date(),
+): IntermediateStatementPreview {
   const until = addDays(parisDate(now), -1);
   const nextStart = addDays(until, 1);
   const nextEnd = nextPeriodEnd(p, until);

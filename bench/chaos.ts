@@ -27,7 +27,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { addDays, parisDate } from '../domain/schedule';
-import { bankConnectionWorkflow, initialState } from '../workflows/bank-connection';
+import { bankConnectionWorkflow } from '../workflows/bank-connection';
+import { initialState } from '../workflows/connection-run';
 import { connectionWorkflowId, runScheduledCollectionSignal } from '../workflows/messages';
 import { freePort } from '../lib/net';
 import { seedFleet, type Fleet } from './fleet';

@@ -22,6 +22,14 @@
 import { classifyPowensState } from './powens-states';
 import { parisDate } from './schedule';
 
+/** The streak from which the error is confirmed: a link to the company, an alert to the firm. */
+export const CONFIRMED_FROM_STREAK = 2;
+
+/** A streak of one day: maybe a passing outage, so nobody is told yet (no link, no alert). */
+export function isFirstFailure(streak: number): boolean {
+  return streak < CONFIRMED_FROM_STREAK;
+}
+
 export interface ConnectionHealth {
   /** Days with a counted failure since the last success. */
   streak: number;
@@ -85,7 +93,7 @@ export function observe(
     return {
       health: HEALTHY,
       // The firm is told it is over only if it was told of the error (from the second day).
-      decision: { ...none, outcome: 'ok', recovered: health.streak >= 2 || ctx.linkPending },
+      decision: { ...none, outcome: 'ok', recovered: !isFirstFailure(health.streak) || ctx.linkPending },
     };
   if (kind === 'transient') return { health, decision: { ...none, outcome: 'transient' } };
 
@@ -100,9 +108,16 @@ export function observe(
     lastFailureDay: day,
     errorSince: health.streak === 0 ? attempt.at : health.errorSince,
   };
-  const sendLink = streak >= 2 && !ctx.linkPending && ctx.autoLinks;
+  const confirmed = !isFirstFailure(streak);
+  const sendLink = confirmed && !ctx.linkPending && ctx.autoLinks;
   return {
     health: next,
-    decision: { ...none, outcome: 'failed', counted: true, sendLink, alertFirm: streak === 2 || sendLink },
+    decision: {
+      ...none,
+      outcome: 'failed',
+      counted: true,
+      sendLink,
+      alertFirm: streak === CONFIRMED_FROM_STREAK || sendLink,
+    },
   };
 }

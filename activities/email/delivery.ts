@@ -10,7 +10,7 @@
  */
 import type { Db, Prisma } from '../../prisma/client';
 import { balanceCheck } from '../../domain/balance-check';
-import type { PeriodicityKind } from '../../domain/schedule';
+import type { PeriodicityKind } from '../../domain/periodicity';
 import {
   formatChoice,
   loadCamt053,

@@ -10,7 +10,7 @@
  * Pure functions of their input (no database), so the API and the activities share them.
  */
 import { stateMessageFr } from '../../domain/powens-states';
-import { PERIODICITY_LABELS, type PeriodicityKind } from '../../domain/schedule';
+import { PERIODICITY_LABELS, type PeriodicityKind } from '../../domain/periodicity';
 import { statementAttachments, type EmailAttachmentInput } from './attachments';
 import { renderMessageTemplate } from './render';
 

@@ -1,6 +1,6 @@
 /**
  * What the firm is told when a company completes a Powens webview (manual 4.1.5: accounts
- * connected; 4.2.2, credentials updated, is the workflow's: activities/connection.ts
+ * connected; 4.2.2, credentials updated, is the workflow's: activities/notify.ts
  * notifyReconnected): the e-mail of the e-mail module (activities/email) to the
  * portal account's contact address, through the outbox, and an in-app notification, both in the
  * callback's transaction.

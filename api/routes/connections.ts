@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { classifyPowensState } from '../../domain/powens-states';
-import type { Periodicity } from '../../domain/schedule';
+import type { PeriodicityInput } from '../../domain/periodicity';
 import { audit } from '../audit';
 import {
   collectAvailability,
@@ -63,7 +63,7 @@ export function connectionRoutes(ctx: RouteContext) {
     periodicityKind: string;
     periodicityDay: number | null;
     periodicityMonth: number | null;
-  }) => ({ kind: c.periodicityKind, day: c.periodicityDay, month: c.periodicityMonth }) satisfies Periodicity;
+  }) => ({ kind: c.periodicityKind, day: c.periodicityDay, month: c.periodicityMonth }) satisfies PeriodicityInput;
 
   api.op({
     method: 'get',

@@ -28,8 +28,8 @@ export {
   type Periodicity,
   type PeriodicityInput,
   type PeriodicityProblem,
-} from './periodicity';
-export { periodicitySchema, type PeriodicitySchemaInput } from './periodicity-schema';
+} from '../periodicity';
+export { periodicitySchema, type PeriodicitySchemaInput } from '../periodicity/schema';
 export {
   normalizeIban,
   validateIban,

@@ -19,12 +19,7 @@
  * ANNUAL day beyond the month's end (29 February in a common year) falls on its last day.
  */
 
-export type PeriodicityKind = 'DAILY' | 'WEEKLY' | 'MONTHLY' | 'QUARTERLY' | 'SEMIANNUAL' | 'ANNUAL';
-export interface Periodicity {
-  kind: PeriodicityKind | string;
-  day?: number | null;
-  month?: number | null;
-}
+import type { PeriodicityInput } from '../periodicity';
 
 const DAY_MS = 86_400_000;
 const WINDOW_START_MIN = 21 * 60; // 21:00 on the evening before
@@ -127,7 +122,7 @@ function clampDay(y: number, m: number, day: number): string {
 }
 
 /** Is `date` a last-covered day of this periodicity? */
-export function isPeriodEnd(p: Periodicity, date: string): boolean {
+export function isPeriodEnd(p: PeriodicityInput, date: string): boolean {
   const [y, m] = parts(date);
   const day = p.day ?? 0;
   const month = p.month ?? 1;
@@ -150,7 +145,7 @@ export function isPeriodEnd(p: Periodicity, date: string): boolean {
 }
 
 /** The first period end strictly after `date`. */
-export function nextPeriodEnd(p: Periodicity, date: string): string {
+export function nextPeriodEnd(p: PeriodicityInput, date: string): string {
   let candidate = addDays(date, 1);
   for (let i = 0; i < 400; i++, candidate = addDays(candidate, 1)) if (isPeriodEnd(p, candidate)) return candidate;
   throw new Error(`no period end within a year after ${date} for ${JSON.stringify(p)}`);
@@ -167,7 +162,7 @@ export interface StatementSlot {
 }
 
 /** The first statement due strictly after `after`. */
-export function nextStatementSlot(p: Periodicity, after: Date | number): StatementSlot {
+export function nextStatementSlot(p: PeriodicityInput, after: Date | number): StatementSlot {
   const ms = typeof after === 'number' ? after : after.getTime();
   let periodEnd = isPeriodEnd(p, addDays(parisDate(ms), -1))
     ? addDays(parisDate(ms), -1)
@@ -177,24 +172,14 @@ export function nextStatementSlot(p: Periodicity, after: Date | number): Stateme
 }
 
 /** The statement following the one that ended on `previousPeriodEnd`. */
-export function statementAfter(p: Periodicity, previousPeriodEnd: string): StatementSlot {
+export function statementAfter(p: PeriodicityInput, previousPeriodEnd: string): StatementSlot {
   const periodEnd = nextPeriodEnd(p, previousPeriodEnd);
   return { at: statementDueAt(periodEnd), periodEnd };
 }
 
 /** Every period end in (from, to], for catch-up and tests. */
-export function periodEndsBetween(p: Periodicity, from: string, to: string): string[] {
+export function periodEndsBetween(p: PeriodicityInput, from: string, to: string): string[] {
   const out: string[] = [];
   for (let d = nextPeriodEnd(p, from); d <= to; d = nextPeriodEnd(p, d)) out.push(d);
   return out;
 }
-
-/** French label of a periodicity kind, as in e-mail subjects ("Relevé MENSUEL du compte…"). */
-export const PERIODICITY_LABELS: Record<PeriodicityKind, string> = {
-  DAILY: 'QUOTIDIEN',
-  WEEKLY: 'HEBDOMADAIRE',
-  MONTHLY: 'MENSUEL',
-  QUARTERLY: 'TRIMESTRIEL',
-  SEMIANNUAL: 'SEMESTRIEL',
-  ANNUAL: 'ANNUEL',
-};

@@ -4,7 +4,8 @@
  * (no streak, no link, no alert); the same error without maintenance counts as usual.
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createConnectionActivities, type CollectResult } from '../../activities/connection';
+import type { CollectResult } from '../../activities/collect';
+import { createConnectionActivities } from '../../activities/connection';
 import { createMessages } from '../../activities/messages';
 import type { PowensPort } from '../../activities/powens-port';
 import { HEALTHY, observe } from '../../domain/connection-health';

@@ -1,5 +1,5 @@
 import { readCfonb } from '../../domain/cfonb120';
-import { buildStatements } from '../../activities/statements';
+import { buildStatements } from '../../activities/statement-builder';
 import { Prisma } from '../../prisma/client';
 import { inTransaction } from '../../prisma/sql';
 import { useTestDatabase } from '../support/db';

@@ -11,8 +11,8 @@ import {
   periodEndsBetween,
   statementAfter,
   weekday,
-  type Periodicity,
 } from '../../domain/schedule';
+import type { PeriodicityInput } from '../../domain/periodicity';
 
 const paris = (ms: number) => {
   const local = new Date(ms + parisOffsetMinutes(ms) * 60_000);
@@ -107,7 +107,7 @@ describe('nightly collection slot', () => {
 });
 
 describe('statement slots', () => {
-  const periodicities: Periodicity[] = [
+  const periodicities: PeriodicityInput[] = [
     { kind: 'DAILY' },
     ...[1, 2, 7].map((day) => ({ kind: 'WEEKLY', day })),
     ...[0, 1, 15, 28].map((day) => ({ kind: 'MONTHLY', day })),
@@ -127,7 +127,7 @@ describe('statement slots', () => {
   ])('%j after %s ends on %j', (p, from, expected) => {
     let d = from;
     for (const e of expected) {
-      d = statementAfter(p as Periodicity, d).periodEnd;
+      d = statementAfter(p as PeriodicityInput, d).periodEnd;
       expect(d).toBe(e);
     }
   });

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { Pool } from 'pg';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities';
-import type { CollectResult } from '../../activities/connection';
+import type { CollectResult } from '../../activities/collect';
 import { createPowensClient, encryptToken, type PowensClientOptions } from '../../activities/powens';
 import { createPowensPort } from '../../activities/powens-port';
 import { loadConfig } from '../../lib/config';

@@ -4,7 +4,8 @@
  * ground truth, and the statement dates of every periodicity across leap day, DST and month ends.
  */
 import { readCfonb, type StatementOutput } from '../../domain/cfonb120';
-import { addDays, parisDate, parisOffsetMinutes, periodEndsBetween, type Periodicity } from '../../domain/schedule';
+import type { PeriodicityInput } from '../../domain/periodicity';
+import { addDays, parisDate, parisOffsetMinutes, periodEndsBetween } from '../../domain/schedule';
 import { collectNowUpdate, statusQuery } from '../../workflows/messages';
 import { settleWorkflow, useRunningHarness, type Harness, type TestConnection } from './support';
 
@@ -151,7 +152,7 @@ describe('every periodicity through 2028 (leap year)', () => {
    * year for each would take minutes of nightly collections; the domain tests cover every day).
    * A statement ending on D is issued the night after Powens' sync of D+1, at the nightly slot.
    */
-  async function runWindow(from: string, to: string, kinds: Array<[string, Periodicity]>) {
+  async function runWindow(from: string, to: string, kinds: Array<[string, PeriodicityInput]>) {
     await skipTo(Date.parse(`${from}T12:00:00Z`));
     const started = [];
     for (const [name, p] of kinds) {
@@ -168,7 +169,11 @@ describe('every periodicity through 2028 (leap year)', () => {
     }
   }
 
-  async function check(from: string, to: string, started: Array<{ name: string; p: Periodicity; c: TestConnection }>) {
+  async function check(
+    from: string,
+    to: string,
+    started: Array<{ name: string; p: PeriodicityInput; c: TestConnection }>,
+  ) {
     for (const { name, p, c } of started) {
       const statements = await h.prisma.statement.findMany({
         where: { bankAccount: { connectionId: c.id }, state: 'SUCCESS' },

@@ -29,7 +29,7 @@ import { createLogger } from '../../lib/logger';
 import type { Db } from '../../prisma/client';
 import type { SqlPool } from '../../prisma/sql';
 import { Prisma } from '../../prisma/client';
-import type { Periodicity, PeriodicityKind } from '../../domain/schedule';
+import type { PeriodicityInput, PeriodicityKind } from '../../domain/periodicity';
 import { bankConnectionWorkflow } from '../../workflows/bank-connection';
 import { connectionWorkflowId, type ConnectionWorkflowInput } from '../../workflows/messages';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
@@ -95,7 +95,7 @@ export interface Harness {
 }
 
 export interface ConnectionOptions {
-  periodicity?: Periodicity;
+  periodicity?: PeriodicityInput;
   autoLinks?: boolean;
   companyEmail?: string | null;
   accounts?: string[];

@@ -14,7 +14,7 @@
  * A field that the kind does not use must be absent (or null): it is reported, not ignored.
  *
  * Pure and zod-free (the schedule, imported by workflows, depends on it); the zod schema is in
- * `periodicity-schema.ts`.
+ * `schema.ts`.
  */
 export const PERIODICITY_KINDS = ['DAILY', 'WEEKLY', 'MONTHLY', 'QUARTERLY', 'SEMIANNUAL', 'ANNUAL'] as const;
 export type PeriodicityKind = (typeof PERIODICITY_KINDS)[number];

@@ -1,10 +1,10 @@
 /**
  * zod schema of a periodicity `{ kind, day?, month? }` (absent fields may also be null). Each error
  * names its field (`kind`, `day` or `month`, relative to the object) with a French reason; the
- * parsed value keeps only the fields its kind uses (`Periodicity`). Rules: `periodicity.ts`.
+ * parsed value keeps only the fields its kind uses (`Periodicity`). Rules: `index.ts`.
  */
 import { z } from 'zod';
-import { PERIODICITY_KINDS, periodicityProblems, toPeriodicity, type Periodicity } from './periodicity';
+import { PERIODICITY_KINDS, periodicityProblems, toPeriodicity, type Periodicity } from './index';
 
 const KIND_REASON = `La périodicité doit être l'une de : ${PERIODICITY_KINDS.join(', ')}`;
 

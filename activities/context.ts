@@ -1,0 +1,53 @@
+/**
+ * What the bank-connection activities are built from (`ConnectionActivityDeps`), and what several
+ * of them share: reading a connection with its company and accounts, heartbeating a long call.
+ * Time: every activity that records an instant takes it from the workflow (`at`, an ISO instant of
+ * workflow time), never from the worker's clock, so replays, retries and tests agree.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Config } from '../lib/config';
+import type { Logger } from '../lib/logger';
+import type { Db } from '../prisma/client';
+import type { SqlPool } from '../prisma/sql';
+import type { Outbox } from './outbox';
+import type { PowensPort } from './powens-port';
+
+export interface ConnectionActivityDeps {
+  config: Config;
+  prisma: Db;
+  /** Plain SQL for the nightly hot path (collect, issueStatements): see prisma/sql.ts. */
+  sql: SqlPool;
+  logger: Logger;
+  powens: PowensPort;
+  outbox: Outbox;
+  /** Decrypts a company's Powens user token (stored encrypted at rest). */
+  decryptToken(encrypted: string): string;
+}
+
+/** The connection, its company (and portal account) and its accounts; a missing one is not retried. */
+export async function loadConnection(prisma: Db, connectionId: string) {
+  const connection = await prisma.bankConnection.findUnique({
+    where: { id: connectionId },
+    include: { company: { include: { portalAccount: true } }, accounts: true },
+  });
+  if (!connection) throw connectionNotFound(connectionId);
+  return connection;
+}
+
+export type LoadedConnection = Awaited<ReturnType<typeof loadConnection>>;
+
+/** Not retried by the workflow (`nonRetryableErrorTypes`). */
+export function connectionNotFound(connectionId: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`connection ${connectionId} not found`, 'ConnectionNotFound');
+}
+
+/** Runs `work` heartbeating every 30 s (the activities' heartbeat timeout is 2 min). */
+export async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const beat = setInterval(() => ctx.heartbeat(), 30_000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(beat);
+  }
+}
