@@ -19,10 +19,8 @@ import { accountJson, connectionJson, connectorJson, sourcesJson, transactionJso
 import { rng, type Rng } from './random';
 import { TRANSACTION_COLUMNS, qualified, type AccountRow, type ConnectionRow, type TransactionRow } from './rows';
 import { SCHEMA } from './schema';
-import { parsePowensTimestamp, isPowensTimestamp } from '../../activities/powens/time';
-import { classifyPowensState } from '../../domain/powens-states';
-import { daysInMonth, parisDate } from '../../domain/schedule';
-import { oneMonthBefore } from '../../domain/statements';
+import { waitsForUser as suspended } from './states';
+import { daysInMonth, isPowensTimestamp, oneMonthBefore, parisDate, parsePowensTimestamp } from './time';
 
 let requestCounter = 0;
 
@@ -306,7 +304,7 @@ export function createApiRouter(ctx: SandboxContext, engine: Engine): Router {
    * is not attempted: the connection comes back as it is, same state, no data, no webhook.
    */
   const waitsForUser = (c: ConnectionRow, trigger: SyncTrigger) =>
-    classifyPowensState(c.state) === 'user-action' && !resolvesState(trigger, c.state);
+    suspended(c.state) && !resolvesState(trigger, c.state);
 
   // PUT: "Sync a connection"; psu_requested defaults to true (a person is present).
   user.put('/connections/:cid', async (req: Authed, res) => {

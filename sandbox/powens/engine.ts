@@ -4,8 +4,6 @@
  * webhooks they produce (written to an outbox in the same transaction, delivered by webhooks.ts).
  */
 import type { Pool, PoolClient } from 'pg';
-import { classifyPowensState, isPowensState, type PowensState } from '../../domain/powens-states';
-import { addDays, parisDate } from '../../domain/schedule';
 import { ACCOUNT_TEMPLATES, connectorById, frenchIban, frenchRib, type AccountKind, type Connector } from './catalog';
 import type { SandboxContext } from './context';
 import {
@@ -28,8 +26,10 @@ import {
   type HistoryEntry,
   type TransactionRow,
 } from './rows';
-import { inTransaction } from '../../prisma/sql';
+import { inTransaction } from './pg';
 import { SCHEMA } from './schema';
+import { isKnownState, waitsForUser } from './states';
+import { addDays, parisDate } from './time';
 
 type Db = Pool | PoolClient;
 const S = SCHEMA;
@@ -362,7 +362,7 @@ export function createEngine(ctx: SandboxContext) {
     state: string | null,
     opts: { syncs?: number | null; apply?: boolean } = {},
   ): Promise<ConnectionRow> {
-    if (state !== null && !isPowensState(state)) throw new SandboxError(400, 'invalidValue', `unknown state ${state}`);
+    if (state !== null && !isKnownState(state)) throw new SandboxError(400, 'invalidValue', `unknown state ${state}`);
     return inTransaction(pool, async (db) => {
       const c = await getConnection(db, connectionId, true);
       if (!c) throw new SandboxError(404, 'notFound', `connection ${connectionId} not found`);
@@ -486,7 +486,7 @@ export function createEngine(ctx: SandboxContext) {
 
       const enabled = (await accountsOf(db, { connectionId })).filter((a) => !a.disabled && !a.deleted);
       if (state) {
-        const transient = classifyPowensState(state) === 'transient';
+        const transient = !waitsForUser(state);
         await db.query(
           `UPDATE ${S}.connections SET state = $2, error_message = $3, forced_state = $4, forced_remaining = $5,
              last_attempt = $6, next_try = $7, syncs = syncs + 1 WHERE id = $1`,
@@ -755,7 +755,7 @@ export function createEngine(ctx: SandboxContext) {
         [target],
       );
       const next = (r.rows as Array<{ id: number; state: string | null; next_try: Date }>).find(
-        (row) => classifyPowensState(row.state) !== 'user-action',
+        (row) => !waitsForUser(row.state),
       );
       if (!next) break;
       if (next.next_try.getTime() > ctx.now().getTime()) await ctx.setClockOffset(next.next_try.getTime() - Date.now());
@@ -773,7 +773,7 @@ export function createEngine(ctx: SandboxContext) {
     );
     const done: number[] = [];
     for (const row of r.rows as Array<{ id: number; state: string | null }>) {
-      if (classifyPowensState(row.state) === 'user-action') continue; // waits for the user
+      if (waitsForUser(row.state)) continue; // waits for the user
       await syncConnection(row.id, 'background');
       done.push(row.id);
     }
@@ -807,4 +807,3 @@ export function createEngine(ctx: SandboxContext) {
 }
 
 export type Engine = ReturnType<typeof createEngine>;
-export type { PowensState };

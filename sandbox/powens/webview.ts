@@ -28,9 +28,9 @@ import {
 } from './catalog';
 import type { SandboxContext } from './context';
 import type { Engine } from './engine';
+import { inTransaction } from './pg';
 import { secretFor } from './random';
 import type { AccountRow, ConnectionRow } from './rows';
-import { inTransaction } from '../../prisma/sql';
 import { SCHEMA } from './schema';
 
 export type Flow = 'connect' | 'reconnect' | 'manage';
