@@ -8,7 +8,8 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { z } from 'zod';
 import { CONNECTORS, connectorByName, setConnectorMaintenance } from './catalog';
 import { NO_FAULTS, type SandboxContext } from './context';
-import { SandboxError, type Engine } from './engine';
+import type { Engine } from './engine';
+import { SandboxError } from './errors';
 import { accountJson, connectionJson, connectorJson, transactionJson } from './format';
 import { TRANSACTION_COLUMNS, qualified, type TransactionRow } from './rows';
 import { SCHEMA, resetData } from './schema';

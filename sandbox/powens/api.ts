@@ -14,12 +14,14 @@ import {
   expandOf,
 } from './catalog';
 import type { SandboxContext } from './context';
-import { SandboxError, resolvesState, type Engine, type SyncTrigger } from './engine';
+import type { Engine } from './engine';
+import { SandboxError } from './errors';
 import { accountJson, connectionJson, connectorJson, sourcesJson, transactionJson, userJson } from './format';
 import { rng, type Rng } from './random';
 import { TRANSACTION_COLUMNS, qualified, type AccountRow, type ConnectionRow, type TransactionRow } from './rows';
 import { SCHEMA } from './schema';
 import { waitsForUser as suspended } from './states';
+import { resolvesState, type SyncTrigger } from './sync';
 import { daysInMonth, isPowensTimestamp, oneMonthBefore, parisDate, parsePowensTimestamp } from './time';
 
 let requestCounter = 0;
