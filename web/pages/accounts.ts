@@ -8,7 +8,8 @@ import { portalContext, requirePortal, safeReturn, setFlash, type Flash } from '
 import { frAmount, frDay, frIban, frTime, plural } from '../format';
 import { html, raw, type Html } from '../html';
 import { badge, checkbox, errorSummary, fieldErrors, page, pager, select, send } from '../layout';
-import { accountActions, accountStateNote, actionDone, exportLinks, linksTable } from './companies';
+import { accountActions, accountStateNote, linksTable } from './account-widgets';
+import { actionDone, exportLinks } from './shared';
 import { pipeDownload } from '../api-client';
 import {
   accountName,

@@ -11,7 +11,7 @@ import { frAmount, frDay, frIban, parseFrDay, plural } from '../format';
 import { html, qs, type Html } from '../html';
 import { actionButton, badge, checkbox, errorSummary, field, fieldErrors, page, pager, select, send } from '../layout';
 import { companyCriteria, siretText, STATEMENT_STATE, str, when, type Page, type Statement } from './shared';
-import { exportLinks } from './companies';
+import { exportLinks } from './shared';
 
 const LIMIT = 50;
 
