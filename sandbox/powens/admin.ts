@@ -6,13 +6,14 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { SIMULABLE_STATES } from '../../domain/powens-states';
 import { CONNECTORS, connectorByName, setConnectorMaintenance } from './catalog';
 import { NO_FAULTS, type SandboxContext } from './context';
-import { SandboxError, type Engine } from './engine';
+import type { Engine } from './engine';
+import { SandboxError } from './errors';
 import { accountJson, connectionJson, connectorJson, transactionJson } from './format';
 import { TRANSACTION_COLUMNS, qualified, type TransactionRow } from './rows';
 import { SCHEMA, resetData } from './schema';
+import { SIMULABLE_STATES } from './states';
 import type { createDeliverer } from './webhooks';
 import type { createWebview } from './webview';
 

@@ -1,11 +1,11 @@
 /**
  * The JSON the sandbox answers, shaped like Powens' (powens-sdks specs, docs.powens.com). Zone-less
- * timestamps follow the client's policy (activities/powens/time.ts): Paris wall-clock time, except
- * the transactions' `*datetime` fields, which are UTC (and null here, as in most real data).
+ * timestamps are Paris wall-clock time (time.ts), except the transactions' `*datetime` fields,
+ * which Powens documents as UTC (null here, as in most real data).
  */
-import { formatPowensTimestamp } from '../../activities/powens/time';
 import { connectorById, currencyObject, type Connector } from './catalog';
 import type { AccountRow, ConnectionRow, TransactionRow } from './rows';
+import { formatPowensTimestamp } from './time';
 
 const ts = (d: Date | null | undefined) => (d ? formatPowensTimestamp(d) : null);
 const money = (cents: number | null | undefined) => (cents === null || cents === undefined ? null : cents / 100);

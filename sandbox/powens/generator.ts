@@ -6,9 +6,9 @@
  *  - a few booked ones are changed (label completed, amount corrected) or deleted a few days later.
  * The sync engine (sync.ts) applies these plans day by day.
  */
-import { addDays, weekday } from '../../domain/schedule';
 import type { AccountKind } from './catalog';
 import { rng, type Rng } from './random';
+import { addDays, weekday } from './time';
 
 export interface TxPlan {
   book?: { on: string; mode: 'update' | 'replace' };

@@ -4,7 +4,7 @@
  * do not race), never migrated by Prisma. A restarted stack keeps its users, banks and data.
  */
 import type { Pool } from 'pg';
-import { inTransaction } from '../../prisma/sql';
+import { inTransaction } from './pg';
 
 export const SCHEMA = 'powens_sandbox';
 

@@ -8,8 +8,8 @@ import { Pool } from 'pg';
 import { SANDBOX_WEBHOOK_SECRET, type Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { closeServer, listenLocal } from '../../lib/net';
-import { survivePoolErrors } from '../../prisma/sql';
 import { createPowensSandbox } from './index';
+import { survivePoolErrors } from './pg';
 
 export interface ServedPowensSandbox {
   /** Its public URL, http://localhost:POWENS_SANDBOX_PORT */

@@ -1,7 +1,7 @@
 /**
  * Webhook delivery from the outbox (`powens_sandbox.webhooks`): each payload is POSTed to its URL
  * authenticated as Powens does: with an HMAC provider (`webhookAuth: 'hmac'`, the default),
- * `BI-Signature` / `BI-Signature-Date` (activities/powens/webhook-signature.ts) over the path of the
+ * `BI-Signature` / `BI-Signature-Date` (signature.ts) over the path of the
  * registered URL; without one (`'bearer'`), the user's permanent token in `Authorization`. A
  * delivery carries one or the other (whether Powens also sends the token with a provider is not
  * documented; our endpoint accepts either). A non-2xx answer or a timeout is a
@@ -9,9 +9,9 @@
  * up after `maxAttempts` (Powens: 10 consecutive failures). Rows are leased before delivery so
  * that two sandboxes on one database never deliver the same attempt twice.
  */
-import { webhookSignatureHeaders } from '../../activities/powens/webhook-signature';
 import type { SandboxContext } from './context';
 import { SCHEMA } from './schema';
+import { signatureHeaders } from './signature';
 
 export interface DeliveryResult {
   id: number;
@@ -48,7 +48,7 @@ export function createDeliverer(ctx: SandboxContext) {
       'user-agent': 'Powens-Sandbox-Webhooks/1.0',
     };
     if (ctx.webhookAuth() === 'hmac')
-      Object.assign(headers, webhookSignatureHeaders({ secret: ctx.opts.webhookSecret, path, body: row.body }));
+      Object.assign(headers, signatureHeaders({ secret: ctx.opts.webhookSecret, path, body: row.body }));
     else if (row.user_token) headers.authorization = `Bearer ${row.user_token}`;
     let status: number | null = null;
     let error: string | null = null;

@@ -13,6 +13,7 @@ import {
   webhookDataId,
   webhookSignatureHeaders,
 } from '../../activities/powens';
+import { signatureHeaders } from '../../sandbox/powens/signature';
 import { WEBHOOK_SECRET, connectUser, startSandbox, waitFor, type RunningSandbox } from './support';
 
 const SECRET = 'whsec-0123456789abcdef';
@@ -85,6 +86,21 @@ describe('BI-Signature (pure)', () => {
   });
   test('the date header is UTC ISO-8601 with microseconds, like Powens', () => {
     expect(formatSignatureDate(NOW)).toBe('2026-11-23T10:00:00.000000Z');
+  });
+  test('the sandbox signs on its own (sandbox/powens/signature.ts), and our verifier accepts it', () => {
+    for (const body of [BODY, '{"id_webhook_data":7,"connection":{"name":"Crédit Agricole – Île-de-France"}}']) {
+      const headers = signatureHeaders({ secret: SECRET, path: PATH, body, now: NOW });
+      expect(headers).toEqual(webhookSignatureHeaders({ secret: SECRET, path: PATH, body, now: NOW }));
+      const v = verifyWebhookSignature({
+        secret: SECRET,
+        path: PATH,
+        rawBody: Buffer.from(body, 'utf8'),
+        signature: headers['BI-Signature'],
+        date: headers['BI-Signature-Date'],
+        now: NOW,
+      });
+      expect(v).toEqual({ ok: true, signedAt: new Date(NOW) });
+    }
   });
 });
 

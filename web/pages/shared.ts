@@ -1,12 +1,12 @@
 /** Shapes returned by the API (as the pages use them) and the small pieces several pages share. */
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { describePeriodicity, type PeriodicityInput } from '../../domain/identifiers';
 import { stateMessageFr } from '../../domain/powens-states';
-import type { PortalContext } from '../context';
+import { problemOf, type Problem } from '../api-client';
+import { portalContext, safeReturn, setFlash, type PortalContext } from '../context';
 import { frDateTime } from '../format';
-import { html, type Html } from '../html';
-import { problemOf } from '../api-client';
-import { badge, field } from '../layout';
+import { html, qs, type Html } from '../html';
+import { badge, field, page, send } from '../layout';
 
 export const str = (v: unknown) => (typeof v === 'string' ? v : '');
 export const csrfOf = (req: Request) => str(req.body?._csrf);
@@ -229,3 +229,29 @@ export function accountName(ctx: PortalContext, portalAccountId: string): string
 
 export const when = (iso: string | null | undefined) =>
   iso ? html`<time datetime="${iso}">${frDateTime(iso)}</time>` : '';
+
+/** "Exporter : CSV · Excel" with the search's own criteria. */
+export function exportLinks(base: string, q: Record<string, string | undefined>): Html {
+  return html`<p class="toolbar export">
+    Exporter la recherche :
+    <a class="button small" href="${base}.csv${qs(q)}" download>CSV</a>
+    <a class="button small" href="${base}.xlsx${qs(q)}" download>Excel (.xlsx)</a>
+  </p>`;
+}
+
+/** After a POST action: flash the outcome and go back where the user was (404 stays a 404 page). */
+export function actionDone(req: Request, res: Response, problem: Problem | null, done: string, fallback: string) {
+  if (problem?.status === 404) {
+    const ctx = portalContext(res);
+    return send(
+      res,
+      page(ctx, {
+        title: 'Page introuvable',
+        body: html`<div class="flash error" role="alert"><p>${problem.detail}</p></div>`,
+      }),
+      404,
+    );
+  }
+  setFlash(res, problem ? { kind: 'error', text: problem.detail } : { kind: 'ok', text: done });
+  res.redirect(303, safeReturn(req.body?.retour, fallback));
+}
