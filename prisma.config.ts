@@ -1,7 +1,7 @@
 // Prisma CLI configuration: migrations run through the WebAssembly schema engine with our
-// adapter (prisma/migration-adapter.ts), so no native engine is ever downloaded.
+// adapter (db/migration-adapter.ts), so no native engine is ever downloaded.
 import { defineConfig } from 'prisma/config';
-import { migrationAdapterFactory } from './prisma/migration-adapter';
+import { migrationAdapterFactory } from './db/migration-adapter';
 
 export default defineConfig({
   experimental: { adapter: true },

@@ -10,9 +10,9 @@
  * empty unless a connector carries a `logo_url`).
  */
 import { z } from 'zod';
-import type { PowensClient } from './powens';
+import type { PowensClient } from '../integrations/powens';
 import type { Logger } from '../lib/logger';
-import type { Db } from '../prisma/client';
+import type { Db } from '../db/client';
 
 /** A catalogue older than this is refreshed (the worker looks every hour). */
 export const CATALOG_MAX_AGE_MS = 24 * 3600_000;

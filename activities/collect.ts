@@ -2,15 +2,15 @@
  * The collection: reads a connection's state at Powens (forcing a sync only when a person asked, as
  * Powens' fair-use policy requires), records it, refreshes the chosen accounts (details, balance,
  * events of what changed) and stores the transactions changed since the cursor (transactions.ts).
- * Plain SQL: it runs for the whole fleet every night (prisma/sql.ts).
+ * Plain SQL: it runs for the whole fleet every night (db/sql.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { classifyPowensState } from '../domain/powens-states';
-import { inTransaction, utcTimestamp, valuesList, type Sql } from '../prisma/sql';
+import { inTransaction, utcTimestamp, valuesList, type Sql } from '../db/sql';
 import { connectionNotFound, heartbeating, type ConnectionActivityDeps } from './context';
-import { transactionsMinDate } from './powens/collect-window';
-import type { PowensTransactionView } from './powens-port';
+import { transactionsMinDate } from '../integrations/powens/collect-window';
+import type { PowensTransactionView } from '../integrations/powens/port';
 import { upsertTransactions } from './transactions';
 
 export interface CollectResult {

@@ -7,15 +7,15 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
-import type { Db } from '../prisma/client';
-import type { SqlPool } from '../prisma/sql';
-import type { Outbox } from './outbox';
-import type { PowensPort } from './powens-port';
+import type { Db } from '../db/client';
+import type { SqlPool } from '../db/sql';
+import type { Outbox } from '../email/connection-outbox';
+import type { PowensPort } from '../integrations/powens/port';
 
 export interface ConnectionActivityDeps {
   config: Config;
   prisma: Db;
-  /** Plain SQL for the nightly hot path (collect, issueStatements): see prisma/sql.ts. */
+  /** Plain SQL for the nightly hot path (collect, issueStatements): see db/sql.ts. */
   sql: SqlPool;
   logger: Logger;
   powens: PowensPort;

@@ -1,13 +1,13 @@
 /** Every activity the worker registers, built from their dependencies. */
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
-import type { Db } from '../prisma/client';
-import type { SqlPool } from '../prisma/sql';
+import type { Db } from '../db/client';
+import type { SqlPool } from '../db/sql';
 import { createConnectionActivities } from './connection';
-import { createEmailActivities } from './email-sender';
-import { createMessages } from './messages';
-import { decryptToken } from './powens';
-import { createPowensPort, type PowensPort } from './powens-port';
+import { createEmailActivities } from '../email/sender';
+import { createMessages } from '../email/connection-messages';
+import { decryptToken } from '../integrations/powens';
+import { createPowensPort, type PowensPort } from '../integrations/powens/port';
 
 /** The real Powens port from the configuration (the sandbox's URL when POWENS_BASE_URL is unset). */
 export function powensPortFromConfig(config: Config, logger?: Logger): PowensPort {

@@ -4,12 +4,12 @@
  * expired (with its link.expired event).
  */
 import { newLinkSecret } from '../domain/links';
-import type { Prisma } from '../prisma/client';
-import { prismaSql } from '../prisma/sql';
+import type { Prisma } from '../db/client';
+import { prismaSql } from '../db/sql';
 import { loadConnection, type ConnectionActivityDeps, type LoadedConnection } from './context';
-import { linkUrlPlaceholder, LINK_SECRET_PLACEHOLDER, sealSecrets } from './email/secrets';
-import { enqueueEmail } from './outbox';
-import { enqueueConnectionEvent } from './webhooks-out';
+import { linkUrlPlaceholder, LINK_SECRET_PLACEHOLDER, sealSecrets } from '../email/secrets';
+import { enqueueEmail } from '../email/connection-outbox';
+import { enqueueConnectionEvent } from '../webhooks-out';
 
 export function createLinkActivities({ prisma }: Pick<ConnectionActivityDeps, 'prisma'>) {
   return {

@@ -6,11 +6,11 @@
  */
 import { isFirstFailure } from '../domain/connection-health';
 import { stateMessageFr } from '../domain/powens-states';
-import { prismaSql } from '../prisma/sql';
+import { prismaSql } from '../db/sql';
 import { loadConnection, type ConnectionActivityDeps } from './context';
 import { issueCredentialsLink } from './links';
-import { enqueueEmail, notifyCredentialsUpdatedOnce } from './outbox';
-import { enqueueConnectionEvent } from './webhooks-out';
+import { enqueueEmail, notifyCredentialsUpdatedOnce } from '../email/connection-outbox';
+import { enqueueConnectionEvent } from '../webhooks-out';
 
 /** A counted failure of the connection (domain/connection-health.ts). */
 export interface ConnectionFailure {

@@ -9,12 +9,12 @@
  * Each statement also records what its balance checks compare (domain/balance-check.ts): the
  * previous closing balance, the bank's booked balance as last collected and the booked movements
  * dated after the period end, and whether they make a "rupture de solde"; and the IBAN and BIC it
- * was written for (camt.053 is rendered from them on demand, activities/statement-files.ts).
+ * was written for (camt.053 is rendered from them on demand, statement-files/).
  */
 import { randomUUID } from 'node:crypto';
 import { groupBy } from '../lib/group-by';
-import { Prisma } from '../prisma/client';
-import { utcTimestamp, valuesList, type Sql } from '../prisma/sql';
+import { Prisma } from '../db/client';
+import { utcTimestamp, valuesList, type Sql } from '../db/sql';
 import {
   CfonbError,
   minorUnits,

@@ -7,10 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { parisDate } from '../domain/schedule';
 import { nextPeriodStart, pendingReason } from '../domain/statements';
-import { inTransaction, utcTimestamp, valuesList, type Sql } from '../prisma/sql';
+import { inTransaction, utcTimestamp, valuesList, type Sql } from '../db/sql';
 import { heartbeating, type ConnectionActivityDeps } from './context';
 import { buildStatements } from './statement-builder';
-import { enqueueStatementEvents } from './webhooks-out';
+import { enqueueStatementEvents } from '../webhooks-out';
 
 /** The statements up to a period end, their delivery e-mails queued in the same transaction. */
 export interface IssuedStatements {

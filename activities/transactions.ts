@@ -5,9 +5,9 @@
  * version that is delivered again).
  */
 import { randomUUID } from 'node:crypto';
-import { Prisma } from '../prisma/client';
-import { inTransaction, utcTimestamp, valuesList, type Sql, type SqlPool } from '../prisma/sql';
-import type { PowensTransactionView } from './powens-port';
+import { Prisma } from '../db/client';
+import { inTransaction, utcTimestamp, valuesList, type Sql, type SqlPool } from '../db/sql';
+import type { PowensTransactionView } from '../integrations/powens/port';
 
 /**
  * A page of transactions, idempotent by (account, Powens id): the latest stored version of each

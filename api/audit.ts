@@ -1,6 +1,6 @@
 /** Every write leaves an AuditEvent (who, what, when, from where), in the write's own transaction. */
 import type { Request } from 'express';
-import type { Prisma } from '../prisma/client';
+import type { Prisma } from '../db/client';
 import type { AuthContext } from './auth-context';
 
 export interface AuditEntry {

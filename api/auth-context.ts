@@ -1,6 +1,6 @@
 /** Who is calling: set by `authenticate` (api/auth.ts) on res.locals, read by every handler. */
 import type { Response } from 'express';
-import type { PortalAccountKind, UserRight } from '../prisma/client';
+import type { PortalAccountKind, UserRight } from '../db/client';
 import { unauthorized } from './errors';
 
 export interface AuthContext {

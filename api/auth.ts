@@ -14,7 +14,7 @@ import {
   type ScryptOptions,
 } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
-import type { Db, UserRight } from '../prisma/client';
+import type { Db, UserRight } from '../db/client';
 import type { AuthContext } from './auth-context';
 import { forbidden, unauthorized } from './errors';
 

@@ -3,7 +3,7 @@
  * unnest(arrays) per chunk, far cheaper than createMany's per-row bind parameters. Dates are sent
  * as ISO strings (UTC), as Prisma stores `timestamp(3)` values.
  */
-import type { Prisma } from '../prisma/client';
+import type { Prisma } from '../db/client';
 
 export type Column = readonly [name: string, pgType: string];
 

@@ -3,7 +3,7 @@
  * import file (Annexe 1) share the same rules (SIREN/SIRET keys, name lengths, periodicity).
  */
 import { z } from 'zod';
-import type { Db } from '../prisma/client';
+import type { Db } from '../db/client';
 import { frenchErrors, zodFieldErrors } from './http';
 import { camtVersionEnum, statementFormatsEnum } from './schemas';
 import { isValidSiren, isValidSiret, periodicityProblems, type PeriodicityInput } from '../domain/identifiers';

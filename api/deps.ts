@@ -9,7 +9,7 @@ import type { RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
-import type { Db } from '../prisma/client';
+import type { Db } from '../db/client';
 import type { ApiRegistry } from './http';
 import type { PowensWebviews } from './powens';
 

@@ -1,16 +1,16 @@
 /**
  * The e-mails the API causes (links to companies): rendered by the e-mail module
- * (activities/email/) and written to the outbox in the caller's transaction.
+ * (email/) and written to the outbox in the caller's transaction.
  */
-import type { LinkKind } from '../prisma/client';
+import type { LinkKind } from '../db/client';
 import {
   renderAddAccountsLink,
   renderConnectionRequest,
   renderUpdateCredentialsLink,
   type RenderedEmail,
-} from '../activities/email';
+} from '../email';
 
-export { enqueueEmail } from '../activities/email';
+export { enqueueEmail } from '../email';
 export type OutboxEmail = RenderedEmail;
 
 export function renderLinkEmail(input: {

@@ -7,7 +7,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
-import type { UserRight } from '../prisma/client';
+import type { UserRight } from '../db/client';
 import { badRequest, type FieldError } from './errors';
 import { authOf, type AuthContext } from './auth-context';
 import { forbidden } from './errors';

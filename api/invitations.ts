@@ -3,10 +3,10 @@
  * choose the password (api/routes/password-setup.ts redeems it), sent by e-mail, valid 7 days.
  */
 import { randomBytes } from 'node:crypto';
-import { renderAccountInvitation } from '../activities/email/notices';
-import { enqueueEmail, LINK_SECRET_PLACEHOLDER, sealSecrets } from '../activities/email';
+import { renderAccountInvitation } from '../email/notices';
+import { enqueueEmail, LINK_SECRET_PLACEHOLDER, sealSecrets } from '../email';
 import type { Config } from '../lib/config';
-import type { Prisma } from '../prisma/client';
+import type { Prisma } from '../db/client';
 import { sha256 } from './auth';
 
 /** An invitation link lasts 7 days. */
@@ -33,7 +33,7 @@ export async function invite(
     primary: { name: opts.primaryName },
     account: { name: opts.account.name },
     login: opts.login,
-    // The secret stays out of the stored bodies (activities/email/secrets.ts).
+    // The secret stays out of the stored bodies (email/secrets.ts).
     url: `${config.publicBaseUrl}/mot-de-passe/${LINK_SECRET_PLACEHOLDER}`,
     expiresAt,
     platform: { supportEmail: config.SUPPORT_EMAIL, supportPhone: config.SUPPORT_PHONE },

@@ -4,13 +4,13 @@
  * issuing a new one revokes the previous. The e-mail is written to the outbox (EmailMessage) in the
  * same transaction as the link; a worker activity sends it. The stored e-mail holds a placeholder
  * for the secret, which waits beside it encrypted until the sender puts it in the message
- * (activities/email/secrets.ts): nothing stored rebuilds the URL.
+ * (email/secrets.ts): nothing stored rebuilds the URL.
  */
 import { randomUUID } from 'node:crypto';
 import { newLinkSecret } from '../domain/links';
 import type { Config } from '../lib/config';
-import type { LinkKind, Prisma } from '../prisma/client';
-import { linkUrlPlaceholder, LINK_SECRET_PLACEHOLDER, outboxRow, sealSecrets } from '../activities/email';
+import type { LinkKind, Prisma } from '../db/client';
+import { linkUrlPlaceholder, LINK_SECRET_PLACEHOLDER, outboxRow, sealSecrets } from '../email';
 import { renderLinkEmail } from './emails';
 
 export interface IssueLink {

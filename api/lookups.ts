@@ -3,7 +3,7 @@
  * the searches, a bank of the referential for a catalogue connector, the SIREN's uniqueness), so that
  * no route module imports another.
  */
-import type { Db, Prisma } from '../prisma/client';
+import type { Db, Prisma } from '../db/client';
 import { audit } from './audit';
 import type { AuthContext } from './auth-context';
 import type { RouteContext } from './deps';

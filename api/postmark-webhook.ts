@@ -22,14 +22,14 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
-import type { Db } from '../prisma/client';
+import type { Db } from '../db/client';
 import { HttpError } from './errors';
-import { LINK_SECRET_PLACEHOLDER, METADATA_KEY } from '../activities/email';
-import { renderBounceSummary, type BounceLine } from '../activities/email/notices';
-import { enqueueEmail } from '../activities/email';
+import { LINK_SECRET_PLACEHOLDER, METADATA_KEY } from '../email';
+import { renderBounceSummary, type BounceLine } from '../email/notices';
+import { enqueueEmail } from '../email';
 import { bounceReasonFr, classifyBounce, SOFT_BOUNCE_RESENDS, softBounceDelayMs } from '../domain/email-bounces';
 import { addDays, parisDate, parisWallClockToUtc } from '../domain/schedule';
-import type { Prisma } from '../prisma/client';
+import type { Prisma } from '../db/client';
 
 const bounce = z.object({
   RecordType: z.literal('Bounce'),

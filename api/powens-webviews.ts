@@ -1,7 +1,7 @@
 /**
  * PowensWebviews over the typed Powens client. Each company has one permanent Powens user, created
  * with POST /auth/init the first time it is needed; its token is stored encrypted at rest
- * (ENCRYPTION_KEY, activities/powens/tokens.ts) and decrypted only for a call. Two concurrent
+ * (ENCRYPTION_KEY, integrations/powens/tokens.ts) and decrypted only for a call. Two concurrent
  * first calls for one company: one user wins (conditional update), the other is deleted at Powens.
  *
  * The connect webview offers only the account types of POWENS_WEBVIEW_ACCOUNT_TYPES (by default
@@ -10,10 +10,10 @@
  * bank with `connector_uuids` (the connector's uuid, stable across Powens domains; a bank known only
  * by the deprecated integer id gets its uuid from GET /connectors/{id} once, then stored).
  */
-import { createPowensClient, decryptToken, encryptToken, type PowensClient } from '../activities/powens';
+import { createPowensClient, decryptToken, encryptToken, type PowensClient } from '../integrations/powens';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
-import type { Db } from '../prisma/client';
+import type { Db } from '../db/client';
 import type { PowensWebviews } from './powens';
 
 export function createPowensClientFromConfig(config: Config, logger?: Logger): PowensClient {

@@ -4,7 +4,7 @@
  * activation. Implemented over the Powens client by api/powens-webviews.ts (api/server.ts passes
  * it through AppDeps.powens); without it, /connect, /reconnect and the link pages answer 503.
  */
-import type { PowensBankAccount, PowensConnection } from '../activities/powens';
+import type { PowensBankAccount, PowensConnection } from '../integrations/powens';
 
 export interface PowensWebviews {
   /**

@@ -1,12 +1,12 @@
 /** Database rows → API representations (the shapes of api/schemas.ts). */
 import { balanceCheck } from '../domain/balance-check';
 import { statementIban } from '../domain/identifiers';
-import { camtVersionName, formatChoice, formatsName } from '../activities/statement-files';
+import { camtVersionName, formatChoice, formatsName } from '../statement-files';
 import { linkState, type LinkState } from '../domain/links';
 import { noIbanReason } from '../domain/statements';
 import { collectAvailability } from './collect-now';
 import { bounceReasonFr, deliveryOf, DELIVERY_STATE_FR } from '../domain/email-bounces';
-import type { Db, Prisma } from '../prisma/client';
+import type { Db, Prisma } from '../db/client';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 const day = (d: Date | null | undefined) => (d ? d.toISOString().slice(0, 10) : null);

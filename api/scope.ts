@@ -3,7 +3,7 @@
  * plus its secondaries when a primary account asks for them (`includeSecondary=true`). A resource
  * outside the scope is indistinguishable from a missing one (404).
  */
-import type { Db, Prisma } from '../prisma/client';
+import type { Db, Prisma } from '../db/client';
 import type { AuthContext } from './auth-context';
 import { badRequest } from './errors';
 

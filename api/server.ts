@@ -10,7 +10,7 @@ import { apiRegistry } from '../lib/metrics';
 import { exitOnStartupFailure } from '../lib/startup';
 import { temporalConnectionOptions } from '../lib/temporal-connection';
 import { requestIdClientInterceptor } from '../lib/temporal-interceptors';
-import { createPrismaClient } from '../prisma/client';
+import { createPrismaClient } from '../db/client';
 import { createApp, type AppState } from './app';
 import { createPowensClientFromConfig, createPowensWebviews } from './powens-webviews';
 

@@ -15,7 +15,7 @@ import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { freePort } from '../lib/net';
 import { dropDatabase, startEmbeddedPostgres, withDatabase } from '../lib/postgres';
-import { createPrismaClient } from '../prisma/client';
+import { createPrismaClient } from '../db/client';
 import { ensureTemplateDatabase } from '../scripts/db';
 
 const COMPANIES = 20_000;

@@ -7,7 +7,7 @@
  * keeps such accounts, so two accounts per connection get statements. Written in bulk (the webview is not what is measured).
  */
 import { randomUUID } from 'node:crypto';
-import { encryptToken } from '../activities/powens';
+import { encryptToken } from '../integrations/powens';
 import { loadConfig } from '../lib/config';
 import { connectorByName } from '../sandbox/powens/catalog';
 import { bankConnectionWorkflow } from '../workflows/bank-connection';

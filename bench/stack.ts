@@ -16,7 +16,7 @@ import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../lib/net';
 import { dropDatabase, startEmbeddedPostgres, withDatabase } from '../lib/postgres';
 import { startTemporalDevServer, type RunningTemporal } from '../lib/temporal-dev-server';
-import { createPrismaClient, type Db } from '../prisma/client';
+import { createPrismaClient, type Db } from '../db/client';
 import { createPowensSandbox, type PowensSandbox, type PowensSandboxOptions } from '../sandbox/powens';
 import { createMailSink } from '../sandbox/postmark/sink';
 import { ensureTemplateDatabase } from '../scripts/db';

@@ -45,7 +45,7 @@ writeFileSync(
     "module.exports = require('./prisma.config.compiled.js').default;\n",
 );
 
-for (const path of ['web/static', 'activities/email/templates', 'prisma/schema.prisma', 'prisma/migrations']) {
+for (const path of ['web/static', 'email/templates', 'prisma/schema.prisma', 'prisma/migrations']) {
   cpSync(join(root, path), join(dist, path), { recursive: true });
 }
 

@@ -9,7 +9,7 @@
 import { createHmac } from 'node:crypto';
 import { deriveApiKey, hashPassword, verifyPassword } from '../api/auth';
 import type { Config } from '../lib/config';
-import { createPrismaClient, type Db } from '../prisma/client';
+import { createPrismaClient, type Db } from '../db/client';
 
 const ID = {
   primary: '5eed0000-0000-4000-8000-000000000001',

@@ -20,12 +20,12 @@ import { createLogger, type Logger } from '../lib/logger';
 import { outboxRoundErrors, workerRegistry } from '../lib/metrics';
 import { exitOnStartupFailure } from '../lib/startup';
 import { temporalConnectionOptions } from '../lib/temporal-connection';
-import { createPrismaClient } from '../prisma/client';
-import { createSqlPool } from '../prisma/sql';
+import { createPrismaClient } from '../db/client';
+import { createSqlPool } from '../db/sql';
 import { createActivities } from '../activities';
 import { startCatalogRefresh } from '../activities/bank-catalog';
-import { createPowensClient } from '../activities/powens';
-import { createWebhookSender, type WebhookSendResult } from '../activities/webhooks-out';
+import { createPowensClient } from '../integrations/powens';
+import { createWebhookSender, type WebhookSendResult } from '../webhooks-out';
 import { activityMetrics } from './activity-metrics';
 
 /** Written by `npm run build` next to the compiled worker (dist/worker/main.js → dist/workflow-bundle.js). */
@@ -52,7 +52,7 @@ async function main() {
       ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.WORKER_TEMPORAL_METRICS_ADDRESS } } } }
       : {}),
   });
-  // A lost database connection is logged and replaced, never fatal (prisma/sql.ts survivePoolErrors).
+  // A lost database connection is logged and replaced, never fatal (db/sql.ts survivePoolErrors).
   const onError = (pool: string) => (err: Error) =>
     logger.warn({ pool, err: err.message }, 'database connection lost; the next query opens a new one');
   const prisma = createPrismaClient(databaseUrl, { max: config.WORKER_DATABASE_POOL_MAX, onError: onError('prisma') });
@@ -187,7 +187,7 @@ function startOutboxSender(
 }
 
 /**
- * Delivers the outgoing webhooks (activities/webhooks-out/sender.ts) on the same rhythm as the
+ * Delivers the outgoing webhooks (webhooks-out/sender.ts) on the same rhythm as the
  * e-mails: a batch, at once another while batches come back full, else every OUTBOX_INTERVAL_MS.
  */
 function startWebhookSender(send: (limit?: number) => Promise<WebhookSendResult>, logger: Logger) {

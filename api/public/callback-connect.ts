@@ -5,7 +5,7 @@
  * connection's workflow is signalled (started when needed).
  */
 import type { Response } from 'express';
-import { parseWebviewCallback, powensInstant, type PowensBankAccount } from '../../activities/powens';
+import { parseWebviewCallback, powensInstant, type PowensBankAccount } from '../../integrations/powens';
 import { statementIban } from '../../domain/identifiers';
 import { noIbanReason } from '../../domain/statements';
 import type { Logger } from '../../lib/logger';

@@ -3,7 +3,7 @@
  * reconnect paths: the checked callback (its state row, company, link and audit fields), the
  * refusals that end it with a page, reading Powens, and using the company's link.
  */
-import type { Prisma } from '../../prisma/client';
+import type { Prisma } from '../../db/client';
 import type { AppDeps } from '../deps';
 
 export class Refused extends Error {

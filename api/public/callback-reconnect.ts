@@ -5,7 +5,7 @@
  * once it sees the connection fine).
  */
 import type { Response } from 'express';
-import { powensInstant } from '../../activities/powens';
+import { powensInstant } from '../../integrations/powens';
 import { reconnectedSignal } from '../../workflows/messages';
 import { startOrSignalConnection } from '../temporal';
 import { esc, sendPage } from './html';

@@ -15,7 +15,7 @@
  * callback-reconnect.ts complete the two flows, with what they share in callback-context.ts.
  */
 import type { Request, Response } from 'express';
-import { parseWebviewCallback } from '../../activities/powens';
+import { parseWebviewCallback } from '../../integrations/powens';
 import { linkState } from '../../domain/links';
 import type { AppDeps } from '../deps';
 import { esc, firmContact, sendPage } from './html';

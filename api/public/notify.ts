@@ -1,16 +1,16 @@
 /**
  * What the firm is told when a company completes a Powens webview (manual 4.1.5: accounts
  * connected; 4.2.2, credentials updated, is the workflow's: activities/notify.ts
- * notifyReconnected): the e-mail of the e-mail module (activities/email) to the
+ * notifyReconnected): the e-mail of the e-mail module (email) to the
  * portal account's contact address, through the outbox, and an in-app notification, both in the
  * callback's transaction.
  */
-import { enqueueEmail, renderAccountsConnected, type AccountRef } from '../../activities/email';
-import { firmOf, platformFromConfig } from '../../activities/messages';
+import { enqueueEmail, renderAccountsConnected, type AccountRef } from '../../email';
+import { firmOf, platformFromConfig } from '../../email/connection-messages';
 import type { Config } from '../../lib/config';
-import type { Prisma } from '../../prisma/client';
+import type { Prisma } from '../../db/client';
 
-export { accountLine } from '../../activities/email';
+export { accountLine } from '../../email';
 
 interface NotifyInput {
   firm: { id: string; name: string; contactEmail: string; contactPhone: string | null };

@@ -6,7 +6,7 @@
  * old one the expiry, and a replayed one the row's `usedAt`, set in the callback's transaction.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Prisma } from '../../prisma/client';
+import type { Prisma } from '../../db/client';
 
 /** Long enough to choose a bank and go through an SCA; Powens' temporary code lasts 30 min. */
 export const WEBVIEW_STATE_TTL_MS = 60 * 60_000;

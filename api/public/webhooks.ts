@@ -38,7 +38,7 @@ import {
   sameUserToken,
   verifyWebhookSignature,
   webhookDataId,
-} from '../../activities/powens';
+} from '../../integrations/powens';
 import {
   accountsChangedSignal,
   connectionDeletedSignal,

@@ -14,7 +14,7 @@ import {
   sessionExpiry,
   verifyPassword,
 } from '../auth';
-import { dedicatedMailboxProblem } from '../../activities/email';
+import { dedicatedMailboxProblem } from '../../email';
 import { badRequest, unauthorized } from '../errors';
 import type { RouteContext } from '../deps';
 import { iso } from '../present';

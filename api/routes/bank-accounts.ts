@@ -1,7 +1,7 @@
 /** Bank accounts: search (SIRET, name, IBAN, connection state, link state), detail, (re)activation. */
 import { z } from 'zod';
 import { type LinkState } from '../../domain/links';
-import { Prisma } from '../../prisma/client';
+import { Prisma } from '../../db/client';
 import { deactivateSignal, reactivateSignal } from '../../workflows/messages';
 import { audit } from '../audit';
 import type { AuthContext } from '../auth-context';

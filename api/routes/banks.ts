@@ -11,7 +11,7 @@ import type { RouteContext } from '../deps';
 import { audit } from '../audit';
 import { conflict } from '../errors';
 import { bankScope, scopeAccountIds } from '../scope';
-import type { Prisma } from '../../prisma/client';
+import type { Prisma } from '../../db/client';
 
 const TAG_ACCOUNT = 'Compte';
 

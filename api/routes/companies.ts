@@ -15,11 +15,11 @@ import {
   withAccountCounts,
   withEmailBounces,
 } from '../present';
-import { postmarkClient } from '../../activities/email';
+import { postmarkClient } from '../../email';
 import { HttpError } from '../errors';
 import { bankAccountOut, companyOut, idParam, scopeQuery } from '../schemas';
 import { findCompany, sirenUnique } from '../lookups';
-import { storedCamtVersion, storedFormats } from '../../activities/statement-files';
+import { storedCamtVersion, storedFormats } from '../../statement-files';
 import { notifyWorkflows, signalConnection } from '../temporal';
 import type { RouteContext } from '../deps';
 

@@ -1,6 +1,6 @@
 /** Companies ("redevables") searched: the list and its export (CSV or Excel), with the same filters. */
 import { z } from 'zod';
-import type { Prisma } from '../../prisma/client';
+import type { Prisma } from '../../db/client';
 import type { AuthContext } from '../auth-context';
 import { companyInclude, presentCompany, withAccountCounts, withEmailBounces } from '../present';
 import {

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { Prisma } from '../../prisma/client';
+import type { Prisma } from '../../db/client';
 import { auditRow } from '../audit';
 import { bulkInsert, type Column } from '../bulk';
 import { importLineProblems, type ImportedCompany } from '../company-input';

@@ -6,7 +6,7 @@
  * blocks its sign-ins and API keys; its companies stay visible to the primary.
  */
 import { z } from 'zod';
-import type { Prisma } from '../../prisma/client';
+import type { Prisma } from '../../db/client';
 import { audit } from '../audit';
 import { hashPassword } from '../auth';
 import type { AuthContext } from '../auth-context';

@@ -1,12 +1,12 @@
 /**
- * A statement's files: CFONB120, camt.053 (rendered on demand, activities/statement-files.ts), the
+ * A statement's files: CFONB120, camt.053 (rendered on demand, statement-files/), the
  * deleted transactions (CSV), and a ZIP of several statements in the formats chosen for each account.
  */
 import yazl from 'yazl';
-import { camt053Of, formatChoice, loadCamt053 } from '../../activities/statement-files';
-import { prismaSql } from '../../prisma/sql';
+import { camt053Of, formatChoice, loadCamt053 } from '../../statement-files';
+import { prismaSql } from '../../db/sql';
 import { z } from 'zod';
-import type { Prisma } from '../../prisma/client';
+import type { Prisma } from '../../db/client';
 import { audit } from '../audit';
 import { HttpError, badRequest, notFound } from '../errors';
 import { idParam, camtVersionEnum, scopeQuery } from '../schemas';

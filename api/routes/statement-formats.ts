@@ -3,14 +3,8 @@
  * `statementFormats`, `camtVersion`) applies unless the account overrides it here.
  */
 import { z } from 'zod';
-import {
-  camtVersionName,
-  formatChoice,
-  formatsName,
-  storedCamtVersion,
-  storedFormats,
-} from '../../activities/statement-files';
-import type { Prisma } from '../../prisma/client';
+import { camtVersionName, formatChoice, formatsName, storedCamtVersion, storedFormats } from '../../statement-files';
+import type { Prisma } from '../../db/client';
 import { audit } from '../audit';
 import type { AuthContext } from '../auth-context';
 import { notFound } from '../errors';

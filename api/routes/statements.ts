@@ -3,11 +3,11 @@
  * statement-downloads.ts).
  */
 import { z } from 'zod';
-import type { Prisma } from '../../prisma/client';
+import type { Prisma } from '../../db/client';
 import { audit } from '../audit';
 import { conflict } from '../errors';
 import { day, deliverySelect, emailBounces, presentDelivery, presentStatement, statementSelect } from '../present';
-import { enqueueStatementDelivery, statementRecipient } from '../../activities/email';
+import { enqueueStatementDelivery, statementRecipient } from '../../email';
 import {
   filterText,
   ibanFilter,

@@ -2,7 +2,7 @@
  * Outgoing webhooks (issue 19): a firm's endpoints (URL, events, description), their secret shown
  * once (at creation and at each rotation; the previous one still signs for 24 h), their deliveries
  * with every attempt, and "Renvoyer" for one delivery. Right: ADMIN (a secret is a credential).
- * Delivery itself is the worker's (activities/webhooks-out/sender.ts).
+ * Delivery itself is the worker's (webhooks-out/sender.ts).
  */
 import { z } from 'zod';
 import {
@@ -13,8 +13,8 @@ import {
   newWebhookSecret,
   policyFor,
   urlProblem,
-} from '../../activities/webhooks-out';
-import type { Prisma } from '../../prisma/client';
+} from '../../webhooks-out';
+import type { Prisma } from '../../db/client';
 import { audit } from '../audit';
 import type { AuthContext } from '../auth-context';
 import { HttpError, badRequest, notFound } from '../errors';

@@ -6,8 +6,8 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { CollectResult } from '../../activities/collect';
 import { createConnectionActivities } from '../../activities/connection';
-import { createMessages } from '../../activities/messages';
-import type { PowensPort } from '../../activities/powens-port';
+import { createMessages } from '../../email/connection-messages';
+import type { PowensPort } from '../../integrations/powens/port';
 import { HEALTHY, observe } from '../../domain/connection-health';
 import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';

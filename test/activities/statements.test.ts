@@ -1,7 +1,7 @@
 import { readCfonb } from '../../domain/cfonb120';
 import { buildStatements } from '../../activities/statement-builder';
-import { Prisma } from '../../prisma/client';
-import { inTransaction } from '../../prisma/sql';
+import { Prisma } from '../../db/client';
+import { inTransaction } from '../../db/sql';
 import { useTestDatabase } from '../support/db';
 
 const db = useTestDatabase();

@@ -3,7 +3,7 @@
  * statements and their files, notifications, settings, banks, and the OpenAPI document.
  */
 import { createHash } from 'node:crypto';
-import { LINK_SECRET_PLACEHOLDER, outboxBodies } from '../../activities/email';
+import { LINK_SECRET_PLACEHOLDER, outboxBodies } from '../../email';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { COLLECT_COOLDOWN_MS, parisTime } from '../../api/collect-now';

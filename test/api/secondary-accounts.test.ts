@@ -5,7 +5,7 @@
  * account; SIREN uniqueness holds across the tree for every way of writing a company; a
  * statement follows the reception mode of the account that owns its company.
  */
-import { enqueueStatementDelivery, outboxBodies } from '../../activities/email';
+import { enqueueStatementDelivery, outboxBodies } from '../../email';
 import {
   call,
   createCompanyWithAccounts,

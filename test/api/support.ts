@@ -10,8 +10,8 @@ import { deriveApiKey, hashPassword } from '../../api/auth';
 import type { RateLimits } from '../../api/deps';
 import { loadConfig, type Config } from '../../lib/config';
 import { createLogger, type Logger } from '../../lib/logger';
-import type { Db } from '../../prisma/client';
-import type { SqlPool } from '../../prisma/sql';
+import type { Db } from '../../db/client';
+import type { SqlPool } from '../../db/sql';
 import { useTestDatabase } from '../support/db';
 
 export interface Api {

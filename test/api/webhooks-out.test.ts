@@ -13,17 +13,12 @@ import type { AddressInfo } from 'node:net';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createConnectionActivities } from '../../activities/connection';
 import type { IssuedStatements } from '../../activities/statements';
-import { createMessages } from '../../activities/messages';
-import { decryptToken } from '../../activities/powens';
-import type { PowensPort } from '../../activities/powens-port';
-import {
-  RETRY_DELAYS_MS,
-  createWebhookSender,
-  enqueueWebhookEvents,
-  strictPolicy,
-} from '../../activities/webhooks-out';
+import { createMessages } from '../../email/connection-messages';
+import { decryptToken } from '../../integrations/powens';
+import type { PowensPort } from '../../integrations/powens/port';
+import { RETRY_DELAYS_MS, createWebhookSender, enqueueWebhookEvents, strictPolicy } from '../../webhooks-out';
 import { createLogger } from '../../lib/logger';
-import { Prisma } from '../../prisma/client';
+import { Prisma } from '../../db/client';
 import { call, createCompanyWithAccounts, createTenant, useApi, type Tenant } from './support';
 
 const api = useApi();

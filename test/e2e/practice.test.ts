@@ -9,10 +9,10 @@ import ExcelJS from 'exceljs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { createCompanyWithAccounts, createStatement, createTenant, siren, type Tenant } from '../api/support';
-import { enqueueStatementDelivery } from '../../activities/email';
+import { enqueueStatementDelivery } from '../../email';
 import { writeCfonb } from '../../domain/cfonb120';
 import { refreshConnectorCatalog } from '../../activities/bank-catalog';
-import { createPowensClient } from '../../activities/powens';
+import { createPowensClient } from '../../integrations/powens';
 import { eventually, useE2EStack } from './stack';
 
 const s = useE2EStack('practice');

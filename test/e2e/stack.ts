@@ -11,7 +11,7 @@ import type { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import type { Config } from '../../lib/config';
-import type { Db } from '../../prisma/client';
+import type { Db } from '../../db/client';
 import type { SinkMessage } from '../../sandbox/postmark/sink';
 import type { PowensSandbox } from '../../sandbox/powens';
 import { runCleanup, startPowensApi, type Cleanup, type SandboxAdmin } from '../support/stack';

@@ -11,7 +11,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createWebhookSender, RETRY_DELAYS_MS } from '../../activities/webhooks-out';
+import { createWebhookSender, RETRY_DELAYS_MS } from '../../webhooks-out';
 import { deriveApiKey } from '../../api/auth';
 import { readCfonb } from '../../domain/cfonb120';
 import { statusQuery } from '../../workflows/messages';

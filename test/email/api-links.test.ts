@@ -2,7 +2,7 @@
  * The portal API sends its link e-mails through the e-mail module: the add-accounts link, and with
  * a bank of the referential the INGENEO-style connection request, sent to the company via the sink.
  */
-import { createEmailActivities } from '../../activities/email';
+import { createEmailActivities } from '../../email';
 import { call, createCompanyWithAccounts, createTenant, useApi, type Tenant } from '../api/support';
 import { useSink } from './support';
 

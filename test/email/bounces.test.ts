@@ -6,7 +6,7 @@
  * for Postmark becomes a download link.
  */
 import { randomBytes } from 'node:crypto';
-import { createEmailActivities, enqueueEmail, enqueueStatementDelivery } from '../../activities/email';
+import { createEmailActivities, enqueueEmail, enqueueStatementDelivery } from '../../email';
 import { summaryWindow } from '../../api/postmark-webhook';
 import { call, createCompanyWithAccounts, createStatement, createTenant, useApi, type Tenant } from '../api/support';
 import { useSink } from './support';

@@ -4,15 +4,10 @@
  * the company, never an address outside the account. Plus the `Outbox` the connection activities
  * use (firm alert from a loaded connection).
  */
-import {
-  ZIP_THRESHOLD_BYTES,
-  createEmailActivities,
-  enqueueStatementDelivery,
-  statementRecipient,
-} from '../../activities/email';
-import { createMessages } from '../../activities/messages';
-import { camt053Of } from '../../activities/statement-files';
-import { enqueueEmail } from '../../activities/outbox';
+import { ZIP_THRESHOLD_BYTES, createEmailActivities, enqueueStatementDelivery, statementRecipient } from '../../email';
+import { createMessages } from '../../email/connection-messages';
+import { camt053Of } from '../../statement-files';
+import { enqueueEmail } from '../../email/connection-outbox';
 import { createCompanyWithAccounts, createStatement, createTenant } from '../api/support';
 import { useTestDatabase } from '../support/db';
 import { useSink } from './support';

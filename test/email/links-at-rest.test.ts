@@ -9,8 +9,8 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { createActivities } from '../../activities';
-import { createEmailActivities, LINK_SECRET_PLACEHOLDER, outboxBodies } from '../../activities/email';
-import type { SqlPool } from '../../prisma/sql';
+import { createEmailActivities, LINK_SECRET_PLACEHOLDER, outboxBodies } from '../../email';
+import type { SqlPool } from '../../db/sql';
 import { call, createCompanyWithAccounts, createTenant, listenApp, siren, useApi, type Tenant } from '../api/support';
 import { useSink } from './support';
 

@@ -16,7 +16,7 @@ import {
   renderUpdateCredentialsLink,
   type RenderedEmail,
   type StatementDeliveryInput,
-} from '../../activities/email';
+} from '../../email';
 import { renderLinkEmail } from '../../api/emails';
 
 const firm = { name: 'EXPERT COMPTABLE TEST', email: 'expertcomptable@test.fr', phone: '0102030405' };

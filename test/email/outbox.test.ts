@@ -4,15 +4,9 @@
  * a lost answer and a worker that died mid-send (Postmark is searched before sending again),
  * concurrent senders, suppressed addresses and Postmark's refusals recorded on the message.
  */
-import {
-  backoffMs,
-  createEmailActivities,
-  enqueueEmail,
-  postmarkClient,
-  type RenderedEmail,
-} from '../../activities/email';
-import { createPrismaClient } from '../../prisma/client';
-import { createSqlPool } from '../../prisma/sql';
+import { backoffMs, createEmailActivities, enqueueEmail, postmarkClient, type RenderedEmail } from '../../email';
+import { createPrismaClient } from '../../db/client';
+import { createSqlPool } from '../../db/sql';
 import { useTestDatabase } from '../support/db';
 import { useSink } from './support';
 

@@ -4,7 +4,7 @@
  * sink's own views (JSON newest first with attachment names and sizes, the HTML page) and faults.
  */
 import { Errors } from 'postmark';
-import { postmarkClient } from '../../activities/email';
+import { postmarkClient } from '../../email';
 import { SINK_TOKEN, useSink } from './support';
 
 const sink = useSink();

@@ -4,7 +4,7 @@
  * suppresses, a subscription change reactivates, a Delivery is recorded; the sender then refuses
  * the suppressed address with the reason recorded. (Every bounce type: bounces.test.ts.)
  */
-import { createEmailActivities, enqueueEmail, postmarkClient } from '../../activities/email';
+import { createEmailActivities, enqueueEmail, postmarkClient } from '../../email';
 import { useApi } from '../api/support';
 import { useSink } from './support';
 

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPowensClient } from '../../activities/powens';
+import { createPowensClient } from '../../integrations/powens';
 import { seedDemo } from '../../scripts/seed-demo';
 import { ConfigError, PUBLIC_SECRETS, SANDBOX_WEBHOOK_SECRET, loadConfig, renderEnvExample } from '../../lib/config';
 

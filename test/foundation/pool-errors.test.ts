@@ -14,8 +14,8 @@ import { Client } from 'pg';
 import { spawnWorker, type WorkerProcess } from '../../bench/stack';
 import { freePort } from '../../lib/net';
 import { startTemporalDevServer, type RunningTemporal } from '../../lib/temporal-dev-server';
-import { createPrismaClient } from '../../prisma/client';
-import { createSqlPool, inTransaction } from '../../prisma/sql';
+import { createPrismaClient } from '../../db/client';
+import { createSqlPool, inTransaction } from '../../db/sql';
 import { createMailSink } from '../../sandbox/postmark/sink';
 import { useTestDatabase } from '../support/db';
 
@@ -43,7 +43,7 @@ async function until(what: string, ok: () => boolean | Promise<boolean>, timeout
   }
 }
 
-describe('the plain-SQL pool (prisma/sql.ts)', () => {
+describe('the plain-SQL pool (db/sql.ts)', () => {
   test('idle connections terminated: reported, and the next query opens a new one', async () => {
     const errors: Error[] = [];
     const pool = createSqlPool(db.url, { max: 3, onError: (e) => errors.push(e) });
@@ -90,7 +90,7 @@ describe('the plain-SQL pool (prisma/sql.ts)', () => {
   });
 });
 
-describe('the Prisma client (prisma/client.ts)', () => {
+describe('the Prisma client (db/client.ts)', () => {
   test('terminated while idle and inside an interactive transaction: reported, the next queries succeed', async () => {
     const errors: Error[] = [];
     const prisma = createPrismaClient(db.url, { max: 2, onError: (e) => errors.push(e) });

@@ -1,10 +1,10 @@
 /**
- * prisma/sql.ts: the pg pool of the hot path reads what Prisma writes (and the reverse) whatever
+ * db/sql.ts: the pg pool of the hot path reads what Prisma writes (and the reverse) whatever
  * the process's time zone, and a transaction is all-or-nothing.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { inTransaction, prismaSql, utcTimestamp, valuesList } from '../../prisma/sql';
+import { inTransaction, prismaSql, utcTimestamp, valuesList } from '../../db/sql';
 import { useTestDatabase } from '../support/db';
 import { fixture } from '../support/fixtures';
 

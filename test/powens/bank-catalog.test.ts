@@ -7,7 +7,7 @@
  * of a bank in maintenance reports it from its collect.
  */
 import { refreshConnectorCatalog } from '../../activities/bank-catalog';
-import { createPowensClient } from '../../activities/powens';
+import { createPowensClient } from '../../integrations/powens';
 import { call, createCompanyWithAccounts, createTenant, type Tenant } from '../api/support';
 import { linkTokenFromEmail, usePowensStack } from './stack';
 import { CLIENT_ID, CLIENT_SECRET } from './support';

@@ -2,7 +2,7 @@
  * Contract tests of the Powens client against the sandbox over real HTTP: authentication, the
  * connect webview, accounts, transactions (pagination, incremental listing), typed errors.
  */
-import { PowensError, parseWebviewCallback } from '../../activities/powens';
+import { PowensError, parseWebviewCallback } from '../../integrations/powens';
 import { CLIENT_ID, REDIRECT_URI, connectUser, startSandbox, type RunningSandbox } from './support';
 
 let run: RunningSandbox;

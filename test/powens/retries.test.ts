@@ -3,8 +3,8 @@
  * backoff and jitter, 429 honouring Retry-After, timeouts, non-idempotent calls, cancellation.
  * Attempts are counted twice: by the sandbox's request log and by the client's own sleeps.
  */
-import { PowensError, createPowensClient } from '../../activities/powens';
-import { backoffDelay, parseRetryAfter } from '../../activities/powens/http';
+import { PowensError, createPowensClient } from '../../integrations/powens';
+import { backoffDelay, parseRetryAfter } from '../../integrations/powens/http';
 import { CLIENT_ID, CLIENT_SECRET, startSandbox, type RunningSandbox } from './support';
 
 let run: RunningSandbox;

@@ -5,9 +5,9 @@
  * (no worker: tests describe the workflows the API starts and read the signals in their history).
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { outboxBodies } from '../../activities/email';
+import { outboxBodies } from '../../email';
 import { loadConfig, type Config } from '../../lib/config';
-import type { Db } from '../../prisma/client';
+import type { Db } from '../../db/client';
 import type { PowensSandbox } from '../../sandbox/powens';
 import { connectionWorkflowId } from '../../workflows/messages';
 import type { Api } from '../api/support';

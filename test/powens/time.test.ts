@@ -5,7 +5,7 @@ import {
   maxPowensTimestamp,
   parsePowensTimestamp,
   powensInstant,
-} from '../../activities/powens';
+} from '../../integrations/powens';
 import * as sandbox from '../../sandbox/powens/time';
 
 test('sql-date-time fields are Paris wall-clock time: winter UTC+1, summer UTC+2', () => {

@@ -1,6 +1,6 @@
 /** Powens user tokens at rest: AES-256-GCM, versioned format, tamper detection. */
 import { randomBytes } from 'node:crypto';
-import { TokenDecryptionError, decryptToken, encryptToken, isEncryptedToken } from '../../activities/powens';
+import { TokenDecryptionError, decryptToken, encryptToken, isEncryptedToken } from '../../integrations/powens';
 
 const KEY = randomBytes(32).toString('base64');
 const TOKEN = 'z3Kx8qJv0rT5yWm2bN7cE1hD4gF6aS9u_Powens-permanent-token';

@@ -4,7 +4,7 @@
  * real HTTP to the sandbox, real PostgreSQL) always sends `min_date`: after a month-long SCA lapse,
  * the transactions Powens back-fills older than a month are collected only thanks to it.
  */
-import { COLLECT_MARGIN_DAYS, accountMinDate, transactionsMinDate } from '../../activities/powens';
+import { COLLECT_MARGIN_DAYS, accountMinDate, transactionsMinDate } from '../../integrations/powens';
 import { addDays, parisDate } from '../../domain/schedule';
 import { oneMonthBefore } from '../../domain/statements';
 import { useTestDatabase } from '../support/db';

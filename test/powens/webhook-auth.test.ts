@@ -8,7 +8,7 @@
  * The sandbox delivers through the proxy as Powens would, signed or with the token.
  */
 import { request as httpRequest, type Server } from 'node:http';
-import { createPowensClient, encryptToken, webhookSignatureHeaders } from '../../activities/powens';
+import { createPowensClient, encryptToken, webhookSignatureHeaders } from '../../integrations/powens';
 import { createTenant } from '../api/support';
 import { listening, stopServer } from '../support/stack';
 import { CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, WEBHOOK_SECRET, waitFor } from './support';

@@ -6,7 +6,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { Gunzip, gzipSync } from 'node:zlib';
-import { webhookSignatureHeaders } from '../../activities/powens';
+import { webhookSignatureHeaders } from '../../integrations/powens';
 import { WEBHOOK_BODY_LIMIT, WEBHOOK_INFLATED_LIMIT, inflation } from '../../api/public/webhooks';
 import { waitFor, WEBHOOK_SECRET } from './support';
 import { usePowensStack } from './stack';

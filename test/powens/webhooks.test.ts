@@ -12,7 +12,7 @@ import {
   verifyWebhookSignature,
   webhookDataId,
   webhookSignatureHeaders,
-} from '../../activities/powens';
+} from '../../integrations/powens';
 import { signatureHeaders } from '../../sandbox/powens/signature';
 import { WEBHOOK_SECRET, connectUser, startSandbox, waitFor, type RunningSandbox } from './support';
 

@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { createPrismaClient, type Db } from '../../prisma/client';
-import { createSqlPool, type SqlPool } from '../../prisma/sql';
+import { createPrismaClient, type Db } from '../../db/client';
+import { createSqlPool, type SqlPool } from '../../db/sql';
 import { withDatabase, dropDatabase } from '../../lib/postgres';
 
 export interface TestDatabase {

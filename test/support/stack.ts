@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { Pool } from 'pg';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createPowensClient, type PowensClientOptions } from '../../activities/powens';
+import { createPowensClient, type PowensClientOptions } from '../../integrations/powens';
 import { createApp } from '../../api/app';
 import type { AppDeps } from '../../api/deps';
 import { createPowensWebviews } from '../../api/powens-webviews';

@@ -4,7 +4,7 @@
  * downloads, the ISO date inputs of Réception, the secondary accounts' screen and the password page.
  */
 import ExcelJS from 'exceljs';
-import { LINK_SECRET_PLACEHOLDER, outboxBodies } from '../../activities/email';
+import { LINK_SECRET_PLACEHOLDER, outboxBodies } from '../../email';
 import { createCompanyWithAccounts, createTenant, siren, useApi, type Tenant } from '../api/support';
 import { PortalSession, textOf } from './support';
 
@@ -107,7 +107,7 @@ test('the secondary accounts’ screen, and the invitation’s password page', a
   );
   expect(textOf(list.text)).toContain('Invitation envoyée');
   const mail = await api.prisma.emailMessage.findFirstOrThrow({ where: { to: 'antenne@pages.test' } });
-  // The stored body holds a placeholder, never the secret (activities/email/secrets.ts).
+  // The stored body holds a placeholder, never the secret (email/secrets.ts).
   expect(mail.textBody).toContain(`/mot-de-passe/${LINK_SECRET_PLACEHOLDER}`);
   const path = /\/mot-de-passe\/[\w-]+/.exec(outboxBodies(mail, api.config.ENCRYPTION_KEY).text)![0];
   const visitor = new PortalSession(api);

@@ -2,7 +2,7 @@
  * The portal's Webhooks pages: register an endpoint (the secret shown once), its deliveries with
  * each attempt (state, response, latency), "Renvoyer", a new secret, disable and enable.
  */
-import { createWebhookSender, enqueueWebhookEvents } from '../../activities/webhooks-out';
+import { createWebhookSender, enqueueWebhookEvents } from '../../webhooks-out';
 import { createTenant, useApi, type Tenant } from '../api/support';
 import { PortalSession, textOf } from './support';
 

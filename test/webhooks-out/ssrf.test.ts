@@ -12,7 +12,7 @@ import {
   strictPolicy,
   urlProblem,
   type DeliveryPolicy,
-} from '../../activities/webhooks-out';
+} from '../../webhooks-out';
 
 test('only public unicast addresses are deliverable', () => {
   for (const a of [

@@ -9,8 +9,8 @@
  * Rule under test (domain/connection-health.ts): at most one failed attempt counts per Paris day;
  * from the second day, one link to the company and one alert to the firm.
  */
-import { outboxBodies } from '../../activities/email';
-import { powensInstant } from '../../activities/powens';
+import { outboxBodies } from '../../email';
+import { powensInstant } from '../../integrations/powens';
 import { addDays, collectionSlotOfNight, parisDate } from '../../domain/schedule';
 import { ConsecutiveErrors, ErrorSince } from '../../workflows/search-attributes';
 import { runScheduledCollectionSignal, statusQuery } from '../../workflows/messages';

@@ -22,13 +22,13 @@ import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@t
 import { createActivities, type Activities } from '../../activities';
 import { createApp } from '../../api/app';
 import { createPowensClientFromConfig, createPowensWebviews } from '../../api/powens-webviews';
-import { encryptToken } from '../../activities/powens';
-import { createPowensPort } from '../../activities/powens-port';
+import { encryptToken } from '../../integrations/powens';
+import { createPowensPort } from '../../integrations/powens/port';
 import { loadConfig, type Config } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
-import type { Db } from '../../prisma/client';
-import type { SqlPool } from '../../prisma/sql';
-import { Prisma } from '../../prisma/client';
+import type { Db } from '../../db/client';
+import type { SqlPool } from '../../db/sql';
+import { Prisma } from '../../db/client';
 import type { PeriodicityInput, PeriodicityKind } from '../../domain/periodicity';
 import { bankConnectionWorkflow } from '../../workflows/bank-connection';
 import { connectionWorkflowId, type ConnectionWorkflowInput } from '../../workflows/messages';

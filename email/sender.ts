@@ -21,13 +21,13 @@
  * their search.
  */
 import { ServerClient } from 'postmark';
-import type { Config } from '../../lib/config';
-import type { Logger } from '../../lib/logger';
-import { groupBy } from '../../lib/group-by';
-import { countEmail } from '../../lib/metrics';
-import type { Db } from '../../prisma/client';
-import { utcTimestamp, type Sql } from '../../prisma/sql';
-import { CONFIGURATION_ERROR_CODES } from '../../domain/email-bounces';
+import type { Config } from '../lib/config';
+import type { Logger } from '../lib/logger';
+import { groupBy } from '../lib/group-by';
+import { countEmail } from '../lib/metrics';
+import type { Db } from '../db/client';
+import { utcTimestamp, type Sql } from '../db/sql';
+import { CONFIGURATION_ERROR_CODES } from '../domain/email-bounces';
 import { statementLinkVersion } from './delivery';
 import { openSecrets, withSecrets } from './secrets';
 

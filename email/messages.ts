@@ -9,8 +9,8 @@
  *    `.cfonb` file (zipped over 2 Mo) and the deleted-transactions `.csv` when there is one.
  * Pure functions of their input (no database), so the API and the activities share them.
  */
-import { stateMessageFr } from '../../domain/powens-states';
-import { PERIODICITY_LABELS, type PeriodicityKind } from '../../domain/periodicity';
+import { stateMessageFr } from '../domain/powens-states';
+import { PERIODICITY_LABELS, type PeriodicityKind } from '../domain/periodicity';
 import { statementAttachments, type EmailAttachmentInput } from './attachments';
 import { renderMessageTemplate } from './render';
 

@@ -8,9 +8,9 @@
  * to the account's own domain (the domain of its contact address), else the delivery is refused
  * and the refusal recorded on the message.
  */
-import type { Db, Prisma } from '../../prisma/client';
-import { balanceCheck } from '../../domain/balance-check';
-import type { PeriodicityKind } from '../../domain/periodicity';
+import type { Db, Prisma } from '../db/client';
+import { balanceCheck } from '../domain/balance-check';
+import type { PeriodicityKind } from '../domain/periodicity';
 import {
   formatChoice,
   loadCamt053,
@@ -20,7 +20,7 @@ import {
   type StoredFormats,
 } from '../statement-files';
 import { renderStatementDelivery, type Platform, type RenderedEmail } from './messages';
-import { prismaSql, type Sql } from '../../prisma/sql';
+import { prismaSql, type Sql } from '../db/sql';
 import { enqueueEmails, type EnqueueOptions } from './outbox';
 import { renderStatementDownloadLink } from './notices';
 

@@ -11,9 +11,9 @@
  *    notification. "Renvoyer" (`resend`) queues one more attempt of one message at once.
  */
 import { randomUUID } from 'node:crypto';
-import type { Config } from '../../lib/config';
-import type { Logger } from '../../lib/logger';
-import { inTransaction, utcTimestamp, type Sql, type SqlPool } from '../../prisma/sql';
+import type { Config } from '../lib/config';
+import type { Logger } from '../lib/logger';
+import { inTransaction, utcTimestamp, type Sql, type SqlPool } from '../db/sql';
 import { enqueueEmails } from '../email/outbox';
 import { renderWebhookDisabled, type Platform } from '../email/messages';
 import { postWebhook, policyFor, type DeliveryPolicy, type PostResult } from './http';

@@ -9,10 +9,10 @@
  * text sent (the signature covers its bytes); `timestamp` is when it happened (workflow time).
  */
 import { randomUUID } from 'node:crypto';
-import { balanceCheck, type BalanceCheck } from '../../domain/balance-check';
-import { minorUnits } from '../../domain/cfonb120';
-import { Prisma } from '../../prisma/client';
-import { utcTimestamp, valuesList, type Sql } from '../../prisma/sql';
+import { balanceCheck, type BalanceCheck } from '../domain/balance-check';
+import { minorUnits } from '../domain/cfonb120';
+import { Prisma } from '../db/client';
+import { utcTimestamp, valuesList, type Sql } from '../db/sql';
 import { formatChoice, type StoredCamtVersion, type StoredFormats } from '../statement-files';
 
 export const EVENT_TYPES = [

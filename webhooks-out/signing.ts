@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { decryptToken, encryptToken } from '../powens/tokens';
+import { decryptToken, encryptToken } from '../integrations/powens/tokens';
 
 /** How long the previous secret still signs after a rotation. */
 export const ROTATION_OVERLAP_MS = 24 * 3600_000;

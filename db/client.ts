@@ -2,13 +2,13 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { survivePoolErrors, type PoolErrorHandler } from './sql';
-import { PrismaClient } from './generated/prisma/client';
+import { PrismaClient } from '../prisma/generated/prisma/client';
 
-export { Prisma } from './generated/prisma/client';
-export type * from './generated/prisma/client';
+export { Prisma } from '../prisma/generated/prisma/client';
+export type * from '../prisma/generated/prisma/client';
 
 /**
- * The pool is ours (pg, as prisma/sql.ts makes them), so that a lost connection, idle or held by
+ * The pool is ours (pg, as db/sql.ts makes them), so that a lost connection, idle or held by
  * an interactive transaction, is reported to `onError`, never ends the process and never keeps its
  * pool slot (`survivePoolErrors`); the next query opens a new one. `$disconnect()` ends the pool.
  */

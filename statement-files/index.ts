@@ -15,8 +15,8 @@
  * Which formats are delivered (e-mail, ZIP, webhook URLs) is the firm's choice per company,
  * overridable per account (`formatChoice`).
  */
-import { Prisma } from '../prisma/client';
-import type { Sql } from '../prisma/sql';
+import { Prisma } from '../db/client';
+import type { Sql } from '../db/sql';
 import { minorUnits } from '../domain/cfonb120';
 import { CamtError, renderCamt053, type CamtMessageInput, type CamtVersion } from '../domain/camt053';
 import { statementIban } from '../domain/identifiers';

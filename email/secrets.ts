@@ -2,11 +2,11 @@
  * Secrets at rest in the outbox. A secure link's URL (`/l/<secret>`) is a credential: whoever reads
  * it opens the company's consent page. The message is rendered and stored with a placeholder in
  * place of the secret; the secret itself is kept beside it encrypted with ENCRYPTION_KEY
- * (AES-256-GCM, activities/powens/tokens.ts) and put into the bodies only in the sender's memory,
+ * (AES-256-GCM, integrations/powens/tokens.ts) and put into the bodies only in the sender's memory,
  * as the message leaves for Postmark. Once the message is sent, failed or suppressed for good the
  * encrypted copy is erased: from then on the only copy is the recipient's e-mail.
  */
-import { decryptToken, encryptToken } from '../powens/tokens';
+import { decryptToken, encryptToken } from '../integrations/powens/tokens';
 
 /** Stands for a link's secret in stored bodies (URL- and HTML-safe, never escaped by the templates). */
 export const LINK_SECRET_PLACEHOLDER = '__RELEVES_LINK_SECRET__';

@@ -1,10 +1,10 @@
 /**
  * The `Outbox` the connection activities are built with: adapts the connection rows they load
- * (company, portal account, accounts) to the e-mail module's renderers (activities/email/).
+ * (company, portal account, accounts) to the e-mail module's renderers (email/).
  */
 import { isFirstFailure } from '../domain/connection-health';
 import type { Config } from '../lib/config';
-import type { Db } from '../prisma/client';
+import type { Db } from '../db/client';
 import {
   LINK_VALIDITY_HOURS,
   enqueueStatementDeliveries,
@@ -16,8 +16,8 @@ import {
   type Firm,
   type FirmNoticeInput,
   type Platform,
-} from './email';
-import type { Outbox } from './outbox';
+} from './index';
+import type { Outbox } from './connection-outbox';
 
 /** What `loadConnection` returns (connection with company, portal account and accounts). */
 export interface ConnectionView {

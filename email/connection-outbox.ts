@@ -1,14 +1,14 @@
 /**
  * The outbox as the connection activities see it. `enqueueEmail` and the message rendering live in
- * the e-mail module (activities/email/); `Outbox` is the rendering seam the connection activities
+ * the e-mail module (email/); `Outbox` is the rendering seam the connection activities
  * are built with (implemented by `createMessages` in messages.ts).
  */
-import type { Prisma } from '../prisma/client';
-import type { Sql } from '../prisma/sql';
-import { enqueueEmail, type RenderedEmail } from './email';
+import type { Prisma } from '../db/client';
+import type { Sql } from '../db/sql';
+import { enqueueEmail, type RenderedEmail } from './index';
 
-export { enqueueEmail } from './email';
-export type { RenderedEmail } from './email';
+export { enqueueEmail } from './index';
+export type { RenderedEmail } from './index';
 
 export interface Outbox {
   /** 2.a / 4.2.1: the update-credentials link for the company (accounts + error detail). */

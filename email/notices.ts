@@ -4,7 +4,7 @@
  * statement e-mail that carries a download link instead of a file too large to be attached.
  * Pure functions of their input, rendered from templates/ like the others.
  */
-import { PERIODICITY_LABELS, type PeriodicityKind } from '../../domain/periodicity';
+import { PERIODICITY_LABELS, type PeriodicityKind } from '../domain/periodicity';
 import {
   humanSize,
   PLATFORM_NAME,

@@ -1,13 +1,13 @@
 /**
  * What the collection activities need from Powens, in our own terms, adapted from the typed
- * Powens client (activities/powens/: zod-checked responses, retries with backoff, PowensError).
+ * Powens client (integrations/powens/: zod-checked responses, retries with backoff, PowensError).
  * Tests of the activities and workflows run against the Powens sandbox through the same adapter.
  *
- * Timestamps follow activities/powens/time.ts: a connection's `last_update` becomes an ISO instant,
+ * Timestamps follow integrations/powens/time.ts: a connection's `last_update` becomes an ISO instant,
  * while a transaction's `last_update` stays Powens' own text, because it is the incremental cursor
  * and is sent back verbatim.
  */
-import { createPowensClient, powensInstant, type PowensClient, type PowensClientOptions } from './powens';
+import { createPowensClient, powensInstant, type PowensClient, type PowensClientOptions } from './index';
 
 export interface PowensConnectionView {
   id: number;
@@ -61,7 +61,7 @@ export interface PowensPort {
   /**
    * Pages of transactions changed since the cursor (all of them when null), deleted ones included,
    * booked (`date`) on or after `minDate` (YYYY-MM-DD: Powens' default is the last month only; see
-   * activities/powens/collect-window.ts).
+   * integrations/powens/collect-window.ts).
    */
   listTransactions(
     userToken: string,

@@ -5,8 +5,8 @@
  * (sender.ts, an activity) sends the queued rows.
  */
 import { randomUUID } from 'node:crypto';
-import type { Prisma } from '../../prisma/client';
-import { prismaSql, utcTimestamp, valuesList, type Sql } from '../../prisma/sql';
+import type { Prisma } from '../db/client';
+import { prismaSql, utcTimestamp, valuesList, type Sql } from '../db/sql';
 import type { RenderedEmail } from './messages';
 
 type Tx = Prisma.TransactionClient;
@@ -53,7 +53,7 @@ export async function enqueueEmail(tx: Tx, email: RenderedEmail, opts: EnqueueOp
  * Several messages at once (one insert for the messages, one for their attachments), each kept
  * only if its key is new, like enqueueEmail; `status` and `lastError` for a message written as
  * already failed (a refused delivery). Plain SQL: the nightly statements queue theirs through pg
- * (prisma/sql.ts). Returns the ids of the messages written.
+ * (db/sql.ts). Returns the ids of the messages written.
  */
 export async function enqueueEmails(
   sql: Sql,
