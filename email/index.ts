@@ -26,12 +26,6 @@ export {
   sealSecrets,
   withSecrets,
 } from './secrets';
-export {
-  backoffMs,
-  classifyPostmarkError,
-  createEmailActivities,
-  postmarkClient,
-  METADATA_KEY,
-  type EmailActivities,
-  type SendResult,
-} from './sender';
+export { classifyPostmarkError, postmarkClient, METADATA_KEY } from './postmark';
+export { backoffMs } from './sender-rows';
+export { createEmailActivities, type EmailActivities, type SendResult } from './sender';
