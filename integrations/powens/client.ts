@@ -9,11 +9,20 @@
  * one call is one sync at the bank, and a second one could prompt the holder again. Background
  * collection relies on Powens' own daily sync and on `listTransactions` with the `last_update`
  * cursor and an explicit `min_date` (without it Powens lists only the last month).
+ *
+ * Beside it: the HTTP layer with its retries (http.ts), transaction listing (transactions.ts), the
+ * webview URLs and callback (webview.ts).
  */
-import { z } from 'zod';
-import { needsNewCredentials } from '../../domain/powens-states';
 import { PowensError } from './errors';
-import { createHttp, defaultSleep, type CallOptions, type PowensLogger, type RetryOptions } from './http';
+import {
+  createHttp,
+  defaultSleep,
+  pathId,
+  queryString,
+  type CallOptions,
+  type PowensLogger,
+  type RetryOptions,
+} from './http';
 import {
   accessTokenSchema,
   authCodeSchema,
@@ -24,16 +33,14 @@ import {
   connectorSchema,
   connectorsListSchema,
   tokenAccessSchema,
-  transactionsPageSchema,
   type PowensAccessToken,
   type PowensAuthCode,
   type PowensBankAccount,
   type PowensConnection,
   type PowensConnector,
-  type PowensTransaction,
-  type PowensTransactionsPage,
 } from './schemas';
-import { formatPowensTimestamp, isPowensTimestamp } from './time';
+import { listTransactions, MAX_PAGE, type ListTransactionsOptions, type PowensTransactionList } from './transactions';
+import { webviewTarget, webviewUrls } from './webview';
 
 export interface PowensClientOptions {
   /** API root, e.g. https://acme.biapi.pro/2.0 (config.powensBaseUrl). */
@@ -59,82 +66,6 @@ export interface PowensClientOptions {
 
 export type ConnectionExpand = 'connector' | 'accounts' | 'all_accounts' | 'sources';
 
-export interface ListTransactionsOptions extends CallOptions {
-  /** Only this account (`/users/me/accounts/{id}/transactions`). */
-  accountId?: number;
-  /** Only this connection (`/users/me/connections/{id}/transactions`). */
-  connectionId?: number;
-  /**
-   * Only transactions updated after this: a Powens timestamp sent verbatim (preferred: the largest
-   * `last_update` received), or an instant written as Paris wall-clock time.
-   */
-  lastUpdate?: string | Date;
-  /** Include deleted transactions (default true: we mirror deletions). */
-  all?: boolean;
-  /**
-   * The first day wanted (YYYY-MM-DD, YYYY-MM or YYYY). Required: without it Powens lists only the
-   * last month ("By default, it selects transactions for the last month", 2021 reference), so a
-   * collection after a long interruption would miss the older transactions back-filled meanwhile.
-   */
-  minDate: string;
-  maxDate?: string;
-  /**
-   * The date `minDate`/`maxDate` bound: `application_date` (Powens' default, the PFM date, which
-   * users may edit) or `date` (the debit date, the one our statements book).
-   */
-  filter?: 'date' | 'application_date';
-}
-
-/** A lazily fetched transaction list: iterate it, or its pages, or collect it. */
-export interface PowensTransactionList extends AsyncIterable<PowensTransaction> {
-  pages(): AsyncIterable<PowensTransactionsPage>;
-  toArray(): Promise<PowensTransaction[]>;
-}
-
-export interface ConnectWebviewOptions {
-  /** Temporary code of the user (`getTemporaryCode`); omitted, Powens creates an anonymous user. */
-  code?: string;
-  /** Our callback; must not contain a query string (Powens' rule). */
-  redirectUri: string;
-  /** Opaque value returned unchanged in the callback (we sign it). */
-  state?: string;
-  /** Deprecated by Powens (not stable across API domains): prefer `connectorUuids`. */
-  connectorIds?: number[];
-  /** The banks offered (one: the bank picker is skipped): connector `uuid`s. */
-  connectorUuids?: string[];
-  /** Accounts of other types stay disabled (e.g. ['checking', 'card']). */
-  accountTypes?: string[];
-  /** Accounts of other usages (PRIV, ORGA, ASSO) stay disabled. */
-  accountUsages?: string[];
-  accountIbans?: string[];
-  maxConnections?: number;
-  lang?: 'fr' | 'en' | 'de' | 'nl' | 'pt' | 'it' | 'es';
-}
-
-export interface ReconnectWebviewOptions {
-  code: string;
-  connectionId: number;
-  redirectUri: string;
-  state?: string;
-  /** Ask for the credentials again. Default: from `connectionState` (wrongpass, passwordExpired). */
-  resetCredentials?: boolean;
-  /** The connection's current Powens state, to decide `reset_credentials`. */
-  connectionState?: string | null;
-  lang?: ConnectWebviewOptions['lang'];
-}
-
-export interface ManageWebviewOptions {
-  code: string;
-  connectionId?: number;
-  redirectUri?: string;
-  state?: string;
-  lang?: ConnectWebviewOptions['lang'];
-}
-
-const MAX_PAGE = 1000;
-/** `min_date` / `max_date` values Powens takes (CalendarBound): a date, a month or a year. */
-const CALENDAR_BOUND = /^\d{4}(?:-\d{2}(?:-\d{2})?)?$/;
-
 export function createPowensClient(options: PowensClientOptions) {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const retry: RetryOptions = {
@@ -155,40 +86,9 @@ export function createPowensClient(options: PowensClientOptions) {
   });
   const syncTimeoutMs = Math.max(options.timeoutMs ?? 0, 180_000);
   const pageSize = Math.min(MAX_PAGE, Math.max(1, options.pageSize ?? MAX_PAGE));
-  const host = new URL(baseUrl).host;
-  const biapi = /^([a-z\d]+(?:-[a-z\d]+)*)\.biapi\.pro$/.exec(host);
-  const domain = options.domain ?? (biapi ? biapi[1]! : host);
-  const webviewRoot = (
-    options.webviewUrl ?? (biapi ? 'https://webview.powens.com' : `${new URL(baseUrl).origin}/webview`)
-  )
-    .replace(/\/+$/, '')
-    .replace(/\/(?:[a-z]{2}\/)?(?:connect|reconnect|manage)$/, '');
+  const { domain, webviewRoot } = webviewTarget(baseUrl, options);
 
-  const id = (n: number) => {
-    if (!Number.isSafeInteger(n) || n <= 0) throw new TypeError(`invalid Powens id: ${n}`);
-    return String(n);
-  };
-  const query = (params: Record<string, string | number | boolean | undefined | null>) => {
-    const parts: string[] = [];
-    for (const [k, v] of Object.entries(params)) {
-      if (v === undefined || v === null || v === false) continue;
-      // Powens flags (`all`, `background`) are "allowEmptyValue": sent bare.
-      parts.push(v === true ? encodeURIComponent(k) : `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
-    }
-    return parts.length ? `?${parts.join('&')}` : '';
-  };
   const expandParam = (expand?: ConnectionExpand[]) => (expand?.length ? expand.join(',') : undefined);
-
-  function webview(flow: 'connect' | 'reconnect' | 'manage', lang: string | undefined, params: [string, string][]) {
-    if (params.some(([k, v]) => k === 'redirect_uri' && new URL(v).search !== ''))
-      throw new TypeError('Powens redirect_uri must not contain query parameters');
-    const qs = new URLSearchParams([['domain', domain], ['client_id', options.clientId], ...params]);
-    return `${webviewRoot}/${lang ? `${lang}/` : ''}${flow}?${qs.toString()}`;
-  }
-  const opt = (k: string, v: string | number | undefined | null): [string, string][] =>
-    v === undefined || v === null || v === '' ? [] : [[k, String(v)]];
-  const list = (k: string, v: Array<string | number> | undefined): [string, string][] =>
-    v && v.length ? [[k, v.join(',')]] : [];
 
   const client = {
     baseUrl,
@@ -215,7 +115,7 @@ export function createPowensClient(options: PowensClientOptions) {
     ): Promise<PowensAuthCode> {
       return http.request({
         method: 'GET',
-        path: `/auth/token/code${query({ type: opts.type })}`,
+        path: `/auth/token/code${queryString({ type: opts.type })}`,
         token: userToken,
         schema: authCodeSchema,
         call: opts,
@@ -253,7 +153,7 @@ export function createPowensClient(options: PowensClientOptions) {
     ): Promise<PowensConnection> {
       return http.request({
         method: 'GET',
-        path: `/users/me/connections/${id(connectionId)}${query({ expand: expandParam(opts.expand) })}`,
+        path: `/users/me/connections/${pathId(connectionId)}${queryString({ expand: expandParam(opts.expand) })}`,
         token: userToken,
         schema: connectionSchema,
         call: opts,
@@ -266,7 +166,7 @@ export function createPowensClient(options: PowensClientOptions) {
     ): Promise<PowensConnection[]> {
       const r = await http.request({
         method: 'GET',
-        path: `/users/me/connections${query({ expand: expandParam(opts.expand) })}`,
+        path: `/users/me/connections${queryString({ expand: expandParam(opts.expand) })}`,
         token: userToken,
         schema: connectionsListSchema,
         call: opts,
@@ -287,7 +187,7 @@ export function createPowensClient(options: PowensClientOptions) {
     ): Promise<PowensConnection> {
       return http.request({
         method: 'PUT',
-        path: `/users/me/connections/${id(connectionId)}${query({
+        path: `/users/me/connections/${pathId(connectionId)}${queryString({
           psu_requested: opts.psuRequested ? 'true' : 'false',
           expand: expandParam(opts.expand),
         })}`,
@@ -310,7 +210,7 @@ export function createPowensClient(options: PowensClientOptions) {
     ): Promise<PowensConnection> {
       return http.request({
         method: 'POST',
-        path: `/users/me/connections/${id(connectionId)}${query({ background: opts.background })}`,
+        path: `/users/me/connections/${pathId(connectionId)}${queryString({ background: opts.background })}`,
         token: userToken,
         body: { resume: true },
         schema: connectionSchema,
@@ -328,7 +228,7 @@ export function createPowensClient(options: PowensClientOptions) {
     ): Promise<PowensConnection> {
       return http.request({
         method: 'POST',
-        path: `/users/me/connections/${id(connectionId)}${query({ background: opts.background })}`,
+        path: `/users/me/connections/${pathId(connectionId)}${queryString({ background: opts.background })}`,
         token: userToken,
         body: fields,
         schema: connectionSchema,
@@ -340,7 +240,7 @@ export function createPowensClient(options: PowensClientOptions) {
     async deleteConnection(userToken: string, connectionId: number, call?: CallOptions): Promise<void> {
       await http.request({
         method: 'DELETE',
-        path: `/users/me/connections/${id(connectionId)}`,
+        path: `/users/me/connections/${pathId(connectionId)}`,
         token: userToken,
         schema: null,
         call,
@@ -359,7 +259,7 @@ export function createPowensClient(options: PowensClientOptions) {
 
     /** GET /connectors/{id}: one bank, e.g. to learn the `uuid` of a connector known by its deprecated id. */
     getConnector(connectorId: number, call?: CallOptions): Promise<PowensConnector> {
-      return http.request({ method: 'GET', path: `/connectors/${id(connectorId)}`, schema: connectorSchema, call });
+      return http.request({ method: 'GET', path: `/connectors/${pathId(connectorId)}`, schema: connectorSchema, call });
     },
 
     // ---- accounts ------------------------------------------------------------------------------
@@ -372,11 +272,11 @@ export function createPowensClient(options: PowensClientOptions) {
       userToken: string,
       opts: { all?: boolean; connectionId?: number } & CallOptions = {},
     ): Promise<PowensBankAccount[]> {
-      const prefix = opts.connectionId === undefined ? '' : `/connections/${id(opts.connectionId)}`;
+      const prefix = opts.connectionId === undefined ? '' : `/connections/${pathId(opts.connectionId)}`;
       try {
         const r = await http.request({
           method: 'GET',
-          path: `/users/me${prefix}/accounts${query({ all: opts.all })}`,
+          path: `/users/me${prefix}/accounts${queryString({ all: opts.all })}`,
           token: userToken,
           schema: bankAccountsListSchema,
           call: opts,
@@ -391,7 +291,7 @@ export function createPowensClient(options: PowensClientOptions) {
     getAccount(userToken: string, accountId: number, call?: CallOptions): Promise<PowensBankAccount> {
       return http.request({
         method: 'GET',
-        path: `/users/me/accounts/${id(accountId)}?all`,
+        path: `/users/me/accounts/${pathId(accountId)}?all`,
         token: userToken,
         schema: bankAccountSchema,
         call,
@@ -409,128 +309,19 @@ export function createPowensClient(options: PowensClientOptions) {
     },
 
     // ---- transactions --------------------------------------------------------------------------
-    /**
-     * GET …/transactions from `minDate`, in pages of 1000 following the opaque `_links.next.href`
-     * Powens returns, used as is, until there is none. Incremental with `lastUpdate` (and `all`,
-     * default true, so deletions come too). A user without any enabled account yields nothing
-     * (Powens answers `noAccount`).
-     */
+    /** GET …/transactions from `minDate`, every page (transactions.ts). */
     listTransactions(userToken: string, opts: ListTransactionsOptions): PowensTransactionList {
-      if (opts.accountId !== undefined && opts.connectionId !== undefined)
-        throw new TypeError('listTransactions: accountId or connectionId, not both');
-      const scope =
-        opts.accountId !== undefined
-          ? `/accounts/${id(opts.accountId)}`
-          : opts.connectionId !== undefined
-            ? `/connections/${id(opts.connectionId)}`
-            : '';
-      let lastUpdate: string | undefined;
-      if (opts.lastUpdate instanceof Date) lastUpdate = formatPowensTimestamp(opts.lastUpdate);
-      else if (opts.lastUpdate !== undefined) {
-        if (!isPowensTimestamp(opts.lastUpdate))
-          throw new TypeError(`lastUpdate must be a Powens timestamp (YYYY-MM-DD HH:MM:SS): ${opts.lastUpdate}`);
-        lastUpdate = opts.lastUpdate.replace('T', ' ').slice(0, 19);
-      }
-      if (!CALENDAR_BOUND.test(opts.minDate ?? ''))
-        throw new TypeError(`minDate must be YYYY-MM-DD, YYYY-MM or YYYY: ${opts.minDate}`);
-      if (opts.maxDate !== undefined && !CALENDAR_BOUND.test(opts.maxDate))
-        throw new TypeError(`maxDate must be YYYY-MM-DD, YYYY-MM or YYYY: ${opts.maxDate}`);
-      const first = `/users/me${scope}/transactions${query({
-        limit: pageSize,
-        all: opts.all ?? true,
-        last_update: lastUpdate,
-        min_date: opts.minDate,
-        max_date: opts.maxDate,
-        filter: opts.filter,
-      })}`;
-
-      async function* pages(): AsyncGenerator<PowensTransactionsPage> {
-        let next: string | null = first;
-        const seen = new Set<string>();
-        while (next) {
-          const url = http.resolve(next);
-          if (seen.has(url)) throw new PowensError({ ...loop(url), method: 'GET' });
-          seen.add(url);
-          let page: PowensTransactionsPage;
-          try {
-            page = await http.request({
-              method: 'GET',
-              path: url,
-              token: userToken,
-              schema: transactionsPageSchema,
-              call: opts,
-            });
-          } catch (e) {
-            if (e instanceof PowensError && e.code === 'noAccount') return;
-            throw e;
-          }
-          yield page;
-          // The end: no next link, or a short/empty page (guards against a link that never ends).
-          const href = page._links?.next?.href;
-          next = href && page.transactions.length > 0 ? href : null;
-        }
-      }
-      const loop = (url: string) => ({
-        code: 'invalidResponse',
-        status: 200,
-        description: 'pagination loops: _links.next points to a page already read',
-        retryable: false,
-        path: new URL(url).pathname,
-      });
-
-      return {
-        pages,
-        async *[Symbol.asyncIterator]() {
-          for await (const page of pages()) yield* page.transactions;
-        },
-        async toArray() {
-          const all: PowensTransaction[] = [];
-          for await (const page of pages()) all.push(...page.transactions);
-          return all;
-        },
-      };
+      return listTransactions(http, pageSize, userToken, opts);
     },
 
     // ---- webview URLs (pure: the code comes from getTemporaryCode) -----------------------------
-    connectUrl(o: ConnectWebviewOptions): string {
-      return webview('connect', o.lang, [
-        ...opt('code', o.code),
-        ['redirect_uri', o.redirectUri],
-        ...opt('state', o.state),
-        ...list('connector_ids', o.connectorIds),
-        ...list('connector_uuids', o.connectorUuids),
-        ...list('account_types', o.accountTypes),
-        ...list('account_usages', o.accountUsages),
-        ...list('account_ibans', o.accountIbans),
-        ...opt('max_connections', o.maxConnections),
-      ]);
-    },
-
-    reconnectUrl(o: ReconnectWebviewOptions): string {
-      const reset = o.resetCredentials ?? needsNewCredentials(o.connectionState);
-      return webview('reconnect', o.lang, [
-        ['code', o.code],
-        ['connection_id', id(o.connectionId)],
-        ['redirect_uri', o.redirectUri],
-        ...opt('state', o.state),
-        ...(reset ? ([['reset_credentials', 'true']] as [string, string][]) : []),
-      ]);
-    },
-
-    manageUrl(o: ManageWebviewOptions): string {
-      return webview('manage', o.lang, [
-        ['code', o.code],
-        ...opt('connection_id', o.connectionId),
-        ...opt('redirect_uri', o.redirectUri),
-        ...opt('state', o.state),
-      ]);
-    },
+    ...webviewUrls({ clientId: options.clientId, domain, webviewRoot }),
   };
 
   function setDisabled(userToken: string, accountId: number, disabled: boolean, call?: CallOptions) {
     return http.request({
       method: 'POST',
-      path: `/users/me/accounts/${id(accountId)}?all`,
+      path: `/users/me/accounts/${pathId(accountId)}?all`,
       token: userToken,
       body: { disabled },
       schema: bankAccountSchema,
@@ -542,26 +333,3 @@ export function createPowensClient(options: PowensClientOptions) {
 }
 
 export type PowensClient = ReturnType<typeof createPowensClient>;
-
-/** The query of a webview callback on our redirect_uri, parsed (connect, reconnect, manage). */
-export const webviewCallbackSchema = z.union([
-  z.object({ error: z.string().min(1), error_description: z.string().optional(), state: z.string().optional() }),
-  z.object({
-    error: z.undefined().optional(),
-    connection_id: z.coerce.number().int().positive().optional(),
-    connection_ids: z
-      .string()
-      .optional()
-      .transform((s) => (s ? s.split(',').map(Number) : undefined)),
-    code: z.string().optional(),
-    state: z.string().optional(),
-    connection_deleted: z.string().optional(),
-  }),
-]);
-export type WebviewCallback = z.infer<typeof webviewCallbackSchema>;
-
-/** Parses a callback query (URLSearchParams, a query string, or Express' `req.query`). */
-export function parseWebviewCallback(q: URLSearchParams | string | Record<string, unknown>): WebviewCallback {
-  const params = typeof q === 'string' || q instanceof URLSearchParams ? Object.fromEntries(new URLSearchParams(q)) : q;
-  return webviewCallbackSchema.parse(params);
-}

@@ -202,3 +202,20 @@ export function createHttp(opts: {
 
   return { request, resolve };
 }
+
+/** A Powens id in a path (a positive safe integer, else a TypeError before any request). */
+export const pathId = (n: number) => {
+  if (!Number.isSafeInteger(n) || n <= 0) throw new TypeError(`invalid Powens id: ${n}`);
+  return String(n);
+};
+
+/** A query string (`?a=1&b`) from the defined parameters; `true` flags are sent bare. */
+export const queryString = (params: Record<string, string | number | boolean | undefined | null>) => {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined || v === null || v === false) continue;
+    // Powens flags (`all`, `background`) are "allowEmptyValue": sent bare.
+    parts.push(v === true ? encodeURIComponent(k) : `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  }
+  return parts.length ? `?${parts.join('&')}` : '';
+};

@@ -6,4 +6,13 @@ export type { CallOptions, PowensLogger, RetryOptions } from './http';
 export * from './schemas';
 export * from './time';
 export * from './tokens';
+export type { ListTransactionsOptions, PowensTransactionList } from './transactions';
 export * from './webhook-signature';
+export {
+  parseWebviewCallback,
+  webviewCallbackSchema,
+  type ConnectWebviewOptions,
+  type ManageWebviewOptions,
+  type ReconnectWebviewOptions,
+  type WebviewCallback,
+} from './webview';
