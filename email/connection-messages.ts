@@ -1,6 +1,6 @@
 /**
- * The `Outbox` the connection activities are built with: adapts the connection rows they load
- * (company, portal account, accounts) to the e-mail module's renderers (email/).
+ * The `Outbox` (connection-outbox.ts) the connection activities are built with: adapts the
+ * connection rows they load (company, portal account, accounts) to this module's renderers.
  */
 import { isFirstFailure } from '../domain/connection-health';
 import type { Config } from '../lib/config';

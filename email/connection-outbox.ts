@@ -1,7 +1,7 @@
 /**
- * The outbox as the connection activities see it. `enqueueEmail` and the message rendering live in
- * the e-mail module (email/); `Outbox` is the rendering seam the connection activities
- * are built with (implemented by `createMessages` in messages.ts).
+ * The outbox as the connection activities see it. `enqueueEmail` and the message rendering are the
+ * rest of this module (index.ts); `Outbox` is the rendering seam the connection activities are
+ * built with (implemented by `createMessages` in connection-messages.ts).
  */
 import type { Prisma } from '../db/client';
 import type { Sql } from '../db/sql';
