@@ -283,8 +283,9 @@ describe.each(START_DATES)('starting %s', (startAt) => {
       expect(await h.prisma.link.count({ where: { connectionId: c.id } })).toBe(1);
       const before = status.consecutiveErrors;
       // At 72 h the link expires; the next counted failure (the night it expires, or the next one)
-      // sends a new link and tells the firm again.
-      await skipTo(expiresAt + DAY);
+      // sends a new link and tells the firm again. The next night's slot is at most a Paris day
+      // later, and a Paris day lasts 25 h when the clocks go back (the 2027-10-28 start).
+      await skipTo(expiresAt + DAY + 2 * 3_600_000);
       const expired = await h.prisma.link.findUniqueOrThrow({ where: { id: waiting.pendingLink!.linkId } });
       expect(expired.revokedAt!.getTime()).toBeGreaterThanOrEqual(expiresAt);
       expect(expired.revokedAt!.getTime()).toBeLessThan(expiresAt + 60_000);
