@@ -3,7 +3,7 @@
  * worth: domain/links.ts): a new one sealed in its e-mail, and the pending one closed when used or
  * expired (with its link.expired event).
  */
-import { newLinkSecret } from '../domain/links';
+import { newLinkSecret } from '../lib/link-secrets';
 import type { Prisma } from '../db/client';
 import { prismaSql } from '../db/sql';
 import { loadConnection, type ConnectionActivityDeps, type LoadedConnection } from './context';

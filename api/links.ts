@@ -7,7 +7,7 @@
  * (email/secrets.ts): nothing stored rebuilds the URL.
  */
 import { randomUUID } from 'node:crypto';
-import { newLinkSecret } from '../domain/links';
+import { newLinkSecret } from '../lib/link-secrets';
 import type { Config } from '../lib/config';
 import type { LinkKind, Prisma } from '../db/client';
 import { linkUrlPlaceholder, LINK_SECRET_PLACEHOLDER, outboxRow, sealSecrets } from '../email';

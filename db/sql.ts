@@ -10,7 +10,7 @@
  * which pg would format in the process's time zone.
  */
 import pg from 'pg';
-import type { Prisma } from './client';
+import type { Prisma } from '../prisma/generated/prisma/client';
 
 /**
  * A Date as the UTC text our `timestamp` columns (no zone) hold (`$1::timestamp`): the comparison

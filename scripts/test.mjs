@@ -41,6 +41,8 @@ for (const [label, cmd, args] of [
   ['type-check (tsc)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']],
   ['lint (eslint)', bin('eslint'), ['.', '--max-warnings=0']],
   ['format (prettier --check)', bin('prettier'), ['--check', '.', '--log-level=warn']],
+  // The house's walls (.dependency-cruiser.cjs): no import loop, each room imports only what it may.
+  ['imports (dependency-cruiser)', 'npm', ['run', '--silent', 'lint:imports']],
 ]) {
   if (step(label, cmd, args)) passed++;
   else failed++;

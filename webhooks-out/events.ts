@@ -14,24 +14,9 @@ import { minorUnits } from '../domain/cfonb120';
 import { Prisma } from '../db/client';
 import { utcTimestamp, valuesList, type Sql } from '../db/sql';
 import { formatChoice, type StoredCamtVersion, type StoredFormats } from '../statement-files';
+import type { EventType } from '../domain/webhook-events';
 
-export const EVENT_TYPES = [
-  'statement.issued',
-  'statement.failed',
-  'connection.error',
-  'connection.restored',
-  'link.expired',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-
-/** French descriptions (portal, OpenAPI). */
-export const EVENT_LABELS: Record<EventType, string> = {
-  'statement.issued': 'Relevé émis',
-  'statement.failed': 'Relevé en échec',
-  'connection.error': 'Connexion bancaire en erreur',
-  'connection.restored': 'Connexion bancaire rétablie',
-  'link.expired': 'Lien de mise à jour expiré',
-};
+export { EVENT_LABELS, EVENT_TYPES, type EventType } from '../domain/webhook-events';
 
 export interface WebhookEventInput {
   portalAccountId: string;

@@ -12,7 +12,8 @@ import { needsNewCredentials } from '../../domain/powens-states';
 import type { AppDeps } from '../deps';
 import { FORWARDED_HEADERS_IGNORED } from '../client-address';
 import { unreadableRequest } from '../errors';
-import { hashLinkSecret, linkState } from '../../domain/links';
+import { linkState } from '../../domain/links';
+import { hashLinkSecret } from '../../lib/link-secrets';
 import { esc, firmContact, sendPage } from './html';
 import { issueWebviewState } from './state';
 

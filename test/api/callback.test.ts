@@ -5,7 +5,7 @@
  * unused, the link unused, no connection, no audit row, no e-mail.
  */
 import { issueWebviewState } from '../../api/public/state';
-import { hashLinkSecret } from '../../domain/links';
+import { hashLinkSecret } from '../../lib/link-secrets';
 import { textOf } from '../web/support';
 import { createTenant, useApi, type Tenant } from './support';
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { LINK_TTL_MS, hashLinkSecret, linkState, newLinkSecret } from '../../domain/links';
+import { LINK_TTL_MS, linkState } from '../../domain/links';
+import { hashLinkSecret, newLinkSecret } from '../../lib/link-secrets';
 
 const at = new Date('2026-11-23T10:00:00Z');
 const link = (o: Partial<{ usedAt: Date | null; revokedAt: Date | null; expiresAt: Date }> = {}) => ({

@@ -4,7 +4,7 @@
  * Everything goes through /api/v1/webhook-endpoints (ADMIN).
  */
 import type { Router } from 'express';
-import { EVENT_LABELS, EVENT_TYPES, type EventType } from '../../webhooks-out/events';
+import { EVENT_LABELS, EVENT_TYPES, type EventType } from '../../domain/webhook-events';
 import { problemOf, type Problem } from '../api-client';
 import { portalContext, requirePortal, setFlash, type PortalContext } from '../context';
 import { frDateTime } from '../format';
