@@ -95,6 +95,10 @@ export async function updateBounceSummary(
   at: Date,
 ): Promise<void> {
   const { since, sendAt, day } = summaryWindow(at);
+  // One writer per firm at a time: Postmark delivers webhooks concurrently, and two bounces counted
+  // in two transactions that cannot see each other would each write a summary of one address.
+  // Held until commit; the count below then sees every bounce committed before it.
+  await tx.$queryRaw`SELECT 1 FROM pg_advisory_xact_lock(hashtext(${`bounce-summary/${portalAccountId}`}))`;
   const account = await tx.portalAccount.findUnique({ where: { id: portalAccountId } });
   if (!account) return;
   const bounced = await tx.emailMessage.findMany({

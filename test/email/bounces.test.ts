@@ -112,6 +112,61 @@ test('a hard bounce flags the company (date, reason), stops sending to it, and i
   );
 });
 
+test('bounces that arrive at the same moment all go in the firm’s one summary', async () => {
+  // Postmark delivers its webhooks concurrently: six hard bounces for six addresses of one firm,
+  // posted at once, each counted in its own transaction.
+  const other = await createTenant(api.prisma, { name: 'Cabinet Simultané' });
+  await api.prisma.portalAccount.update({
+    where: { id: other.accountId },
+    data: { receptionMode: 'ACCOUNT_MAILBOX', contactEmail: 'releves@cabinet-simultane.test' },
+  });
+  const addresses = [1, 2, 3, 4, 5, 6].map((n) => `client-${n}@simultane.test`);
+  for (const to of addresses)
+    await api.prisma.$transaction((tx) =>
+      enqueueEmail(
+        tx,
+        { kind: 'link.add-accounts', to, subject: 'Objet', text: 't', html: '<p>t</p>' },
+        { idempotencyKey: `b/at-once/${to}`, portalAccountId: other.accountId },
+      ),
+    );
+  await sender().sendPendingEmails();
+  const sent = await Promise.all(addresses.map((to) => message(`b/at-once/${to}`)));
+  const answers = await Promise.all(
+    sent.map((m) =>
+      fetch(`${api.baseUrl}/webhooks/postmark`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Basic ${Buffer.from(`postmark:${api.config.POSTMARK_WEBHOOK_SECRET}`).toString('base64')}`,
+        },
+        body: JSON.stringify({
+          RecordType: 'Bounce',
+          ID: Number.parseInt(randomBytes(4).toString('hex'), 16),
+          Type: 'HardBounce',
+          TypeCode: 1,
+          MessageID: m.postmarkMessageId,
+          MessageStream: 'outbound',
+          Description: 'The server was unable to deliver your message (ex: unknown user, mailbox not found).',
+          Details: 'smtp;550 5.1.1 The email account that you tried to reach does not exist.',
+          Email: m.to,
+          BouncedAt: new Date().toISOString(),
+          Inactive: true,
+          CanActivate: true,
+        }),
+      }),
+    ),
+  );
+  expect(answers.map((a) => a.status)).toEqual(sent.map(() => 200));
+  const summaries = await api.prisma.emailMessage.findMany({
+    where: { kind: 'firm.bounce-summary', portalAccountId: other.accountId },
+  });
+  expect(summaries).toHaveLength(1);
+  expect(summaries[0]!.subject).toMatch(/^6 adresse\(s\) e-mail en échec depuis le /);
+  for (const to of addresses) expect(summaries[0]!.textBody).toContain(to);
+  const bells = await api.prisma.notification.findMany({ where: { portalAccountId: other.accountId } });
+  expect(bells.map((b) => b.title)).toEqual(['Adresses e-mail en échec : 6']);
+});
+
 test('soft bounces are sent again later, then given up; transient and auto-replies change nothing', async () => {
   await queue('SoftBounce@bounce-testing.postmarkapp.com', 'b/soft');
   await send();
