@@ -1,7 +1,7 @@
 /**
  * Powens connection states (`connection.state`, null when the last sync succeeded) classified for
  * the workflow, with the French texts of the manual (section 4.2.3 "Erreurs possibles"). Pure: no
- * I/O, imported by workflows, activities and the sandbox.
+ * I/O, imported by workflows, activities and the API (the sandbox keeps its own list, sandbox/powens/states.ts).
  *
  *  - `ok`: the last sync succeeded (state null);
  *  - `user-action`: only the company can fix it (new credentials, SCA, validation in the bank's
@@ -88,7 +88,7 @@ export const USER_ACTION_STATES = [
 ] as const satisfies readonly PowensState[];
 export const TRANSIENT_STATES = ['websiteUnavailable', 'rateLimiting', 'bug'] as const satisfies readonly PowensState[];
 
-/** The states the sandbox can put a connection into (everything but the in-progress `validating`). */
+/** The states a connection can be put into in tests (everything but the in-progress `validating`). */
 export const SIMULABLE_STATES = [...USER_ACTION_STATES, ...TRANSIENT_STATES] as const;
 
 export const STATE_MESSAGES_FR: Record<string, string> = Object.fromEntries(

@@ -45,7 +45,7 @@ export function signWebhook(input: {
     .digest('base64');
 }
 
-/** The two headers to send with a body (used by the sandbox). */
+/** The two headers to send with a body (tests sign with it; the sandbox signs with its own code). */
 export function webhookSignatureHeaders(input: {
   secret: string;
   path: string;
