@@ -14,6 +14,7 @@
  * booked without Powens showing it.
  */
 import { minorUnits } from './cfonb120';
+import { frDateTime } from './french';
 
 export interface BalanceCheckInput {
   currency: string;
@@ -99,18 +100,6 @@ export function frMoney(value: string, currency: string): string {
 }
 
 const frDay = (iso: string) => iso.slice(0, 10).split('-').reverse().join('/');
-const frInstant = (d: Date) =>
-  new Intl.DateTimeFormat('fr-FR', {
-    timeZone: 'Europe/Paris',
-    day: '2-digit',
-    month: '2-digit',
-    year: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  })
-    .format(d)
-    .replace(' ', ' à ');
 
 export function balanceCheck(input: BalanceCheckInput): BalanceCheck {
   const decimals = minorUnits(input.currency) ?? 2;
@@ -160,7 +149,7 @@ export function balanceCheck(input: BalanceCheckInput): BalanceCheck {
       gaps.push(gap);
       details.push(
         `Le solde de clôture (${money(closing)}) diffère du solde comptable de la banque` +
-          `${at ? ` lu le ${frInstant(at)}` : ''} (${money(toMinor(bank, decimals))})` +
+          `${at ? ` lu le ${frDateTime(at)}` : ''} (${money(toMinor(bank, decimals))})` +
           (after !== 0n
             ? ` diminué des opérations comptabilisées après le ${frDay(input.periodEnd)} (${money(toMinor(after, decimals))}), soit ${money(expected)}.`
             : '.'),

@@ -9,6 +9,7 @@
  *    `.cfonb` file (zipped over 2 Mo) and the deleted-transactions `.csv` when there is one.
  * Pure functions of their input (no database), so the API and the activities share them.
  */
+import { frDateTime } from '../domain/french';
 import { stateMessageFr } from '../domain/powens-states';
 import { PERIODICITY_LABELS, type PeriodicityKind } from '../domain/periodicity';
 import { statementAttachments, type EmailAttachmentInput } from './attachments';
@@ -87,23 +88,6 @@ export function errorDetail(e: ConnectionError): string {
 /** SIRET when the NIC is known, else SIREN ("07955542100019 - ENTREPRISE TEST"). */
 export const companyId = (c: CompanyRef) => (c.nic ? `${c.siren}${c.nic}` : c.siren);
 
-const parisDateTime = (d: Date) => {
-  const p = Object.fromEntries(
-    new Intl.DateTimeFormat('fr-FR', {
-      timeZone: 'Europe/Paris',
-      day: '2-digit',
-      month: '2-digit',
-      year: 'numeric',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    })
-      .formatToParts(d)
-      .map((x) => [x.type, x.value]),
-  );
-  return `${p.day}/${p.month}/${p.year} à ${p.hour}:${p.minute}`;
-};
-
 /** "dd/mm/yyyy" of a calendar date (stored at 00:00 UTC). */
 export const frDate = (d: Date | string) => {
   const iso = typeof d === 'string' ? d.slice(0, 10) : d.toISOString().slice(0, 10);
@@ -141,7 +125,7 @@ function render(
 const linkContext = (input: { url: string; expiresAt: Date }) => ({
   url: input.url,
   hours: LINK_VALIDITY_HOURS,
-  expiresAt: parisDateTime(input.expiresAt),
+  expiresAt: frDateTime(input.expiresAt),
 });
 
 /** 4.1.2: the company is asked to enter its bank credentials and choose its accounts. */
@@ -234,7 +218,7 @@ export function renderFirmConnectionAlert(input: {
     errorDetail: errorDetail(input.error),
     linkSent: input.link.sent,
     linkRecipient: input.link.sent ? input.link.recipient : null,
-    linkExpiresAt: input.link.sent ? parisDateTime(input.link.expiresAt) : null,
+    linkExpiresAt: input.link.sent ? frDateTime(input.link.expiresAt) : null,
     hours: LINK_VALIDITY_HOURS,
     noLinkReason: input.link.sent ? null : NO_LINK_REASONS[input.link.reason],
     companyUrl: input.companyUrl,
@@ -281,8 +265,8 @@ export function renderWebhookDisabled(input: {
 }): RenderedEmail {
   return render('firm.webhook-disabled', 'firm-webhook-disabled', input, {
     endpoint: input.endpoint,
-    failingSince: parisDateTime(input.failingSince),
-    disabledAt: parisDateTime(input.disabledAt),
+    failingSince: frDateTime(input.failingSince),
+    disabledAt: frDateTime(input.disabledAt),
     pageUrl: input.pageUrl,
   });
 }

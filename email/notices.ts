@@ -15,19 +15,7 @@ import {
   type RenderedEmail,
 } from './messages';
 import { renderMessageTemplate } from './render';
-
-const parisDateTime = (d: Date) =>
-  new Intl.DateTimeFormat('fr-FR', {
-    timeZone: 'Europe/Paris',
-    day: '2-digit',
-    month: '2-digit',
-    year: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  })
-    .format(d)
-    .replace(' ', ' à ');
+import { frDateTime } from '../domain/french';
 
 const platformContext = (p?: Platform) => ({
   platform: {
@@ -60,7 +48,7 @@ export function renderAccountInvitation(input: {
       account: input.account,
       login: input.login,
       url: input.url,
-      expiresAt: parisDateTime(input.expiresAt),
+      expiresAt: frDateTime(input.expiresAt),
     },
     input.platform,
   );
@@ -89,8 +77,8 @@ export function renderBounceSummary(input: {
     input.to,
     {
       count: input.bounces.length,
-      since: parisDateTime(input.since),
-      bounces: input.bounces.map((b) => ({ ...b, at: parisDateTime(b.at) })),
+      since: frDateTime(input.since),
+      bounces: input.bounces.map((b) => ({ ...b, at: frDateTime(b.at) })),
       url: input.url,
     },
     input.platform,
