@@ -11,6 +11,11 @@
  * over 21:00-03:00 by design. Measured: from the slot until every statement is stored and its
  * e-mail is in the mail sink; connections/s; worker and Temporal server CPU and RSS.
  *
+ * `--temporal production --workers 2`: the same on the Temporal server built from Go modules with
+ * PostgreSQL persistence (bench/temporal-production.ts), with two worker processes sharing the task
+ * queue (the ceiling too); also printed: PostgreSQL connections per database (peak) and the p95 of
+ * the time from the slot to each statement stored.
+ *
  * The ceiling, in the same run: a trivial workflow of the same shape (load, sleep, woken by a
  * signal) running as many no-op activities as one of ours ran after its wake-up (read from a
  * workflow history), with the same worker settings. Ratio = ours / ceiling in connections/s.
@@ -25,26 +30,61 @@ const ACCOUNTS_PER_CONNECTION = 3;
 /** The card has no IBAN at Powens: kept inactive, no statement (bench/fleet.ts). */
 const STATEMENTS_PER_CONNECTION = 2;
 
-export async function benchCycle(opts: { connections?: number } = {}): Promise<Record<string, unknown>> {
+export interface CycleOptions {
+  connections?: number;
+  temporal?: 'dev' | 'production';
+  workers?: number;
+}
+
+export async function benchCycle(opts: CycleOptions = {}): Promise<Record<string, unknown>> {
   const n = opts.connections ?? 1000;
   const say = (s: string) => console.log(`cycle: ${s}`);
-  const stack = await startStack({ log: (l) => process.env.BENCH_VERBOSE && console.error(l) });
+  const temporal = opts.temporal ?? 'dev';
+  const stack = await startStack({ temporal, log: (l) => process.env.BENCH_VERBOSE && console.error(l) });
   try {
-    return await run(stack, n, say);
+    return { ...(await run(stack, n, Math.max(1, opts.workers ?? 1), say)), temporal };
   } finally {
     await stack.stop();
   }
 }
 
-async function run(stack: Stack, n: number, say: (s: string) => void): Promise<Record<string, unknown>> {
+/** Peak PostgreSQL connections per database while `sample` runs (ours, Temporal's, the rest). */
+function pgConnections(stack: Stack) {
+  const ours = new URL(stack.databaseUrl).pathname.slice(1);
+  const peak: Record<string, number> = {};
+  return {
+    peak,
+    async sample() {
+      const r = await stack.pg.query<{ datname: string | null; n: string }>(
+        `SELECT datname, count(*) AS n FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY datname`,
+      );
+      const now: Record<string, number> = {};
+      for (const row of r.rows) {
+        const key =
+          row.datname === ours ? 'ours' : stack.temporalDatabases.includes(row.datname ?? '') ? 'temporal' : 'other';
+        now[key] = (now[key] ?? 0) + Number(row.n);
+      }
+      for (const [k, v] of Object.entries(now)) peak[k] = Math.max(peak[k] ?? 0, v);
+    },
+  };
+}
+
+async function run(
+  stack: Stack,
+  n: number,
+  workerCount: number,
+  say: (s: string) => void,
+): Promise<Record<string, unknown>> {
   const t = Date.now();
   const fleet = await seedFleet(stack, n, { onProgress: (d) => say(`seeded ${d}/${n}`) });
   say(`${n} connections × ${ACCOUNTS_PER_CONNECTION} accounts seeded in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
   // ---- ours -------------------------------------------------------------------------------------
   const taskQueue = `cycle-${randomBytes(3).toString('hex')}`;
-  const worker = spawnWorker('worker/main.ts', stack.workerEnv(taskQueue), { name: 'worker' });
-  await worker.ready;
+  const workers = Array.from({ length: workerCount }, (_, i) =>
+    spawnWorker('worker/main.ts', stack.workerEnv(taskQueue), { name: workerCount > 1 ? `worker-${i + 1}` : 'worker' }),
+  );
+  await Promise.all(workers.map((w) => w.ready));
   const ids = fleet.connections.map((c) => c.id);
   const s0 = Date.now();
   await startConnectionWorkflows(stack, ids, taskQueue, { onProgress: (d) => say(`started ${d}/${n}`) });
@@ -62,9 +102,14 @@ async function run(stack: Stack, n: number, say: (s: string) => void): Promise<R
 
   const expected = n * STATEMENTS_PER_CONNECTION;
   const probe = measure(
-    { worker: () => worker.pid, temporal: () => stack.temporal.process.pid, bench: () => process.pid },
+    {
+      ...Object.fromEntries(workers.map((w, i) => [i === 0 ? 'worker' : `worker${i + 1}`, () => w.pid])),
+      temporal: () => stack.temporal.process.pid,
+      bench: () => process.pid,
+    },
     { postgres: postmasterPid },
   );
+  const connections = pgConnections(stack);
   const slot = Date.now();
   await mapLimit(ids, 64, (id) =>
     stack.client.workflow.getHandle(connectionWorkflowId(id)).signal(collectNowSignal, { statement: true }),
@@ -92,6 +137,7 @@ async function run(stack: Stack, n: number, say: (s: string) => void): Promise<R
       timeoutMs: 30 * 60_000 + n * 600,
       everyMs: 500,
       onTick: (p) => {
+        void connections.sample().catch(() => undefined);
         if (Date.now() - lastLine > 10_000) {
           lastLine = Date.now();
           say(
@@ -103,11 +149,28 @@ async function run(stack: Stack, n: number, say: (s: string) => void): Promise<R
   );
   const seconds = (Date.now() - slot) / 1000;
   const procs = probe.stop();
+  // From the slot to each statement stored (receivedAt: the row's own time, UTC).
+  const latency = await stack.pg.query<{ p50: number; p95: number }>(
+    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM "receivedAt") - $1) AS p50,
+            percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM "receivedAt") - $1) AS p95
+       FROM "Statement" WHERE state = 'SUCCESS'`,
+    [slot / 1000],
+  );
+  const slotToStatement = {
+    p50Seconds: round(Number(latency.rows[0]?.p50 ?? 0), 2),
+    p95Seconds: round(Number(latency.rows[0]?.p95 ?? 0), 2),
+  };
   const connectionsPerSecond = n / seconds;
   say(
     `ours: ${n} connections in ${seconds.toFixed(1)} s from the slot (signals sent in ${signalSeconds.toFixed(1)} s) → ${connectionsPerSecond.toFixed(1)} connections/s; ` +
       `${final.statements} statements, ${final.transactions} transactions, ${final.inSink} e-mails`,
   );
+  say(
+    `  slot → statement stored: p50 ${slotToStatement.p50Seconds} s, p95 ${slotToStatement.p95Seconds} s; ` +
+      `PostgreSQL connections (peak) ${JSON.stringify(connections.peak)}`,
+  );
+  for (const [name, figures] of Object.entries(procs))
+    if (name.startsWith('worker') && name !== 'worker') say(`  ${name} ${JSON.stringify(figures)}`);
   say(
     `  worker ${JSON.stringify(procs.worker)}; temporal ${JSON.stringify(procs.temporal)}; ` +
       `postgres ${JSON.stringify(procs.postgres)}; this process (Powens sandbox, mail sink) ${JSON.stringify(procs.bench)}`,
@@ -134,12 +197,15 @@ async function run(stack: Stack, n: number, say: (s: string) => void): Promise<R
     }
   }
   say(`  one connection after the slot: ${timeline.join(', ')}`);
-  await worker.kill('SIGTERM');
+  await Promise.all(workers.map((w) => w.kill('SIGTERM')));
 
   // ---- ceiling ----------------------------------------------------------------------------------
   const ceilingQueue = `ceiling-${randomBytes(3).toString('hex')}`;
-  const ceilingWorker = spawnWorker('bench/ceiling/worker.ts', stack.workerEnv(ceilingQueue), { name: 'ceiling' });
-  await ceilingWorker.ready;
+  const ceilingWorkers = Array.from({ length: workerCount }, (_, i) =>
+    spawnWorker('bench/ceiling/worker.ts', stack.workerEnv(ceilingQueue), { name: `ceiling-${i + 1}` }),
+  );
+  await Promise.all(ceilingWorkers.map((w) => w.ready));
+  const ceilingWorker = ceilingWorkers[0]!;
   const ceilingIds = ids.map((id) => `ceiling/${id}`);
   await mapLimit(ceilingIds, 32, (workflowId) =>
     stack.client.workflow.start(ceilingWorkflow, { workflowId, taskQueue: ceilingQueue, args: [{ activities }] }),
@@ -168,7 +234,7 @@ async function run(stack: Stack, n: number, say: (s: string) => void): Promise<R
   );
   const ceilingSeconds = (Date.now() - c0) / 1000;
   const ceilingProcs = ceilingProbe.stop();
-  await ceilingWorker.kill('SIGTERM');
+  await Promise.all(ceilingWorkers.map((w) => w.kill('SIGTERM')));
   const ceilingConnectionsPerSecond = n / ceilingSeconds;
   say(
     `ceiling: ${n} workflows × ${activities} no-op activities in ${ceilingSeconds.toFixed(1)} s → ${ceilingConnectionsPerSecond.toFixed(1)}/s; ` +
@@ -186,6 +252,9 @@ async function run(stack: Stack, n: number, say: (s: string) => void): Promise<R
     connectionsPerSecond: round(connectionsPerSecond, 2),
     ceilingConnectionsPerSecond: round(ceilingConnectionsPerSecond, 2),
     ratioToCeiling: round(ratioToCeiling, 3),
+    workers: workerCount,
+    slotToStatement,
+    postgresConnectionsPeak: connections.peak,
     details: {
       accounts: n * ACCOUNTS_PER_CONNECTION,
       statements: final.statements,
@@ -196,6 +265,7 @@ async function run(stack: Stack, n: number, say: (s: string) => void): Promise<R
       startSeconds: round(startSeconds, 1),
       signalSeconds: round(signalSeconds, 1),
       worker: procs.worker,
+      otherWorkers: Object.fromEntries(Object.entries(procs).filter(([k]) => /^worker\d/.test(k))),
       temporal: procs.temporal,
       postgres: procs.postgres,
       sandboxAndSink: procs.bench,

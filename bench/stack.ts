@@ -16,6 +16,7 @@ import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../lib/net';
 import { dropDatabase, startEmbeddedPostgres, withDatabase } from '../lib/postgres';
 import { startTemporalDevServer, type RunningTemporal } from '../lib/temporal-dev-server';
+import { startTemporalProduction } from './temporal-production';
 import { createPrismaClient, type Db } from '../db/client';
 import { createPowensSandbox, type PowensSandbox, type PowensSandboxOptions } from '../sandbox/powens';
 import { createMailSink } from '../sandbox/postmark/sink';
@@ -279,6 +280,11 @@ export interface StackOptions {
   sandbox?: Partial<PowensSandboxOptions>;
   /** Temporal CLI binary; default: TEMPORAL_CLI_PATH (Jest) or scripts/tools.mjs. */
   temporalCliPath?: string;
+  /**
+   * `dev` (default): the CLI's dev server on SQLite. `production`: the Temporal server built from Go
+   * modules, on PostgreSQL (bench/temporal-production.ts).
+   */
+  temporal?: 'dev' | 'production';
   log?: (line: string) => void;
 }
 
@@ -297,7 +303,10 @@ export interface Stack {
   sink: ReturnType<typeof createMailSink>;
   sinkUrl: string;
   temporal: RunningTemporal;
+  /** The dev server's SQLite file ('' on the production-shaped server). */
   temporalDbFile: string;
+  /** The production-shaped server's PostgreSQL databases ([] on the dev server). */
+  temporalDatabases: string[];
   connection: Connection;
   client: Client;
   /** Environment of a worker process pointed at this stack. */
@@ -390,27 +399,46 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     cleanups.push(() => close(sinkServer));
     const sinkUrl = `http://127.0.0.1:${(sinkServer.address() as AddressInfo).port}`;
 
-    // Temporal dev server on a fresh SQLite file.
-    const temporalDir = join(ROOT, '.data', 'bench-temporal');
-    mkdirSync(temporalDir, { recursive: true });
-    const temporalDbFile = join(temporalDir, `${dbName}.db`);
-    const temporal = await startTemporalDevServer({
-      cliPath: opts.temporalCliPath ?? (await temporalCli()),
-      dbFile: temporalDbFile,
-      port: await freePort(),
-      uiPort: await freePort(),
-      namespace: 'default',
-      // The default pragmas fsync every write: ~3 workflows/s on this shared VM (58 s for 200
-      // trivial workflows against 9 s with these). Production runs Temporal on PostgreSQL.
-      sqlitePragmas: { journal_mode: 'wal', synchronous: 'off' },
-      log: (line) => log(`[temporal] ${line}`),
-    });
+    let temporal: RunningTemporal;
+    let temporalDbFile = '';
+    let temporalDatabases: string[] = [];
+    if (opts.temporal === 'production') {
+      const tools = (await import(join(ROOT, 'scripts', 'tools.mjs'))) as {
+        ensureTemporalServer(): { server: string; sqlTool: string; schemaDir: string };
+      };
+      const production = await startTemporalProduction({
+        ...tools.ensureTemporalServer(),
+        pgServerUrl: server,
+        name: `temporal_${dbName}`,
+        root: join(ROOT, '.data', 'bench-temporal-server', dbName),
+        namespace: 'default',
+        log: (line) => log(`[temporal] ${line}`),
+      });
+      temporal = production;
+      temporalDatabases = production.databases;
+    } else {
+      // Temporal dev server on a fresh SQLite file.
+      const temporalDir = join(ROOT, '.data', 'bench-temporal');
+      mkdirSync(temporalDir, { recursive: true });
+      temporalDbFile = join(temporalDir, `${dbName}.db`);
+      temporal = await startTemporalDevServer({
+        cliPath: opts.temporalCliPath ?? (await temporalCli()),
+        dbFile: temporalDbFile,
+        port: await freePort(),
+        uiPort: await freePort(),
+        namespace: 'default',
+        // The default pragmas fsync every write: ~3 workflows/s on this shared VM (58 s for 200
+        // trivial workflows against 9 s with these). Production runs Temporal on PostgreSQL.
+        sqlitePragmas: { journal_mode: 'wal', synchronous: 'off' },
+        log: (line) => log(`[temporal] ${line}`),
+      });
+    }
     const temporalGuard = () => temporal.process.kill('SIGKILL');
     process.once('exit', temporalGuard);
     cleanups.push(async () => {
       process.removeListener('exit', temporalGuard);
       await temporal.stop();
-      for (const suffix of ['', '-wal', '-shm']) rmSync(temporalDbFile + suffix, { force: true });
+      if (temporalDbFile) for (const suffix of ['', '-wal', '-shm']) rmSync(temporalDbFile + suffix, { force: true });
     });
     const connection = await Connection.connect({ address: temporal.address });
     cleanups.push(() => connection.close());
@@ -434,6 +462,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       sinkUrl,
       temporal,
       temporalDbFile,
+      temporalDatabases,
       connection,
       client,
       workerEnv(taskQueue, extra = {}) {
@@ -457,7 +486,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       },
       temporalDbBytes() {
         let total = 0;
-        for (const suffix of ['', '-wal']) {
+        for (const suffix of temporalDbFile ? ['', '-wal'] : []) {
           const f = temporalDbFile + suffix;
           if (existsSync(f)) total += statSync(f).size;
         }

@@ -2,7 +2,8 @@
  * `npm run bench [-- name [--flag value]…]`: runs one benchmark, or (no name) cfonb, api and a
  * small cycle; prints their figures, ends each with one JSON line and appends the figures to
  * bench/RESULTS.md with the date and the machine. Benchmarks are never timed tests.
- *   cycle --connections N (default 1 000)   idle --workflows N (default 100 000)
+ *   cycle --connections N (default 1 000) [--temporal dev|production] [--workers N]
+ *   idle --workflows N (default 100 000)
  *   reconnect --connections N --samples N
  */
 import { benchApi } from '../bench/api';
@@ -26,7 +27,15 @@ const BENCHES: Record<string, (flags: Flags) => Promise<Record<string, unknown>>
   cfonb: () => benchCfonb(),
   camt: () => benchCamt(),
   api: () => benchApi(),
-  cycle: (f) => benchCycle({ connections: int(f, 'connections') }),
+  cycle: (f) => {
+    if (f.temporal !== undefined && f.temporal !== 'dev' && f.temporal !== 'production')
+      throw new Error(`--temporal must be dev or production (got "${f.temporal}")`);
+    return benchCycle({
+      connections: int(f, 'connections'),
+      temporal: f.temporal as 'dev' | 'production' | undefined,
+      workers: int(f, 'workers'),
+    });
+  },
   idle: (f) => benchIdle({ workflows: int(f, 'workflows') }),
   reconnect: (f) => benchReconnect({ connections: int(f, 'connections'), samples: int(f, 'samples') }),
 };

@@ -17,13 +17,15 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const TEMPORAL_CLI_VERSION = '1.5.1';
 export const TEMPORAL_TEST_SERVER_VERSION = '1.35.0';
+/** The Temporal server itself (the CLI's dev server embeds the same version), for production-shaped benchmarks. */
+export const TEMPORAL_SERVER_VERSION = '1.29.1';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const cacheDir =
@@ -59,6 +61,45 @@ export function ensureTemporalCli() {
   rmSync(tmp, { recursive: true, force: true });
   console.error(`[tools] Temporal CLI built in ${seconds.toFixed(0)} s`);
   return bin;
+}
+
+/**
+ * The Temporal server as a firm runs it (`cmd/server`, with PostgreSQL persistence) and its SQL
+ * schema tool (`cmd/tools/sql`), built from Go modules at a pinned version, with the schema files
+ * its module ships (schema/postgresql/v12). Only the production-shaped benchmark needs them.
+ */
+export function ensureTemporalServer() {
+  const dir = join(cacheDir, `temporal-server-${TEMPORAL_SERVER_VERSION}`);
+  const server = join(dir, 'bin', 'temporal-server');
+  const sqlTool = join(dir, 'bin', 'temporal-sql-tool');
+  const module = `go.temporal.io/server@v${TEMPORAL_SERVER_VERSION}`;
+  const env = { ...process.env, GOTOOLCHAIN: 'local', CGO_ENABLED: '0' };
+  if (!existsSync(server) || !existsSync(sqlTool)) {
+    console.error(
+      `[tools] building the Temporal server ${TEMPORAL_SERVER_VERSION} with go install (several minutes, once)`,
+    );
+    const tmp = join(dir, `bin.tmp-${process.pid}`);
+    mkdirSync(tmp, { recursive: true });
+    const seconds = run(
+      'go',
+      [
+        'install',
+        `go.temporal.io/server/cmd/server@v${TEMPORAL_SERVER_VERSION}`,
+        `go.temporal.io/server/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`,
+      ],
+      {
+        env: { ...env, GOBIN: tmp },
+      },
+    );
+    mkdirSync(join(dir, 'bin'), { recursive: true });
+    renameSync(join(tmp, 'server'), server);
+    renameSync(join(tmp, 'sql'), sqlTool);
+    rmSync(tmp, { recursive: true, force: true });
+    console.error(`[tools] Temporal server built in ${seconds.toFixed(0)} s`);
+  }
+  const modDir = execFileSync('go', ['mod', 'download', '-json', module], { env, encoding: 'utf8' });
+  const schemaDir = join(JSON.parse(modDir).Dir, 'schema', 'postgresql', 'v12');
+  return { server, sqlTool, schemaDir };
 }
 
 export function ensureTestServer() {
