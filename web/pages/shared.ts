@@ -7,6 +7,10 @@ import { portalContext, safeReturn, setFlash, type PortalContext } from '../cont
 import { frDateTime } from '../format';
 import { html, qs, type Html } from '../html';
 import { badge, field, page, send } from '../layout';
+import type { BalanceCheck } from '../../domain/balance-check';
+
+/** A statement's balance check as the API gives it (domain/balance-check.ts). */
+export type { BalanceCheck };
 
 export const str = (v: unknown) => (typeof v === 'string' ? v : '');
 export const csrfOf = (req: Request) => str(req.body?._csrf);
@@ -141,22 +145,6 @@ export interface Statement {
   formats: Array<'cfonb120' | 'camt053'>;
   camtVersion: '08' | '02';
   balanceCheck: BalanceCheck | null;
-}
-
-/** domain/balance-check.ts as the API gives it. */
-export interface BalanceCheck {
-  status: 'ok' | 'break' | 'unchecked';
-  opening: { previousClosingBalance: string | null; matches: boolean | null; gap: string | null };
-  closing: {
-    bankBalance: string | null;
-    bankBalanceAt: string | null;
-    bookedAfterPeriodEnd: string | null;
-    expectedClosingBalance: string | null;
-    matches: boolean | null;
-    gap: string | null;
-  };
-  message: string | null;
-  details: string[];
 }
 
 export interface Page<T> {
