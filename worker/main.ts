@@ -150,27 +150,21 @@ async function serveMetrics(address: string, healthy: () => boolean): Promise<Se
 }
 
 /**
- * Sends the outbox: a batch of OUTBOX_BATCH, then at once another while batches come back full (a
+ * Drains an outbox: a batch of OUTBOX_BATCH, then at once another while batches come back full (a
  * nightly cycle queues thousands of statement e-mails), else again after OUTBOX_INTERVAL_MS. One
- * round at a time; errors are logged and retried.
+ * round at a time; errors are logged and retried. `round` answers how many it handled.
  */
-function startOutboxSender(
-  send: (limit?: number) => Promise<{ sent: number; failed: number; retrying: number }>,
-  logger: Logger,
-) {
+function startDrainLoop(name: string, round: (limit: number) => Promise<number>, logger: Logger, onError = () => {}) {
   let stopped = false;
-  let round: Promise<void> = Promise.resolve();
+  let current: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   const tick = () => {
     let full = false;
-    round = send(OUTBOX_BATCH)
-      .then((r) => {
-        full = r.sent + r.failed + r.retrying >= OUTBOX_BATCH;
-        if (r.sent > 0) logger.info(r, 'outbox e-mails sent');
-      })
+    current = round(OUTBOX_BATCH)
+      .then((handled) => void (full = handled >= OUTBOX_BATCH))
       .catch((err: unknown) => {
-        outboxRoundErrors.inc();
-        logger.warn({ err: (err as Error).message }, 'outbox sender: will retry');
+        onError();
+        logger.warn({ err: (err as Error).message }, `${name}: will retry`);
       })
       .finally(() => {
         if (!stopped) timer = setTimeout(tick, full ? 0 : OUTBOX_INTERVAL_MS);
@@ -181,39 +175,40 @@ function startOutboxSender(
     async stop() {
       stopped = true;
       clearTimeout(timer);
-      await round;
+      await current;
     },
   };
 }
 
-/**
- * Delivers the outgoing webhooks (webhooks-out/sender.ts) on the same rhythm as the
- * e-mails: a batch, at once another while batches come back full, else every OUTBOX_INTERVAL_MS.
- */
-function startWebhookSender(send: (limit?: number) => Promise<WebhookSendResult>, logger: Logger) {
-  let stopped = false;
-  let round: Promise<void> = Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
-  const tick = () => {
-    let full = false;
-    round = send(OUTBOX_BATCH)
-      .then((r) => {
-        full = r.succeeded + r.failed + r.retrying >= OUTBOX_BATCH;
-        if (r.succeeded + r.failed + r.retrying > 0) logger.info(r, 'webhooks delivered');
-      })
-      .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'webhook sender: will retry'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, full ? 0 : OUTBOX_INTERVAL_MS);
-      });
-  };
-  tick();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await round;
+/** The e-mail outbox (email/sender.ts). */
+function startOutboxSender(
+  send: (limit?: number) => Promise<{ sent: number; failed: number; retrying: number }>,
+  logger: Logger,
+) {
+  return startDrainLoop(
+    'outbox sender',
+    async (limit) => {
+      const r = await send(limit);
+      if (r.sent > 0) logger.info(r, 'outbox e-mails sent');
+      return r.sent + r.failed + r.retrying;
     },
-  };
+    logger,
+    () => outboxRoundErrors.inc(),
+  );
+}
+
+/** The outgoing webhooks (webhooks-out/sender.ts), on the same rhythm as the e-mails. */
+function startWebhookSender(send: (limit?: number) => Promise<WebhookSendResult>, logger: Logger) {
+  return startDrainLoop(
+    'webhook sender',
+    async (limit) => {
+      const r = await send(limit);
+      const handled = r.succeeded + r.failed + r.retrying;
+      if (handled > 0) logger.info(r, 'webhooks delivered');
+      return handled;
+    },
+    logger,
+  );
 }
 
 const OUTBOX_BATCH = 100;
