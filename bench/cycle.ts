@@ -129,12 +129,12 @@ async function run(
       transactions: Number(r.rows[0]!.transactions),
     };
   };
-  const final = await waitUntil(
+  const final = await waitUntil<Awaited<ReturnType<typeof progress>>>(
     'every statement stored and e-mailed',
     progress,
     (p) => p.statements >= expected && p.inSink >= expected,
     {
-      timeoutMs: 30 * 60_000 + n * 600,
+      timeoutMs: Number(process.env.BENCH_CYCLE_TIMEOUT_S ?? 0) * 1000 || 30 * 60_000 + n * 600,
       everyMs: 500,
       onTick: (p) => {
         void connections.sample().catch(() => undefined);
@@ -146,7 +146,19 @@ async function run(
         }
       },
     },
-  );
+  ).catch(async (e: unknown) => {
+    // What one connection did after the slot, to see where the cycle stopped.
+    say(`no cycle: ${e instanceof Error ? e.message : String(e)}`);
+    for (const line of await historySince(stack, ids[0]!)) say(`  ${line}`);
+    const r = await stack.pg.query(
+      `SELECT k.active AS connection, c.active AS company, array_agg(a.active) AS accounts
+         FROM "BankConnection" k JOIN "Company" c ON c.id = k."companyId" JOIN "BankAccount" a ON a."connectionId" = k.id
+        WHERE k.id = $1::uuid GROUP BY 1, 2`,
+      [ids[0]],
+    );
+    say(`  active: ${JSON.stringify(r.rows[0])}`);
+    throw e;
+  });
   const seconds = (Date.now() - slot) / 1000;
   const procs = probe.stop();
   // From the slot to each statement stored (receivedAt: the row's own time, UTC).
@@ -275,4 +287,20 @@ async function run(
       ceilingPostgres: ceilingProcs.postgres,
     },
   };
+}
+
+/** One workflow's history as short lines (event type, activity, failure), for a diagnosis. */
+async function historySince(stack: Stack, connectionId: string): Promise<string[]> {
+  const history = await stack.client.workflow.getHandle(connectionWorkflowId(connectionId)).fetchHistory();
+  return (history.events ?? []).map((e) => {
+    const type = String(e.eventType ?? '?');
+    const detail =
+      e.activityTaskScheduledEventAttributes?.activityType?.name ??
+      e.activityTaskFailedEventAttributes?.failure?.message ??
+      e.workflowExecutionSignaledEventAttributes?.signalName ??
+      (e.timerStartedEventAttributes
+        ? `timer ${Number(e.timerStartedEventAttributes.startToFireTimeout?.seconds ?? 0)} s`
+        : '');
+    return `#${e.eventId} ${type} ${detail}`;
+  });
 }

@@ -7,6 +7,7 @@ import { addDays, parisDate } from '../../domain/schedule';
 import { parisInstant } from '../support/paris-time';
 import { ConnectionState, ConsecutiveErrors } from '../../workflows/search-attributes';
 import {
+  collectNowSignal,
   collectNowUpdate,
   deactivateSignal,
   reactivateSignal,
@@ -417,6 +418,18 @@ describe.each(START_DATES)('starting %s', (startAt) => {
       const again = await handle.executeUpdate(collectNowUpdate, { args: [{ statement: false }] });
       expect(again.statementIds).toEqual([]);
       expect((await statementsOf(c)).length).toBe(c.accounts.length);
+      await h.retire(c);
+    });
+
+    test('the signal (ops in Temporal Web, the cycle benchmark) collects and issues the same statements, answering nobody', async () => {
+      const { c, handle } = await healthy({ periodicity: MONTHLY_END });
+      const before = (await statementsOf(c)).length;
+      await handle.signal(collectNowSignal, { statement: true });
+      await settleWorkflow(handle);
+      const after = await statementsOf(c);
+      expect(after.length).toBe(before + c.accounts.length);
+      const yesterday = addDays(day(await h.env.currentTimeMs()), -1);
+      expect(after.slice(-c.accounts.length).every((s) => iso(s.periodEnd) === yesterday)).toBe(true);
       await h.retire(c);
     });
   });

@@ -1,7 +1,8 @@
 /**
  * Determinism and durability of the bank-connection workflow:
  *  - the histories kept in test/fixtures/histories/ (recorded from real runs) replay against the
- *    current workflow code: a change that would break running workflows fails here;
+ *    current workflow code: a change that would break running workflows fails here
+ *    (collect-now-signal-before-patch.json: a signal the code before its patch() left unanswered);
  *  - fresh histories of the main branches replay too (`RECORD_HISTORIES=1` writes them to the
  *    folder, to be committed when the workflow code changes on purpose, with `patched()`);
  *  - a worker that dies while an activity runs loses nothing and doubles nothing.
@@ -12,6 +13,7 @@ import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { addDays, parisDate } from '../../domain/schedule';
 import {
+  collectNowSignal,
   collectNowUpdate,
   reconnectedSignal,
   runScheduledCollectionSignal,
@@ -126,6 +128,18 @@ describe('fresh histories of the main branches', () => {
     expect((await handle.query(statusQuery)).state).toBe('ok');
     await h.retire(c);
     await keep('failure-link-reconnection', c);
+  });
+
+  test('a collectNow signal (ops in Temporal Web) collects and issues the statements', async () => {
+    const c = await h.makeConnection({ periodicity: { kind: 'MONTHLY', day: 0, month: null } });
+    const handle = await h.start(c);
+    await skip(3 * DAY);
+    await handle.signal(collectNowSignal, { statement: true });
+    await skip(60_000);
+    const statements = await h.prisma.statement.count({ where: { bankAccount: { connectionId: c.id } } });
+    expect(statements).toBe(c.accounts.length);
+    await h.retire(c);
+    await keep('collect-now-signal', c);
   });
 
   test('a link that expires, then continue-as-new with a small history cap', async () => {
