@@ -17,7 +17,7 @@
  */
 import { allHandlersFinished, condition, continueAsNew, log, patched, workflowInfo } from '@temporalio/workflow';
 import { nextCollectionSlot } from '../domain/schedule';
-import { io, now, nowIso } from './activities';
+import { io, local, now, nowIso } from './activities';
 import { attempt } from './collect';
 import { listen, publish, type Run, type Wake } from './connection-run';
 import type * as m from './messages';
@@ -26,11 +26,13 @@ import { issueDueStatements, scheduleStatements, showPending } from './statement
 const MAX_HISTORY_EVENTS = 5_000;
 /** patched(): the collectNow signal collects (ops in Temporal Web, the cycle benchmark). */
 const SIGNALLED_COLLECTION = 'signalled-collection-2026-12';
+/** patched(): the settings are read by a local activity. */
+const LOCAL_SETTINGS = 'local-settings-2026-12';
 const NOTHING: m.CollectNowResult = { statementIds: [], collected: 0, state: null };
 
 export async function bankConnectionWorkflow(input: m.ConnectionWorkflowInput): Promise<void> {
   const run = listen(input, nextCollectionSlot(input.connectionId, now()).getTime());
-  run.settings = await io.loadConnectionSettings(run.connectionId);
+  run.settings = await loadSettings(run.connectionId);
   run.state.active = run.settings.active;
   scheduleStatements(run, false);
   publish(run);
@@ -47,6 +49,11 @@ export async function bankConnectionWorkflow(input: m.ConnectionWorkflowInput): 
       });
   }
   await close(run);
+}
+
+/** The company's settings: a local activity since December 2026 (recorded histories: an activity). */
+function loadSettings(connectionId: string) {
+  return patched(LOCAL_SETTINGS) ? local.loadConnectionSettings(connectionId) : io.loadConnectionSettings(connectionId);
 }
 
 /** Sleeps until a message comes, the next collection is due, or the pending link expires. */
@@ -82,7 +89,7 @@ async function step(run: Run, w: Wake | undefined): Promise<void> {
 /** Periodicity, options or accounts changed, or the connection was paused or resumed. */
 async function reloadSettings(run: Run): Promise<void> {
   const wasActive = run.state.active;
-  run.settings = await io.loadConnectionSettings(run.connectionId);
+  run.settings = await loadSettings(run.connectionId);
   run.state.active = run.settings.active;
   const resumed = run.state.active && !wasActive;
   if (resumed) run.nextCollectionMs = nextCollectionSlot(run.connectionId, now()).getTime();

@@ -239,7 +239,7 @@ test('the API and the worker run compiled under NODE_ENV=production: ready, meas
   expect(text).toMatch(/releves_api_process_cpu_seconds_total \d/);
 
   // The worker runs the prebuilt bundle: a connection workflow for an unknown connection fails in
-  // its first activity (the database answers "not found"), which the worker's metrics count.
+  // its first activity (local: the database answers "not found"), which the worker's metrics count.
   await waitFor('worker', worker, async () => output.get(worker)!.includes('worker running'));
   expect(output.get(worker)).toContain('"bundle":"prebuilt"');
   const handle = await env.client.workflow.start('bankConnectionWorkflow', {
@@ -249,8 +249,10 @@ test('the API and the worker run compiled under NODE_ENV=production: ready, meas
   });
   const failure = await handle.result().catch((e: unknown) => e);
   expect(failure).toBeInstanceOf(WorkflowFailedError);
-  const cause = (failure as WorkflowFailedError).cause as Error & { cause?: Error };
-  expect(String(cause?.cause?.message)).toMatch(/not found/);
+  const chain: string[] = [];
+  for (let e = (failure as Error & { cause?: Error }).cause; e; e = (e as Error & { cause?: Error }).cause)
+    chain.push(`${e.name}: ${e.message}`);
+  expect(chain.join(' ← ')).toMatch(/ApplicationFailure: connection .* not found/);
   const workerMetrics = await (await fetch(`http://127.0.0.1:${ports.metrics}/metrics`)).text();
   expect(workerMetrics).toContain(
     'releves_activity_duration_seconds_count{activity="loadConnectionSettings",outcome="failed"} 1',
@@ -263,7 +265,7 @@ test('the API and the worker run compiled under NODE_ENV=production: ready, meas
   let sdkMetrics = '';
   await waitFor('temporal metrics', worker, async () => {
     sdkMetrics = await (await fetch(`http://127.0.0.1:${ports.temporalMetrics}/metrics`)).text();
-    return sdkMetrics.includes('temporal_activity_execution_failed');
+    return sdkMetrics.includes('temporal_local_activity_execution_failed'); // the settings' local activity
   });
   expect(sdkMetrics).toMatch(/temporal_workflow_failed\{/);
 
