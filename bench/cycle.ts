@@ -24,7 +24,17 @@ import { randomBytes } from 'node:crypto';
 import { collectNowSignal, connectionWorkflowId } from '../workflows/messages';
 import { ceilingWorkflow, goSignal } from './ceiling/workflows';
 import { countSettled, seedFleet, startConnectionWorkflows } from './fleet';
-import { mapLimit, measure, postmasterPid, round, spawnWorker, startStack, waitUntil, type Stack } from './stack';
+import {
+  compiledWorker,
+  mapLimit,
+  measure,
+  postmasterPid,
+  round,
+  spawnWorker,
+  startStack,
+  waitUntil,
+  type Stack,
+} from './stack';
 
 const ACCOUNTS_PER_CONNECTION = 3;
 /** The card has no IBAN at Powens: kept inactive, no statement (bench/fleet.ts). */
@@ -81,8 +91,9 @@ async function run(
 
   // ---- ours -------------------------------------------------------------------------------------
   const taskQueue = `cycle-${randomBytes(3).toString('hex')}`;
+  const entry = await compiledWorker();
   const workers = Array.from({ length: workerCount }, (_, i) =>
-    spawnWorker('worker/main.ts', stack.workerEnv(taskQueue), { name: workerCount > 1 ? `worker-${i + 1}` : 'worker' }),
+    spawnWorker(entry, stack.workerEnv(taskQueue), { name: workerCount > 1 ? `worker-${i + 1}` : 'worker' }),
   );
   await Promise.all(workers.map((w) => w.ready));
   const ids = fleet.connections.map((c) => c.id);

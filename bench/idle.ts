@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { countSettled, seedSleepingFleet, startConnectionWorkflows } from './fleet';
-import { measure, round, sleep, spawnWorker, startStack, waitUntil } from './stack';
+import { compiledWorker, measure, round, sleep, spawnWorker, startStack, waitUntil } from './stack';
 
 const IDLE_SECONDS = 30;
 
@@ -20,7 +20,7 @@ export async function benchIdle(opts: { workflows?: number } = {}): Promise<Reco
     const ids = await seedSleepingFleet(stack, n);
     say(`${n} connections in the database`);
     const taskQueue = `idle-${randomBytes(3).toString('hex')}`;
-    const worker = spawnWorker('worker/main.ts', stack.workerEnv(taskQueue), { name: 'worker' });
+    const worker = spawnWorker(await compiledWorker(), stack.workerEnv(taskQueue), { name: 'worker' });
     await worker.ready;
     const startProbe = measure({ worker: () => worker.pid, temporal: () => stack.temporal.process.pid });
     const t0 = Date.now();
