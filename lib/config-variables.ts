@@ -53,7 +53,12 @@ export const VARIABLES: Record<
   TEMPORAL_DEV_SERVER_PORT: { doc: 'Port of the embedded Temporal dev server (only when TEMPORAL_ADDRESS is unset).' },
   TEMPORAL_UI_PORT: { doc: 'Port of the embedded Temporal Web UI (only when TEMPORAL_ADDRESS is unset).' },
   TEMPORAL_WEB_URL: { doc: 'Link to Temporal Web shown to ops (default http://localhost:TEMPORAL_UI_PORT).' },
-  WORKER_MAX_CACHED_WORKFLOWS: { doc: 'Worker: sticky workflow cache size.' },
+  WORKER_MEMORY_BUDGET_MB: {
+    doc: 'Worker: resident memory it aims for (MB, 480); sizes the sticky workflow cache (lib/sticky-cache.ts).',
+  },
+  WORKER_MAX_CACHED_WORKFLOWS: {
+    doc: 'Worker: sticky workflow cache size; unset: derived from WORKER_MEMORY_BUDGET_MB.',
+  },
   WORKER_MAX_CONCURRENT_ACTIVITIES: { doc: 'Worker: activities run at once.' },
   WORKER_SHUTDOWN_GRACE_SECONDS: { doc: 'Worker: seconds given to running activities on SIGTERM.' },
   API_HOST: { section: 'API + portal', doc: 'Interface the API and portal listen on.' },

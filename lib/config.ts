@@ -11,6 +11,7 @@
 import type { z } from 'zod';
 import { configSchema, POWENS_WEBHOOK_ROUTE, SANDBOX_WEBHOOK_SECRET } from './config-schema';
 import { productionRefusals } from './config-variables';
+import { stickyCacheSize } from './sticky-cache';
 
 export {
   CFONB_ACCOUNT_TYPES,
@@ -24,6 +25,8 @@ export { productionRefusals, renderEnvExample, VARIABLES } from './config-variab
 export type RawConfig = z.infer<typeof configSchema>;
 
 export interface Config extends RawConfig {
+  /** The worker's sticky cache: WORKER_MAX_CACHED_WORKFLOWS, else sized from WORKER_MEMORY_BUDGET_MB. */
+  workerMaxCachedWorkflows: number;
   /** True when no DATABASE_URL is given: the embedded PostgreSQL is started under DATA_DIR. */
   embeddedPostgres: boolean;
   /** True when no TEMPORAL_ADDRESS is given: the Temporal dev server is started under DATA_DIR. */
@@ -105,6 +108,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     temporalAddress: c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.TEMPORAL_DEV_SERVER_PORT}`,
     temporalWebUrl: c.TEMPORAL_WEB_URL ?? `http://localhost:${c.TEMPORAL_UI_PORT}`,
     publicBaseUrl,
+    workerMaxCachedWorkflows: c.WORKER_MAX_CACHED_WORKFLOWS ?? stickyCacheSize(c.WORKER_MEMORY_BUDGET_MB),
     powensBaseUrl: (c.POWENS_BASE_URL ?? `${local(c.POWENS_SANDBOX_PORT)}/2.0`).replace(/\/$/, ''),
     powensWebviewUrl: (c.POWENS_WEBVIEW_URL ?? defaultWebviewUrl(c.POWENS_BASE_URL, c.POWENS_SANDBOX_PORT)).replace(
       /\/$/,

@@ -1,6 +1,6 @@
 /**
  * The Temporal worker: registers the workflows and activities (with the real Powens client built
- * from config), sticky cache sized from config, logs carrying workflow and connection ids, graceful
+ * from config), sticky cache sized from its memory budget (lib/sticky-cache.ts), logs carrying workflow and connection ids, graceful
  * shutdown on SIGTERM/SIGINT (running activities get WORKER_SHUTDOWN_GRACE_SECONDS to finish;
  * Temporal retries the rest elsewhere). It also runs the outbox sender: every second (at once while batches come back full) it sends
  * the queued e-mails (`sendPendingEmails` claims each row, so several workers never send one twice),
@@ -72,7 +72,7 @@ async function main() {
           interceptors: { activity: [activityMetrics], workflowModules: [require.resolve('./workflow-interceptors')] },
         }),
     activities,
-    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    maxCachedWorkflows: config.workerMaxCachedWorkflows,
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     shutdownGraceTime: `${config.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
   });
@@ -103,6 +103,7 @@ async function main() {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       address: config.temporalAddress,
       bundle: existsSync(PREBUILT_BUNDLE) ? 'prebuilt' : 'built at start',
+      maxCachedWorkflows: config.workerMaxCachedWorkflows,
       metrics: config.WORKER_METRICS_ADDRESS ?? null,
       temporalMetrics: config.WORKER_TEMPORAL_METRICS_ADDRESS ?? null,
     },

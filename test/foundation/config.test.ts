@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createPowensClient } from '../../integrations/powens';
 import { seedDemo } from '../../scripts/seed-demo';
 import { ConfigError, PUBLIC_SECRETS, SANDBOX_WEBHOOK_SECRET, loadConfig, renderEnvExample } from '../../lib/config';
+import { CACHED_WORKFLOW_KB, WORKER_BASE_RSS_MB, stickyCacheSize } from '../../lib/sticky-cache';
 
 const root = join(__dirname, '..', '..');
 
@@ -45,6 +46,22 @@ describe('configuration', () => {
     expect(c.temporalAddress).toBe('127.0.0.1:7233');
     expect(c.powensBaseUrl).toBe('http://127.0.0.1:3100/2.0');
     expect(c.publicBaseUrl).toBe('http://localhost:3000');
+  });
+
+  test('the worker’s sticky cache is sized from its memory budget unless a size is given', () => {
+    const byBudget = (mb: number) => loadConfig({ WORKER_MEMORY_BUDGET_MB: String(mb) }).workerMaxCachedWorkflows;
+    expect(loadConfig({}).workerMaxCachedWorkflows).toBe(stickyCacheSize(480));
+    expect(byBudget(480)).toBe(Math.floor(((480 - WORKER_BASE_RSS_MB) * 1024) / CACHED_WORKFLOW_KB));
+    // More memory, more cached workflows, in proportion; a budget at the base still keeps a few.
+    expect(Math.abs(byBudget(2048) - byBudget(1024) - (1024 * 1024) / CACHED_WORKFLOW_KB)).toBeLessThan(1);
+    expect(byBudget(256)).toBe(50);
+    expect(
+      loadConfig({ WORKER_MEMORY_BUDGET_MB: '480', WORKER_MAX_CACHED_WORKFLOWS: '0' }).workerMaxCachedWorkflows,
+    ).toBe(0);
+    expect(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '' }).workerMaxCachedWorkflows).toBe(stickyCacheSize(480));
+    expect(refusal({ WORKER_MEMORY_BUDGET_MB: '128' }).message).toContain(
+      'WORKER_MEMORY_BUDGET_MB: must be at least 256 (MB)',
+    );
   });
 
   test('given services replace the embedded ones', () => {
