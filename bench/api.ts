@@ -10,6 +10,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { deriveApiKey } from '../api/auth';
@@ -69,6 +70,26 @@ function queries(s: Sample): Array<[string, string]> {
   ];
 }
 
+/** CPU time (ms) of the process `pid`, with its children when `children` (PostgreSQL's backends). */
+function cpuMs(pid: number | undefined, children = false): number {
+  if (!pid) return NaN;
+  const ticks = (p: string) => {
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return { ppid: Number(f[1]), cpu: Number(f[11]) + Number(f[12]) };
+    } catch {
+      return { ppid: -1, cpu: 0 };
+    }
+  };
+  let total = ticks(String(pid)).cpu;
+  if (children)
+    for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      const t = ticks(p);
+      if (t.ppid === pid) total += t.cpu;
+    }
+  return total * 10; // USER_HZ = 100
+}
+
 /** The API in its own process (bench/api-server.ts), answering on the returned base URL. */
 async function startServer(url: string): Promise<{ child: ChildProcess; base: string }> {
   const child = fork(join(__dirname, 'api-server.ts'), [], {
@@ -114,6 +135,9 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
     serverUrl = pg.serverUrl;
     stopPg = pg.stop;
   }
+  // The embedded server's postmaster: its backends' CPU is PostgreSQL's share of a request.
+  const pidFile = join(__dirname, '..', '.data', 'bench-postgres', 'postmaster.pid');
+  const postmaster = stopPg && existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : undefined;
   const template = await ensureTemplateDatabase(serverUrl);
   const dbName = `bench_api_${Date.now()}`;
   const admin = new Client({ connectionString: withDatabase(serverUrl, 'postgres') });
@@ -145,6 +169,8 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
     p50: number;
     p95: number;
     rps: number;
+    apiCpuMs: number;
+    pgCpuMs: number;
     index: boolean;
   }> = [];
   const plans: Array<{ route: string; query: string; plans: PlanSummary[] }> = [];
@@ -163,6 +189,7 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
       plans.push({ route, query: label, plans: summary });
       await Promise.all(Array.from({ length: clients }, () => get(target))); // warm-up
       const times: number[] = [];
+      const cpu0 = [cpuMs(child.pid), cpuMs(postmaster, true)];
       const started = process.hrtime.bigint();
       await Promise.all(
         Array.from({ length: clients }, async () => {
@@ -174,6 +201,7 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
         }),
       );
       const wall = Number(process.hrtime.bigint() - started) / 1e9;
+      const cpu1 = [cpuMs(child.pid), cpuMs(postmaster, true)];
       times.sort((a, b) => a - b);
       const r = {
         route,
@@ -182,11 +210,14 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
         p50: +pct(times, 50).toFixed(1),
         p95: +pct(times, 95).toFixed(1),
         rps: Math.round(times.length / wall),
+        // CPU per request: the API process's, and PostgreSQL's backends' (the machine has cpus() of it).
+        apiCpuMs: +((cpu1[0]! - cpu0[0]!) / times.length).toFixed(1),
+        pgCpuMs: +((cpu1[1]! - cpu0[1]!) / times.length).toFixed(1),
         index: usesIndexes(summary),
       };
       results.push(r);
       console.log(
-        `${r.route.padEnd(14)} ${r.query.padEnd(40)} total=${String(r.total).padStart(8)}  p50=${r.p50} ms  p95=${r.p95} ms  ${r.rps} req/s  index=${r.index}`,
+        `${r.route.padEnd(14)} ${r.query.padEnd(40)} total=${String(r.total).padStart(8)}  p50=${r.p50} ms  p95=${r.p95} ms  ${r.rps} req/s  CPU/request: API ${r.apiCpuMs} ms, PostgreSQL ${r.pgCpuMs} ms  index=${r.index}`,
       );
     }
   } finally {
