@@ -82,11 +82,13 @@ export async function searchStatements(
   if (q.receivedTo) conds.push(Prisma.sql`s."receivedAt" < ${q.receivedTo}::timestamp + interval '1 day'`);
   const from = Prisma.sql`FROM "Statement" s JOIN "BankAccount" a ON a.id = s."bankAccountId"
     JOIN "Company" c ON c.id = a."companyId" WHERE ${Prisma.join(conds, ' AND ')}`;
+  // Ties broken by the id in the same direction: (periodEnd, id) walked either way, no sort of a
+  // month's million statements that share their period end.
   const sort = q.sort === 'periodEnd' ? Prisma.sql`s."periodEnd"` : Prisma.sql`s."receivedAt"`;
   const direction = q.order === 'desc' ? Prisma.sql`DESC` : Prisma.sql`ASC`;
   const [page, counted] = await Promise.all([
     prisma.$queryRaw<Array<{ id: string }>>`SELECT s.id::text AS id ${from}
-      ORDER BY ${sort} ${direction}, s.id ASC LIMIT ${q.limit} OFFSET ${q.offset}`,
+      ORDER BY ${sort} ${direction}, s.id ${direction} LIMIT ${q.limit} OFFSET ${q.offset}`,
     count
       ? prisma.$queryRaw<Array<{ total: bigint }>>`SELECT count(*) AS total FROM (SELECT 1 ${from}
           LIMIT ${q.offset + COUNT_CAP + 1}) counted`
