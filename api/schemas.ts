@@ -57,6 +57,29 @@ export function list<T extends z.ZodType>(item: T) {
   return z.object({ items: z.array(item), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
 }
 
+/**
+ * The searches over the big tables (bank accounts, statements) count at most this many matches past
+ * the offset: counting every match of a million-row search costs seconds, the page itself does not.
+ */
+export const COUNT_CAP = 1_000;
+
+/** A capped count's total: exact up to `offset + COUNT_CAP`, else that figure and `totalCapped`. */
+export function cappedTotal(counted: number, offset: number): { total: number; totalCapped: boolean } {
+  const cap = offset + COUNT_CAP;
+  return { total: Math.min(counted, cap), totalCapped: counted > cap };
+}
+
+/** A list whose total is capped (see COUNT_CAP). */
+export function cappedList<T extends z.ZodType>(item: T) {
+  return list(item).extend({
+    totalCapped: z
+      .boolean()
+      .describe(
+        `true : au moins \`total\` résultats (le décompte s’arrête à offset + ${COUNT_CAP.toLocaleString('fr-FR')}), false : \`total\` exact`,
+      ),
+  });
+}
+
 export const problem = z
   .object({
     type: z.string(),

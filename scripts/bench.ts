@@ -2,6 +2,7 @@
  * `npm run bench [-- name [--flag value]…]`: runs one benchmark, or (no name) cfonb, api and a
  * small cycle; prints their figures, ends each with one JSON line and appends the figures to
  * bench/RESULTS.md with the date and the machine. Benchmarks are never timed tests.
+ *   api --accounts N (default 100 000) --statements N (default 1 000 000) --clients N (16) --requests N (20 per client)
  *   cycle --connections N (default 1 000) [--temporal dev|production] [--workers N]
  *   idle --workflows N (default 100 000)
  *   reconnect --connections N --samples N
@@ -26,7 +27,13 @@ const int = (flags: Flags, name: string): number | undefined => {
 const BENCHES: Record<string, (flags: Flags) => Promise<Record<string, unknown>>> = {
   cfonb: () => benchCfonb(),
   camt: () => benchCamt(),
-  api: () => benchApi(),
+  api: (f) =>
+    benchApi({
+      accounts: int(f, 'accounts'),
+      statements: int(f, 'statements'),
+      clients: int(f, 'clients'),
+      requests: int(f, 'requests'),
+    }),
   cycle: (f) => {
     if (f.temporal !== undefined && f.temporal !== 'dev' && f.temporal !== 'production')
       throw new Error(`--temporal must be dev or production (got "${f.temporal}")`);

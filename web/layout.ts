@@ -229,13 +229,18 @@ export function pager(
   total: number,
   offset: number,
   limit: number,
+  /** The API stopped counting at `total` (there are at least that many). */
+  totalCapped = false,
 ): Html {
   if (total <= limit) return html``;
   const link = (o: number, label: string, rel: string) =>
     html`<a href="${base}${qs({ ...params, offset: o || undefined })}" rel="${rel}">${label}</a>`;
   return html`<nav class="pager" aria-label="Pages de résultats">
     ${offset > 0 ? link(Math.max(0, offset - limit), '« Précédent', 'prev') : ''}
-    <span>${offset + 1}–${Math.min(total, offset + limit)} sur ${total.toLocaleString('fr-FR')}</span>
+    <span
+      >${offset + 1}–${Math.min(total, offset + limit)} sur
+      ${totalCapped ? 'plus de ' : ''}${total.toLocaleString('fr-FR')}</span
+    >
     ${offset + limit < total ? link(offset + limit, 'Suivant »', 'next') : ''}
   </nav>`;
 }

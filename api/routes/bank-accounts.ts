@@ -23,7 +23,9 @@ import {
   idParam,
   linkOut,
   linkStateEnum,
-  list,
+  cappedList,
+  cappedTotal,
+  COUNT_CAP,
   order,
   pageQuery,
   queryBool,
@@ -32,6 +34,7 @@ import {
   statementOut,
 } from '../schemas';
 import { bankAccountScope, scopeAccountIds } from '../scope';
+import { companyInScope, likeContains, siretSql } from '../search-sql';
 import { notifyWorkflows, signalConnection } from '../temporal';
 import type { RouteContext } from '../deps';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
@@ -64,9 +67,6 @@ const eventOut = z.object({
 
 type ListQuery = z.infer<typeof listQuery>;
 
-/** `%`, `_` and `\\` taken literally in a LIKE pattern. */
-const likeContains = (v: string) => `%${v.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-
 const LINK_STATE_SQL: Record<LinkState, Prisma.Sql> = {
   used: Prisma.sql`l."usedAt" IS NOT NULL`,
   expired: Prisma.sql`l."usedAt" IS NULL AND (l."revokedAt" IS NOT NULL OR l."expiresAt" <= now())`,
@@ -85,26 +85,16 @@ const SORT_SQL: Record<ListQuery['sort'], Prisma.Sql> = {
  * The search in one SQL statement per need (page of ids, total), so that PostgreSQL can walk an
  * index in the requested order and stop at the page (an ORDER BY on the company's name through
  * Prisma's relation ordering sorted every row), and the link-state filter is a semi-join on each
- * connection's latest link instead of a list of ids sent back and forth.
+ * connection's latest link. The total stops counting at `offset + COUNT_CAP` (api/schemas.ts).
  */
 async function searchBankAccounts(
   prisma: RouteContext['deps']['prisma'],
   ids: string[],
   q: ListQuery,
-): Promise<{ ids: string[]; total: number }> {
+): Promise<{ ids: string[]; total: number; totalCapped: boolean }> {
   // One account (the usual case) as an equality: the planner then walks (portalAccountId, name).
-  const conds: Prisma.Sql[] = [
-    ids.length === 1
-      ? Prisma.sql`c."portalAccountId" = ${ids[0]}::uuid`
-      : Prisma.sql`c."portalAccountId" = ANY(${ids}::uuid[])`,
-  ];
+  const conds: Prisma.Sql[] = [companyInScope(ids), ...siretSql(q.siret)];
   if (!q.includeInactive) conds.push(Prisma.sql`a.active`);
-  if (q.siret) {
-    const siren = q.siret.slice(0, 9);
-    conds.push(siren.length === 9 ? Prisma.sql`c.siren = ${siren}` : Prisma.sql`c.siren LIKE ${`${siren}%`}`);
-    const nic = q.siret.slice(9);
-    if (nic) conds.push(nic.length === 5 ? Prisma.sql`c.nic = ${nic}` : Prisma.sql`c.nic LIKE ${`${nic}%`}`);
-  }
   if (q.name) conds.push(Prisma.sql`c.name ILIKE ${likeContains(q.name)}`);
   if (q.iban) conds.push(Prisma.sql`a.iban LIKE ${likeContains(q.iban)}`);
   if (q.connection) {
@@ -115,12 +105,12 @@ async function searchBankAccounts(
     );
   }
   if (q.link) {
-    conds.push(Prisma.sql`a."connectionId" IN (
-      SELECT l."connectionId" FROM (
-        SELECT DISTINCT ON (l."connectionId") l."connectionId", l."usedAt", l."revokedAt", l."expiresAt"
-        FROM "Link" l JOIN "Company" lc ON lc.id = l."companyId"
-        WHERE lc."portalAccountId" = ANY(${ids}::uuid[]) AND l."connectionId" IS NOT NULL
-        ORDER BY l."connectionId", l."createdAt" DESC
+    // The connection's latest link, one probe of (connectionId, createdAt) per account (the scope is
+    // the account's: a connection's links are its company's).
+    conds.push(Prisma.sql`EXISTS (
+      SELECT 1 FROM (
+        SELECT l."usedAt", l."revokedAt", l."expiresAt" FROM "Link" l
+        WHERE l."connectionId" = a."connectionId" ORDER BY l."createdAt" DESC LIMIT 1
       ) l
       WHERE ${LINK_STATE_SQL[q.link]})`);
   }
@@ -130,9 +120,10 @@ async function searchBankAccounts(
   const [page, count] = await Promise.all([
     prisma.$queryRaw<Array<{ id: string }>>`SELECT a.id::text AS id ${from}
       ORDER BY ${SORT_SQL[q.sort]} ${direction}, a.id ASC LIMIT ${q.limit} OFFSET ${q.offset}`,
-    prisma.$queryRaw<Array<{ total: bigint }>>`SELECT count(*) AS total ${from}`,
+    prisma.$queryRaw<Array<{ total: bigint }>>`SELECT count(*) AS total FROM (SELECT 1 ${from}
+      LIMIT ${q.offset + COUNT_CAP + 1}) counted`,
   ]);
-  return { ids: page.map((r) => r.id), total: Number(count[0]?.total ?? 0) };
+  return { ids: page.map((r) => r.id), ...cappedTotal(Number(count[0]?.total ?? 0), q.offset) };
 }
 
 export function bankAccountRoutes(ctx: RouteContext) {
@@ -156,7 +147,7 @@ export function bankAccountRoutes(ctx: RouteContext) {
     summary: 'Rechercher des comptes bancaires',
     rights: ['CONFIGURE_BANKS', 'MANAGE_COMPANIES', 'VIEW_STATEMENTS'],
     query: listQuery,
-    responses: { 200: { description: 'Comptes bancaires', schema: list(bankAccountOut) } },
+    responses: { 200: { description: 'Comptes bancaires', schema: cappedList(bankAccountOut) } },
     handler: async ({ auth, query }) => {
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
       const found = await searchBankAccounts(prisma, ids, query);
@@ -166,14 +157,14 @@ export function bankAccountRoutes(ctx: RouteContext) {
         ),
       );
       const rows = found.ids.flatMap((id) => byId.get(id) ?? []);
-      const total = found.total;
       const links = await latestLinks(
         prisma,
         rows.map((r) => r.connectionId),
       );
       return {
         items: rows.map((r) => ({ ...presentBankAccount(r), link: links.get(r.connectionId) ?? null })),
-        total,
+        total: found.total,
+        totalCapped: found.totalCapped,
         limit: query.limit,
         offset: query.offset,
       };

@@ -12,8 +12,8 @@ import {
   filterText,
   ibanFilter,
   idParam,
+  cappedList,
   isoDate,
-  list,
   order,
   pageQuery,
   scopeQuery,
@@ -22,11 +22,11 @@ import {
   statementOut,
   statementStateEnum,
 } from '../schemas';
-import { scopeAccountIds, statementScope } from '../scope';
+import { scopeAccountIds } from '../scope';
+import { searchStatements } from '../search-sql';
 import type { RouteContext } from '../deps';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
-import { companyFilter } from '../lookups';
 import { findStatement } from '../lookups';
 
 const TAG = 'Relevés';
@@ -79,59 +79,25 @@ const transactionOut = z.object({
   deleted: z.boolean(),
 });
 
-const STATE = { success: 'SUCCESS', running: 'RUNNING', failure: 'FAILURE' } as const;
-
-/** A statement's e-mails as the Réception filter reads them. */
-const DELIVERY_WHERE: Record<string, Prisma.StatementWhereInput> = {
-  none: { emails: { none: {} } },
-  queued: { emails: { some: { status: { in: ['QUEUED', 'SENDING'] } } } },
-  sent: { emails: { some: { status: 'SENT', deliveredAt: null } } },
-  delivered: { emails: { some: { deliveredAt: { not: null } } } },
-  bounced: { emails: { some: { status: 'BOUNCED' } } },
-  failed: { emails: { some: { status: { in: ['FAILED', 'SUPPRESSED'] } } } },
-};
-
-/** The balance filter (domain/balance-check.ts: a break is recorded on the row when issued). */
-const BALANCE: Record<'break' | 'ok' | 'unchecked', Prisma.StatementWhereInput> = {
-  break: { state: 'SUCCESS', balanceBreak: true },
-  ok: {
-    state: 'SUCCESS',
-    balanceBreak: false,
-    OR: [{ previousClosingBalance: { not: null } }, { bankBalance: { not: null } }],
-  },
-  unchecked: { state: 'SUCCESS', previousClosingBalance: null, bankBalance: null },
-};
-
 export function statementRoutes(ctx: RouteContext) {
   const { api, deps } = ctx;
   const { prisma } = deps;
 
-  /** The statements a search asks for (scope, filters), shared by the list and its export. */
-  async function statementListWhere(
+  /** The statements a search asks for, in order (api/search-sql.ts), shared by the list and its export. */
+  async function findStatements(
     auth: Parameters<typeof scopeAccountIds>[1],
     query: z.infer<typeof listQuery>,
-  ): Promise<Prisma.StatementWhereInput> {
+    count: boolean,
+  ) {
     const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-    const company = companyFilter({ siret: query.siret, name: query.name });
-    const received: Prisma.DateTimeFilter = {};
-    if (query.receivedFrom) received.gte = new Date(`${query.receivedFrom}T00:00:00Z`);
-    if (query.receivedTo) received.lt = new Date(new Date(`${query.receivedTo}T00:00:00Z`).getTime() + 86_400_000);
-    const where: Prisma.StatementWhereInput = {
-      ...statementScope(ids),
-      ...(Object.keys(company).length || query.iban
-        ? {
-            bankAccount: {
-              company: { portalAccountId: { in: ids }, ...company },
-              ...(query.iban ? { iban: { contains: query.iban } } : {}),
-            },
-          }
-        : {}),
-      ...(query.state ? { state: STATE[query.state] } : {}),
-      ...(query.delivery ? DELIVERY_WHERE[query.delivery] : {}),
-      ...(query.balance ? BALANCE[query.balance] : {}),
-      ...(received.gte || received.lt ? { receivedAt: received } : {}),
-    };
-    return where;
+    const found = await searchStatements(prisma, ids, query, count);
+    const byId = new Map(
+      (await prisma.statement.findMany({ where: { id: { in: found.ids } }, select: statementSelect })).map((s) => [
+        s.id,
+        s,
+      ]),
+    );
+    return { ...found, rows: found.ids.flatMap((id) => byId.get(id) ?? []) };
   }
 
   api.op({
@@ -141,20 +107,16 @@ export function statementRoutes(ctx: RouteContext) {
     summary: 'Rechercher des relevés reçus (date de réception, SIRET, raison sociale, IBAN, état)',
     rights: ['VIEW_STATEMENTS'],
     query: listQuery,
-    responses: { 200: { description: 'Relevés', schema: list(statementOut) } },
+    responses: { 200: { description: 'Relevés', schema: cappedList(statementOut) } },
     handler: async ({ auth, query }) => {
-      const where = await statementListWhere(auth, query);
-      const [rows, total] = await Promise.all([
-        prisma.statement.findMany({
-          where,
-          select: statementSelect,
-          orderBy: [{ [query.sort]: query.order }, { id: 'asc' }],
-          take: query.limit,
-          skip: query.offset,
-        }),
-        prisma.statement.count({ where }),
-      ]);
-      return { items: rows.map(presentStatement), total, limit: query.limit, offset: query.offset };
+      const found = await findStatements(auth, query, true);
+      return {
+        items: found.rows.map(presentStatement),
+        total: found.total,
+        totalCapped: found.totalCapped,
+        limit: query.limit,
+        offset: query.offset,
+      };
     },
   });
 
@@ -167,15 +129,9 @@ export function statementRoutes(ctx: RouteContext) {
     query: listQuery.and(z.object({ format: exportFormat })),
     responses: { 200: { description: 'Le fichier', contentType: 'text/csv' } },
     handler: async ({ auth, query, res }) => {
-      const where = await statementListWhere(auth, query);
-      const rows = (
-        await prisma.statement.findMany({
-          where,
-          select: statementSelect,
-          orderBy: [{ [query.sort]: query.order }, { id: 'asc' }],
-          take: EXPORT_MAX_ROWS,
-        })
-      ).map(presentStatement);
+      const rows = (await findStatements(auth, { ...query, limit: EXPORT_MAX_ROWS, offset: 0 }, false)).rows.map(
+        presentStatement,
+      );
       const STATE_FR = { success: 'Succès', running: 'En cours', failure: 'Échec' } as const;
       const fr = (d: string) => d.split('-').reverse().join('/');
       type Row = (typeof rows)[number];

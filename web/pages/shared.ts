@@ -150,6 +150,8 @@ export interface Statement {
 export interface Page<T> {
   items: T[];
   total: number;
+  /** Bank accounts and statements: the count stopped at `total` (there are at least that many). */
+  totalCapped?: boolean;
   limit: number;
   offset: number;
 }

@@ -1,7 +1,7 @@
 /** Comptes bancaires: the fleet list and its exports. */
 import type { RequestHandler, Router } from 'express';
 import { portalContext } from '../../context';
-import { frIban, plural } from '../../format';
+import { frIban, pluralTotal } from '../../format';
 import { html, raw, type Html } from '../../html';
 import { badge, checkbox, errorSummary, fieldErrors, page, pager, select, send } from '../../layout';
 import { accountActions, accountStateNote } from '../account-widgets';
@@ -75,7 +75,7 @@ export function listPages(router: Router, portal: RequestHandler) {
         <p><button type="submit" class="primary">Rechercher</button></p>
       </form>
       <h2 id="resultats">
-        Résultats <small>${plural(list.total, 'compte bancaire trouvé', 'comptes bancaires trouvés')}</small>
+        Résultats <small>${pluralTotal(list, 'compte bancaire trouvé', 'comptes bancaires trouvés')}</small>
       </h2>
       ${exportLinks('/comptes/export', q)}
       <div class="table-wrap" role="region" aria-labelledby="resultats" tabindex="0">
@@ -115,7 +115,7 @@ ${secondary ? html`<td>${accountName(ctx, a.company.portalAccountId)}</td>` : ''
           </tbody>
         </table>
       </div>
-      ${pager('/comptes', q, list.total, offset, LIMIT)}`;
+      ${pager('/comptes', q, list.total, offset, LIMIT, list.totalCapped)}`;
     send(res, page(ctx, { title: 'Comptes bancaires', section: 'comptes', body, wide: true }), r.ok ? 200 : r.status);
   });
 

@@ -2,7 +2,7 @@
 import type { RequestHandler, Router } from 'express';
 import { pipeDownload, problemOf, type Problem } from '../../api-client';
 import { portalContext, setFlash } from '../../context';
-import { frDay, frIban, parseFrDay, plural } from '../../format';
+import { frDay, frIban, parseFrDay, pluralTotal } from '../../format';
 import { html, qs, type Html } from '../../html';
 import { badge, checkbox, errorSummary, field, fieldErrors, page, pager, select, send } from '../../layout';
 import { companyCriteria, exportLinks, STATEMENT_STATE, str, when, type Page, type Statement } from '../shared';
@@ -161,7 +161,7 @@ export function listPages(router: Router, portal: RequestHandler) {
         ${primary ? html`<div class="options">${checkbox('includeSecondary', 'Afficher les relevés des redevables secondaires', !!q.includeSecondary)}</div>` : ''}
         <p><button type="submit" class="primary">Rechercher</button></p>
       </form>
-      <h2 id="resultats">Résultats <small>${plural(list.total, 'relevé trouvé', 'relevés trouvés')}</small></h2>
+      <h2 id="resultats">Résultats <small>${pluralTotal(list, 'relevé trouvé', 'relevés trouvés')}</small></h2>
       ${exportLinks('/reception/export', q)}
       <form method="post" action="/reception/zip" id="zip" class="toolbar">
         <input type="hidden" name="_csrf" value="${ctx.csrf}" />
@@ -210,7 +210,7 @@ export function listPages(router: Router, portal: RequestHandler) {
           </tbody>
         </table>
       </div>
-      ${pager('/reception', q, list.total, offset, LIMIT)}
+      ${pager('/reception', q, list.total, offset, LIMIT, list.totalCapped)}
       <p class="notes">
         <small
           >* Les relevés sont fournis au format CFONB120 compatible avec la plupart des logiciels comptables.<br />** Le
