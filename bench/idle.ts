@@ -1,8 +1,9 @@
 /**
- * `npm run bench -- idle --workflows N` (default 100 000): N bank-connection workflows asleep
- * until their night slot, on a fresh Temporal dev server with the real worker. Measured: the time
+ * `npm run bench -- idle --workflows N [--idle-seconds S]` (default 100 000, 30 s): N
+ * bank-connection workflows asleep until their night slot, on a fresh Temporal dev server with the
+ * real worker (compiled, its sticky cache sized from WORKER_MEMORY_BUDGET_MB). Measured: the time
  * to start them all (until every one has loaded its settings and published its next collection),
- * then, over 30 s of idleness, the worker's and the server's CPU and RSS, and the server's
+ * the worker's RSS then, and over S seconds of idleness the worker's and the server's CPU and RSS, and the server's
  * database size (SQLite file + WAL). Only our database holds the connections: nothing calls Powens
  * before the night window (21:00-03:00 Paris); a run inside that window measures collections too.
  */
@@ -10,10 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { countSettled, seedSleepingFleet, startConnectionWorkflows } from './fleet';
 import { compiledWorker, measure, round, sleep, spawnWorker, startStack, waitUntil } from './stack';
 
-const IDLE_SECONDS = 30;
-
-export async function benchIdle(opts: { workflows?: number } = {}): Promise<Record<string, unknown>> {
+export async function benchIdle(
+  opts: { workflows?: number; idleSeconds?: number } = {},
+): Promise<Record<string, unknown>> {
   const n = opts.workflows ?? 100_000;
+  const IDLE_SECONDS = opts.idleSeconds ?? 30;
   const say = (s: string) => console.log(`idle: ${s}`);
   const stack = await startStack();
   try {
@@ -49,6 +51,10 @@ export async function benchIdle(opts: { workflows?: number } = {}): Promise<Reco
     const startProcs = startProbe.stop();
     say(`${n} workflows started in ${requestedSeconds.toFixed(1)} s, all asleep after ${startSeconds.toFixed(1)} s`);
     await sleep(5000); // let the last tasks and the sticky-cache evictions settle
+    const settled = measure({ worker: () => worker.pid });
+    await sleep(1000);
+    const afterStart = settled.stop().worker!;
+    say(`worker after the start: ${JSON.stringify(afterStart)}`);
     const idle = measure({ worker: () => worker.pid, temporal: () => stack.temporal.process.pid });
     await sleep(IDLE_SECONDS * 1000);
     const procs = idle.stop();
@@ -66,7 +72,13 @@ export async function benchIdle(opts: { workflows?: number } = {}): Promise<Reco
       serverIdleCpuPercent: procs.temporal!.cpuPercent,
       serverRssMb: procs.temporal!.rssMb,
       serverDbMb: round(dbMb, 1),
-      details: { requestedSeconds: round(requestedSeconds, 1), duringStart: startProcs },
+      idleSeconds: IDLE_SECONDS,
+      details: {
+        requestedSeconds: round(requestedSeconds, 1),
+        workerRssAfterStartMb: afterStart.rssMb,
+        workerMemoryBudgetMb: Number(process.env.WORKER_MEMORY_BUDGET_MB ?? 480),
+        duringStart: startProcs,
+      },
     };
   } finally {
     await stack.stop();

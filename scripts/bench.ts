@@ -4,7 +4,7 @@
  * bench/RESULTS.md with the date and the machine. Benchmarks are never timed tests.
  *   api --accounts N (default 100 000) --statements N (default 1 000 000) --clients N (16) --requests N (20 per client)
  *   cycle --connections N (default 1 000) [--temporal dev|production] [--workers N]
- *   idle --workflows N (default 100 000)
+ *   idle --workflows N (default 100 000) --idle-seconds S (default 30)
  *   reconnect --connections N --samples N
  */
 import { benchApi } from '../bench/api';
@@ -43,7 +43,7 @@ const BENCHES: Record<string, (flags: Flags) => Promise<Record<string, unknown>>
       workers: int(f, 'workers'),
     });
   },
-  idle: (f) => benchIdle({ workflows: int(f, 'workflows') }),
+  idle: (f) => benchIdle({ workflows: int(f, 'workflows'), idleSeconds: int(f, 'idle-seconds') }),
   reconnect: (f) => benchReconnect({ connections: int(f, 'connections'), samples: int(f, 'samples') }),
 };
 /** `npm run bench` with no name: the quick ones and a small cycle. */
