@@ -5,16 +5,15 @@
  * from the versioned files its module ships), the four services in one process, our namespace and
  * search attributes registered as an operator would. The dev server (SQLite) stays the default.
  */
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { createServer } from 'node:net';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { Client as PgClient } from 'pg';
-import { ensureSearchAttributes, type RunningTemporal } from '../lib/temporal-dev-server';
+import { ensureSearchAttributes, spawnTemporalServer, type RunningTemporal } from '../lib/temporal-dev-server';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
 
 const run = promisify(execFile);
@@ -153,64 +152,43 @@ export async function startTemporalProduction(opts: {
   writeFileSync(join(opts.root, 'config', 'production.yaml'), JSON.stringify(config, null, 2));
   writeFileSync(join(opts.root, 'config', 'dynamic.yaml'), '{}\n');
 
-  const child = spawn(
-    opts.server,
-    ['--root', opts.root, '--config', 'config', '--env', 'production', '--allow-no-auth', 'start'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  child.stdout?.on('data', (d: Buffer) => log(d.toString().trim()));
-  child.stderr?.on('data', (d: Buffer) => log(d.toString().trim()));
-  let exited = false;
-  const exit = new Promise<void>((r) => child.once('exit', () => ((exited = true), r())));
   const address = `127.0.0.1:${ports.frontend}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (exited) throw new Error('Temporal server exited during start-up (BENCH_VERBOSE=1 shows its log)');
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: 1000 });
-      try {
-        await connection.workflowService
-          .registerNamespace({
-            namespace: opts.namespace,
-            workflowExecutionRetentionPeriod: msToTs('1 day'),
-          })
-          .catch((e: Error & { code?: number }) => {
-            if (e.code !== 6) throw e; // ALREADY_EXISTS
-          });
-        await connection.workflowService.describeNamespace({ namespace: opts.namespace });
-        await ensureSearchAttributes(connection, opts.namespace);
-        // The frontend's namespace cache refreshes every few seconds: usable once a query on our
-        // search attributes is accepted.
-        await connection.workflowService.listWorkflowExecutions({
+  const server = await spawnTemporalServer({
+    command: opts.server,
+    args: ['--root', opts.root, '--config', 'config', '--env', 'production', '--allow-no-auth', 'start'],
+    address,
+    what: 'Temporal server (BENCH_VERBOSE=1 shows its log)',
+    timeoutMs: 120_000,
+    retryMs: 500,
+    log,
+    ready: async (connection) => {
+      await connection.workflowService
+        .registerNamespace({
           namespace: opts.namespace,
-          pageSize: 1,
-          query: SEARCH_ATTRIBUTE_KEYS.map((k) => `${k.name} IS NULL`).join(' AND '),
+          workflowExecutionRetentionPeriod: msToTs('1 day'),
+        })
+        .catch((e: Error & { code?: number }) => {
+          if (e.code !== 6) throw e; // ALREADY_EXISTS
         });
-      } finally {
-        await connection.close();
-      }
-      break;
-    } catch (e) {
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`Temporal server not ready after 120 s: ${(e as Error).message}`);
-      }
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
+      await connection.workflowService.describeNamespace({ namespace: opts.namespace });
+      await ensureSearchAttributes(connection, opts.namespace);
+      // The frontend's namespace cache refreshes every few seconds: usable once a query on our
+      // search attributes is accepted.
+      await connection.workflowService.listWorkflowExecutions({
+        namespace: opts.namespace,
+        pageSize: 1,
+        query: SEARCH_ATTRIBUTE_KEYS.map((k) => `${k.name} IS NULL`).join(' AND '),
+      });
+    },
+  });
   log(`Temporal server on ${address} (PostgreSQL ${history}, ${visibility})`);
   return {
     address,
     uiUrl: '',
-    process: child,
+    process: server.process,
     databases: [history, visibility],
     async stop() {
-      if (!exited) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exit;
-        clearTimeout(timer);
-      }
+      await server.stop();
       const admin = new PgClient({ connectionString: `${opts.pgServerUrl.replace(/\/$/, '')}/postgres` });
       await admin.connect();
       try {

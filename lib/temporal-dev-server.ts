@@ -50,20 +50,48 @@ export async function startTemporalDevServer(opts: {
     ...SEARCH_ATTRIBUTE_FLAGS.flatMap((f) => ['--search-attribute', f]),
     ...Object.entries(opts.sqlitePragmas ?? {}).flatMap(([k, v]) => ['--sqlite-pragma', `${k}=${v}`]),
   ];
-  const child = spawn(opts.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const address = `127.0.0.1:${opts.port}`;
+  const server = await spawnTemporalServer({
+    command: opts.cliPath,
+    args,
+    address,
+    what: `Temporal dev server (port ${opts.port} taken?)`,
+    timeoutMs: 60_000,
+    log: opts.log,
+    ready: (connection) => ensureSearchAttributes(connection, opts.namespace),
+  });
+  return { address, uiUrl: `http://localhost:${opts.uiPort}`, ...server };
+}
+
+/**
+ * Starts a Temporal server process (the dev server, or the server built from Go modules for the
+ * benchmarks) and waits until `ready` succeeds on a connection to `address`, retried until
+ * `timeoutMs`; its output goes to `log`. `stop()` sends SIGTERM, then SIGKILL after 15 s.
+ */
+export async function spawnTemporalServer(opts: {
+  command: string;
+  args: string[];
+  address: string;
+  /** Named in the errors, with a hint. */
+  what: string;
+  timeoutMs: number;
+  retryMs?: number;
+  log?: (line: string) => void;
+  ready: (connection: Connection) => Promise<unknown>;
+}): Promise<{ process: ChildProcess; stop(): Promise<void> }> {
+  const child = spawn(opts.command, opts.args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = opts.log ?? (() => undefined);
   child.stdout?.on('data', (d: Buffer) => log(d.toString().trim()));
   child.stderr?.on('data', (d: Buffer) => log(d.toString().trim()));
   let exited = false;
   const exit = new Promise<void>((r) => child.once('exit', () => ((exited = true), r())));
-  const address = `127.0.0.1:${opts.port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + opts.timeoutMs;
   for (;;) {
-    if (exited) throw new Error(`Temporal dev server exited during start-up (port ${opts.port} taken?)`);
+    if (exited) throw new Error(`${opts.what}: exited during start-up`);
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      const connection = await Connection.connect({ address: opts.address, connectTimeout: 1000 });
       try {
-        await ensureSearchAttributes(connection, opts.namespace);
+        await opts.ready(connection);
       } finally {
         await connection.close();
       }
@@ -71,19 +99,17 @@ export async function startTemporalDevServer(opts: {
     } catch (e) {
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new Error(`Temporal dev server not ready after 60 s: ${(e as Error).message}`);
+        throw new Error(`${opts.what}: not ready after ${opts.timeoutMs / 1000} s: ${(e as Error).message}`);
       }
-      await new Promise((r) => setTimeout(r, 250));
+      await new Promise((r) => setTimeout(r, opts.retryMs ?? 250));
     }
   }
   return {
-    address,
-    uiUrl: `http://localhost:${opts.uiPort}`,
     process: child,
     async stop() {
       if (exited) return;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       await exit;
       clearTimeout(timer);
     },
