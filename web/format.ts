@@ -92,6 +92,6 @@ export const frIban = (iban: string | null | undefined) => (iban ? formatIban(ib
 /** "1 compte bancaire", "3 comptes bancaires". */
 export const plural = (n: number, one: string, many: string) => `${n.toLocaleString('fr-FR')} ${n > 1 ? many : one}`;
 
-/** A search's count, "plus de 10 000 …" when the API stopped counting (`totalCapped`). */
+/** A search’s count, "plus de 1 000 …" when the API stopped counting (`totalCapped`). */
 export const pluralTotal = (list: { total: number; totalCapped?: boolean }, one: string, many: string) =>
   list.totalCapped ? `plus de ${plural(list.total, one, many)}` : plural(list.total, one, many);

@@ -3,7 +3,7 @@
  * statement-downloads.ts).
  */
 import { z } from 'zod';
-import type { Prisma } from '../../db/client';
+import { Prisma, type Db } from '../../db/client';
 import { audit } from '../audit';
 import { conflict } from '../errors';
 import { day, deliverySelect, emailBounces, presentDelivery, presentStatement, statementSelect } from '../present';
@@ -13,6 +13,8 @@ import {
   ibanFilter,
   idParam,
   cappedList,
+  cappedTotal,
+  COUNT_CAP,
   isoDate,
   order,
   pageQuery,
@@ -23,7 +25,7 @@ import {
   statementStateEnum,
 } from '../schemas';
 import { scopeAccountIds } from '../scope';
-import { searchStatements } from '../search-sql';
+import { companyInScope, likeContains, siretSql } from '../search-sql';
 import type { RouteContext } from '../deps';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
@@ -69,6 +71,63 @@ const listQuery = scopeQuery
     { when: () => true },
   );
 
+type ListQuery = z.infer<typeof listQuery>;
+
+const STATE = { success: 'SUCCESS', running: 'RUNNING', failure: 'FAILURE' } as const;
+
+/** A statement's e-mails as the Réception filter reads them. */
+const DELIVERY_SQL: Record<NonNullable<ListQuery['delivery']>, Prisma.Sql> = {
+  none: Prisma.sql`NOT EXISTS (SELECT 1 FROM "EmailMessage" e WHERE e."statementId" = s.id)`,
+  queued: Prisma.sql`EXISTS (SELECT 1 FROM "EmailMessage" e WHERE e."statementId" = s.id AND e.status IN ('QUEUED', 'SENDING'))`,
+  sent: Prisma.sql`EXISTS (SELECT 1 FROM "EmailMessage" e WHERE e."statementId" = s.id AND e.status = 'SENT' AND e."deliveredAt" IS NULL)`,
+  delivered: Prisma.sql`EXISTS (SELECT 1 FROM "EmailMessage" e WHERE e."statementId" = s.id AND e."deliveredAt" IS NOT NULL)`,
+  bounced: Prisma.sql`EXISTS (SELECT 1 FROM "EmailMessage" e WHERE e."statementId" = s.id AND e.status = 'BOUNCED')`,
+  failed: Prisma.sql`EXISTS (SELECT 1 FROM "EmailMessage" e WHERE e."statementId" = s.id AND e.status IN ('FAILED', 'SUPPRESSED'))`,
+};
+
+/** The balance filter (domain/balance-check.ts: a break is recorded on the row when issued). */
+const BALANCE_SQL: Record<NonNullable<ListQuery['balance']>, Prisma.Sql> = {
+  break: Prisma.sql`s.state = 'SUCCESS' AND s."balanceBreak"`,
+  ok: Prisma.sql`s.state = 'SUCCESS' AND NOT s."balanceBreak" AND (s."previousClosingBalance" IS NOT NULL OR s."bankBalance" IS NOT NULL)`,
+  unchecked: Prisma.sql`s.state = 'SUCCESS' AND s."previousClosingBalance" IS NULL AND s."bankBalance" IS NULL`,
+};
+
+/**
+ * The page of statement ids a search asks for, in order, and (unless `count` is false) its total,
+ * capped. `ids` are the portal accounts in the caller's scope.
+ */
+async function searchStatements(
+  prisma: Db,
+  ids: string[],
+  q: ListQuery,
+  count: boolean,
+): Promise<{ ids: string[]; total: number; totalCapped: boolean }> {
+  const conds: Prisma.Sql[] = [companyInScope(ids), ...siretSql(q.siret)];
+  if (q.name) conds.push(Prisma.sql`c.name ILIKE ${likeContains(q.name)}`);
+  if (q.iban) conds.push(Prisma.sql`a.iban LIKE ${likeContains(q.iban)}`);
+  if (q.state) conds.push(Prisma.sql`s.state = ${STATE[q.state]}::"StatementState"`);
+  if (q.delivery) conds.push(DELIVERY_SQL[q.delivery]);
+  if (q.balance) conds.push(BALANCE_SQL[q.balance]);
+  // receivedAt is a timestamp without time zone holding UTC (Prisma's DateTime): compared as such.
+  if (q.receivedFrom) conds.push(Prisma.sql`s."receivedAt" >= ${q.receivedFrom}::timestamp`);
+  if (q.receivedTo) conds.push(Prisma.sql`s."receivedAt" < ${q.receivedTo}::timestamp + interval '1 day'`);
+  const from = Prisma.sql`FROM "Statement" s JOIN "BankAccount" a ON a.id = s."bankAccountId"
+    JOIN "Company" c ON c.id = a."companyId" WHERE ${Prisma.join(conds, ' AND ')}`;
+  // Ties broken by the id in the same direction: (periodEnd, id) walked either way, no sort of a
+  // month's million statements that share their period end.
+  const sort = q.sort === 'periodEnd' ? Prisma.sql`s."periodEnd"` : Prisma.sql`s."receivedAt"`;
+  const direction = q.order === 'desc' ? Prisma.sql`DESC` : Prisma.sql`ASC`;
+  const [page, counted] = await Promise.all([
+    prisma.$queryRaw<Array<{ id: string }>>`SELECT s.id::text AS id ${from}
+      ORDER BY ${sort} ${direction}, s.id ${direction} LIMIT ${q.limit} OFFSET ${q.offset}`,
+    count
+      ? prisma.$queryRaw<Array<{ total: bigint }>>`SELECT count(*) AS total FROM (SELECT 1 ${from}
+          LIMIT ${q.offset + COUNT_CAP + 1}) counted`
+      : Promise.resolve([]),
+  ]);
+  return { ids: page.map((r) => r.id), ...cappedTotal(Number(counted[0]?.total ?? 0), q.offset) };
+}
+
 const transactionOut = z.object({
   id: z.uuid(),
   bookingDate: isoDate,
@@ -83,12 +142,8 @@ export function statementRoutes(ctx: RouteContext) {
   const { api, deps } = ctx;
   const { prisma } = deps;
 
-  /** The statements a search asks for, in order (api/search-sql.ts), shared by the list and its export. */
-  async function findStatements(
-    auth: Parameters<typeof scopeAccountIds>[1],
-    query: z.infer<typeof listQuery>,
-    count: boolean,
-  ) {
+  /** The statements a search asks for, in order (searchStatements), shared by the list and its export. */
+  async function findStatements(auth: Parameters<typeof scopeAccountIds>[1], query: ListQuery, count: boolean) {
     const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
     const found = await searchStatements(prisma, ids, query, count);
     const byId = new Map(

@@ -1,6 +1,6 @@
 /**
  * The bank-account and statement searches over many rows (issue 21): their totals stop counting at
- * offset + COUNT_CAP (`totalCapped`), their filters in SQL (api/search-sql.ts), the caller's scope.
+ * offset + COUNT_CAP (`totalCapped`), their filters in SQL (api/search-sql.ts and each route’s search), the caller's scope.
  */
 import { COUNT_CAP } from '../../api/schemas';
 import { call, createCompanyWithAccounts, createTenant, siren, useApi, type Tenant } from './support';
