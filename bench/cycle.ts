@@ -16,6 +16,11 @@
  * queue (the ceiling too); also printed: PostgreSQL connections per database (peak) and the p95 of
  * the time from the slot to each statement stored.
  *
+ * `--deadline-seconds S`: stop waiting S seconds after the slot and report what was stored by then
+ * (`complete: false`, connections done, the rate over the whole wait and over its last 10 minutes):
+ * for a fleet whose whole cycle outlasts the time one has. `--ceiling-connections N`: the ceiling
+ * on the first N workflows only (its rate is per connection; default all of them).
+ *
  * The ceiling, in the same run: a trivial workflow of the same shape (load, sleep, woken by a
  * signal) running as many no-op activities as one of ours ran after its wake-up (read from a
  * workflow history), with the same worker settings. Ratio = ours / ceiling in connections/s.
@@ -44,6 +49,10 @@ export interface CycleOptions {
   connections?: number;
   temporal?: 'dev' | 'production';
   workers?: number;
+  /** Stop waiting this many seconds after the slot; the figures then say how far the cycle got. */
+  deadlineSeconds?: number;
+  /** Run the ceiling on this many workflows only (default: as many as ours). */
+  ceilingConnections?: number;
 }
 
 export async function benchCycle(opts: CycleOptions = {}): Promise<Record<string, unknown>> {
@@ -52,7 +61,7 @@ export async function benchCycle(opts: CycleOptions = {}): Promise<Record<string
   const temporal = opts.temporal ?? 'dev';
   const stack = await startStack({ temporal, log: (l) => process.env.BENCH_VERBOSE && console.error(l) });
   try {
-    return { ...(await run(stack, n, Math.max(1, opts.workers ?? 1), say)), temporal };
+    return { ...(await run(stack, n, Math.max(1, opts.workers ?? 1), opts, say)), temporal };
   } finally {
     await stack.stop();
   }
@@ -83,6 +92,7 @@ async function run(
   stack: Stack,
   n: number,
   workerCount: number,
+  opts: CycleOptions,
   say: (s: string) => void,
 ): Promise<Record<string, unknown>> {
   const t = Date.now();
@@ -121,6 +131,12 @@ async function run(
     { postgres: postmasterPid },
   );
   const connections = pgConnections(stack);
+  // Slots of the night window that fell while the fleet was starting (they are real collections).
+  const before = await stack.pg.query<{ n: string }>(`SELECT count(*) AS n FROM "Statement" WHERE state = 'SUCCESS'`);
+  const storedBeforeSlot = Number(before.rows[0]!.n);
+  if (storedBeforeSlot > 0) say(`${storedBeforeSlot} statements already stored by the night's own slots before the bench's slot`);
+  const deadlineMs = (opts.deadlineSeconds ?? 0) * 1000;
+  const samples: Array<{ at: number; statements: number }> = [];
   const slot = Date.now();
   await mapLimit(ids, 64, (id) =>
     stack.client.workflow.getHandle(connectionWorkflowId(id)).signal(collectNowSignal, { statement: true }),
@@ -140,19 +156,24 @@ async function run(
       transactions: Number(r.rows[0]!.transactions),
     };
   };
+  const allDone = (p: Awaited<ReturnType<typeof progress>>) => p.statements >= expected && p.inSink >= expected;
   const final = await waitUntil<Awaited<ReturnType<typeof progress>>>(
     'every statement stored and e-mailed',
     progress,
-    (p) => p.statements >= expected && p.inSink >= expected,
+    (p) => allDone(p) || (deadlineMs > 0 && Date.now() - slot >= deadlineMs),
     {
       timeoutMs: Number(process.env.BENCH_CYCLE_TIMEOUT_S ?? 0) * 1000 || 30 * 60_000 + n * 600,
-      everyMs: 500,
+      everyMs: n > 20_000 ? 2000 : 500,
       onTick: (p) => {
         void connections.sample().catch(() => undefined);
         if (Date.now() - lastLine > 10_000) {
           lastLine = Date.now();
+          samples.push({ at: Date.now(), statements: p.statements });
+          const f = stack.powensInFlight();
+          const stuck = f.oldest[0] && f.oldest[0].ageMs > 30_000 ? `; oldest Powens request ${JSON.stringify(f.oldest)}` : '';
           say(
-            `  ${((Date.now() - slot) / 1000).toFixed(0)} s: ${p.statements}/${expected} statements, ${p.inSink}/${expected} e-mails`,
+            `  ${((Date.now() - slot) / 1000).toFixed(0)} s: ${p.statements}/${expected} statements, ${p.inSink}/${expected} e-mails; ` +
+              `Powens in flight ${f.count} (closed unanswered ${f.closedUnanswered}), sandbox pool ${JSON.stringify(f.pool)}${stuck}`,
           );
         }
       },
@@ -172,6 +193,24 @@ async function run(
   });
   const seconds = (Date.now() - slot) / 1000;
   const procs = probe.stop();
+  const complete = allDone(final);
+  // Connections whose two statements are stored (all of them when complete).
+  const doneRows = await stack.pg.query<{ n: string }>(
+    `SELECT count(*) AS n FROM (SELECT a."connectionId" FROM "Statement" s JOIN "BankAccount" a ON a.id = s."bankAccountId"
+      WHERE s.state = 'SUCCESS' GROUP BY 1 HAVING count(*) >= ${STATEMENTS_PER_CONNECTION}) d`,
+  );
+  const connectionsDone = Number(doneRows.rows[0]!.n);
+  // The rate over the last 10 minutes of the wait (steady state, past the start-up of the cycle).
+  const last = samples.at(-1);
+  const from = last && samples.find((x) => x.at >= last.at - 600_000);
+  const lastTenMinutesPerSecond =
+    last && from && last.at > from.at ? (last.statements - from.statements) / STATEMENTS_PER_CONNECTION / ((last.at - from.at) / 1000) : 0;
+  const inFlight = stack.powensInFlight();
+  if (!complete)
+    say(
+      `deadline: ${connectionsDone}/${n} connections done in ${seconds.toFixed(0)} s (${(connectionsDone / seconds).toFixed(1)}/s; ` +
+        `last 10 minutes ${lastTenMinutesPerSecond.toFixed(1)}/s); Powens in flight ${JSON.stringify(inFlight)}`,
+    );
   // From the slot to each statement stored (receivedAt: the row's own time, UTC).
   const latency = await stack.pg.query<{ p50: number; p95: number }>(
     `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM "receivedAt") - $1) AS p50,
@@ -183,7 +222,7 @@ async function run(
     p50Seconds: round(Number(latency.rows[0]?.p50 ?? 0), 2),
     p95Seconds: round(Number(latency.rows[0]?.p95 ?? 0), 2),
   };
-  const connectionsPerSecond = n / seconds;
+  const connectionsPerSecond = (complete ? n : connectionsDone) / seconds;
   say(
     `ours: ${n} connections in ${seconds.toFixed(1)} s from the slot (signals sent in ${signalSeconds.toFixed(1)} s) → ${connectionsPerSecond.toFixed(1)} connections/s; ` +
       `${final.statements} statements, ${final.transactions} transactions, ${final.inSink} e-mails`,
@@ -229,16 +268,17 @@ async function run(
   );
   await Promise.all(ceilingWorkers.map((w) => w.ready));
   const ceilingWorker = ceilingWorkers[0]!;
-  const ceilingIds = ids.map((id) => `ceiling/${id}`);
+  const ceilingN = Math.min(n, opts.ceilingConnections ?? n);
+  const ceilingIds = ids.slice(0, ceilingN).map((id) => `ceiling/${id}`);
   await mapLimit(ceilingIds, 32, (workflowId) =>
     stack.client.workflow.start(ceilingWorkflow, { workflowId, taskQueue: ceilingQueue, args: [{ activities }] }),
   );
   await waitUntil(
     'ceiling workflows settled',
     () => countSettled(stack, ceilingQueue),
-    (c) => c >= n,
+    (c) => c >= ceilingN,
     {
-      timeoutMs: 60_000 + n * 200,
+      timeoutMs: 60_000 + ceilingN * 200,
       everyMs: 1000,
     },
   );
@@ -252,15 +292,15 @@ async function run(
     'ceiling workflows completed',
     async () =>
       (await stack.client.workflow.count(`TaskQueue = "${ceilingQueue}" AND ExecutionStatus = "Completed"`)).count,
-    (c) => c >= n,
+    (c) => c >= ceilingN,
     { timeoutMs: 30 * 60_000, everyMs: 250 },
   );
   const ceilingSeconds = (Date.now() - c0) / 1000;
   const ceilingProcs = ceilingProbe.stop();
   await Promise.all(ceilingWorkers.map((w) => w.kill('SIGTERM')));
-  const ceilingConnectionsPerSecond = n / ceilingSeconds;
+  const ceilingConnectionsPerSecond = ceilingN / ceilingSeconds;
   say(
-    `ceiling: ${n} workflows × ${activities} no-op activities in ${ceilingSeconds.toFixed(1)} s → ${ceilingConnectionsPerSecond.toFixed(1)}/s; ` +
+    `ceiling: ${ceilingN} workflows × ${activities} no-op activities in ${ceilingSeconds.toFixed(1)} s → ${ceilingConnectionsPerSecond.toFixed(1)}/s; ` +
       `worker ${JSON.stringify(ceilingProcs.worker)}`,
   );
   const ratioToCeiling = connectionsPerSecond / ceilingConnectionsPerSecond;
@@ -271,6 +311,8 @@ async function run(
   return {
     bench: 'cycle',
     connections: n,
+    complete,
+    ...(complete ? {} : { connectionsDone, lastTenMinutesPerSecond: round(lastTenMinutesPerSecond, 2) }),
     seconds: round(seconds, 1),
     connectionsPerSecond: round(connectionsPerSecond, 2),
     ceilingConnectionsPerSecond: round(ceilingConnectionsPerSecond, 2),
@@ -284,6 +326,10 @@ async function run(
       transactions: final.transactions,
       emails: final.inSink,
       activitiesPerConnection: activities,
+      storedBeforeSlot,
+      ceilingConnections: ceilingN,
+      workerWarnings: workers.map((w) => w.warnings),
+      powensInFlightAtEnd: { count: inFlight.count, closedUnanswered: inFlight.closedUnanswered, oldest: inFlight.oldest },
       sampleTimeline: timeline,
       startSeconds: round(startSeconds, 1),
       signalSeconds: round(signalSeconds, 1),

@@ -195,6 +195,8 @@ export interface WorkerProcess {
   /** Resolves once the worker logged that it polls its task queue. */
   ready: Promise<void>;
   exited: Promise<void>;
+  /** Warnings the worker logged, counted by message. */
+  readonly warnings: Record<string, number>;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -239,6 +241,7 @@ export function spawnWorker(
   process.once('exit', orphanGuard);
   child.once('exit', () => process.removeListener('exit', orphanGuard));
   const log = opts.log ?? ((line: string) => process.stderr.write(`[${opts.name ?? 'worker'}] ${line}\n`));
+  const warnings: Record<string, number> = {};
   let markReady: () => void = () => undefined;
   let fail: (e: Error) => void = () => undefined;
   const ready = new Promise<void>((res, rej) => {
@@ -261,7 +264,12 @@ export function spawnWorker(
       parsed = null;
     }
     if (parsed?.msg === (opts.readyMessage ?? 'worker running')) markReady();
-    // Pino levels: 40 warn, 50 error. Plain lines (stack traces) are shown too.
+    // Pino levels: 40 warn, 50 error. Plain lines (stack traces) are shown too; warnings are
+    // counted by message and the first few of each shown (a fleet can warn thousands of times).
+    if (parsed && parsed.level === 40) {
+      const seen = (warnings[parsed.msg ?? '?'] = (warnings[parsed.msg ?? '?'] ?? 0) + 1);
+      if (seen <= 3) log(line.slice(0, 500));
+    }
     if (!parsed || (parsed.level ?? 0) >= 50) log(line.slice(0, 500));
   };
   for (const stream of [child.stdout, child.stderr]) {
@@ -282,6 +290,7 @@ export function spawnWorker(
     child,
     ready,
     exited,
+    warnings,
     async kill(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill(signal);
@@ -318,6 +327,17 @@ export interface Stack {
   recordPowensRequests: boolean;
   /** Powens API answers that were faults (5xx or 429), counted since the start. */
   powensFaults(): number;
+  /**
+   * Powens API requests still unanswered, the oldest first (age in ms), those the client gave up
+   * on before an answer (closed), and the sandbox pool's clients (total, idle, waiting): where a
+   * request that never answers is.
+   */
+  powensInFlight(): {
+    count: number;
+    oldest: Array<{ method: string; url: string; ageMs: number }>;
+    closedUnanswered: number;
+    pool: { total: number; idle: number; waiting: number };
+  };
   sink: ReturnType<typeof createMailSink>;
   sinkUrl: string;
   temporal: RunningTemporal;
@@ -399,12 +419,18 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     await sandbox.ready;
     cleanups.push(() => sandbox.stop());
     const powensRequests: Stack['powensRequests'] = [];
-    const holder = { record: false, faults: 0 };
+    const holder = { record: false, faults: 0, closedUnanswered: 0 };
+    const inFlight = new Map<ServerResponse, { method: string; url: string; at: number }>();
     const powensServer = await listen((req, res) => {
       if (req.url?.startsWith('/2.0/')) {
         if (holder.record) powensRequests.push({ at: Date.now(), method: req.method ?? 'GET', url: req.url });
+        inFlight.set(res, { method: req.method ?? 'GET', url: req.url, at: Date.now() });
         res.once('finish', () => {
+          inFlight.delete(res);
           if (res.statusCode >= 500 || res.statusCode === 429) holder.faults++;
+        });
+        res.once('close', () => {
+          if (inFlight.delete(res)) holder.closedUnanswered++;
         });
       }
       sandbox.app(req, res);
@@ -476,6 +502,16 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         holder.record = v;
       },
       powensFaults: () => holder.faults,
+      powensInFlight: () => {
+        const now = Date.now();
+        const all = [...inFlight.values()].sort((a, b) => a.at - b.at);
+        return {
+          count: all.length,
+          oldest: all.slice(0, 3).map((r) => ({ method: r.method, url: r.url, ageMs: now - r.at })),
+          closedUnanswered: holder.closedUnanswered,
+          pool: { total: sandboxPool.totalCount, idle: sandboxPool.idleCount, waiting: sandboxPool.waitingCount },
+        };
+      },
       sink,
       sinkUrl,
       temporal,
