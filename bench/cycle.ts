@@ -134,7 +134,8 @@ async function run(
   // Slots of the night window that fell while the fleet was starting (they are real collections).
   const before = await stack.pg.query<{ n: string }>(`SELECT count(*) AS n FROM "Statement" WHERE state = 'SUCCESS'`);
   const storedBeforeSlot = Number(before.rows[0]!.n);
-  if (storedBeforeSlot > 0) say(`${storedBeforeSlot} statements already stored by the night's own slots before the bench's slot`);
+  if (storedBeforeSlot > 0)
+    say(`${storedBeforeSlot} statements already stored by the night's own slots before the bench's slot`);
   const deadlineMs = (opts.deadlineSeconds ?? 0) * 1000;
   const samples: Array<{ at: number; statements: number }> = [];
   const slot = Date.now();
@@ -170,7 +171,8 @@ async function run(
           lastLine = Date.now();
           samples.push({ at: Date.now(), statements: p.statements });
           const f = stack.powensInFlight();
-          const stuck = f.oldest[0] && f.oldest[0].ageMs > 30_000 ? `; oldest Powens request ${JSON.stringify(f.oldest)}` : '';
+          const stuck =
+            f.oldest[0] && f.oldest[0].ageMs > 30_000 ? `; oldest Powens request ${JSON.stringify(f.oldest)}` : '';
           say(
             `  ${((Date.now() - slot) / 1000).toFixed(0)} s: ${p.statements}/${expected} statements, ${p.inSink}/${expected} e-mails; ` +
               `Powens in flight ${f.count} (closed unanswered ${f.closedUnanswered}), sandbox pool ${JSON.stringify(f.pool)}${stuck}`,
@@ -204,7 +206,9 @@ async function run(
   const last = samples.at(-1);
   const from = last && samples.find((x) => x.at >= last.at - 600_000);
   const lastTenMinutesPerSecond =
-    last && from && last.at > from.at ? (last.statements - from.statements) / STATEMENTS_PER_CONNECTION / ((last.at - from.at) / 1000) : 0;
+    last && from && last.at > from.at
+      ? (last.statements - from.statements) / STATEMENTS_PER_CONNECTION / ((last.at - from.at) / 1000)
+      : 0;
   const inFlight = stack.powensInFlight();
   if (!complete)
     say(
@@ -329,7 +333,11 @@ async function run(
       storedBeforeSlot,
       ceilingConnections: ceilingN,
       workerWarnings: workers.map((w) => w.warnings),
-      powensInFlightAtEnd: { count: inFlight.count, closedUnanswered: inFlight.closedUnanswered, oldest: inFlight.oldest },
+      powensInFlightAtEnd: {
+        count: inFlight.count,
+        closedUnanswered: inFlight.closedUnanswered,
+        oldest: inFlight.oldest,
+      },
       sampleTimeline: timeline,
       startSeconds: round(startSeconds, 1),
       signalSeconds: round(signalSeconds, 1),
