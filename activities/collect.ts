@@ -43,8 +43,8 @@ export function createCollectActivities(
      * cursor.
      */
     async collect(connectionId: string, opts: { forceSync: boolean; at: string }): Promise<CollectResult> {
-      // A forced sync can take minutes at Powens.
-      return heartbeating(() => collectOnce(connectionId, opts));
+      // A forced sync can take minutes at Powens; it is asked again only if this code never ran.
+      return heartbeating(() => collectOnce(connectionId, opts), { atOnce: opts.forceSync });
     },
   };
 

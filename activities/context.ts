@@ -41,10 +41,20 @@ export function connectionNotFound(connectionId: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(`connection ${connectionId} not found`, 'ConnectionNotFound');
 }
 
-/** Runs `work` heartbeating every 30 s (the activities' heartbeat timeout is 2 min). */
-export async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
+/** What an activity heartbeats: that its code runs (workflows/collect.ts reads its absence). */
+export const RUNNING = 'running';
+
+/**
+ * Runs `work` heartbeating every 30 s (the activities' heartbeat timeout is 2 min). With `atOnce`,
+ * the first heartbeat goes before any call: a heartbeat timeout with no heartbeat at all then says
+ * the activity's code never ran (a task Temporal recorded as started that never reached the
+ * worker), so nothing was asked of Powens. Only where that matters (a forced sync): each heartbeat
+ * is a write of Temporal's.
+ */
+export async function heartbeating<T>(work: () => Promise<T>, opts: { atOnce?: boolean } = {}): Promise<T> {
   const ctx = Context.current();
-  const beat = setInterval(() => ctx.heartbeat(), 30_000);
+  if (opts.atOnce) ctx.heartbeat(RUNNING);
+  const beat = setInterval(() => ctx.heartbeat(RUNNING), 30_000);
   try {
     return await work();
   } finally {

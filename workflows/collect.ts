@@ -3,7 +3,7 @@
  * a success closes the error episode, a transient failure is retried soon, a counted failure is
  * recorded and, from the second day, alerts the firm and sends the company a link.
  */
-import { log } from '@temporalio/workflow';
+import { ActivityFailure, log, patched, TimeoutFailure } from '@temporalio/workflow';
 import type { CollectResult } from '../activities/collect';
 import { observe, type HealthDecision } from '../domain/connection-health';
 import { io, now, nowIso, once } from './activities';
@@ -11,6 +11,8 @@ import type { Run } from './connection-run';
 
 const HOUR = 3_600_000;
 const MAX_TRANSIENT_RETRIES = 3;
+/** patched(): a forced collection whose task never ran is asked once more. */
+export const LOST_FORCED_SYNC = 'lost-forced-sync-2026-12';
 
 /** Collect (forcing a sync when asked), then apply the health rule: streak, link, alert, recovery. */
 export async function attempt(run: Run, forceSync: boolean): Promise<{ ok: boolean } & CollectResult> {
@@ -19,9 +21,7 @@ export async function attempt(run: Run, forceSync: boolean): Promise<{ ok: boole
   // Never force a sync of a connection waiting for its user (it can lock the bank account).
   const result =
     forceSync && s.health.errorState === null
-      ? await once
-          .collect(connectionId, { forceSync: true, at })
-          .catch(() => io.collect(connectionId, { forceSync: false, at }))
+      ? await forcedCollect(connectionId, at)
       : await io.collect(connectionId, { forceSync: false, at });
   const { health, decision } = observe(
     s.health,
@@ -35,6 +35,37 @@ export async function attempt(run: Run, forceSync: boolean): Promise<{ ok: boole
   else if (decision.outcome === 'transient') retrySoon(run, result.state);
   else if (decision.counted) await failed(run, at, result, decision);
   return { ok: decision.outcome === 'ok', ...result };
+}
+
+/**
+ * A collection forcing a sync at Powens, asked once; if it fails, the collection without forcing.
+ * Except a task that never ran: Temporal can record an activity task as started whose answer never
+ * reaches the worker (its matching service under load, temporalio/temporal#11733); its heartbeat
+ * timeout then comes without a single heartbeat (the activity heartbeats before any call), so
+ * Powens was never asked and the forced sync is asked again, once.
+ */
+async function forcedCollect(connectionId: string, at: string): Promise<CollectResult> {
+  const forced = () => once.collect(connectionId, { forceSync: true, at });
+  const unforced = () => io.collect(connectionId, { forceSync: false, at });
+  try {
+    return await forced();
+  } catch (e) {
+    if (neverRan(e) && patched(LOST_FORCED_SYNC)) {
+      log.warn('forced collection never reached a worker: asked again', { connectionId });
+      return forced().catch(unforced);
+    }
+    return unforced();
+  }
+}
+
+/** An activity failure that is a heartbeat timeout with no heartbeat recorded: its code never ran. */
+function neverRan(e: unknown): boolean {
+  return (
+    e instanceof ActivityFailure &&
+    e.cause instanceof TimeoutFailure &&
+    e.cause.timeoutType === 'HEARTBEAT' &&
+    e.cause.lastHeartbeatDetails === undefined
+  );
 }
 
 /** The bank's data moves on, a pending link was used, the firm is told if it had been alerted. */
