@@ -18,7 +18,7 @@ export const io = proxyActivities<ConnectionActivities>({
 
 /**
  * A sync forced at Powens is asked once: a retry could prompt the company for SCA again. Its
- * heartbeat timeout finds a task that never reached a worker in 2 minutes instead of 5
+ * heartbeat timeout finds a task whose code never ran in 2 minutes instead of 5
  * (workflows/collect.ts then asks again, Powens never having been asked).
  */
 export const once = proxyActivities<ConnectionActivities>({

@@ -51,7 +51,7 @@ async function forcedCollect(connectionId: string, at: string): Promise<CollectR
     return await forced();
   } catch (e) {
     if (neverRan(e) && patched(LOST_FORCED_SYNC)) {
-      log.warn('forced collection never reached a worker: asked again', { connectionId });
+      log.warn('forced collection never ran: asked again', { connectionId });
       return forced().catch(unforced);
     }
     return unforced();
