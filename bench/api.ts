@@ -11,7 +11,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { deriveApiKey } from '../api/auth';
 import { freePort } from '../lib/net';
@@ -92,8 +92,13 @@ function cpuMs(pid: number | undefined, children = false): number {
 
 /** The API in its own process (bench/api-server.ts), answering on the returned base URL. */
 async function startServer(url: string): Promise<{ child: ChildProcess; base: string }> {
+  // BENCH_CPU_PROF=<dir>: the API process writes a V8 CPU profile there when it exits (scripts/cpu-profile.mjs).
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_CPU_PROF)}`]
+    : [];
   const child = fork(join(__dirname, 'api-server.ts'), [], {
     env: { ...process.env, BENCH_DATABASE_URL: url, NODE_ENV: 'development' },
+    execArgv: [...process.execArgv, ...profile],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const [msg] = (await Promise.race([

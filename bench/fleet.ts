@@ -146,7 +146,11 @@ export async function seedFleet(
  * Only our database's side of N connections (no sandbox user): enough for workflows that sleep
  * until their night slot (idle benchmark). Three accounts each.
  */
-export async function seedSleepingFleet(stack: Stack, count: number): Promise<string[]> {
+export async function seedSleepingFleet(
+  stack: Stack,
+  count: number,
+  opts: { connectionIds?: string[] } = {},
+): Promise<string[]> {
   const portalAccountId = randomUUID();
   await stack.pg.query(
     `INSERT INTO "PortalAccount" (id, kind, "rootId", name, siren, "contactEmail", "receptionMode", "updatedAt")
@@ -160,11 +164,12 @@ export async function seedSleepingFleet(stack: Stack, count: number): Promise<st
      FROM generate_series(1, $2::int) AS i`,
     [portalAccountId, count],
   );
+  // The connection ids given (their night slots chosen by the caller) or random ones, in SIREN order.
   await stack.pg.query(
     `INSERT INTO "BankConnection" (id, "companyId", "powensConnectionId", "connectorName", "updatedAt")
-     SELECT gen_random_uuid(), c.id, row_number() OVER (ORDER BY c.siren), 'Crédit Fictif', now()
-     FROM "Company" c WHERE c."portalAccountId" = $1`,
-    [portalAccountId],
+     SELECT coalesce(($2::uuid[])[c.n::int], gen_random_uuid()), c.id, c.n, 'Crédit Fictif', now()
+     FROM (SELECT id, row_number() OVER (ORDER BY siren) AS n FROM "Company" WHERE "portalAccountId" = $1) c`,
+    [portalAccountId, opts.connectionIds ?? []],
   );
   await stack.pg.query(
     `INSERT INTO "BankAccount" (id, "connectionId", "companyId", "powensAccountId", label, type, currency, "updatedAt")

@@ -5,22 +5,48 @@
  * to start them all (until every one has loaded its settings and published its next collection),
  * the worker's RSS then, and over S seconds of idleness the worker's and the server's CPU and RSS, and the server's
  * database size (SQLite file + WAL). Only our database holds the connections: nothing calls Powens
- * before the night window (21:00-03:00 Paris); a run inside that window measures collections too.
+ * before a connection's night slot (spread over 21:00-03:00 Paris); a run inside that window
+ * measures those collections too, and says how many slots fell in its idle measurement.
+ * `--daytime` seeds connections whose slots fall after the run (`--daytime-hours`, default 3):
+ * the fleet as it sleeps between 03:00 and 21:00, measured at any hour.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { nextCollectionSlot } from '../domain/schedule';
 import { countSettled, seedSleepingFleet, startConnectionWorkflows } from './fleet';
 import { compiledWorker, measure, round, sleep, spawnWorker, startStack, waitUntil } from './stack';
 
+/** `n` connection ids whose next night slot after `from` is not before `until`. */
+export function idsSleepingUntil(n: number, from: number, until: number): string[] {
+  const ids: string[] = [];
+  while (ids.length < n) {
+    const id = randomUUID();
+    if (nextCollectionSlot(id, from).getTime() >= until) ids.push(id);
+  }
+  return ids;
+}
+
+/** How many of these connections have their night slot in [from, to). */
+export function slotsWithin(ids: string[], from: number, to: number): number {
+  return ids.filter((id) => nextCollectionSlot(id, from).getTime() < to).length;
+}
+
 export async function benchIdle(
-  opts: { workflows?: number; idleSeconds?: number } = {},
+  opts: { workflows?: number; idleSeconds?: number; daytime?: boolean; daytimeHours?: number } = {},
 ): Promise<Record<string, unknown>> {
   const n = opts.workflows ?? 100_000;
   const IDLE_SECONDS = opts.idleSeconds ?? 30;
   const say = (s: string) => console.log(`idle: ${s}`);
+  const runStart = Date.now();
+  const quietUntil = opts.daytime ? runStart + (opts.daytimeHours ?? 3) * 3_600_000 : undefined;
   const stack = await startStack();
   try {
-    const ids = await seedSleepingFleet(stack, n);
-    say(`${n} connections in the database`);
+    const ids = await seedSleepingFleet(stack, n, {
+      connectionIds: quietUntil === undefined ? undefined : idsSleepingUntil(n, runStart, quietUntil),
+    });
+    say(
+      `${n} connections in the database` +
+        (quietUntil === undefined ? '' : `, none with a night slot before ${new Date(quietUntil).toISOString()}`),
+    );
     const taskQueue = `idle-${randomBytes(3).toString('hex')}`;
     const worker = spawnWorker(await compiledWorker(), stack.workerEnv(taskQueue), { name: 'worker' });
     await worker.ready;
@@ -56,8 +82,14 @@ export async function benchIdle(
     const afterStart = settled.stop().worker!;
     say(`worker after the start: ${JSON.stringify(afterStart)}`);
     const idle = measure({ worker: () => worker.pid, temporal: () => stack.temporal.process.pid });
+    const idleFrom = Date.now();
     await sleep(IDLE_SECONDS * 1000);
     const procs = idle.stop();
+    const slotsDuringStart = slotsWithin(ids, t0, idleFrom);
+    const slotsDuringIdle = slotsWithin(ids, idleFrom, Date.now());
+    if (quietUntil !== undefined && Date.now() > quietUntil)
+      say(`the run outlasted --daytime-hours: slots may have fallen in it (counted below)`);
+    say(`night slots: ${slotsDuringStart} during the start, ${slotsDuringIdle} during the idle measurement`);
     const dbMb = stack.temporalDbBytes() / 2 ** 20;
     say(`idle ${IDLE_SECONDS} s: worker ${JSON.stringify(procs.worker)}; temporal ${JSON.stringify(procs.temporal)}`);
     say(`Temporal database: ${dbMb.toFixed(1)} MB (${((dbMb * 1024) / n).toFixed(2)} KB per workflow)`);
@@ -73,7 +105,10 @@ export async function benchIdle(
       serverRssMb: procs.temporal!.rssMb,
       serverDbMb: round(dbMb, 1),
       idleSeconds: IDLE_SECONDS,
+      slotsDuringIdle,
+      daytime: quietUntil !== undefined,
       details: {
+        slotsDuringStart,
         requestedSeconds: round(requestedSeconds, 1),
         workerRssAfterStartMb: afterStart.rssMb,
         workerMemoryBudgetMb: Number(process.env.WORKER_MEMORY_BUDGET_MB ?? 480),

@@ -4,7 +4,7 @@
  * bench/RESULTS.md with the date and the machine. Benchmarks are never timed tests.
  *   api --accounts N (default 100 000) --statements N (default 1 000 000) --clients N (16) --requests N (20 per client)
  *   cycle --connections N (default 1 000) [--temporal dev|production] [--workers N] [--deadline-seconds S] [--ceiling-connections N]
- *   idle --workflows N (default 100 000) --idle-seconds S (default 30)
+ *   idle --workflows N (default 100 000) --idle-seconds S (default 30) [--daytime [--daytime-hours H (3)]]
  *   reconnect --connections N --samples N
  */
 import { benchApi } from '../bench/api';
@@ -45,7 +45,13 @@ const BENCHES: Record<string, (flags: Flags) => Promise<Record<string, unknown>>
       ceilingConnections: int(f, 'ceiling-connections'),
     });
   },
-  idle: (f) => benchIdle({ workflows: int(f, 'workflows'), idleSeconds: int(f, 'idle-seconds') }),
+  idle: (f) =>
+    benchIdle({
+      workflows: int(f, 'workflows'),
+      idleSeconds: int(f, 'idle-seconds'),
+      daytime: f.daytime !== undefined && f.daytime !== 'false',
+      daytimeHours: int(f, 'daytime-hours'),
+    }),
   reconnect: (f) => benchReconnect({ connections: int(f, 'connections'), samples: int(f, 'samples') }),
 };
 /** `npm run bench` with no name: the quick ones and a small cycle. */
@@ -62,7 +68,8 @@ function parse(argv: string[]): { name?: string; flags: Flags } {
     const a = argv[i]!;
     if (a.startsWith('--')) {
       const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined];
-      flags[k] = v ?? argv[++i] ?? '';
+      // A flag followed by another flag (or nothing) is a switch: `--daytime --idle-seconds 600`.
+      flags[k] = v ?? (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--') ? '' : argv[++i]!);
     } else if (!name) name = a;
     else throw new Error(`unexpected argument "${a}"`);
   }
