@@ -14,7 +14,7 @@ import {
   type ScryptOptions,
 } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
-import type { Db, UserRight } from '../db/client';
+import { Prisma, type Db, type UserRight } from '../db/client';
 import type { AuthContext } from './auth-context';
 import { forbidden, unauthorized } from './errors';
 
@@ -132,34 +132,54 @@ function sameToken(a: string, b: string): boolean {
 }
 
 type AccountRow = AuthContext['account'];
-const accountOf = (a: AccountRow): AccountRow => ({
-  id: a.id,
-  kind: a.kind,
-  rootId: a.rootId,
-  parentId: a.parentId,
-  name: a.name,
-  siren: a.siren,
-  contactEmail: a.contactEmail,
-  contactPhone: a.contactPhone,
+/** The caller's portal account, as every request reads it (`p`), and whether it was closed. */
+const ACCOUNT_COLUMNS = Prisma.sql`p.id::text AS p_id, p.kind::text AS p_kind, p."rootId"::text AS "p_rootId",
+  p."parentId"::text AS "p_parentId", p.name AS p_name, p.siren AS p_siren, p."contactEmail" AS "p_contactEmail",
+  p."contactPhone" AS "p_contactPhone", p."closedAt" AS "p_closedAt"`;
+interface AccountColumns {
+  p_id: string;
+  p_kind: AccountRow['kind'];
+  p_rootId: string;
+  p_parentId: string | null;
+  p_name: string;
+  p_siren: string;
+  p_contactEmail: string;
+  p_contactPhone: string | null;
+  p_closedAt: Date | null;
+}
+const accountOfColumns = (r: AccountColumns): AccountRow => ({
+  id: r.p_id,
+  kind: r.p_kind,
+  rootId: r.p_rootId,
+  parentId: r.p_parentId,
+  name: r.p_name,
+  siren: r.p_siren,
+  contactEmail: r.p_contactEmail,
+  contactPhone: r.p_contactPhone,
 });
 
+/**
+ * Every request's look-ups (the key or the session, its user and portal account) are one SQL
+ * statement each, written by hand: they run on every call, and Prisma's query compilation and one
+ * statement per relation were a large part of a request's CPU (bench/RESULTS.md, "api").
+ */
 export function authenticate(prisma: Db, opts: { idleMs: number }): RequestHandler {
   return async (req, res: Response, next) => {
     const header = req.headers.authorization;
     if (header !== undefined) {
       const m = /^Bearer\s+(\S+)$/i.exec(header);
       if (!m?.[1]) throw unauthorized("En-tête Authorization invalide : « Bearer <clé d'API> » attendu.");
-      const key = await prisma.apiKey.findUnique({
-        where: { keyHash: sha256(m[1]) },
-        include: { portalAccount: true },
-      });
+      const [key] = await prisma.$queryRaw<
+        Array<{ id: string; name: string; lastUsedAt: Date | null; revokedAt: Date | null } & AccountColumns>
+      >`SELECT k.id::text AS id, k.name, k."lastUsedAt", k."revokedAt", ${ACCOUNT_COLUMNS}
+        FROM "ApiKey" k JOIN "PortalAccount" p ON p.id = k."portalAccountId" WHERE k."keyHash" = ${sha256(m[1])}`;
       if (!key || key.revokedAt) throw unauthorized("Clé d'API inconnue ou révoquée.");
-      if (key.portalAccount.closedAt) throw unauthorized(CLOSED_ACCOUNT);
+      if (key.p_closedAt) throw unauthorized(CLOSED_ACCOUNT);
       if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > 60_000) {
         prisma.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: new Date() } }).catch(() => undefined);
       }
       res.locals.auth = {
-        account: accountOf(key.portalAccount),
+        account: accountOfColumns(key),
         actor: { type: 'API_KEY', id: key.id, name: key.name },
         rights: new Set(ALL_RIGHTS),
       } satisfies AuthContext;
@@ -167,10 +187,32 @@ export function authenticate(prisma: Db, opts: { idleMs: number }): RequestHandl
     }
     const token = readCookie(req, SESSION_COOKIE);
     if (!token) throw unauthorized();
-    const session = await prisma.session.findUnique({
-      where: { id: sha256(token) },
-      include: { user: { include: { portalAccount: true } } },
-    });
+    const [row] = await prisma.$queryRaw<
+      Array<
+        {
+          id: string;
+          csrfToken: string;
+          createdAt: Date;
+          expiresAt: Date;
+          u_id: string;
+          u_displayName: string;
+          u_rights: UserRight[];
+          u_active: boolean;
+        } & AccountColumns
+      >
+    >`SELECT s.id, s."csrfToken", s."createdAt", s."expiresAt", u.id::text AS u_id, u."displayName" AS "u_displayName",
+        u.rights::text[] AS u_rights, u.active AS u_active, ${ACCOUNT_COLUMNS}
+      FROM "Session" s JOIN "User" u ON u.id = s."userId" JOIN "PortalAccount" p ON p.id = u."portalAccountId"
+      WHERE s.id = ${sha256(token)}`;
+    const session = row && {
+      id: row.id,
+      csrfToken: row.csrfToken,
+      createdAt: row.createdAt,
+      expiresAt: row.expiresAt,
+      user: { id: row.u_id, displayName: row.u_displayName, rights: row.u_rights, active: row.u_active },
+      closedAt: row.p_closedAt,
+      account: accountOfColumns(row),
+    };
     const now = new Date();
     if (
       !session ||
@@ -180,7 +222,7 @@ export function authenticate(prisma: Db, opts: { idleMs: number }): RequestHandl
     ) {
       throw unauthorized('Session expirée : veuillez vous reconnecter.');
     }
-    if (session.user.portalAccount.closedAt) throw unauthorized(CLOSED_ACCOUNT);
+    if (session.closedAt) throw unauthorized(CLOSED_ACCOUNT);
     // Used now: the idle timeout starts again (capped by the absolute lifetime).
     const expiresAt = sessionExpiry(session.createdAt, now, opts.idleMs);
     if (expiresAt.getTime() - session.expiresAt.getTime() >= SESSION_TOUCH_MS)
@@ -195,7 +237,7 @@ export function authenticate(prisma: Db, opts: { idleMs: number }): RequestHandl
       }
     }
     res.locals.auth = {
-      account: accountOf(session.user.portalAccount),
+      account: session.account,
       actor: { type: 'USER', id: session.user.id, name: session.user.displayName },
       rights: new Set(session.user.rights),
       session: { id: session.id, csrfToken: session.csrfToken },

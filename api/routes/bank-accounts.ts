@@ -36,6 +36,7 @@ import {
 import { bankAccountScope, scopeAccountIds } from '../scope';
 import { companyInScope, likeContains, siretSql } from '../search-sql';
 import { notifyWorkflows, signalConnection } from '../temporal';
+import { bankAccountRows } from '../page-rows';
 import type { RouteContext } from '../deps';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
@@ -151,12 +152,7 @@ export function bankAccountRoutes(ctx: RouteContext) {
     handler: async ({ auth, query }) => {
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
       const found = await searchBankAccounts(prisma, ids, query);
-      const byId = new Map(
-        (await prisma.bankAccount.findMany({ where: { id: { in: found.ids } }, include: bankAccountInclude })).map(
-          (a) => [a.id, a],
-        ),
-      );
-      const rows = found.ids.flatMap((id) => byId.get(id) ?? []);
+      const rows = await bankAccountRows(prisma, found.ids);
       const links = await latestLinks(
         prisma,
         rows.map((r) => r.connectionId),
@@ -182,18 +178,7 @@ export function bankAccountRoutes(ctx: RouteContext) {
     handler: async ({ auth, query, res }) => {
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
       const found = await searchBankAccounts(prisma, ids, { ...query, limit: EXPORT_MAX_ROWS, offset: 0 });
-      const byId = new Map(
-        (
-          await prisma.bankAccount.findMany({
-            where: { id: { in: found.ids } },
-            include: {
-              ...bankAccountInclude,
-              company: { select: { ...bankAccountInclude.company.select, portalAccount: { select: { name: true } } } },
-            },
-          })
-        ).map((a) => [a.id, a]),
-      );
-      const rows = found.ids.flatMap((id) => byId.get(id) ?? []);
+      const rows = await bankAccountRows(prisma, found.ids, { portalAccountName: true });
       const links = await latestLinks(
         prisma,
         rows.map((r) => r.connectionId),

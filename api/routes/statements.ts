@@ -30,6 +30,7 @@ import type { RouteContext } from '../deps';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
 import { findStatement } from '../lookups';
+import { statementRows } from '../page-rows';
 
 const TAG = 'Relevés';
 
@@ -146,13 +147,7 @@ export function statementRoutes(ctx: RouteContext) {
   async function findStatements(auth: Parameters<typeof scopeAccountIds>[1], query: ListQuery, count: boolean) {
     const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
     const found = await searchStatements(prisma, ids, query, count);
-    const byId = new Map(
-      (await prisma.statement.findMany({ where: { id: { in: found.ids } }, select: statementSelect })).map((s) => [
-        s.id,
-        s,
-      ]),
-    );
-    return { ...found, rows: found.ids.flatMap((id) => byId.get(id) ?? []) };
+    return { ...found, rows: await statementRows(prisma, found.ids) };
   }
 
   api.op({

@@ -1,0 +1,107 @@
+/**
+ * The lists' page rows, read by hand-written SQL (api/page-rows.ts), are exactly what Prisma's
+ * findMany reads with the same select/include: every column, null or not, every relation, decimals
+ * and dates as Prisma types them, in the search's order.
+ */
+import { bankAccountRows, statementRows } from '../../api/page-rows';
+import { bankAccountInclude, statementSelect } from '../../api/present';
+import { createCompanyWithAccounts, createStatement, createTenant, siren, useApi } from './support';
+
+const api = useApi();
+let statementIds: string[];
+let accountIds: string[];
+
+beforeAll(async () => {
+  const p = api.prisma;
+  const firm = await createTenant(p, { name: 'Cabinet Lignes' });
+  const secondary = await createTenant(p, { name: 'Agence Lignes', parent: firm });
+  const a = await createCompanyWithAccounts(p, firm, { siren: siren(801), name: 'Alpha', accounts: 2 });
+  const b = await createCompanyWithAccounts(p, secondary, {
+    siren: siren(802),
+    name: 'Bêta & Fils',
+    accounts: 1,
+    state: 'wrongpass',
+  });
+  // Every nullable column set on one side, left null on the other.
+  const bank = await p.bank.create({ data: { portalAccountId: firm.accountId, name: 'Banque Régionale' } });
+  await p.bankConnection.update({
+    where: { id: a.connection.id },
+    data: {
+      bankId: bank.id,
+      errorCode: 'SCARequired',
+      lastSyncAt: new Date('2026-11-30T22:15:00.123Z'),
+      lastSuccessAt: new Date('2026-11-29T21:00:00Z'),
+      collectRequestedAt: new Date('2026-12-01T08:00:00Z'),
+    },
+  });
+  await p.company.update({ where: { id: a.company.id }, data: { nic: '00012', statementFormats: 'BOTH' } });
+  await p.bankAccount.update({
+    where: { id: a.accounts[0]!.id },
+    data: {
+      number: '00012345678',
+      bic: 'BNPAFRPPXXX',
+      balance: '-1234.5678',
+      balanceAt: new Date('2026-11-30T23:59:59Z'),
+      collectedUntil: new Date('2026-11-30T00:00:00Z'),
+      statementFormats: 'CAMT053',
+      camtVersion: 'V02',
+    },
+  });
+  await p.bankAccount.update({
+    where: { id: a.accounts[1]!.id },
+    data: { iban: null, active: false, deactivatedAt: new Date('2026-10-01T10:00:00Z') },
+  });
+  const s1 = await createStatement(p, a.accounts[0]!.id, { periodEnd: '2026-02-28' });
+  await p.statement.update({
+    where: { id: s1.id },
+    data: {
+      previousClosingBalance: '100.0100',
+      bankBalance: '89.9900',
+      bankBalanceAt: new Date('2026-03-01T06:00:00Z'),
+      bookedAfterPeriodEnd: '0.0001',
+      balanceBreak: true,
+    },
+  });
+  const s2 = await createStatement(p, a.accounts[0]!.id, { periodEnd: '2024-02-29', state: 'FAILURE' });
+  await p.statement.update({ where: { id: s2.id }, data: { errorMessage: 'Échec : « connexion » perdue' } });
+  const s3 = await createStatement(p, b.accounts[0]!.id, { periodEnd: '2026-10-31', state: 'RUNNING' });
+  statementIds = [s2.id, s3.id, s1.id];
+  accountIds = [b.accounts[0]!.id, a.accounts[1]!.id, a.accounts[0]!.id];
+});
+
+/** Prisma's rows for these ids, in the ids' order. */
+const ordered = <T extends { id: string }>(ids: string[], rows: T[]) => ids.map((id) => rows.find((r) => r.id === id));
+
+test('statement rows: what findMany(select: statementSelect) reads, in the order asked', async () => {
+  const oracle = await api.prisma.statement.findMany({ where: { id: { in: statementIds } }, select: statementSelect });
+  const rows = await statementRows(api.prisma, statementIds);
+  expect(rows).toEqual(ordered(statementIds, oracle));
+  expect(rows.map((r) => r.id)).toEqual(statementIds);
+  expect(rows[2]!.bookedAfterPeriodEnd?.toFixed(4)).toBe('0.0001');
+});
+
+test('bank-account rows: what findMany(include: bankAccountInclude) reads, with or without the portal account name', async () => {
+  const oracle = await api.prisma.bankAccount.findMany({
+    where: { id: { in: accountIds } },
+    include: bankAccountInclude,
+  });
+  expect(await bankAccountRows(api.prisma, accountIds)).toEqual(ordered(accountIds, oracle));
+  const named = await api.prisma.bankAccount.findMany({
+    where: { id: { in: accountIds } },
+    include: {
+      ...bankAccountInclude,
+      company: { select: { ...bankAccountInclude.company.select, portalAccount: { select: { name: true } } } },
+    },
+  });
+  const rows = await bankAccountRows(api.prisma, accountIds, { portalAccountName: true });
+  expect(rows).toEqual(ordered(accountIds, named));
+  expect(rows.map((r) => r.company.portalAccount.name)).toEqual(['Agence Lignes', 'Cabinet Lignes', 'Cabinet Lignes']);
+});
+
+test('unknown ids are left out, an empty page reads nothing', async () => {
+  const unknown = '00000000-0000-4000-8000-0000000000ff';
+  expect((await statementRows(api.prisma, [unknown, statementIds[0]!])).map((r) => r.id)).toEqual([statementIds[0]]);
+  expect((await bankAccountRows(api.prisma, [accountIds[2]!, unknown])).map((r) => r.id)).toEqual([accountIds[2]]);
+  expect(await statementRows(api.prisma, [])).toEqual([]);
+  expect(await bankAccountRows(api.prisma, [])).toEqual([]);
+});
