@@ -11,6 +11,7 @@
 import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
+import { RUNNING } from '../../activities/context';
 import { collectNowUpdate, connectionWorkflowId } from '../../workflows/messages';
 import { settleWorkflow, startHarness, type Harness, type TestConnection } from './support';
 
@@ -40,7 +41,8 @@ function holdingFirstForcedCollect(plan: Map<string, Held>) {
     if (!opts.forceSync || !how || held.has(connectionId)) return h.activities.collect(connectionId, opts);
     held.add(connectionId);
     const ctx = Context.current();
-    if (how === 'ran, then lost') ctx.heartbeat('running');
+    // What the real activity's `heartbeating` sends first, before any call to Powens; then the worker is gone.
+    if (how === 'ran, then lost') ctx.heartbeat(RUNNING);
     await new Promise<void>((resolve) => ctx.cancellationSignal.addEventListener('abort', () => resolve()));
     throw new Error('held');
   };
