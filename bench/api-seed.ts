@@ -7,7 +7,8 @@
  * Shape: three portal accounts (a primary with its secondary, and an unrelated one); companies of 5
  * bank accounts each, one connection per company; 90 % of the companies on the primary, 5 % on its
  * secondary, 5 % on the other account (the caller's tree holds 95 % of the rows: the worst case for
- * a search). Statements: one per month per account for the last N months (N = statements /
+ * a search that filters after the join; the other account, 5 %, the worst case for one that walks
+ * everyone's rows to find its own). Statements: one per month per account for the last N months (N = statements /
  * accounts), 96 % SUCCESS, 3 % FAILURE, 1 % of the latest still RUNNING; the CFONB120 file itself is
  * left NULL (in production it is TOASTed out of the row, so the heap the searches read is the same).
  */
@@ -74,6 +75,8 @@ async function schemaFingerprint(pg: Client): Promise<string> {
 export async function seed(
   url: string,
   key: { prefix: string; keyHash: string },
+  /** The key of the unrelated account (5 % of the rows: a smaller firm sharing the database). */
+  otherKey: { prefix: string; keyHash: string },
   size: { accounts: number; statements: number },
   log: (line: string) => void,
 ): Promise<{ size: SeedSize; sample: Sample; steps: Record<string, number> }> {
@@ -101,8 +104,9 @@ export async function seed(
       [PRIMARY, SECONDARY, OTHER],
     );
     await pg.query(
-      `INSERT INTO "ApiKey" (id, "portalAccountId", name, prefix, "keyHash") VALUES (gen_random_uuid(), $1, 'bench', $2, $3)`,
-      [PRIMARY, key.prefix, key.keyHash],
+      `INSERT INTO "ApiKey" (id, "portalAccountId", name, prefix, "keyHash")
+       VALUES (gen_random_uuid(), $1, 'bench', $2, $3), (gen_random_uuid(), $4, 'bench', $5, $6)`,
+      [PRIMARY, key.prefix, key.keyHash, OTHER, otherKey.prefix, otherKey.keyHash],
     );
     await timed('companies', () =>
       pg.query(
@@ -150,12 +154,15 @@ export async function seed(
       ),
     );
     // Month m (1 = last month) of each account: its period, received the next morning.
+    // The statement's portal account is the trigger's to write (migration 20261207090000); the bulk
+    // load writes it itself, as pg_restore --disable-triggers would, and the rows are checked after.
+    await pg.query(`ALTER TABLE "Statement" DISABLE TRIGGER "Statement_portalAccountId_set"`);
     await timed('statements', () =>
       pg.query(
-        `INSERT INTO "Statement" (id, "bankAccountId", "periodStart", "periodEnd", "receivedAt", state, "transactionCount",
+        `INSERT INTO "Statement" (id, "bankAccountId", "portalAccountId", "periodStart", "periodEnd", "receivedAt", state, "transactionCount",
                                   "deletedCount", currency, "openingBalance", "closingBalance", "errorMessage", iban,
                                   "previousClosingBalance", "bankBalance", "bankBalanceAt", "balanceBreak")
-         SELECT gen_random_uuid(), s.id, s.start, s.start + interval '1 month' - interval '1 day',
+         SELECT gen_random_uuid(), s.id, s.portal, s.start, s.start + interval '1 month' - interval '1 day',
                 s.start + interval '1 month' + interval '5 hours' + r2 * interval '3 hours',
                 (CASE WHEN s.m = 1 AND r < 0.01 THEN 'RUNNING' WHEN r > 0.97 THEN 'FAILURE' ELSE 'SUCCESS' END)::"StatementState",
                 (r2 * 120)::int, CASE WHEN r2 < 0.02 THEN 1 ELSE 0 END, 'EUR',
@@ -166,12 +173,18 @@ export async function seed(
                 CASE WHEN s.m = 1 THEN round((r * 20000 + (r2 - 0.5) * 4000)::numeric, 2) END,
                 CASE WHEN s.m = 1 THEN s.start + interval '1 month' END,
                 r2 > 0.995
-         FROM (SELECT a.id, a.iban, m, date_trunc('month', now())::date - make_interval(months => m) AS start,
-                      random() AS r, random() AS r2
-               FROM "BankAccount" a CROSS JOIN generate_series(1, $1::int) AS m) s`,
+         FROM (SELECT a.id, a.iban, c."portalAccountId" AS portal, m,
+                      date_trunc('month', now())::date - make_interval(months => m) AS start, random() AS r, random() AS r2
+               FROM "BankAccount" a JOIN "Company" c ON c.id = a."companyId" CROSS JOIN generate_series(1, $1::int) AS m) s`,
         [months],
       ),
     );
+    await pg.query(`ALTER TABLE "Statement" ENABLE TRIGGER "Statement_portalAccountId_set"`);
+    const { rows: astray } = await pg.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "Statement" s JOIN "BankAccount" a ON a.id = s."bankAccountId"
+       JOIN "Company" c ON c.id = a."companyId" WHERE s."portalAccountId" <> c."portalAccountId"`,
+    );
+    if (astray[0]!.n) throw new Error(`${astray[0]!.n} statements not on their company's portal account`);
     await timed('indexes and constraints', async () => {
       for (const sql of rebuild) await pg.query(sql);
     });

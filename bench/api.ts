@@ -33,7 +33,7 @@ export interface ApiBenchOptions {
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
-function queries(s: Sample): Array<[string, string]> {
+function queries(s: Sample): Array<[string, string, 'other'?]> {
   const ibanPart = s.iban.slice(8, 18);
   const [y, m] = s.month.split('-') as [string, string];
   const lastDay = new Date(Date.UTC(Number(y), Number(m), 0)).getUTCDate();
@@ -67,6 +67,11 @@ function queries(s: Sample): Array<[string, string]> {
     ['statements', 'sort=periodEnd&order=asc'],
     ['statements', 'offset=5000'],
     ['statements', 'includeSecondary=true'],
+    // A smaller firm (5 % of the rows) sharing the database: its lists must not walk everyone's rows.
+    ['statements', '', 'other'],
+    ['statements', 'sort=periodEnd&order=desc', 'other'],
+    ['statements', 'state=failure', 'other'],
+    ['bank-accounts', '', 'other'],
   ];
 }
 
@@ -152,17 +157,18 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
   const url = withDatabase(serverUrl, dbName);
 
   const key = deriveApiKey('bench', 'bench');
+  const otherKey = deriveApiKey('bench', 'other');
   const t0 = Date.now();
   console.log(`seeding ${accounts} bank accounts and ${statements} statements…`);
-  const seeded = await seed(url, key, { accounts, statements }, console.log);
+  const seeded = await seed(url, key, otherKey, { accounts, statements }, console.log);
   const seedSeconds = +((Date.now() - t0) / 1000).toFixed(1);
   console.log(
     `seeded ${seeded.size.companies} companies, ${seeded.size.accounts} bank accounts and ${seeded.size.statements} statements in ${seedSeconds} s`,
   );
 
   const { child, base } = await startServer(url);
-  const get = async (target: string) => {
-    const res = await fetch(target, { headers: { authorization: `Bearer ${key.key}` } });
+  const getAs = async (target: string, caller = key) => {
+    const res = await fetch(target, { headers: { authorization: `Bearer ${caller.key}` } });
     const body = (await res.json()) as { total: number };
     if (!res.ok) throw new Error(`${target}: ${res.status} ${JSON.stringify(body)}`);
     return body;
@@ -170,6 +176,8 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
   const results: Array<{
     route: string;
     query: string;
+    /** Present for the smaller firm's requests (5 % of the rows). */
+    caller?: string;
     total: number;
     p50: number;
     p95: number;
@@ -180,9 +188,11 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
   }> = [];
   const plans: Array<{ route: string; query: string; plans: PlanSummary[] }> = [];
   try {
-    for (const [route, query] of queries(seeded.sample)) {
+    for (const [route, query, callerName] of queries(seeded.sample)) {
       const target = `${base}/${route}?${query}`;
-      const label = query || '(aucun filtre)';
+      const label = (query || '(aucun filtre)') + (callerName ? ' [Autre, 5 %]' : '');
+      const caller = callerName ? otherKey : key;
+      const get = (t: string) => getAs(t, caller);
       // The SQL this request sends, EXPLAINed on a warm cache.
       await get(target);
       let total = 0;
@@ -211,6 +221,7 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
       const r = {
         route,
         query: label,
+        ...(callerName ? { caller: 'Autre (5 % des lignes)' } : {}),
         total,
         p50: +pct(times, 50).toFixed(1),
         p95: +pct(times, 95).toFixed(1),

@@ -25,7 +25,7 @@ import {
   statementStateEnum,
 } from '../schemas';
 import { scopeAccountIds } from '../scope';
-import { companyInScope, likeContains, siretSql } from '../search-sql';
+import { likeContains, siretSql } from '../search-sql';
 import type { RouteContext } from '../deps';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
@@ -103,7 +103,10 @@ async function searchStatements(
   q: ListQuery,
   count: boolean,
 ): Promise<{ ids: string[]; total: number; totalCapped: boolean }> {
-  const conds: Prisma.Sql[] = [companyInScope(ids), ...siretSql(q.siret)];
+  // Each statement carries its company's portal account (kept by the database): the scope, the sort
+  // and the capped count walk (portalAccountId, receivedAt | periodEnd, id), and the bank account and
+  // company are joined only when a filter needs them.
+  const conds: Prisma.Sql[] = [...siretSql(q.siret)];
   if (q.name) conds.push(Prisma.sql`c.name ILIKE ${likeContains(q.name)}`);
   if (q.iban) conds.push(Prisma.sql`a.iban LIKE ${likeContains(q.iban)}`);
   if (q.state) conds.push(Prisma.sql`s.state = ${STATE[q.state]}::"StatementState"`);
@@ -112,17 +115,34 @@ async function searchStatements(
   // receivedAt is a timestamp without time zone holding UTC (Prisma's DateTime): compared as such.
   if (q.receivedFrom) conds.push(Prisma.sql`s."receivedAt" >= ${q.receivedFrom}::timestamp`);
   if (q.receivedTo) conds.push(Prisma.sql`s."receivedAt" < ${q.receivedTo}::timestamp + interval '1 day'`);
-  const from = Prisma.sql`FROM "Statement" s JOIN "BankAccount" a ON a.id = s."bankAccountId"
-    JOIN "Company" c ON c.id = a."companyId" WHERE ${Prisma.join(conds, ' AND ')}`;
+  const company = Boolean(q.siret || q.name);
+  const joins = Prisma.sql`${
+    company || q.iban ? Prisma.sql`JOIN "BankAccount" a ON a.id = s."bankAccountId"` : Prisma.empty
+  } ${company ? Prisma.sql`JOIN "Company" c ON c.id = a."companyId"` : Prisma.empty}`;
+  const where = (scope: Prisma.Sql) =>
+    Prisma.sql`FROM "Statement" s ${joins} WHERE ${Prisma.join([scope, ...conds], ' AND ')}`;
   // Ties broken by the id in the same direction: (periodEnd, id) walked either way, no sort of a
   // month's million statements that share their period end.
   const sort = q.sort === 'periodEnd' ? Prisma.sql`s."periodEnd"` : Prisma.sql`s."receivedAt"`;
   const direction = q.order === 'desc' ? Prisma.sql`DESC` : Prisma.sql`ASC`;
+  // One portal account: its index walked in order. Several (a primary with its secondaries): each
+  // one's first offset + limit rows walked so, then merged.
+  const pageSql =
+    ids.length === 1
+      ? Prisma.sql`SELECT s.id::text AS id ${where(Prisma.sql`s."portalAccountId" = ${ids[0]}::uuid`)}
+          ORDER BY ${sort} ${direction}, s.id ${direction} LIMIT ${q.limit} OFFSET ${q.offset}`
+      : Prisma.sql`SELECT x.id::text AS id FROM unnest(${ids}::uuid[]) AS scope(id) CROSS JOIN LATERAL (
+            SELECT s.id, ${sort} AS k ${where(Prisma.sql`s."portalAccountId" = scope.id`)}
+            ORDER BY ${sort} ${direction}, s.id ${direction} LIMIT ${q.offset + q.limit}) x
+          ORDER BY x.k ${direction}, x.id ${direction} LIMIT ${q.limit} OFFSET ${q.offset}`;
+  const inScope =
+    ids.length === 1
+      ? Prisma.sql`s."portalAccountId" = ${ids[0]}::uuid`
+      : Prisma.sql`s."portalAccountId" = ANY(${ids}::uuid[])`;
   const [page, counted] = await Promise.all([
-    prisma.$queryRaw<Array<{ id: string }>>`SELECT s.id::text AS id ${from}
-      ORDER BY ${sort} ${direction}, s.id ${direction} LIMIT ${q.limit} OFFSET ${q.offset}`,
+    prisma.$queryRaw<Array<{ id: string }>>(pageSql),
     count
-      ? prisma.$queryRaw<Array<{ total: bigint }>>`SELECT count(*) AS total FROM (SELECT 1 ${from}
+      ? prisma.$queryRaw<Array<{ total: bigint }>>`SELECT count(*) AS total FROM (SELECT 1 ${where(inScope)}
           LIMIT ${q.offset + COUNT_CAP + 1}) counted`
       : Promise.resolve([]),
   ]);

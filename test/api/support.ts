@@ -266,9 +266,15 @@ export async function createStatement(
 ) {
   const periodEnd = opts.periodEnd ?? '2026-10-31';
   const state = opts.state ?? 'SUCCESS';
+  // The database writes the statement's portal account itself (a trigger); Prisma's type wants one.
+  const { company } = await prisma.bankAccount.findUniqueOrThrow({
+    where: { id: bankAccountId },
+    select: { company: { select: { portalAccountId: true } } },
+  });
   const statement = await prisma.statement.create({
     data: {
       bankAccountId,
+      portalAccountId: company.portalAccountId,
       periodStart: new Date(`${periodEnd.slice(0, 8)}01T00:00:00Z`),
       periodEnd: new Date(`${periodEnd}T00:00:00Z`),
       receivedAt: opts.receivedAt ?? new Date(),
