@@ -14,6 +14,12 @@ export const companyInScope = (ids: string[]) =>
     ? Prisma.sql`c."portalAccountId" = ${ids[0]}::uuid`
     : Prisma.sql`c."portalAccountId" = ANY(${ids}::uuid[])`;
 
+/** The statement `s` in the caller's scope, by the portal account it carries (Statement.portalAccountId). */
+export const statementInScope = (ids: string[]) =>
+  ids.length === 1
+    ? Prisma.sql`s."portalAccountId" = ${ids[0]}::uuid`
+    : Prisma.sql`s."portalAccountId" = ANY(${ids}::uuid[])`;
+
 /** SIREN (9 digits), SIRET (14) or their beginning, on the company `c`. */
 export function siretSql(siret: string | undefined): Prisma.Sql[] {
   if (!siret) return [];

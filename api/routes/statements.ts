@@ -25,7 +25,7 @@ import {
   statementStateEnum,
 } from '../schemas';
 import { scopeAccountIds } from '../scope';
-import { likeContains, siretSql } from '../search-sql';
+import { companyInScope, likeContains, siretSql, statementInScope } from '../search-sql';
 import type { RouteContext } from '../deps';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
@@ -103,9 +103,10 @@ async function searchStatements(
   q: ListQuery,
   count: boolean,
 ): Promise<{ ids: string[]; total: number; totalCapped: boolean }> {
-  // Each statement carries its company's portal account (kept by the database): the scope, the sort
-  // and the capped count walk (portalAccountId, receivedAt | periodEnd, id), and the bank account and
-  // company are joined only when a filter needs them.
+  // Each statement carries its company's portal account (kept by the database): without a filter on
+  // the company, the scope, the sort and the capped count walk (portalAccountId, receivedAt | periodEnd,
+  // id) or (portalAccountId, state, receivedAt, id), and the bank account is joined only for its IBAN.
+  // A filter on the company (SIRET, name) starts from the company's indexes, scoped there.
   const conds: Prisma.Sql[] = [...siretSql(q.siret)];
   if (q.name) conds.push(Prisma.sql`c.name ILIKE ${likeContains(q.name)}`);
   if (q.iban) conds.push(Prisma.sql`a.iban LIKE ${likeContains(q.iban)}`);
@@ -126,19 +127,16 @@ async function searchStatements(
   const sort = q.sort === 'periodEnd' ? Prisma.sql`s."periodEnd"` : Prisma.sql`s."receivedAt"`;
   const direction = q.order === 'desc' ? Prisma.sql`DESC` : Prisma.sql`ASC`;
   // One portal account: its index walked in order. Several (a primary with its secondaries): each
-  // one's first offset + limit rows walked so, then merged.
+  // one's first offset + limit rows walked so, then merged. Scoped on the company when it is joined.
   const pageSql =
-    ids.length === 1
-      ? Prisma.sql`SELECT s.id::text AS id ${where(Prisma.sql`s."portalAccountId" = ${ids[0]}::uuid`)}
+    ids.length === 1 || company
+      ? Prisma.sql`SELECT s.id::text AS id ${where(company ? companyInScope(ids) : statementInScope(ids))}
           ORDER BY ${sort} ${direction}, s.id ${direction} LIMIT ${q.limit} OFFSET ${q.offset}`
       : Prisma.sql`SELECT x.id::text AS id FROM unnest(${ids}::uuid[]) AS scope(id) CROSS JOIN LATERAL (
             SELECT s.id, ${sort} AS k ${where(Prisma.sql`s."portalAccountId" = scope.id`)}
             ORDER BY ${sort} ${direction}, s.id ${direction} LIMIT ${q.offset + q.limit}) x
           ORDER BY x.k ${direction}, x.id ${direction} LIMIT ${q.limit} OFFSET ${q.offset}`;
-  const inScope =
-    ids.length === 1
-      ? Prisma.sql`s."portalAccountId" = ${ids[0]}::uuid`
-      : Prisma.sql`s."portalAccountId" = ANY(${ids}::uuid[])`;
+  const inScope = company ? companyInScope(ids) : statementInScope(ids);
   const [page, counted] = await Promise.all([
     prisma.$queryRaw<Array<{ id: string }>>(pageSql),
     count

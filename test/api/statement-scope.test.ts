@@ -114,24 +114,32 @@ describe.each([
   ['an unrelated firm', () => other, ''],
 ])('%s: every page, both sorts, both orders, as the join on the company gives them', (_, caller, extra) => {
   test.each([
-    ['receivedAt', 'desc'],
-    ['receivedAt', 'asc'],
-    ['periodEnd', 'desc'],
-    ['periodEnd', 'asc'],
-  ] as const)('sort=%s order=%s', async (sort, order) => {
+    ['receivedAt', 'desc', ''],
+    ['receivedAt', 'asc', ''],
+    ['periodEnd', 'desc', ''],
+    ['periodEnd', 'asc', ''],
+    ['receivedAt', 'desc', 'state=success'],
+    ['periodEnd', 'asc', 'name=soci'],
+  ] as const)('sort=%s order=%s %s', async (sort, order, filter) => {
     const me = caller();
     const scope = extra ? [firm.accountId, lyon.accountId, lille.accountId] : [me.accountId];
-    const where = { bankAccount: { company: { portalAccountId: { in: scope } } } };
+    const where = {
+      bankAccount: {
+        company: {
+          portalAccountId: { in: scope },
+          ...(filter.startsWith('name=') ? { name: { contains: 'soci', mode: 'insensitive' as const } } : {}),
+        },
+      },
+      ...(filter.startsWith('state=') ? { state: 'SUCCESS' as const } : {}),
+    };
     const all = await api.prisma.statement.count({ where });
     expect(all).toBeGreaterThan(10);
     for (const offset of [0, 4, 11, all - 2]) {
       const r = await call(
         api,
         'GET',
-        `/api/v1/statements?sort=${sort}&order=${order}&limit=5&offset=${offset}${extra}`,
-        {
-          key: me.key,
-        },
+        `/api/v1/statements?sort=${sort}&order=${order}&limit=5&offset=${offset}${extra}&${filter}`,
+        { key: me.key },
       );
       expect(r.status).toBe(200);
       const expected = await api.prisma.statement.findMany({

@@ -1,7 +1,8 @@
 -- The statement lists at ten million rows (issue 21): each statement carries its company's portal
--- account, so that a list's scope, its sort and its capped count walk one index
--- (portalAccountId, receivedAt | periodEnd, id) instead of joining every statement to its bank
--- account and company. A tenant holding a few per cent of the rows no longer walks everyone's.
+-- account, so that a list's scope, its sort and its capped count walk one index (portalAccountId,
+-- receivedAt | periodEnd, id) or (portalAccountId, state, receivedAt, id) instead of joining every
+-- statement to its bank account and company. A firm holding a few per cent of the rows no longer
+-- walks everyone's.
 -- The database keeps the column true: it is computed on every insert, and follows a bank account
 -- moved to another company or a company moved to another portal account (neither happens today).
 
@@ -19,6 +20,9 @@ CREATE INDEX "Statement_portalAccountId_receivedAt_id_idx" ON "Statement"("porta
 
 -- CreateIndex
 CREATE INDEX "Statement_portalAccountId_periodEnd_id_idx" ON "Statement"("portalAccountId", "periodEnd", "id");
+
+-- CreateIndex
+CREATE INDEX "Statement_portalAccountId_state_receivedAt_id_idx" ON "Statement"("portalAccountId", "state", "receivedAt", "id");
 
 -- AddForeignKey
 ALTER TABLE "Statement" ADD CONSTRAINT "Statement_portalAccountId_fkey" FOREIGN KEY ("portalAccountId") REFERENCES "PortalAccount"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
