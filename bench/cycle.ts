@@ -20,6 +20,8 @@
  * (`complete: false`, connections done, the rate over the whole wait and over its last 10 minutes):
  * for a fleet whose whole cycle outlasts the time one has. `--ceiling-connections N`: the ceiling
  * on the first N workflows only (its rate is per connection; default all of them).
+ * `--pg-statements`: PostgreSQL's account of our database's statements over the cycle
+ * (pg_stat_statements, with planning time), per connection, the Powens sandbox's apart.
  *
  * The ceiling, in the same run: a trivial workflow of the same shape (load, sleep, woken by a
  * signal) running as many no-op activities as one of ours ran after its wake-up (read from a
@@ -37,6 +39,7 @@ import {
   round,
   spawnWorker,
   startStack,
+  statementStats,
   waitUntil,
   type Stack,
 } from './stack';
@@ -53,13 +56,19 @@ export interface CycleOptions {
   deadlineSeconds?: number;
   /** Run the ceiling on this many workflows only (default: as many as ours). */
   ceilingConnections?: number;
+  /** PostgreSQL's account of our statements over the cycle (pg_stat_statements), per connection. */
+  pgStatements?: boolean;
 }
 
 export async function benchCycle(opts: CycleOptions = {}): Promise<Record<string, unknown>> {
   const n = opts.connections ?? 1000;
   const say = (s: string) => console.log(`cycle: ${s}`);
   const temporal = opts.temporal ?? 'dev';
-  const stack = await startStack({ temporal, log: (l) => process.env.BENCH_VERBOSE && console.error(l) });
+  const stack = await startStack({
+    temporal,
+    pgStatements: opts.pgStatements,
+    log: (l) => process.env.BENCH_VERBOSE && console.error(l),
+  });
   try {
     return { ...(await run(stack, n, Math.max(1, opts.workers ?? 1), opts, say)), temporal };
   } finally {
@@ -136,6 +145,8 @@ async function run(
   const storedBeforeSlot = Number(before.rows[0]!.n);
   if (storedBeforeSlot > 0)
     say(`${storedBeforeSlot} statements already stored by the night's own slots before the bench's slot`);
+  const stats = opts.pgStatements ? statementStats(stack) : null;
+  await stats?.reset();
   const deadlineMs = (opts.deadlineSeconds ?? 0) * 1000;
   const samples: Array<{ at: number; statements: number }> = [];
   const slot = Date.now();
@@ -209,6 +220,17 @@ async function run(
     last && from && last.at > from.at
       ? (last.statements - from.statements) / STATEMENTS_PER_CONNECTION / ((last.at - from.at) / 1000)
       : 0;
+  const pgStatements = stats ? await stats.top(complete ? n : Math.max(1, connectionsDone)) : undefined;
+  if (pgStatements) {
+    say(
+      `  PostgreSQL per connection: ours ${pgStatements.oursMsPerConnection} ms (planning ${pgStatements.oursPlanMsPerConnection} ms), ` +
+        `the Powens sandbox's ${pgStatements.sandboxMsPerConnection} ms; our top statements:`,
+    );
+    for (const t of pgStatements.top)
+      say(
+        `    ${t.msPerConnection} ms (plan ${t.planMsPerConnection}) ${t.callsPerConnection} calls, ${t.rowsPerCall} rows, ${t.blocksPerCall} blocks a call: ${t.query}`,
+      );
+  }
   const inFlight = stack.powensInFlight();
   if (!complete)
     say(
@@ -331,6 +353,7 @@ async function run(
       emails: final.inSink,
       activitiesPerConnection: activities,
       storedBeforeSlot,
+      ...(pgStatements ? { pgStatements } : {}),
       ceilingConnections: ceilingN,
       workerWarnings: workers.map((w) => w.warnings),
       powensInFlightAtEnd: {

@@ -312,6 +312,11 @@ export interface StackOptions {
    * modules, on PostgreSQL (bench/temporal-production.ts).
    */
   temporal?: 'dev' | 'production';
+  /**
+   * Load pg_stat_statements in the embedded PostgreSQL (with planning times), for `statementStats`.
+   * Takes effect when this process starts the server (not on a server it reuses or DATABASE_URL's).
+   */
+  pgStatements?: boolean;
   log?: (line: string) => void;
 }
 
@@ -355,14 +360,17 @@ export interface Stack {
 
 let embedded: Promise<{ serverUrl: string; stop(): Promise<void> }> | null = null;
 
-async function pgServer(): Promise<string> {
+async function pgServer(pgStatements = false): Promise<string> {
   if (process.env.RELEVES_TEST_PG_SERVER) return process.env.RELEVES_TEST_PG_SERVER;
   if (process.env.DATABASE_URL) {
     const u = new URL(process.env.DATABASE_URL);
     u.pathname = '';
     return u.toString().replace(/\/$/, '');
   }
-  embedded ??= (async () => startEmbeddedPostgres({ dataDir: BENCH_POSTGRES_DIR, port: await freePort() }))();
+  const settings: Record<string, string> = pgStatements
+    ? { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_planning': 'on' }
+    : {};
+  embedded ??= (async () => startEmbeddedPostgres({ dataDir: BENCH_POSTGRES_DIR, port: await freePort(), settings }))();
   return (await embedded).serverUrl;
 }
 
@@ -386,7 +394,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
   try {
     // Database: a fresh copy of the migrated template.
-    const server = await pgServer();
+    const server = await pgServer(opts.pgStatements);
     const template = process.env.RELEVES_TEST_TEMPLATE_DB ?? (await ensureTemplateDatabase(server));
     const dbName = `bench_${Date.now()}_${randomBytes(3).toString('hex')}`;
     const admin = new PgClient({ connectionString: withDatabase(server, 'postgres') });
@@ -569,4 +577,54 @@ function close(server: Server): Promise<void> {
     server.close(() => res());
     server.closeAllConnections();
   });
+}
+
+/**
+ * PostgreSQL's own account of the statements run in the stack's database since `reset()`
+ * (pg_stat_statements, loaded by `pgStatements`): time (execution plus planning, wall time in the
+ * server) per `per` (a connection of the cycle), ours and the Powens sandbox's apart, and our `top`
+ * statements with their calls per connection, rows and buffers per call.
+ */
+export function statementStats(stack: Stack) {
+  const ours = new URL(stack.databaseUrl).pathname.slice(1);
+  return {
+    async reset(): Promise<void> {
+      await stack.pg.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+      await stack.pg.query('SELECT pg_stat_statements_reset()');
+    },
+    async top(per: number, limit = 12) {
+      const r = await stack.pg.query<{
+        query: string;
+        calls: string;
+        exec: number;
+        plan: number;
+        rows: string;
+        blocks: string;
+      }>(
+        `SELECT regexp_replace(query, '\\s+', ' ', 'g') AS query, calls, total_exec_time AS exec,
+                total_plan_time AS plan, rows, shared_blks_hit + shared_blks_read + shared_blks_dirtied AS blocks
+           FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1)
+          ORDER BY total_exec_time + total_plan_time DESC`,
+        [ours],
+      );
+      // The Powens sandbox shares the database (its own schema): its statements are Powens', not ours.
+      const sandbox = r.rows.filter((x) => x.query.includes('powens_sandbox'));
+      const mine = r.rows.filter((x) => !x.query.includes('powens_sandbox'));
+      const sum = (rows: typeof r.rows) => round(rows.reduce((a, x) => a + x.exec + x.plan, 0) / per, 2);
+      return {
+        oursMsPerConnection: sum(mine),
+        oursPlanMsPerConnection: round(mine.reduce((a, x) => a + x.plan, 0) / per, 2),
+        sandboxMsPerConnection: sum(sandbox),
+        statements: mine.length,
+        top: mine.slice(0, limit).map((x) => ({
+          msPerConnection: round((x.exec + x.plan) / per, 3),
+          planMsPerConnection: round(x.plan / per, 3),
+          callsPerConnection: round(Number(x.calls) / per, 2),
+          rowsPerCall: round(Number(x.rows) / Math.max(1, Number(x.calls)), 1),
+          blocksPerCall: round(Number(x.blocks) / Math.max(1, Number(x.calls)), 1),
+          query: x.query.slice(0, 160),
+        })),
+      };
+    },
+  };
 }
