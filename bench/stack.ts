@@ -37,12 +37,12 @@ export async function waitUntil<T>(
   what: string,
   read: () => Promise<T>,
   done: (v: T) => boolean,
-  opts: { timeoutMs: number; everyMs?: number; onTick?: (v: T) => void },
+  opts: { timeoutMs: number; everyMs?: number; onTick?: (v: T) => void | Promise<void> },
 ): Promise<T> {
   const until = Date.now() + opts.timeoutMs;
   for (;;) {
     const v = await read();
-    opts.onTick?.(v);
+    await opts.onTick?.(v);
     if (done(v)) return v;
     if (Date.now() > until)
       throw new Error(`${what}: not reached within ${opts.timeoutMs} ms (last ${JSON.stringify(v)})`);
