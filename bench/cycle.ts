@@ -156,16 +156,16 @@ async function run(
   const signalSeconds = (Date.now() - slot) / 1000;
   let lastLine = 0;
   const progress = async () => {
-    const r = await stack.pg.query<{ statements: string; sent: string; transactions: string }>(
-      `SELECT (SELECT count(*) FROM "Statement" WHERE state = 'SUCCESS') AS statements,
-              (SELECT count(*) FROM "EmailMessage" WHERE status = 'SENT') AS sent,
-              (SELECT count(*) FROM "Transaction") AS transactions`,
+    // Index-only counts ((state, receivedAt), (status, createdAt)): the benchmark's own load on
+    // PostgreSQL stays small as the tables grow (the transactions are counted once, at the end).
+    const r = await stack.pg.query<{ statements: string; sent: string }>(
+      `/* bench */ SELECT (SELECT count(*) FROM "Statement" WHERE state = 'SUCCESS') AS statements,
+              (SELECT count(*) FROM "EmailMessage" WHERE status = 'SENT') AS sent`,
     );
     return {
       statements: Number(r.rows[0]!.statements),
       sent: Number(r.rows[0]!.sent),
       inSink: stack.sink.messages.length,
-      transactions: Number(r.rows[0]!.transactions),
     };
   };
   // A connection whose workflow went back to sleep without its statements has nothing more to do
@@ -178,7 +178,7 @@ async function run(
   let lastGrowthAt = Date.now();
   const asleepStragglers = async (): Promise<string[]> => {
     const r = await stack.pg.query<{ id: string }>(
-      `SELECT k.id::text AS id FROM "BankConnection" k
+      `/* bench */ SELECT k.id::text AS id FROM "BankConnection" k
         WHERE k.id = ANY($1::uuid[]) AND (SELECT count(*) FROM "Statement" s JOIN "BankAccount" a ON a.id = s."bankAccountId"
                                            WHERE a."connectionId" = k.id AND s.state = 'SUCCESS') < ${STATEMENTS_PER_CONNECTION}`,
       [ids],
@@ -242,6 +242,9 @@ async function run(
   // With connections deferred to the next slot, the cycle ended with the last statement stored.
   const seconds = ((deferred.length ? lastGrowthAt : Date.now()) - slot) / 1000;
   const procs = probe.stop();
+  const transactions = Number(
+    (await stack.pg.query<{ n: string }>(`/* bench */ SELECT count(*) AS n FROM "Transaction"`)).rows[0]!.n,
+  );
   const complete = allDone(final);
   // Connections whose two statements are stored (all of them when complete).
   const doneRows = await stack.pg.query<{ n: string }>(
@@ -260,7 +263,7 @@ async function run(
   if (pgStatements) {
     say(
       `  PostgreSQL per connection: ours ${pgStatements.oursMsPerConnection} ms (planning ${pgStatements.oursPlanMsPerConnection} ms), ` +
-        `the Powens sandbox's ${pgStatements.sandboxMsPerConnection} ms; our top statements:`,
+        `the Powens sandbox's ${pgStatements.sandboxMsPerConnection} ms, the benchmark's ${pgStatements.benchMsPerConnection} ms; our top statements:`,
     );
     for (const t of pgStatements.top)
       say(
@@ -287,7 +290,7 @@ async function run(
   const connectionsPerSecond = (complete ? n - deferred.length : connectionsDone) / seconds;
   say(
     `ours: ${n} connections in ${seconds.toFixed(1)} s from the slot (signals sent in ${signalSeconds.toFixed(1)} s) → ${connectionsPerSecond.toFixed(1)} connections/s; ` +
-      `${final.statements} statements, ${final.transactions} transactions, ${final.inSink} e-mails`,
+      `${final.statements} statements, ${transactions} transactions, ${final.inSink} e-mails`,
   );
   say(
     `  slot → statement stored: p50 ${slotToStatement.p50Seconds} s, p95 ${slotToStatement.p95Seconds} s; ` +
@@ -386,7 +389,7 @@ async function run(
     details: {
       accounts: n * ACCOUNTS_PER_CONNECTION,
       statements: final.statements,
-      transactions: final.transactions,
+      transactions,
       emails: final.inSink,
       activitiesPerConnection: activities,
       storedBeforeSlot,
