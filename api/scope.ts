@@ -23,6 +23,9 @@ export const companyScope = (ids: string[]): Prisma.CompanyWhereInput => ({
 });
 export const bankAccountScope = (ids: string[]): Prisma.BankAccountWhereInput => ({ company: companyScope(ids) });
 export const connectionScope = (ids: string[]): Prisma.BankConnectionWhereInput => ({ company: companyScope(ids) });
-export const statementScope = (ids: string[]): Prisma.StatementWhereInput => ({ bankAccount: bankAccountScope(ids) });
+/** A statement carries its company's portal account (written by the database, prisma/schema.prisma). */
+export const statementScope = (ids: string[]): Prisma.StatementWhereInput => ({
+  portalAccountId: ids.length === 1 ? ids[0]! : { in: ids },
+});
 export const notificationScope = (ids: string[]): Prisma.NotificationWhereInput => ({ portalAccountId: { in: ids } });
 export const bankScope = (ids: string[]): Prisma.BankWhereInput => ({ portalAccountId: { in: ids } });

@@ -8,17 +8,14 @@ import { Prisma } from '../db/client';
 /** `%`, `_` and `\\` taken literally in a LIKE pattern. */
 export const likeContains = (v: string) => `%${v.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-/** The company `c` in the caller's scope (one account as an equality: the planner uses its indexes). */
-export const companyInScope = (ids: string[]) =>
-  ids.length === 1
-    ? Prisma.sql`c."portalAccountId" = ${ids[0]}::uuid`
-    : Prisma.sql`c."portalAccountId" = ANY(${ids}::uuid[])`;
-
-/** The statement `s` in the caller's scope, by the portal account it carries (Statement.portalAccountId). */
-export const statementInScope = (ids: string[]) =>
-  ids.length === 1
-    ? Prisma.sql`s."portalAccountId" = ${ids[0]}::uuid`
-    : Prisma.sql`s."portalAccountId" = ANY(${ids}::uuid[])`;
+/**
+ * The row `alias` (the company `c`, or the statement `s`, which carries its company's portal
+ * account) in the caller's scope; one account as an equality: the planner uses its indexes.
+ */
+export const portalAccountIn = (alias: 'c' | 's', ids: string[]) => {
+  const column = Prisma.raw(`${alias}."portalAccountId"`);
+  return ids.length === 1 ? Prisma.sql`${column} = ${ids[0]}::uuid` : Prisma.sql`${column} = ANY(${ids}::uuid[])`;
+};
 
 /** SIREN (9 digits), SIRET (14) or their beginning, on the company `c`. */
 export function siretSql(siret: string | undefined): Prisma.Sql[] {

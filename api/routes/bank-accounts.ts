@@ -34,7 +34,7 @@ import {
   statementOut,
 } from '../schemas';
 import { bankAccountScope, scopeAccountIds } from '../scope';
-import { companyInScope, likeContains, siretSql } from '../search-sql';
+import { likeContains, portalAccountIn, siretSql } from '../search-sql';
 import { notifyWorkflows, signalConnection } from '../temporal';
 import { bankAccountRows } from '../page-rows';
 import type { RouteContext } from '../deps';
@@ -94,7 +94,7 @@ async function searchBankAccounts(
   q: ListQuery,
 ): Promise<{ ids: string[]; total: number; totalCapped: boolean }> {
   // One account (the usual case) as an equality: the planner then walks (portalAccountId, name).
-  const conds: Prisma.Sql[] = [companyInScope(ids), ...siretSql(q.siret)];
+  const conds: Prisma.Sql[] = [portalAccountIn('c', ids), ...siretSql(q.siret)];
   if (!q.includeInactive) conds.push(Prisma.sql`a.active`);
   if (q.name) conds.push(Prisma.sql`c.name ILIKE ${likeContains(q.name)}`);
   if (q.iban) conds.push(Prisma.sql`a.iban LIKE ${likeContains(q.iban)}`);

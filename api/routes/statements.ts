@@ -25,7 +25,7 @@ import {
   statementStateEnum,
 } from '../schemas';
 import { scopeAccountIds } from '../scope';
-import { companyInScope, likeContains, siretSql, statementInScope } from '../search-sql';
+import { likeContains, portalAccountIn, siretSql } from '../search-sql';
 import type { RouteContext } from '../deps';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
@@ -126,17 +126,18 @@ async function searchStatements(
   // month's million statements that share their period end.
   const sort = q.sort === 'periodEnd' ? Prisma.sql`s."periodEnd"` : Prisma.sql`s."receivedAt"`;
   const direction = q.order === 'desc' ? Prisma.sql`DESC` : Prisma.sql`ASC`;
-  // One portal account: its index walked in order. Several (a primary with its secondaries): each
-  // one's first offset + limit rows walked so, then merged. Scoped on the company when it is joined.
+  // Scoped on the company when it is joined, else on the statement. One portal account: its index
+  // walked in order. Several (a primary with its secondaries): each one's first offset + limit rows
+  // walked so, then merged.
+  const inScope = portalAccountIn(company ? 'c' : 's', ids);
   const pageSql =
     ids.length === 1 || company
-      ? Prisma.sql`SELECT s.id::text AS id ${where(company ? companyInScope(ids) : statementInScope(ids))}
+      ? Prisma.sql`SELECT s.id::text AS id ${where(inScope)}
           ORDER BY ${sort} ${direction}, s.id ${direction} LIMIT ${q.limit} OFFSET ${q.offset}`
       : Prisma.sql`SELECT x.id::text AS id FROM unnest(${ids}::uuid[]) AS scope(id) CROSS JOIN LATERAL (
             SELECT s.id, ${sort} AS k ${where(Prisma.sql`s."portalAccountId" = scope.id`)}
             ORDER BY ${sort} ${direction}, s.id ${direction} LIMIT ${q.offset + q.limit}) x
           ORDER BY x.k ${direction}, x.id ${direction} LIMIT ${q.limit} OFFSET ${q.offset}`;
-  const inScope = company ? companyInScope(ids) : statementInScope(ids);
   const [page, counted] = await Promise.all([
     prisma.$queryRaw<Array<{ id: string }>>(pageSql),
     count

@@ -94,6 +94,9 @@ test('a company moved to another portal account, or a bank account to another co
   expect(await portalOf(ids)).toEqual(ids.map(() => lyon.accountId));
   expect(await listed(lyon)).toEqual(expect.arrayContaining(ids));
   expect((await listed(firm)).filter((id: string) => ids.includes(id))).toEqual([]);
+  // Read alone, a statement is the new firm's too (api/scope.ts statementScope).
+  expect((await call(api, 'GET', `/api/v1/statements/${ids[0]}`, { key: lyon.key })).status).toBe(200);
+  expect((await call(api, 'GET', `/api/v1/statements/${ids[0]}`, { key: firm.key })).status).toBe(404);
 
   // One of its bank accounts moves to a company of Lille's.
   const target = await createCompanyWithAccounts(api.prisma, lille, { siren: siren(661), accounts: 0 });
