@@ -464,6 +464,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         name: `temporal_${dbName}`,
         root: join(ROOT, '.data', 'bench-temporal-server', dbName),
         namespace: 'default',
+        // An experiment's other dynamic configuration (default: the deployment's, deploy/).
+        dynamicConfig: process.env.BENCH_TEMPORAL_DYNAMIC_CONFIG || undefined,
         log: (line) => log(`[temporal] ${line}`),
       });
       temporal = production;

@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { createServer } from 'node:net';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { msToTs } from '@temporalio/common/lib/time';
@@ -17,6 +17,8 @@ import { ensureSearchAttributes, spawnTemporalServer, type RunningTemporal } fro
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
 
 const run = promisify(execFile);
+/** The deployment's dynamic configuration (docker-compose.yml mounts the same file). */
+const DYNAMIC_CONFIG = join(__dirname, '..', 'deploy', 'temporal-dynamic-config.yaml');
 
 export interface ProductionTemporal extends RunningTemporal {
   /** The two databases (history, visibility), for counting PostgreSQL connections. */
@@ -37,6 +39,8 @@ export async function startTemporalProduction(opts: {
   historyShards?: number;
   /** PostgreSQL connections the history store may open. */
   maxConns?: number;
+  /** Dynamic configuration file (default: the deployment's). */
+  dynamicConfig?: string;
   log?: (line: string) => void;
 }): Promise<ProductionTemporal> {
   const log = opts.log ?? (() => undefined);
@@ -150,7 +154,7 @@ export async function startTemporalProduction(opts: {
   mkdirSync(join(opts.root, 'config'), { recursive: true });
   // YAML is a superset of JSON: the server reads this file as it is.
   writeFileSync(join(opts.root, 'config', 'production.yaml'), JSON.stringify(config, null, 2));
-  writeFileSync(join(opts.root, 'config', 'dynamic.yaml'), '{}\n');
+  writeFileSync(join(opts.root, 'config', 'dynamic.yaml'), readFileSync(opts.dynamicConfig ?? DYNAMIC_CONFIG));
 
   const address = `127.0.0.1:${ports.frontend}`;
   const server = await spawnTemporalServer({

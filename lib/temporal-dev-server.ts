@@ -3,10 +3,11 @@
  * Temporal Web, persisted in a SQLite file under DATA_DIR, and our search attributes registered.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { parse as parseYaml } from 'yaml';
 import { SEARCH_ATTRIBUTE_FLAGS, SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
 
 export interface RunningTemporal {
@@ -49,6 +50,7 @@ export async function startTemporalDevServer(opts: {
     'warn',
     ...SEARCH_ATTRIBUTE_FLAGS.flatMap((f) => ['--search-attribute', f]),
     ...Object.entries(opts.sqlitePragmas ?? {}).flatMap(([k, v]) => ['--sqlite-pragma', `${k}=${v}`]),
+    ...Object.entries(dynamicConfigValues()).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${JSON.stringify(v)}`]),
   ];
   const address = `127.0.0.1:${opts.port}`;
   const server = await spawnTemporalServer({
@@ -61,6 +63,28 @@ export async function startTemporalDevServer(opts: {
     ready: (connection) => ensureSearchAttributes(connection, opts.namespace),
   });
   return { address, uiUrl: `http://localhost:${opts.uiPort}`, ...server };
+}
+
+/**
+ * Our Temporal dynamic configuration (deploy/temporal-dynamic-config.yaml: the production server
+ * mounts it, the production-shaped benchmark server reads it), as the dev server takes it: each
+ * key's unconstrained value.
+ */
+export function dynamicConfigValues(): Record<string, unknown> {
+  const file = [join(__dirname, '..'), join(__dirname, '..', '..')]
+    .map((dir) => join(dir, 'deploy', 'temporal-dynamic-config.yaml'))
+    .find((f) => existsSync(f));
+  if (!file) throw new Error('deploy/temporal-dynamic-config.yaml not found');
+  const config = (parseYaml(readFileSync(file, 'utf8')) ?? {}) as Record<
+    string,
+    { value: unknown; constraints?: unknown }[]
+  >;
+  const values: Record<string, unknown> = {};
+  for (const [key, entries] of Object.entries(config)) {
+    const unconstrained = entries.find((e) => e.constraints === undefined);
+    if (unconstrained) values[key] = unconstrained.value;
+  }
+  return values;
 }
 
 /**

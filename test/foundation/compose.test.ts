@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { configSchema, loadConfig } from '../../lib/config';
+import { dynamicConfigValues } from '../../lib/temporal-dev-server';
 
 const root = join(__dirname, '..', '..');
 type Service = {
@@ -194,6 +195,10 @@ test('addresses, ports and volumes line up between services', () => {
   // The API listens on all interfaces inside its container, published on the host's loopback.
   expect(resolved.API_HOST).toBe('0.0.0.0');
   expect(services.api!.ports).toContain(`127.0.0.1:${resolved.API_PORT}:${resolved.API_PORT}`);
+  // Temporal reads our dynamic configuration, the file the dev server and the benchmark's server read.
+  const dynamic = services.temporal!.volumes!.find((v) => v.startsWith('./deploy/temporal-dynamic-config.yaml:'));
+  expect(dynamic?.split(':')[1]).toBe(services.temporal!.environment!.DYNAMIC_CONFIG_FILE_PATH);
+  expect(dynamicConfigValues()).toEqual({ 'system.enableActivityEagerExecution': true });
   // Named volumes are declared.
   for (const svc of Object.values(services))
     for (const v of svc.volumes ?? []) {
