@@ -19,9 +19,11 @@
  * `--deadline-seconds S`: stop waiting S seconds after the slot and report what was stored by then
  * (`complete: false`, connections done, the rate over the whole wait and over its last 10 minutes):
  * for a fleet whose whole cycle outlasts the time one has. `--ceiling-connections N`: the ceiling
- * on the first N workflows only (its rate is per connection; default all of them).
+ * on the first N workflows only (its rate is per connection; default as many as the slot makes due).
  * `--pg-statements`: PostgreSQL's account of our database's statements over the cycle
  * (pg_stat_statements, with planning time), per connection, the Powens sandbox's apart.
+ * `--due-connections M`: the slot makes only M of the fleet due (spread over it): the cost per
+ * connection of a cycle in a fleet of N (its histories, tables and caches), without the whole fleet.
  *
  * The ceiling, in the same run: a trivial workflow of the same shape (load, sleep, woken by a
  * signal) running as many no-op activities as one of ours ran after its wake-up (read from a
@@ -58,6 +60,12 @@ export interface CycleOptions {
   ceilingConnections?: number;
   /** PostgreSQL's account of our statements over the cycle (pg_stat_statements), per connection. */
   pgStatements?: boolean;
+  /**
+   * Make only this many of the fleet due at the slot (spread evenly over it; default all): the cost
+   * of a cycle per connection in a fleet of `connections`, whose histories, tables and caches are
+   * the whole fleet's, without running the whole fleet through.
+   */
+  dueConnections?: number;
 }
 
 export async function benchCycle(opts: CycleOptions = {}): Promise<Record<string, unknown>> {
@@ -130,7 +138,11 @@ async function run(
   const startSeconds = (Date.now() - s0) / 1000;
   say(`${n} workflows started and asleep in ${startSeconds.toFixed(1)} s`);
 
-  const expected = n * STATEMENTS_PER_CONNECTION;
+  // The connections the slot makes due: all of them, or `dueConnections` spread over the fleet.
+  const dueCount = Math.min(n, opts.dueConnections ?? n);
+  const due = ids.filter((_, i) => Math.floor((i * dueCount) / n) !== Math.floor(((i + 1) * dueCount) / n));
+  if (dueCount < n) say(`the slot makes ${due.length} of the ${n} connections due`);
+  const expected = due.length * STATEMENTS_PER_CONNECTION;
   const probe = measure(
     {
       ...Object.fromEntries(workers.map((w, i) => [i === 0 ? 'worker' : `worker${i + 1}`, () => w.pid])),
@@ -150,7 +162,7 @@ async function run(
   const deadlineMs = (opts.deadlineSeconds ?? 0) * 1000;
   const samples: Array<{ at: number; statements: number }> = [];
   const slot = Date.now();
-  await mapLimit(ids, 64, (id) =>
+  await mapLimit(due, 64, (id) =>
     stack.client.workflow.getHandle(connectionWorkflowId(id)).signal(collectNowSignal, { statement: true }),
   );
   const signalSeconds = (Date.now() - slot) / 1000;
@@ -181,7 +193,7 @@ async function run(
       `/* bench */ SELECT k.id::text AS id FROM "BankConnection" k
         WHERE k.id = ANY($1::uuid[]) AND (SELECT count(*) FROM "Statement" s JOIN "BankAccount" a ON a.id = s."bankAccountId"
                                            WHERE a."connectionId" = k.id AND s.state = 'SUCCESS') < ${STATEMENTS_PER_CONNECTION}`,
-      [ids],
+      [due],
     );
     if (r.rows.length > 50) return [];
     const asleep = await Promise.all(
@@ -200,8 +212,8 @@ async function run(
     progress,
     (p) => allDone(p) || (deadlineMs > 0 && Date.now() - slot >= deadlineMs),
     {
-      timeoutMs: Number(process.env.BENCH_CYCLE_TIMEOUT_S ?? 0) * 1000 || 30 * 60_000 + n * 600,
-      everyMs: n > 20_000 ? 2000 : 500,
+      timeoutMs: Number(process.env.BENCH_CYCLE_TIMEOUT_S ?? 0) * 1000 || 30 * 60_000 + due.length * 600,
+      everyMs: due.length > 20_000 ? 2000 : 500,
       onTick: async (p) => {
         void connections.sample().catch(() => undefined);
         if (p.statements !== lastCount) {
@@ -229,12 +241,12 @@ async function run(
   ).catch(async (e: unknown) => {
     // What one connection did after the slot, to see where the cycle stopped.
     say(`no cycle: ${e instanceof Error ? e.message : String(e)}`);
-    for (const line of await historySince(stack, ids[0]!)) say(`  ${line}`);
+    for (const line of await historySince(stack, due[0]!)) say(`  ${line}`);
     const r = await stack.pg.query(
       `SELECT k.active AS connection, c.active AS company, array_agg(a.active) AS accounts
          FROM "BankConnection" k JOIN "Company" c ON c.id = k."companyId" JOIN "BankAccount" a ON a."connectionId" = k.id
         WHERE k.id = $1::uuid GROUP BY 1, 2`,
-      [ids[0]],
+      [due[0]],
     );
     say(`  active: ${JSON.stringify(r.rows[0])}`);
     throw e;
@@ -259,7 +271,7 @@ async function run(
     last && from && last.at > from.at
       ? (last.statements - from.statements) / STATEMENTS_PER_CONNECTION / ((last.at - from.at) / 1000)
       : 0;
-  const pgStatements = stats ? await stats.top(complete ? n : Math.max(1, connectionsDone)) : undefined;
+  const pgStatements = stats ? await stats.top(complete ? due.length : Math.max(1, connectionsDone)) : undefined;
   if (pgStatements) {
     say(
       `  PostgreSQL per connection: ours ${pgStatements.oursMsPerConnection} ms (planning ${pgStatements.oursPlanMsPerConnection} ms), ` +
@@ -273,7 +285,7 @@ async function run(
   const inFlight = stack.powensInFlight();
   if (!complete)
     say(
-      `deadline: ${connectionsDone}/${n} connections done in ${seconds.toFixed(0)} s (${(connectionsDone / seconds).toFixed(1)}/s; ` +
+      `deadline: ${connectionsDone}/${due.length} connections done in ${seconds.toFixed(0)} s (${(connectionsDone / seconds).toFixed(1)}/s; ` +
         `last 10 minutes ${lastTenMinutesPerSecond.toFixed(1)}/s); Powens in flight ${JSON.stringify(inFlight)}`,
     );
   // From the slot to each statement stored (receivedAt: the row's own time, UTC).
@@ -287,9 +299,9 @@ async function run(
     p50Seconds: round(Number(latency.rows[0]?.p50 ?? 0), 2),
     p95Seconds: round(Number(latency.rows[0]?.p95 ?? 0), 2),
   };
-  const connectionsPerSecond = (complete ? n - deferred.length : connectionsDone) / seconds;
+  const connectionsPerSecond = (complete ? due.length - deferred.length : connectionsDone) / seconds;
   say(
-    `ours: ${n} connections in ${seconds.toFixed(1)} s from the slot (signals sent in ${signalSeconds.toFixed(1)} s) → ${connectionsPerSecond.toFixed(1)} connections/s; ` +
+    `ours: ${due.length} connections${dueCount < n ? ` of ${n}` : ''} in ${seconds.toFixed(1)} s from the slot (signals sent in ${signalSeconds.toFixed(1)} s) → ${connectionsPerSecond.toFixed(1)} connections/s; ` +
       `${final.statements} statements, ${transactions} transactions, ${final.inSink} e-mails`,
   );
   say(
@@ -304,7 +316,7 @@ async function run(
   );
 
   // Activities one of our workflows ran after its wake-up (the ceiling runs as many).
-  const history = await stack.client.workflow.getHandle(connectionWorkflowId(ids[0]!)).fetchHistory();
+  const history = await stack.client.workflow.getHandle(connectionWorkflowId(due[0]!)).fetchHistory();
   let woken = false;
   let activities = 0;
   let signalAt = 0;
@@ -333,7 +345,7 @@ async function run(
   );
   await Promise.all(ceilingWorkers.map((w) => w.ready));
   const ceilingWorker = ceilingWorkers[0]!;
-  const ceilingN = Math.min(n, opts.ceilingConnections ?? n);
+  const ceilingN = Math.min(due.length, opts.ceilingConnections ?? due.length);
   const ceilingIds = ids.slice(0, ceilingN).map((id) => `ceiling/${id}`);
   await mapLimit(ceilingIds, 32, (workflowId) =>
     stack.client.workflow.start(ceilingWorkflow, { workflowId, taskQueue: ceilingQueue, args: [{ activities }] }),
@@ -376,6 +388,7 @@ async function run(
   return {
     bench: 'cycle',
     connections: n,
+    ...(dueCount < n ? { dueConnections: due.length } : {}),
     complete,
     ...(complete ? {} : { connectionsDone, lastTenMinutesPerSecond: round(lastTenMinutesPerSecond, 2) }),
     ...(deferred.length ? { deferredToNextSlot: deferred.length } : {}),
