@@ -42,6 +42,7 @@ import {
   spawnWorker,
   startStack,
   statementStats,
+  waitForQuiet,
   waitUntil,
   type Stack,
 } from './stack';
@@ -137,6 +138,14 @@ async function run(
   );
   const startSeconds = (Date.now() - s0) / 1000;
   say(`${n} workflows started and asleep in ${startSeconds.toFixed(1)} s`);
+  // Temporal drains the start's visibility and timer tasks after the last workflow is asleep: the
+  // slot comes once it and PostgreSQL are quiet, so that the cycle is not charged with the start.
+  const quietSeconds = await waitForQuiet({ temporal: () => stack.temporal.process.pid }, { postgres: postmasterPid });
+  say(
+    quietSeconds === null
+      ? 'Temporal and PostgreSQL still busy 15 minutes after the start: the slot comes anyway'
+      : `Temporal and PostgreSQL quiet ${quietSeconds.toFixed(0)} s after the last workflow was asleep`,
+  );
 
   // The connections the slot makes due: all of them, or `dueConnections` spread over the fleet.
   const dueCount = Math.min(n, opts.dueConnections ?? n);

@@ -186,6 +186,37 @@ export function measure(
   };
 }
 
+/**
+ * Waits until the processes are quiet: their CPU together under `belowPercent` of one core over
+ * `windowMs` (a server still draining the work of a previous phase, e.g. Temporal's visibility and
+ * timer tasks after a fleet start, would otherwise be charged to the next one). Resolves with the
+ * seconds waited, or null if they were still busy after `timeoutMs`.
+ */
+export async function waitForQuiet(
+  pids: Record<string, () => number | undefined>,
+  trees: Record<string, () => number | undefined> = {},
+  opts: { belowPercent?: number; windowMs?: number; timeoutMs?: number } = {},
+): Promise<number | null> {
+  const { belowPercent = 15, windowMs = 10_000, timeoutMs = 15 * 60_000 } = opts;
+  const total = () =>
+    [
+      ...Object.values(pids).map((pidOf) => procSample(pidOf())),
+      ...Object.values(trees).map((pidOf) => processTreeSample(pidOf())),
+    ].reduce((sum, sample) => sum + (sample?.cpuSeconds ?? 0), 0);
+  const t0 = Date.now();
+  const window: Array<{ at: number; cpu: number }> = [{ at: t0, cpu: total() }];
+  while (Date.now() - t0 < timeoutMs) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = { at: Date.now(), cpu: total() };
+    window.push(now);
+    while (window.length > 1 && now.at - window[0]!.at > windowMs) window.shift();
+    const first = window[0]!;
+    if (now.at - first.at >= windowMs * 0.9 && (100 * (now.cpu - first.cpu)) / ((now.at - first.at) / 1000) < belowPercent)
+      return (now.at - t0) / 1000;
+  }
+  return null;
+}
+
 export const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 
 // ---- worker processes ----------------------------------------------------------------------------
