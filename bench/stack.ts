@@ -211,7 +211,10 @@ export async function waitForQuiet(
     window.push(now);
     while (window.length > 1 && now.at - window[0]!.at > windowMs) window.shift();
     const first = window[0]!;
-    if (now.at - first.at >= windowMs * 0.9 && (100 * (now.cpu - first.cpu)) / ((now.at - first.at) / 1000) < belowPercent)
+    if (
+      now.at - first.at >= windowMs * 0.9 &&
+      (100 * (now.cpu - first.cpu)) / ((now.at - first.at) / 1000) < belowPercent
+    )
       return (now.at - t0) / 1000;
   }
   return null;

@@ -50,7 +50,10 @@ export async function startTemporalDevServer(opts: {
     'warn',
     ...SEARCH_ATTRIBUTE_FLAGS.flatMap((f) => ['--search-attribute', f]),
     ...Object.entries(opts.sqlitePragmas ?? {}).flatMap(([k, v]) => ['--sqlite-pragma', `${k}=${v}`]),
-    ...Object.entries(dynamicConfigValues()).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${JSON.stringify(v)}`]),
+    ...Object.entries(dynamicConfigValues()).flatMap(([k, v]) => [
+      '--dynamic-config-value',
+      `${k}=${JSON.stringify(v)}`,
+    ]),
   ];
   const address = `127.0.0.1:${opts.port}`;
   const server = await spawnTemporalServer({
