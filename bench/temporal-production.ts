@@ -13,12 +13,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { msToTs } from '@temporalio/common/lib/time';
 import { Client as PgClient } from 'pg';
-import { ensureSearchAttributes, spawnTemporalServer, type RunningTemporal } from '../lib/temporal-dev-server';
+import {
+  dynamicConfigFile,
+  ensureSearchAttributes,
+  spawnTemporalServer,
+  type RunningTemporal,
+} from '../lib/temporal-dev-server';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes';
 
 const run = promisify(execFile);
-/** The deployment's dynamic configuration (docker-compose.yml mounts the same file). */
-const DYNAMIC_CONFIG = join(__dirname, '..', 'deploy', 'temporal-dynamic-config.yaml');
 
 export interface ProductionTemporal extends RunningTemporal {
   /** The two databases (history, visibility), for counting PostgreSQL connections. */
@@ -39,7 +42,7 @@ export async function startTemporalProduction(opts: {
   historyShards?: number;
   /** PostgreSQL connections the history store may open. */
   maxConns?: number;
-  /** Dynamic configuration file (default: the deployment's). */
+  /** Dynamic configuration file (default: the deployment's, which docker-compose.yml mounts). */
   dynamicConfig?: string;
   log?: (line: string) => void;
 }): Promise<ProductionTemporal> {
@@ -154,7 +157,7 @@ export async function startTemporalProduction(opts: {
   mkdirSync(join(opts.root, 'config'), { recursive: true });
   // YAML is a superset of JSON: the server reads this file as it is.
   writeFileSync(join(opts.root, 'config', 'production.yaml'), JSON.stringify(config, null, 2));
-  writeFileSync(join(opts.root, 'config', 'dynamic.yaml'), readFileSync(opts.dynamicConfig ?? DYNAMIC_CONFIG));
+  writeFileSync(join(opts.root, 'config', 'dynamic.yaml'), readFileSync(opts.dynamicConfig ?? dynamicConfigFile()));
 
   const address = `127.0.0.1:${ports.frontend}`;
   const server = await spawnTemporalServer({

@@ -68,17 +68,22 @@ export async function startTemporalDevServer(opts: {
   return { address, uiUrl: `http://localhost:${opts.uiPort}`, ...server };
 }
 
+/** deploy/temporal-dynamic-config.yaml, from lib/ (tsx) or dist/lib/ (compiled). */
+export function dynamicConfigFile(): string {
+  const file = [join(__dirname, '..'), join(__dirname, '..', '..')]
+    .map((dir) => join(dir, 'deploy', 'temporal-dynamic-config.yaml'))
+    .find((f) => existsSync(f));
+  if (!file) throw new Error('deploy/temporal-dynamic-config.yaml not found');
+  return file;
+}
+
 /**
  * Our Temporal dynamic configuration (deploy/temporal-dynamic-config.yaml: the production server
  * mounts it, the production-shaped benchmark server reads it), as the dev server takes it: each
  * key's unconstrained value.
  */
 export function dynamicConfigValues(): Record<string, unknown> {
-  const file = [join(__dirname, '..'), join(__dirname, '..', '..')]
-    .map((dir) => join(dir, 'deploy', 'temporal-dynamic-config.yaml'))
-    .find((f) => existsSync(f));
-  if (!file) throw new Error('deploy/temporal-dynamic-config.yaml not found');
-  const config = (parseYaml(readFileSync(file, 'utf8')) ?? {}) as Record<
+  const config = (parseYaml(readFileSync(dynamicConfigFile(), 'utf8')) ?? {}) as Record<
     string,
     { value: unknown; constraints?: unknown }[]
   >;
