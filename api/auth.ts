@@ -14,7 +14,7 @@ import {
   type ScryptOptions,
 } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
-import { Prisma, type Db, type UserRight } from '../db/client';
+import { Prisma, readSql, type Db, type UserRight } from '../db/client';
 import type { AuthContext } from './auth-context';
 import { forbidden, unauthorized } from './errors';
 
@@ -169,10 +169,13 @@ export function authenticate(prisma: Db, opts: { idleMs: number }): RequestHandl
     if (header !== undefined) {
       const m = /^Bearer\s+(\S+)$/i.exec(header);
       if (!m?.[1]) throw unauthorized("En-tête Authorization invalide : « Bearer <clé d'API> » attendu.");
-      const [key] = await prisma.$queryRaw<
-        Array<{ id: string; name: string; lastUsedAt: Date | null; revokedAt: Date | null } & AccountColumns>
-      >`SELECT k.id::text AS id, k.name, k."lastUsedAt", k."revokedAt", ${ACCOUNT_COLUMNS}
-        FROM "ApiKey" k JOIN "PortalAccount" p ON p.id = k."portalAccountId" WHERE k."keyHash" = ${sha256(m[1])}`;
+      const [key] = await readSql<
+        { id: string; name: string; lastUsedAt: Date | null; revokedAt: Date | null } & AccountColumns
+      >(
+        prisma,
+        Prisma.sql`SELECT k.id::text AS id, k.name, k."lastUsedAt", k."revokedAt", ${ACCOUNT_COLUMNS}
+          FROM "ApiKey" k JOIN "PortalAccount" p ON p.id = k."portalAccountId" WHERE k."keyHash" = ${sha256(m[1])}`,
+      );
       if (!key || key.revokedAt) throw unauthorized("Clé d'API inconnue ou révoquée.");
       if (key.p_closedAt) throw unauthorized(CLOSED_ACCOUNT);
       if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > 60_000) {
@@ -187,23 +190,24 @@ export function authenticate(prisma: Db, opts: { idleMs: number }): RequestHandl
     }
     const token = readCookie(req, SESSION_COOKIE);
     if (!token) throw unauthorized();
-    const [row] = await prisma.$queryRaw<
-      Array<
-        {
-          id: string;
-          csrfToken: string;
-          createdAt: Date;
-          expiresAt: Date;
-          u_id: string;
-          u_displayName: string;
-          u_rights: UserRight[];
-          u_active: boolean;
-        } & AccountColumns
-      >
-    >`SELECT s.id, s."csrfToken", s."createdAt", s."expiresAt", u.id::text AS u_id, u."displayName" AS "u_displayName",
-        u.rights::text[] AS u_rights, u.active AS u_active, ${ACCOUNT_COLUMNS}
-      FROM "Session" s JOIN "User" u ON u.id = s."userId" JOIN "PortalAccount" p ON p.id = u."portalAccountId"
-      WHERE s.id = ${sha256(token)}`;
+    const [row] = await readSql<
+      {
+        id: string;
+        csrfToken: string;
+        createdAt: Date;
+        expiresAt: Date;
+        u_id: string;
+        u_displayName: string;
+        u_rights: UserRight[];
+        u_active: boolean;
+      } & AccountColumns
+    >(
+      prisma,
+      Prisma.sql`SELECT s.id, s."csrfToken", s."createdAt", s."expiresAt", u.id::text AS u_id,
+          u."displayName" AS "u_displayName", u.rights::text[] AS u_rights, u.active AS u_active, ${ACCOUNT_COLUMNS}
+        FROM "Session" s JOIN "User" u ON u.id = s."userId" JOIN "PortalAccount" p ON p.id = u."portalAccountId"
+        WHERE s.id = ${sha256(token)}`,
+    );
     const session = row && {
       id: row.id,
       csrfToken: row.csrfToken,

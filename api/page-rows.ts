@@ -4,15 +4,47 @@
  * (test/api/page-rows.test.ts holds them equal), without Prisma's query compilation and its one
  * statement per relation: on the busiest routes (GET /statements, GET /bank-accounts) that was
  * most of the API process's CPU per request (bench/RESULTS.md, "api").
+ *
+ * The lists read their page in one round trip (`statementPage`, `bankAccountPage`): the search's
+ * page of ids runs inside the rows' statement (its ORDER BY kept by `ARRAY(…)`), with the search's
+ * capped count beside it, sent by pg on the API's pool (db/client.ts `readSql`).
  */
-import { Prisma, type Db } from '../db/client';
-import type { bankAccountInclude, statementSelect } from './present';
+import { Prisma, readSql, type Db } from '../db/client';
+import { latestLinkState, type bankAccountInclude, type statementSelect } from './present';
+import type { LinkState } from '../domain/links';
 
 export type StatementRow = Prisma.StatementGetPayload<{ select: typeof statementSelect }>;
 export type BankAccountRow = Prisma.BankAccountGetPayload<{ include: typeof bankAccountInclude }>;
 
+/** A page: its ids in order, or a query returning them (one column) in its own order. */
+export type PageIds = string[] | Prisma.Sql;
+
 /** The page's ids with their rank: joined, then sorted back into the search's order. */
-const page = (ids: string[]) => Prisma.sql`unnest(${ids}::uuid[]) WITH ORDINALITY AS page(id, n)`;
+const page = (ids: PageIds) =>
+  Array.isArray(ids)
+    ? Prisma.sql`unnest(${ids}::uuid[]) WITH ORDINALITY AS page(id, n)`
+    : Prisma.sql`unnest(ARRAY(${ids})::uuid[]) WITH ORDINALITY AS page(id, n)`;
+
+const decimal = (v: string): Prisma.Decimal => new Prisma.Decimal(v);
+const decimalOrNull = (v: string | null): Prisma.Decimal | null => (v === null ? null : new Prisma.Decimal(v));
+
+/**
+ * Runs the rows' SQL (`rows`, ordered by its `n`) with, when `total` is given, that count (a
+ * query returning one number) beside it in the same statement: one row of nulls and the total when
+ * the page is empty (an offset past the end).
+ */
+async function pageWithTotal<R extends { n: unknown }>(
+  prisma: Db,
+  rows: Prisma.Sql,
+  total: Prisma.Sql | undefined,
+): Promise<{ rows: R[]; total: number | null }> {
+  if (!total) return { rows: await readSql<R>(prisma, Prisma.sql`${rows} ORDER BY n`), total: null };
+  const found = await readSql<R & { total: number }>(
+    prisma,
+    Prisma.sql`SELECT (${total})::int AS total, r.* FROM (SELECT 1) one LEFT JOIN (${rows}) r ON true ORDER BY r.n`,
+  );
+  return { rows: found.filter((r) => r.n !== null), total: found[0]?.total ?? 0 };
+}
 
 interface StatementFlat {
   id: string;
@@ -24,13 +56,13 @@ interface StatementFlat {
   transactionCount: number;
   deletedCount: number;
   currency: string;
-  openingBalance: Prisma.Decimal;
-  closingBalance: Prisma.Decimal;
+  openingBalance: string;
+  closingBalance: string;
   errorMessage: string | null;
-  previousClosingBalance: Prisma.Decimal | null;
-  bankBalance: Prisma.Decimal | null;
+  previousClosingBalance: string | null;
+  bankBalance: string | null;
   bankBalanceAt: Date | null;
-  bookedAfterPeriodEnd: Prisma.Decimal | null;
+  bookedAfterPeriodEnd: string | null;
   iban: string | null;
   a_statementFormats: StatementRow['bankAccount']['statementFormats'];
   a_camtVersion: StatementRow['bankAccount']['camtVersion'];
@@ -47,11 +79,26 @@ interface StatementFlat {
 /** Statements by id, in the order given (unknown ids left out), as `select: statementSelect` reads them. */
 export async function statementRows(prisma: Db, ids: string[]): Promise<StatementRow[]> {
   if (!ids.length) return [];
-  const rows = await prisma.$queryRaw<StatementFlat[]>`
-    SELECT s.id::text AS id, s."bankAccountId"::text AS "bankAccountId", s."periodStart", s."periodEnd",
+  return (await statementPage(prisma, ids)).rows;
+}
+
+/**
+ * A page of statements (their ids, or the search's query of them), as `select: statementSelect`
+ * reads them, in the page's order, and the count `total` returns (null without it).
+ */
+export async function statementPage(
+  prisma: Db,
+  ids: PageIds,
+  total?: Prisma.Sql,
+): Promise<{ rows: StatementRow[]; total: number | null }> {
+  const found = await pageWithTotal<StatementFlat & { n: unknown }>(
+    prisma,
+    Prisma.sql`
+    SELECT page.n, s.id::text AS id, s."bankAccountId"::text AS "bankAccountId", s."periodStart", s."periodEnd",
       s."receivedAt", s.state::text AS state, s."transactionCount", s."deletedCount", s.currency,
-      s."openingBalance", s."closingBalance", s."errorMessage", s."previousClosingBalance", s."bankBalance",
-      s."bankBalanceAt", s."bookedAfterPeriodEnd",
+      s."openingBalance"::text AS "openingBalance", s."closingBalance"::text AS "closingBalance", s."errorMessage",
+      s."previousClosingBalance"::text AS "previousClosingBalance", s."bankBalance"::text AS "bankBalance",
+      s."bankBalanceAt", s."bookedAfterPeriodEnd"::text AS "bookedAfterPeriodEnd",
       a.iban, a."statementFormats"::text AS "a_statementFormats", a."camtVersion"::text AS "a_camtVersion",
       c.id::text AS c_id, c.siren AS c_siren, c.nic AS c_nic, c.name AS c_name,
       c."statementFormats"::text AS "c_statementFormats", c."camtVersion"::text AS "c_camtVersion",
@@ -60,9 +107,10 @@ export async function statementRows(prisma: Db, ids: string[]): Promise<Statemen
     JOIN "Statement" s ON s.id = page.id
     JOIN "BankAccount" a ON a.id = s."bankAccountId"
     JOIN "Company" c ON c.id = a."companyId"
-    JOIN "PortalAccount" p ON p.id = c."portalAccountId"
-    ORDER BY page.n`;
-  return rows.map((r) => ({
+    JOIN "PortalAccount" p ON p.id = c."portalAccountId"`,
+    total,
+  );
+  const rows = found.rows.map((r) => ({
     id: r.id,
     bankAccountId: r.bankAccountId,
     periodStart: r.periodStart,
@@ -72,13 +120,13 @@ export async function statementRows(prisma: Db, ids: string[]): Promise<Statemen
     transactionCount: r.transactionCount,
     deletedCount: r.deletedCount,
     currency: r.currency,
-    openingBalance: r.openingBalance,
-    closingBalance: r.closingBalance,
+    openingBalance: decimal(r.openingBalance),
+    closingBalance: decimal(r.closingBalance),
     errorMessage: r.errorMessage,
-    previousClosingBalance: r.previousClosingBalance,
-    bankBalance: r.bankBalance,
+    previousClosingBalance: decimalOrNull(r.previousClosingBalance),
+    bankBalance: decimalOrNull(r.bankBalance),
     bankBalanceAt: r.bankBalanceAt,
-    bookedAfterPeriodEnd: r.bookedAfterPeriodEnd,
+    bookedAfterPeriodEnd: decimalOrNull(r.bookedAfterPeriodEnd),
     bankAccount: {
       iban: r.iban,
       statementFormats: r.a_statementFormats,
@@ -95,9 +143,11 @@ export async function statementRows(prisma: Db, ids: string[]): Promise<Statemen
       },
     },
   }));
+  return { rows, total: found.total };
 }
 
-type AccountFlat = Prisma.BankAccountGetPayload<object> & {
+type AccountFlat = Omit<Prisma.BankAccountGetPayload<object>, 'balance'> & {
+  balance: string | null;
   c_siren: string;
   c_nic: string | null;
   c_name: string;
@@ -111,43 +161,99 @@ type AccountFlat = Prisma.BankAccountGetPayload<object> & {
   x_active: boolean;
   x_collectRequestedAt: Date | null;
   b_name: string | null;
+  l_createdAt?: Date | null;
+  l_usedAt?: Date | null;
+  l_revokedAt?: Date | null;
+  l_expiresAt?: Date | null;
 };
 
 /**
- * Bank accounts by id, in the order given (unknown ids left out), as `include: bankAccountInclude`
+ * Bank accounts by id (or a query of them), in the order given (unknown ids left out), as `include: bankAccountInclude`
  * reads them; with `portalAccountName`, the company also carries its portal account's name (exports).
  */
-export async function bankAccountRows(prisma: Db, ids: string[]): Promise<BankAccountRow[]>;
+export async function bankAccountRows(prisma: Db, ids: PageIds): Promise<BankAccountRow[]>;
 export async function bankAccountRows(
   prisma: Db,
-  ids: string[],
+  ids: PageIds,
   opts: { portalAccountName: true },
 ): Promise<Array<BankAccountRow & { company: { portalAccount: { name: string } } }>>;
 export async function bankAccountRows(
   prisma: Db,
-  ids: string[],
+  ids: PageIds,
   opts: { portalAccountName?: boolean } = {},
 ): Promise<BankAccountRow[]> {
-  if (!ids.length) return [];
+  if (Array.isArray(ids) && !ids.length) return [];
+  return (await accountPage(prisma, ids, { portalAccountName: opts.portalAccountName ?? false })).rows;
+}
+
+/**
+ * A page of bank accounts (their ids, or the search's query of them), as `include:
+ * bankAccountInclude` reads them, in the page's order; beside each, its connection's latest link
+ * (`latestLinks`' state, null without one); and the count `total` returns (null without it).
+ */
+export async function bankAccountPage(
+  prisma: Db,
+  ids: PageIds,
+  total?: Prisma.Sql,
+): Promise<{ rows: BankAccountRow[]; links: Array<{ state: LinkState; at: string } | null>; total: number | null }> {
+  const found = await accountPage(prisma, ids, { portalAccountName: false, link: true, total });
+  const now = new Date();
+  const links = found.flat.map((r) =>
+    r.l_createdAt && r.l_expiresAt
+      ? latestLinkState(
+          {
+            createdAt: r.l_createdAt,
+            usedAt: r.l_usedAt ?? null,
+            revokedAt: r.l_revokedAt ?? null,
+            expiresAt: r.l_expiresAt,
+          },
+          now,
+        )
+      : null,
+  );
+  return { rows: found.rows, links, total: found.total };
+}
+
+async function accountPage(
+  prisma: Db,
+  ids: PageIds,
+  opts: { portalAccountName: boolean; link?: boolean; total?: Prisma.Sql },
+): Promise<{ rows: BankAccountRow[]; flat: AccountFlat[]; total: number | null }> {
   // Every column of the account (as `include` reads them), uuids and enums as Prisma gives them: text.
-  const rows = await prisma.$queryRaw<AccountFlat[]>`
-    SELECT a.id::text AS id, a."connectionId"::text AS "connectionId", a."companyId"::text AS "companyId",
+  const found = await pageWithTotal<AccountFlat & { n: unknown }>(
+    prisma,
+    Prisma.sql`
+    SELECT page.n, a.id::text AS id, a."connectionId"::text AS "connectionId", a."companyId"::text AS "companyId",
       a."powensAccountId", a.iban, a.number, a.bic, a.label, a.type, a.currency, a.active, a."activatedAt",
-      a."deactivatedAt", a."collectedUntil", a.balance, a."balanceAt", a."statementFormats"::text AS "statementFormats",
-      a."camtVersion"::text AS "camtVersion", a."createdAt", a."updatedAt",
-      c.siren AS c_siren, c.nic AS c_nic, c.name AS c_name, c."portalAccountId"::text AS "c_portalAccountId",
-      p.name AS p_name,
+      a."deactivatedAt", a."collectedUntil", a.balance::text AS balance, a."balanceAt",
+      a."statementFormats"::text AS "statementFormats", a."camtVersion"::text AS "camtVersion", a."createdAt",
+      a."updatedAt", c.siren AS c_siren, c.nic AS c_nic, c.name AS c_name,
+      c."portalAccountId"::text AS "c_portalAccountId", p.name AS p_name,
       x.state AS x_state, x."errorCode" AS "x_errorCode", x."lastSyncAt" AS "x_lastSyncAt",
       x."lastSuccessAt" AS "x_lastSuccessAt", x."connectorName" AS "x_connectorName", x.active AS x_active,
-      x."collectRequestedAt" AS "x_collectRequestedAt", b.name AS b_name
+      x."collectRequestedAt" AS "x_collectRequestedAt", b.name AS b_name${
+        opts.link
+          ? Prisma.sql`, l."createdAt" AS "l_createdAt", l."usedAt" AS "l_usedAt", l."revokedAt" AS "l_revokedAt",
+      l."expiresAt" AS "l_expiresAt"`
+          : Prisma.empty
+      }
     FROM ${page(ids)}
     JOIN "BankAccount" a ON a.id = page.id
     JOIN "Company" c ON c.id = a."companyId"
     JOIN "PortalAccount" p ON p.id = c."portalAccountId"
     JOIN "BankConnection" x ON x.id = a."connectionId"
-    LEFT JOIN "Bank" b ON b.id = x."bankId"
-    ORDER BY page.n`;
-  return rows.map((r) => ({
+    LEFT JOIN "Bank" b ON b.id = x."bankId"${
+      opts.link
+        ? Prisma.sql`
+    LEFT JOIN LATERAL (
+      SELECT l."createdAt", l."usedAt", l."revokedAt", l."expiresAt" FROM "Link" l
+      WHERE l."connectionId" = a."connectionId" ORDER BY l."createdAt" DESC LIMIT 1
+    ) l ON true`
+        : Prisma.empty
+    }`,
+    opts.total,
+  );
+  const rows = found.rows.map((r) => ({
     id: r.id,
     connectionId: r.connectionId,
     companyId: r.companyId,
@@ -162,7 +268,7 @@ export async function bankAccountRows(
     activatedAt: r.activatedAt,
     deactivatedAt: r.deactivatedAt,
     collectedUntil: r.collectedUntil,
-    balance: r.balance,
+    balance: decimalOrNull(r.balance),
     balanceAt: r.balanceAt,
     statementFormats: r.statementFormats,
     camtVersion: r.camtVersion,
@@ -186,4 +292,5 @@ export async function bankAccountRows(
       bank: r.b_name === null ? null : { name: r.b_name },
     },
   }));
+  return { rows, flat: found.rows, total: found.total };
 }

@@ -44,7 +44,15 @@ export async function latestLinks(
     WHERE l."connectionId" = ANY(${[...new Set(connectionIds)]}::uuid[])
     ORDER BY l."connectionId", l."createdAt" DESC`;
   const now = new Date();
-  return new Map(rows.map((r) => [r.id, { state: linkState(r, now), at: (r.usedAt ?? r.createdAt).toISOString() }]));
+  return new Map(rows.map((r) => [r.id, latestLinkState(r, now)]));
+}
+
+/** A connection's latest link as the list shows it: its state, and when it was used, else sent. */
+export function latestLinkState(
+  l: { createdAt: Date; usedAt: Date | null; revokedAt: Date | null; expiresAt: Date },
+  now: Date,
+): { state: LinkState; at: string } {
+  return { state: linkState(l, now), at: (l.usedAt ?? l.createdAt).toISOString() };
 }
 
 export const companyInclude = {

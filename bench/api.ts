@@ -9,6 +9,7 @@
  * PostgreSQL: the server of DATABASE_URL when set, else an embedded one under .data/bench-postgres.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -167,37 +168,57 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
   );
 
   const { child, base } = await startServer(url);
-  const getAs = async (target: string, caller = key) => {
-    const res = await fetch(target, { headers: { authorization: `Bearer ${caller.key}` } });
-    const body = (await res.json()) as { total: number };
-    if (!res.ok) throw new Error(`${target}: ${res.status} ${JSON.stringify(body)}`);
-    return body;
-  };
+  // The clients: node:http on keep-alive connections (one per client), as wrk or autocannon load a
+  // server: the body read whole, its status checked, parsed only where the benchmark reads it (the
+  // total). The load generator shares the 2 cores with the API and PostgreSQL: undici's fetch and a
+  // JSON.parse of every 45 KiB page cost it about 1 ms per request, a fifth of the request's own.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  const getAs = (target: string, caller = key, parse = true) =>
+    new Promise<{ total: number; bytes: number }>((done, fail) => {
+      const req = http.get(target, { agent, headers: { authorization: `Bearer ${caller.key}` } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', fail);
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          if (res.statusCode !== 200) return fail(new Error(`${target}: ${res.statusCode} ${body.toString('utf8')}`));
+          const total = parse ? (JSON.parse(body.toString('utf8')) as { total: number }).total : NaN;
+          done({ total, bytes: body.length });
+        });
+      });
+      req.on('error', fail);
+    });
   const results: Array<{
     route: string;
     query: string;
     /** Present for the smaller firm's requests (5 % of the rows). */
     caller?: string;
     total: number;
+    bytes: number;
     p50: number;
     p95: number;
     rps: number;
     apiCpuMs: number;
     pgCpuMs: number;
+    loadCpuMs: number;
     index: boolean;
   }> = [];
   const plans: Array<{ route: string; query: string; plans: PlanSummary[] }> = [];
   try {
+    // BENCH_API_ONLY=<text>: only the queries whose "route query" contains it (profiling one list).
+    const only = process.env.BENCH_API_ONLY;
     for (const [route, query, callerName] of queries(seeded.sample)) {
+      if (only && !`${route} ${query}`.includes(only)) continue;
       const target = `${base}/${route}?${query}`;
       const label = (query || '(aucun filtre)') + (callerName ? ' [Autre, 5 %]' : '');
       const caller = callerName ? otherKey : key;
-      const get = (t: string) => getAs(t, caller);
+      const get = (t: string, parse = true) => getAs(t, caller, parse);
       // The SQL this request sends, EXPLAINed on a warm cache.
       await get(target);
       let total = 0;
+      let bytes = 0;
       const sql = await capture(child, async () => {
-        total = (await get(target)).total;
+        ({ total, bytes } = await get(target));
       });
       console.log(`${route} ${label}:`);
       const summary = await explainAll(url, sql, console.log);
@@ -205,38 +226,45 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
       await Promise.all(Array.from({ length: clients }, () => get(target))); // warm-up
       const times: number[] = [];
       const cpu0 = [cpuMs(child.pid), cpuMs(postmaster, true)];
+      const load0 = process.cpuUsage();
       const started = process.hrtime.bigint();
       await Promise.all(
         Array.from({ length: clients }, async () => {
           for (let i = 0; i < requests; i++) {
             const s = process.hrtime.bigint();
-            await get(target);
+            await get(target, false);
             times.push(Number(process.hrtime.bigint() - s) / 1e6);
           }
         }),
       );
       const wall = Number(process.hrtime.bigint() - started) / 1e9;
       const cpu1 = [cpuMs(child.pid), cpuMs(postmaster, true)];
+      const load = process.cpuUsage(load0);
       times.sort((a, b) => a - b);
       const r = {
         route,
         query: label,
         ...(callerName ? { caller: 'Autre (5 % des lignes)' } : {}),
         total,
+        /** The response body's size. */
+        bytes,
         p50: +pct(times, 50).toFixed(1),
         p95: +pct(times, 95).toFixed(1),
         rps: Math.round(times.length / wall),
         // CPU per request: the API process's, and PostgreSQL's backends' (the machine has cpus() of it).
         apiCpuMs: +((cpu1[0]! - cpu0[0]!) / times.length).toFixed(1),
         pgCpuMs: +((cpu1[1]! - cpu0[1]!) / times.length).toFixed(1),
+        // The load generator's own (this process: the 16 clients, nothing else runs in it meanwhile).
+        loadCpuMs: +((load.user + load.system) / 1000 / times.length).toFixed(2),
         index: usesIndexes(summary),
       };
       results.push(r);
       console.log(
-        `${r.route.padEnd(14)} ${r.query.padEnd(40)} total=${String(r.total).padStart(8)}  p50=${r.p50} ms  p95=${r.p95} ms  ${r.rps} req/s  CPU/request: API ${r.apiCpuMs} ms, PostgreSQL ${r.pgCpuMs} ms  index=${r.index}`,
+        `${r.route.padEnd(14)} ${r.query.padEnd(40)} total=${String(r.total).padStart(8)}  ${(r.bytes / 1024).toFixed(1)} KiB  p50=${r.p50} ms  p95=${r.p95} ms  ${r.rps} req/s  CPU/request: API ${r.apiCpuMs} ms, PostgreSQL ${r.pgCpuMs} ms, load generator ${r.loadCpuMs} ms  index=${r.index}`,
       );
     }
   } finally {
+    agent.destroy();
     child.disconnect();
     await once(child, 'exit').catch(() => undefined);
     // BENCH_KEEP_DB=1 keeps the seeded database for EXPLAIN ANALYZE.

@@ -1,8 +1,8 @@
 /** The Prisma client, through the pg driver adapter (no native query engine). */
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { survivePoolErrors, type PoolErrorHandler } from './sql';
-import { PrismaClient } from '../prisma/generated/prisma/client';
+import { prismaSql, survivePoolErrors, types, utcTimestamp, type PoolErrorHandler, type Sql } from './sql';
+import { PrismaClient, type Prisma } from '../prisma/generated/prisma/client';
 
 export { Prisma } from '../prisma/generated/prisma/client';
 export type * from '../prisma/generated/prisma/client';
@@ -20,7 +20,33 @@ export function createPrismaClient(
     new pg.Pool({ connectionString: databaseUrl, max: opts.max ?? 10 }),
     opts.onError ?? (() => undefined),
   );
-  return new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  pools.set(client, pool);
+  return client;
 }
+
+/** Each client's own pool (createPrismaClient), for the reads that bypass Prisma (readSql). */
+const pools = new WeakMap<object, pg.Pool>();
+
+/**
+ * A read the API makes on every request, sent by pg on the client's own pool instead of Prisma's
+ * `$queryRaw` (its request pipeline costs about twice pg's CPU per call, bench/RESULTS.md "api").
+ * The rows are typed as `$queryRaw` types them for what both read alike: uuid, enum and text as
+ * strings, int4 as numbers, text[] as arrays, `timestamp` and `date` as UTC Dates; numeric and
+ * bigint come as text here (Decimal and BigInt from Prisma): cast them in the SQL. Date parameters
+ * are sent as UTC text (pg would format them in the process's time zone). A transaction's client,
+ * or a client made elsewhere, has no pool of its own here: the query then goes through Prisma.
+ */
+export async function readSql<R extends object>(
+  prisma: PrismaClient | Prisma.TransactionClient,
+  query: Prisma.Sql,
+): Promise<R[]> {
+  const values = query.values.map((v) => (v instanceof Date ? utcTimestamp(v) : v));
+  const pool = pools.get(prisma);
+  if (!pool) return (await prismaSql(prisma).query<R>(query.text, values)).rows;
+  return (await pool.query<R>({ text: query.text, values, types })).rows;
+}
+
+export type { Sql };
 
 export type Db = PrismaClient;

@@ -26,7 +26,8 @@ export interface Sql {
 const TIMESTAMP = 1114;
 const DATE = 1082;
 
-const types = {
+/** `timestamp` and `date` columns as UTC Dates (as Prisma reads them), whatever the process's time zone. */
+export const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === TIMESTAMP) return (s: string) => new Date(`${s.replace(' ', 'T')}Z`);
     if (oid === DATE) return (s: string) => new Date(`${s}T00:00:00Z`);

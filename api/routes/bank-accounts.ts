@@ -36,7 +36,7 @@ import {
 import { bankAccountScope, scopeAccountIds } from '../scope';
 import { likeContains, portalAccountIn, siretSql } from '../search-sql';
 import { notifyWorkflows, signalConnection } from '../temporal';
-import { bankAccountRows } from '../page-rows';
+import { bankAccountPage, bankAccountRows } from '../page-rows';
 import type { RouteContext } from '../deps';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
@@ -88,11 +88,7 @@ const SORT_SQL: Record<ListQuery['sort'], Prisma.Sql> = {
  * Prisma's relation ordering sorted every row), and the link-state filter is a semi-join on each
  * connection's latest link. The total stops counting at `offset + COUNT_CAP` (api/schemas.ts).
  */
-async function searchBankAccounts(
-  prisma: RouteContext['deps']['prisma'],
-  ids: string[],
-  q: ListQuery,
-): Promise<{ ids: string[]; total: number; totalCapped: boolean }> {
+function searchBankAccounts(ids: string[], q: ListQuery): { page: Prisma.Sql; count: Prisma.Sql } {
   // One account (the usual case) as an equality: the planner then walks (portalAccountId, name).
   const conds: Prisma.Sql[] = [portalAccountIn('c', ids), ...siretSql(q.siret)];
   if (!q.includeInactive) conds.push(Prisma.sql`a.active`);
@@ -118,13 +114,10 @@ async function searchBankAccounts(
   const where = Prisma.join(conds, ' AND ');
   const from = Prisma.sql`FROM "BankAccount" a JOIN "Company" c ON c.id = a."companyId" WHERE ${where}`;
   const direction = q.order === 'desc' ? Prisma.sql`DESC` : Prisma.sql`ASC`;
-  const [page, count] = await Promise.all([
-    prisma.$queryRaw<Array<{ id: string }>>`SELECT a.id::text AS id ${from}
-      ORDER BY ${SORT_SQL[q.sort]} ${direction}, a.id ASC LIMIT ${q.limit} OFFSET ${q.offset}`,
-    prisma.$queryRaw<Array<{ total: bigint }>>`SELECT count(*) AS total FROM (SELECT 1 ${from}
-      LIMIT ${q.offset + COUNT_CAP + 1}) counted`,
-  ]);
-  return { ids: page.map((r) => r.id), ...cappedTotal(Number(count[0]?.total ?? 0), q.offset) };
+  return {
+    page: Prisma.sql`SELECT a.id ${from} ORDER BY ${SORT_SQL[q.sort]} ${direction}, a.id ASC LIMIT ${q.limit} OFFSET ${q.offset}`,
+    count: Prisma.sql`SELECT count(*) FROM (SELECT 1 ${from} LIMIT ${q.offset + COUNT_CAP + 1}) counted`,
+  };
 }
 
 export function bankAccountRoutes(ctx: RouteContext) {
@@ -150,17 +143,12 @@ export function bankAccountRoutes(ctx: RouteContext) {
     query: listQuery,
     responses: { 200: { description: 'Comptes bancaires', schema: cappedList(bankAccountOut) } },
     handler: async ({ auth, query }) => {
-      const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-      const found = await searchBankAccounts(prisma, ids, query);
-      const rows = await bankAccountRows(prisma, found.ids);
-      const links = await latestLinks(
-        prisma,
-        rows.map((r) => r.connectionId),
-      );
+      // The page, its rows, their links and the capped total in one round trip (api/page-rows.ts).
+      const search = searchBankAccounts(await scopeAccountIds(prisma, auth, query.includeSecondary), query);
+      const found = await bankAccountPage(prisma, search.page, search.count);
       return {
-        items: rows.map((r) => ({ ...presentBankAccount(r), link: links.get(r.connectionId) ?? null })),
-        total: found.total,
-        totalCapped: found.totalCapped,
+        items: found.rows.map((r, i) => ({ ...presentBankAccount(r), link: found.links[i] ?? null })),
+        ...cappedTotal(found.total ?? 0, query.offset),
         limit: query.limit,
         offset: query.offset,
       };
@@ -177,8 +165,8 @@ export function bankAccountRoutes(ctx: RouteContext) {
     responses: { 200: { description: 'Le fichier', contentType: 'text/csv' } },
     handler: async ({ auth, query, res }) => {
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-      const found = await searchBankAccounts(prisma, ids, { ...query, limit: EXPORT_MAX_ROWS, offset: 0 });
-      const rows = await bankAccountRows(prisma, found.ids, { portalAccountName: true });
+      const search = searchBankAccounts(ids, { ...query, limit: EXPORT_MAX_ROWS, offset: 0 });
+      const rows = await bankAccountRows(prisma, search.page, { portalAccountName: true });
       const links = await latestLinks(
         prisma,
         rows.map((r) => r.connectionId),

@@ -3,7 +3,7 @@
  * statement-downloads.ts).
  */
 import { z } from 'zod';
-import { Prisma, type Db } from '../../db/client';
+import { Prisma } from '../../db/client';
 import { audit } from '../audit';
 import { conflict } from '../errors';
 import { day, deliverySelect, emailBounces, presentDelivery, presentStatement, statementSelect } from '../present';
@@ -30,7 +30,7 @@ import type { RouteContext } from '../deps';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
 import { findStatement } from '../lookups';
-import { statementRows } from '../page-rows';
+import { statementPage } from '../page-rows';
 
 const TAG = 'Relevés';
 
@@ -94,15 +94,10 @@ const BALANCE_SQL: Record<NonNullable<ListQuery['balance']>, Prisma.Sql> = {
 };
 
 /**
- * The page of statement ids a search asks for, in order, and (unless `count` is false) its total,
- * capped. `ids` are the portal accounts in the caller's scope.
+ * The SQL of a search: the page of statement ids it asks for, in order, and its count, capped
+ * (COUNT_CAP past the offset). `ids` are the portal accounts in the caller's scope.
  */
-async function searchStatements(
-  prisma: Db,
-  ids: string[],
-  q: ListQuery,
-  count: boolean,
-): Promise<{ ids: string[]; total: number; totalCapped: boolean }> {
+function searchStatements(ids: string[], q: ListQuery): { page: Prisma.Sql; count: Prisma.Sql } {
   // Each statement carries its company's portal account (kept by the database): without a filter on
   // the company, the scope, the sort and the capped count walk (portalAccountId, receivedAt | periodEnd,
   // id) or (portalAccountId, state, receivedAt, id), and the bank account is joined only for its IBAN.
@@ -138,14 +133,10 @@ async function searchStatements(
             SELECT s.id, ${sort} AS k ${where(Prisma.sql`s."portalAccountId" = scope.id`)}
             ORDER BY ${sort} ${direction}, s.id ${direction} LIMIT ${q.offset + q.limit}) x
           ORDER BY x.k ${direction}, x.id ${direction} LIMIT ${q.limit} OFFSET ${q.offset}`;
-  const [page, counted] = await Promise.all([
-    prisma.$queryRaw<Array<{ id: string }>>(pageSql),
-    count
-      ? prisma.$queryRaw<Array<{ total: bigint }>>`SELECT count(*) AS total FROM (SELECT 1 ${where(inScope)}
-          LIMIT ${q.offset + COUNT_CAP + 1}) counted`
-      : Promise.resolve([]),
-  ]);
-  return { ids: page.map((r) => r.id), ...cappedTotal(Number(counted[0]?.total ?? 0), q.offset) };
+  return {
+    page: pageSql,
+    count: Prisma.sql`SELECT count(*) FROM (SELECT 1 ${where(inScope)} LIMIT ${q.offset + COUNT_CAP + 1}) counted`,
+  };
 }
 
 const transactionOut = z.object({
@@ -162,11 +153,15 @@ export function statementRoutes(ctx: RouteContext) {
   const { api, deps } = ctx;
   const { prisma } = deps;
 
-  /** The statements a search asks for, in order (searchStatements), shared by the list and its export. */
+  /**
+   * The statements a search asks for, in order (searchStatements), and (with `count`) its capped
+   * total, in one round trip (api/page-rows.ts); shared by the list and its export.
+   */
   async function findStatements(auth: Parameters<typeof scopeAccountIds>[1], query: ListQuery, count: boolean) {
     const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-    const found = await searchStatements(prisma, ids, query, count);
-    return { ...found, rows: await statementRows(prisma, found.ids) };
+    const search = searchStatements(ids, query);
+    const found = await statementPage(prisma, search.page, count ? search.count : undefined);
+    return { rows: found.rows, ...cappedTotal(found.total ?? 0, query.offset) };
   }
 
   api.op({

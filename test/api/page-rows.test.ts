@@ -3,8 +3,9 @@
  * findMany reads with the same select/include: every column, null or not, every relation, decimals
  * and dates as Prisma types them, in the search's order.
  */
-import { bankAccountRows, statementRows } from '../../api/page-rows';
-import { bankAccountInclude, statementSelect } from '../../api/present';
+import { bankAccountPage, bankAccountRows, statementPage, statementRows } from '../../api/page-rows';
+import { bankAccountInclude, latestLinks, statementSelect } from '../../api/present';
+import { Prisma } from '../../db/client';
 import { createCompanyWithAccounts, createStatement, createTenant, siren, useApi } from './support';
 
 const api = useApi();
@@ -66,6 +67,24 @@ beforeAll(async () => {
   await p.statement.update({ where: { id: s2.id }, data: { errorMessage: 'Échec : « connexion » perdue' } });
   const s3 = await createStatement(p, b.accounts[0]!.id, { periodEnd: '2026-10-31', state: 'RUNNING' });
   statementIds = [s2.id, s3.id, s1.id];
+  // Two links on one connection (the latest one used), none on the other.
+  for (const [n, createdAt, usedAt] of [
+    [1, '2026-11-01T10:00:00Z', null],
+    [2, '2026-11-20T10:00:00Z', '2026-11-21T08:30:00.250Z'],
+  ] as const) {
+    await p.link.create({
+      data: {
+        companyId: a.company.id,
+        connectionId: a.connection.id,
+        kind: 'UPDATE_CREDENTIALS',
+        recipient: 'compta@alpha.test',
+        secretHash: `hash-${n}`,
+        createdAt: new Date(createdAt),
+        expiresAt: new Date(new Date(createdAt).getTime() + 72 * 3600_000),
+        usedAt: usedAt && new Date(usedAt),
+      },
+    });
+  }
   accountIds = [b.accounts[0]!.id, a.accounts[1]!.id, a.accounts[0]!.id];
 });
 
@@ -104,4 +123,44 @@ test('unknown ids are left out, an empty page reads nothing', async () => {
   expect((await bankAccountRows(api.prisma, [accountIds[2]!, unknown])).map((r) => r.id)).toEqual([accountIds[2]]);
   expect(await statementRows(api.prisma, [])).toEqual([]);
   expect(await bankAccountRows(api.prisma, [])).toEqual([]);
+});
+
+test('a page read with its search in one statement: the ids in the query’s order, its count beside them, the count alone past the end', async () => {
+  const among = Prisma.sql`FROM "Statement" WHERE id = ANY(${statementIds}::uuid[])`;
+  const search = (offset: number) =>
+    Prisma.sql`SELECT id ${among} ORDER BY "periodEnd" DESC, id LIMIT 2 OFFSET ${offset}`;
+  const count = Prisma.sql`SELECT count(*) ${among}`;
+  // Period ends: s3 2026-10-31, s1 2026-02-28, s2 2024-02-29.
+  const byPeriodEnd = [statementIds[1]!, statementIds[2]!, statementIds[0]!];
+  const first = await statementPage(api.prisma, search(0), count);
+  expect(first).toEqual({ rows: await statementRows(api.prisma, byPeriodEnd.slice(0, 2)), total: 3 });
+  expect(await statementPage(api.prisma, search(2), count)).toEqual({
+    rows: await statementRows(api.prisma, byPeriodEnd.slice(2)),
+    total: 3,
+  });
+  expect(await statementPage(api.prisma, search(10), count)).toEqual({ rows: [], total: 3 });
+  expect(await statementPage(api.prisma, search(0))).toEqual({ rows: first.rows, total: null });
+});
+
+test("a bank-account page carries each connection's latest link, as latestLinks reads it, and the count", async () => {
+  const among = Prisma.sql`FROM "BankAccount" WHERE id = ANY(${accountIds}::uuid[])`;
+  const byId = [...accountIds].sort();
+  const found = await bankAccountPage(
+    api.prisma,
+    Prisma.sql`SELECT id ${among} ORDER BY id`,
+    Prisma.sql`SELECT count(*) ${among}`,
+  );
+  expect(found.total).toBe(3);
+  expect(found.rows).toEqual(await bankAccountRows(api.prisma, byId));
+  const links = await latestLinks(
+    api.prisma,
+    found.rows.map((r) => r.connectionId),
+  );
+  expect(found.links).toEqual(found.rows.map((r) => links.get(r.connectionId) ?? null));
+  // The used link is the latest; the other connection has none.
+  expect(found.links.filter(Boolean)).toEqual([
+    { state: 'used', at: '2026-11-21T08:30:00.250Z' },
+    { state: 'used', at: '2026-11-21T08:30:00.250Z' },
+  ]);
+  expect(found.links.filter((l) => l === null)).toHaveLength(1);
 });

@@ -37,7 +37,7 @@ beforeAll(async () => {
   });
 });
 
-test('in a process far from UTC, the pool reads and writes the UTC instants and days Prisma does', async () => {
+test('in a process far from UTC, the pool and the API reads read and write the UTC instants and days Prisma does', async () => {
   const later = '2026-10-25T00:59:59.999Z';
   const run = spawnSync(
     join(root, 'node_modules', '.bin', 'tsx'),
@@ -48,6 +48,10 @@ test('in a process far from UTC, the pool reads and writes the UTC instants and 
   const out = JSON.parse(run.stdout);
   expect(out.zoneOffsetMinutes).toBe(-14 * 60); // the zone did apply to that process
   expect(out.ours).toEqual({ createdAt: '2026-03-29T01:30:00.123Z', day: '2026-03-29T00:00:00.000Z' });
+  // The API's reads (db/client.ts readSql), on its pool and through Prisma in a transaction: the
+  // same instants and days, and a Date parameter compared as the UTC instant it is.
+  const read = { createdAt: '2026-03-29T01:30:00.123Z', day: '2026-03-29T00:00:00.000Z', same: true };
+  expect(out.readSql).toEqual({ pool: read, transaction: read });
   // pg's own parsers read the same text in the process's zone: what the pool must not do.
   expect(out.plain.createdAt).toBe('2026-03-28T11:30:00.123Z');
   const back = await db.prisma.company.findUniqueOrThrow({ where: { id: COMPANY } });
