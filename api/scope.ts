@@ -3,7 +3,7 @@
  * plus its secondaries when a primary account asks for them (`includeSecondary=true`). A resource
  * outside the scope is indistinguishable from a missing one (404).
  */
-import type { Db, Prisma } from '../db/client';
+import { Prisma, readSql, type Db } from '../db/client';
 import type { AuthContext } from './auth-context';
 import { badRequest } from './errors';
 
@@ -14,7 +14,11 @@ export async function scopeAccountIds(prisma: Db, auth: AuthContext, includeSeco
       { field: 'includeSecondary', reason: 'réservé aux comptes principaux' },
     ]);
   }
-  const children = await prisma.portalAccount.findMany({ where: { parentId: auth.account.id }, select: { id: true } });
+  // On every list a primary asks with its secondaries: one plain read (db/client.ts readSql).
+  const children = await readSql<{ id: string }>(
+    prisma,
+    Prisma.sql`SELECT id::text AS id FROM "PortalAccount" WHERE "parentId" = ${auth.account.id}::uuid ORDER BY id`,
+  );
   return [auth.account.id, ...children.map((c) => c.id)];
 }
 

@@ -190,9 +190,10 @@ export async function seed(
     });
     if ((await schemaFingerprint(pg)) !== before) throw new Error('the rebuilt schema differs from the migrated one');
     await timed('vacuum analyze', () => pg.query('VACUUM (ANALYZE)'));
+    // An active account of an active company (the companies list leaves inactive ones out by default).
     const { rows } = await pg.query<{ iban: string; siren: string }>(
       `SELECT a.iban, c.siren FROM "BankAccount" a JOIN "Company" c ON c.id = a."companyId"
-       WHERE c."portalAccountId" = $1 AND a.active ORDER BY c.siren LIMIT 1 OFFSET $2`,
+       WHERE c."portalAccountId" = $1 AND c.active AND a.active ORDER BY c.siren LIMIT 1 OFFSET $2`,
       [PRIMARY, Math.floor(companies / 3)],
     );
     const { rows: month } = await pg.query<{ m: string }>(
