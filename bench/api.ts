@@ -96,6 +96,13 @@ function cpuMs(pid: number | undefined, children = false): number {
   return total * 10; // USER_HZ = 100
 }
 
+/** CPU time (ms) of the whole machine, every core, since boot (/proc/stat: all but idle and iowait). */
+function machineCpuMs(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const busy = f.reduce((a, b) => a + b, 0) - f[3]! - f[4]!;
+  return busy * 10; // USER_HZ = 100
+}
+
 /** The API in its own process (bench/api-server.ts), answering on the returned base URL. */
 async function startServer(url: string): Promise<{ child: ChildProcess; base: string }> {
   // BENCH_CPU_PROF=<dir>: the API process writes a V8 CPU profile there when it exits (scripts/cpu-profile.mjs).
@@ -201,6 +208,7 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
     apiCpuMs: number;
     pgCpuMs: number;
     loadCpuMs: number;
+    machineCpuMs: number;
     index: boolean;
   }> = [];
   const plans: Array<{ route: string; query: string; plans: PlanSummary[] }> = [];
@@ -227,6 +235,7 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
       const times: number[] = [];
       const cpu0 = [cpuMs(child.pid), cpuMs(postmaster, true)];
       const load0 = process.cpuUsage();
+      const machine0 = machineCpuMs();
       const started = process.hrtime.bigint();
       await Promise.all(
         Array.from({ length: clients }, async () => {
@@ -240,6 +249,7 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
       const wall = Number(process.hrtime.bigint() - started) / 1e9;
       const cpu1 = [cpuMs(child.pid), cpuMs(postmaster, true)];
       const load = process.cpuUsage(load0);
+      const machine = machineCpuMs() - machine0;
       times.sort((a, b) => a - b);
       const r = {
         route,
@@ -256,11 +266,13 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
         pgCpuMs: +((cpu1[1]! - cpu0[1]!) / times.length).toFixed(1),
         // The load generator's own (this process: the 16 clients, nothing else runs in it meanwhile).
         loadCpuMs: +((load.user + load.system) / 1000 / times.length).toFixed(2),
+        // The whole machine's: what the three above leave is the kernel's interrupts and anything else running.
+        machineCpuMs: +(machine / times.length).toFixed(1),
         index: usesIndexes(summary),
       };
       results.push(r);
       console.log(
-        `${r.route.padEnd(14)} ${r.query.padEnd(40)} total=${String(r.total).padStart(8)}  ${(r.bytes / 1024).toFixed(1)} KiB  p50=${r.p50} ms  p95=${r.p95} ms  ${r.rps} req/s  CPU/request: API ${r.apiCpuMs} ms, PostgreSQL ${r.pgCpuMs} ms, load generator ${r.loadCpuMs} ms  index=${r.index}`,
+        `${r.route.padEnd(14)} ${r.query.padEnd(40)} total=${String(r.total).padStart(8)}  ${(r.bytes / 1024).toFixed(1)} KiB  p50=${r.p50} ms  p95=${r.p95} ms  ${r.rps} req/s  CPU/request: API ${r.apiCpuMs} ms, PostgreSQL ${r.pgCpuMs} ms, load generator ${r.loadCpuMs} ms, machine ${r.machineCpuMs} ms  index=${r.index}`,
       );
     }
   } finally {
