@@ -10,7 +10,7 @@ import { apiRegistry } from '../lib/metrics';
 import { exitOnStartupFailure } from '../lib/startup';
 import { temporalConnectionOptions } from '../lib/temporal-connection';
 import { requestIdClientInterceptor } from '../lib/temporal-interceptors';
-import { createPrismaClient } from '../db/client';
+import { createApiDatabase } from './database';
 import { createApp, type AppState } from './app';
 import { createPowensClientFromConfig, createPowensWebviews } from './powens-webviews';
 
@@ -20,7 +20,7 @@ async function main() {
   const databaseUrl = config.DATABASE_URL;
   if (!databaseUrl) throw new Error('DATABASE_URL must be set (npm start sets it for the embedded stack)');
   // A lost database connection is logged and replaced, never fatal.
-  const prisma = createPrismaClient(databaseUrl, {
+  const prisma = createApiDatabase(databaseUrl, {
     max: config.DATABASE_POOL_MAX,
     onError: (err) => logger.warn({ err: err.message }, 'database connection lost; the next query opens a new one'),
   });

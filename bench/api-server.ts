@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
 import { createApp } from '../api/app';
-import { createPrismaClient } from '../db/client';
+import { createApiDatabase } from '../api/database';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 
@@ -34,7 +34,7 @@ async function main() {
   const url = process.env.BENCH_DATABASE_URL;
   if (!url || !process.send) throw new Error('bench/api-server.ts is started by bench/api.ts');
   const config = loadConfig({});
-  const prisma = createPrismaClient(url, { max: config.DATABASE_POOL_MAX });
+  const prisma = createApiDatabase(url, { max: config.DATABASE_POOL_MAX });
   const connection = Connection.lazy({ address: '127.0.0.1:1' });
   const app = createApp({
     config,

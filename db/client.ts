@@ -14,10 +14,20 @@ export type * from '../prisma/generated/prisma/client';
  */
 export function createPrismaClient(
   databaseUrl: string,
-  opts: { max?: number; onError?: PoolErrorHandler } = {},
+  opts: {
+    max?: number;
+    onError?: PoolErrorHandler;
+    /** PostgreSQL settings of every session the pool opens (`-c name=value` at connection). */
+    sessionSettings?: Record<string, string | number>;
+  } = {},
 ): PrismaClient {
+  const settings = Object.entries(opts.sessionSettings ?? {});
   const pool = survivePoolErrors(
-    new pg.Pool({ connectionString: databaseUrl, max: opts.max ?? 10 }),
+    new pg.Pool({
+      connectionString: databaseUrl,
+      max: opts.max ?? 10,
+      ...(settings.length ? { options: settings.map(([k, v]) => `-c ${k}=${v}`).join(' ') } : {}),
+    }),
     opts.onError ?? (() => undefined),
   );
   const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
