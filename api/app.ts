@@ -9,6 +9,7 @@ import { requestLogger, type Logger } from '../lib/logger';
 import { apiRegistry, httpMetrics, metricsEndpoint, mountedAt, routeLabel } from '../lib/metrics';
 import { REQUEST_ID_HEADER, requestIdFrom, runWithRequestContext } from '../lib/request-context';
 import { portalHop } from './client-address';
+import { API_STATEMENT_TIMEOUT_MS, isStatementTimeout } from './database';
 import { HttpError, unreadableRequest, type FieldError } from './errors';
 import { postmarkWebhookRouter } from './postmark-webhook';
 import { publicRouter } from './public/router';
@@ -139,6 +140,13 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
         title: 'Bad Request',
         detail: 'La requête contient des champs invalides.',
         errors: err.issues.map((i) => ({ field: i.path.join('.') || '(corps)', reason: i.message })),
+      };
+    } else if (isStatementTimeout(err)) {
+      logger.warn({ path: redactPath(req.path) }, 'database statement cancelled by its timeout');
+      problem = {
+        status: 503,
+        title: 'Service Unavailable',
+        detail: `La base de données n’a pas répondu à temps (plus de ${API_STATEMENT_TIMEOUT_MS / 1000} s) : précisez la recherche ou réessayez plus tard.`,
       };
     } else if (unreadableRequest(err)) {
       // Unreadable, oversize or wrongly encoded body, malformed URL: the client's error, never a 500.

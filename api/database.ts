@@ -1,15 +1,45 @@
 /**
  * The API's database client: Prisma on its own pg pool (db/client.ts), whose sessions run the
  * API's settings. The API serves many short searches at once (16 concurrent clients in
- * `npm run bench -- api`), not one long report: PostgreSQL's parallel workers, which it would
- * otherwise start for a search that walks many rows, multiply the CPU of such a search while the
- * other requests wait for the cores (a SIREN-prefix search over 1 000 000 accounts: p95 2.1 s with
- * them, 0.5 s without; bench/RESULTS.md, "api"). The nightly worker keeps PostgreSQL's defaults.
+ * `npm run bench -- api`), not one long report:
+ *  - no parallel workers: PostgreSQL would otherwise start them for a search that walks many rows,
+ *    multiplying that search's CPU while the other requests wait for the cores (a SIREN-prefix
+ *    search over 1 000 000 accounts: p95 2.1 s with them, 0.5 s without; bench/RESULTS.md, "api");
+ *  - a statement timeout: a search (or an export) that would run for minutes is cancelled and
+ *    answered 503 (api/app.ts `problemHandler`), instead of holding one of the pool's connections
+ *    and the database's CPU while the caller has long given up.
+ * The nightly worker keeps PostgreSQL's defaults.
  */
 import { createPrismaClient, type Db } from '../db/client';
 import type { PoolErrorHandler } from '../db/sql';
 
-export const API_SESSION_SETTINGS = { max_parallel_workers_per_gather: 0 } as const;
+/** The longest a statement of the API may run (PostgreSQL's `statement_timeout`, milliseconds). */
+export const API_STATEMENT_TIMEOUT_MS = 30_000;
+
+export const API_SESSION_SETTINGS = {
+  max_parallel_workers_per_gather: 0,
+  statement_timeout: API_STATEMENT_TIMEOUT_MS,
+} as const;
+
+const QUERY_CANCELED = '57014';
+
+/**
+ * Whether `err` is PostgreSQL cancelling a statement (its statement timeout), as pg reports it
+ * (`code`) or as Prisma wraps it (the driver adapter's error in `cause`, a raw query's in `meta`).
+ */
+export function isStatementTimeout(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  const visit = (e: unknown): boolean => {
+    if (!e || typeof e !== 'object' || seen.has(e)) return false;
+    seen.add(e);
+    const o = e as { code?: unknown; originalCode?: unknown; cause?: unknown; meta?: unknown; message?: unknown };
+    if (o.code === QUERY_CANCELED || o.originalCode === QUERY_CANCELED) return true;
+    if (typeof o.message === 'string' && o.message.includes('canceling statement due to statement timeout'))
+      return true;
+    return visit(o.cause) || visit(o.meta);
+  };
+  return visit(err);
+}
 
 export function createApiDatabase(databaseUrl: string, opts: { max?: number; onError?: PoolErrorHandler } = {}): Db {
   return createPrismaClient(databaseUrl, { ...opts, sessionSettings: API_SESSION_SETTINGS });

@@ -1,31 +1,72 @@
 /**
- * api/database.ts: every session of the API's pool, whether Prisma or a plain read takes it,
- * runs without PostgreSQL's parallel workers; other clients keep the server's default.
+ * api/database.ts: every session of the API's pool, whether Prisma or a plain read takes it, runs
+ * without PostgreSQL's parallel workers and under the API's statement timeout (other clients keep
+ * the server's defaults); a statement cancelled by its timeout is answered 503, in French, whether
+ * pg or Prisma sent it.
  */
-import { createApiDatabase } from '../../api/database';
+import pg from 'pg';
+import { API_STATEMENT_TIMEOUT_MS, createApiDatabase } from '../../api/database';
 import { createPrismaClient, Prisma, readSql } from '../../db/client';
-import { useTestDatabase } from '../support/db';
+import { call, createTenant, listenApp, useApi, type Api } from './support';
 
-const db = useTestDatabase();
+const api = useApi();
 
-const setting = Prisma.sql`SELECT current_setting('max_parallel_workers_per_gather') AS value`;
+const settings = Prisma.sql`SELECT current_setting('max_parallel_workers_per_gather') AS parallel,
+  current_setting('statement_timeout') AS timeout`;
+type Settings = { parallel: string; timeout: string };
 
-test("the API's sessions run without parallel workers, on its pool and through Prisma", async () => {
-  const api = createApiDatabase(db.url, { max: 2 });
-  const other = createPrismaClient(db.url, { max: 1 });
+test("the API's sessions: no parallel workers and its statement timeout, on its pool and through Prisma", async () => {
+  const db = createApiDatabase(api.databaseUrl, { max: 2 });
+  const other = createPrismaClient(api.databaseUrl, { max: 1 });
   try {
+    const ours = { parallel: '0', timeout: `${API_STATEMENT_TIMEOUT_MS / 1000}s` };
     // Both of the pool's connections: two reads at once take one each.
-    const reads = await Promise.all([
-      readSql<{ value: string }>(api, setting),
-      readSql<{ value: string }>(api, setting),
-    ]);
-    expect(reads.map((r) => r[0]!.value)).toEqual(['0', '0']);
-    expect(await api.$queryRaw<Array<{ value: string }>>(setting)).toEqual([{ value: '0' }]);
-    expect(await api.$transaction((tx) => readSql<{ value: string }>(tx, setting))).toEqual([{ value: '0' }]);
-    const [theirs] = await readSql<{ value: string }>(other, setting);
-    expect(theirs!.value).not.toBe('0');
+    const reads = await Promise.all([readSql<Settings>(db, settings), readSql<Settings>(db, settings)]);
+    expect(reads).toEqual([[ours], [ours]]);
+    expect(await db.$queryRaw<Settings[]>(settings)).toEqual([ours]);
+    expect(await db.$transaction((tx) => readSql<Settings>(tx, settings))).toEqual([ours]);
+    const [theirs] = await readSql<Settings>(other, settings);
+    expect(theirs).toEqual({ parallel: expect.not.stringMatching(/^0$/), timeout: '0' });
   } finally {
-    await api.$disconnect();
+    await db.$disconnect();
     await other.$disconnect();
+  }
+});
+
+test('a statement cancelled by its timeout answers 503 in French, sent by pg or by Prisma; the next one answers', async () => {
+  const firm = await createTenant(api.prisma, { name: 'Cabinet Lent' });
+  // The same app on a pool whose statements time out after 300 ms, and a table held locked meanwhile.
+  const slow = createPrismaClient(api.databaseUrl, { max: 2, sessionSettings: { statement_timeout: 300 } });
+  const app = await listenApp({ prisma: slow, temporal: api.temporal }, { config: api.config });
+  const on = { ...api, baseUrl: app.baseUrl } as Api;
+  const locker = new pg.Client({ connectionString: api.databaseUrl });
+  await locker.connect();
+  const locked = async (table: string, run: () => Promise<void>) => {
+    await locker.query('BEGIN');
+    await locker.query(`LOCK TABLE "${table}" IN ACCESS EXCLUSIVE MODE`);
+    try {
+      await run();
+    } finally {
+      await locker.query('ROLLBACK');
+    }
+  };
+  const expectTimeout = (r: { status: number; body: { title: string; detail: string } }) => {
+    expect(r.status).toBe(503);
+    expect(r.body).toMatchObject({
+      title: 'Service Unavailable',
+      detail: expect.stringContaining('La base de données n’a pas répondu à temps'),
+    });
+  };
+  try {
+    // The key's look-up (pg, readSql) waits on its table.
+    await locked('ApiKey', async () => expectTimeout(await call(on, 'GET', '/api/v1/statements', { key: firm.key })));
+    // The companies list (Prisma) waits on its table; the key's look-up does not.
+    await locked('Company', async () => expectTimeout(await call(on, 'GET', '/api/v1/companies', { key: firm.key })));
+    expect((await call(on, 'GET', '/api/v1/companies', { key: firm.key })).status).toBe(200);
+    expect((await call(on, 'GET', '/api/v1/statements', { key: firm.key })).status).toBe(200);
+  } finally {
+    await locker.end();
+    await app.close();
+    await slow.$disconnect();
   }
 });
