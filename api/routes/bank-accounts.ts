@@ -83,10 +83,11 @@ const SORT_SQL: Record<ListQuery['sort'], Prisma.Sql> = {
 };
 
 /**
- * The search in one SQL statement per need (page of ids, total), so that PostgreSQL can walk an
- * index in the requested order and stop at the page (an ORDER BY on the company's name through
+ * The SQL of a search, its page of ids and its count, each a query of its own (the list runs both
+ * inside the statement that reads the page's rows, api/page-rows.ts), so that PostgreSQL can walk
+ * an index in the requested order and stop at the page (an ORDER BY on the company's name through
  * Prisma's relation ordering sorted every row), and the link-state filter is a semi-join on each
- * connection's latest link. The total stops counting at `offset + COUNT_CAP` (api/schemas.ts).
+ * connection's latest link. The count stops at `offset + COUNT_CAP` (api/schemas.ts).
  */
 function searchBankAccounts(ids: string[], q: ListQuery): { page: Prisma.Sql; count: Prisma.Sql } {
   // One account (the usual case) as an equality: the planner then walks (portalAccountId, name).
