@@ -247,7 +247,7 @@ async function accountPage(
         ? Prisma.sql`
     LEFT JOIN LATERAL (
       SELECT l."createdAt", l."usedAt", l."revokedAt", l."expiresAt" FROM "Link" l
-      WHERE l."connectionId" = a."connectionId" ORDER BY l."createdAt" DESC LIMIT 1
+      WHERE l."connectionId" = a."connectionId" ORDER BY l."createdAt" DESC, l.id DESC LIMIT 1
     ) l ON true`
         : Prisma.empty
     }`,

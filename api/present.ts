@@ -42,7 +42,7 @@ export async function latestLinks(
     SELECT DISTINCT ON (l."connectionId") l."connectionId"::text AS id, l."createdAt", l."usedAt", l."revokedAt", l."expiresAt"
     FROM "Link" l
     WHERE l."connectionId" = ANY(${[...new Set(connectionIds)]}::uuid[])
-    ORDER BY l."connectionId", l."createdAt" DESC`;
+    ORDER BY l."connectionId", l."createdAt" DESC, l.id DESC`;
   const now = new Date();
   return new Map(rows.map((r) => [r.id, latestLinkState(r, now)]));
 }

@@ -1,0 +1,97 @@
+/**
+ * The bank-account list's link filter (GET /bank-accounts?link=valid|expired|used): an account is
+ * listed when its connection's latest link is in that state, the state the list shows beside it
+ * (`latestLinks`), whichever way the search finds it (the "valid" one starts from the links whose
+ * expiry is ahead): a valid link that a later one replaced does not count, nor does a connection
+ * without any link.
+ */
+import { latestLinks } from '../../api/present';
+import { call, createCompanyWithAccounts, createTenant, siren, useApi, type Tenant } from './support';
+
+const api = useApi();
+const HOUR = 3_600_000;
+let firm: Tenant;
+const labels = new Map<string, string>();
+
+beforeAll(async () => {
+  const p = api.prisma;
+  firm = await createTenant(p, { name: 'Cabinet Jetons' });
+  const other = await createTenant(p, { name: 'Autre cabinet' });
+  const now = Date.now();
+  // Each company's one connection, and its links: [created h ago, expires in h, used, revoked].
+  const cases: Array<[string, Array<[number, number, boolean, boolean]>, Tenant?]> = [
+    ['valid', [[1, 71, false, false]]],
+    [
+      'replaced by a used one',
+      [
+        [5, 67, false, false],
+        [2, 70, true, false],
+      ],
+    ],
+    [
+      'valid after an expired one',
+      [
+        [100, -28, false, false],
+        [3, 69, false, false],
+      ],
+    ],
+    ['expired', [[80, -8, false, false]]],
+    ['revoked', [[4, 68, false, true]]],
+    ['used', [[6, 66, true, false]]],
+    ['no link', []],
+    ['valid, another firm', [[1, 71, false, false]], other],
+  ];
+  let n = 0;
+  for (const [name, links, tenant] of cases) {
+    const c = await createCompanyWithAccounts(p, tenant ?? firm, { siren: siren(900 + n), name, accounts: 1 });
+    labels.set(c.accounts[0]!.id, name);
+    for (const [ago, ahead, used, revoked] of links) {
+      await p.link.create({
+        data: {
+          companyId: c.company.id,
+          connectionId: c.connection.id,
+          kind: 'UPDATE_CREDENTIALS',
+          recipient: 'compta@example.test',
+          secretHash: `hash-${n++}`,
+          createdAt: new Date(now - ago * HOUR),
+          expiresAt: new Date(now + ahead * HOUR),
+          usedAt: used ? new Date(now - HOUR / 2) : null,
+          revokedAt: revoked ? new Date(now - HOUR / 2) : null,
+        },
+      });
+    }
+    n++;
+  }
+});
+
+const listed = async (q: string) => {
+  const r = await call(api, 'GET', `/api/v1/bank-accounts${q}`, { key: firm.key });
+  expect(r.status).toBe(200);
+  return r.body as {
+    items: Array<{ id: string; connectionId: string; link: { state: string } | null }>;
+    total: number;
+  };
+};
+
+test.each(['valid', 'expired', 'used'] as const)(
+  'link=%s lists the accounts whose latest link is so',
+  async (state) => {
+    const all = await listed('?limit=200');
+    const latest = await latestLinks(
+      api.prisma,
+      all.items.map((a) => a.connectionId),
+    );
+    const expected = all.items.filter((a) => latest.get(a.connectionId)?.state === state).map((a) => a.id);
+    const found = await listed(`?link=${state}&limit=200`);
+    expect(found.items.map((a) => a.id).sort()).toEqual(expected.sort());
+    expect(found.total).toBe(expected.length);
+    expect(found.items.every((a) => a.link?.state === state)).toBe(true);
+  },
+);
+
+test('the cases the filters tell apart', async () => {
+  const names = async (q: string) => (await listed(q)).items.map((a) => labels.get(a.id)).sort();
+  expect(await names('?link=valid')).toEqual(['valid', 'valid after an expired one']);
+  expect(await names('?link=expired')).toEqual(['expired', 'revoked']);
+  expect(await names('?link=used')).toEqual(['replaced by a used one', 'used']);
+});
