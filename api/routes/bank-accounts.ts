@@ -102,19 +102,7 @@ function searchBankAccounts(ids: string[], q: ListQuery): { page: Prisma.Sql; co
       })`,
     );
   }
-  if (q.link === 'valid') {
-    // Few connections have a valid link (one lives 72 h): they are found from the links whose expiry
-    // is ahead (index on expiresAt), each kept if no later link replaced it (the latest one, ties
-    // broken by id as everywhere a connection's latest link is read), instead of probing every
-    // account's latest link (35 ms of PostgreSQL a request at 1 000 000 accounts).
-    conds.push(Prisma.sql`a."connectionId" IN (
-      SELECT l."connectionId" FROM "Link" l
-      WHERE l."expiresAt" > now() AND l."usedAt" IS NULL AND l."revokedAt" IS NULL AND l."connectionId" IS NOT NULL
-        AND NOT EXISTS (
-          SELECT 1 FROM "Link" n
-          WHERE n."connectionId" = l."connectionId" AND (n."createdAt", n.id) > (l."createdAt", l.id)
-        ))`);
-  } else if (q.link) {
+  if (q.link) {
     // The connection's latest link, one probe of (connectionId, createdAt) per account (the scope is
     // the account's: a connection's links are its company's).
     conds.push(Prisma.sql`EXISTS (

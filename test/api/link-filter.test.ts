@@ -1,9 +1,8 @@
 /**
  * The bank-account list's link filter (GET /bank-accounts?link=valid|expired|used): an account is
  * listed when its connection's latest link is in that state, the state the list shows beside it
- * (`latestLinks`), whichever way the search finds it (the "valid" one starts from the links whose
- * expiry is ahead): a valid link that a later one replaced does not count, nor does a connection
- * without any link.
+ * (`latestLinks`, the page's own read of it): a valid link that a later one replaced does not
+ * count, nor does a connection without any link.
  */
 import { latestLinks } from '../../api/present';
 import { call, createCompanyWithAccounts, createTenant, siren, useApi, type Tenant } from './support';
