@@ -76,20 +76,15 @@ interface StatementFlat {
   p_name: string;
 }
 
-/** Statements by id, in the order given (unknown ids left out), as `select: statementSelect` reads them. */
-export async function statementRows(prisma: Db, ids: string[]): Promise<StatementRow[]> {
-  if (!ids.length) return [];
-  return (await statementPage(prisma, ids)).rows;
-}
-
 /**
  * A page of statements (their ids, or the search's query of them), as `select: statementSelect`
- * reads them, in the page's order, and the count `total` returns (null without it).
+ * reads them, in the page's order (unknown ids left out), and the count `total` returns (null
+ * without it).
  */
 export async function statementPage(
   prisma: Db,
   ids: PageIds,
-  total?: Prisma.Sql,
+  opts: { total?: Prisma.Sql } = {},
 ): Promise<{ rows: StatementRow[]; total: number | null }> {
   const found = await pageWithTotal<StatementFlat & { n: unknown }>(
     prisma,
@@ -108,7 +103,7 @@ export async function statementPage(
     JOIN "BankAccount" a ON a.id = s."bankAccountId"
     JOIN "Company" c ON c.id = a."companyId"
     JOIN "PortalAccount" p ON p.id = c."portalAccountId"`,
-    total,
+    opts.total,
   );
   const rows = found.rows.map((r) => ({
     id: r.id,
@@ -161,64 +156,42 @@ type AccountFlat = Omit<Prisma.BankAccountGetPayload<object>, 'balance'> & {
   x_active: boolean;
   x_collectRequestedAt: Date | null;
   b_name: string | null;
-  l_createdAt?: Date | null;
-  l_usedAt?: Date | null;
-  l_revokedAt?: Date | null;
-  l_expiresAt?: Date | null;
+  l_createdAt: Date | null;
+  l_usedAt: Date | null;
+  l_revokedAt: Date | null;
+  l_expiresAt: Date | null;
 };
 
-/**
- * Bank accounts by id (or a query of them), in the order given (unknown ids left out), as `include: bankAccountInclude`
- * reads them; with `portalAccountName`, the company also carries its portal account's name (exports).
- */
-export async function bankAccountRows(prisma: Db, ids: PageIds): Promise<BankAccountRow[]>;
-export async function bankAccountRows(
-  prisma: Db,
-  ids: PageIds,
-  opts: { portalAccountName: true },
-): Promise<Array<BankAccountRow & { company: { portalAccount: { name: string } } }>>;
-export async function bankAccountRows(
-  prisma: Db,
-  ids: PageIds,
-  opts: { portalAccountName?: boolean } = {},
-): Promise<BankAccountRow[]> {
-  if (Array.isArray(ids) && !ids.length) return [];
-  return (await accountPage(prisma, ids, { portalAccountName: opts.portalAccountName ?? false })).rows;
+type NamedAccountRow = BankAccountRow & { company: { portalAccount: { name: string } } };
+interface AccountPage<R> {
+  rows: R[];
+  /** Beside each row, its connection's latest link as the list shows it (null without one). */
+  links: Array<{ state: LinkState; at: string } | null>;
+  total: number | null;
 }
 
 /**
  * A page of bank accounts (their ids, or the search's query of them), as `include:
- * bankAccountInclude` reads them, in the page's order; beside each, its connection's latest link
- * (`latestLinks`' state, null without one); and the count `total` returns (null without it).
+ * bankAccountInclude` reads them, in the page's order (unknown ids left out); beside each, its
+ * connection's latest link (ties on `createdAt` broken by id, as the link filter reads it); and the
+ * count `total` returns (null without it). With `portalAccountName`, the company also carries its
+ * portal account's name (exports).
  */
 export async function bankAccountPage(
   prisma: Db,
   ids: PageIds,
-  total?: Prisma.Sql,
-): Promise<{ rows: BankAccountRow[]; links: Array<{ state: LinkState; at: string } | null>; total: number | null }> {
-  const found = await accountPage(prisma, ids, { portalAccountName: false, link: true, total });
-  const now = new Date();
-  const links = found.flat.map((r) =>
-    r.l_createdAt && r.l_expiresAt
-      ? latestLinkState(
-          {
-            createdAt: r.l_createdAt,
-            usedAt: r.l_usedAt ?? null,
-            revokedAt: r.l_revokedAt ?? null,
-            expiresAt: r.l_expiresAt,
-          },
-          now,
-        )
-      : null,
-  );
-  return { rows: found.rows, links, total: found.total };
-}
-
-async function accountPage(
+  opts?: { total?: Prisma.Sql },
+): Promise<AccountPage<BankAccountRow>>;
+export async function bankAccountPage(
   prisma: Db,
   ids: PageIds,
-  opts: { portalAccountName: boolean; link?: boolean; total?: Prisma.Sql },
-): Promise<{ rows: BankAccountRow[]; flat: AccountFlat[]; total: number | null }> {
+  opts: { total?: Prisma.Sql; portalAccountName: true },
+): Promise<AccountPage<NamedAccountRow>>;
+export async function bankAccountPage(
+  prisma: Db,
+  ids: PageIds,
+  opts: { total?: Prisma.Sql; portalAccountName?: boolean } = {},
+): Promise<AccountPage<BankAccountRow>> {
   // Every column of the account (as `include` reads them), uuids and enums as Prisma gives them: text.
   const found = await pageWithTotal<AccountFlat & { n: unknown }>(
     prisma,
@@ -231,66 +204,70 @@ async function accountPage(
       c."portalAccountId"::text AS "c_portalAccountId", p.name AS p_name,
       x.state AS x_state, x."errorCode" AS "x_errorCode", x."lastSyncAt" AS "x_lastSyncAt",
       x."lastSuccessAt" AS "x_lastSuccessAt", x."connectorName" AS "x_connectorName", x.active AS x_active,
-      x."collectRequestedAt" AS "x_collectRequestedAt", b.name AS b_name${
-        opts.link
-          ? Prisma.sql`, l."createdAt" AS "l_createdAt", l."usedAt" AS "l_usedAt", l."revokedAt" AS "l_revokedAt",
-      l."expiresAt" AS "l_expiresAt"`
-          : Prisma.empty
-      }
+      x."collectRequestedAt" AS "x_collectRequestedAt", b.name AS b_name,
+      l."createdAt" AS "l_createdAt", l."usedAt" AS "l_usedAt", l."revokedAt" AS "l_revokedAt",
+      l."expiresAt" AS "l_expiresAt"
     FROM ${page(ids)}
     JOIN "BankAccount" a ON a.id = page.id
     JOIN "Company" c ON c.id = a."companyId"
     JOIN "PortalAccount" p ON p.id = c."portalAccountId"
     JOIN "BankConnection" x ON x.id = a."connectionId"
-    LEFT JOIN "Bank" b ON b.id = x."bankId"${
-      opts.link
-        ? Prisma.sql`
+    LEFT JOIN "Bank" b ON b.id = x."bankId"
     LEFT JOIN LATERAL (
       SELECT l."createdAt", l."usedAt", l."revokedAt", l."expiresAt" FROM "Link" l
       WHERE l."connectionId" = a."connectionId" ORDER BY l."createdAt" DESC, l.id DESC LIMIT 1
-    ) l ON true`
-        : Prisma.empty
-    }`,
+    ) l ON true`,
     opts.total,
   );
-  const rows = found.rows.map((r) => ({
-    id: r.id,
-    connectionId: r.connectionId,
-    companyId: r.companyId,
-    powensAccountId: r.powensAccountId,
-    iban: r.iban,
-    number: r.number,
-    bic: r.bic,
-    label: r.label,
-    type: r.type,
-    currency: r.currency,
-    active: r.active,
-    activatedAt: r.activatedAt,
-    deactivatedAt: r.deactivatedAt,
-    collectedUntil: r.collectedUntil,
-    balance: decimalOrNull(r.balance),
-    balanceAt: r.balanceAt,
-    statementFormats: r.statementFormats,
-    camtVersion: r.camtVersion,
-    createdAt: r.createdAt,
-    updatedAt: r.updatedAt,
-    company: {
-      siren: r.c_siren,
-      nic: r.c_nic,
-      name: r.c_name,
-      portalAccountId: r.c_portalAccountId,
-      ...(opts.portalAccountName ? { portalAccount: { name: r.p_name } } : {}),
-    },
-    connection: {
-      state: r.x_state,
-      errorCode: r.x_errorCode,
-      lastSyncAt: r.x_lastSyncAt,
-      lastSuccessAt: r.x_lastSuccessAt,
-      connectorName: r.x_connectorName,
-      active: r.x_active,
-      collectRequestedAt: r.x_collectRequestedAt,
-      bank: r.b_name === null ? null : { name: r.b_name },
-    },
-  }));
-  return { rows, flat: found.rows, total: found.total };
+  const now = new Date();
+  return {
+    rows: found.rows.map((r) => ({
+      id: r.id,
+      connectionId: r.connectionId,
+      companyId: r.companyId,
+      powensAccountId: r.powensAccountId,
+      iban: r.iban,
+      number: r.number,
+      bic: r.bic,
+      label: r.label,
+      type: r.type,
+      currency: r.currency,
+      active: r.active,
+      activatedAt: r.activatedAt,
+      deactivatedAt: r.deactivatedAt,
+      collectedUntil: r.collectedUntil,
+      balance: decimalOrNull(r.balance),
+      balanceAt: r.balanceAt,
+      statementFormats: r.statementFormats,
+      camtVersion: r.camtVersion,
+      createdAt: r.createdAt,
+      updatedAt: r.updatedAt,
+      company: {
+        siren: r.c_siren,
+        nic: r.c_nic,
+        name: r.c_name,
+        portalAccountId: r.c_portalAccountId,
+        ...(opts.portalAccountName ? { portalAccount: { name: r.p_name } } : {}),
+      },
+      connection: {
+        state: r.x_state,
+        errorCode: r.x_errorCode,
+        lastSyncAt: r.x_lastSyncAt,
+        lastSuccessAt: r.x_lastSuccessAt,
+        connectorName: r.x_connectorName,
+        active: r.x_active,
+        collectRequestedAt: r.x_collectRequestedAt,
+        bank: r.b_name === null ? null : { name: r.b_name },
+      },
+    })),
+    links: found.rows.map((r) =>
+      r.l_createdAt && r.l_expiresAt
+        ? latestLinkState(
+            { createdAt: r.l_createdAt, usedAt: r.l_usedAt, revokedAt: r.l_revokedAt, expiresAt: r.l_expiresAt },
+            now,
+          )
+        : null,
+    ),
+    total: found.total,
+  };
 }

@@ -27,26 +27,6 @@ export function presentLink(l: Prisma.LinkGetPayload<object>) {
   };
 }
 
-/**
- * State of the latest link of each connection (the "État jeton" column), in one query for a page
- * of bank accounts; `at` is when it was used, else when it was sent.
- */
-export async function latestLinks(
-  prisma: Db,
-  connectionIds: string[],
-): Promise<Map<string, { state: LinkState; at: string }>> {
-  if (!connectionIds.length) return new Map();
-  const rows = await prisma.$queryRaw<
-    Array<{ id: string; createdAt: Date; usedAt: Date | null; revokedAt: Date | null; expiresAt: Date }>
-  >`
-    SELECT DISTINCT ON (l."connectionId") l."connectionId"::text AS id, l."createdAt", l."usedAt", l."revokedAt", l."expiresAt"
-    FROM "Link" l
-    WHERE l."connectionId" = ANY(${[...new Set(connectionIds)]}::uuid[])
-    ORDER BY l."connectionId", l."createdAt" DESC, l.id DESC`;
-  const now = new Date();
-  return new Map(rows.map((r) => [r.id, latestLinkState(r, now)]));
-}
-
 /** A connection's latest link as the list shows it: its state, and when it was used, else sent. */
 export function latestLinkState(
   l: { createdAt: Date; usedAt: Date | null; revokedAt: Date | null; expiresAt: Date },

@@ -9,7 +9,6 @@ import { conflict, notFound } from '../errors';
 import {
   bankAccountInclude,
   iso,
-  latestLinks,
   presentBankAccount,
   presentLink,
   presentStatement,
@@ -36,7 +35,7 @@ import {
 import { bankAccountScope, scopeAccountIds } from '../scope';
 import { likeContains, portalAccountIn, siretSql } from '../search-sql';
 import { notifyWorkflows, signalConnection } from '../temporal';
-import { bankAccountPage, bankAccountRows } from '../page-rows';
+import { bankAccountPage } from '../page-rows';
 import type { RouteContext } from '../deps';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
@@ -146,7 +145,7 @@ export function bankAccountRoutes(ctx: RouteContext) {
     handler: async ({ auth, query }) => {
       // The page, its rows, their links and the capped total in one round trip (api/page-rows.ts).
       const search = searchBankAccounts(await scopeAccountIds(prisma, auth, query.includeSecondary), query);
-      const found = await bankAccountPage(prisma, search.page, search.count);
+      const found = await bankAccountPage(prisma, search.page, { total: search.count });
       return {
         items: found.rows.map((r, i) => ({ ...presentBankAccount(r), link: found.links[i] ?? null })),
         ...cappedTotal(found.total ?? 0, query.offset),
@@ -167,11 +166,8 @@ export function bankAccountRoutes(ctx: RouteContext) {
     handler: async ({ auth, query, res }) => {
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
       const search = searchBankAccounts(ids, { ...query, limit: EXPORT_MAX_ROWS, offset: 0 });
-      const rows = await bankAccountRows(prisma, search.page, { portalAccountName: true });
-      const links = await latestLinks(
-        prisma,
-        rows.map((r) => r.connectionId),
-      );
+      const found = await bankAccountPage(prisma, search.page, { portalAccountName: true });
+      const rows = found.rows.map((a, i) => ({ ...a, link: found.links[i] ?? null }));
       const LINK_FR = { valid: 'Valide', used: 'Utilisé', expired: 'Expiré' } as const;
       type Row = (typeof rows)[number];
       await sendTable<Row>(res, {
@@ -190,14 +186,7 @@ export function bankAccountRoutes(ctx: RouteContext) {
           ['Devise', (a) => a.currency, 8],
           ['État connexion', (a) => (a.connection.state === null ? 'Succès' : `Erreur (${a.connection.state})`), 18],
           ['Dernière collecte', (a) => a.connection.lastSuccessAt?.toISOString().slice(0, 10) ?? '', 14],
-          [
-            'État jeton',
-            (a) => {
-              const l = links.get(a.connectionId);
-              return l ? LINK_FR[l.state] : '';
-            },
-            12,
-          ],
+          ['État jeton', (a) => (a.link ? LINK_FR[a.link.state] : ''), 12],
           ['Actif', (a) => (a.active ? 'Oui' : 'Non'), 8],
         ] as ExportColumn<Row>[],
       });

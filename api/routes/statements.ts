@@ -160,7 +160,7 @@ export function statementRoutes(ctx: RouteContext) {
   async function findStatements(auth: Parameters<typeof scopeAccountIds>[1], query: ListQuery, count: boolean) {
     const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
     const search = searchStatements(ids, query);
-    const found = await statementPage(prisma, search.page, count ? search.count : undefined);
+    const found = await statementPage(prisma, search.page, { total: count ? search.count : undefined });
     return { rows: found.rows, ...cappedTotal(found.total ?? 0, query.offset) };
   }
 

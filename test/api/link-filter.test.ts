@@ -1,11 +1,18 @@
 /**
  * The bank-account list's link filter (GET /bank-accounts?link=valid|expired|used): an account is
- * listed when its connection's latest link is in that state, the state the list shows beside it
- * (`latestLinks`, the page's own read of it): a valid link that a later one replaced does not
- * count, nor does a connection without any link.
+ * listed when its connection's latest link, as Prisma reads it, is in that state, and the list shows
+ * that state beside it: a valid link that a later one replaced does not count, nor does a
+ * connection without any link.
  */
-import { latestLinks } from '../../api/present';
-import { call, createCompanyWithAccounts, createTenant, siren, useApi, type Tenant } from './support';
+import {
+  call,
+  createCompanyWithAccounts,
+  createTenant,
+  latestLinksOracle,
+  siren,
+  useApi,
+  type Tenant,
+} from './support';
 
 const api = useApi();
 const HOUR = 3_600_000;
@@ -76,7 +83,7 @@ test.each(['valid', 'expired', 'used'] as const)(
   'link=%s lists the accounts whose latest link is so',
   async (state) => {
     const all = await listed('?limit=200');
-    const latest = await latestLinks(
+    const latest = await latestLinksOracle(
       api.prisma,
       all.items.map((a) => a.connectionId),
     );
@@ -93,4 +100,27 @@ test('the cases the filters tell apart', async () => {
   expect(await names('?link=valid')).toEqual(['valid', 'valid after an expired one']);
   expect(await names('?link=expired')).toEqual(['expired', 'revoked']);
   expect(await names('?link=used')).toEqual(['replaced by a used one', 'used']);
+});
+
+test('the export shows each account’s latest link state, as the list does', async () => {
+  const csv = await call(api, 'GET', '/api/v1/bank-accounts/export?format=csv', { key: firm.key });
+  expect(csv.status).toBe(200);
+  const [header, ...lines] = csv.buffer
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trim()
+    .split('\r\n');
+  const cols = header!.split(';');
+  const name = cols.indexOf('Raison sociale');
+  const link = cols.indexOf('État jeton');
+  const shown = Object.fromEntries(lines.map((l) => l.split(';')).map((c) => [c[name], c[link]]));
+  expect(shown).toEqual({
+    valid: 'Valide',
+    'replaced by a used one': 'Utilisé',
+    'valid after an expired one': 'Valide',
+    expired: 'Expiré',
+    revoked: 'Expiré',
+    used: 'Utilisé',
+    'no link': '',
+  });
 });

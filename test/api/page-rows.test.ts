@@ -3,10 +3,10 @@
  * findMany reads with the same select/include: every column, null or not, every relation, decimals
  * and dates as Prisma types them, in the search's order.
  */
-import { bankAccountPage, bankAccountRows, statementPage, statementRows } from '../../api/page-rows';
-import { bankAccountInclude, latestLinks, statementSelect } from '../../api/present';
+import { bankAccountPage, statementPage } from '../../api/page-rows';
+import { bankAccountInclude, statementSelect } from '../../api/present';
 import { Prisma } from '../../db/client';
-import { createCompanyWithAccounts, createStatement, createTenant, siren, useApi } from './support';
+import { createCompanyWithAccounts, createStatement, createTenant, latestLinksOracle, siren, useApi } from './support';
 
 const api = useApi();
 let statementIds: string[];
@@ -93,7 +93,7 @@ const ordered = <T extends { id: string }>(ids: string[], rows: T[]) => ids.map(
 
 test('statement rows: what findMany(select: statementSelect) reads, in the order asked', async () => {
   const oracle = await api.prisma.statement.findMany({ where: { id: { in: statementIds } }, select: statementSelect });
-  const rows = await statementRows(api.prisma, statementIds);
+  const { rows } = await statementPage(api.prisma, statementIds);
   expect(rows).toEqual(ordered(statementIds, oracle));
   expect(rows.map((r) => r.id)).toEqual(statementIds);
   expect(rows[2]!.bookedAfterPeriodEnd?.toFixed(4)).toBe('0.0001');
@@ -104,7 +104,7 @@ test('bank-account rows: what findMany(include: bankAccountInclude) reads, with 
     where: { id: { in: accountIds } },
     include: bankAccountInclude,
   });
-  expect(await bankAccountRows(api.prisma, accountIds)).toEqual(ordered(accountIds, oracle));
+  expect((await bankAccountPage(api.prisma, accountIds)).rows).toEqual(ordered(accountIds, oracle));
   const named = await api.prisma.bankAccount.findMany({
     where: { id: { in: accountIds } },
     include: {
@@ -112,17 +112,18 @@ test('bank-account rows: what findMany(include: bankAccountInclude) reads, with 
       company: { select: { ...bankAccountInclude.company.select, portalAccount: { select: { name: true } } } },
     },
   });
-  const rows = await bankAccountRows(api.prisma, accountIds, { portalAccountName: true });
+  const { rows } = await bankAccountPage(api.prisma, accountIds, { portalAccountName: true });
   expect(rows).toEqual(ordered(accountIds, named));
   expect(rows.map((r) => r.company.portalAccount.name)).toEqual(['Agence Lignes', 'Cabinet Lignes', 'Cabinet Lignes']);
 });
 
 test('unknown ids are left out, an empty page reads nothing', async () => {
   const unknown = '00000000-0000-4000-8000-0000000000ff';
-  expect((await statementRows(api.prisma, [unknown, statementIds[0]!])).map((r) => r.id)).toEqual([statementIds[0]]);
-  expect((await bankAccountRows(api.prisma, [accountIds[2]!, unknown])).map((r) => r.id)).toEqual([accountIds[2]]);
-  expect(await statementRows(api.prisma, [])).toEqual([]);
-  expect(await bankAccountRows(api.prisma, [])).toEqual([]);
+  const ids = async (page: Promise<{ rows: Array<{ id: string }> }>) => (await page).rows.map((r) => r.id);
+  expect(await ids(statementPage(api.prisma, [unknown, statementIds[0]!]))).toEqual([statementIds[0]]);
+  expect(await ids(bankAccountPage(api.prisma, [accountIds[2]!, unknown]))).toEqual([accountIds[2]]);
+  expect(await statementPage(api.prisma, [])).toEqual({ rows: [], total: null });
+  expect(await bankAccountPage(api.prisma, [])).toEqual({ rows: [], links: [], total: null });
 });
 
 test('a page read with its search in one statement: the ids in the query’s order, its count beside them, the count alone past the end', async () => {
@@ -132,27 +133,26 @@ test('a page read with its search in one statement: the ids in the query’s ord
   const count = Prisma.sql`SELECT count(*) ${among}`;
   // Period ends: s3 2026-10-31, s1 2026-02-28, s2 2024-02-29.
   const byPeriodEnd = [statementIds[1]!, statementIds[2]!, statementIds[0]!];
-  const first = await statementPage(api.prisma, search(0), count);
-  expect(first).toEqual({ rows: await statementRows(api.prisma, byPeriodEnd.slice(0, 2)), total: 3 });
-  expect(await statementPage(api.prisma, search(2), count)).toEqual({
-    rows: await statementRows(api.prisma, byPeriodEnd.slice(2)),
+  const rowsOf = async (ids: string[]) => (await statementPage(api.prisma, ids)).rows;
+  const first = await statementPage(api.prisma, search(0), { total: count });
+  expect(first).toEqual({ rows: await rowsOf(byPeriodEnd.slice(0, 2)), total: 3 });
+  expect(await statementPage(api.prisma, search(2), { total: count })).toEqual({
+    rows: await rowsOf(byPeriodEnd.slice(2)),
     total: 3,
   });
-  expect(await statementPage(api.prisma, search(10), count)).toEqual({ rows: [], total: 3 });
+  expect(await statementPage(api.prisma, search(10), { total: count })).toEqual({ rows: [], total: 3 });
   expect(await statementPage(api.prisma, search(0))).toEqual({ rows: first.rows, total: null });
 });
 
-test("a bank-account page carries each connection's latest link, as latestLinks reads it, and the count", async () => {
+test("a bank-account page carries each connection's latest link, as Prisma reads it, and the count", async () => {
   const among = Prisma.sql`FROM "BankAccount" WHERE id = ANY(${accountIds}::uuid[])`;
   const byId = [...accountIds].sort();
-  const found = await bankAccountPage(
-    api.prisma,
-    Prisma.sql`SELECT id ${among} ORDER BY id`,
-    Prisma.sql`SELECT count(*) ${among}`,
-  );
+  const found = await bankAccountPage(api.prisma, Prisma.sql`SELECT id ${among} ORDER BY id`, {
+    total: Prisma.sql`SELECT count(*) ${among}`,
+  });
   expect(found.total).toBe(3);
-  expect(found.rows).toEqual(await bankAccountRows(api.prisma, byId));
-  const links = await latestLinks(
+  expect(found.rows).toEqual((await bankAccountPage(api.prisma, byId)).rows);
+  const links = await latestLinksOracle(
     api.prisma,
     found.rows.map((r) => r.connectionId),
   );

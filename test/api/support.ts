@@ -12,6 +12,7 @@ import { loadConfig, type Config } from '../../lib/config';
 import { createLogger, type Logger } from '../../lib/logger';
 import type { Db } from '../../db/client';
 import type { SqlPool } from '../../db/sql';
+import { linkState, type LinkState } from '../../domain/links';
 import { useTestDatabase } from '../support/db';
 
 export interface Api {
@@ -315,4 +316,24 @@ export async function createStatement(
     },
   });
   return statement;
+}
+
+/**
+ * Each connection's latest link as Prisma reads it (ties on `createdAt` broken by id), with the state
+ * and date the lists show: the oracle of the hand-written SQL that reads it (api/page-rows.ts).
+ */
+export async function latestLinksOracle(
+  prisma: Db,
+  connectionIds: string[],
+  now = new Date(),
+): Promise<Map<string, { state: LinkState; at: string }>> {
+  const latest = new Map<string, { state: LinkState; at: string }>();
+  for (const connectionId of new Set(connectionIds)) {
+    const l = await prisma.link.findFirst({
+      where: { connectionId },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    });
+    if (l) latest.set(connectionId, { state: linkState(l, now), at: (l.usedAt ?? l.createdAt).toISOString() });
+  }
+  return latest;
 }
