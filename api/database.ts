@@ -11,6 +11,7 @@
  * The nightly worker keeps PostgreSQL's defaults.
  */
 import { createPrismaClient, type Db } from '../db/client';
+import { QUERY_CANCELED, sqlState } from '../db/errors';
 import type { PoolErrorHandler } from '../db/sql';
 
 /** The longest a statement of the API may run (PostgreSQL's `statement_timeout`, milliseconds). */
@@ -21,24 +22,9 @@ export const API_SESSION_SETTINGS = {
   statement_timeout: API_STATEMENT_TIMEOUT_MS,
 } as const;
 
-const QUERY_CANCELED = '57014';
-
-/**
- * Whether `err` is PostgreSQL cancelling a statement (its statement timeout), as pg reports it
- * (`code`) or as Prisma wraps it (the driver adapter's error in `cause`, a raw query's in `meta`).
- */
+/** Whether `err` is PostgreSQL cancelling a statement (its statement timeout), from pg or Prisma. */
 export function isStatementTimeout(err: unknown): boolean {
-  const seen = new Set<unknown>();
-  const visit = (e: unknown): boolean => {
-    if (!e || typeof e !== 'object' || seen.has(e)) return false;
-    seen.add(e);
-    const o = e as { code?: unknown; originalCode?: unknown; cause?: unknown; meta?: unknown; message?: unknown };
-    if (o.code === QUERY_CANCELED || o.originalCode === QUERY_CANCELED) return true;
-    if (typeof o.message === 'string' && o.message.includes('canceling statement due to statement timeout'))
-      return true;
-    return visit(o.cause) || visit(o.meta);
-  };
-  return visit(err);
+  return sqlState(err) === QUERY_CANCELED;
 }
 
 export function createApiDatabase(databaseUrl: string, opts: { max?: number; onError?: PoolErrorHandler } = {}): Db {

@@ -10,6 +10,7 @@ import type { RouteContext } from './deps';
 import { badRequest, conflict, notFound } from './errors';
 import { companyInclude } from './present';
 import { companyScope, connectionScope, scopeAccountIds, statementScope } from './scope';
+import { sqlState, UNIQUE_VIOLATION } from '../db/errors';
 
 /** Filters shared by the company and bank-account searches (SIRET, name, IBAN). */
 export function siretWhere(siret: string | undefined): Prisma.CompanyWhereInput {
@@ -27,10 +28,9 @@ export function companyFilter(q: { siret?: string; name?: string; iban?: string 
   };
 }
 
-/** Postgres' unique violation, through Prisma (P2002) or raw SQL (23505). */
+/** Postgres' unique violation, through Prisma (P2002) or its SQLSTATE (db/errors.ts). */
 export function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; meta?: { code?: string }; message?: string };
-  return e?.code === 'P2002' || e?.code === '23505' || e?.meta?.code === '23505' || /\b23505\b/.test(e?.message ?? '');
+  return (err as { code?: unknown } | null)?.code === 'P2002' || sqlState(err) === UNIQUE_VIOLATION;
 }
 
 export const SIREN_TAKEN = 'Un redevable de même SIREN existe déjà sur ce compte ou un compte rattaché.';

@@ -1,7 +1,7 @@
 /** The Prisma client, through the pg driver adapter (no native query engine). */
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { prismaSql, survivePoolErrors, types, utcTimestamp, type PoolErrorHandler, type Sql } from './sql';
+import { prismaSql, survivePoolErrors, types, utcTimestamp, type PoolErrorHandler } from './sql';
 import { PrismaClient, type Prisma } from '../prisma/generated/prisma/client';
 
 export { Prisma } from '../prisma/generated/prisma/client';
@@ -56,7 +56,5 @@ export async function readSql<R extends object>(
   if (!pool) return (await prismaSql(prisma).query<R>(query.text, values)).rows;
   return (await pool.query<R>({ text: query.text, values, types })).rows;
 }
-
-export type { Sql };
 
 export type Db = PrismaClient;
