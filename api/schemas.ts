@@ -69,7 +69,21 @@ export function cappedTotal(counted: number, offset: number): { total: number; t
   return { total: Math.min(counted, cap), totalCapped: counted > cap };
 }
 
-/** A list whose total is capped (see COUNT_CAP). */
+/**
+ * Keyset pagination of the lists over the big tables: the page that follows an item of the list
+ * (the previous page's `nextAfter`), read from that item's place in the sort's index however deep
+ * it is, where an `offset` walks every row before the page.
+ */
+export const afterQuery = z.object({
+  after: z
+    .uuid({ message: 'identifiant invalide (UUID attendu)' })
+    .optional()
+    .describe(
+      'Pagination par curseur : la page qui suit cet élément de la liste (le `nextAfter` de la page précédente), dans le tri demandé ; ne se combine pas avec `offset`. `total` compte alors les résultats qui suivent.',
+    ),
+});
+
+/** A list whose total is capped (see COUNT_CAP), with the cursor of the page that follows. */
 export function cappedList<T extends z.ZodType>(item: T) {
   return list(item).extend({
     totalCapped: z
@@ -77,7 +91,27 @@ export function cappedList<T extends z.ZodType>(item: T) {
       .describe(
         `true : au moins \`total\` résultats (le décompte s’arrête à offset + ${COUNT_CAP.toLocaleString('fr-FR')}), false : \`total\` exact`,
       ),
+    nextAfter: z
+      .uuid()
+      .nullable()
+      .describe(
+        'À passer dans `after` pour la page suivante (le dernier élément de celle-ci) ; null : plus rien ne suit',
+      ),
   });
+}
+
+/**
+ * A capped list's page: its total from the count (api/page-rows.ts), and `nextAfter`, the last
+ * item's id when more matches follow it. With `after`, the count is of the matches after that item.
+ */
+export function cappedPage<T extends { id: string }>(
+  items: T[],
+  counted: number | null,
+  q: { limit: number; offset: number },
+): { items: T[]; total: number; totalCapped: boolean; nextAfter: string | null; limit: number; offset: number } {
+  const { total, totalCapped } = cappedTotal(counted ?? 0, q.offset);
+  const more = items.length === q.limit && (totalCapped || q.offset + items.length < total);
+  return { items, total, totalCapped, nextAfter: more ? items.at(-1)!.id : null, limit: q.limit, offset: q.offset };
 }
 
 export const problem = z

@@ -3,7 +3,8 @@
  * writes its own search, one statement per need, page of ids and a total capped at
  * `offset + COUNT_CAP`, api/schemas.ts).
  */
-import { Prisma } from '../db/client';
+import { Prisma, readSql, type Db } from '../db/client';
+import { badRequest } from './errors';
 
 /** `%`, `_` and `\\` taken literally in a LIKE pattern. */
 export const likeContains = (v: string) => `%${v.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -25,4 +26,53 @@ export function siretSql(siret: string | undefined): Prisma.Sql[] {
   const nic = siret.slice(9);
   if (nic) conds.push(nic.length === 5 ? Prisma.sql`c.nic = ${nic}` : Prisma.sql`c.nic LIKE ${`${nic}%`}`);
   return conds;
+}
+
+/**
+ * The place of an item in a list's order (`after`): its sort key as PostgreSQL writes it (text,
+ * every digit of a timestamp kept), null for a null key, read by `keyOf` (one row: the key `k`) in
+ * the caller's scope. An item outside the scope, or none, is a field error.
+ */
+export async function afterKey(prisma: Db, keyOf: Prisma.Sql): Promise<string | null> {
+  const found = await readSql<{ k: string | null }>(prisma, keyOf);
+  if (!found.length)
+    throw badRequest('La requête contient des champs invalides.', [
+      { field: 'after', reason: 'élément introuvable dans cette liste' },
+    ]);
+  return found[0]!.k;
+}
+
+/** `after` with `offset`: one or the other. */
+export function checkAfter(q: { after?: string; offset: number }): void {
+  if (q.after && q.offset)
+    throw badRequest('La requête contient des champs invalides.', [
+      { field: 'offset', reason: 'ne se combine pas avec after (pagination par curseur)' },
+    ]);
+}
+
+/**
+ * The rows after the item (`key`, `id`) in the order `sort direction, id idDirection` (keyset
+ * pagination), written so that PostgreSQL starts its index walk at that item: a row comparison when
+ * both go the same way, else a bound on the key. `key` is `afterKey`'s text, cast back by `cast`;
+ * a nullable sort key sorts its nulls as ORDER BY does, last ascending and first descending.
+ */
+export function afterSql(
+  o: { sort: Prisma.Sql; cast: Prisma.Sql; id: Prisma.Sql; desc: boolean; idDesc: boolean; nullable?: boolean },
+  at: { key: string | null; id: string },
+): Prisma.Sql {
+  const { sort, id } = o;
+  const idAfter = Prisma.sql`${id} ${Prisma.raw(o.idDesc ? '<' : '>')} ${at.id}::uuid`;
+  if (at.key === null) {
+    // A null key (an account without IBAN): the other nulls after its id, then, descending, every key.
+    const nulls = Prisma.sql`(${sort} IS NULL AND ${idAfter})`;
+    return o.desc ? Prisma.sql`(${nulls} OR ${sort} IS NOT NULL)` : nulls;
+  }
+  const key = Prisma.sql`${at.key}::${o.cast}`;
+  const op = Prisma.raw(o.desc ? '<' : '>');
+  const keyed =
+    o.desc === o.idDesc
+      ? Prisma.sql`(${sort}, ${id}) ${op} (${key}, ${at.id}::uuid)`
+      : Prisma.sql`${sort} ${Prisma.raw(o.desc ? '<=' : '>=')} ${key} AND (${sort} ${op} ${key} OR ${idAfter})`;
+  // Ascending, the nulls come last: after any key.
+  return o.nullable && !o.desc ? Prisma.sql`((${keyed}) OR ${sort} IS NULL)` : Prisma.sql`(${keyed})`;
 }

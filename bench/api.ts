@@ -55,6 +55,8 @@ function queries(s: Sample): Array<[string, string, 'other'?]> {
     ['bank-accounts', 'includeSecondary=true'],
     ['bank-accounts', 'sort=name'],
     ['bank-accounts', 'sort=siren&order=desc&offset=5000'],
+    // The same page by its cursor (keyset pagination): `after=@5000` is the list's 5 000th item.
+    ['bank-accounts', 'sort=siren&order=desc&after=@5000'],
     ['bank-accounts', 'sort=iban&limit=200'],
     ['statements', ''],
     ['statements', `siret=${s.siren}`],
@@ -67,6 +69,7 @@ function queries(s: Sample): Array<[string, string, 'other'?]> {
     ['statements', `state=failure&name=dupont&receivedFrom=${s.month}-01`],
     ['statements', 'sort=periodEnd&order=asc'],
     ['statements', 'offset=5000'],
+    ['statements', 'after=@5000'],
     ['statements', 'includeSecondary=true'],
     // A smaller firm (5 % of the rows) sharing the database: its lists must not walk everyone's rows.
     ['statements', '', 'other'],
@@ -195,6 +198,28 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
       });
       req.on('error', fail);
     });
+  /** `after=@N` in a query: the id of the list's Nth item (the same query by offset, one item). */
+  const cursorsResolved = async (route: string, query: string, caller: typeof key) => {
+    const m = /after=@(\d+)/.exec(query);
+    if (!m) return query;
+    const rest = query.replace(m[0], '').replace(/&&|^&|&$/g, '');
+    const target = `${base}/${route}?${rest}${rest ? '&' : ''}limit=1&offset=${Number(m[1]) - 1}`;
+    const id = await new Promise<string>((done, fail) => {
+      http
+        .get(target, { agent, headers: { authorization: `Bearer ${caller.key}` } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { items?: Array<{ id: string }> };
+            const found = body.items?.[0]?.id;
+            if (res.statusCode === 200 && found) done(found);
+            else fail(new Error(`${target}: ${res.statusCode} ${JSON.stringify(body)}`));
+          });
+        })
+        .on('error', fail);
+    });
+    return query.replace(m[0], `after=${id}`);
+  };
   const results: Array<{
     route: string;
     query: string;
@@ -217,10 +242,10 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
     const only = process.env.BENCH_API_ONLY;
     for (const [route, query, callerName] of queries(seeded.sample)) {
       if (only && !`${route} ${query}`.includes(only)) continue;
-      const target = `${base}/${route}?${query}`;
       const label = (query || '(aucun filtre)') + (callerName ? ' [Autre, 5 %]' : '');
       const caller = callerName ? otherKey : key;
       const get = (t: string, parse = true) => getAs(t, caller, parse);
+      const target = `${base}/${route}?${await cursorsResolved(route, query, caller)}`;
       // The SQL this request sends, EXPLAINed on a warm cache.
       await get(target);
       let total = 0;

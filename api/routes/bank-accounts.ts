@@ -22,8 +22,9 @@ import {
   idParam,
   linkOut,
   linkStateEnum,
+  afterQuery,
   cappedList,
-  cappedTotal,
+  cappedPage,
   COUNT_CAP,
   order,
   pageQuery,
@@ -33,7 +34,7 @@ import {
   statementOut,
 } from '../schemas';
 import { bankAccountScope, scopeAccountIds } from '../scope';
-import { likeContains, portalAccountIn, siretSql } from '../search-sql';
+import { afterKey, afterSql, checkAfter, likeContains, portalAccountIn, siretSql } from '../search-sql';
 import { notifyWorkflows, signalConnection } from '../temporal';
 import { bankAccountPage } from '../page-rows';
 import type { RouteContext } from '../deps';
@@ -42,18 +43,23 @@ import { sendTable, type ExportColumn } from '../spreadsheet';
 
 const TAG = 'Comptes bancaires';
 
-const listQuery = scopeQuery.extend(pageQuery.shape).extend({
-  siret: siretFilter.describe('SIREN (9 chiffres), SIRET (14) ou leur début'),
-  name: filterText(100).describe('Partie de la raison sociale du redevable'),
-  iban: ibanFilter.describe('Partie de l’IBAN (espaces ignorés)'),
-  connection: z.enum(['ok', 'error'], { message: 'ok ou error attendu' }).optional(),
-  link: linkStateEnum.optional().describe('État du dernier lien de la connexion'),
-  includeInactive: queryBool.default(false),
-  sort: z
-    .enum(['createdAt', 'name', 'siren', 'iban', 'label'], { message: 'createdAt, name, siren, iban ou label attendu' })
-    .default('createdAt'),
-  order,
-});
+const listQuery = scopeQuery
+  .extend(pageQuery.shape)
+  .extend(afterQuery.shape)
+  .extend({
+    siret: siretFilter.describe('SIREN (9 chiffres), SIRET (14) ou leur début'),
+    name: filterText(100).describe('Partie de la raison sociale du redevable'),
+    iban: ibanFilter.describe('Partie de l’IBAN (espaces ignorés)'),
+    connection: z.enum(['ok', 'error'], { message: 'ok ou error attendu' }).optional(),
+    link: linkStateEnum.optional().describe('État du dernier lien de la connexion'),
+    includeInactive: queryBool.default(false),
+    sort: z
+      .enum(['createdAt', 'name', 'siren', 'iban', 'label'], {
+        message: 'createdAt, name, siren, iban ou label attendu',
+      })
+      .default('createdAt'),
+    order,
+  });
 
 const eventOut = z.object({
   id: z.uuid(),
@@ -73,12 +79,13 @@ const LINK_STATE_SQL: Record<LinkState, Prisma.Sql> = {
   valid: Prisma.sql`l."usedAt" IS NULL AND l."revokedAt" IS NULL AND l."expiresAt" > now()`,
 };
 
-const SORT_SQL: Record<ListQuery['sort'], Prisma.Sql> = {
-  createdAt: Prisma.sql`a."createdAt"`,
-  name: Prisma.sql`c.name`,
-  siren: Prisma.sql`c.siren`,
-  iban: Prisma.sql`a.iban`,
-  label: Prisma.sql`a.label`,
+/** Each sort's key (on the account `a`, its company `c`) and its type; only the IBAN can be null. */
+const SORT_SQL: Record<ListQuery['sort'], { sort: Prisma.Sql; cast: Prisma.Sql; nullable?: true }> = {
+  createdAt: { sort: Prisma.sql`a."createdAt"`, cast: Prisma.sql`timestamp` },
+  name: { sort: Prisma.sql`c.name`, cast: Prisma.sql`text` },
+  siren: { sort: Prisma.sql`c.siren`, cast: Prisma.sql`text` },
+  iban: { sort: Prisma.sql`a.iban`, cast: Prisma.sql`text`, nullable: true },
+  label: { sort: Prisma.sql`a.label`, cast: Prisma.sql`text` },
 };
 
 /**
@@ -88,7 +95,11 @@ const SORT_SQL: Record<ListQuery['sort'], Prisma.Sql> = {
  * Prisma's relation ordering sorted every row), and the link-state filter is a semi-join on each
  * connection's latest link. The count stops at `offset + COUNT_CAP` (api/schemas.ts).
  */
-function searchBankAccounts(ids: string[], q: ListQuery): { page: Prisma.Sql; count: Prisma.Sql } {
+function searchBankAccounts(
+  ids: string[],
+  q: ListQuery,
+  at?: { key: string | null; id: string },
+): { page: Prisma.Sql; count: Prisma.Sql } {
   // One account (the usual case) as an equality: the planner then walks (portalAccountId, name).
   const conds: Prisma.Sql[] = [portalAccountIn('c', ids), ...siretSql(q.siret)];
   if (!q.includeInactive) conds.push(Prisma.sql`a.active`);
@@ -111,11 +122,14 @@ function searchBankAccounts(ids: string[], q: ListQuery): { page: Prisma.Sql; co
       ) l
       WHERE ${LINK_STATE_SQL[q.link]})`);
   }
+  // Ties broken by the id, ascending either way; after an item (`after`), from its place on.
+  const key = SORT_SQL[q.sort];
+  if (at) conds.push(afterSql({ ...key, id: Prisma.sql`a.id`, desc: q.order === 'desc', idDesc: false }, at));
   const where = Prisma.join(conds, ' AND ');
   const from = Prisma.sql`FROM "BankAccount" a JOIN "Company" c ON c.id = a."companyId" WHERE ${where}`;
   const direction = q.order === 'desc' ? Prisma.sql`DESC` : Prisma.sql`ASC`;
   return {
-    page: Prisma.sql`SELECT a.id ${from} ORDER BY ${SORT_SQL[q.sort]} ${direction}, a.id ASC LIMIT ${q.limit} OFFSET ${q.offset}`,
+    page: Prisma.sql`SELECT a.id ${from} ORDER BY ${key.sort} ${direction}, a.id ASC LIMIT ${q.limit} OFFSET ${q.offset}`,
     count: Prisma.sql`SELECT count(*) FROM (SELECT 1 ${from} LIMIT ${q.offset + COUNT_CAP + 1}) counted`,
   };
 }
@@ -123,6 +137,16 @@ function searchBankAccounts(ids: string[], q: ListQuery): { page: Prisma.Sql; co
 export function bankAccountRoutes(ctx: RouteContext) {
   const { api, deps } = ctx;
   const { prisma, temporal, logger } = deps;
+
+  /** The place of the account `after` in the list's sort (keyset pagination), in the caller's scope. */
+  async function afterBankAccount(ids: string[], q: ListQuery) {
+    checkAfter(q);
+    if (!q.after) return undefined;
+    const keyOf = Prisma.sql`SELECT ${SORT_SQL[q.sort].sort}::text AS k
+      FROM "BankAccount" a JOIN "Company" c ON c.id = a."companyId"
+      WHERE a.id = ${q.after}::uuid AND ${portalAccountIn('c', ids)}`;
+    return { id: q.after, key: await afterKey(prisma, keyOf) };
+  }
 
   async function findAccount(auth: AuthContext, id: string, includeSecondary: boolean) {
     const ids = await scopeAccountIds(prisma, auth, includeSecondary);
@@ -144,14 +168,11 @@ export function bankAccountRoutes(ctx: RouteContext) {
     responses: { 200: { description: 'Comptes bancaires', schema: cappedList(bankAccountOut) } },
     handler: async ({ auth, query }) => {
       // The page, its rows, their links and the capped total in one round trip (api/page-rows.ts).
-      const search = searchBankAccounts(await scopeAccountIds(prisma, auth, query.includeSecondary), query);
+      const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
+      const search = searchBankAccounts(ids, query, await afterBankAccount(ids, query));
       const found = await bankAccountPage(prisma, search.page, { total: search.count });
-      return {
-        items: found.rows.map((r, i) => ({ ...presentBankAccount(r), link: found.links[i] ?? null })),
-        ...cappedTotal(found.total ?? 0, query.offset),
-        limit: query.limit,
-        offset: query.offset,
-      };
+      const items = found.rows.map((r, i) => ({ ...presentBankAccount(r), link: found.links[i] ?? null }));
+      return cappedPage(items, found.total, query);
     },
   });
 
@@ -165,7 +186,8 @@ export function bankAccountRoutes(ctx: RouteContext) {
     responses: { 200: { description: 'Le fichier', contentType: 'text/csv' } },
     handler: async ({ auth, query, res }) => {
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-      const search = searchBankAccounts(ids, { ...query, limit: EXPORT_MAX_ROWS, offset: 0 });
+      const q = { ...query, limit: EXPORT_MAX_ROWS, offset: 0 };
+      const search = searchBankAccounts(ids, q, await afterBankAccount(ids, q));
       const found = await bankAccountPage(prisma, search.page, { portalAccountName: true });
       const rows = found.rows.map((a, i) => ({ ...a, link: found.links[i] ?? null }));
       const LINK_FR = { valid: 'Valide', used: 'Utilisé', expired: 'Expiré' } as const;

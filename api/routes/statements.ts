@@ -12,8 +12,9 @@ import {
   filterText,
   ibanFilter,
   idParam,
+  afterQuery,
   cappedList,
-  cappedTotal,
+  cappedPage,
   COUNT_CAP,
   isoDate,
   order,
@@ -25,7 +26,7 @@ import {
   statementStateEnum,
 } from '../schemas';
 import { scopeAccountIds } from '../scope';
-import { likeContains, portalAccountIn, siretSql } from '../search-sql';
+import { afterKey, afterSql, checkAfter, likeContains, portalAccountIn, siretSql } from '../search-sql';
 import type { RouteContext } from '../deps';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
@@ -36,6 +37,7 @@ const TAG = 'Relevés';
 
 const listQuery = scopeQuery
   .extend(pageQuery.shape)
+  .extend(afterQuery.shape)
   .extend({
     receivedFrom: isoDate.optional().describe('Reçus à partir de ce jour (inclus)'),
     receivedTo: isoDate.optional().describe('Reçus jusqu’à ce jour (inclus)'),
@@ -93,11 +95,22 @@ const BALANCE_SQL: Record<NonNullable<ListQuery['balance']>, Prisma.Sql> = {
   unchecked: Prisma.sql`s.state = 'SUCCESS' AND s."previousClosingBalance" IS NULL AND s."bankBalance" IS NULL`,
 };
 
+/** The list's sort key on the statement `s`, and its type. */
+const sortKey = (q: ListQuery) =>
+  q.sort === 'periodEnd'
+    ? { sort: Prisma.sql`s."periodEnd"`, cast: Prisma.sql`date` }
+    : { sort: Prisma.sql`s."receivedAt"`, cast: Prisma.sql`timestamp` };
+
 /**
  * The SQL of a search: the page of statement ids it asks for, in order, and its count, capped
- * (COUNT_CAP past the offset). `ids` are the portal accounts in the caller's scope.
+ * (COUNT_CAP past the offset). `ids` are the portal accounts in the caller's scope; `at`, the
+ * place of the item `after` (its sort key, afterKey), when the page follows it.
  */
-function searchStatements(ids: string[], q: ListQuery): { page: Prisma.Sql; count: Prisma.Sql } {
+function searchStatements(
+  ids: string[],
+  q: ListQuery,
+  at?: { key: string | null; id: string },
+): { page: Prisma.Sql; count: Prisma.Sql } {
   // Each statement carries its company's portal account (kept by the database): without a filter on
   // the company, the scope, the sort and the capped count walk (portalAccountId, receivedAt | periodEnd,
   // id) or (portalAccountId, state, receivedAt, id), and the bank account is joined only for its IBAN.
@@ -111,16 +124,18 @@ function searchStatements(ids: string[], q: ListQuery): { page: Prisma.Sql; coun
   // receivedAt is a timestamp without time zone holding UTC (Prisma's DateTime): compared as such.
   if (q.receivedFrom) conds.push(Prisma.sql`s."receivedAt" >= ${q.receivedFrom}::timestamp`);
   if (q.receivedTo) conds.push(Prisma.sql`s."receivedAt" < ${q.receivedTo}::timestamp + interval '1 day'`);
+  // Ties broken by the id in the same direction: (periodEnd, id) walked either way, no sort of a
+  // month's million statements that share their period end; after an item, from its place on.
+  const { sort, cast } = sortKey(q);
+  const desc = q.order === 'desc';
+  if (at) conds.push(afterSql({ sort, cast, id: Prisma.sql`s.id`, desc, idDesc: desc }, at));
   const company = Boolean(q.siret || q.name);
   const joins = Prisma.sql`${
     company || q.iban ? Prisma.sql`JOIN "BankAccount" a ON a.id = s."bankAccountId"` : Prisma.empty
   } ${company ? Prisma.sql`JOIN "Company" c ON c.id = a."companyId"` : Prisma.empty}`;
   const where = (scope: Prisma.Sql) =>
     Prisma.sql`FROM "Statement" s ${joins} WHERE ${Prisma.join([scope, ...conds], ' AND ')}`;
-  // Ties broken by the id in the same direction: (periodEnd, id) walked either way, no sort of a
-  // month's million statements that share their period end.
-  const sort = q.sort === 'periodEnd' ? Prisma.sql`s."periodEnd"` : Prisma.sql`s."receivedAt"`;
-  const direction = q.order === 'desc' ? Prisma.sql`DESC` : Prisma.sql`ASC`;
+  const direction = desc ? Prisma.sql`DESC` : Prisma.sql`ASC`;
   // Scoped on the company when it is joined, else on the statement. One portal account: its index
   // walked in order. Several (a primary with its secondaries): each one's first offset + limit rows
   // walked so, then merged.
@@ -158,10 +173,21 @@ export function statementRoutes(ctx: RouteContext) {
    * total, in one round trip (api/page-rows.ts); shared by the list and its export.
    */
   async function findStatements(auth: Parameters<typeof scopeAccountIds>[1], query: ListQuery, count: boolean) {
+    checkAfter(query);
     const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-    const search = searchStatements(ids, query);
+    const at = query.after
+      ? {
+          id: query.after,
+          key: await afterKey(
+            prisma,
+            Prisma.sql`SELECT ${sortKey(query).sort}::text AS k FROM "Statement" s
+              WHERE s.id = ${query.after}::uuid AND ${portalAccountIn('s', ids)}`,
+          ),
+        }
+      : undefined;
+    const search = searchStatements(ids, query, at);
     const found = await statementPage(prisma, search.page, { total: count ? search.count : undefined });
-    return { rows: found.rows, ...cappedTotal(found.total ?? 0, query.offset) };
+    return { rows: found.rows, total: found.total };
   }
 
   api.op({
@@ -174,13 +200,7 @@ export function statementRoutes(ctx: RouteContext) {
     responses: { 200: { description: 'Relevés', schema: cappedList(statementOut) } },
     handler: async ({ auth, query }) => {
       const found = await findStatements(auth, query, true);
-      return {
-        items: found.rows.map(presentStatement),
-        total: found.total,
-        totalCapped: found.totalCapped,
-        limit: query.limit,
-        offset: query.offset,
-      };
+      return cappedPage(found.rows.map(presentStatement), found.total, query);
     },
   });
 

@@ -152,6 +152,8 @@ export interface Page<T> {
   total: number;
   /** Bank accounts and statements: the count stopped at `total` (there are at least that many). */
   totalCapped?: boolean;
+  /** Bank accounts and statements: the cursor of the next page (`after`), null at the end. */
+  nextAfter?: string | null;
   limit: number;
   offset: number;
 }

@@ -255,18 +255,24 @@ export function listPages(router: Router, portal: RequestHandler) {
     const includeSecondary = req.body?.includeSecondary === 'true' ? 'true' : undefined;
     let ids: string[] = [];
     if (req.body?.mode === 'all') {
-      const filters = Object.fromEntries(new URLSearchParams(str(req.body?.filters)));
-      for (let offset = 0; ids.length < 1000; offset += 200) {
-        const p = await ctx.api.get<Page<Statement>>('/statements', {
+      // The list's filters (not its page), read page after page from each one's cursor (`nextAfter`).
+      const {
+        offset: _offset,
+        after: _after,
+        ...filters
+      } = Object.fromEntries(new URLSearchParams(str(req.body?.filters)));
+      let after: string | null = null;
+      do {
+        const p: Page<Statement> = await ctx.api.get<Page<Statement>>('/statements', {
           ...filters,
           state: 'success',
           includeSecondary,
           limit: 200,
-          offset,
+          ...(after ? { after } : {}),
         });
         ids.push(...p.items.map((s) => s.id));
-        if (offset + 200 >= p.total) break;
-      }
+        after = p.nextAfter ?? null;
+      } while (after && ids.length < 1000);
       ids = ids.slice(0, 1000);
     } else {
       const picked: unknown = req.body?.ids;
