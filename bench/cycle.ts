@@ -24,6 +24,9 @@
  * (pg_stat_statements, with planning time), per connection, the Powens sandbox's apart.
  * `--due-connections M`: the slot makes only M of the fleet due (spread over it): the cost per
  * connection of a cycle in a fleet of N (its histories, tables and caches), without the whole fleet.
+ * `--idle-after-seconds S`: once the cycle is over, the fleet left asleep S seconds more, the
+ * workers untouched: their RSS at the cycle's end and after S seconds, and every process's CPU
+ * meanwhile (the sleeping fleet after a night's cycle).
  *
  * The ceiling, in the same run: a trivial workflow of the same shape (load, sleep, woken by a
  * signal) running as many no-op activities as one of ours ran after its wake-up (read from a
@@ -67,6 +70,8 @@ export interface CycleOptions {
    * the whole fleet's, without running the whole fleet through.
    */
   dueConnections?: number;
+  /** After the cycle, the fleet left asleep this many seconds: the workers' RSS and CPU then. */
+  idleAfterSeconds?: number;
 }
 
 export async function benchCycle(opts: CycleOptions = {}): Promise<Record<string, unknown>> {
@@ -345,6 +350,7 @@ async function run(
     }
   }
   say(`  one connection after the slot: ${timeline.join(', ')}`);
+  const afterCycle = opts.idleAfterSeconds ? await idleAfterCycle(stack, workers, opts.idleAfterSeconds, say) : null;
   await Promise.all(workers.map((w) => w.kill('SIGTERM')));
 
   // ---- ceiling ----------------------------------------------------------------------------------
@@ -424,6 +430,7 @@ async function run(
         oldest: inFlight.oldest,
       },
       sampleTimeline: timeline,
+      ...(afterCycle ? { afterCycle } : {}),
       startSeconds: round(startSeconds, 1),
       signalSeconds: round(signalSeconds, 1),
       worker: procs.worker,
@@ -436,6 +443,39 @@ async function run(
       ceilingTemporal: ceilingProcs.temporal,
       ceilingPostgres: ceilingProcs.postgres,
     },
+  };
+}
+
+/**
+ * The fleet asleep after its cycle, `seconds` long, nothing signalled: each worker's RSS when the
+ * cycle ended and after the wait (its peak meanwhile), and the CPU every process spent idle.
+ */
+async function idleAfterCycle(
+  stack: Stack,
+  workers: Array<{ pid: number | undefined }>,
+  seconds: number,
+  say: (s: string) => void,
+) {
+  const pids = Object.fromEntries(workers.map((w, i) => [i === 0 ? 'worker' : `worker${i + 1}`, () => w.pid]));
+  const idle = measure(
+    { ...pids, temporal: () => stack.temporal.process.pid, bench: () => process.pid },
+    { postgres: postmasterPid },
+  );
+  const atEnd = idle.stop();
+  say(
+    `idle after the cycle: ${seconds} s, workers' RSS now ${workers.map((_, i) => atEnd[i === 0 ? 'worker' : `worker${i + 1}`]?.rssMb).join(', ')} MB`,
+  );
+  const probe = measure(
+    { ...pids, temporal: () => stack.temporal.process.pid, bench: () => process.pid },
+    { postgres: postmasterPid },
+  );
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const after = probe.stop();
+  say(`  after ${seconds} s idle: ${JSON.stringify(after)}`);
+  return {
+    seconds,
+    workerRssAtCycleEndMb: Object.fromEntries(Object.keys(pids).map((k) => [k, atEnd[k]?.rssMb])),
+    idle: after,
   };
 }
 

@@ -3,7 +3,7 @@
  * small cycle; prints their figures, ends each with one JSON line and appends the figures to
  * bench/RESULTS.md with the date and the machine. Benchmarks are never timed tests.
  *   api --accounts N (default 100 000) --statements N (default 1 000 000) --clients N (16) --requests N (20 per client)
- *   cycle --connections N (default 1 000) [--temporal dev|production] [--workers N] [--deadline-seconds S] [--ceiling-connections N] [--pg-statements] [--due-connections M]
+ *   cycle --connections N (default 1 000) [--temporal dev|production] [--workers N] [--deadline-seconds S] [--ceiling-connections N] [--pg-statements] [--due-connections M] [--idle-after-seconds S]
  *   idle --workflows N (default 100 000) --idle-seconds S (default 30) [--daytime [--daytime-hours H (3)]]
  *   reconnect --connections N --samples N
  */
@@ -45,6 +45,7 @@ const BENCHES: Record<string, (flags: Flags) => Promise<Record<string, unknown>>
       ceilingConnections: int(f, 'ceiling-connections'),
       pgStatements: f['pg-statements'] !== undefined && f['pg-statements'] !== 'false',
       dueConnections: int(f, 'due-connections'),
+      idleAfterSeconds: int(f, 'idle-after-seconds'),
     });
   },
   idle: (f) =>
