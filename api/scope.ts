@@ -25,7 +25,10 @@ export async function scopeAccountIds(prisma: Db, auth: AuthContext, includeSeco
 export const companyScope = (ids: string[]): Prisma.CompanyWhereInput => ({
   portalAccountId: ids.length === 1 ? ids[0]! : { in: ids },
 });
-export const bankAccountScope = (ids: string[]): Prisma.BankAccountWhereInput => ({ company: companyScope(ids) });
+/** A bank account carries its company's portal account (written by the database, prisma/schema.prisma). */
+export const bankAccountScope = (ids: string[]): Prisma.BankAccountWhereInput => ({
+  portalAccountId: ids.length === 1 ? ids[0]! : { in: ids },
+});
 export const connectionScope = (ids: string[]): Prisma.BankConnectionWhereInput => ({ company: companyScope(ids) });
 /** A statement carries its company's portal account (written by the database, prisma/schema.prisma). */
 export const statementScope = (ids: string[]): Prisma.StatementWhereInput => ({

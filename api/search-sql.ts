@@ -10,10 +10,11 @@ import { badRequest } from './errors';
 export const likeContains = (v: string) => `%${v.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /**
- * The row `alias` (the company `c`, or the statement `s`, which carries its company's portal
- * account) in the caller's scope; one account as an equality: the planner uses its indexes.
+ * The row `alias` (the company `c`, or the statement `s` or bank account `a`, which carry their
+ * company's portal account) in the caller's scope; one account as an equality: the planner uses its
+ * indexes.
  */
-export const portalAccountIn = (alias: 'c' | 's', ids: string[]) => {
+export const portalAccountIn = (alias: 'c' | 's' | 'a', ids: string[]) => {
   const column = Prisma.raw(`${alias}."portalAccountId"`);
   return ids.length === 1 ? Prisma.sql`${column} = ${ids[0]}::uuid` : Prisma.sql`${column} = ANY(${ids}::uuid[])`;
 };

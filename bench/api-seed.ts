@@ -133,17 +133,21 @@ export async function seed(
          FROM "Company" c`,
       ),
     );
+    // The bank account's portal account is the trigger's to write (migration 20261208090000), as the
+    // statement's below: the bulk load writes it itself, and the rows are checked after.
+    await pg.query(`ALTER TABLE "BankAccount" DISABLE TRIGGER "BankAccount_portalAccountId_set"`);
     await timed('bank accounts', () =>
       pg.query(
-        `INSERT INTO "BankAccount" (id, "connectionId", "companyId", "powensAccountId", iban, label, type, currency, active, "createdAt", "updatedAt")
-         SELECT gen_random_uuid(), bc.id, bc."companyId", n,
+        `INSERT INTO "BankAccount" (id, "connectionId", "companyId", "portalAccountId", "powensAccountId", iban, label, type, currency, active, "createdAt", "updatedAt")
+         SELECT gen_random_uuid(), bc.id, bc."companyId", c."portalAccountId", n,
                 'FR76' || lpad((floor(random() * 1e12))::bigint::text, 12, '0') || lpad((floor(random() * 1e11))::bigint::text, 11, '0'),
                 (ARRAY['Compte chèque','Livret A','Compte titres','Assurance vie','Compte carte'])[n], 'checking', 'EUR', random() > 0.05,
                 now() - (random() * interval '700 days'), now()
-         FROM "BankConnection" bc CROSS JOIN generate_series(1, $1::int) AS n`,
+         FROM "BankConnection" bc JOIN "Company" c ON c.id = bc."companyId" CROSS JOIN generate_series(1, $1::int) AS n`,
         [ACCOUNTS_PER_COMPANY],
       ),
     );
+    await pg.query(`ALTER TABLE "BankAccount" ENABLE TRIGGER "BankAccount_portalAccountId_set"`);
     await timed('links', () =>
       pg.query(
         `INSERT INTO "Link" (id, "companyId", "connectionId", kind, recipient, "secretHash", "createdAt", "expiresAt", "usedAt")
@@ -185,6 +189,12 @@ export async function seed(
        JOIN "Company" c ON c.id = a."companyId" WHERE s."portalAccountId" <> c."portalAccountId"`,
     );
     if (astray[0]!.n) throw new Error(`${astray[0]!.n} statements not on their company's portal account`);
+    const { rows: astrayAccounts } = await pg.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "BankAccount" a JOIN "Company" c ON c.id = a."companyId"
+       WHERE a."portalAccountId" <> c."portalAccountId"`,
+    );
+    if (astrayAccounts[0]!.n)
+      throw new Error(`${astrayAccounts[0]!.n} bank accounts not on their company's portal account`);
     await timed('indexes and constraints', async () => {
       for (const sql of rebuild) await pg.query(sql);
     });

@@ -96,6 +96,7 @@ export async function completeConnect(
                 ...values,
                 connectionId: c.id,
                 companyId: company.id,
+                portalAccountId: company.portalAccountId, // the database's to decide (a trigger)
                 powensAccountId: a.id,
                 ...(active ? {} : { active: false, deactivatedAt: new Date() }),
               },

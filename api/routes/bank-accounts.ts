@@ -100,8 +100,13 @@ function searchBankAccounts(
   q: ListQuery,
   at?: { key: string | null; id: string },
 ): { page: Prisma.Sql; count: Prisma.Sql } {
-  // One account (the usual case) as an equality: the planner then walks (portalAccountId, name).
-  const conds: Prisma.Sql[] = [portalAccountIn('c', ids), ...siretSql(q.siret)];
+  // Each account carries its company's portal account (kept by the database): without a filter or a
+  // sort on the company, the scope, the sort and the capped count walk (portalAccountId, createdAt |
+  // iban | label, id), and the company is not joined. A filter or a sort on the company (SIRET,
+  // name) starts from the company's indexes, scoped there: one portal account as an equality, the
+  // planner then walks (portalAccountId, name | siren).
+  const company = Boolean(q.siret || q.name || q.sort === 'name' || q.sort === 'siren');
+  const conds: Prisma.Sql[] = [...siretSql(q.siret)];
   if (!q.includeInactive) conds.push(Prisma.sql`a.active`);
   if (q.name) conds.push(Prisma.sql`c.name ILIKE ${likeContains(q.name)}`);
   if (q.iban) conds.push(Prisma.sql`a.iban LIKE ${likeContains(q.iban)}`);
@@ -125,12 +130,25 @@ function searchBankAccounts(
   // Ties broken by the id, ascending either way; after an item (`after`), from its place on.
   const key = SORT_SQL[q.sort];
   if (at) conds.push(afterSql({ ...key, id: Prisma.sql`a.id`, desc: q.order === 'desc', idDesc: false }, at));
-  const where = Prisma.join(conds, ' AND ');
-  const from = Prisma.sql`FROM "BankAccount" a JOIN "Company" c ON c.id = a."companyId" WHERE ${where}`;
+  const from = (scope: Prisma.Sql) =>
+    Prisma.sql`FROM "BankAccount" a ${
+      company ? Prisma.sql`JOIN "Company" c ON c.id = a."companyId"` : Prisma.empty
+    } WHERE ${Prisma.join([scope, ...conds], ' AND ')}`;
   const direction = q.order === 'desc' ? Prisma.sql`DESC` : Prisma.sql`ASC`;
+  const inScope = portalAccountIn(company ? 'c' : 'a', ids);
+  // Several portal accounts (a primary with its secondaries) and a sort on the account: each one's
+  // first offset + limit rows walked in order, then merged.
+  const page =
+    ids.length === 1 || company
+      ? Prisma.sql`SELECT a.id ${from(inScope)}
+          ORDER BY ${key.sort} ${direction}, a.id ASC LIMIT ${q.limit} OFFSET ${q.offset}`
+      : Prisma.sql`SELECT x.id FROM unnest(${ids}::uuid[]) AS scope(id) CROSS JOIN LATERAL (
+            SELECT a.id, ${key.sort} AS k ${from(Prisma.sql`a."portalAccountId" = scope.id`)}
+            ORDER BY ${key.sort} ${direction}, a.id ASC LIMIT ${q.offset + q.limit}) x
+          ORDER BY x.k ${direction}, x.id ASC LIMIT ${q.limit} OFFSET ${q.offset}`;
   return {
-    page: Prisma.sql`SELECT a.id ${from} ORDER BY ${key.sort} ${direction}, a.id ASC LIMIT ${q.limit} OFFSET ${q.offset}`,
-    count: Prisma.sql`SELECT count(*) FROM (SELECT 1 ${from} LIMIT ${q.offset + COUNT_CAP + 1}) counted`,
+    page,
+    count: Prisma.sql`SELECT count(*) FROM (SELECT 1 ${from(inScope)} LIMIT ${q.offset + COUNT_CAP + 1}) counted`,
   };
 }
 

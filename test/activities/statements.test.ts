@@ -41,6 +41,7 @@ beforeAll(async () => {
     data: {
       connectionId: connection.id,
       companyId: company.id,
+      portalAccountId: company.portalAccountId,
       powensAccountId: 10,
       iban: 'FR7630004000031234567890143',
       label: 'Compte courant',
@@ -151,6 +152,7 @@ test('several accounts in one call: each chained on its own, results in the orde
     data: {
       connectionId: base.connectionId,
       companyId: base.companyId,
+      portalAccountId: base.portalAccountId,
       powensAccountId: 11,
       iban: 'FR7630004000031234567890240',
       label: 'Livret',
@@ -242,6 +244,7 @@ test('an account whose statement cannot be produced gets a failed statement with
     data: {
       connectionId: base.connectionId,
       companyId: base.companyId,
+      portalAccountId: base.portalAccountId,
       powensAccountId: 12,
       iban: null,
       number: 'XXXX XXXX XXXX 1234',
@@ -300,6 +303,7 @@ test('balance continuity: each statement records what it was compared with; a ba
     data: {
       connectionId: base.connectionId,
       companyId: base.companyId,
+      portalAccountId: base.portalAccountId,
       powensAccountId: 20,
       iban: 'FR7630004000031234567890143',
       bic: 'BNPAFRPPXXX',

@@ -114,6 +114,8 @@ const sorts: Array<[string, string]> = [
   ['bank-accounts', 'sort=label'],
   ['bank-accounts', 'sort=name&includeInactive=true&includeSecondary=true'],
   ['bank-accounts', 'sort=iban&includeSecondary=true'],
+  ['bank-accounts', 'sort=createdAt&includeSecondary=true'],
+  ['bank-accounts', 'sort=label&includeInactive=true&includeSecondary=true'],
   ['statements', 'sort=receivedAt'],
   ['statements', 'sort=periodEnd'],
   ['statements', 'sort=receivedAt&includeSecondary=true'],

@@ -248,6 +248,7 @@ export async function createCompanyWithAccounts(
         data: {
           connectionId: connection.id,
           companyId: company.id,
+          portalAccountId: company.portalAccountId,
           powensAccountId: i + 1,
           iban: `FR76300040000${String(n).padStart(6, '0')}${i}000000${(n % 90) + 10}`.slice(0, 27),
           label: i === 0 ? 'Compte chèque' : `Livret ${i}`,

@@ -180,6 +180,7 @@ export async function collectFixture(run: RunningSandbox, db: TestDatabase, opts
     data: {
       connectionId: connection.id,
       companyId: company.id,
+      portalAccountId: company.portalAccountId,
       powensAccountId: remote!.id,
       iban: remote!.iban,
       label: remote!.original_name ?? remote!.name,

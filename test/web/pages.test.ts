@@ -501,6 +501,7 @@ describe('bank accounts, Réception, notifications, banks', () => {
       data: {
         connectionId: fixture.connection.id,
         companyId: fixture.company.id,
+        portalAccountId: fixture.company.portalAccountId,
         powensAccountId: 9_001,
         iban: null,
         number: 'XXXX XXXX XXXX 4242',

@@ -309,6 +309,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
           data: {
             connectionId: connection.id,
             companyId: company.id,
+            portalAccountId: company.portalAccountId,
             powensAccountId: a.id,
             iban: a.iban ?? null,
             label: a.name,
