@@ -1,6 +1,6 @@
 /**
  * api/database.ts: every session of the API's pool, whether Prisma or a plain read takes it, runs
- * without PostgreSQL's parallel workers and under the API's statement timeout (other clients keep
+ * without PostgreSQL's parallel workers, with SSD page costs and under the API's statement timeout (other clients keep
  * the server's defaults); a statement cancelled by its timeout is answered 503, in French, whether
  * pg or Prisma sent it.
  */
@@ -12,21 +12,25 @@ import { call, createTenant, listenApp, useApi, type Api } from './support';
 const api = useApi();
 
 const settings = Prisma.sql`SELECT current_setting('max_parallel_workers_per_gather') AS parallel,
-  current_setting('statement_timeout') AS timeout`;
-type Settings = { parallel: string; timeout: string };
+  current_setting('random_page_cost') AS "randomPageCost", current_setting('statement_timeout') AS timeout`;
+type Settings = { parallel: string; randomPageCost: string; timeout: string };
 
-test("the API's sessions: no parallel workers and its statement timeout, on its pool and through Prisma", async () => {
+test("the API's sessions: no parallel workers, SSD page costs and its statement timeout, on its pool and through Prisma", async () => {
   const db = createApiDatabase(api.databaseUrl, { max: 2 });
   const other = createPrismaClient(api.databaseUrl, { max: 1 });
   try {
-    const ours = { parallel: '0', timeout: `${API_STATEMENT_TIMEOUT_MS / 1000}s` };
+    const ours = { parallel: '0', randomPageCost: '1.1', timeout: `${API_STATEMENT_TIMEOUT_MS / 1000}s` };
     // Both of the pool's connections: two reads at once take one each.
     const reads = await Promise.all([readSql<Settings>(db, settings), readSql<Settings>(db, settings)]);
     expect(reads).toEqual([[ours], [ours]]);
     expect(await db.$queryRaw<Settings[]>(settings)).toEqual([ours]);
     expect(await db.$transaction((tx) => readSql<Settings>(tx, settings))).toEqual([ours]);
     const [theirs] = await readSql<Settings>(other, settings);
-    expect(theirs).toEqual({ parallel: expect.not.stringMatching(/^0$/), timeout: '0' });
+    expect(theirs).toEqual({
+      parallel: expect.not.stringMatching(/^0$/),
+      randomPageCost: expect.not.stringMatching(/^1\.1$/),
+      timeout: '0',
+    });
   } finally {
     await db.$disconnect();
     await other.$disconnect();
