@@ -3,6 +3,7 @@
  * a compact summary of each plan: its scans, whether an index serves it, its time.
  */
 import { Client } from 'pg';
+import { API_SESSION_SETTINGS } from '../api/database';
 import type { CapturedQuery } from './api-server';
 
 export interface PlanSummary {
@@ -56,7 +57,11 @@ export async function explainAll(
   queries: CapturedQuery[],
   print: (line: string) => void,
 ): Promise<PlanSummary[]> {
-  const pg = new Client({ connectionString: url });
+  // The API's own session settings (api/database.ts): the plans its requests run.
+  const options = Object.entries(API_SESSION_SETTINGS)
+    .map(([k, v]) => `-c ${k}=${v}`)
+    .join(' ');
+  const pg = new Client({ connectionString: url, options });
   await pg.connect();
   try {
     const out: PlanSummary[] = [];
