@@ -10,7 +10,7 @@ import { apiRegistry, httpMetrics, metricsEndpoint, mountedAt, routeLabel } from
 import { REQUEST_ID_HEADER, requestIdFrom, runWithRequestContext } from '../lib/request-context';
 import { portalHop } from './client-address';
 import { API_STATEMENT_TIMEOUT_MS, isStatementTimeout } from './database';
-import { HttpError, unreadableRequest, type FieldError } from './errors';
+import { HttpError, INVALID_FIELDS, unreadableRequest, type FieldError } from './errors';
 import { postmarkWebhookRouter } from './postmark-webhook';
 import { publicRouter } from './public/router';
 import type { AppDeps } from './deps';
@@ -138,7 +138,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       problem = {
         status: 400,
         title: 'Bad Request',
-        detail: 'La requête contient des champs invalides.',
+        detail: INVALID_FIELDS,
         errors: err.issues.map((i) => ({ field: i.path.join('.') || '(corps)', reason: i.message })),
       };
     } else if (isStatementTimeout(err)) {

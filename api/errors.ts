@@ -25,6 +25,9 @@ export class HttpError extends Error {
 
 export const notFound = (what = 'Ressource') => new HttpError(404, 'Not Found', `${what} introuvable.`);
 export const badRequest = (detail: string, errors?: FieldError[]) => new HttpError(400, 'Bad Request', detail, errors);
+/** The detail of a request whose fields (`errors`) are invalid: a body, a query, a path parameter. */
+export const INVALID_FIELDS = 'La requête contient des champs invalides.';
+export const invalidFields = (errors: FieldError[]) => badRequest(INVALID_FIELDS, errors);
 export const unauthorized = (detail = 'Authentification requise.') => new HttpError(401, 'Unauthorized', detail);
 export const forbidden = (detail = 'Action non autorisée pour ce compte.') => new HttpError(403, 'Forbidden', detail);
 export const conflict = (detail: string, errors?: FieldError[]) => new HttpError(409, 'Conflict', detail, errors);

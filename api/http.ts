@@ -8,7 +8,7 @@
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
 import type { UserRight } from '../db/client';
-import { badRequest, type FieldError } from './errors';
+import { invalidFields, type FieldError } from './errors';
 import { authOf, type AuthContext } from './auth-context';
 import { forbidden } from './errors';
 
@@ -77,7 +77,7 @@ export function validate(schemas: { params?: z.ZodType; query?: z.ZodType; body?
       if (r.success) parsed[part] = r.data;
       else errors.push(...zodFieldErrors(r.error));
     }
-    if (errors.length) throw badRequest('La requête contient des champs invalides.', errors);
+    if (errors.length) throw invalidFields(errors);
     if ('params' in parsed) req.params = parsed.params as Request['params'];
     // Express 5 defines `query` as a getter: replace it on the request object itself.
     if ('query' in parsed)

@@ -64,7 +64,7 @@ export function list<T extends z.ZodType>(item: T) {
 export const COUNT_CAP = 1_000;
 
 /** A capped count's total: exact up to `offset + COUNT_CAP`, else that figure and `totalCapped`. */
-export function cappedTotal(counted: number, offset: number): { total: number; totalCapped: boolean } {
+function cappedTotal(counted: number, offset: number): { total: number; totalCapped: boolean } {
   const cap = offset + COUNT_CAP;
   return { total: Math.min(counted, cap), totalCapped: counted > cap };
 }
@@ -82,6 +82,17 @@ export const afterQuery = z.object({
       'Pagination par curseur : la page qui suit cet élément de la liste (le `nextAfter` de la page précédente), dans le tri demandé ; ne se combine pas avec `offset`. `total` compte alors les résultats qui suivent.',
     ),
 });
+
+/** A list query's `after` and `offset`: one or the other (a refinement of the lists taking `after`). */
+export function afterWithoutOffset(q: unknown, ctx: z.RefinementCtx): void {
+  const { after, offset } = q as { after?: unknown; offset?: unknown };
+  if (typeof after === 'string' && typeof offset === 'number' && offset > 0)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['offset'],
+      message: 'ne se combine pas avec after (pagination par curseur)',
+    });
+}
 
 /** A list whose total is capped (see COUNT_CAP), with the cursor of the page that follows. */
 export function cappedList<T extends z.ZodType>(item: T) {

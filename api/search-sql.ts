@@ -4,7 +4,7 @@
  * `offset + COUNT_CAP`, api/schemas.ts).
  */
 import { Prisma, readSql, type Db } from '../db/client';
-import { badRequest } from './errors';
+import { invalidFields } from './errors';
 
 /** `%`, `_` and `\\` taken literally in a LIKE pattern. */
 export const likeContains = (v: string) => `%${v.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -29,6 +29,12 @@ export function siretSql(siret: string | undefined): Prisma.Sql[] {
   return conds;
 }
 
+/** An item of a list (`after`) and its sort key as `afterKey` reads it: where the next page starts. */
+export interface AfterItem {
+  id: string;
+  key: string | null;
+}
+
 /**
  * The place of an item in a list's order (`after`): its sort key as PostgreSQL writes it (text,
  * every digit of a timestamp kept), null for a null key, read by `keyOf` (one row: the key `k`) in
@@ -36,19 +42,8 @@ export function siretSql(siret: string | undefined): Prisma.Sql[] {
  */
 export async function afterKey(prisma: Db, keyOf: Prisma.Sql): Promise<string | null> {
   const found = await readSql<{ k: string | null }>(prisma, keyOf);
-  if (!found.length)
-    throw badRequest('La requête contient des champs invalides.', [
-      { field: 'after', reason: 'élément introuvable dans cette liste' },
-    ]);
+  if (!found.length) throw invalidFields([{ field: 'after', reason: 'élément introuvable dans cette liste' }]);
   return found[0]!.k;
-}
-
-/** `after` with `offset`: one or the other. */
-export function checkAfter(q: { after?: string; offset: number }): void {
-  if (q.after && q.offset)
-    throw badRequest('La requête contient des champs invalides.', [
-      { field: 'offset', reason: 'ne se combine pas avec after (pagination par curseur)' },
-    ]);
 }
 
 /**
@@ -59,7 +54,7 @@ export function checkAfter(q: { after?: string; offset: number }): void {
  */
 export function afterSql(
   o: { sort: Prisma.Sql; cast: Prisma.Sql; id: Prisma.Sql; desc: boolean; idDesc: boolean; nullable?: boolean },
-  at: { key: string | null; id: string },
+  at: AfterItem,
 ): Prisma.Sql {
   const { sort, id } = o;
   const idAfter = Prisma.sql`${id} ${Prisma.raw(o.idDesc ? '<' : '>')} ${at.id}::uuid`;

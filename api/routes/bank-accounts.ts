@@ -23,6 +23,7 @@ import {
   linkOut,
   linkStateEnum,
   afterQuery,
+  afterWithoutOffset,
   cappedList,
   cappedPage,
   COUNT_CAP,
@@ -34,7 +35,7 @@ import {
   statementOut,
 } from '../schemas';
 import { bankAccountScope, scopeAccountIds } from '../scope';
-import { afterKey, afterSql, checkAfter, likeContains, portalAccountIn, siretSql } from '../search-sql';
+import { afterKey, afterSql, likeContains, type AfterItem, portalAccountIn, siretSql } from '../search-sql';
 import { notifyWorkflows, signalConnection } from '../temporal';
 import { bankAccountPage } from '../page-rows';
 import type { RouteContext } from '../deps';
@@ -59,7 +60,8 @@ const listQuery = scopeQuery
       })
       .default('createdAt'),
     order,
-  });
+  })
+  .superRefine(afterWithoutOffset, { when: () => true });
 
 const eventOut = z.object({
   id: z.uuid(),
@@ -95,11 +97,7 @@ const SORT_SQL: Record<ListQuery['sort'], { sort: Prisma.Sql; cast: Prisma.Sql; 
  * Prisma's relation ordering sorted every row), and the link-state filter is a semi-join on each
  * connection's latest link. The count stops at `offset + COUNT_CAP` (api/schemas.ts).
  */
-function searchBankAccounts(
-  ids: string[],
-  q: ListQuery,
-  at?: { key: string | null; id: string },
-): { page: Prisma.Sql; count: Prisma.Sql } {
+function searchBankAccounts(ids: string[], q: ListQuery, at?: AfterItem): { page: Prisma.Sql; count: Prisma.Sql } {
   // Each account carries its company's portal account (kept by the database): without a filter or a
   // sort on the company, the scope, the sort and the capped count walk (portalAccountId, createdAt |
   // iban | label, id), and the company is not joined. A filter or a sort on the company (SIRET,
@@ -158,7 +156,6 @@ export function bankAccountRoutes(ctx: RouteContext) {
 
   /** The place of the account `after` in the list's sort (keyset pagination), in the caller's scope. */
   async function afterBankAccount(ids: string[], q: ListQuery) {
-    checkAfter(q);
     if (!q.after) return undefined;
     const keyOf = Prisma.sql`SELECT ${SORT_SQL[q.sort].sort}::text AS k
       FROM "BankAccount" a JOIN "Company" c ON c.id = a."companyId"
@@ -200,7 +197,7 @@ export function bankAccountRoutes(ctx: RouteContext) {
     tag: TAG,
     summary: 'Exporter la recherche de comptes bancaires (CSV ou Excel), avec les mêmes filtres que la liste',
     rights: ['CONFIGURE_BANKS', 'MANAGE_COMPANIES', 'VIEW_STATEMENTS'],
-    query: listQuery.extend({ format: exportFormat }),
+    query: listQuery.and(z.object({ format: exportFormat })),
     responses: { 200: { description: 'Le fichier', contentType: 'text/csv' } },
     handler: async ({ auth, query, res }) => {
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);

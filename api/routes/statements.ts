@@ -13,6 +13,7 @@ import {
   ibanFilter,
   idParam,
   afterQuery,
+  afterWithoutOffset,
   cappedList,
   cappedPage,
   COUNT_CAP,
@@ -26,7 +27,7 @@ import {
   statementStateEnum,
 } from '../schemas';
 import { scopeAccountIds } from '../scope';
-import { afterKey, afterSql, checkAfter, likeContains, portalAccountIn, siretSql } from '../search-sql';
+import { afterKey, afterSql, likeContains, type AfterItem, portalAccountIn, siretSql } from '../search-sql';
 import type { RouteContext } from '../deps';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
@@ -70,6 +71,7 @@ const listQuery = scopeQuery
           message: 'doit être postérieure ou égale à receivedFrom',
         });
       }
+      afterWithoutOffset(q, ctx);
     },
     { when: () => true },
   );
@@ -106,11 +108,7 @@ const sortKey = (q: ListQuery) =>
  * (COUNT_CAP past the offset). `ids` are the portal accounts in the caller's scope; `at`, the
  * place of the item `after` (its sort key, afterKey), when the page follows it.
  */
-function searchStatements(
-  ids: string[],
-  q: ListQuery,
-  at?: { key: string | null; id: string },
-): { page: Prisma.Sql; count: Prisma.Sql } {
+function searchStatements(ids: string[], q: ListQuery, at?: AfterItem): { page: Prisma.Sql; count: Prisma.Sql } {
   // Each statement carries its company's portal account (kept by the database): without a filter on
   // the company, the scope, the sort and the capped count walk (portalAccountId, receivedAt | periodEnd,
   // id) or (portalAccountId, state, receivedAt, id), and the bank account is joined only for its IBAN.
@@ -173,7 +171,6 @@ export function statementRoutes(ctx: RouteContext) {
    * total, in one round trip (api/page-rows.ts); shared by the list and its export.
    */
   async function findStatements(auth: Parameters<typeof scopeAccountIds>[1], query: ListQuery, count: boolean) {
-    checkAfter(query);
     const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
     const at = query.after
       ? {
