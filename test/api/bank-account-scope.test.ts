@@ -6,7 +6,7 @@
  * the company would (the oracle: Prisma's findMany scoped through the account's company), in each
  * sort, nulls (accounts without IBAN) and ties (same label, same creation instant) included.
  */
-import { createCompanyWithAccounts, createTenant, call, siren, useApi, type Tenant } from './support';
+import { call, createCompanyWithAccounts, createFirmTree, siren, useApi, type Tenant } from './support';
 
 const api = useApi();
 let firm: Tenant;
@@ -25,10 +25,7 @@ const portalOf = async (ids: string[]) =>
 
 beforeAll(async () => {
   const p = api.prisma;
-  firm = await createTenant(p, { name: 'Cabinet Portée' });
-  lyon = await createTenant(p, { name: 'Agence Lyon', parent: firm });
-  lille = await createTenant(p, { name: 'Agence Lille', parent: firm });
-  other = await createTenant(p, { name: 'Cabinet Voisin' });
+  ({ firm, lyon, lille, other } = await createFirmTree(p));
   let n = 0;
   for (const [tenant, companies] of [
     [firm, 5],

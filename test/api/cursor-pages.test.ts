@@ -15,25 +15,14 @@ let neighbour: Tenant;
 let foreignAccount: string;
 let foreignStatement: string;
 
-/** A fixed pseudo-random sequence (mulberry32): the same data every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 beforeAll(async () => {
   const p = api.prisma;
   firm = await createTenant(p, { name: 'Cabinet Curseur' });
   agency = await createTenant(p, { name: 'Agence Curseur', parent: firm });
   neighbour = await createTenant(p, { name: 'Cabinet Voisin' });
-  const rnd = random(2026);
   const names = ['alpha', 'beta', 'beta', 'gamma', 'alpha', 'delta', 'beta'];
   let n = 0;
+  let m = 0; // the statements written so far
   for (const [tenant, count] of [
     [firm, 6],
     [agency, 3],
@@ -47,17 +36,16 @@ beforeAll(async () => {
       for (const [j, a] of c.accounts.entries()) {
         // Every third account without IBAN; two pairs share one; labels and creation instants tie.
         const iban = (n + j) % 3 === 0 ? null : (n + j) % 4 === 1 ? 'FR7630004000031234567890143' : a.iban;
-        const createdAt = new Date(Date.UTC(2026, 0, 1 + (n % 4), 8, 0, 0, (n * 7) % 2 ? 123 : 0));
+        const createdAt = new Date(Date.UTC(2026, 0, 1 + (n % 4), 8, 0, 0, n % 2 ? 123 : 0));
         await p.bankAccount.update({
           where: { id: a.id },
           data: { iban, createdAt, label: j === 0 ? 'Compte chèque' : 'Livret', active: (n + j) % 5 !== 4 },
         });
-        // Statements: period ends and reception instants drawn from a few values (ties), milliseconds kept.
-        for (let k = 0; k < 3; k++) {
-          const day = 1 + Math.floor(rnd() * 3);
-          const periodEnd = `2026-0${1 + k}-2${day}`;
-          const receivedAt = new Date(Date.UTC(2026, k, 25, 6, 0, 0, [0, 5, 999][Math.floor(rnd() * 3)]));
-          const state = rnd() < 0.3 ? 'FAILURE' : 'SUCCESS';
+        // Statements: period ends and reception instants from a few values (ties), milliseconds kept.
+        for (let k = 0; k < 3; k++, m++) {
+          const periodEnd = `2026-0${1 + k}-2${1 + (m % 3)}`;
+          const receivedAt = new Date(Date.UTC(2026, k, 25, 6, 0, 0, [0, 5, 999][(m * 2 + n) % 3]!));
+          const state = m % 10 < 3 ? 'FAILURE' : 'SUCCESS';
           await p.$executeRaw`
             INSERT INTO "Statement" (id, "bankAccountId", "periodStart", "periodEnd", "receivedAt", state, currency,
                                      "openingBalance", "closingBalance", "balanceBreak")

@@ -5,7 +5,7 @@
  * for one portal account or a primary with its secondaries, pages exactly as a join on the company
  * would (the oracle: Prisma's findMany scoped through the bank account's company).
  */
-import { createCompanyWithAccounts, createTenant, call, siren, useApi, type Tenant } from './support';
+import { call, createCompanyWithAccounts, createFirmTree, siren, useApi, type Tenant } from './support';
 
 const api = useApi();
 let firm: Tenant;
@@ -31,10 +31,7 @@ const portalOf = async (statementIds: string[]) =>
 
 beforeAll(async () => {
   const p = api.prisma;
-  firm = await createTenant(p, { name: 'Cabinet Portée' });
-  lyon = await createTenant(p, { name: 'Agence Lyon', parent: firm });
-  lille = await createTenant(p, { name: 'Agence Lille', parent: firm });
-  other = await createTenant(p, { name: 'Cabinet Voisin' });
+  ({ firm, lyon, lille, other } = await createFirmTree(p));
   let shift = 0;
   for (const [tenant, n] of [
     [firm, 9],

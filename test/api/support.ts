@@ -215,6 +215,15 @@ export async function createTenant(
   };
 }
 
+/** A primary firm with two secondaries (Lyon, Lille), and an unrelated firm: the callers of the scope tests. */
+export async function createFirmTree(prisma: Db) {
+  const firm = await createTenant(prisma, { name: 'Cabinet Portée' });
+  const lyon = await createTenant(prisma, { name: 'Agence Lyon', parent: firm });
+  const lille = await createTenant(prisma, { name: 'Agence Lille', parent: firm });
+  const other = await createTenant(prisma, { name: 'Cabinet Voisin' });
+  return { firm, lyon, lille, other };
+}
+
 /** A company with one connection and `accounts` bank accounts, directly in the database. */
 export async function createCompanyWithAccounts(
   prisma: Db,
