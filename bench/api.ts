@@ -183,8 +183,9 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
   // total). The load generator shares the 2 cores with the API and PostgreSQL: undici's fetch and a
   // JSON.parse of every 45 KiB page cost it about 1 ms per request, a fifth of the request's own.
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  type ListBody = { total: number; items: Array<{ id: string }> };
   const getAs = (target: string, caller = key, parse = true) =>
-    new Promise<{ total: number; bytes: number }>((done, fail) => {
+    new Promise<{ body: ListBody | null; bytes: number }>((done, fail) => {
       const req = http.get(target, { agent, headers: { authorization: `Bearer ${caller.key}` } }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -192,8 +193,7 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
         res.on('end', () => {
           const body = Buffer.concat(chunks);
           if (res.statusCode !== 200) return fail(new Error(`${target}: ${res.statusCode} ${body.toString('utf8')}`));
-          const total = parse ? (JSON.parse(body.toString('utf8')) as { total: number }).total : NaN;
-          done({ total, bytes: body.length });
+          done({ body: parse ? (JSON.parse(body.toString('utf8')) as ListBody) : null, bytes: body.length });
         });
       });
       req.on('error', fail);
@@ -203,21 +203,12 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
     const m = /after=@(\d+)/.exec(query);
     if (!m) return query;
     const rest = query.replace(m[0], '').replace(/&&|^&|&$/g, '');
-    const target = `${base}/${route}?${rest}${rest ? '&' : ''}limit=1&offset=${Number(m[1]) - 1}`;
-    const id = await new Promise<string>((done, fail) => {
-      http
-        .get(target, { agent, headers: { authorization: `Bearer ${caller.key}` } }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { items?: Array<{ id: string }> };
-            const found = body.items?.[0]?.id;
-            if (res.statusCode === 200 && found) done(found);
-            else fail(new Error(`${target}: ${res.statusCode} ${JSON.stringify(body)}`));
-          });
-        })
-        .on('error', fail);
-    });
+    const { body } = await getAs(
+      `${base}/${route}?${rest}${rest ? '&' : ''}limit=1&offset=${Number(m[1]) - 1}`,
+      caller,
+    );
+    const id = body!.items[0]?.id;
+    if (!id) throw new Error(`${route}?${query}: the list has no item ${m[1]}`);
     return query.replace(m[0], `after=${id}`);
   };
   const results: Array<{
@@ -251,7 +242,8 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
       let total = 0;
       let bytes = 0;
       const sql = await capture(child, async () => {
-        ({ total, bytes } = await get(target));
+        const r = await get(target);
+        [total, bytes] = [r.body!.total, r.bytes];
       });
       console.log(`${route} ${label}:`);
       const summary = await explainAll(url, sql, console.log);

@@ -41,6 +41,7 @@ import {
   mapLimit,
   measure,
   postmasterPid,
+  procSample,
   round,
   spawnWorker,
   startStack,
@@ -159,7 +160,7 @@ async function run(
   const expected = due.length * STATEMENTS_PER_CONNECTION;
   const probe = measure(
     {
-      ...Object.fromEntries(workers.map((w, i) => [i === 0 ? 'worker' : `worker${i + 1}`, () => w.pid])),
+      ...workerPids(workers),
       temporal: () => stack.temporal.process.pid,
       bench: () => process.pid,
     },
@@ -446,6 +447,10 @@ async function run(
   };
 }
 
+/** Each worker's pid by the name the figures use: `worker`, `worker2`, … */
+const workerPids = (workers: Array<{ pid: number | undefined }>) =>
+  Object.fromEntries(workers.map((w, i) => [i === 0 ? 'worker' : `worker${i + 1}`, () => w.pid]));
+
 /**
  * The fleet asleep after its cycle, `seconds` long, nothing signalled: each worker's RSS when the
  * cycle ended and after the wait (its peak meanwhile), and the CPU every process spent idle.
@@ -456,27 +461,19 @@ async function idleAfterCycle(
   seconds: number,
   say: (s: string) => void,
 ) {
-  const pids = Object.fromEntries(workers.map((w, i) => [i === 0 ? 'worker' : `worker${i + 1}`, () => w.pid]));
-  const idle = measure(
-    { ...pids, temporal: () => stack.temporal.process.pid, bench: () => process.pid },
-    { postgres: postmasterPid },
+  const pids = workerPids(workers);
+  const workerRssAtCycleEndMb = Object.fromEntries(
+    Object.entries(pids).map(([name, pid]) => [name, Math.round(procSample(pid())?.rssMb ?? 0)]),
   );
-  const atEnd = idle.stop();
-  say(
-    `idle after the cycle: ${seconds} s, workers' RSS now ${workers.map((_, i) => atEnd[i === 0 ? 'worker' : `worker${i + 1}`]?.rssMb).join(', ')} MB`,
-  );
+  say(`idle after the cycle: ${seconds} s; workers' RSS now ${JSON.stringify(workerRssAtCycleEndMb)} MB`);
   const probe = measure(
     { ...pids, temporal: () => stack.temporal.process.pid, bench: () => process.pid },
     { postgres: postmasterPid },
   );
   await new Promise((r) => setTimeout(r, seconds * 1000));
-  const after = probe.stop();
-  say(`  after ${seconds} s idle: ${JSON.stringify(after)}`);
-  return {
-    seconds,
-    workerRssAtCycleEndMb: Object.fromEntries(Object.keys(pids).map((k) => [k, atEnd[k]?.rssMb])),
-    idle: after,
-  };
+  const idle = probe.stop();
+  say(`  after ${seconds} s idle: ${JSON.stringify(idle)}`);
+  return { seconds, workerRssAtCycleEndMb, idle };
 }
 
 /** One workflow's history as short lines (event type, activity, failure), for a diagnosis. */
