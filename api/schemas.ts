@@ -76,10 +76,12 @@ function cappedTotal(counted: number, offset: number): { total: number; totalCap
  */
 export const afterQuery = z.object({
   after: z
-    .uuid({ message: 'identifiant invalide (UUID attendu)' })
+    .string()
+    .max(1000, 'curseur invalide (le nextAfter d’une page de cette liste attendu)')
+    .regex(/^[A-Za-z0-9_-]+$/, 'curseur invalide (le nextAfter d’une page de cette liste attendu)')
     .optional()
     .describe(
-      'Pagination par curseur : la page qui suit cet élément de la liste (le `nextAfter` de la page précédente), dans le tri demandé ; ne se combine pas avec `offset`. `total` compte alors les résultats qui suivent.',
+      'Pagination par curseur : le `nextAfter` de la page précédente (même tri, mêmes filtres) ; ne se combine pas avec `offset`. `total` compte alors les résultats qui suivent.',
     ),
 });
 
@@ -103,26 +105,35 @@ export function cappedList<T extends z.ZodType>(item: T) {
         `true : au moins \`total\` résultats (le décompte s’arrête à offset + ${COUNT_CAP.toLocaleString('fr-FR')}), false : \`total\` exact`,
       ),
     nextAfter: z
-      .uuid()
+      .string()
       .nullable()
       .describe(
-        'À passer dans `after` pour la page suivante (le dernier élément de celle-ci) ; null : plus rien ne suit',
+        'Curseur opaque à passer dans `after` pour la page suivante (la place du dernier élément de celle-ci) ; null : plus rien ne suit',
       ),
   });
 }
 
 /**
- * A capped list's page: its total from the count (api/page-rows.ts), and `nextAfter`, the last
- * item's id when more matches follow it. With `after`, the count is of the matches after that item.
+ * A capped list's page: its total from the count (api/page-rows.ts), and `nextAfter`, the cursor
+ * (`cursor`, api/search-sql.ts encodeAfter) of its last item when more matches follow it. With
+ * `after`, the count is of the matches after that place.
  */
-export function cappedPage<T extends { id: string }>(
+export function cappedPage<T>(
   items: T[],
   counted: number | null,
   q: { limit: number; offset: number },
+  cursor: (last: T) => string,
 ): { items: T[]; total: number; totalCapped: boolean; nextAfter: string | null; limit: number; offset: number } {
   const { total, totalCapped } = cappedTotal(counted ?? 0, q.offset);
   const more = items.length === q.limit && (totalCapped || q.offset + items.length < total);
-  return { items, total, totalCapped, nextAfter: more ? items.at(-1)!.id : null, limit: q.limit, offset: q.offset };
+  return {
+    items,
+    total,
+    totalCapped,
+    nextAfter: more ? cursor(items.at(-1)!) : null,
+    limit: q.limit,
+    offset: q.offset,
+  };
 }
 
 export const problem = z

@@ -3,7 +3,7 @@
  * writes its own search, one statement per need, page of ids and a total capped at
  * `offset + COUNT_CAP`, api/schemas.ts).
  */
-import { Prisma, readSql, type Db } from '../db/client';
+import { Prisma } from '../db/client';
 import { invalidFields } from './errors';
 
 /** `%`, `_` and `\\` taken literally in a LIKE pattern. */
@@ -29,31 +29,66 @@ export function siretSql(siret: string | undefined): Prisma.Sql[] {
   return conds;
 }
 
-/** An item of a list (`after`) and its sort key as `afterKey` reads it: where the next page starts. */
+/** An item of a list and its sort key, as the list shows it (null for a null key): where the next page starts. */
 export interface AfterItem {
   id: string;
   key: string | null;
 }
 
+/** The type of a list's sort key, as PostgreSQL casts the cursor's text back. */
+export type KeyCast = 'timestamp' | 'date' | 'text';
+
+const KEY_TEXT: Record<KeyCast, (k: string) => boolean> = {
+  timestamp: (k) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(k) && !Number.isNaN(Date.parse(k)),
+  date: (k) => /^\d{4}-\d{2}-\d{2}$/.test(k) && !Number.isNaN(Date.parse(k)),
+  text: (k) => k.length <= 500,
+};
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
- * The place of an item in a list's order (`after`): its sort key as PostgreSQL writes it (text,
- * every digit of a timestamp kept), null for a null key, read by `keyOf` (one row: the key `k`) in
- * the caller's scope. An item outside the scope, or none, is a field error.
+ * The cursor of the page after `item` in a list sorted by `sort` `order` (`nextAfter`): opaque to
+ * the caller (base64url of the sort, the order, the item's key and id). It carries the item's place,
+ * not a reference to it: a failed or pending statement is deleted when it is issued again, and the
+ * walk goes on after it all the same.
  */
-export async function afterKey(prisma: Db, keyOf: Prisma.Sql): Promise<string | null> {
-  const found = await readSql<{ k: string | null }>(prisma, keyOf);
-  if (!found.length) throw invalidFields([{ field: 'after', reason: 'élément introuvable dans cette liste' }]);
-  return found[0]!.k;
+export function encodeAfter(sort: string, order: string, item: AfterItem): string {
+  return Buffer.from(JSON.stringify([sort, order, item.key, item.id])).toString('base64url');
+}
+
+/** A cursor back to its item, for the list's sort and order; anything else is a field error on `after`. */
+export function decodeAfter(token: string, sort: string, order: string, cast: KeyCast): AfterItem {
+  let v: unknown = null;
+  try {
+    v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    // not a cursor of ours
+  }
+  const [s, o, key, id] = Array.isArray(v) && v.length === 4 ? (v as unknown[]) : [];
+  const valid =
+    typeof s === 'string' &&
+    typeof o === 'string' &&
+    (key === null || (typeof key === 'string' && KEY_TEXT[cast](key))) &&
+    typeof id === 'string' &&
+    UUID.test(id);
+  if (!valid)
+    throw invalidFields([
+      { field: 'after', reason: 'curseur invalide (le nextAfter d’une page de cette liste attendu)' },
+    ]);
+  if (s !== sort || o !== order)
+    throw invalidFields([
+      { field: 'after', reason: `curseur d’un autre tri (sort=${s}, order=${o}) : reprendre à la première page` },
+    ]);
+  return { key: key as string | null, id };
 }
 
 /**
  * The rows after the item (`key`, `id`) in the order `sort direction, id idDirection` (keyset
  * pagination), written so that PostgreSQL starts its index walk at that item: a row comparison when
- * both go the same way, else a bound on the key. `key` is `afterKey`'s text, cast back by `cast`;
+ * both go the same way, else a bound on the key. `key` is the cursor's text, cast back by `cast`;
  * a nullable sort key sorts its nulls as ORDER BY does, last ascending and first descending.
  */
 export function afterSql(
-  o: { sort: Prisma.Sql; cast: Prisma.Sql; id: Prisma.Sql; desc: boolean; idDesc: boolean; nullable?: boolean },
+  o: { sort: Prisma.Sql; cast: KeyCast; id: Prisma.Sql; desc: boolean; idDesc: boolean; nullable?: boolean },
   at: AfterItem,
 ): Prisma.Sql {
   const { sort, id } = o;
@@ -63,7 +98,7 @@ export function afterSql(
     const nulls = Prisma.sql`(${sort} IS NULL AND ${idAfter})`;
     return o.desc ? Prisma.sql`(${nulls} OR ${sort} IS NOT NULL)` : nulls;
   }
-  const key = Prisma.sql`${at.key}::${o.cast}`;
+  const key = Prisma.sql`${at.key}::${Prisma.raw(o.cast)}`;
   const op = Prisma.raw(o.desc ? '<' : '>');
   const keyed =
     o.desc === o.idDesc

@@ -183,7 +183,7 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
   // total). The load generator shares the 2 cores with the API and PostgreSQL: undici's fetch and a
   // JSON.parse of every 45 KiB page cost it about 1 ms per request, a fifth of the request's own.
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
-  type ListBody = { total: number; items: Array<{ id: string }> };
+  type ListBody = { total: number; nextAfter: string | null };
   const getAs = (target: string, caller = key, parse = true) =>
     new Promise<{ body: ListBody | null; bytes: number }>((done, fail) => {
       const req = http.get(target, { agent, headers: { authorization: `Bearer ${caller.key}` } }, (res) => {
@@ -198,7 +198,7 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
       });
       req.on('error', fail);
     });
-  /** `after=@N` in a query: the id of the list's Nth item (the same query by offset, one item). */
+  /** `after=@N` in a query: the cursor after the list's Nth item (the same query by offset, one item). */
   const cursorsResolved = async (route: string, query: string, caller: typeof key) => {
     const m = /after=@(\d+)/.exec(query);
     if (!m) return query;
@@ -207,9 +207,9 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
       `${base}/${route}?${rest}${rest ? '&' : ''}limit=1&offset=${Number(m[1]) - 1}`,
       caller,
     );
-    const id = body!.items[0]?.id;
-    if (!id) throw new Error(`${route}?${query}: the list has no item ${m[1]}`);
-    return query.replace(m[0], `after=${id}`);
+    const cursor = body!.nextAfter;
+    if (!cursor) throw new Error(`${route}?${query}: the list has nothing after item ${m[1]}`);
+    return query.replace(m[0], `after=${cursor}`);
   };
   const results: Array<{
     route: string;

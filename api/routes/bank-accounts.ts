@@ -35,7 +35,16 @@ import {
   statementOut,
 } from '../schemas';
 import { bankAccountScope, scopeAccountIds } from '../scope';
-import { afterKey, afterSql, likeContains, type AfterItem, portalAccountIn, siretSql } from '../search-sql';
+import {
+  afterSql,
+  decodeAfter,
+  encodeAfter,
+  likeContains,
+  type AfterItem,
+  type KeyCast,
+  portalAccountIn,
+  siretSql,
+} from '../search-sql';
 import { notifyWorkflows, signalConnection } from '../temporal';
 import { bankAccountPage } from '../page-rows';
 import type { RouteContext } from '../deps';
@@ -81,14 +90,25 @@ const LINK_STATE_SQL: Record<LinkState, Prisma.Sql> = {
   valid: Prisma.sql`l."usedAt" IS NULL AND l."revokedAt" IS NULL AND l."expiresAt" > now()`,
 };
 
-/** Each sort's key (on the account `a`, its company `c`) and its type; only the IBAN can be null. */
-const SORT_SQL: Record<ListQuery['sort'], { sort: Prisma.Sql; cast: Prisma.Sql; nullable?: true }> = {
-  createdAt: { sort: Prisma.sql`a."createdAt"`, cast: Prisma.sql`timestamp` },
-  name: { sort: Prisma.sql`c.name`, cast: Prisma.sql`text` },
-  siren: { sort: Prisma.sql`c.siren`, cast: Prisma.sql`text` },
-  iban: { sort: Prisma.sql`a.iban`, cast: Prisma.sql`text`, nullable: true },
-  label: { sort: Prisma.sql`a.label`, cast: Prisma.sql`text` },
+type Listed = ReturnType<typeof presentBankAccount>;
+
+/**
+ * Each sort's key (on the account `a`, its company `c`), its type, and its value as the list shows
+ * it (the cursor's key); only the IBAN can be null.
+ */
+const SORT_SQL: Record<
+  ListQuery['sort'],
+  { sort: Prisma.Sql; cast: KeyCast; of: (a: Listed) => string | null; nullable?: true }
+> = {
+  createdAt: { sort: Prisma.sql`a."createdAt"`, cast: 'timestamp', of: (a) => a.createdAt },
+  name: { sort: Prisma.sql`c.name`, cast: 'text', of: (a) => a.company.name },
+  siren: { sort: Prisma.sql`c.siren`, cast: 'text', of: (a) => a.company.siren },
+  iban: { sort: Prisma.sql`a.iban`, cast: 'text', of: (a) => a.iban, nullable: true },
+  label: { sort: Prisma.sql`a.label`, cast: 'text', of: (a) => a.label },
 };
+
+/** The place of the cursor `after` in the list's sort (keyset pagination). */
+const afterOf = (q: ListQuery) => (q.after ? decodeAfter(q.after, q.sort, q.order, SORT_SQL[q.sort].cast) : undefined);
 
 /**
  * The SQL of a search, its page of ids and its count, each a query of its own (the list runs both
@@ -154,15 +174,6 @@ export function bankAccountRoutes(ctx: RouteContext) {
   const { api, deps } = ctx;
   const { prisma, temporal, logger } = deps;
 
-  /** The place of the account `after` in the list's sort (keyset pagination), in the caller's scope. */
-  async function afterBankAccount(ids: string[], q: ListQuery) {
-    if (!q.after) return undefined;
-    const keyOf = Prisma.sql`SELECT ${SORT_SQL[q.sort].sort}::text AS k
-      FROM "BankAccount" a JOIN "Company" c ON c.id = a."companyId"
-      WHERE a.id = ${q.after}::uuid AND ${portalAccountIn('c', ids)}`;
-    return { id: q.after, key: await afterKey(prisma, keyOf) };
-  }
-
   async function findAccount(auth: AuthContext, id: string, includeSecondary: boolean) {
     const ids = await scopeAccountIds(prisma, auth, includeSecondary);
     const a = await prisma.bankAccount.findFirst({
@@ -184,10 +195,13 @@ export function bankAccountRoutes(ctx: RouteContext) {
     handler: async ({ auth, query }) => {
       // The page, its rows, their links and the capped total in one round trip (api/page-rows.ts).
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-      const search = searchBankAccounts(ids, query, await afterBankAccount(ids, query));
+      const search = searchBankAccounts(ids, query, afterOf(query));
       const found = await bankAccountPage(prisma, search.page, { total: search.count });
       const items = found.rows.map((r, i) => ({ ...presentBankAccount(r), link: found.links[i] ?? null }));
-      return cappedPage(items, found.total, query);
+      const { of } = SORT_SQL[query.sort];
+      return cappedPage(items, found.total, query, (last) =>
+        encodeAfter(query.sort, query.order, { id: last.id, key: of(last) }),
+      );
     },
   });
 
@@ -202,7 +216,7 @@ export function bankAccountRoutes(ctx: RouteContext) {
     handler: async ({ auth, query, res }) => {
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
       const q = { ...query, limit: EXPORT_MAX_ROWS, offset: 0 };
-      const search = searchBankAccounts(ids, q, await afterBankAccount(ids, q));
+      const search = searchBankAccounts(ids, q, afterOf(q));
       const found = await bankAccountPage(prisma, search.page, { portalAccountName: true });
       const rows = found.rows.map((a, i) => ({ ...a, link: found.links[i] ?? null }));
       const LINK_FR = { valid: 'Valide', used: 'Utilisé', expired: 'Expiré' } as const;

@@ -27,7 +27,16 @@ import {
   statementStateEnum,
 } from '../schemas';
 import { scopeAccountIds } from '../scope';
-import { afterKey, afterSql, likeContains, type AfterItem, portalAccountIn, siretSql } from '../search-sql';
+import {
+  afterSql,
+  decodeAfter,
+  encodeAfter,
+  likeContains,
+  type AfterItem,
+  type KeyCast,
+  portalAccountIn,
+  siretSql,
+} from '../search-sql';
 import type { RouteContext } from '../deps';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
@@ -97,16 +106,18 @@ const BALANCE_SQL: Record<NonNullable<ListQuery['balance']>, Prisma.Sql> = {
   unchecked: Prisma.sql`s.state = 'SUCCESS' AND s."previousClosingBalance" IS NULL AND s."bankBalance" IS NULL`,
 };
 
-/** The list's sort key on the statement `s`, and its type. */
-const sortKey = (q: ListQuery) =>
+/** The list's sort key on the statement `s`, its type, and its value as the list shows it. */
+const sortKey = (
+  q: ListQuery,
+): { sort: Prisma.Sql; cast: KeyCast; of: (s: ReturnType<typeof presentStatement>) => string } =>
   q.sort === 'periodEnd'
-    ? { sort: Prisma.sql`s."periodEnd"`, cast: Prisma.sql`date` }
-    : { sort: Prisma.sql`s."receivedAt"`, cast: Prisma.sql`timestamp` };
+    ? { sort: Prisma.sql`s."periodEnd"`, cast: 'date', of: (s) => s.periodEnd }
+    : { sort: Prisma.sql`s."receivedAt"`, cast: 'timestamp', of: (s) => s.receivedAt };
 
 /**
  * The SQL of a search: the page of statement ids it asks for, in order, and its count, capped
  * (COUNT_CAP past the offset). `ids` are the portal accounts in the caller's scope; `at`, the
- * place of the item `after` (its sort key, afterKey), when the page follows it.
+ * place of the cursor `after` (api/search-sql.ts decodeAfter), when the page follows it.
  */
 function searchStatements(ids: string[], q: ListQuery, at?: AfterItem): { page: Prisma.Sql; count: Prisma.Sql } {
   // Each statement carries its company's portal account (kept by the database): without a filter on
@@ -172,16 +183,7 @@ export function statementRoutes(ctx: RouteContext) {
    */
   async function findStatements(auth: Parameters<typeof scopeAccountIds>[1], query: ListQuery, count: boolean) {
     const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-    const at = query.after
-      ? {
-          id: query.after,
-          key: await afterKey(
-            prisma,
-            Prisma.sql`SELECT ${sortKey(query).sort}::text AS k FROM "Statement" s
-              WHERE s.id = ${query.after}::uuid AND ${portalAccountIn('s', ids)}`,
-          ),
-        }
-      : undefined;
+    const at = query.after ? decodeAfter(query.after, query.sort, query.order, sortKey(query).cast) : undefined;
     const search = searchStatements(ids, query, at);
     const found = await statementPage(prisma, search.page, { total: count ? search.count : undefined });
     return { rows: found.rows, total: found.total };
@@ -197,7 +199,10 @@ export function statementRoutes(ctx: RouteContext) {
     responses: { 200: { description: 'Relevés', schema: cappedList(statementOut) } },
     handler: async ({ auth, query }) => {
       const found = await findStatements(auth, query, true);
-      return cappedPage(found.rows.map(presentStatement), found.total, query);
+      const { of } = sortKey(query);
+      return cappedPage(found.rows.map(presentStatement), found.total, query, (last) =>
+        encodeAfter(query.sort, query.order, { id: last.id, key: of(last) }),
+      );
     },
   });
 

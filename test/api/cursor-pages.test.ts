@@ -3,8 +3,9 @@
  * GET /statements page after page from each page's `nextAfter` gives the list the offsets give, in
  * every sort and order, through ties on the sort key (same name, same reception instant to the
  * millisecond, same period end), accounts without IBAN (nulls last ascending, first descending), a
- * primary's secondaries, and a filter; `total` then counts what follows; a cursor outside the list's
- * scope or combined with an offset is refused by name.
+ * primary's secondaries, and a filter; `total` then counts what follows; the walk goes on past an
+ * item deleted meanwhile; a cursor that is not a page's, of another sort or with an offset is
+ * refused by name.
  */
 import { call, createCompanyWithAccounts, createTenant, siren, useApi, type Tenant } from './support';
 
@@ -12,7 +13,6 @@ const api = useApi();
 let firm: Tenant;
 let agency: Tenant;
 let neighbour: Tenant;
-let foreignAccount: string;
 let foreignStatement: string;
 
 beforeAll(async () => {
@@ -56,7 +56,7 @@ beforeAll(async () => {
     }
   }
   const theirs = await createCompanyWithAccounts(p, neighbour, { siren: siren(7199), name: 'alpha' });
-  foreignAccount = theirs.accounts[0]!.id;
+  const foreignAccount = theirs.accounts[0]!.id;
   const s = await p.$queryRaw<Array<{ id: string }>>`
     INSERT INTO "Statement" (id, "bankAccountId", "periodStart", "periodEnd", "receivedAt", state, currency,
                              "openingBalance", "closingBalance", "balanceBreak")
@@ -88,7 +88,7 @@ async function walk(route: string, query: string, limit: number) {
     expect([r.body.total, r.body.offset]).toEqual([whole.body.total - seen, 0]);
     pages.push(r.body.items);
     after = r.body.nextAfter;
-    if (after) expect(after).toBe(r.body.items.at(-1).id);
+    if (after) expect(typeof after).toBe('string');
     else expect(r.body.items.length).toBe(whole.body.total - seen);
   } while (after && pages.length < 100);
   return { whole: whole.body.items as Item[], walked: pages.flat(), pages };
@@ -142,41 +142,63 @@ test('the data has the ties the walk must cross', async () => {
   for (const r of rows) expect([r.what, r.n > 2]).toEqual([r.what, true]);
 });
 
-test('a cursor is an item of the caller’s list: another firm’s, an unknown one or with an offset is refused', async () => {
-  const first = await get('/bank-accounts?limit=1');
-  const mine = first.body.items[0].id as string;
+test('a cursor is the nextAfter of a page of this list: anything else, another sort or an offset is refused', async () => {
+  const first = await get('/bank-accounts?sort=name&limit=1');
+  const cursor = first.body.nextAfter as string;
+  const forged = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const invalid = 'curseur invalide (le nextAfter d’une page de cette liste attendu)';
   const cases: Array<[string, string, string]> = [
-    [`/bank-accounts?after=${foreignAccount}`, 'after', 'élément introuvable dans cette liste'],
-    [`/statements?after=${foreignStatement}`, 'after', 'élément introuvable dans cette liste'],
-    [`/statements?after=${mine}`, 'after', 'élément introuvable dans cette liste'], // an account is no statement
-    ['/statements?after=00000000-0000-4000-8000-000000000000', 'after', 'élément introuvable dans cette liste'],
-    ['/bank-accounts?after=abc', 'after', 'identifiant invalide (UUID attendu)'],
-    [`/bank-accounts?after=${mine}&offset=2`, 'offset', 'ne se combine pas avec after (pagination par curseur)'],
+    [
+      `/bank-accounts?sort=name&after=${cursor}&offset=2`,
+      'offset',
+      'ne se combine pas avec after (pagination par curseur)',
+    ],
+    [
+      `/bank-accounts?sort=siren&after=${cursor}`,
+      'after',
+      'curseur d’un autre tri (sort=name, order=asc) : reprendre à la première page',
+    ],
+    [
+      `/bank-accounts?sort=name&order=desc&after=${cursor}`,
+      'after',
+      'curseur d’un autre tri (sort=name, order=asc) : reprendre à la première page',
+    ],
+    [`/statements?after=${first.body.items[0].id}`, 'after', invalid], // an id is no cursor
+    ['/statements?after=abc', 'after', invalid],
+    ['/statements?after=a%20b', 'after', invalid],
+    // A cursor written by hand whose key PostgreSQL could not read as the sort's type.
+    [`/statements?after=${forged(['receivedAt', 'desc', 'hier', foreignStatement])}`, 'after', invalid],
+    [`/statements?after=${forged(['receivedAt', 'desc', '2026-01-25T06:00:00Z', 'x'])}`, 'after', invalid],
   ];
   for (const [path, field, reason] of cases) {
     const r = await get(path);
     expect([path, r.status, r.body.errors]).toEqual([path, 400, [{ field, reason }]]);
   }
-  // The agency's account is in the primary's list only with its secondaries.
-  const agencies = await get('/bank-accounts?limit=1', agency);
-  const theirs = agencies.body.items[0].id as string;
-  expect((await get(`/bank-accounts?after=${theirs}`)).status).toBe(400);
-  expect((await get(`/bank-accounts?after=${theirs}&includeSecondary=true`)).status).toBe(200);
-  // The neighbour's own cursor works for the neighbour.
-  const own = await get(`/statements?after=${foreignStatement}`, neighbour);
-  expect([own.status, own.body.items, own.body.total, own.body.nextAfter]).toEqual([200, [], 0, null]);
+  // A cursor carries a place, not a right: another firm's places the page in the caller's own list.
+  const theirs = await get('/statements?limit=1', neighbour);
+  const mine = await get(
+    `/statements?after=${forged(['receivedAt', 'desc', '2026-02-01T00:00:00Z', foreignStatement])}`,
+  );
+  expect(mine.status).toBe(200);
+  expect(mine.body.items.map((i: Item) => i.id)).not.toContain(theirs.body.items[0].id);
+  expect(mine.body.total).toBeGreaterThan(0);
 });
 
-test('a cursor keeps its place when its item no longer matches the filter', async () => {
+test('a cursor keeps its place when its item is gone (a failed statement is deleted when issued again)', async () => {
   const failures = await get('/statements?state=failure&limit=2');
-  const cursor = failures.body.items[1].id as string;
-  const rest = await get(`/statements?state=failure&limit=200&offset=2`);
-  await api.prisma.statement.update({ where: { id: cursor }, data: { state: 'SUCCESS' } });
+  const gone = failures.body.items[1] as Item & { bankAccountId: string; periodEnd: string; receivedAt: string };
+  const rest = await get('/statements?state=failure&limit=200&offset=2');
+  await api.prisma.statement.delete({ where: { id: gone.id } });
   try {
-    const next = await get(`/statements?state=failure&limit=200&after=${cursor}`);
+    const next = await get(`/statements?state=failure&limit=200&after=${failures.body.nextAfter}`);
+    expect(next.status).toBe(200);
     expect(next.body.items.map((i: Item) => i.id)).toEqual(rest.body.items.map((i: Item) => i.id));
   } finally {
-    await api.prisma.statement.update({ where: { id: cursor }, data: { state: 'FAILURE' } });
+    await api.prisma.$executeRaw`
+      INSERT INTO "Statement" (id, "bankAccountId", "periodStart", "periodEnd", "receivedAt", state, currency,
+                               "openingBalance", "closingBalance", "balanceBreak")
+      VALUES (${gone.id}::uuid, ${gone.bankAccountId}::uuid, ${`${gone.periodEnd.slice(0, 8)}01`}::date,
+              ${gone.periodEnd}::date, ${new Date(gone.receivedAt)}, 'FAILURE', 'EUR', 0, 0, false)`;
   }
 });
 
