@@ -1,7 +1,7 @@
 /**
- * The lookups that several resources share (a company in the caller's scope, the company filters of
- * the searches, a bank of the referential for a catalogue connector, the SIREN's uniqueness), so that
- * no route module imports another.
+ * The lookups that several resources share (a company in the caller's scope, a bank of the
+ * referential for a catalogue connector, the SIREN's uniqueness), so that no route module imports
+ * another.
  */
 import type { Db, Prisma } from '../db/client';
 import { audit } from './audit';
@@ -11,22 +11,6 @@ import { badRequest, conflict, notFound } from './errors';
 import { companyInclude } from './present';
 import { companyScope, connectionScope, scopeAccountIds, statementScope } from './scope';
 import { sqlState, UNIQUE_VIOLATION } from '../db/errors';
-
-/** Filters shared by the company and bank-account searches (SIRET, name, IBAN). */
-export function siretWhere(siret: string | undefined): Prisma.CompanyWhereInput {
-  if (!siret) return {};
-  if (siret.length <= 9) return siret.length === 9 ? { siren: siret } : { siren: { startsWith: siret } };
-  const nic = siret.slice(9);
-  return { siren: siret.slice(0, 9), ...(nic.length === 5 ? { nic } : { nic: { startsWith: nic } }) };
-}
-
-export function companyFilter(q: { siret?: string; name?: string; iban?: string }): Prisma.CompanyWhereInput {
-  return {
-    ...siretWhere(q.siret),
-    ...(q.name ? { name: { contains: q.name, mode: 'insensitive' } } : {}),
-    ...(q.iban ? { accounts: { some: { iban: { contains: q.iban } } } } : {}),
-  };
-}
 
 /** Postgres' unique violation, through Prisma (P2002) or its SQLSTATE (db/errors.ts). */
 export function isUniqueViolation(err: unknown): boolean {

@@ -5,13 +5,20 @@
  * statement per relation: on the busiest routes (GET /statements, GET /bank-accounts) that was
  * most of the API process's CPU per request (bench/RESULTS.md, "api").
  *
- * The lists read their page in one round trip (`statementPage`, `bankAccountPage`): the search's
+ * The lists read their page in one round trip (`statementPage`, `bankAccountPage`, `companyPage`): the search's
  * page of ids runs inside the rows' statement (its ORDER BY kept by `ARRAY(…)`), with the search's
  * capped count beside it, sent by pg on the API's pool (db/client.ts `readSql`).
  */
 import { Prisma, readSql, type Db } from '../db/client';
-import { latestLinkState, type bankAccountInclude, type statementSelect } from './present';
+import {
+  latestLinkState,
+  type bankAccountInclude,
+  type companyInclude,
+  type EmailBounce,
+  type statementSelect,
+} from './present';
 import type { LinkState } from '../domain/links';
+import { bounceReasonFr } from '../domain/email-bounces';
 
 export type StatementRow = Prisma.StatementGetPayload<{ select: typeof statementSelect }>;
 export type BankAccountRow = Prisma.BankAccountGetPayload<{ include: typeof bankAccountInclude }>;
@@ -269,6 +276,66 @@ export async function bankAccountPage(
           )
         : null,
     ),
+    total: found.total,
+  };
+}
+
+/**
+ * A company as the list shows it: what `include: companyInclude` reads (without the Powens token,
+ * which no list needs), its bank-account count (`withAccountCounts`) and its address's suppression
+ * (`withEmailBounces`).
+ */
+export type CompanyRow = Omit<Prisma.CompanyGetPayload<{ include: typeof companyInclude }>, 'powensTokenEnc'> & {
+  accountCount: number;
+  emailBounce: EmailBounce | null;
+};
+
+type CompanyFlat = Omit<CompanyRow, 'portalAccount' | 'connections' | 'emailBounce'> & {
+  p_name: string;
+  x_states: Array<string | null>;
+  e_at: Date | null;
+  e_reason: string | null;
+  e_details: string | null;
+};
+
+/**
+ * A page of companies (their ids, or the search's query of them) in the page's order (unknown ids
+ * left out), each with its portal account's name, its active connections' states (ordered by id),
+ * its bank-account count and its address's suppression (the address trimmed and lower-cased, as
+ * the `emailBounced` filter matches it); and the count `total` returns (null without it).
+ */
+export async function companyPage(
+  prisma: Db,
+  ids: PageIds,
+  opts: { total?: Prisma.Sql } = {},
+): Promise<{ rows: CompanyRow[]; total: number | null }> {
+  const found = await pageWithTotal<CompanyFlat & { n: unknown }>(
+    prisma,
+    Prisma.sql`
+    SELECT page.n, c.id::text AS id, c."portalAccountId"::text AS "portalAccountId",
+      c."rootAccountId"::text AS "rootAccountId", c.siren, c.nic, c.name, c.name2, c.email,
+      c."periodicityKind"::text AS "periodicityKind", c."periodicityDay", c."periodicityMonth", c."autoLinks",
+      c."statementFormats"::text AS "statementFormats", c."camtVersion"::text AS "camtVersion", c.active,
+      c."deactivatedAt", c."powensUserId", c."createdAt", c."updatedAt", p.name AS p_name,
+      ARRAY(SELECT x.state FROM "BankConnection" x WHERE x."companyId" = c.id AND x.active ORDER BY x.id) AS x_states,
+      (SELECT count(*)::int FROM "BankAccount" a WHERE a."companyId" = c.id) AS "accountCount",
+      e."createdAt" AS e_at, e.reason AS e_reason, e.details AS e_details
+    FROM ${page(ids)}
+    JOIN "Company" c ON c.id = page.id
+    JOIN "PortalAccount" p ON p.id = c."portalAccountId"
+    LEFT JOIN "EmailSuppression" e ON e.address = lower(trim(c.email))`,
+    opts.total,
+  );
+  return {
+    rows: found.rows.map(({ n: _n, p_name, x_states, e_at, e_reason, e_details, ...c }) => ({
+      ...c,
+      portalAccount: { name: p_name },
+      connections: x_states.map((state) => ({ state })),
+      emailBounce:
+        e_at && e_reason !== null
+          ? { at: e_at.toISOString(), type: e_reason, reason: bounceReasonFr(e_reason), details: e_details }
+          : null,
+    })),
     total: found.total,
   };
 }

@@ -138,7 +138,7 @@ export const deliverySelect = {
 } satisfies Prisma.EmailMessageSelect;
 
 export function presentCompany(
-  c: Prisma.CompanyGetPayload<{ include: typeof companyInclude }> & {
+  c: Omit<Prisma.CompanyGetPayload<{ include: typeof companyInclude }>, 'powensTokenEnc'> & {
     accountCount: number;
     emailBounce?: EmailBounce | null;
   },

@@ -58,8 +58,9 @@ export function list<T extends z.ZodType>(item: T) {
 }
 
 /**
- * The searches over the big tables (bank accounts, statements) count at most this many matches past
- * the offset: counting every match of a million-row search costs seconds, the page itself does not.
+ * The searches over the big tables (companies, bank accounts, statements) count at most this many
+ * matches past the offset: counting every match of a million-row search costs seconds, the page
+ * itself does not.
  */
 export const COUNT_CAP = 1_000;
 

@@ -1,21 +1,34 @@
 /** Companies ("redevables") searched: the list and its export (CSV or Excel), with the same filters. */
 import { z } from 'zod';
-import type { Prisma } from '../../db/client';
-import type { AuthContext } from '../auth-context';
-import { companyInclude, presentCompany, withAccountCounts, withEmailBounces } from '../present';
+import { Prisma } from '../../db/client';
+import { companyPage } from '../page-rows';
+import { presentCompany } from '../present';
 import {
+  afterQuery,
+  afterWithoutOffset,
+  cappedList,
+  cappedPage,
   companyOut,
+  COUNT_CAP,
   filterText,
   ibanFilter,
-  list,
   order,
   pageQuery,
   queryBool,
   scopeQuery,
   siretFilter,
 } from '../schemas';
-import { companyScope, scopeAccountIds } from '../scope';
-import { companyFilter } from '../lookups';
+import { scopeAccountIds } from '../scope';
+import {
+  afterSql,
+  decodeAfter,
+  encodeAfter,
+  likeContains,
+  portalAccountIn,
+  siretSql,
+  type AfterItem,
+  type KeyCast,
+} from '../search-sql';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
 import { describePeriodicity, type PeriodicityInput } from '../../domain/identifiers';
@@ -32,51 +45,88 @@ const describePeriodicitySafe = (p: { kind: string; day: number | null; month: n
 
 const TAG = 'Redevables';
 
-export const companyListQuery = scopeQuery.extend(pageQuery.shape).extend({
-  siret: siretFilter.describe('SIREN (9 chiffres), SIRET (14) ou leur début'),
-  name: filterText(100).describe('Partie de la raison sociale (insensible à la casse)'),
-  iban: ibanFilter.describe('Partie d’un IBAN d’un compte du redevable'),
-  collection: z.enum(['success', 'error'], { message: 'success ou error attendu' }).optional(),
-  emailBounced: queryBool
-    .optional()
-    .describe('true : seulement les redevables dont l’adresse a été rejetée définitivement'),
-  includeInactive: queryBool.default(false),
-  sort: z.enum(['name', 'siren', 'createdAt'], { message: 'name, siren ou createdAt attendu' }).default('name'),
-  order,
-});
+export const companyListQuery = scopeQuery
+  .extend(pageQuery.shape)
+  .extend(afterQuery.shape)
+  .extend({
+    siret: siretFilter.describe('SIREN (9 chiffres), SIRET (14) ou leur début'),
+    name: filterText(100).describe('Partie de la raison sociale (insensible à la casse)'),
+    iban: ibanFilter.describe('Partie d’un IBAN d’un compte du redevable'),
+    collection: z.enum(['success', 'error'], { message: 'success ou error attendu' }).optional(),
+    emailBounced: queryBool
+      .optional()
+      .describe('true : seulement les redevables dont l’adresse a été rejetée définitivement'),
+    includeInactive: queryBool.default(false),
+    sort: z.enum(['name', 'siren', 'createdAt'], { message: 'name, siren ou createdAt attendu' }).default('name'),
+    order,
+  })
+  .superRefine(afterWithoutOffset, { when: () => true });
 
-/** The companies a search asks for (scope, filters), shared by the list and its export. */
-async function companyListWhere(
-  prisma: RouteContext['deps']['prisma'],
-  auth: AuthContext,
-  query: z.infer<typeof companyListQuery>,
-): Promise<Prisma.CompanyWhereInput> {
-  const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-  const bounced =
-    query.emailBounced === undefined
-      ? undefined
-      : (
-          await prisma.$queryRaw<Array<{ id: string }>>`
-        SELECT c.id::text AS id FROM "Company" c JOIN "EmailSuppression" s ON s.address = lower(trim(c.email))
-        WHERE c."portalAccountId" = ANY(${ids}::uuid[])`
-        ).map((r) => r.id);
-  const where: Prisma.CompanyWhereInput = {
-    ...companyScope(ids),
-    ...(bounced === undefined ? {} : query.emailBounced ? { id: { in: bounced } } : { id: { notIn: bounced } }),
-    ...(query.includeInactive ? {} : { active: true }),
-    ...companyFilter(query),
-    ...(query.collection === 'error'
-      ? { connections: { some: { active: true, state: { not: null } } } }
-      : query.collection === 'success'
-        ? {
-            AND: [
-              { connections: { some: { active: true, state: null } } },
-              { connections: { none: { active: true, state: { not: null } } } },
-            ],
-          }
-        : {}),
+type ListQuery = z.infer<typeof companyListQuery>;
+type Listed = ReturnType<typeof presentCompany>;
+
+/** Each sort's key on the company `c`, its type, and its value as the list shows it (the cursor's key). */
+const SORT_SQL: Record<ListQuery['sort'], { sort: Prisma.Sql; cast: KeyCast; of: (c: Listed) => string }> = {
+  name: { sort: Prisma.sql`c.name`, cast: 'text', of: (c) => c.name },
+  siren: { sort: Prisma.sql`c.siren`, cast: 'text', of: (c) => c.siren },
+  createdAt: { sort: Prisma.sql`c."createdAt"`, cast: 'timestamp', of: (c) => c.createdAt },
+};
+
+/** The place of the cursor `after` in the list's sort (keyset pagination). */
+const afterOf = (q: ListQuery) => (q.after ? decodeAfter(q.after, q.sort, q.order, SORT_SQL[q.sort].cast) : undefined);
+
+/** A company `c` with an active connection in the state `error` (its last collection failed) or not. */
+const activeConnection = (error: boolean) =>
+  Prisma.sql`EXISTS (SELECT 1 FROM "BankConnection" x WHERE x."companyId" = c.id AND x.active AND x.state IS ${
+    error ? Prisma.sql`NOT NULL` : Prisma.sql`NULL`
+  })`;
+
+/**
+ * The SQL of a search (shared by the list and its export): its page of ids, walked in the sort's
+ * index within the caller's portal account ((portalAccountId, name | siren | createdAt), stopped at
+ * the page), and its count, stopped at `offset + COUNT_CAP` (api/schemas.ts). A firm of 200 000
+ * companies counted them all on every page before (bench/RESULTS.md, "api").
+ */
+function searchCompanies(ids: string[], q: ListQuery, at?: AfterItem): { page: Prisma.Sql; count: Prisma.Sql } {
+  const conds: Prisma.Sql[] = [...siretSql(q.siret)];
+  if (!q.includeInactive) conds.push(Prisma.sql`c.active`);
+  if (q.name) conds.push(Prisma.sql`c.name ILIKE ${likeContains(q.name)}`);
+  if (q.iban) {
+    conds.push(
+      Prisma.sql`EXISTS (SELECT 1 FROM "BankAccount" a WHERE a."companyId" = c.id AND a.iban LIKE ${likeContains(q.iban)})`,
+    );
+  }
+  // Collection: in error when one of its active connections is; a success when it has active
+  // connections and none in error (a company without any is neither).
+  if (q.collection === 'error') conds.push(activeConnection(true));
+  if (q.collection === 'success') conds.push(Prisma.sql`${activeConnection(false)} AND NOT ${activeConnection(true)}`);
+  if (q.emailBounced !== undefined) {
+    conds.push(
+      Prisma.sql`${q.emailBounced ? Prisma.empty : Prisma.sql`NOT`} EXISTS (
+        SELECT 1 FROM "EmailSuppression" e WHERE e.address = lower(trim(c.email)))`,
+    );
+  }
+  // Ties broken by the id, ascending either way; after an item (`after`), from its place on.
+  const key = SORT_SQL[q.sort];
+  if (at) conds.push(afterSql({ ...key, id: Prisma.sql`c.id`, desc: q.order === 'desc', idDesc: false }, at));
+  const from = (scope: Prisma.Sql) => Prisma.sql`FROM "Company" c WHERE ${Prisma.join([scope, ...conds], ' AND ')}`;
+  const direction = q.order === 'desc' ? Prisma.sql`DESC` : Prisma.sql`ASC`;
+  // Several portal accounts (a primary with its secondaries): each one's first offset + limit rows
+  // walked in order, then merged.
+  const page =
+    ids.length === 1
+      ? Prisma.sql`SELECT c.id ${from(portalAccountIn('c', ids))}
+          ORDER BY ${key.sort} ${direction}, c.id ASC LIMIT ${q.limit} OFFSET ${q.offset}`
+      : Prisma.sql`SELECT x.id FROM unnest(${ids}::uuid[]) AS scope(id) CROSS JOIN LATERAL (
+            SELECT c.id, ${key.sort} AS k ${from(Prisma.sql`c."portalAccountId" = scope.id`)}
+            ORDER BY ${key.sort} ${direction}, c.id ASC LIMIT ${q.offset + q.limit}) x
+          ORDER BY x.k ${direction}, x.id ASC LIMIT ${q.limit} OFFSET ${q.offset}`;
+  return {
+    page,
+    count: Prisma.sql`SELECT count(*) FROM (SELECT 1 ${from(portalAccountIn('c', ids))} LIMIT ${
+      q.offset + COUNT_CAP + 1
+    }) counted`,
   };
-  return where;
 }
 
 export function companySearchRoutes(ctx: RouteContext) {
@@ -90,25 +140,16 @@ export function companySearchRoutes(ctx: RouteContext) {
     summary: 'Rechercher des redevables (SIRET, raison sociale, IBAN, état de la collecte)',
     rights: ['MANAGE_COMPANIES', 'CONFIGURE_BANKS', 'VIEW_STATEMENTS'],
     query: companyListQuery,
-    responses: { 200: { description: 'Redevables', schema: list(companyOut) } },
+    responses: { 200: { description: 'Redevables', schema: cappedList(companyOut) } },
     handler: async ({ auth, query }) => {
-      const where = await companyListWhere(prisma, auth, query);
-      const [rows, total] = await Promise.all([
-        prisma.company.findMany({
-          where,
-          include: companyInclude,
-          orderBy: [{ [query.sort]: query.order }, { id: 'asc' }],
-          take: query.limit,
-          skip: query.offset,
-        }),
-        prisma.company.count({ where }),
-      ]);
-      return {
-        items: (await withEmailBounces(prisma, await withAccountCounts(prisma, rows))).map(presentCompany),
-        total,
-        limit: query.limit,
-        offset: query.offset,
-      };
+      // The page, its rows and the capped total in one round trip (api/page-rows.ts).
+      const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
+      const search = searchCompanies(ids, query, afterOf(query));
+      const found = await companyPage(prisma, search.page, { total: search.count });
+      const { of } = SORT_SQL[query.sort];
+      return cappedPage(found.rows.map(presentCompany), found.total, query, (last) =>
+        encodeAfter(query.sort, query.order, { id: last.id, key: of(last) }),
+      );
     },
   });
 
@@ -118,22 +159,12 @@ export function companySearchRoutes(ctx: RouteContext) {
     tag: TAG,
     summary: 'Exporter la recherche de redevables (CSV ou Excel), avec les mêmes filtres que la liste',
     rights: ['MANAGE_COMPANIES', 'CONFIGURE_BANKS', 'VIEW_STATEMENTS'],
-    query: companyListQuery.extend({ format: exportFormat }),
+    query: companyListQuery.and(z.object({ format: exportFormat })),
     responses: { 200: { description: 'Le fichier', contentType: 'text/csv' } },
     handler: async ({ auth, query, res }) => {
-      const where = await companyListWhere(prisma, auth, query);
-      const rows = await withEmailBounces(
-        prisma,
-        await withAccountCounts(
-          prisma,
-          await prisma.company.findMany({
-            where,
-            include: companyInclude,
-            orderBy: [{ [query.sort]: query.order }, { id: 'asc' }],
-            take: EXPORT_MAX_ROWS,
-          }),
-        ),
-      );
+      const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
+      const q = { ...query, limit: EXPORT_MAX_ROWS, offset: 0 };
+      const { rows } = await companyPage(prisma, searchCompanies(ids, q, afterOf(q)).page);
       const out = rows.map(presentCompany);
       await sendTable(res, {
         format: query.format,

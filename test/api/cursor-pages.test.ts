@@ -1,6 +1,6 @@
 /**
- * Keyset pagination of the big lists (`after`, `nextAfter`): walking GET /bank-accounts and
- * GET /statements page after page from each page's `nextAfter` gives the list the offsets give, in
+ * Keyset pagination of the big lists (`after`, `nextAfter`): walking GET /companies,
+ * GET /bank-accounts and GET /statements page after page from each page's `nextAfter` gives the list the offsets give, in
  * every sort and order, through ties on the sort key (same name, same reception instant to the
  * millisecond, same period end), accounts without IBAN (nulls last ascending, first descending), a
  * primary's secondaries, and a filter; `total` then counts what follows; the walk goes on past an
@@ -32,6 +32,11 @@ beforeAll(async () => {
         siren: siren(7100 + n),
         name: names[n % names.length],
         accounts: 1 + (n % 3),
+      });
+      // Companies: two creation instants to the millisecond (ties), one deactivated.
+      await p.company.update({
+        where: { id: c.company.id },
+        data: { createdAt: new Date(Date.UTC(2025, 5, 1 + (n % 2), 9, 0, 0, 250)), active: n !== 4 },
       });
       for (const [j, a] of c.accounts.entries()) {
         // Every third account without IBAN; two pairs share one; labels and creation instants tie.
@@ -104,6 +109,12 @@ const sorts: Array<[string, string]> = [
   ['bank-accounts', 'sort=iban&includeSecondary=true'],
   ['bank-accounts', 'sort=createdAt&includeSecondary=true'],
   ['bank-accounts', 'sort=label&includeInactive=true&includeSecondary=true'],
+  ['companies', 'sort=name'],
+  ['companies', 'sort=siren'],
+  ['companies', 'sort=createdAt'],
+  ['companies', 'sort=name&includeInactive=true&includeSecondary=true'],
+  ['companies', 'sort=siren&includeSecondary=true'],
+  ['companies', 'sort=createdAt&includeInactive=true&includeSecondary=true'],
   ['statements', 'sort=receivedAt'],
   ['statements', 'sort=periodEnd'],
   ['statements', 'sort=receivedAt&includeSecondary=true'],
@@ -137,6 +148,8 @@ test('the data has the ties the walk must cross', async () => {
       WHERE s."portalAccountId" = ${firm.accountId}::uuid GROUP BY s."periodEnd") x
     UNION ALL SELECT 'name', max(c)::int FROM (SELECT count(*) c FROM "BankAccount" a
       JOIN "Company" c ON c.id = a."companyId" WHERE c."portalAccountId" = ${firm.accountId}::uuid GROUP BY c.name) x
+    UNION ALL SELECT 'company createdAt', max(c)::int FROM (SELECT count(*) c FROM "Company" c
+      WHERE c."portalAccountId" = ${firm.accountId}::uuid GROUP BY c."createdAt") x
     UNION ALL SELECT 'receivedAt milliseconds', count(*)::int FROM "Statement" s
       WHERE s."portalAccountId" = ${firm.accountId}::uuid AND extract(milliseconds FROM s."receivedAt")::int % 1000 <> 0`;
   for (const r of rows) expect([r.what, r.n > 2]).toEqual([r.what, true]);
@@ -202,11 +215,12 @@ test('a cursor keeps its place when its item is gone (a failed statement is dele
   }
 });
 
-test('the export reads from the cursor too', async () => {
-  const page = await get('/bank-accounts?sort=siren&limit=3');
+test.each(['bank-accounts', 'companies'])('the %s export reads from the cursor too', async (route) => {
+  const page = await get(`/${route}?sort=siren&limit=3&includeSecondary=true`);
   const after = page.body.nextAfter as string;
-  const rest = await get(`/bank-accounts?sort=siren&limit=200&after=${after}`);
-  const csv = await get(`/bank-accounts/export?sort=siren&format=csv&after=${after}`);
+  const rest = await get(`/${route}?sort=siren&limit=200&includeSecondary=true&after=${after}`);
+  expect(rest.body.items.length).toBeGreaterThan(2);
+  const csv = await get(`/${route}/export?sort=siren&format=csv&includeSecondary=true&after=${after}`);
   expect(csv.status).toBe(200);
   const lines = csv.buffer.toString('utf8').trim().split(/\r?\n/);
   expect(lines.length - 1).toBe(rest.body.items.length);
@@ -214,7 +228,7 @@ test('the export reads from the cursor too', async () => {
 
 test('the OpenAPI document names the cursor: `after` in, `nextAfter` out', async () => {
   const doc = await call(api, 'GET', '/api/v1/openapi.json');
-  for (const route of ['/api/v1/statements', '/api/v1/bank-accounts']) {
+  for (const route of ['/api/v1/statements', '/api/v1/bank-accounts', '/api/v1/companies']) {
     const op = doc.body.paths[route].get;
     const params = (op.parameters as Array<{ name: string; in: string }>).filter((p) => p.in === 'query');
     expect(params.map((p) => p.name)).toEqual(expect.arrayContaining(['after', 'offset', 'limit']));

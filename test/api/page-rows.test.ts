@@ -1,16 +1,25 @@
 /**
  * The lists' page rows, read by hand-written SQL (api/page-rows.ts), are exactly what Prisma's
- * findMany reads with the same select/include: every column, null or not, every relation, decimals
- * and dates as Prisma types them, in the search's order.
+ * findMany reads with the same select/include (for companies, with the account counts and address
+ * suppressions the other routes add): every column, null or not, every relation, decimals and dates
+ * as Prisma types them, in the search's order.
  */
-import { bankAccountPage, statementPage } from '../../api/page-rows';
-import { bankAccountInclude, statementSelect } from '../../api/present';
+import { bankAccountPage, companyPage, statementPage } from '../../api/page-rows';
+import {
+  bankAccountInclude,
+  companyInclude,
+  presentCompany,
+  statementSelect,
+  withAccountCounts,
+  withEmailBounces,
+} from '../../api/present';
 import { Prisma } from '../../db/client';
 import { createCompanyWithAccounts, createStatement, createTenant, latestLinksOracle, siren, useApi } from './support';
 
 const api = useApi();
 let statementIds: string[];
 let accountIds: string[];
+let companyIds: string[];
 
 beforeAll(async () => {
   const p = api.prisma;
@@ -86,6 +95,32 @@ beforeAll(async () => {
     });
   }
   accountIds = [b.accounts[0]!.id, a.accounts[1]!.id, a.accounts[0]!.id];
+  // Companies: one with a second, closed connection in error and a suppressed address (written with
+  // capitals and spaces), one in error without suppression, one without connection nor address.
+  await p.bankConnection.create({
+    data: { companyId: a.company.id, powensConnectionId: 880001, state: 'wrongpass', active: false },
+  });
+  await p.company.update({
+    where: { id: a.company.id },
+    data: { email: ' Compta@Alpha.test ', name2: 'Suite', autoLinks: false, powensTokenEnc: 'chiffré' },
+  });
+  await p.emailSuppression.create({
+    data: { address: 'compta@alpha.test', reason: 'HardBounce', details: 'boîte inconnue' },
+  });
+  const c = await p.company.create({
+    data: {
+      portalAccountId: firm.accountId,
+      rootAccountId: firm.rootId,
+      siren: siren(803),
+      name: 'Gamma',
+      periodicityKind: 'ANNUAL',
+      periodicityDay: 31,
+      periodicityMonth: 12,
+      active: false,
+      deactivatedAt: new Date('2026-06-30T12:00:00Z'),
+    },
+  });
+  companyIds = [b.company.id, c.id, a.company.id];
 });
 
 /** Prisma's rows for these ids, in the ids' order. */
@@ -117,6 +152,24 @@ test('bank-account rows: what findMany(include: bankAccountInclude) reads, with 
   expect(rows.map((r) => r.company.portalAccount.name)).toEqual(['Agence Lignes', 'Cabinet Lignes', 'Cabinet Lignes']);
 });
 
+test('company rows: what findMany(include: companyInclude) reads with the account count and the address’s suppression, the token left out', async () => {
+  const p = api.prisma;
+  const found = await p.company.findMany({ where: { id: { in: companyIds } }, include: companyInclude });
+  const oracle = (await withEmailBounces(p, await withAccountCounts(p, found))).map(
+    ({ powensTokenEnc: _token, ...c }) => c,
+  );
+  const { rows } = await companyPage(p, companyIds);
+  expect(rows).toEqual(ordered(companyIds, oracle));
+  expect(rows.map(presentCompany)).toEqual(ordered(companyIds, oracle)!.map((c) => presentCompany(c!)));
+  // What the list shows of them: the error, the suppression, the closed connection left out.
+  expect(rows.map((r) => [r.name, presentCompany(r).collection, r.accountCount, r.emailBounce?.type])).toEqual([
+    ['Bêta & Fils', 'error', 1, undefined],
+    ['Gamma', 'none', 0, undefined],
+    ['Alpha', 'success', 2, 'HardBounce'],
+  ]);
+  expect(Object.keys(rows[2]!)).not.toContain('powensTokenEnc');
+});
+
 test('unknown ids are left out, an empty page reads nothing', async () => {
   const unknown = '00000000-0000-4000-8000-0000000000ff';
   const ids = async (page: Promise<{ rows: Array<{ id: string }> }>) => (await page).rows.map((r) => r.id);
@@ -124,6 +177,7 @@ test('unknown ids are left out, an empty page reads nothing', async () => {
   expect(await ids(bankAccountPage(api.prisma, [accountIds[2]!, unknown]))).toEqual([accountIds[2]]);
   expect(await statementPage(api.prisma, [])).toEqual({ rows: [], total: null });
   expect(await bankAccountPage(api.prisma, [])).toEqual({ rows: [], links: [], total: null });
+  expect(await companyPage(api.prisma, [unknown])).toEqual({ rows: [], total: null });
 });
 
 test('a page read with its search in one statement: the ids in the query’s order, its count beside them, the count alone past the end', async () => {

@@ -1,6 +1,7 @@
 /**
- * The bank-account and statement searches over many rows (issue 21): their totals stop counting at
- * offset + COUNT_CAP (`totalCapped`), their filters in SQL (api/search-sql.ts and each route’s search), the caller's scope.
+ * The company, bank-account and statement searches over many rows (issue 21): their totals stop
+ * counting at offset + COUNT_CAP (`totalCapped`), their filters in SQL (api/search-sql.ts and each
+ * route’s search), the caller's scope.
  */
 import { COUNT_CAP } from '../../api/schemas';
 import { call, createCompanyWithAccounts, createTenant, siren, useApi, type Tenant } from './support';
@@ -30,20 +31,20 @@ beforeAll(async () => {
   await statements(small.accounts[0]!.id, 3);
   const theirs = await createCompanyWithAccounts(api.prisma, other, { siren: siren(503), name: 'Grande Voisine' });
   await statements(theirs.accounts[0]!.id, 5);
-  // COUNT_CAP + 5 more bank accounts, on companies of 5 (set-based, like the benchmark).
+  // COUNT_CAP + 5 more companies of one bank account each (set-based, like the benchmark).
   await api.prisma.$executeRaw`
     WITH c AS (
       INSERT INTO "Company" (id, "portalAccountId", "rootAccountId", siren, name, "periodicityKind", "updatedAt")
       SELECT gen_random_uuid(), ${t.accountId}::uuid, ${t.rootId}::uuid, lpad((700000000 + i)::text, 9, '0'),
              'Volume ' || i, 'MONTHLY', now()
-      FROM generate_series(1, ${Math.ceil((COUNT_CAP + 5) / 5)}::int) AS i RETURNING id),
+      FROM generate_series(1, ${COUNT_CAP + 5}::int) AS i RETURNING id),
     bc AS (
       INSERT INTO "BankConnection" (id, "companyId", "powensConnectionId", "updatedAt")
       SELECT gen_random_uuid(), c.id, 900000 + row_number() OVER (), now() FROM c RETURNING id, "companyId")
     INSERT INTO "BankAccount" (id, "connectionId", "companyId", "powensAccountId", iban, label, type, currency, "updatedAt")
-    SELECT gen_random_uuid(), bc.id, bc."companyId", n, 'FR76' || lpad((n * 1000000 + random() * 999999)::bigint::text, 23, '0'),
+    SELECT gen_random_uuid(), bc.id, bc."companyId", 1, 'FR76' || lpad((1000000 + random() * 999999)::bigint::text, 23, '0'),
            'Compte', 'checking', 'EUR', now()
-    FROM bc CROSS JOIN generate_series(1, 5) AS n`;
+    FROM bc`;
 });
 
 const get = (path: string, tenant = t) => call(api, 'GET', `/api/v1${path}`, { key: tenant.key });
@@ -86,4 +87,20 @@ test('a bank-account search past COUNT_CAP matches says so', async () => {
   const one = await get(`/bank-accounts?siret=${siren(501)}`);
   expect([one.body.total, one.body.totalCapped, one.body.items[0].id]).toEqual([1, false, accountId]);
   expect((await get('/bank-accounts', other)).body).toMatchObject({ total: 1, totalCapped: false });
+});
+
+test('a company search past COUNT_CAP matches says so; past the offset, it counts on', async () => {
+  const all = await get('/companies?limit=5');
+  expect([all.body.total, all.body.totalCapped, all.body.items.length]).toEqual([COUNT_CAP, true, 5]);
+  expect(all.body.nextAfter).toEqual(expect.any(String));
+  const deep = await get('/companies?limit=5&offset=10');
+  expect([deep.body.total, deep.body.totalCapped]).toEqual([COUNT_CAP + 7, false]);
+  const volume = await get('/companies?name=volume%2010');
+  expect([volume.body.total, volume.body.totalCapped]).toEqual([17, false]); // 10, 100 to 109, 1000 to 1005
+  expect((await get(`/companies?siret=${siren(501)}`)).body).toMatchObject({ total: 1, totalCapped: false });
+  expect((await get('/companies', other)).body).toMatchObject({ total: 1, totalCapped: false, nextAfter: null });
+  const last = await get(`/companies?limit=5&after=${all.body.nextAfter}&sort=name`);
+  expect(last.body.items.map((c: { name: string }) => c.name)).toEqual(
+    (await get('/companies?limit=5&offset=5')).body.items.map((c: { name: string }) => c.name),
+  );
 });

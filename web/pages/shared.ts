@@ -150,9 +150,9 @@ export interface Statement {
 export interface Page<T> {
   items: T[];
   total: number;
-  /** Bank accounts and statements: the count stopped at `total` (there are at least that many). */
+  /** Companies, bank accounts and statements: the count stopped at `total` (there are at least that many). */
   totalCapped?: boolean;
-  /** Bank accounts and statements: the cursor of the next page (`after`), null at the end. */
+  /** Companies, bank accounts and statements: the cursor of the next page (`after`), null at the end. */
   nextAfter?: string | null;
   limit: number;
   offset: number;

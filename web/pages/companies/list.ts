@@ -2,7 +2,7 @@
 import type { RequestHandler, Router } from 'express';
 import { pipeDownload } from '../../api-client';
 import { portalContext, type PortalContext } from '../../context';
-import { plural } from '../../format';
+import { pluralTotal } from '../../format';
 import { html, qs, raw, type Html } from '../../html';
 import { actionButton, badge, checkbox, errorSummary, fieldErrors, page, pager, select, send } from '../../layout';
 import {
@@ -66,7 +66,7 @@ export function listPages(router: Router, portal: RequestHandler) {
         </div>
         <p><button type="submit" class="primary">Rechercher</button></p>
       </form>
-      <h2 id="resultats">Résultats <small>${plural(list.total, 'redevable trouvé', 'redevables trouvés')}</small></h2>
+      <h2 id="resultats">Résultats <small>${pluralTotal(list, 'redevable trouvé', 'redevables trouvés')}</small></h2>
       ${exportLinks('/redevables/export', q)}
       <div class="table-wrap" role="region" aria-labelledby="resultats" tabindex="0">
         <table class="list">
@@ -94,7 +94,7 @@ export function listPages(router: Router, portal: RequestHandler) {
           </tbody>
         </table>
       </div>
-      ${pager('/redevables', q, list.total, offset, LIMIT)}`;
+      ${pager('/redevables', q, list.total, offset, LIMIT, list.totalCapped)}`;
     send(res, page(ctx, { title: 'Redevables', section: 'redevables', body, wide: true }), r.ok ? 200 : r.status);
   });
   for (const format of ['xlsx', 'csv'] as const) {
