@@ -233,11 +233,11 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
   }> = [];
   const plans: Array<{ route: string; query: string; plans: PlanSummary[] }> = [];
   try {
-    // BENCH_API_ONLY=<text>: only the queries whose "route query" contains it (profiling one list).
+    // BENCH_API_ONLY=<text>: only the queries whose "route label" contains it (profiling one list).
     const only = process.env.BENCH_API_ONLY;
     for (const [route, query, callerName] of queries(seeded.sample)) {
-      if (only && !`${route} ${query}`.includes(only)) continue;
       const label = (query || '(aucun filtre)') + (callerName ? ' [Autre, 5 %]' : '');
+      if (only && !`${route} ${label}`.includes(only)) continue;
       const caller = callerName ? otherKey : key;
       const get = (t: string, parse = true) => getAs(t, caller, parse);
       const target = `${base}/${route}?${await cursorsResolved(route, query, caller)}`;
