@@ -89,8 +89,11 @@ function currencySymbol(code: string): string {
 
 export const frIban = (iban: string | null | undefined) => (iban ? formatIban(iban) : '');
 
+/** A count as French writes it: "1 100" (a narrow no-break space between thousands). */
+export const frCount = (n: number) => n.toLocaleString('fr-FR');
+
 /** "1 compte bancaire", "3 comptes bancaires". */
-export const plural = (n: number, one: string, many: string) => `${n.toLocaleString('fr-FR')} ${n > 1 ? many : one}`;
+export const plural = (n: number, one: string, many: string) => `${frCount(n)} ${n > 1 ? many : one}`;
 
 /** A search’s count, "plus de 1 000 …" when the API stopped counting (`totalCapped`). */
 export const pluralTotal = (list: { total: number; totalCapped?: boolean }, one: string, many: string) =>

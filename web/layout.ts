@@ -2,7 +2,7 @@
 import type { Response } from 'express';
 import type { Problem } from './api-client';
 import type { PortalContext } from './context';
-import { frDateTime } from './format';
+import { frCount, frDateTime } from './format';
 import { html, qs, raw, type Html } from './html';
 
 export type Section =
@@ -238,8 +238,8 @@ export function pager(
   return html`<nav class="pager" aria-label="Pages de résultats">
     ${offset > 0 ? link(Math.max(0, offset - limit), '« Précédent', 'prev') : ''}
     <span
-      >${offset + 1}–${Math.min(total, offset + limit)} sur
-      ${totalCapped ? 'plus de ' : ''}${total.toLocaleString('fr-FR')}</span
+      >${frCount(offset + 1)}–${frCount(Math.min(total, offset + limit))} sur
+      ${totalCapped ? 'plus de ' : ''}${frCount(total)}</span
     >
     ${offset + limit < total ? link(offset + limit, 'Suivant »', 'next') : ''}
   </nav>`;

@@ -216,6 +216,29 @@ describe('Redevables', () => {
     expect((await s.follow(on)).text).toContain('Boulangerie Martin');
   });
 
+  test('a firm past 1 000 companies: the count says “plus de”, and the pages go on past it', async () => {
+    const big = await createTenant(api.prisma, { name: 'Cabinet Volume' });
+    await acceptTerms(big);
+    await api.prisma.$executeRaw`
+      INSERT INTO "Company" (id, "portalAccountId", "rootAccountId", siren, name, "periodicityKind", "periodicityDay",
+                             "updatedAt")
+      SELECT gen_random_uuid(), ${big.accountId}::uuid, ${big.rootId}::uuid, lpad((800000000 + i)::text, 9, '0'),
+             'Volume ' || lpad(i::text, 4, '0'), 'MONTHLY', 0, now()
+      FROM generate_series(1, 1100) AS i`;
+    const v = new PortalSession(api);
+    expect((await v.login(big.login, big.password)).status).toBe(303);
+    const first = textOf((await v.get('/redevables')).text);
+    // Figures as the portal writes them (fr-FR: a narrow no-break space between thousands).
+    expect(first).toMatch(/plus de 1\s000 redevables trouvés/);
+    expect(first).toMatch(/1–50 sur plus de 1\s000 Suivant/);
+    expect(first).toContain('Volume 0001 Mensuelle, fin de mois');
+    // Counted again from the page on: the last page is exact.
+    const last = textOf((await v.get('/redevables?offset=1050')).text);
+    expect(last).toMatch(/1\s051–1\s100 sur 1\s100/);
+    expect(last).toContain('Volume 1100');
+    expect(last).not.toContain('Suivant');
+  });
+
   test('secondary accounts’ companies with the account name in the first column', async () => {
     await createCompanyWithAccounts(api.prisma, secondary, { name: 'Client de Lyon' });
     const own = await s.get('/redevables');
