@@ -80,6 +80,9 @@ function queries(s: Sample): Array<[string, string, 'other'?]> {
     ['statements', 'sort=periodEnd&order=desc', 'other'],
     ['statements', 'state=failure', 'other'],
     ['bank-accounts', '', 'other'],
+    ['statements', 'name=garage', 'other'],
+    ['bank-accounts', 'name=garage', 'other'],
+    ['companies', '', 'other'],
   ];
 }
 
