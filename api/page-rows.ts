@@ -2,12 +2,12 @@
  * A search's page of rows with what the list shows of their relations, in one SQL statement and in
  * the page's order. The same shapes as Prisma's `findMany` with api/present.ts's select/include
  * (test/api/page-rows.test.ts holds them equal), without Prisma's query compilation and its one
- * statement per relation: on the busiest routes (GET /statements, GET /bank-accounts) that was
- * most of the API process's CPU per request (bench/RESULTS.md, "api").
+ * statement per relation: on the busiest routes (GET /statements, /bank-accounts, /companies)
+ * that was most of the API process's CPU per request (bench/RESULTS.md, "api").
  *
- * The lists read their page in one round trip (`statementPage`, `bankAccountPage`, `companyPage`): the search's
- * page of ids runs inside the rows' statement (its ORDER BY kept by `ARRAY(…)`), with the search's
- * capped count beside it, sent by pg on the API's pool (db/client.ts `readSql`).
+ * The lists read their page in one round trip (`statementPage`, `bankAccountPage`, `companyPage`):
+ * the search's page of ids runs inside the rows' statement (its ORDER BY kept by `ARRAY(…)`), with
+ * the search's capped count beside it, sent by pg on the API's pool (db/client.ts `readSql`).
  */
 import { Prisma, readSql, type Db } from '../db/client';
 import {
