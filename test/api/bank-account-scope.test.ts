@@ -4,7 +4,8 @@
  * column is right whatever the writer sends, follows a company or a bank account that moves, and
  * the list, for one portal account or a primary with its secondaries, pages exactly as a join on
  * the company would (the oracle: Prisma's findMany scoped through the account's company), in each
- * sort, nulls (accounts without IBAN) and ties (same label, same creation instant) included.
+ * sort, nulls (accounts without IBAN) and ties (same label, same creation instant) included, with or
+ * without a name filter.
  */
 import { call, createCompanyWithAccounts, createFirmTree, siren, useApi, type Tenant } from './support';
 
@@ -34,7 +35,11 @@ beforeAll(async () => {
     [other, 4],
   ] as const) {
     for (let i = 0; i < companies; i++, n++) {
-      const c = await createCompanyWithAccounts(p, tenant, { siren: siren(800 + n), accounts: 1 + (n % 3) });
+      const c = await createCompanyWithAccounts(p, tenant, {
+        siren: siren(800 + n),
+        name: n % 5 === 4 ? `Boulangerie ${n}` : `Garage ${n}`,
+        accounts: 1 + (n % 3),
+      });
       for (const [j, a] of c.accounts.entries())
         await p.bankAccount.update({
           where: { id: a.id },
@@ -124,11 +129,17 @@ describe.each([
       ['iban', 'desc', '&includeInactive=true'],
       ['label', 'asc', '&includeInactive=true'],
       ['label', 'desc', ''],
+      // A name on the company, the page walked on the account's index all the same.
+      ['createdAt', 'desc', '&name=GAR&includeInactive=true'],
+      ['iban', 'asc', '&name=gar'],
     ] as const)('sort=%s order=%s %s', async (sort, order, filter) => {
       const me = caller();
       const scope = extra ? [firm.accountId, lyon.accountId, lille.accountId] : [me.accountId];
       const where = {
-        company: { portalAccountId: { in: scope } },
+        company: {
+          portalAccountId: { in: scope },
+          ...(filter.includes('name=') ? { name: { contains: 'gar', mode: 'insensitive' as const } } : {}),
+        },
         ...(filter.includes('includeInactive') ? {} : { active: true }),
       };
       const all = await api.prisma.bankAccount.count({ where });

@@ -109,6 +109,8 @@ const sorts: Array<[string, string]> = [
   ['bank-accounts', 'sort=iban&includeSecondary=true'],
   ['bank-accounts', 'sort=createdAt&includeSecondary=true'],
   ['bank-accounts', 'sort=label&includeInactive=true&includeSecondary=true'],
+  ['bank-accounts', 'sort=createdAt&name=beta&includeSecondary=true'],
+  ['bank-accounts', 'sort=iban&name=a'],
   ['companies', 'sort=name'],
   ['companies', 'sort=siren'],
   ['companies', 'sort=createdAt'],
