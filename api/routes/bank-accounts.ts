@@ -121,8 +121,9 @@ function searchBankAccounts(ids: string[], q: ListQuery, at?: AfterItem): { page
   // Each account carries its company's portal account (kept by the database): without a filter or a
   // sort on the company, the scope, the sort and the capped count walk (portalAccountId, createdAt |
   // iban | label, id), and the company is not joined. A filter or a sort on the company (SIRET,
-  // name) starts from the company's indexes, scoped there: one portal account as an equality, the
-  // planner then walks (portalAccountId, name | siren).
+  // name) is scoped on the company, so that its count starts from the company's indexes (one portal
+  // account as an equality: the planner walks (portalAccountId, name | siren)); the page too, but for
+  // a name alone (below).
   const company = Boolean(q.siret || q.name || q.sort === 'name' || q.sort === 'siren');
   const conds: Prisma.Sql[] = [...siretSql(q.siret)];
   if (!q.includeInactive) conds.push(Prisma.sql`a.active`);
