@@ -1,20 +1,25 @@
 /**
- * The SQL filters shared by the searches over the big tables (bank accounts, statements: each route
- * writes its own search, one statement per need, page of ids and a total capped at
- * `offset + COUNT_CAP`, api/schemas.ts).
+ * The searches over the big tables (companies, bank accounts, statements): their shared filters,
+ * and `keysetSearch`, which turns a route's FROM and filters into its page of ids (offset or
+ * cursor) and its count capped at `offset + COUNT_CAP` (api/schemas.ts). Each route writes its
+ * own filters and chooses its scopes; api/page-rows.ts runs the page and the count in one statement.
  */
 import { Prisma } from '../db/client';
 import { invalidFields } from './errors';
+import { COUNT_CAP } from './schemas';
 
 /** `%`, `_` and `\\` taken literally in a LIKE pattern. */
 export const likeContains = (v: string) => `%${v.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** The alias of a searched table that carries the portal account: company, bank account, statement. */
+type Scoped = 'c' | 'a' | 's';
 
 /**
  * The row `alias` (the company `c`, or the statement `s` or bank account `a`, which carry their
  * company's portal account) in the caller's scope; one account as an equality: the planner uses its
  * indexes.
  */
-export const portalAccountIn = (alias: 'c' | 's' | 'a', ids: string[]) => {
+const portalAccountIn = (alias: Scoped, ids: string[]) => {
   const column = Prisma.raw(`${alias}."portalAccountId"`);
   return ids.length === 1 ? Prisma.sql`${column} = ${ids[0]}::uuid` : Prisma.sql`${column} = ANY(${ids}::uuid[])`;
 };
@@ -30,7 +35,7 @@ export function siretSql(siret: string | undefined): Prisma.Sql[] {
 }
 
 /** An item of a list and its sort key, as the list shows it (null for a null key): where the next page starts. */
-export interface AfterItem {
+interface AfterItem {
   id: string;
   key: string | null;
 }
@@ -51,12 +56,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * not a reference to it: a failed or pending statement is deleted when it is issued again, and the
  * walk goes on after it all the same.
  */
-export function encodeAfter(sort: string, order: string, item: AfterItem): string {
+function encodeAfter(sort: string, order: string, item: AfterItem): string {
   return Buffer.from(JSON.stringify([sort, order, item.key, item.id])).toString('base64url');
 }
 
 /** A cursor back to its item, for the list's sort and order; anything else is a field error on `after`. */
-export function decodeAfter(token: string, sort: string, order: string, cast: KeyCast): AfterItem {
+function decodeAfter(token: string, sort: string, order: string, cast: KeyCast): AfterItem {
   let v: unknown = null;
   try {
     v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
@@ -87,7 +92,7 @@ export function decodeAfter(token: string, sort: string, order: string, cast: Ke
  * both go the same way, else a bound on the key. `key` is the cursor's text, cast back by `cast`;
  * a nullable sort key sorts its nulls as ORDER BY does, last ascending and first descending.
  */
-export function afterSql(
+function afterSql(
   o: { sort: Prisma.Sql; cast: KeyCast; id: Prisma.Sql; desc: boolean; idDesc: boolean; nullable?: boolean },
   at: AfterItem,
 ): Prisma.Sql {
@@ -106,4 +111,64 @@ export function afterSql(
       : Prisma.sql`${sort} ${Prisma.raw(o.desc ? '<=' : '>=')} ${key} AND (${sort} ${op} ${key} OR ${idAfter})`;
   // Ascending, the nulls come last: after any key.
   return o.nullable && !o.desc ? Prisma.sql`((${keyed}) OR ${sort} IS NULL)` : Prisma.sql`(${keyed})`;
+}
+
+/** A list's sort key: its SQL, its type, and its value as the list shows an item (the cursor's key). */
+export interface SortKey<T> {
+  sort: Prisma.Sql;
+  cast: KeyCast;
+  of: (item: T) => string | null;
+  /** Only a nullable key (the IBAN) has nulls to place: last ascending, first descending. */
+  nullable?: true;
+}
+
+/**
+ * A search's page of ids and its count (api/page-rows.ts runs both in the statement that reads the
+ * page's rows), and `cursor`, the `nextAfter` of an item of the page.
+ *
+ * `from` names the listed rows `row` and their joins, `conds` the filters. The page is sorted by
+ * `key`, ties broken by the id (descending with a descending sort when `idDesc`, else ascending),
+ * after the place of `q.after` if given (keyset pagination), at `q.offset` else; it is scoped on
+ * `pageOn`: one alias as an equality so that PostgreSQL walks that table's (portalAccountId, key)
+ * index and stops at the page, or several (the same rows) to let the planner choose. Scoped on the
+ * listed rows alone for several portal accounts (a primary with its secondaries), each one's first
+ * offset + limit rows are walked so, then merged. The count, scoped on `countOn`, stops at
+ * offset + COUNT_CAP: counting every match of a million-row search costs seconds.
+ */
+export function keysetSearch<T extends { id: string }>(
+  q: { sort: string; order: 'asc' | 'desc'; after?: string; limit: number; offset: number },
+  o: {
+    from: Prisma.Sql;
+    conds: Prisma.Sql[];
+    row: Scoped;
+    ids: string[];
+    pageOn: Scoped[];
+    countOn: Scoped;
+    key: SortKey<T>;
+    idDesc: boolean;
+  },
+): { page: Prisma.Sql; count: Prisma.Sql; cursor: (last: T) => string } {
+  const { key, ids } = o;
+  const desc = q.order === 'desc';
+  const id = Prisma.raw(`${o.row}.id`);
+  const at = q.after ? decodeAfter(q.after, q.sort, q.order, key.cast) : undefined;
+  const conds = at ? [...o.conds, afterSql({ ...key, id, desc, idDesc: o.idDesc }, at)] : o.conds;
+  const where = (scope: Prisma.Sql[]) => Prisma.sql`${o.from} WHERE ${Prisma.join([...scope, ...conds], ' AND ')}`;
+  const order = Prisma.sql`${Prisma.raw(desc ? 'DESC' : 'ASC')}`;
+  const idOrder = Prisma.sql`${Prisma.raw(o.idDesc ? 'DESC' : 'ASC')}`;
+  const merge = ids.length > 1 && o.pageOn.length === 1 && o.pageOn[0] === o.row;
+  const page = merge
+    ? Prisma.sql`SELECT x.id FROM unnest(${ids}::uuid[]) AS scope(id) CROSS JOIN LATERAL (
+          SELECT ${id}, ${key.sort} AS k ${where([Prisma.sql`${Prisma.raw(`${o.row}."portalAccountId"`)} = scope.id`])}
+          ORDER BY ${key.sort} ${order}, ${id} ${idOrder} LIMIT ${q.offset + q.limit}) x
+        ORDER BY x.k ${order}, x.id ${idOrder} LIMIT ${q.limit} OFFSET ${q.offset}`
+    : Prisma.sql`SELECT ${id} ${where(o.pageOn.map((alias) => portalAccountIn(alias, ids)))}
+        ORDER BY ${key.sort} ${order}, ${id} ${idOrder} LIMIT ${q.limit} OFFSET ${q.offset}`;
+  return {
+    page,
+    count: Prisma.sql`SELECT count(*) FROM (SELECT 1 ${where([portalAccountIn(o.countOn, ids)])} LIMIT ${
+      q.offset + COUNT_CAP + 1
+    }) counted`,
+    cursor: (last) => encodeAfter(q.sort, q.order, { id: last.id, key: key.of(last) }),
+  };
 }

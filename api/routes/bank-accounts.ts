@@ -26,7 +26,6 @@ import {
   afterWithoutOffset,
   cappedList,
   cappedPage,
-  COUNT_CAP,
   order,
   pageQuery,
   queryBool,
@@ -35,16 +34,7 @@ import {
   statementOut,
 } from '../schemas';
 import { bankAccountScope, scopeAccountIds } from '../scope';
-import {
-  afterSql,
-  decodeAfter,
-  encodeAfter,
-  likeContains,
-  type AfterItem,
-  type KeyCast,
-  portalAccountIn,
-  siretSql,
-} from '../search-sql';
+import { keysetSearch, likeContains, siretSql, type SortKey } from '../search-sql';
 import { notifyWorkflows, signalConnection } from '../temporal';
 import { bankAccountPage } from '../page-rows';
 import type { RouteContext } from '../deps';
@@ -96,10 +86,7 @@ type Listed = ReturnType<typeof presentBankAccount>;
  * Each sort's key (on the account `a`, its company `c`), its type, and its value as the list shows
  * it (the cursor's key); only the IBAN can be null.
  */
-const SORT_SQL: Record<
-  ListQuery['sort'],
-  { sort: Prisma.Sql; cast: KeyCast; of: (a: Listed) => string | null; nullable?: true }
-> = {
+const SORT_SQL: Record<ListQuery['sort'], SortKey<Listed>> = {
   createdAt: { sort: Prisma.sql`a."createdAt"`, cast: 'timestamp', of: (a) => a.createdAt },
   name: { sort: Prisma.sql`c.name`, cast: 'text', of: (a) => a.company.name },
   siren: { sort: Prisma.sql`c.siren`, cast: 'text', of: (a) => a.company.siren },
@@ -107,17 +94,13 @@ const SORT_SQL: Record<
   label: { sort: Prisma.sql`a.label`, cast: 'text', of: (a) => a.label },
 };
 
-/** The place of the cursor `after` in the list's sort (keyset pagination). */
-const afterOf = (q: ListQuery) => (q.after ? decodeAfter(q.after, q.sort, q.order, SORT_SQL[q.sort].cast) : undefined);
-
 /**
- * The SQL of a search, its page of ids and its count, each a query of its own (the list runs both
- * inside the statement that reads the page's rows, api/page-rows.ts), so that PostgreSQL can walk
- * an index in the requested order and stop at the page (an ORDER BY on the company's name through
- * Prisma's relation ordering sorted every row), and the link-state filter is a semi-join on each
- * connection's latest link. The count stops at `offset + COUNT_CAP` (api/schemas.ts).
+ * The SQL of a search (api/search-sql.ts keysetSearch: its page of ids, its capped count, the
+ * cursor of an item), written so that PostgreSQL can walk an index in the requested order and stop
+ * at the page (an ORDER BY on the company's name through Prisma's relation ordering sorted every
+ * row), and the link-state filter is a semi-join on each connection's latest link.
  */
-function searchBankAccounts(ids: string[], q: ListQuery, at?: AfterItem): { page: Prisma.Sql; count: Prisma.Sql } {
+function searchBankAccounts(ids: string[], q: ListQuery) {
   // Each account carries its company's portal account (kept by the database): without a filter or a
   // sort on the company, the scope, the sort and the capped count walk (portalAccountId, createdAt |
   // iban | label, id), and the company is not joined. A filter or a sort on the company (SIRET,
@@ -146,35 +129,22 @@ function searchBankAccounts(ids: string[], q: ListQuery, at?: AfterItem): { page
       ) l
       WHERE ${LINK_STATE_SQL[q.link]})`);
   }
-  // Ties broken by the id, ascending either way; after an item (`after`), from its place on.
-  const key = SORT_SQL[q.sort];
-  if (at) conds.push(afterSql({ ...key, id: Prisma.sql`a.id`, desc: q.order === 'desc', idDesc: false }, at));
-  const from = (scope: Prisma.Sql) =>
-    Prisma.sql`FROM "BankAccount" a ${
-      company ? Prisma.sql`JOIN "Company" c ON c.id = a."companyId"` : Prisma.empty
-    } WHERE ${Prisma.join([scope, ...conds], ' AND ')}`;
-  const direction = q.order === 'desc' ? Prisma.sql`DESC` : Prisma.sql`ASC`;
-  const inScope = portalAccountIn(company ? 'c' : 'a', ids);
   // The page itself starts from the company's indexes only for a SIRET or a sort on the company: a
   // name alone is checked on each account's company as the account's index is walked (a firm of 5 %
   // searching a name read everyone's accounts in creation order, 12.5 ms, now its own, 0.8 ms:
   // bench/RESULTS.md "api" 13:05). The count keeps the company's (trigram) index, cheaper there.
+  // Ties broken by the id, ascending either way.
   const companyFirst = Boolean(q.siret || q.sort === 'name' || q.sort === 'siren');
-  const pageScope = portalAccountIn(companyFirst ? 'c' : 'a', ids);
-  // Several portal accounts (a primary with its secondaries) and a sort on the account: each one's
-  // first offset + limit rows walked in order, then merged.
-  const page =
-    ids.length === 1 || companyFirst
-      ? Prisma.sql`SELECT a.id ${from(pageScope)}
-          ORDER BY ${key.sort} ${direction}, a.id ASC LIMIT ${q.limit} OFFSET ${q.offset}`
-      : Prisma.sql`SELECT x.id FROM unnest(${ids}::uuid[]) AS scope(id) CROSS JOIN LATERAL (
-            SELECT a.id, ${key.sort} AS k ${from(Prisma.sql`a."portalAccountId" = scope.id`)}
-            ORDER BY ${key.sort} ${direction}, a.id ASC LIMIT ${q.offset + q.limit}) x
-          ORDER BY x.k ${direction}, x.id ASC LIMIT ${q.limit} OFFSET ${q.offset}`;
-  return {
-    page,
-    count: Prisma.sql`SELECT count(*) FROM (SELECT 1 ${from(inScope)} LIMIT ${q.offset + COUNT_CAP + 1}) counted`,
-  };
+  return keysetSearch(q, {
+    from: Prisma.sql`FROM "BankAccount" a ${company ? Prisma.sql`JOIN "Company" c ON c.id = a."companyId"` : Prisma.empty}`,
+    conds,
+    row: 'a',
+    ids,
+    pageOn: [companyFirst ? 'c' : 'a'],
+    countOn: company ? 'c' : 'a',
+    key: SORT_SQL[q.sort],
+    idDesc: false,
+  });
 }
 
 export function bankAccountRoutes(ctx: RouteContext) {
@@ -202,13 +172,10 @@ export function bankAccountRoutes(ctx: RouteContext) {
     handler: async ({ auth, query }) => {
       // The page, its rows, their links and the capped total in one round trip (api/page-rows.ts).
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-      const search = searchBankAccounts(ids, query, afterOf(query));
+      const search = searchBankAccounts(ids, query);
       const found = await bankAccountPage(prisma, search.page, { total: search.count });
       const items = found.rows.map((r, i) => ({ ...presentBankAccount(r), link: found.links[i] ?? null }));
-      const { of } = SORT_SQL[query.sort];
-      return cappedPage(items, found.total, query, (last) =>
-        encodeAfter(query.sort, query.order, { id: last.id, key: of(last) }),
-      );
+      return cappedPage(items, found.total, query, search.cursor);
     },
   });
 
@@ -222,8 +189,7 @@ export function bankAccountRoutes(ctx: RouteContext) {
     responses: { 200: { description: 'Le fichier', contentType: 'text/csv' } },
     handler: async ({ auth, query, res }) => {
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-      const q = { ...query, limit: EXPORT_MAX_ROWS, offset: 0 };
-      const search = searchBankAccounts(ids, q, afterOf(q));
+      const search = searchBankAccounts(ids, { ...query, limit: EXPORT_MAX_ROWS, offset: 0 });
       const found = await bankAccountPage(prisma, search.page, { portalAccountName: true });
       const rows = found.rows.map((a, i) => ({ ...a, link: found.links[i] ?? null }));
       const LINK_FR = { valid: 'Valide', used: 'Utilisé', expired: 'Expiré' } as const;

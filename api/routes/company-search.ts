@@ -9,7 +9,6 @@ import {
   cappedList,
   cappedPage,
   companyOut,
-  COUNT_CAP,
   filterText,
   ibanFilter,
   order,
@@ -19,16 +18,7 @@ import {
   siretFilter,
 } from '../schemas';
 import { scopeAccountIds } from '../scope';
-import {
-  afterSql,
-  decodeAfter,
-  encodeAfter,
-  likeContains,
-  portalAccountIn,
-  siretSql,
-  type AfterItem,
-  type KeyCast,
-} from '../search-sql';
+import { keysetSearch, likeContains, siretSql, type SortKey } from '../search-sql';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
 import { describePeriodicity, type PeriodicityInput } from '../../domain/identifiers';
@@ -66,14 +56,11 @@ type ListQuery = z.infer<typeof companyListQuery>;
 type Listed = ReturnType<typeof presentCompany>;
 
 /** Each sort's key on the company `c`, its type, and its value as the list shows it (the cursor's key). */
-const SORT_SQL: Record<ListQuery['sort'], { sort: Prisma.Sql; cast: KeyCast; of: (c: Listed) => string }> = {
+const SORT_SQL: Record<ListQuery['sort'], SortKey<Listed>> = {
   name: { sort: Prisma.sql`c.name`, cast: 'text', of: (c) => c.name },
   siren: { sort: Prisma.sql`c.siren`, cast: 'text', of: (c) => c.siren },
   createdAt: { sort: Prisma.sql`c."createdAt"`, cast: 'timestamp', of: (c) => c.createdAt },
 };
-
-/** The place of the cursor `after` in the list's sort (keyset pagination). */
-const afterOf = (q: ListQuery) => (q.after ? decodeAfter(q.after, q.sort, q.order, SORT_SQL[q.sort].cast) : undefined);
 
 /** A company `c` with an active connection in the state `error` (its last collection failed) or not. */
 const activeConnection = (error: boolean) =>
@@ -82,12 +69,12 @@ const activeConnection = (error: boolean) =>
   })`;
 
 /**
- * The SQL of a search (shared by the list and its export): its page of ids, walked in the sort's
- * index within the caller's portal account ((portalAccountId, name | siren | createdAt), stopped at
- * the page), and its count, stopped at `offset + COUNT_CAP` (api/schemas.ts). A firm of 200 000
- * companies counted them all on every page before (bench/RESULTS.md, "api").
+ * The SQL of a search (shared by the list and its export; api/search-sql.ts keysetSearch): its page
+ * of ids walked in the sort's index within the caller's portal account ((portalAccountId, name |
+ * siren | createdAt), stopped at the page), its capped count (a firm of 200 000 companies counted
+ * them all on every page before: bench/RESULTS.md, "api"), the cursor of an item.
  */
-function searchCompanies(ids: string[], q: ListQuery, at?: AfterItem): { page: Prisma.Sql; count: Prisma.Sql } {
+function searchCompanies(ids: string[], q: ListQuery) {
   const conds: Prisma.Sql[] = [...siretSql(q.siret)];
   if (!q.includeInactive) conds.push(Prisma.sql`c.active`);
   if (q.name) conds.push(Prisma.sql`c.name ILIKE ${likeContains(q.name)}`);
@@ -106,27 +93,17 @@ function searchCompanies(ids: string[], q: ListQuery, at?: AfterItem): { page: P
         SELECT 1 FROM "EmailSuppression" e WHERE e.address = lower(trim(c.email)))`,
     );
   }
-  // Ties broken by the id, ascending either way; after an item (`after`), from its place on.
-  const key = SORT_SQL[q.sort];
-  if (at) conds.push(afterSql({ ...key, id: Prisma.sql`c.id`, desc: q.order === 'desc', idDesc: false }, at));
-  const from = (scope: Prisma.Sql) => Prisma.sql`FROM "Company" c WHERE ${Prisma.join([scope, ...conds], ' AND ')}`;
-  const direction = q.order === 'desc' ? Prisma.sql`DESC` : Prisma.sql`ASC`;
-  // Several portal accounts (a primary with its secondaries): each one's first offset + limit rows
-  // walked in order, then merged.
-  const page =
-    ids.length === 1
-      ? Prisma.sql`SELECT c.id ${from(portalAccountIn('c', ids))}
-          ORDER BY ${key.sort} ${direction}, c.id ASC LIMIT ${q.limit} OFFSET ${q.offset}`
-      : Prisma.sql`SELECT x.id FROM unnest(${ids}::uuid[]) AS scope(id) CROSS JOIN LATERAL (
-            SELECT c.id, ${key.sort} AS k ${from(Prisma.sql`c."portalAccountId" = scope.id`)}
-            ORDER BY ${key.sort} ${direction}, c.id ASC LIMIT ${q.offset + q.limit}) x
-          ORDER BY x.k ${direction}, x.id ASC LIMIT ${q.limit} OFFSET ${q.offset}`;
-  return {
-    page,
-    count: Prisma.sql`SELECT count(*) FROM (SELECT 1 ${from(portalAccountIn('c', ids))} LIMIT ${
-      q.offset + COUNT_CAP + 1
-    }) counted`,
-  };
+  // Ties broken by the id, ascending either way.
+  return keysetSearch(q, {
+    from: Prisma.sql`FROM "Company" c`,
+    conds,
+    row: 'c',
+    ids,
+    pageOn: ['c'],
+    countOn: 'c',
+    key: SORT_SQL[q.sort],
+    idDesc: false,
+  });
 }
 
 export function companySearchRoutes(ctx: RouteContext) {
@@ -144,12 +121,9 @@ export function companySearchRoutes(ctx: RouteContext) {
     handler: async ({ auth, query }) => {
       // The page, its rows and the capped total in one round trip (api/page-rows.ts).
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-      const search = searchCompanies(ids, query, afterOf(query));
+      const search = searchCompanies(ids, query);
       const found = await companyPage(prisma, search.page, { total: search.count });
-      const { of } = SORT_SQL[query.sort];
-      return cappedPage(found.rows.map(presentCompany), found.total, query, (last) =>
-        encodeAfter(query.sort, query.order, { id: last.id, key: of(last) }),
-      );
+      return cappedPage(found.rows.map(presentCompany), found.total, query, search.cursor);
     },
   });
 
@@ -163,8 +137,8 @@ export function companySearchRoutes(ctx: RouteContext) {
     responses: { 200: { description: 'Le fichier', contentType: 'text/csv' } },
     handler: async ({ auth, query, res }) => {
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-      const q = { ...query, limit: EXPORT_MAX_ROWS, offset: 0 };
-      const { rows } = await companyPage(prisma, searchCompanies(ids, q, afterOf(q)).page);
+      const search = searchCompanies(ids, { ...query, limit: EXPORT_MAX_ROWS, offset: 0 });
+      const { rows } = await companyPage(prisma, search.page);
       const out = rows.map(presentCompany);
       await sendTable(res, {
         format: query.format,

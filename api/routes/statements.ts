@@ -16,7 +16,6 @@ import {
   afterWithoutOffset,
   cappedList,
   cappedPage,
-  COUNT_CAP,
   isoDate,
   order,
   pageQuery,
@@ -27,16 +26,7 @@ import {
   statementStateEnum,
 } from '../schemas';
 import { scopeAccountIds } from '../scope';
-import {
-  afterSql,
-  decodeAfter,
-  encodeAfter,
-  likeContains,
-  type AfterItem,
-  type KeyCast,
-  portalAccountIn,
-  siretSql,
-} from '../search-sql';
+import { keysetSearch, likeContains, siretSql, type SortKey } from '../search-sql';
 import type { RouteContext } from '../deps';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
@@ -107,19 +97,17 @@ const BALANCE_SQL: Record<NonNullable<ListQuery['balance']>, Prisma.Sql> = {
 };
 
 /** The list's sort key on the statement `s`, its type, and its value as the list shows it. */
-const sortKey = (
-  q: ListQuery,
-): { sort: Prisma.Sql; cast: KeyCast; of: (s: ReturnType<typeof presentStatement>) => string } =>
+const sortKey = (q: ListQuery): SortKey<ReturnType<typeof presentStatement>> =>
   q.sort === 'periodEnd'
     ? { sort: Prisma.sql`s."periodEnd"`, cast: 'date', of: (s) => s.periodEnd }
     : { sort: Prisma.sql`s."receivedAt"`, cast: 'timestamp', of: (s) => s.receivedAt };
 
 /**
- * The SQL of a search: the page of statement ids it asks for, in order, and its count, capped
- * (COUNT_CAP past the offset). `ids` are the portal accounts in the caller's scope; `at`, the
- * place of the cursor `after` (api/search-sql.ts decodeAfter), when the page follows it.
+ * The SQL of a search (api/search-sql.ts keysetSearch): the page of statement ids it asks for, in
+ * order, its capped count and the cursor of an item. `ids` are the portal accounts in the caller's
+ * scope.
  */
-function searchStatements(ids: string[], q: ListQuery, at?: AfterItem): { page: Prisma.Sql; count: Prisma.Sql } {
+function searchStatements(ids: string[], q: ListQuery) {
   // Each statement carries its company's portal account (kept by the database): without a filter on
   // the company, the scope, the sort and the capped count walk (portalAccountId, receivedAt | periodEnd,
   // id) or (portalAccountId, state, receivedAt, id), and the bank account is joined only for its IBAN.
@@ -133,41 +121,30 @@ function searchStatements(ids: string[], q: ListQuery, at?: AfterItem): { page: 
   // receivedAt is a timestamp without time zone holding UTC (Prisma's DateTime): compared as such.
   if (q.receivedFrom) conds.push(Prisma.sql`s."receivedAt" >= ${q.receivedFrom}::timestamp`);
   if (q.receivedTo) conds.push(Prisma.sql`s."receivedAt" < ${q.receivedTo}::timestamp + interval '1 day'`);
-  // Ties broken by the id in the same direction: (periodEnd, id) walked either way, no sort of a
-  // month's million statements that share their period end; after an item, from its place on.
-  const { sort, cast } = sortKey(q);
-  const desc = q.order === 'desc';
-  if (at) conds.push(afterSql({ sort, cast, id: Prisma.sql`s.id`, desc, idDesc: desc }, at));
-  const company = Boolean(q.siret || q.name);
-  const joins = Prisma.sql`${
-    company || q.iban ? Prisma.sql`JOIN "BankAccount" a ON a.id = s."bankAccountId"` : Prisma.empty
-  } ${company ? Prisma.sql`JOIN "Company" c ON c.id = a."companyId"` : Prisma.empty}`;
-  const where = (scope: Prisma.Sql) =>
-    Prisma.sql`FROM "Statement" s ${joins} WHERE ${Prisma.join([scope, ...conds], ' AND ')}`;
-  const direction = desc ? Prisma.sql`DESC` : Prisma.sql`ASC`;
-  // Scoped on the company when it is joined, else on the statement. One portal account: its index
-  // walked in order. Several (a primary with its secondaries): each one's first offset + limit rows
-  // walked so, then merged.
-  const inScope = portalAccountIn(company ? 'c' : 's', ids);
-  // The page scoped on the statement as well when the company is joined (the same rows: the
+  // Scoped on the company when it is joined, else on the statement (its index walked in order;
+  // several portal accounts, a primary with its secondaries: each one's first rows, then merged).
+  // The page is scoped on the statement as well when the company is joined (the same rows: the
   // database keeps each statement's portal account its company's), so that PostgreSQL may walk the
   // caller's own (portalAccountId, sort key, id) index when the company filter matches many, where
   // it walked everyone's statements in that order (a firm of 5 % reading 20 times its rows: 33 ms
   // instead of 5, bench/RESULTS.md "api" 12:40). Not the count: started from the company's indexes,
   // it is cheaper, and the planner would take the two scopes for independent filters.
-  const pageScope = company ? Prisma.sql`${inScope} AND ${portalAccountIn('s', ids)}` : inScope;
-  const pageSql =
-    ids.length === 1 || company
-      ? Prisma.sql`SELECT s.id::text AS id ${where(pageScope)}
-          ORDER BY ${sort} ${direction}, s.id ${direction} LIMIT ${q.limit} OFFSET ${q.offset}`
-      : Prisma.sql`SELECT x.id::text AS id FROM unnest(${ids}::uuid[]) AS scope(id) CROSS JOIN LATERAL (
-            SELECT s.id, ${sort} AS k ${where(Prisma.sql`s."portalAccountId" = scope.id`)}
-            ORDER BY ${sort} ${direction}, s.id ${direction} LIMIT ${q.offset + q.limit}) x
-          ORDER BY x.k ${direction}, x.id ${direction} LIMIT ${q.limit} OFFSET ${q.offset}`;
-  return {
-    page: pageSql,
-    count: Prisma.sql`SELECT count(*) FROM (SELECT 1 ${where(inScope)} LIMIT ${q.offset + COUNT_CAP + 1}) counted`,
-  };
+  // Ties broken by the id in the same direction: (periodEnd, id) walked either way, no sort of a
+  // month's million statements that share their period end.
+  const company = Boolean(q.siret || q.name);
+  const joins = Prisma.sql`${
+    company || q.iban ? Prisma.sql`JOIN "BankAccount" a ON a.id = s."bankAccountId"` : Prisma.empty
+  } ${company ? Prisma.sql`JOIN "Company" c ON c.id = a."companyId"` : Prisma.empty}`;
+  return keysetSearch(q, {
+    from: Prisma.sql`FROM "Statement" s ${joins}`,
+    conds,
+    row: 's',
+    ids,
+    pageOn: company ? ['c', 's'] : ['s'],
+    countOn: company ? 'c' : 's',
+    key: sortKey(q),
+    idDesc: q.order === 'desc',
+  });
 }
 
 const transactionOut = z.object({
@@ -190,10 +167,9 @@ export function statementRoutes(ctx: RouteContext) {
    */
   async function findStatements(auth: Parameters<typeof scopeAccountIds>[1], query: ListQuery, count: boolean) {
     const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-    const at = query.after ? decodeAfter(query.after, query.sort, query.order, sortKey(query).cast) : undefined;
-    const search = searchStatements(ids, query, at);
+    const search = searchStatements(ids, query);
     const found = await statementPage(prisma, search.page, { total: count ? search.count : undefined });
-    return { rows: found.rows, total: found.total };
+    return { rows: found.rows, total: found.total, cursor: search.cursor };
   }
 
   api.op({
@@ -206,10 +182,7 @@ export function statementRoutes(ctx: RouteContext) {
     responses: { 200: { description: 'Relevés', schema: cappedList(statementOut) } },
     handler: async ({ auth, query }) => {
       const found = await findStatements(auth, query, true);
-      const { of } = sortKey(query);
-      return cappedPage(found.rows.map(presentStatement), found.total, query, (last) =>
-        encodeAfter(query.sort, query.order, { id: last.id, key: of(last) }),
-      );
+      return cappedPage(found.rows.map(presentStatement), found.total, query, found.cursor);
     },
   });
 
