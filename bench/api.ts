@@ -34,8 +34,10 @@ export interface ApiBenchOptions {
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
-function queries(s: Sample): Array<[string, string, 'other'?]> {
+function queries(s: Sample, size: { companies: number }): Array<[string, string, 'other'?]> {
   const ibanPart = s.iban.slice(8, 18);
+  // The companies' deep page: the 5 000th at 200 000 companies, as deep in proportion below.
+  const deep = Math.min(5000, Math.floor(size.companies / 40));
   const [y, m] = s.month.split('-') as [string, string];
   const lastDay = new Date(Date.UTC(Number(y), Number(m), 0)).getUTCDate();
   return [
@@ -45,8 +47,8 @@ function queries(s: Sample): Array<[string, string, 'other'?]> {
     ['companies', `iban=${ibanPart}`],
     ['companies', 'collection=error'],
     ['companies', 'sort=createdAt&order=desc'],
-    ['companies', 'sort=siren&offset=5000'],
-    ['companies', 'sort=siren&after=@5000'],
+    ['companies', `sort=siren&offset=${deep}`],
+    ['companies', `sort=siren&after=@${deep}`],
     ['bank-accounts', ''],
     ['bank-accounts', `siret=${s.siren}`],
     ['bank-accounts', `siret=${s.siren.slice(0, 5)}`],
@@ -238,7 +240,7 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
   try {
     // BENCH_API_ONLY=<text>: only the queries whose "route label" contains it (profiling one list).
     const only = process.env.BENCH_API_ONLY;
-    for (const [route, query, callerName] of queries(seeded.sample)) {
+    for (const [route, query, callerName] of queries(seeded.sample, seeded.size)) {
       const label = (query || '(aucun filtre)') + (callerName ? ' [Autre, 5 %]' : '');
       if (only && !`${route} ${label}`.includes(only)) continue;
       const caller = callerName ? otherKey : key;
