@@ -4,7 +4,7 @@
  * cursor) and its count capped at `offset + COUNT_CAP` (api/schemas.ts). Each route writes its
  * own filters and chooses its scopes; api/page-rows.ts runs the page and the count in one statement.
  */
-import { Prisma } from '../db/client';
+import { Prisma, readSql, type Db } from '../db/client';
 import { invalidFields } from './errors';
 import { COUNT_CAP } from './schemas';
 
@@ -32,6 +32,37 @@ export function siretSql(siret: string | undefined): Prisma.Sql[] {
   const nic = siret.slice(9);
   if (nic) conds.push(nic.length === 5 ? Prisma.sql`c.nic = ${nic}` : Prisma.sql`c.nic LIKE ${`${nic}%`}`);
   return conds;
+}
+
+/** The conditions a search's SIRET and name filters put on the company `c`. */
+export function companyConds(q: { siret?: string; name?: string }): Prisma.Sql[] {
+  const conds = siretSql(q.siret);
+  if (q.name) conds.push(Prisma.sql`c.name ILIKE ${likeContains(q.name)}`);
+  return conds;
+}
+
+/**
+ * The companies of the portal accounts `ids` that `conds` (companyConds) match, when there are at
+ * most `cap` of them; null when there are more, or no condition. A search filtered on the company
+ * then builds its page from these companies (keysetSearch's `narrow`) instead of walking the sort's
+ * index until the page is full: PostgreSQL walks that index when it expects the matches to come
+ * soon, and a SIREN prefix or a pair of common words matching a few companies of a big firm (or
+ * none) made it read the whole firm's rows (80 s for a statement page; bench/RESULTS.md, "api"
+ * 2026-12-05 15:00). Read through the (portalAccountId, siren) and trigram indexes: ≤ 12 ms.
+ */
+export async function fewCompanies(
+  prisma: Db,
+  ids: string[],
+  conds: Prisma.Sql[],
+  cap: number,
+): Promise<string[] | null> {
+  if (conds.length === 0) return null;
+  const rows = await readSql<{ id: string }>(
+    prisma,
+    Prisma.sql`SELECT c.id::text AS id FROM "Company" c
+      WHERE ${portalAccountIn('c', ids)} AND ${Prisma.join(conds, ' AND ')} LIMIT ${cap + 1}`,
+  );
+  return rows.length > cap ? null : rows.map((r) => r.id);
 }
 
 /** An item of a list and its sort key, as the list shows it (null for a null key): where the next page starts. */
@@ -132,8 +163,11 @@ export interface SortKey<T> {
  * `pageOn`: one alias as an equality so that PostgreSQL walks that table's (portalAccountId, key)
  * index and stops at the page, or several (the same rows) to let the planner choose. Scoped on the
  * listed rows alone for several portal accounts (a primary with its secondaries), each one's first
- * offset + limit rows are walked so, then merged. The count, scoped on `countOn`, stops at
- * offset + COUNT_CAP: counting every match of a million-row search costs seconds.
+ * offset + limit rows are walked so, then merged. With `narrow` (a few companies matched: fewCompanies),
+ * the page is merged the same way from each of the `narrow.from` values (`scope(id)`: companies, or
+ * their bank accounts) on `narrow.on`, each one's first offset + limit rows in order, the scopes and
+ * every filter kept: its cost follows the matches, not the firm's size. The count, scoped on
+ * `countOn`, stops at offset + COUNT_CAP: counting every match of a million-row search costs seconds.
  */
 export function keysetSearch<T extends { id: string }>(
   q: { sort: string; order: 'asc' | 'desc'; after?: string; limit: number; offset: number },
@@ -146,6 +180,7 @@ export function keysetSearch<T extends { id: string }>(
     countOn: Scoped;
     key: SortKey<T>;
     idDesc: boolean;
+    narrow?: { on: Prisma.Sql; from: Prisma.Sql };
   },
 ): { page: Prisma.Sql; count: Prisma.Sql; cursor: (last: T) => string } {
   const { key, ids } = o;
@@ -156,13 +191,18 @@ export function keysetSearch<T extends { id: string }>(
   const where = (scope: Prisma.Sql[]) => Prisma.sql`${o.from} WHERE ${Prisma.join([...scope, ...conds], ' AND ')}`;
   const order = Prisma.sql`${Prisma.raw(desc ? 'DESC' : 'ASC')}`;
   const idOrder = Prisma.sql`${Prisma.raw(o.idDesc ? 'DESC' : 'ASC')}`;
-  const merge = ids.length > 1 && o.pageOn.length === 1 && o.pageOn[0] === o.row;
-  const page = merge
-    ? Prisma.sql`SELECT x.id FROM unnest(${ids}::uuid[]) AS scope(id) CROSS JOIN LATERAL (
-          SELECT ${id}, ${key.sort} AS k ${where([Prisma.sql`${Prisma.raw(`${o.row}."portalAccountId"`)} = scope.id`])}
+  const scopes = o.pageOn.map((alias) => portalAccountIn(alias, ids));
+  // Each scope value's first offset + limit rows in order, then merged.
+  const merged = (values: Prisma.Sql, on: Prisma.Sql, others: Prisma.Sql[]) =>
+    Prisma.sql`SELECT x.id FROM ${values} CROSS JOIN LATERAL (
+          SELECT ${id}, ${key.sort} AS k ${where([Prisma.sql`${on} = scope.id`, ...others])}
           ORDER BY ${key.sort} ${order}, ${id} ${idOrder} LIMIT ${q.offset + q.limit}) x
-        ORDER BY x.k ${order}, x.id ${idOrder} LIMIT ${q.limit} OFFSET ${q.offset}`
-    : Prisma.sql`SELECT ${id} ${where(o.pageOn.map((alias) => portalAccountIn(alias, ids)))}
+        ORDER BY x.k ${order}, x.id ${idOrder} LIMIT ${q.limit} OFFSET ${q.offset}`;
+  const page = o.narrow
+    ? merged(o.narrow.from, o.narrow.on, scopes)
+    : ids.length > 1 && o.pageOn.length === 1 && o.pageOn[0] === o.row
+      ? merged(Prisma.sql`unnest(${ids}::uuid[]) AS scope(id)`, Prisma.raw(`${o.row}."portalAccountId"`), [])
+      : Prisma.sql`SELECT ${id} ${where(scopes)}
         ORDER BY ${key.sort} ${order}, ${id} ${idOrder} LIMIT ${q.limit} OFFSET ${q.offset}`;
   return {
     page,

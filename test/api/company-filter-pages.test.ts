@@ -1,0 +1,206 @@
+/**
+ * A search filtered on the company (SIRET or its beginning, part of the name) builds its page from
+ * the companies it matches when they are few (api/search-sql.ts `fewCompanies`), and walks the
+ * sort's index when they are many (issue 21: a few matches, or none, of a big firm made PostgreSQL
+ * walk the whole firm). Both ways page exactly as the join on the company gives them (the oracle:
+ * Prisma's findMany), by offset and by cursor, for GET /statements, /bank-accounts and /companies.
+ *
+ * One firm of 2 100 companies: `garage` and the SIREN prefix `70` match more than any route's cap
+ * (2 050 and 2 100 companies; the largest cap is 2 000), `boulangerie` 50, `70020` 100; `garage
+ * dupont` none of the firm's, 30 of its agency's (a secondary); a neighbour's companies match every
+ * filter and are never listed.
+ */
+import { randomUUID } from 'node:crypto';
+import { call, createTenant, luhn, useApi, type CallResult, type Tenant } from './support';
+
+const api = useApi();
+let firm: Tenant;
+let agency: Tenant;
+let neighbour: Tenant;
+
+/** A valid SIREN (Luhn key) for an 8-digit beginning. */
+const sirenOf = (base: string) => base + [...'0123456789'].find((k) => luhn(base + k))!;
+
+/** `count` companies of a portal account, each with one connection, 1 or 2 accounts and 2 statements an account. */
+async function seedCompanies(t: Tenant, count: number, name: (i: number) => string, base: (i: number) => string) {
+  const companies = Array.from({ length: count }, (_, i) => ({
+    id: randomUUID(),
+    siren: sirenOf(base(i)),
+    name: name(i),
+    // Two creation instants to the minute in five: ties on the sort key.
+    createdAt: new Date(Date.UTC(2025, 0, 1, 9, i % 5)),
+  }));
+  await api.prisma.$executeRaw`
+    INSERT INTO "Company" (id, "portalAccountId", "rootAccountId", siren, name, "periodicityKind", "periodicityDay",
+                           "createdAt", "updatedAt")
+    SELECT x.id, ${t.accountId}::uuid, ${t.rootId}::uuid, x.siren, x.name, 'MONTHLY', 0, x.at, now()
+    FROM unnest(${companies.map((c) => c.id)}::uuid[], ${companies.map((c) => c.siren)}::text[],
+                ${companies.map((c) => c.name)}::text[], ${companies.map((c) => c.createdAt)}::timestamp[])
+         AS x(id, siren, name, at)`;
+  await api.prisma.$executeRaw`
+    INSERT INTO "BankConnection" (id, "companyId", "powensConnectionId", "connectorName", "updatedAt")
+    SELECT gen_random_uuid(), c.id, 7000000 + row_number() OVER (ORDER BY c.id) + (SELECT count(*) FROM "BankConnection"),
+           'Connecteur de test', now()
+    FROM "Company" c WHERE c.id = ANY(${companies.map((c) => c.id)}::uuid[])`;
+  // 1 account, or 2 for every third company (by SIREN); creation instants tie by sevens.
+  await api.prisma.$executeRaw`
+    INSERT INTO "BankAccount" (id, "connectionId", "companyId", "portalAccountId", "powensAccountId", iban, label, type,
+                               currency, "createdAt", "updatedAt")
+    SELECT gen_random_uuid(), bc.id, c.id, c."portalAccountId", n, NULL, 'Compte ' || n, 'checking', 'EUR',
+           timestamp '2025-06-01 08:00' + (r.k % 7) * interval '1 minute', now()
+    FROM "Company" c JOIN "BankConnection" bc ON bc."companyId" = c.id
+    JOIN (SELECT id, row_number() OVER (ORDER BY siren) AS k FROM "Company") r ON r.id = c.id
+    CROSS JOIN generate_series(1, 2) AS n
+    WHERE c.id = ANY(${companies.map((c) => c.id)}::uuid[]) AND (n = 1 OR r.k % 3 = 0)`;
+  // Two month-end statements an account, received on one of four mornings (ties).
+  await api.prisma.$executeRaw`
+    INSERT INTO "Statement" (id, "bankAccountId", "periodStart", "periodEnd", "receivedAt", state, currency,
+                             "openingBalance", "closingBalance")
+    SELECT gen_random_uuid(), a.id, m, (m + interval '1 month' - interval '1 day')::date,
+           timestamp '2026-02-01 06:00' + ((a."powensAccountId" + ascii(a.id::text)) % 4) * interval '1 day'
+             + (m - date '2025-11-01') * interval '1 minute', 'SUCCESS', 'EUR', 0, 0
+    FROM "BankAccount" a CROSS JOIN (VALUES (date '2025-11-01'), (date '2025-12-01')) AS p(m)
+    WHERE a."companyId" = ANY(${companies.map((c) => c.id)}::uuid[])`;
+}
+
+beforeAll(async () => {
+  firm = await createTenant(api.prisma, { name: 'Cabinet Grand' });
+  agency = await createTenant(api.prisma, { name: 'Agence Grand', parent: firm });
+  neighbour = await createTenant(api.prisma, { name: 'Cabinet Voisin' });
+  await seedCompanies(
+    firm,
+    2100,
+    (i) => (i < 2050 ? `Garage Martin ${i}` : `Boulangerie Dupont ${i}`),
+    (i) => `7${String(i).padStart(6, '0')}0`.slice(0, 8),
+  );
+  await seedCompanies(
+    agency,
+    30,
+    (i) => `Garage Dupont ${i}`,
+    (i) => `71${String(i).padStart(6, '0')}`,
+  );
+  await seedCompanies(
+    neighbour,
+    20,
+    (i) => (i % 2 ? `Garage Dupont ${i}` : `Boulangerie Martin ${i}`),
+    (i) => `7002${String(i).padStart(4, '0')}`,
+  );
+}, 120_000);
+
+type Filter = { name?: string; siren?: string };
+
+/** The filters, their query strings, and how many of the firm's companies each matches. */
+const FILTERS: Array<[string, Filter, number]> = [
+  ['name=garage', { name: 'garage' }, 2050],
+  ['name=Boulangerie', { name: 'boulangerie' }, 50],
+  ['siret=70', { siren: '70' }, 2100],
+  ['siret=70020', { siren: '70020' }, 100],
+  ['name=garage%20dupont', { name: 'garage dupont' }, 0],
+];
+
+const companyWhere = (scope: string[], f: Filter) => ({
+  portalAccountId: { in: scope },
+  ...(f.name ? { name: { contains: f.name, mode: 'insensitive' as const } } : {}),
+  ...(f.siren ? { siren: { startsWith: f.siren } } : {}),
+});
+
+test('the firm holds the companies the filters are written for', async () => {
+  for (const [, f, firmMatches] of FILTERS)
+    expect(await api.prisma.company.count({ where: companyWhere([firm.accountId], f) })).toBe(firmMatches);
+  // The SIREN filter matches the beginning only: the 8th digit of the firm's SIRENs is 0.
+  expect(
+    await api.prisma.company.count({ where: { portalAccountId: firm.accountId, siren: { contains: '70020' } } }),
+  ).toBe(100);
+});
+
+/** Each route: its sorts, and the oracle's order for one of them. */
+const ROUTES = {
+  statements: {
+    sorts: [
+      ['receivedAt', 'desc'],
+      ['periodEnd', 'asc'],
+    ],
+    oracle: (scope: string[], f: Filter, sort: string, order: 'asc' | 'desc') =>
+      api.prisma.statement
+        .findMany({
+          where: { bankAccount: { company: companyWhere(scope, f) } },
+          orderBy: [{ [sort]: order }, { id: order }],
+          select: { id: true },
+        })
+        .then((r) => r.map((s) => s.id)),
+  },
+  'bank-accounts': {
+    sorts: [
+      ['createdAt', 'desc'],
+      ['name', 'asc'],
+      ['siren', 'desc'],
+    ],
+    oracle: (scope: string[], f: Filter, sort: string, order: 'asc' | 'desc') =>
+      api.prisma.bankAccount
+        .findMany({
+          where: { active: true, company: companyWhere(scope, f) },
+          orderBy: [sort === 'createdAt' ? { createdAt: order } : { company: { [sort]: order } }, { id: 'asc' }],
+          select: { id: true },
+        })
+        .then((r) => r.map((a) => a.id)),
+  },
+  companies: {
+    sorts: [
+      ['name', 'asc'],
+      ['createdAt', 'desc'],
+    ],
+    oracle: (scope: string[], f: Filter, sort: string, order: 'asc' | 'desc') =>
+      api.prisma.company
+        .findMany({
+          where: { active: true, ...companyWhere(scope, f) },
+          orderBy: [{ [sort]: order }, { id: 'asc' }],
+          select: { id: true },
+        })
+        .then((r) => r.map((c) => c.id)),
+  },
+} as const;
+
+const ids = (items: Array<{ id: string }>) => items.map((i) => i.id);
+
+describe.each(Object.keys(ROUTES) as Array<keyof typeof ROUTES>)('GET /%s', (route) => {
+  const cases = ROUTES[route].sorts.flatMap(([sort, order]) =>
+    FILTERS.flatMap(([query, f]) => [
+      [query, sort, order, '', f] as const,
+      ...(f.name === 'garage dupont' ? [[query, sort, order, '&includeSecondary=true', f] as const] : []),
+    ]),
+  );
+  test.each(cases)('%s sort=%s order=%s%s: by offset and by cursor', async (query, sort, order, extra, f) => {
+    const scope = extra ? [firm.accountId, agency.accountId] : [firm.accountId];
+    const expected = await ROUTES[route].oracle(scope, f, sort, order as 'asc' | 'desc');
+    const path = `/api/v1/${route}?${query}&sort=${sort}&order=${order}${extra}`;
+    // By offset: the first page, one across the middle, the last; and pages of one (a company's
+    // second account, an account's second statement, are each one's second row).
+    const mid = Math.floor(expected.length / 2);
+    for (const [limit, offset] of [
+      [40, 0],
+      [40, Math.max(0, mid - 3)],
+      [40, Math.max(0, expected.length - 7)],
+      [1, mid],
+      [1, Math.max(0, expected.length - 1)],
+    ] as const) {
+      const r = await call(api, 'GET', `${path}&limit=${limit}&offset=${offset}`, { key: firm.key });
+      expect(r.status).toBe(200);
+      expect(ids(r.body.items)).toEqual(expected.slice(offset, offset + limit));
+      expect(r.body.total).toBe(Math.min(expected.length, offset + 1000));
+    }
+    // By cursor: three pages from the first.
+    let after: string | null = null;
+    let walked: string[] = [];
+    for (let page = 0; page < 3; page++) {
+      const r: CallResult = await call(api, 'GET', `${path}&limit=40${after ? `&after=${after}` : ''}`, {
+        key: firm.key,
+      });
+      expect(r.status).toBe(200);
+      walked = [...walked, ...ids(r.body.items)];
+      after = r.body.nextAfter;
+      if (!after) break;
+    }
+    expect(walked).toEqual(expected.slice(0, walked.length));
+    expect(walked.length).toBe(Math.min(expected.length, 3 * 40));
+  });
+});
