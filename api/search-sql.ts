@@ -47,8 +47,9 @@ export function companyConds(q: { siret?: string; name?: string }): Prisma.Sql[]
  * then builds its page from these companies (keysetSearch's `narrow`) instead of walking the sort's
  * index until the page is full: PostgreSQL walks that index when it expects the matches to come
  * soon, and a SIREN prefix or a pair of common words matching a few companies of a big firm (or
- * none) made it read the whole firm's rows (80 s for a statement page; bench/RESULTS.md, "api"
- * 2026-12-05 15:00). Read through the (portalAccountId, siren) and trigram indexes: ≤ 12 ms.
+ * none) made it read the whole firm's rows (80 s for a statement page; bench/RESULTS.md,
+ * “searches on the company matching few”). Read through the (portalAccountId, siren) and trigram
+ * indexes: 0.1–8 ms.
  */
 export async function fewCompanies(
   prisma: Db,
@@ -166,8 +167,9 @@ export interface SortKey<T> {
  * offset + limit rows are walked so, then merged. With `narrow` (a few companies matched: fewCompanies),
  * the page is merged the same way from each of the `narrow.from` values (`scope(id)`: companies, or
  * their bank accounts) on `narrow.on`, each one's first offset + limit rows in order, the scopes and
- * every filter kept: its cost follows the matches, not the firm's size. The count, scoped on
- * `countOn`, stops at offset + COUNT_CAP: counting every match of a million-row search costs seconds.
+ * every filter kept: its cost follows the matches, not the firm's size (the count's too). The count,
+ * scoped on `countOn`, stops at offset + COUNT_CAP: counting every match of a million-row search
+ * costs seconds.
  */
 export function keysetSearch<T extends { id: string }>(
   q: { sort: string; order: 'asc' | 'desc'; after?: string; limit: number; offset: number },
@@ -204,11 +206,17 @@ export function keysetSearch<T extends { id: string }>(
       ? merged(Prisma.sql`unnest(${ids}::uuid[]) AS scope(id)`, Prisma.raw(`${o.row}."portalAccountId"`), [])
       : Prisma.sql`SELECT ${id} ${where(scopes)}
         ORDER BY ${key.sort} ${order}, ${id} ${idOrder} LIMIT ${q.limit} OFFSET ${q.offset}`;
+  // The matches counted from the narrow set too: from the company's indexes, PostgreSQL may expect
+  // the count's rows soon and read the whole Company table for a name that matches none of the
+  // firm's (70 ms; bench/RESULTS.md, “searches on the company matching few”).
+  const countScope = portalAccountIn(o.countOn, ids);
+  const counted = o.narrow
+    ? Prisma.sql`SELECT 1 FROM ${o.narrow.from} CROSS JOIN LATERAL (
+          SELECT 1 ${where([Prisma.sql`${o.narrow.on} = scope.id`, countScope])}) y`
+    : Prisma.sql`SELECT 1 ${where([countScope])}`;
   return {
     page,
-    count: Prisma.sql`SELECT count(*) FROM (SELECT 1 ${where([portalAccountIn(o.countOn, ids)])} LIMIT ${
-      q.offset + COUNT_CAP + 1
-    }) counted`,
+    count: Prisma.sql`SELECT count(*) FROM (${counted} LIMIT ${q.offset + COUNT_CAP + 1}) counted`,
     cursor: (last) => encodeAfter(q.sort, q.order, { id: last.id, key: key.of(last) }),
   };
 }

@@ -103,17 +103,21 @@ const SORT_SQL: Record<ListQuery['sort'], SortKey<Listed>> = {
 /**
  * Up to this many companies matched by a SIRET or name filter, a bank-account page is merged from
  * their accounts (each company's, on BankAccount_companyId_idx); past it, the sort's index is walked
- * until the page is full, each account's company checked. Sorted on the account, at 1 000 000
- * accounts: 1 284 companies 34.4 ms walked, 19.6 merged; 128: 249 against 3.8; none of 176 000
- * ("garage dupont"): 3 014 against 19.5. Sorted on the company, its own index is walked, a company
- * a step (1 284: 4.3 against 19.0): the companies list's bound (bench/RESULTS.md, "api" 2026-12-05
- * 15:40).
+ * until the page is full, each account's company checked. A SIREN prefix alone, sorted on the
+ * account, up to 2 000 (its companies read in the (portalAccountId, siren) index alone; at 1 000 000
+ * accounts 1 284 companies cost 34.4 ms walked, 19.6 merged; 128: 249 against 3.8); a name, or a
+ * sort on the company, up to 300 (a name's companies are read through the trigram index, each one
+ * checked in the table: `garage`'s 2 001 first cost 6 ms, a tax on every name search; sorted on the
+ * company, its own index is walked, a company a step: 1 284 companies 4.3 ms against 19.0). None of
+ * 176 000 companies ("garage dupont"): 3 014 ms walked, 16 merged (bench/RESULTS.md, “searches on
+ * the company matching few”).
  */
-const FEW_COMPANIES = { account: 2_000, company: 300 };
+const FEW_COMPANIES = { siren: 2_000, other: 300 };
 
 /** The companies whose accounts make the page, when a SIRET or name filter matches few (FEW_COMPANIES). */
 function fewCompaniesOf(prisma: Db, ids: string[], q: ListQuery) {
-  const cap = q.sort === 'name' || q.sort === 'siren' ? FEW_COMPANIES.company : FEW_COMPANIES.account;
+  const sirenOnly = !q.name && q.sort !== 'name' && q.sort !== 'siren';
+  const cap = sirenOnly ? FEW_COMPANIES.siren : FEW_COMPANIES.other;
   return fewCompanies(prisma, ids, companyConds(q), cap);
 }
 

@@ -69,19 +69,19 @@ const activeConnection = (error: boolean) =>
   })`;
 
 /**
+ * Up to this many companies matched by a SIRET or name filter, the page is sorted from them; past
+ * it, the sort's index is walked until the page is full. At 200 000 companies: none of 176 000
+ * ("garage dupont") 171 ms walked, 18 from the matches; 126: 1.4 against 1.7; 840: 5.1 against 9.4
+ * (bench/RESULTS.md, “searches on the company matching few”).
+ */
+const FEW_COMPANIES = 300;
+
+/**
  * The SQL of a search (shared by the list and its export; api/search-sql.ts keysetSearch): its page
  * of ids walked in the sort's index within the caller's portal account ((portalAccountId, name |
  * siren | createdAt), stopped at the page), its capped count (a firm of 200 000 companies counted
  * them all on every page before: bench/RESULTS.md, "api"), the cursor of an item.
  */
-/**
- * Up to this many companies matched by a SIRET or name filter, the page is sorted from them; past
- * it, the sort's index is walked until the page is full. At 200 000 companies: none of 176 000
- * ("garage dupont") 171 ms walked, 18 from the matches; 126: 1.4 against 1.7; 840: 5.1 against 9.4
- * (bench/RESULTS.md, "api" 2026-12-05 15:40).
- */
-const FEW_COMPANIES = 300;
-
 function searchCompanies(ids: string[], q: ListQuery, companies: string[] | null) {
   const conds: Prisma.Sql[] = companyConds(q);
   if (!q.includeInactive) conds.push(Prisma.sql`c.active`);

@@ -113,7 +113,8 @@ const sortKey = (q: ListQuery): SortKey<ReturnType<typeof presentStatement>> =>
  * receivedAt | periodEnd) index); past it, the caller's statements are walked in order until the page
  * is full, each one's company checked. At 1 000 000 accounts and 10 000 000 statements: 128
  * companies 532 ms walked, 17 merged; 840: 43.5 against 94; none of 176 000 ("garage dupont"):
- * 30 s (the statement timeout) against 19 (bench/RESULTS.md, "api" 2026-12-05 15:40).
+ * 30 s (the statement timeout) against 19 (bench/RESULTS.md, “searches on the company matching
+ * few”).
  */
 const FEW_COMPANIES = 300;
 
