@@ -1,7 +1,7 @@
 /** Bank accounts: search (SIRET, name, IBAN, connection state, link state), detail, (re)activation. */
 import { z } from 'zod';
 import { type LinkState } from '../../domain/links';
-import { Prisma, type Db } from '../../db/client';
+import { Prisma, readSql, type Db } from '../../db/client';
 import { deactivateSignal, reactivateSignal } from '../../workflows/messages';
 import { audit } from '../audit';
 import type { AuthContext } from '../auth-context';
@@ -114,6 +114,29 @@ const SORT_SQL: Record<ListQuery['sort'], SortKey<Listed>> = {
  */
 const FEW_COMPANIES = { siren: 2_000, other: 300 };
 
+/**
+ * Up to this many connections of the caller whose latest link is valid, `link=valid` pages their
+ * accounts; past it, the accounts are walked, each one's latest link probed. A link is valid for
+ * 72 h, and sent from a connection's second consecutive failure: a firm has few at a time, and the
+ * walk then read every account of the firm (3.3 s for 38 connections of a firm of 176 000
+ * companies; bench/RESULTS.md, “link=valid with the few valid links of production”).
+ */
+const FEW_VALID_LINKS = 2_000;
+
+/** The caller's connections whose latest link is valid, when there are at most FEW_VALID_LINKS; else null. */
+async function fewConnectionsWithValidLink(prisma: Db, ids: string[]): Promise<string[] | null> {
+  const rows = await readSql<{ id: string }>(
+    prisma,
+    Prisma.sql`SELECT l."connectionId"::text AS id FROM "Link" l JOIN "Company" c ON c.id = l."companyId"
+      WHERE l."expiresAt" > now() AND ${LINK_STATE_SQL.valid} AND l."connectionId" IS NOT NULL
+        AND c."portalAccountId" = ANY(${ids}::uuid[])
+        AND NOT EXISTS (SELECT 1 FROM "Link" n WHERE n."connectionId" = l."connectionId"
+                          AND (n."createdAt", n.id) > (l."createdAt", l.id))
+      LIMIT ${FEW_VALID_LINKS + 1}`,
+  );
+  return rows.length > FEW_VALID_LINKS ? null : rows.map((r) => r.id);
+}
+
 /** The companies whose accounts make the page, when a SIRET or name filter matches few (FEW_COMPANIES). */
 function fewCompaniesOf(prisma: Db, ids: string[], q: ListQuery) {
   const sirenOnly = !q.name && q.sort !== 'name' && q.sort !== 'siren';
@@ -121,7 +144,18 @@ function fewCompaniesOf(prisma: Db, ids: string[], q: ListQuery) {
   return fewCompanies(prisma, ids, companyConds(q), cap);
 }
 
-function searchBankAccounts(ids: string[], q: ListQuery, companies: string[] | null) {
+/** What a page may be merged from: the few connections with a valid link, else the few companies. */
+interface Few {
+  connections?: string[] | null;
+  companies?: string[] | null;
+}
+
+async function fewOf(prisma: Db, ids: string[], q: ListQuery): Promise<Few> {
+  const connections = q.link === 'valid' ? await fewConnectionsWithValidLink(prisma, ids) : null;
+  return connections ? { connections } : { companies: await fewCompaniesOf(prisma, ids, q) };
+}
+
+function searchBankAccounts(ids: string[], q: ListQuery, few: Few) {
   // Each account carries its company's portal account (kept by the database): without a filter or a
   // sort on the company, the scope, the sort and the capped count walk (portalAccountId, createdAt |
   // iban | label, id), and the company is not joined. A filter or a sort on the company (SIRET,
@@ -164,10 +198,12 @@ function searchBankAccounts(ids: string[], q: ListQuery, companies: string[] | n
     countOn: company ? 'c' : 'a',
     key: SORT_SQL[q.sort],
     idDesc: false,
-    // A few companies matched (FEW_COMPANIES): the page from their accounts.
-    narrow: companies
-      ? { on: Prisma.sql`a."companyId"`, from: Prisma.sql`unnest(${companies}::uuid[]) AS scope(id)` }
-      : undefined,
+    // A few connections with a valid link, or a few companies matched: the page from their accounts.
+    narrow: few.connections
+      ? { on: Prisma.sql`a."connectionId"`, from: Prisma.sql`unnest(${few.connections}::uuid[]) AS scope(id)` }
+      : few.companies
+        ? { on: Prisma.sql`a."companyId"`, from: Prisma.sql`unnest(${few.companies}::uuid[]) AS scope(id)` }
+        : undefined,
   });
 }
 
@@ -196,7 +232,7 @@ export function bankAccountRoutes(ctx: RouteContext) {
     handler: async ({ auth, query }) => {
       // The page, its rows, their links and the capped total in one round trip (api/page-rows.ts).
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-      const search = searchBankAccounts(ids, query, await fewCompaniesOf(prisma, ids, query));
+      const search = searchBankAccounts(ids, query, await fewOf(prisma, ids, query));
       const found = await bankAccountPage(prisma, search.page, { total: search.count });
       const items = found.rows.map((r, i) => ({ ...presentBankAccount(r), link: found.links[i] ?? null }));
       return cappedPage(items, found.total, query, search.cursor);
@@ -214,7 +250,7 @@ export function bankAccountRoutes(ctx: RouteContext) {
     handler: async ({ auth, query, res }) => {
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
       const all = { ...query, limit: EXPORT_MAX_ROWS, offset: 0 };
-      const search = searchBankAccounts(ids, all, await fewCompaniesOf(prisma, ids, all));
+      const search = searchBankAccounts(ids, all, await fewOf(prisma, ids, all));
       const found = await bankAccountPage(prisma, search.page, { portalAccountName: true });
       const rows = found.rows.map((a, i) => ({ ...a, link: found.links[i] ?? null }));
       const LINK_FR = { valid: 'Valide', used: 'Utilisé', expired: 'Expiré' } as const;

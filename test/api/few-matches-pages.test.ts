@@ -1,17 +1,21 @@
 /**
  * A search filtered on the company (SIRET or its beginning, part of the name) builds its page from
  * the companies it matches when they are few (api/search-sql.ts `fewCompanies`), and walks the
- * sort's index when they are many (issue 21: a few matches, or none, of a big firm made PostgreSQL
- * walk the whole firm). Both ways page exactly as the join on the company gives them (the oracle:
- * Prisma's findMany), by offset and by cursor, for GET /statements, /bank-accounts and /companies.
+ * sort's index when they are many; `link=valid` on bank accounts from the few connections whose
+ * latest link is valid, the same way (issue 21: a few matches, or none, of a big firm made
+ * PostgreSQL walk the whole firm). Both ways page exactly as the join on the company gives them (the
+ * oracle: Prisma's findMany, and each connection's latest link as Prisma reads it), by offset and by
+ * cursor, for GET /statements, /bank-accounts and /companies.
  *
  * One firm of 2 100 companies: `garage` and the SIREN prefix `70` match more than any route's cap
  * (2 050 and 2 100 companies; the largest cap is 2 000), `boulangerie` 50, `70020` 100; `garage
  * dupont` none of the firm's, 30 of its agency's (a secondary); a neighbour's companies match every
- * filter and are never listed.
+ * filter and are never listed. The garages' connections (2 050) have a valid link, the bakeries'
+ * a valid one that a used one replaced; the agency's a valid one (10 of them after a used one), 10
+ * of its 30 replaced by a revoked one created at the same instant (the tie broken by id).
  */
 import { randomUUID } from 'node:crypto';
-import { call, createTenant, luhn, useApi, type CallResult, type Tenant } from './support';
+import { call, createTenant, latestLinksOracle, luhn, useApi, type CallResult, type Tenant } from './support';
 
 const api = useApi();
 let firm: Tenant;
@@ -85,6 +89,24 @@ beforeAll(async () => {
     (i) => (i % 2 ? `Garage Dupont ${i}` : `Boulangerie Martin ${i}`),
     (i) => `7002${String(i).padStart(4, '0')}`,
   );
+  // Links: [company name pattern, created hours ago, expires in hours, used, revoked], oldest first;
+  // the second link of a pair shares its creation instant with the first and sorts after it by id.
+  const link = (like: string, n: number, ago: number, ahead: number, used: boolean, revoked: boolean) =>
+    api.prisma.$executeRaw`
+      INSERT INTO "Link" (id, "companyId", "connectionId", kind, recipient, "secretHash", "createdAt", "expiresAt",
+                          "usedAt", "revokedAt")
+      SELECT (lpad(to_hex(${n}::int), 8, '0') || substr(bc.id::text, 9))::uuid, c.id, bc.id, 'UPDATE_CREDENTIALS',
+             'x@example.test', md5(random()::text), date_trunc('second', now()) - ${ago}::int * interval '1 hour',
+             now() + ${ahead}::int * interval '1 hour', CASE WHEN ${used} THEN now() END,
+             CASE WHEN ${revoked} THEN now() END
+      FROM "Company" c JOIN "BankConnection" bc ON bc."companyId" = c.id
+      WHERE c.name LIKE ${like} AND c."portalAccountId" <> ${neighbour.accountId}::uuid`;
+  await link('Garage Martin %', 1, 2, 70, false, false);
+  await link('Boulangerie Dupont %', 1, 5, 67, false, false);
+  await link('Boulangerie Dupont %', 2, 1, 71, true, false);
+  await link('Garage Dupont 2_', 0, 30, -6, true, false);
+  await link('Garage Dupont %', 1, 1, 71, false, false);
+  await link('Garage Dupont 1_', 2, 1, 71, false, true);
 }, 120_000);
 
 type Filter = { name?: string; siren?: string };
@@ -202,5 +224,75 @@ describe.each(Object.keys(ROUTES) as Array<keyof typeof ROUTES>)('GET /%s', (rou
     }
     expect(walked).toEqual(expected.slice(0, walked.length));
     expect(walked.length).toBe(Math.min(expected.length, 3 * 40));
+  });
+});
+
+/** The caller's active bank accounts whose connection's latest link is valid, in the list's order. */
+async function validLinkOracle(scope: string[], f: Filter, sort: 'createdAt' | 'name', order: 'asc' | 'desc') {
+  const accounts = await api.prisma.bankAccount.findMany({
+    where: { active: true, company: companyWhere(scope, f) },
+    orderBy: [sort === 'createdAt' ? { createdAt: order } : { company: { name: order } }, { id: 'asc' }],
+    select: { id: true, connectionId: true },
+  });
+  const latest = await latestLinksOracle(api.prisma, [...new Set(accounts.map((a) => a.connectionId))]);
+  return accounts.filter((a) => latest.get(a.connectionId)?.state === 'valid').map((a) => a.id);
+}
+
+describe('GET /bank-accounts?link=valid', () => {
+  test.each([
+    // The firm's 2 050 connections with a valid link: more than the cap, walked.
+    ['the firm', '', 'createdAt', 'desc', 2050, {}],
+    ['the firm', '', 'name', 'asc', 2050, {}],
+    // Its agency's 20 (of 30: the others' valid link replaced at the same instant): merged.
+    ['its agency', '', 'createdAt', 'desc', 20, {}],
+    // The firm's, filtered on the company: the few companies merged, their links checked.
+    ['the firm', '&siret=70020', 'createdAt', 'asc', 50, { siren: '70020' }],
+    ['the firm', '&name=boulangerie', 'createdAt', 'desc', 0, { name: 'boulangerie' }],
+    [
+      'the firm and its agency',
+      '&includeSecondary=true&name=garage%20dupont',
+      'name',
+      'desc',
+      20,
+      { name: 'garage dupont' },
+    ],
+  ] as const)('%s%s sort=%s order=%s: %i connections', async (who, query, sort, order, connectionCount, f) => {
+    const me = who === 'its agency' ? agency : firm;
+    const scope =
+      who === 'its agency'
+        ? [agency.accountId]
+        : query.includes('includeSecondary')
+          ? [firm.accountId, agency.accountId]
+          : [firm.accountId];
+    const expected = await validLinkOracle(scope, f as Filter, sort, order);
+    const connections = await api.prisma.bankAccount.findMany({
+      where: { id: { in: expected } },
+      distinct: ['connectionId'],
+      select: { connectionId: true },
+    });
+    expect(connections.length).toBe(connectionCount);
+    const path = `/api/v1/bank-accounts?link=valid${query}&sort=${sort}&order=${order}`;
+    for (const [limit, offset] of [
+      [40, 0],
+      [1, Math.floor(expected.length / 2)],
+      [40, Math.max(0, expected.length - 7)],
+    ] as const) {
+      const r = await call(api, 'GET', `${path}&limit=${limit}&offset=${offset}`, { key: me.key });
+      expect(r.status).toBe(200);
+      expect(ids(r.body.items)).toEqual(expected.slice(offset, offset + limit));
+      expect(r.body.items.every((i: { link: { state: string } }) => i.link.state === 'valid')).toBe(true);
+      expect(r.body.total).toBe(Math.min(expected.length, offset + 1000));
+    }
+    let after: string | null = null;
+    let walked: string[] = [];
+    for (let page = 0; page < 2; page++) {
+      const r: CallResult = await call(api, 'GET', `${path}&limit=40${after ? `&after=${after}` : ''}`, {
+        key: me.key,
+      });
+      walked = [...walked, ...ids(r.body.items)];
+      after = r.body.nextAfter;
+      if (!after) break;
+    }
+    expect(walked).toEqual(expected.slice(0, Math.min(expected.length, 80)));
   });
 });
