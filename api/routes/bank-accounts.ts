@@ -95,12 +95,6 @@ const SORT_SQL: Record<ListQuery['sort'], SortKey<Listed>> = {
 };
 
 /**
- * The SQL of a search (api/search-sql.ts keysetSearch: its page of ids, its capped count, the
- * cursor of an item), written so that PostgreSQL can walk an index in the requested order and stop
- * at the page (an ORDER BY on the company's name through Prisma's relation ordering sorted every
- * row), and the link-state filter is a semi-join on each connection's latest link.
- */
-/**
  * Up to this many companies matched by a SIRET or name filter, a bank-account page is merged from
  * their accounts (each company's, on BankAccount_companyId_idx); past it, the sort's index is walked
  * until the page is full, each account's company checked. A SIREN prefix alone, sorted on the
@@ -155,6 +149,12 @@ async function fewOf(prisma: Db, ids: string[], q: ListQuery): Promise<Few> {
   return connections ? { connections } : { companies: await fewCompaniesOf(prisma, ids, q) };
 }
 
+/**
+ * The SQL of a search (api/search-sql.ts keysetSearch: its page of ids, its capped count, the
+ * cursor of an item), written so that PostgreSQL can walk an index in the requested order and stop
+ * at the page (an ORDER BY on the company's name through Prisma's relation ordering sorted every
+ * row), and the link-state filter is a semi-join on each connection's latest link.
+ */
 function searchBankAccounts(ids: string[], q: ListQuery, few: Few) {
   // Each account carries its company's portal account (kept by the database): without a filter or a
   // sort on the company, the scope, the sort and the capped count walk (portalAccountId, createdAt |

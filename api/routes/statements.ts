@@ -103,11 +103,6 @@ const sortKey = (q: ListQuery): SortKey<ReturnType<typeof presentStatement>> =>
     : { sort: Prisma.sql`s."receivedAt"`, cast: 'timestamp', of: (s) => s.receivedAt };
 
 /**
- * The SQL of a search (api/search-sql.ts keysetSearch): the page of statement ids it asks for, in
- * order, its capped count and the cursor of an item. `ids` are the portal accounts in the caller's
- * scope.
- */
-/**
  * Up to this many companies matched by a SIRET or name filter, a statement page is merged from
  * their bank accounts' statements (each account's first offset + limit, on its (bankAccountId,
  * receivedAt | periodEnd) index); past it, the caller's statements are walked in order until the page
@@ -118,6 +113,11 @@ const sortKey = (q: ListQuery): SortKey<ReturnType<typeof presentStatement>> =>
  */
 const FEW_COMPANIES = 300;
 
+/**
+ * The SQL of a search (api/search-sql.ts keysetSearch): the page of statement ids it asks for, in
+ * order, its capped count and the cursor of an item. `ids` are the portal accounts in the caller's
+ * scope.
+ */
 function searchStatements(ids: string[], q: ListQuery, companies: string[] | null) {
   // Each statement carries its company's portal account (kept by the database): without a filter on
   // the company, the scope, the sort and the capped count walk (portalAccountId, receivedAt | periodEnd,
