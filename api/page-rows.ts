@@ -26,6 +26,14 @@ export type BankAccountRow = Prisma.BankAccountGetPayload<{ include: typeof bank
 /** A page: its ids in order, or a query returning them (one column) in its own order. */
 export type PageIds = string[] | Prisma.Sql;
 
+/**
+ * The latest link of the connection `connection` (a column of the outer query), ties on the creation
+ * instant broken by id: the one the lists show, filter on (`link=`) and count as valid.
+ */
+export const latestLinkOf = (connection: Prisma.Sql) =>
+  Prisma.sql`SELECT l.id, l."createdAt", l."usedAt", l."revokedAt", l."expiresAt" FROM "Link" l
+    WHERE l."connectionId" = ${connection} ORDER BY l."createdAt" DESC, l.id DESC LIMIT 1`;
+
 /** The page's ids with their rank: joined, then sorted back into the search's order. */
 const page = (ids: PageIds) =>
   Array.isArray(ids)
@@ -220,10 +228,7 @@ export async function bankAccountPage(
     JOIN "PortalAccount" p ON p.id = c."portalAccountId"
     JOIN "BankConnection" x ON x.id = a."connectionId"
     LEFT JOIN "Bank" b ON b.id = x."bankId"
-    LEFT JOIN LATERAL (
-      SELECT l."createdAt", l."usedAt", l."revokedAt", l."expiresAt" FROM "Link" l
-      WHERE l."connectionId" = a."connectionId" ORDER BY l."createdAt" DESC, l.id DESC LIMIT 1
-    ) l ON true`,
+    LEFT JOIN LATERAL (${latestLinkOf(Prisma.sql`a."connectionId"`)}) l ON true`,
     opts.total,
   );
   const now = new Date();

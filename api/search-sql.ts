@@ -66,6 +66,9 @@ export async function fewCompanies(
   return rows.length > cap ? null : rows.map((r) => r.id);
 }
 
+/** A list of ids as the FROM item `scope(id)` that keysetSearch merges a page from (its `narrow.from`). */
+export const idsScope = (ids: string[]) => Prisma.sql`unnest(${ids}::uuid[]) AS scope(id)`;
+
 /** An item of a list and its sort key, as the list shows it (null for a null key): where the next page starts. */
 interface AfterItem {
   id: string;
@@ -203,7 +206,7 @@ export function keysetSearch<T extends { id: string }>(
   const page = o.narrow
     ? merged(o.narrow.from, o.narrow.on, scopes)
     : ids.length > 1 && o.pageOn.length === 1 && o.pageOn[0] === o.row
-      ? merged(Prisma.sql`unnest(${ids}::uuid[]) AS scope(id)`, Prisma.raw(`${o.row}."portalAccountId"`), [])
+      ? merged(idsScope(ids), Prisma.raw(`${o.row}."portalAccountId"`), [])
       : Prisma.sql`SELECT ${id} ${where(scopes)}
         ORDER BY ${key.sort} ${order}, ${id} ${idOrder} LIMIT ${q.limit} OFFSET ${q.offset}`;
   // The matches counted from the narrow set too: from the company's indexes, PostgreSQL may expect

@@ -34,9 +34,9 @@ import {
   statementOut,
 } from '../schemas';
 import { bankAccountScope, scopeAccountIds } from '../scope';
-import { companyConds, fewCompanies, keysetSearch, likeContains, type SortKey } from '../search-sql';
+import { companyConds, fewCompanies, idsScope, keysetSearch, likeContains, type SortKey } from '../search-sql';
 import { notifyWorkflows, signalConnection } from '../temporal';
-import { bankAccountPage } from '../page-rows';
+import { bankAccountPage, latestLinkOf } from '../page-rows';
 import type { RouteContext } from '../deps';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
@@ -121,32 +121,13 @@ const FEW_VALID_LINKS = 2_000;
 async function fewConnectionsWithValidLink(prisma: Db, ids: string[]): Promise<string[] | null> {
   const rows = await readSql<{ id: string }>(
     prisma,
-    Prisma.sql`SELECT l."connectionId"::text AS id FROM "Link" l JOIN "Company" c ON c.id = l."companyId"
-      WHERE l."expiresAt" > now() AND ${LINK_STATE_SQL.valid} AND l."connectionId" IS NOT NULL
-        AND c."portalAccountId" = ANY(${ids}::uuid[])
-        AND NOT EXISTS (SELECT 1 FROM "Link" n WHERE n."connectionId" = l."connectionId"
-                          AND (n."createdAt", n.id) > (l."createdAt", l.id))
+    Prisma.sql`SELECT v."connectionId"::text AS id FROM "Link" v JOIN "Company" c ON c.id = v."companyId"
+      CROSS JOIN LATERAL (${latestLinkOf(Prisma.sql`v."connectionId"`)}) l
+      WHERE v."expiresAt" > now() AND c."portalAccountId" = ANY(${ids}::uuid[]) AND l.id = v.id
+        AND ${LINK_STATE_SQL.valid}
       LIMIT ${FEW_VALID_LINKS + 1}`,
   );
   return rows.length > FEW_VALID_LINKS ? null : rows.map((r) => r.id);
-}
-
-/** The companies whose accounts make the page, when a SIRET or name filter matches few (FEW_COMPANIES). */
-function fewCompaniesOf(prisma: Db, ids: string[], q: ListQuery) {
-  const sirenOnly = !q.name && q.sort !== 'name' && q.sort !== 'siren';
-  const cap = sirenOnly ? FEW_COMPANIES.siren : FEW_COMPANIES.other;
-  return fewCompanies(prisma, ids, companyConds(q), cap);
-}
-
-/** What a page may be merged from: the few connections with a valid link, else the few companies. */
-interface Few {
-  connections?: string[] | null;
-  companies?: string[] | null;
-}
-
-async function fewOf(prisma: Db, ids: string[], q: ListQuery): Promise<Few> {
-  const connections = q.link === 'valid' ? await fewConnectionsWithValidLink(prisma, ids) : null;
-  return connections ? { connections } : { companies: await fewCompaniesOf(prisma, ids, q) };
 }
 
 /**
@@ -155,7 +136,7 @@ async function fewOf(prisma: Db, ids: string[], q: ListQuery): Promise<Few> {
  * at the page (an ORDER BY on the company's name through Prisma's relation ordering sorted every
  * row), and the link-state filter is a semi-join on each connection's latest link.
  */
-function searchBankAccounts(ids: string[], q: ListQuery, few: Few) {
+async function searchBankAccounts(prisma: Db, ids: string[], q: ListQuery) {
   // Each account carries its company's portal account (kept by the database): without a filter or a
   // sort on the company, the scope, the sort and the capped count walk (portalAccountId, createdAt |
   // iban | label, id), and the company is not joined. A filter or a sort on the company (SIRET,
@@ -164,6 +145,13 @@ function searchBankAccounts(ids: string[], q: ListQuery, few: Few) {
   // a name alone (below).
   const company = Boolean(q.siret || q.name || q.sort === 'name' || q.sort === 'siren');
   const conds: Prisma.Sql[] = companyConds(q);
+  // The page from a few connections with a valid link, else from a few companies matched (a SIREN
+  // prefix alone, sorted on the account, from up to FEW_COMPANIES.siren).
+  const connections = q.link === 'valid' ? await fewConnectionsWithValidLink(prisma, ids) : null;
+  const sirenOnly = !q.name && q.sort !== 'name' && q.sort !== 'siren';
+  const companies = connections
+    ? null
+    : await fewCompanies(prisma, ids, conds, sirenOnly ? FEW_COMPANIES.siren : FEW_COMPANIES.other);
   if (!q.includeInactive) conds.push(Prisma.sql`a.active`);
   if (q.iban) conds.push(Prisma.sql`a.iban LIKE ${likeContains(q.iban)}`);
   if (q.connection) {
@@ -176,12 +164,9 @@ function searchBankAccounts(ids: string[], q: ListQuery, few: Few) {
   if (q.link) {
     // The connection's latest link, one probe of (connectionId, createdAt) per account (the scope is
     // the account's: a connection's links are its company's).
-    conds.push(Prisma.sql`EXISTS (
-      SELECT 1 FROM (
-        SELECT l."usedAt", l."revokedAt", l."expiresAt" FROM "Link" l
-        WHERE l."connectionId" = a."connectionId" ORDER BY l."createdAt" DESC, l.id DESC LIMIT 1
-      ) l
-      WHERE ${LINK_STATE_SQL[q.link]})`);
+    conds.push(
+      Prisma.sql`EXISTS (SELECT 1 FROM (${latestLinkOf(Prisma.sql`a."connectionId"`)}) l WHERE ${LINK_STATE_SQL[q.link]})`,
+    );
   }
   // The page itself starts from the company's indexes only for a SIRET or a sort on the company: a
   // name alone is checked on each account's company as the account's index is walked (a firm of 5 %
@@ -198,11 +183,10 @@ function searchBankAccounts(ids: string[], q: ListQuery, few: Few) {
     countOn: company ? 'c' : 'a',
     key: SORT_SQL[q.sort],
     idDesc: false,
-    // A few connections with a valid link, or a few companies matched: the page from their accounts.
-    narrow: few.connections
-      ? { on: Prisma.sql`a."connectionId"`, from: Prisma.sql`unnest(${few.connections}::uuid[]) AS scope(id)` }
-      : few.companies
-        ? { on: Prisma.sql`a."companyId"`, from: Prisma.sql`unnest(${few.companies}::uuid[]) AS scope(id)` }
+    narrow: connections
+      ? { on: Prisma.sql`a."connectionId"`, from: idsScope(connections) }
+      : companies
+        ? { on: Prisma.sql`a."companyId"`, from: idsScope(companies) }
         : undefined,
   });
 }
@@ -232,7 +216,7 @@ export function bankAccountRoutes(ctx: RouteContext) {
     handler: async ({ auth, query }) => {
       // The page, its rows, their links and the capped total in one round trip (api/page-rows.ts).
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-      const search = searchBankAccounts(ids, query, await fewOf(prisma, ids, query));
+      const search = await searchBankAccounts(prisma, ids, query);
       const found = await bankAccountPage(prisma, search.page, { total: search.count });
       const items = found.rows.map((r, i) => ({ ...presentBankAccount(r), link: found.links[i] ?? null }));
       return cappedPage(items, found.total, query, search.cursor);
@@ -249,8 +233,7 @@ export function bankAccountRoutes(ctx: RouteContext) {
     responses: { 200: { description: 'Le fichier', contentType: 'text/csv' } },
     handler: async ({ auth, query, res }) => {
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-      const all = { ...query, limit: EXPORT_MAX_ROWS, offset: 0 };
-      const search = searchBankAccounts(ids, all, await fewOf(prisma, ids, all));
+      const search = await searchBankAccounts(prisma, ids, { ...query, limit: EXPORT_MAX_ROWS, offset: 0 });
       const found = await bankAccountPage(prisma, search.page, { portalAccountName: true });
       const rows = found.rows.map((a, i) => ({ ...a, link: found.links[i] ?? null }));
       const LINK_FR = { valid: 'Valide', used: 'Utilisé', expired: 'Expiré' } as const;

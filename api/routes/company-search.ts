@@ -1,6 +1,6 @@
 /** Companies ("redevables") searched: the list and its export (CSV or Excel), with the same filters. */
 import { z } from 'zod';
-import { Prisma } from '../../db/client';
+import { Prisma, type Db } from '../../db/client';
 import { companyPage } from '../page-rows';
 import { presentCompany } from '../present';
 import {
@@ -18,7 +18,7 @@ import {
   siretFilter,
 } from '../schemas';
 import { scopeAccountIds } from '../scope';
-import { companyConds, fewCompanies, keysetSearch, likeContains, type SortKey } from '../search-sql';
+import { companyConds, fewCompanies, idsScope, keysetSearch, likeContains, type SortKey } from '../search-sql';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
 import { describePeriodicity, type PeriodicityInput } from '../../domain/identifiers';
@@ -82,8 +82,9 @@ const FEW_COMPANIES = 300;
  * siren | createdAt), stopped at the page), its capped count (a firm of 200 000 companies counted
  * them all on every page before: bench/RESULTS.md, "api"), the cursor of an item.
  */
-function searchCompanies(ids: string[], q: ListQuery, companies: string[] | null) {
+async function searchCompanies(prisma: Db, ids: string[], q: ListQuery) {
   const conds: Prisma.Sql[] = companyConds(q);
+  const companies = await fewCompanies(prisma, ids, conds, FEW_COMPANIES);
   if (!q.includeInactive) conds.push(Prisma.sql`c.active`);
   if (q.iban) {
     conds.push(
@@ -111,9 +112,7 @@ function searchCompanies(ids: string[], q: ListQuery, companies: string[] | null
     key: SORT_SQL[q.sort],
     idDesc: false,
     // A few companies matched by the SIRET or the name (FEW_COMPANIES): the page from them.
-    narrow: companies
-      ? { on: Prisma.sql`c.id`, from: Prisma.sql`unnest(${companies}::uuid[]) AS scope(id)` }
-      : undefined,
+    narrow: companies ? { on: Prisma.sql`c.id`, from: idsScope(companies) } : undefined,
   });
 }
 
@@ -132,8 +131,7 @@ export function companySearchRoutes(ctx: RouteContext) {
     handler: async ({ auth, query }) => {
       // The page, its rows and the capped total in one round trip (api/page-rows.ts).
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-      const companies = await fewCompanies(prisma, ids, companyConds(query), FEW_COMPANIES);
-      const search = searchCompanies(ids, query, companies);
+      const search = await searchCompanies(prisma, ids, query);
       const found = await companyPage(prisma, search.page, { total: search.count });
       return cappedPage(found.rows.map(presentCompany), found.total, query, search.cursor);
     },
@@ -149,8 +147,7 @@ export function companySearchRoutes(ctx: RouteContext) {
     responses: { 200: { description: 'Le fichier', contentType: 'text/csv' } },
     handler: async ({ auth, query, res }) => {
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-      const companies = await fewCompanies(prisma, ids, companyConds(query), FEW_COMPANIES);
-      const search = searchCompanies(ids, { ...query, limit: EXPORT_MAX_ROWS, offset: 0 }, companies);
+      const search = await searchCompanies(prisma, ids, { ...query, limit: EXPORT_MAX_ROWS, offset: 0 });
       const { rows } = await companyPage(prisma, search.page);
       const out = rows.map(presentCompany);
       await sendTable(res, {

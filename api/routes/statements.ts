@@ -3,7 +3,7 @@
  * statement-downloads.ts).
  */
 import { z } from 'zod';
-import { Prisma } from '../../db/client';
+import { Prisma, type Db } from '../../db/client';
 import { audit } from '../audit';
 import { conflict } from '../errors';
 import { day, deliverySelect, emailBounces, presentDelivery, presentStatement, statementSelect } from '../present';
@@ -118,12 +118,13 @@ const FEW_COMPANIES = 300;
  * order, its capped count and the cursor of an item. `ids` are the portal accounts in the caller's
  * scope.
  */
-function searchStatements(ids: string[], q: ListQuery, companies: string[] | null) {
+async function searchStatements(prisma: Db, ids: string[], q: ListQuery) {
   // Each statement carries its company's portal account (kept by the database): without a filter on
   // the company, the scope, the sort and the capped count walk (portalAccountId, receivedAt | periodEnd,
   // id) or (portalAccountId, state, receivedAt, id), and the bank account is joined only for its IBAN.
   // A filter on the company (SIRET, name) starts from the company's indexes, scoped there.
   const conds: Prisma.Sql[] = companyConds(q);
+  const companies = await fewCompanies(prisma, ids, conds, FEW_COMPANIES);
   if (q.iban) conds.push(Prisma.sql`a.iban LIKE ${likeContains(q.iban)}`);
   if (q.state) conds.push(Prisma.sql`s.state = ${STATE[q.state]}::"StatementState"`);
   if (q.delivery) conds.push(DELIVERY_SQL[q.delivery]);
@@ -184,8 +185,7 @@ export function statementRoutes(ctx: RouteContext) {
    */
   async function findStatements(auth: Parameters<typeof scopeAccountIds>[1], query: ListQuery, count: boolean) {
     const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
-    const companies = await fewCompanies(prisma, ids, companyConds(query), FEW_COMPANIES);
-    const search = searchStatements(ids, query, companies);
+    const search = await searchStatements(prisma, ids, query);
     const found = await statementPage(prisma, search.page, { total: count ? search.count : undefined });
     return { rows: found.rows, total: found.total, cursor: search.cursor };
   }

@@ -184,6 +184,45 @@ const ROUTES = {
 
 const ids = (items: Array<{ id: string }>) => items.map((i) => i.id);
 
+/**
+ * The list at `path`, as `key` reads it, pages as `expected` by offset (the first page, one across
+ * the middle, the last; and pages of one: a company's second account, an account's second statement,
+ * are each one's second row) and by cursor (three pages of 40 from the first); `each` checks every
+ * page's items too.
+ */
+async function expectPages(
+  path: string,
+  key: string,
+  expected: string[],
+  each?: (items: Array<{ link?: { state: string } | null }>) => void,
+) {
+  const mid = Math.floor(expected.length / 2);
+  for (const [limit, offset] of [
+    [40, 0],
+    [40, Math.max(0, mid - 3)],
+    [40, Math.max(0, expected.length - 7)],
+    [1, mid],
+    [1, Math.max(0, expected.length - 1)],
+  ] as const) {
+    const r = await call(api, 'GET', `${path}&limit=${limit}&offset=${offset}`, { key });
+    expect(r.status).toBe(200);
+    expect(ids(r.body.items)).toEqual(expected.slice(offset, offset + limit));
+    expect(r.body.total).toBe(Math.min(expected.length, offset + 1000));
+    each?.(r.body.items);
+  }
+  let after: string | null = null;
+  let walked: string[] = [];
+  for (let page = 0; page < 3; page++) {
+    const r: CallResult = await call(api, 'GET', `${path}&limit=40${after ? `&after=${after}` : ''}`, { key });
+    expect(r.status).toBe(200);
+    each?.(r.body.items);
+    walked = [...walked, ...ids(r.body.items)];
+    after = r.body.nextAfter;
+    if (!after) break;
+  }
+  expect(walked).toEqual(expected.slice(0, Math.min(expected.length, 3 * 40)));
+}
+
 describe.each(Object.keys(ROUTES) as Array<keyof typeof ROUTES>)('GET /%s', (route) => {
   const cases = ROUTES[route].sorts.flatMap(([sort, order]) =>
     FILTERS.flatMap(([query, f]) => [
@@ -195,35 +234,7 @@ describe.each(Object.keys(ROUTES) as Array<keyof typeof ROUTES>)('GET /%s', (rou
     const scope = extra ? [firm.accountId, agency.accountId] : [firm.accountId];
     const expected = await ROUTES[route].oracle(scope, f, sort, order as 'asc' | 'desc');
     const path = `/api/v1/${route}?${query}&sort=${sort}&order=${order}${extra}`;
-    // By offset: the first page, one across the middle, the last; and pages of one (a company's
-    // second account, an account's second statement, are each one's second row).
-    const mid = Math.floor(expected.length / 2);
-    for (const [limit, offset] of [
-      [40, 0],
-      [40, Math.max(0, mid - 3)],
-      [40, Math.max(0, expected.length - 7)],
-      [1, mid],
-      [1, Math.max(0, expected.length - 1)],
-    ] as const) {
-      const r = await call(api, 'GET', `${path}&limit=${limit}&offset=${offset}`, { key: firm.key });
-      expect(r.status).toBe(200);
-      expect(ids(r.body.items)).toEqual(expected.slice(offset, offset + limit));
-      expect(r.body.total).toBe(Math.min(expected.length, offset + 1000));
-    }
-    // By cursor: three pages from the first.
-    let after: string | null = null;
-    let walked: string[] = [];
-    for (let page = 0; page < 3; page++) {
-      const r: CallResult = await call(api, 'GET', `${path}&limit=40${after ? `&after=${after}` : ''}`, {
-        key: firm.key,
-      });
-      expect(r.status).toBe(200);
-      walked = [...walked, ...ids(r.body.items)];
-      after = r.body.nextAfter;
-      if (!after) break;
-    }
-    expect(walked).toEqual(expected.slice(0, walked.length));
-    expect(walked.length).toBe(Math.min(expected.length, 3 * 40));
+    await expectPages(path, firm.key, expected);
   });
 });
 
@@ -272,27 +283,8 @@ describe('GET /bank-accounts?link=valid', () => {
     });
     expect(connections.length).toBe(connectionCount);
     const path = `/api/v1/bank-accounts?link=valid${query}&sort=${sort}&order=${order}`;
-    for (const [limit, offset] of [
-      [40, 0],
-      [1, Math.floor(expected.length / 2)],
-      [40, Math.max(0, expected.length - 7)],
-    ] as const) {
-      const r = await call(api, 'GET', `${path}&limit=${limit}&offset=${offset}`, { key: me.key });
-      expect(r.status).toBe(200);
-      expect(ids(r.body.items)).toEqual(expected.slice(offset, offset + limit));
-      expect(r.body.items.every((i: { link: { state: string } }) => i.link.state === 'valid')).toBe(true);
-      expect(r.body.total).toBe(Math.min(expected.length, offset + 1000));
-    }
-    let after: string | null = null;
-    let walked: string[] = [];
-    for (let page = 0; page < 2; page++) {
-      const r: CallResult = await call(api, 'GET', `${path}&limit=40${after ? `&after=${after}` : ''}`, {
-        key: me.key,
-      });
-      walked = [...walked, ...ids(r.body.items)];
-      after = r.body.nextAfter;
-      if (!after) break;
-    }
-    expect(walked).toEqual(expected.slice(0, Math.min(expected.length, 80)));
+    await expectPages(path, me.key, expected, (items) =>
+      expect(items.every((i) => i.link?.state === 'valid')).toBe(true),
+    );
   });
 });
