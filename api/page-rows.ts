@@ -27,12 +27,13 @@ export type BankAccountRow = Prisma.BankAccountGetPayload<{ include: typeof bank
 export type PageIds = string[] | Prisma.Sql;
 
 /**
- * The latest link of the connection `connection` (a column of the outer query), ties on the creation
- * instant broken by id: the one the lists show, filter on (`link=`) and count as valid.
+ * The latest link of the connection `connection` (a column of the outer query, whose aliases
+ * must not be `ln`), ties on the creation instant broken by id: the one the lists show, filter on
+ * (`link=`) and count as valid.
  */
 export const latestLinkOf = (connection: Prisma.Sql) =>
-  Prisma.sql`SELECT l.id, l."createdAt", l."usedAt", l."revokedAt", l."expiresAt" FROM "Link" l
-    WHERE l."connectionId" = ${connection} ORDER BY l."createdAt" DESC, l.id DESC LIMIT 1`;
+  Prisma.sql`SELECT ln.id, ln."createdAt", ln."usedAt", ln."revokedAt", ln."expiresAt" FROM "Link" ln
+    WHERE ln."connectionId" = ${connection} ORDER BY ln."createdAt" DESC, ln.id DESC LIMIT 1`;
 
 /** The page's ids with their rank: joined, then sorted back into the search's order. */
 const page = (ids: PageIds) =>

@@ -121,10 +121,12 @@ const FEW_VALID_LINKS = 2_000;
 async function fewConnectionsWithValidLink(prisma: Db, ids: string[]): Promise<string[] | null> {
   const rows = await readSql<{ id: string }>(
     prisma,
-    Prisma.sql`SELECT v."connectionId"::text AS id FROM "Link" v JOIN "Company" c ON c.id = v."companyId"
-      CROSS JOIN LATERAL (${latestLinkOf(Prisma.sql`v."connectionId"`)}) l
-      WHERE v."expiresAt" > now() AND c."portalAccountId" = ANY(${ids}::uuid[]) AND l.id = v.id
-        AND ${LINK_STATE_SQL.valid}
+    // The valid links first (their expiry ahead: Link_expiresAt_idx), then whether each is its
+    // connection's latest.
+    Prisma.sql`SELECT l."connectionId"::text AS id FROM "Link" l JOIN "Company" c ON c.id = l."companyId"
+      CROSS JOIN LATERAL (${latestLinkOf(Prisma.sql`l."connectionId"`)}) latest
+      WHERE l."expiresAt" > now() AND ${LINK_STATE_SQL.valid} AND c."portalAccountId" = ANY(${ids}::uuid[])
+        AND latest.id = l.id
       LIMIT ${FEW_VALID_LINKS + 1}`,
   );
   return rows.length > FEW_VALID_LINKS ? null : rows.map((r) => r.id);
