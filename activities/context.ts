@@ -53,6 +53,8 @@ export const RUNNING = 'running';
  */
 export async function heartbeating<T>(work: () => Promise<T>, opts: { atOnce?: boolean } = {}): Promise<T> {
   const ctx = Context.current();
+  // A local activity has no heartbeat at Temporal (the SDK keeps its workflow task alive instead).
+  if (ctx.info.isLocal) return work();
   if (opts.atOnce) ctx.heartbeat(RUNNING);
   const beat = setInterval(() => ctx.heartbeat(RUNNING), 30_000);
   try {

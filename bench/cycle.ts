@@ -29,7 +29,7 @@
  * meanwhile (the sleeping fleet after a night's cycle).
  *
  * The ceiling, in the same run: a trivial workflow of the same shape (load, sleep, woken by a
- * signal) running as many no-op activities as one of ours ran after its wake-up (read from a
+ * signal) running as many no-op activities (and local ones) as one of ours ran after its wake-up (read from a
  * workflow history), with the same worker settings. Ratio = ours / ceiling in connections/s.
  */
 import { randomBytes } from 'node:crypto';
@@ -330,10 +330,11 @@ async function run(
       `postgres ${JSON.stringify(procs.postgres)}; this process (Powens sandbox, mail sink) ${JSON.stringify(procs.bench)}`,
   );
 
-  // Activities one of our workflows ran after its wake-up (the ceiling runs as many).
+  // Activities one of our workflows ran after its wake-up, local ones apart (the ceiling runs as many).
   const history = await stack.client.workflow.getHandle(connectionWorkflowId(due[0]!)).fetchHistory();
   let woken = false;
   let activities = 0;
+  let localActivities = 0;
   let signalAt = 0;
   const names = new Map<string, string>();
   const timeline: string[] = [];
@@ -348,6 +349,10 @@ async function run(
     } else if (woken && e.activityTaskCompletedEventAttributes) {
       const name = names.get(String(e.activityTaskCompletedEventAttributes.scheduledEventId)) ?? '?';
       timeline.push(`${name} done +${at - signalAt} ms`);
+    } else if (woken && e.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER) {
+      // A local activity: recorded with the workflow task that ran it.
+      localActivities++;
+      timeline.push(`${localActivityName(e.markerRecordedEventAttributes)} (local) done +${at - signalAt} ms`);
     }
   }
   say(`  one connection after the slot: ${timeline.join(', ')}`);
@@ -364,7 +369,11 @@ async function run(
   const ceilingN = Math.min(due.length, opts.ceilingConnections ?? due.length);
   const ceilingIds = ids.slice(0, ceilingN).map((id) => `ceiling/${id}`);
   await mapLimit(ceilingIds, 32, (workflowId) =>
-    stack.client.workflow.start(ceilingWorkflow, { workflowId, taskQueue: ceilingQueue, args: [{ activities }] }),
+    stack.client.workflow.start(ceilingWorkflow, {
+      workflowId,
+      taskQueue: ceilingQueue,
+      args: [{ activities, localActivities }],
+    }),
   );
   await waitUntil(
     'ceiling workflows settled',
@@ -393,7 +402,7 @@ async function run(
   await Promise.all(ceilingWorkers.map((w) => w.kill('SIGTERM')));
   const ceilingConnectionsPerSecond = ceilingN / ceilingSeconds;
   say(
-    `ceiling: ${ceilingN} workflows × ${activities} no-op activities in ${ceilingSeconds.toFixed(1)} s → ${ceilingConnectionsPerSecond.toFixed(1)}/s; ` +
+    `ceiling: ${ceilingN} workflows × ${activities} no-op activities and ${localActivities} local ones in ${ceilingSeconds.toFixed(1)} s → ${ceilingConnectionsPerSecond.toFixed(1)}/s; ` +
       `worker ${JSON.stringify(ceilingProcs.worker)}`,
   );
   const ratioToCeiling = connectionsPerSecond / ceilingConnectionsPerSecond;
@@ -421,6 +430,7 @@ async function run(
       transactions,
       emails: final.inSink,
       activitiesPerConnection: activities,
+      localActivitiesPerConnection: localActivities,
       storedBeforeSlot,
       ...(pgStatements ? { pgStatements } : {}),
       ceilingConnections: ceilingN,
@@ -448,6 +458,22 @@ async function run(
 }
 
 /** Each worker's pid by the name the figures use: `worker`, `worker2`, … */
+/** The marker the TypeScript SDK (its core) records for each local activity's result. */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+
+/** A local activity's type, from its marker's `data` (JSON, as the SDK's core writes it). */
+function localActivityName(marker: {
+  details?: Record<string, { payloads?: Array<{ data?: Uint8Array | null }> | null }> | null;
+}): string {
+  const data = marker.details?.data?.payloads?.[0]?.data;
+  try {
+    const parsed = data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }) : {};
+    return parsed.activity_type ?? '?';
+  } catch {
+    return '?';
+  }
+}
+
 const workerPids = (workers: Array<{ pid: number | undefined }>) =>
   Object.fromEntries(workers.map((w, i) => [i === 0 ? 'worker' : `worker${i + 1}`, () => w.pid]));
 

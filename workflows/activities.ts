@@ -42,5 +42,23 @@ export const local = proxyLocalActivities<ConnectionActivities>({
   },
 });
 
+/**
+ * Issuing the statements (one database transaction of ours: read the period's transactions, write
+ * the CFONB120 files, queue their e-mails) and showing a due one "En cours" (one insert), run as
+ * local activities inside the workflow task that received the collection's result. Saves each night's cycle an activity task and a workflow task
+ * at Temporal (bench/RESULTS.md, "issueStatements as a local activity"). Retried like `io`; the SDK
+ * extends the workflow task while it runs, and a worker lost meanwhile has the next one run it again
+ * (the transaction is idempotent: a statement per account and period end, its e-mail once).
+ */
+export const issuing = proxyLocalActivities<ConnectionActivities>({
+  startToCloseTimeout: '10 minutes',
+  retry: {
+    initialInterval: '5 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '10 minutes',
+    nonRetryableErrorTypes: ['ConnectionNotFound'],
+  },
+});
+
 export const now = (): number => Date.now();
 export const nowIso = (): string => new Date(now()).toISOString();

@@ -6,11 +6,16 @@
 import { patched } from '@temporalio/workflow';
 import { statementAfter } from '../domain/schedule';
 import { intermediatePeriodEnd, isCovered, isDue, nextStatementEnd } from '../domain/statements';
-import { io, now, nowIso } from './activities';
+import { io, issuing, now, nowIso } from './activities';
 import type { Run } from './connection-run';
 
 /** Patch id (workflow versioning): the recorded histories predate the "En cours" rows. */
 const PENDING_STATEMENTS = 'pending-statements-2026-12';
+/**
+ * Patch id: the statements and their "En cours" rows written by local activities (the recorded
+ * histories scheduled activity tasks).
+ */
+export const LOCAL_STATEMENTS = 'local-statements-2026-12';
 
 /** Keeps the next statement's period end consistent with the periodicity (and after a pause). */
 export function scheduleStatements(run: Run, resumed: boolean): void {
@@ -26,7 +31,8 @@ export async function issueDueStatements(run: Run, upToYesterday: boolean): Prom
   const s = run.state;
   const ids: string[] = [];
   const issue = async (periodEnd: string) => {
-    const r = await io.issueStatements(run.connectionId, { periodEnd, at: nowIso() });
+    const activities = patched(LOCAL_STATEMENTS) ? issuing : io;
+    const r = await activities.issueStatements(run.connectionId, { periodEnd, at: nowIso() });
     ids.push(...r.statementIds);
     // An account whose statement could not be produced gets a failed statement; retried next time.
     s.statementRetryEnd = r.failed > 0 ? periodEnd : null;
@@ -57,6 +63,9 @@ export async function showPending(run: Run): Promise<void> {
   const waiting = s.nextStatementEnd;
   if (!waiting || !isDue(waiting, now()) || s.pendingShown === waiting) return;
   if (!patched(PENDING_STATEMENTS)) return;
-  await io.markStatementsPending(run.connectionId, { periodEnd: waiting, at: nowIso() });
+  await (patched(LOCAL_STATEMENTS) ? issuing : io).markStatementsPending(run.connectionId, {
+    periodEnd: waiting,
+    at: nowIso(),
+  });
   s.pendingShown = waiting;
 }

@@ -5,6 +5,7 @@
  *    (collect-now-signal-before-patch.json: a signal the code before its patch() left unanswered);
  *  - fresh histories of the main branches replay too (`RECORD_HISTORIES=1` writes them to the
  *    folder, to be committed when the workflow code changes on purpose, with `patched()`);
+ *  - the statements are issued by local activities (since `local-statements-2026-12`);
  *  - a worker that dies while an activity runs loses nothing and doubles nothing.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -107,6 +108,37 @@ describe('fresh histories of the main branches', () => {
     expect((await handle.query(statusQuery)).state).toBe('ok');
     await h.retire(c);
     expect(await keep('statements-and-collect-now', c)).toBeGreaterThan(20);
+  });
+
+  test('the statements are issued by local activities: no activity task at Temporal, their markers in the history', async () => {
+    const c = await h.makeConnection({ periodicity: { kind: 'DAILY', day: null, month: null } });
+    const handle = await h.start(c);
+    await skip(3 * DAY);
+    await h.retire(c);
+    const events = (await handle.fetchHistory()).events ?? [];
+    const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    expect(scheduled).toContain('collect');
+    expect(scheduled).not.toContain('issueStatements');
+    expect(scheduled).not.toContain('markStatementsPending');
+    const local = events.flatMap((e) => {
+      const m = e.markerRecordedEventAttributes;
+      const data = m?.markerName === 'core_local_activity' ? m.details?.data?.payloads?.[0]?.data : undefined;
+      return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type] : [];
+    });
+    const issued = local.filter((name) => name === 'issueStatements');
+    // A daily statement each night, each one's statements stored once.
+    expect(issued.length).toBeGreaterThanOrEqual(2);
+    const statements = await h.prisma.statement.findMany({
+      where: { bankAccount: { connectionId: c.id }, state: 'SUCCESS' },
+    });
+    expect(statements).toHaveLength(issued.length * c.accounts.length);
+    // The night's period end the bank's data does not cover yet: shown "En cours", by a local activity too.
+    expect(local).toContain('markStatementsPending');
+    const pending = await h.prisma.statement.count({
+      where: { bankAccount: { connectionId: c.id }, state: 'RUNNING' },
+    });
+    expect(pending).toBe(c.accounts.length);
+    await keep('statements-local-activity', c);
   });
 
   test('two failures, a link, the reconnection, the catch-up', async () => {
