@@ -2,18 +2,21 @@
  * The activities as the bank-connection workflow calls them (their timeouts and retries), and the
  * workflow's clock: Temporal's time (the SDK replaces `Date` inside workflows), read only here.
  */
-import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { ConnectionActivities } from '../activities/connection';
+
+/** How our activities are retried: soon, then less often, for ever; a connection gone is not retried. */
+const RETRY: RetryPolicy = {
+  initialInterval: '5 seconds',
+  backoffCoefficient: 2,
+  maximumInterval: '10 minutes',
+  nonRetryableErrorTypes: ['ConnectionNotFound'],
+};
 
 export const io = proxyActivities<ConnectionActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '2 minutes',
-  retry: {
-    initialInterval: '5 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '10 minutes',
-    nonRetryableErrorTypes: ['ConnectionNotFound'],
-  },
+  retry: RETRY,
 });
 
 /**
@@ -34,30 +37,21 @@ export const once = proxyActivities<ConnectionActivities>({
  */
 export const local = proxyLocalActivities<ConnectionActivities>({
   startToCloseTimeout: '1 minute',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: ['ConnectionNotFound'],
-  },
+  retry: { ...RETRY, initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 
 /**
- * Issuing the statements (one database transaction of ours: read the period's transactions, write
- * the CFONB120 files, queue their e-mails) and showing a due one "En cours" (one insert), run as
- * local activities inside the workflow task that received the collection's result. Saves each night's cycle an activity task and a workflow task
- * at Temporal (bench/RESULTS.md, "issueStatements as a local activity"). Retried like `io`; the SDK
- * extends the workflow task while it runs, and a worker lost meanwhile has the next one run it again
- * (the transaction is idempotent: a statement per account and period end, its e-mail once).
+ * Issuing the statements (one transaction of our database: the period's transactions read, the
+ * CFONB120 files written, their e-mails queued) and showing a due one "En cours" (one insert), as
+ * local activities inside the workflow task that received the collection's result: a night is one
+ * activity task and one workflow task fewer at Temporal (bench/RESULTS.md, "the statements issued by
+ * local activities"). Retried like `io`; the SDK extends the workflow task while one runs, and a
+ * worker lost meanwhile has the next workflow task run it again (idempotent: a statement per account
+ * and period end, its e-mail once).
  */
 export const issuing = proxyLocalActivities<ConnectionActivities>({
   startToCloseTimeout: '10 minutes',
-  retry: {
-    initialInterval: '5 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '10 minutes',
-    nonRetryableErrorTypes: ['ConnectionNotFound'],
-  },
+  retry: RETRY,
 });
 
 export const now = (): number => Date.now();

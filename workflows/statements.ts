@@ -15,7 +15,10 @@ const PENDING_STATEMENTS = 'pending-statements-2026-12';
  * Patch id: the statements and their "En cours" rows written by local activities (the recorded
  * histories scheduled activity tasks).
  */
-export const LOCAL_STATEMENTS = 'local-statements-2026-12';
+const LOCAL_STATEMENTS = 'local-statements-2026-12';
+
+/** The statement activities: local ones since LOCAL_STATEMENTS, activity tasks in the histories before it. */
+const statementActivities = () => (patched(LOCAL_STATEMENTS) ? issuing : io);
 
 /** Keeps the next statement's period end consistent with the periodicity (and after a pause). */
 export function scheduleStatements(run: Run, resumed: boolean): void {
@@ -31,8 +34,7 @@ export async function issueDueStatements(run: Run, upToYesterday: boolean): Prom
   const s = run.state;
   const ids: string[] = [];
   const issue = async (periodEnd: string) => {
-    const activities = patched(LOCAL_STATEMENTS) ? issuing : io;
-    const r = await activities.issueStatements(run.connectionId, { periodEnd, at: nowIso() });
+    const r = await statementActivities().issueStatements(run.connectionId, { periodEnd, at: nowIso() });
     ids.push(...r.statementIds);
     // An account whose statement could not be produced gets a failed statement; retried next time.
     s.statementRetryEnd = r.failed > 0 ? periodEnd : null;
@@ -63,9 +65,6 @@ export async function showPending(run: Run): Promise<void> {
   const waiting = s.nextStatementEnd;
   if (!waiting || !isDue(waiting, now()) || s.pendingShown === waiting) return;
   if (!patched(PENDING_STATEMENTS)) return;
-  await (patched(LOCAL_STATEMENTS) ? issuing : io).markStatementsPending(run.connectionId, {
-    periodEnd: waiting,
-    at: nowIso(),
-  });
+  await statementActivities().markStatementsPending(run.connectionId, { periodEnd: waiting, at: nowIso() });
   s.pendingShown = waiting;
 }
