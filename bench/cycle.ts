@@ -35,6 +35,7 @@
 import { randomBytes } from 'node:crypto';
 import { collectNowSignal, connectionWorkflowId } from '../workflows/messages';
 import { ceilingWorkflow, goSignal } from './ceiling/workflows';
+import { localActivityOf } from './history';
 import { countSettled, seedFleet, startConnectionWorkflows } from './fleet';
 import {
   compiledWorker,
@@ -349,10 +350,10 @@ async function run(
     } else if (woken && e.activityTaskCompletedEventAttributes) {
       const name = names.get(String(e.activityTaskCompletedEventAttributes.scheduledEventId)) ?? '?';
       timeline.push(`${name} done +${at - signalAt} ms`);
-    } else if (woken && e.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER) {
+    } else if (woken && localActivityOf(e) !== null) {
       // A local activity: recorded with the workflow task that ran it.
       localActivities++;
-      timeline.push(`${localActivityName(e.markerRecordedEventAttributes)} (local) done +${at - signalAt} ms`);
+      timeline.push(`${localActivityOf(e)} (local) done +${at - signalAt} ms`);
     }
   }
   say(`  one connection after the slot: ${timeline.join(', ')}`);
@@ -458,22 +459,6 @@ async function run(
 }
 
 /** Each worker's pid by the name the figures use: `worker`, `worker2`, … */
-/** The marker the TypeScript SDK (its core) records for each local activity's result. */
-const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
-
-/** A local activity's type, from its marker's `data` (JSON, as the SDK's core writes it). */
-function localActivityName(marker: {
-  details?: Record<string, { payloads?: Array<{ data?: Uint8Array | null }> | null }> | null;
-}): string {
-  const data = marker.details?.data?.payloads?.[0]?.data;
-  try {
-    const parsed = data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }) : {};
-    return parsed.activity_type ?? '?';
-  } catch {
-    return '?';
-  }
-}
-
 const workerPids = (workers: Array<{ pid: number | undefined }>) =>
   Object.fromEntries(workers.map((w, i) => [i === 0 ? 'worker' : `worker${i + 1}`, () => w.pid]));
 
@@ -509,6 +494,7 @@ async function historySince(stack: Stack, connectionId: string): Promise<string[
     const type = String(e.eventType ?? '?');
     const detail =
       e.activityTaskScheduledEventAttributes?.activityType?.name ??
+      localActivityOf(e) ??
       e.activityTaskFailedEventAttributes?.failure?.message ??
       e.workflowExecutionSignaledEventAttributes?.signalName ??
       (e.timerStartedEventAttributes

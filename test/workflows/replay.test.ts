@@ -12,6 +12,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
+import { localActivityOf } from '../../bench/history';
 import { addDays, parisDate } from '../../domain/schedule';
 import {
   collectNowSignal,
@@ -120,11 +121,7 @@ describe('fresh histories of the main branches', () => {
     expect(scheduled).toContain('collect');
     expect(scheduled).not.toContain('issueStatements');
     expect(scheduled).not.toContain('markStatementsPending');
-    const local = events.flatMap((e) => {
-      const m = e.markerRecordedEventAttributes;
-      const data = m?.markerName === 'core_local_activity' ? m.details?.data?.payloads?.[0]?.data : undefined;
-      return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type] : [];
-    });
+    const local = events.flatMap((e) => localActivityOf(e) ?? []);
     const issued = local.filter((name) => name === 'issueStatements');
     // A daily statement each night, each one's statements stored once.
     expect(issued.length).toBeGreaterThanOrEqual(2);
