@@ -10,6 +10,9 @@
  * e-mails). Waiting for the real night slot is impossible in a benchmark: the slots are spread
  * over 21:00-03:00 by design. Measured: from the slot until every statement is stored and its
  * e-mail is in the mail sink; connections/s; worker and Temporal server CPU and RSS.
+ * A cycle run inside that window also runs the fleet's own slots that fall during it (real
+ * collections, and the activity count read from the sample's history includes them):
+ * `ownSlotsDuringCycle` says how many.
  *
  * `--temporal production --workers 2`: the same on the Temporal server built from Go modules with
  * PostgreSQL persistence (bench/temporal-production.ts), with two worker processes sharing the task
@@ -33,6 +36,7 @@
  * workflow history), with the same worker settings. Ratio = ours / ceiling in connections/s.
  */
 import { randomBytes } from 'node:crypto';
+import { nextCollectionSlot } from '../domain/schedule';
 import { collectNowSignal, connectionWorkflowId } from '../workflows/messages';
 import { ceilingWorkflow, goSignal } from './ceiling/workflows';
 import { localActivityOf } from './history';
@@ -269,6 +273,16 @@ async function run(
   });
   // With connections deferred to the next slot, the cycle ended with the last statement stored.
   const seconds = ((deferred.length ? lastGrowthAt : Date.now()) - slot) / 1000;
+  // The fleet's own night slots (21:00-03:00 Paris) that fell during the cycle: each one a real
+  // collection beside the benchmark's, so that a cycle run in the window costs more per connection.
+  const ownSlotsDuringCycle = due.filter(
+    (id) => nextCollectionSlot(id, slot).getTime() <= slot + seconds * 1000,
+  ).length;
+  if (ownSlotsDuringCycle > 0)
+    say(
+      `  ${ownSlotsDuringCycle} of the ${due.length} connections had their own night slot during the cycle (a second collection each): ` +
+        `to measure the cycle alone, run it outside the 21:00-03:00 Paris window`,
+    );
   const procs = probe.stop();
   const transactions = Number(
     (await stack.pg.query<{ n: string }>(`/* bench */ SELECT count(*) AS n FROM "Transaction"`)).rows[0]!.n,
@@ -433,6 +447,7 @@ async function run(
       activitiesPerConnection: activities,
       localActivitiesPerConnection: localActivities,
       storedBeforeSlot,
+      ownSlotsDuringCycle,
       ...(pgStatements ? { pgStatements } : {}),
       ceilingConnections: ceilingN,
       workerWarnings: workers.map((w) => w.warnings),
