@@ -36,10 +36,10 @@
  * workflow history), with the same worker settings. Ratio = ours / ceiling in connections/s.
  */
 import { randomBytes } from 'node:crypto';
-import { nextCollectionSlot } from '../domain/schedule';
 import { collectNowSignal, connectionWorkflowId } from '../workflows/messages';
 import { ceilingWorkflow, goSignal } from './ceiling/workflows';
 import { localActivityOf } from './history';
+import { slotsWithin } from './idle';
 import { countSettled, seedFleet, startConnectionWorkflows } from './fleet';
 import {
   compiledWorker,
@@ -273,14 +273,12 @@ async function run(
   });
   // With connections deferred to the next slot, the cycle ended with the last statement stored.
   const seconds = ((deferred.length ? lastGrowthAt : Date.now()) - slot) / 1000;
-  // The fleet's own night slots (21:00-03:00 Paris) that fell during the cycle: each one a real
-  // collection beside the benchmark's, so that a cycle run in the window costs more per connection.
-  const ownSlotsDuringCycle = due.filter(
-    (id) => nextCollectionSlot(id, slot).getTime() <= slot + seconds * 1000,
-  ).length;
+  // The fleet's own night slots (21:00-03:00 Paris) that fell during the cycle, due or not: each one
+  // a real collection beside the benchmark's, so that a cycle run in the window costs more.
+  const ownSlotsDuringCycle = slotsWithin(ids, slot, slot + seconds * 1000);
   if (ownSlotsDuringCycle > 0)
     say(
-      `  ${ownSlotsDuringCycle} of the ${due.length} connections had their own night slot during the cycle (a second collection each): ` +
+      `  ${ownSlotsDuringCycle} of the ${n} connections had their own night slot during the cycle (a second collection each): ` +
         `to measure the cycle alone, run it outside the 21:00-03:00 Paris window`,
     );
   const procs = probe.stop();
@@ -355,6 +353,7 @@ async function run(
   const timeline: string[] = [];
   for (const e of history.events ?? []) {
     const at = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
+    const local = localActivityOf(e);
     if (e.workflowExecutionSignaledEventAttributes && !woken) {
       woken = true;
       signalAt = at;
@@ -364,10 +363,10 @@ async function run(
     } else if (woken && e.activityTaskCompletedEventAttributes) {
       const name = names.get(String(e.activityTaskCompletedEventAttributes.scheduledEventId)) ?? '?';
       timeline.push(`${name} done +${at - signalAt} ms`);
-    } else if (woken && localActivityOf(e) !== null) {
+    } else if (woken && local !== null) {
       // A local activity: recorded with the workflow task that ran it.
       localActivities++;
-      timeline.push(`${localActivityOf(e)} (local) done +${at - signalAt} ms`);
+      timeline.push(`${local} (local) done +${at - signalAt} ms`);
     }
   }
   say(`  one connection after the slot: ${timeline.join(', ')}`);
