@@ -12,7 +12,9 @@
  * e-mail is in the mail sink; connections/s; worker and Temporal server CPU and RSS.
  * A cycle run inside that window also runs the fleet's own slots that fall during it (real
  * collections, and the activity count read from the sample's history includes them):
- * `ownSlotsDuringCycle` says how many.
+ * `ownSlotsDuringCycle` says how many. `--daytime [--daytime-hours H]` (default 3) seeds
+ * connections whose own slots fall H hours after the run starts, as `bench idle --daytime` does: the
+ * cycle alone, at any hour (H must outlast the run).
  *
  * `--temporal production --workers 2`: the same on the Temporal server built from Go modules with
  * PostgreSQL persistence (bench/temporal-production.ts), with two worker processes sharing the task
@@ -39,7 +41,7 @@ import { randomBytes } from 'node:crypto';
 import { collectNowSignal, connectionWorkflowId } from '../workflows/messages';
 import { ceilingWorkflow, goSignal } from './ceiling/workflows';
 import { localActivityOf } from './history';
-import { slotsWithin } from './idle';
+import { idsSleepingUntil, slotsWithin } from './idle';
 import { countSettled, seedFleet, startConnectionWorkflows } from './fleet';
 import {
   compiledWorker,
@@ -78,6 +80,12 @@ export interface CycleOptions {
   dueConnections?: number;
   /** After the cycle, the fleet left asleep this many seconds: the workers' RSS and CPU then. */
   idleAfterSeconds?: number;
+  /**
+   * Seed connections whose own night slot falls at least `daytimeHours` (default 3) after the run
+   * starts: the cycle measured alone at any hour, as if run between 03:00 and 21:00 Paris.
+   */
+  daytime?: boolean;
+  daytimeHours?: number;
 }
 
 export async function benchCycle(opts: CycleOptions = {}): Promise<Record<string, unknown>> {
@@ -125,7 +133,13 @@ async function run(
   say: (s: string) => void,
 ): Promise<Record<string, unknown>> {
   const t = Date.now();
-  const fleet = await seedFleet(stack, n, { onProgress: (d) => say(`seeded ${d}/${n}`) });
+  const quietUntil = opts.daytime ? t + (opts.daytimeHours ?? 3) * 3_600_000 : undefined;
+  const fleet = await seedFleet(stack, n, {
+    onProgress: (d) => say(`seeded ${d}/${n}`),
+    connectionIds: quietUntil === undefined ? undefined : idsSleepingUntil(n, t, quietUntil),
+  });
+  if (quietUntil !== undefined)
+    say(`daytime fleet: no connection's own night slot before ${new Date(quietUntil).toISOString()}`);
   say(`${n} connections × ${ACCOUNTS_PER_CONNECTION} accounts seeded in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
   // ---- ours -------------------------------------------------------------------------------------
@@ -279,7 +293,7 @@ async function run(
   if (ownSlotsDuringCycle > 0)
     say(
       `  ${ownSlotsDuringCycle} of the ${n} connections had their own night slot during the cycle (a second collection each): ` +
-        `to measure the cycle alone, run it outside the 21:00-03:00 Paris window`,
+        `to measure the cycle alone, run it outside the 21:00-03:00 Paris window or with --daytime`,
     );
   const procs = probe.stop();
   const transactions = Number(
@@ -447,6 +461,7 @@ async function run(
       localActivitiesPerConnection: localActivities,
       storedBeforeSlot,
       ownSlotsDuringCycle,
+      ...(opts.daytime ? { daytimeHours: opts.daytimeHours ?? 3 } : {}),
       ...(pgStatements ? { pgStatements } : {}),
       ceilingConnections: ceilingN,
       workerWarnings: workers.map((w) => w.warnings),

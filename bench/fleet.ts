@@ -40,8 +40,12 @@ export async function seedFleet(
     onProgress?: (done: number) => void;
     /** When the accounts were chosen (default: now); their first statement reaches a month back. */
     activatedAt?: Date;
+    /** The connections' ids, in order (default: random): their night slots follow from them. */
+    connectionIds?: string[];
   } = {},
 ): Promise<Fleet> {
+  if (opts.connectionIds && opts.connectionIds.length !== count)
+    throw new Error(`seedFleet: ${opts.connectionIds.length} connection ids for ${count} connections`);
   const connector = connectorByName(FLEET_BANK);
   if (!connector) throw new Error(`sandbox connector ${FLEET_BANK} missing`);
   const { engine, context } = stack.sandbox;
@@ -73,8 +77,8 @@ export async function seedFleet(
      VALUES ($1, 'PRIMARY', $1, 'Cabinet Bench', '732829320', $2, 'ACCOUNT_MAILBOX', now())`,
     [portalAccountId, FIRM_MAILBOX],
   );
-  const connections: FleetConnection[] = remote.map((r) => ({
-    id: randomUUID(),
+  const connections: FleetConnection[] = remote.map((r, i) => ({
+    id: opts.connectionIds?.[i] ?? randomUUID(),
     companyId: randomUUID(),
     powensConnectionId: r.connection.id,
     accounts: r.accounts.map((a) => ({ id: randomUUID(), powensAccountId: a.id, iban: a.iban })),

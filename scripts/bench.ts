@@ -3,7 +3,7 @@
  * small cycle; prints their figures, ends each with one JSON line and appends the figures to
  * bench/RESULTS.md with the date and the machine. Benchmarks are never timed tests.
  *   api --accounts N (default 100 000) --statements N (default 1 000 000) --clients N (16) --requests N (20 per client)
- *   cycle --connections N (default 1 000) [--temporal dev|production] [--workers N] [--deadline-seconds S] [--ceiling-connections N] [--pg-statements] [--due-connections M] [--idle-after-seconds S]
+ *   cycle --connections N (default 1 000) [--temporal dev|production] [--workers N] [--deadline-seconds S] [--ceiling-connections N] [--pg-statements] [--due-connections M] [--idle-after-seconds S] [--daytime [--daytime-hours H (3)]]
  *   idle --workflows N (default 100 000) --idle-seconds S (default 30) [--daytime [--daytime-hours H (3)]]
  *   reconnect --connections N --samples N
  */
@@ -46,6 +46,8 @@ const BENCHES: Record<string, (flags: Flags) => Promise<Record<string, unknown>>
       pgStatements: f['pg-statements'] !== undefined && f['pg-statements'] !== 'false',
       dueConnections: int(f, 'due-connections'),
       idleAfterSeconds: int(f, 'idle-after-seconds'),
+      daytime: f.daytime !== undefined && f.daytime !== 'false',
+      daytimeHours: int(f, 'daytime-hours'),
     });
   },
   idle: (f) =>
