@@ -41,7 +41,7 @@ import { randomBytes } from 'node:crypto';
 import { collectNowSignal, connectionWorkflowId } from '../workflows/messages';
 import { ceilingWorkflow, goSignal } from './ceiling/workflows';
 import { localActivityOf } from './history';
-import { idsSleepingUntil, slotsWithin } from './idle';
+import { DAYTIME_HOURS, daytimeQuietUntil, idsSleepingUntil, slotsWithin, type DaytimeOptions } from './idle';
 import { countSettled, seedFleet, startConnectionWorkflows } from './fleet';
 import {
   compiledWorker,
@@ -62,7 +62,11 @@ const ACCOUNTS_PER_CONNECTION = 3;
 /** The card has no IBAN at Powens: kept inactive, no statement (bench/fleet.ts). */
 const STATEMENTS_PER_CONNECTION = 2;
 
-export interface CycleOptions {
+/**
+ * `daytime`: seed connections whose own night slot falls at least `daytimeHours` (default 3) after
+ * the run starts: the cycle measured alone at any hour, as if run between 03:00 and 21:00 Paris.
+ */
+export interface CycleOptions extends DaytimeOptions {
   connections?: number;
   temporal?: 'dev' | 'production';
   workers?: number;
@@ -80,12 +84,6 @@ export interface CycleOptions {
   dueConnections?: number;
   /** After the cycle, the fleet left asleep this many seconds: the workers' RSS and CPU then. */
   idleAfterSeconds?: number;
-  /**
-   * Seed connections whose own night slot falls at least `daytimeHours` (default 3) after the run
-   * starts: the cycle measured alone at any hour, as if run between 03:00 and 21:00 Paris.
-   */
-  daytime?: boolean;
-  daytimeHours?: number;
 }
 
 export async function benchCycle(opts: CycleOptions = {}): Promise<Record<string, unknown>> {
@@ -133,7 +131,7 @@ async function run(
   say: (s: string) => void,
 ): Promise<Record<string, unknown>> {
   const t = Date.now();
-  const quietUntil = opts.daytime ? t + (opts.daytimeHours ?? 3) * 3_600_000 : undefined;
+  const quietUntil = daytimeQuietUntil(opts, t);
   const fleet = await seedFleet(stack, n, {
     onProgress: (d) => say(`seeded ${d}/${n}`),
     connectionIds: quietUntil === undefined ? undefined : idsSleepingUntil(n, t, quietUntil),
@@ -461,7 +459,7 @@ async function run(
       localActivitiesPerConnection: localActivities,
       storedBeforeSlot,
       ownSlotsDuringCycle,
-      ...(opts.daytime ? { daytimeHours: opts.daytimeHours ?? 3 } : {}),
+      ...(opts.daytime ? { daytimeHours: opts.daytimeHours ?? DAYTIME_HOURS } : {}),
       ...(pgStatements ? { pgStatements } : {}),
       ceilingConnections: ceilingN,
       workerWarnings: workers.map((w) => w.warnings),

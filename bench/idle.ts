@@ -25,19 +25,31 @@ export function idsSleepingUntil(n: number, from: number, until: number): string
   return ids;
 }
 
+/** `--daytime`: the fleet's own night slots fall at least this many hours after the run starts. */
+export const DAYTIME_HOURS = 3;
+export interface DaytimeOptions {
+  daytime?: boolean;
+  daytimeHours?: number;
+}
+
+/** With `daytime`, the instant before which none of the fleet's own night slots may fall. */
+export function daytimeQuietUntil(opts: DaytimeOptions, runStart: number): number | undefined {
+  return opts.daytime ? runStart + (opts.daytimeHours ?? DAYTIME_HOURS) * 3_600_000 : undefined;
+}
+
 /** How many of these connections have their night slot in [from, to). */
 export function slotsWithin(ids: string[], from: number, to: number): number {
   return ids.filter((id) => nextCollectionSlot(id, from).getTime() < to).length;
 }
 
 export async function benchIdle(
-  opts: { workflows?: number; idleSeconds?: number; daytime?: boolean; daytimeHours?: number } = {},
+  opts: { workflows?: number; idleSeconds?: number } & DaytimeOptions = {},
 ): Promise<Record<string, unknown>> {
   const n = opts.workflows ?? 100_000;
   const IDLE_SECONDS = opts.idleSeconds ?? 30;
   const say = (s: string) => console.log(`idle: ${s}`);
   const runStart = Date.now();
-  const quietUntil = opts.daytime ? runStart + (opts.daytimeHours ?? 3) * 3_600_000 : undefined;
+  const quietUntil = daytimeQuietUntil(opts, runStart);
   const stack = await startStack();
   try {
     const ids = await seedSleepingFleet(stack, n, {

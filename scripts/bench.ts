@@ -23,6 +23,8 @@ const int = (flags: Flags, name: string): number | undefined => {
   if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive integer (got "${flags[name]}")`);
   return v;
 };
+/** A switch: `--daytime` (or `--daytime true`) is on, absent or `--daytime false` is off. */
+const on = (flags: Flags, name: string): boolean => flags[name] !== undefined && flags[name] !== 'false';
 
 const BENCHES: Record<string, (flags: Flags) => Promise<Record<string, unknown>>> = {
   cfonb: () => benchCfonb(),
@@ -43,10 +45,10 @@ const BENCHES: Record<string, (flags: Flags) => Promise<Record<string, unknown>>
       workers: int(f, 'workers'),
       deadlineSeconds: int(f, 'deadline-seconds'),
       ceilingConnections: int(f, 'ceiling-connections'),
-      pgStatements: f['pg-statements'] !== undefined && f['pg-statements'] !== 'false',
+      pgStatements: on(f, 'pg-statements'),
       dueConnections: int(f, 'due-connections'),
       idleAfterSeconds: int(f, 'idle-after-seconds'),
-      daytime: f.daytime !== undefined && f.daytime !== 'false',
+      daytime: on(f, 'daytime'),
       daytimeHours: int(f, 'daytime-hours'),
     });
   },
@@ -54,7 +56,7 @@ const BENCHES: Record<string, (flags: Flags) => Promise<Record<string, unknown>>
     benchIdle({
       workflows: int(f, 'workflows'),
       idleSeconds: int(f, 'idle-seconds'),
-      daytime: f.daytime !== undefined && f.daytime !== 'false',
+      daytime: on(f, 'daytime'),
       daytimeHours: int(f, 'daytime-hours'),
     }),
   reconnect: (f) => benchReconnect({ connections: int(f, 'connections'), samples: int(f, 'samples') }),
