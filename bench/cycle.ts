@@ -40,7 +40,7 @@
 import { randomBytes } from 'node:crypto';
 import { collectNowSignal, connectionWorkflowId } from '../workflows/messages';
 import { ceilingWorkflow, goSignal } from './ceiling/workflows';
-import { localActivityOf } from './history';
+import { localActivityOf, workflowTasksAfterSignal, type WorkflowTaskCounts } from './history';
 import { DAYTIME_HOURS, daytimeQuietUntil, idsSleepingUntil, slotsWithin, type DaytimeOptions } from './idle';
 import { countSettled, seedFleet, startConnectionWorkflows } from './fleet';
 import {
@@ -382,6 +382,24 @@ async function run(
     }
   }
   say(`  one connection after the slot: ${timeline.join(', ')}`);
+  // Workflow tasks per connection after the wake-up, over an even sample of the due connections: the
+  // ones that waited past the sticky queue's timeout were moved to the task queue (a history event
+  // more, and the whole history sent to the worker that takes it).
+  const sample = due.filter((_, i) => i % Math.max(1, Math.floor(due.length / 200)) === 0).slice(0, 200);
+  const tasks: WorkflowTaskCounts = { scheduled: 0, stickyTimedOut: 0, startToCloseTimedOut: 0, failed: 0 };
+  await mapLimit(sample, 16, async (id) => {
+    const h = await stack.client.workflow.getHandle(connectionWorkflowId(id)).fetchHistory();
+    const c = workflowTasksAfterSignal(h.events ?? []);
+    for (const k of Object.keys(tasks) as Array<keyof WorkflowTaskCounts>) tasks[k] += c[k];
+  });
+  const workflowTasks = {
+    sample: sample.length,
+    perConnection: round(tasks.scheduled / Math.max(1, sample.length), 2),
+    stickyTimedOut: tasks.stickyTimedOut,
+    startToCloseTimedOut: tasks.startToCloseTimedOut,
+    failed: tasks.failed,
+  };
+  say(`  workflow tasks after the wake-up (sample of ${sample.length}): ${JSON.stringify(workflowTasks)}`);
   const afterCycle = opts.idleAfterSeconds ? await idleAfterCycle(stack, workers, opts.idleAfterSeconds, say) : null;
   await Promise.all(workers.map((w) => w.kill('SIGTERM')));
 
@@ -469,6 +487,7 @@ async function run(
         oldest: inFlight.oldest,
       },
       sampleTimeline: timeline,
+      workflowTasks,
       ...(afterCycle ? { afterCycle } : {}),
       startSeconds: round(startSeconds, 1),
       signalSeconds: round(signalSeconds, 1),

@@ -19,3 +19,31 @@ export function localActivityOf(e: temporal.api.history.v1.IHistoryEvent): strin
     return '?';
   }
 }
+
+/** Workflow tasks in a history after its first signal: how many were scheduled, and why some timed out. */
+export interface WorkflowTaskCounts {
+  scheduled: number;
+  /** Waited longer than the sticky queue's schedule-to-start timeout: moved to the task queue. */
+  stickyTimedOut: number;
+  /** Started and not completed in time (a worker lost or stalled). */
+  startToCloseTimedOut: number;
+  failed: number;
+}
+
+/** Counts the workflow tasks of one history from its first signal on (the cycle's wake-up). */
+export function workflowTasksAfterSignal(events: temporal.api.history.v1.IHistoryEvent[]): WorkflowTaskCounts {
+  const counts: WorkflowTaskCounts = { scheduled: 0, stickyTimedOut: 0, startToCloseTimedOut: 0, failed: 0 };
+  let woken = false;
+  for (const e of events) {
+    if (e.workflowExecutionSignaledEventAttributes) woken = true;
+    if (!woken) continue;
+    if (e.workflowTaskScheduledEventAttributes) counts.scheduled++;
+    else if (e.workflowTaskFailedEventAttributes) counts.failed++;
+    else if (e.workflowTaskTimedOutEventAttributes) {
+      // temporal.api.enums.v1.TimeoutType: 1 START_TO_CLOSE, 2 SCHEDULE_TO_START.
+      if (Number(e.workflowTaskTimedOutEventAttributes.timeoutType) === 2) counts.stickyTimedOut++;
+      else counts.startToCloseTimedOut++;
+    }
+  }
+  return counts;
+}
