@@ -9,6 +9,7 @@
  * where a number is meant). Writes pass instants as UTC text (`utcTimestamp`), never as Dates,
  * which pg would format in the process's time zone.
  */
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Prisma } from '../prisma/generated/prisma/client';
 
@@ -18,9 +19,30 @@ import type { Prisma } from '../prisma/generated/prisma/client';
  */
 export const utcTimestamp = (d: Date): string => d.toISOString().replace('Z', '');
 
+/**
+ * A fixed query that PostgreSQL parses and plans once per pooled connection: a named prepared
+ * statement (pg's `name`, derived from the text). For the nightly path's reads whose plan does not
+ * depend on the values (primary-key look-ups joined on keys): planning them again on every call was
+ * most of their PostgreSQL time at fleet scale (bench/RESULTS.md, 2026-12-06). Not for a query whose
+ * best plan depends on its values (an array's length, a skewed filter): after five executions
+ * PostgreSQL may keep one generic plan for all values. Prisma's raw queries (`prismaSql`) run the
+ * text unnamed.
+ */
+export interface Prepared {
+  readonly name: string;
+  readonly text: string;
+}
+
+export function prepared(text: string): Prepared {
+  return { name: `releves_${createHash('sha256').update(text).digest('hex').slice(0, 20)}`, text };
+}
+
 /** Anything that runs a parameterised query: a pool, a pooled client in a transaction, or `prismaSql(tx)`. */
 export interface Sql {
-  query<R extends object = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
+  query<R extends object = Record<string, unknown>>(
+    text: string | Prepared,
+    values?: unknown[],
+  ): Promise<{ rows: R[] }>;
 }
 
 const TIMESTAMP = 1114;
@@ -106,8 +128,8 @@ export async function inTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient) 
  */
 export function prismaSql(tx: Prisma.TransactionClient): Sql {
   return {
-    async query<R extends object>(text: string, values: unknown[] = []) {
-      return { rows: await tx.$queryRawUnsafe<R[]>(text, ...values) };
+    async query<R extends object>(query: string | Prepared, values: unknown[] = []) {
+      return { rows: await tx.$queryRawUnsafe<R[]>(typeof query === 'string' ? query : query.text, ...values) };
     },
   };
 }

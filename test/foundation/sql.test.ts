@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { inTransaction, prismaSql, utcTimestamp, valuesList } from '../../db/sql';
+import { inTransaction, prepared, prismaSql, utcTimestamp, valuesList } from '../../db/sql';
 import { useTestDatabase } from '../support/db';
 import { fixture } from '../support/fixtures';
 
@@ -90,6 +90,38 @@ test('the same query through a Prisma transaction (prismaSql) reads the same val
   const viaPrisma = await db.prisma.$transaction(async (tx) => (await prismaSql(tx).query(text, values)).rows);
   expect(viaPrisma).toEqual(viaPg);
   expect(viaPg).toHaveLength(1);
+});
+
+test('a prepared query is parsed once per connection, survives a rolled-back transaction, and runs unnamed through Prisma', async () => {
+  const text = `SELECT id::text, name FROM "Company" WHERE id = $1::uuid`;
+  const query = prepared(text);
+  expect(prepared(text).name).toBe(query.name); // the same name in every process
+  expect(prepared(`${text} AND active`).name).not.toBe(query.name);
+  const client = await db.sql.connect();
+  try {
+    const onThisConnection = async () =>
+      (
+        await client.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name = $1 AND NOT from_sql`,
+          [query.name],
+        )
+      ).rows[0]!.n;
+    expect(await onThisConnection()).toBe(0);
+    expect((await client.query(query, [COMPANY])).rows).toEqual([{ id: COMPANY, name: 'Boulangerie' }]);
+    expect((await client.query(query, ['00000000-0000-4000-8000-0000000000c2'])).rows).toEqual([]);
+    expect(await onThisConnection()).toBe(1);
+    // A transaction that fails after using it: rolled back, the statement is still there and runs.
+    await client.query('BEGIN');
+    await client.query(query, [COMPANY]);
+    await expect(client.query('SELECT 1/0')).rejects.toThrow('division by zero');
+    await client.query('ROLLBACK');
+    expect((await client.query(query, [COMPANY])).rows).toHaveLength(1);
+    expect(await onThisConnection()).toBe(1);
+  } finally {
+    client.release();
+  }
+  const viaPrisma = await db.prisma.$transaction(async (tx) => (await prismaSql(tx).query(query, [COMPANY])).rows);
+  expect(viaPrisma).toEqual([{ id: COMPANY, name: 'Boulangerie' }]);
 });
 
 test('valuesList numbers the parameters row by row, with the casts', () => {
