@@ -382,24 +382,8 @@ async function run(
     }
   }
   say(`  one connection after the slot: ${timeline.join(', ')}`);
-  // Workflow tasks per connection after the wake-up, over an even sample of the due connections: the
-  // ones that waited past the sticky queue's timeout were moved to the task queue (a history event
-  // more, and the whole history sent to the worker that takes it).
-  const sample = due.filter((_, i) => i % Math.max(1, Math.floor(due.length / 200)) === 0).slice(0, 200);
-  const tasks: WorkflowTaskCounts = { scheduled: 0, stickyTimedOut: 0, startToCloseTimedOut: 0, failed: 0 };
-  await mapLimit(sample, 16, async (id) => {
-    const h = await stack.client.workflow.getHandle(connectionWorkflowId(id)).fetchHistory();
-    const c = workflowTasksAfterSignal(h.events ?? []);
-    for (const k of Object.keys(tasks) as Array<keyof WorkflowTaskCounts>) tasks[k] += c[k];
-  });
-  const workflowTasks = {
-    sample: sample.length,
-    perConnection: round(tasks.scheduled / Math.max(1, sample.length), 2),
-    stickyTimedOut: tasks.stickyTimedOut,
-    startToCloseTimedOut: tasks.startToCloseTimedOut,
-    failed: tasks.failed,
-  };
-  say(`  workflow tasks after the wake-up (sample of ${sample.length}): ${JSON.stringify(workflowTasks)}`);
+  const workflowTasks = await sampleWorkflowTasks(stack, due.map(connectionWorkflowId));
+  say(`  workflow tasks after the wake-up: ${JSON.stringify(workflowTasks)}`);
   const afterCycle = opts.idleAfterSeconds ? await idleAfterCycle(stack, workers, opts.idleAfterSeconds, say) : null;
   await Promise.all(workers.map((w) => w.kill('SIGTERM')));
 
@@ -443,12 +427,14 @@ async function run(
   );
   const ceilingSeconds = (Date.now() - c0) / 1000;
   const ceilingProcs = ceilingProbe.stop();
+  const ceilingWorkflowTasks = await sampleWorkflowTasks(stack, ceilingIds);
   await Promise.all(ceilingWorkers.map((w) => w.kill('SIGTERM')));
   const ceilingConnectionsPerSecond = ceilingN / ceilingSeconds;
   say(
     `ceiling: ${ceilingN} workflows × ${activities} no-op activities and ${localActivities} local ones in ${ceilingSeconds.toFixed(1)} s → ${ceilingConnectionsPerSecond.toFixed(1)}/s; ` +
       `worker ${JSON.stringify(ceilingProcs.worker)}`,
   );
+  say(`  ceiling's workflow tasks after the wake-up: ${JSON.stringify(ceilingWorkflowTasks)}`);
   const ratioToCeiling = connectionsPerSecond / ceilingConnectionsPerSecond;
   const projected10k = 10_000 / connectionsPerSecond;
   say(
@@ -500,7 +486,32 @@ async function run(
       ceilingWorker: ceilingProcs.worker,
       ceilingTemporal: ceilingProcs.temporal,
       ceilingPostgres: ceilingProcs.postgres,
+      ceilingWorkflowTasks,
     },
+  };
+}
+
+/**
+ * Workflow tasks per workflow after its wake-up, over an even sample of 200: those that waited past
+ * the sticky queue's timeout were moved to the task queue (a history event more, and the whole
+ * history sent to the worker that takes it).
+ */
+async function sampleWorkflowTasks(stack: Stack, workflowIds: string[]) {
+  const sample = workflowIds
+    .filter((_, i) => i % Math.max(1, Math.floor(workflowIds.length / 200)) === 0)
+    .slice(0, 200);
+  const tasks: WorkflowTaskCounts = { scheduled: 0, stickyTimedOut: 0, startToCloseTimedOut: 0, failed: 0 };
+  await mapLimit(sample, 16, async (workflowId) => {
+    const h = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+    const c = workflowTasksAfterSignal(h.events ?? []);
+    for (const k of Object.keys(tasks) as Array<keyof WorkflowTaskCounts>) tasks[k] += c[k];
+  });
+  return {
+    sample: sample.length,
+    perWorkflow: round(tasks.scheduled / Math.max(1, sample.length), 2),
+    stickyTimedOut: tasks.stickyTimedOut,
+    startToCloseTimedOut: tasks.startToCloseTimedOut,
+    failed: tasks.failed,
   };
 }
 

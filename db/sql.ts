@@ -20,13 +20,15 @@ import type { Prisma } from '../prisma/generated/prisma/client';
 export const utcTimestamp = (d: Date): string => d.toISOString().replace('Z', '');
 
 /**
- * A fixed query that PostgreSQL parses and plans once per pooled connection: a named prepared
- * statement (pg's `name`, derived from the text). For the nightly path's reads whose plan does not
- * depend on the values (primary-key look-ups joined on keys): planning them again on every call was
- * most of their PostgreSQL time at fleet scale (bench/RESULTS.md, 2026-12-06). Not for a query whose
- * best plan depends on its values (an array's length, a skewed filter): after five executions
- * PostgreSQL may keep one generic plan for all values. Prisma's raw queries (`prismaSql`) run the
- * text unnamed.
+ * A fixed query that PostgreSQL parses once per pooled connection and, after five executions,
+ * plans once: a named prepared statement (pg's `name`, derived from the text), whose generic plan
+ * PostgreSQL keeps when it costs no more than the custom ones. For the nightly path's reads keyed
+ * by scalar parameters (`k.id = $1`): the connection read before each collection was planned on
+ * every call, 0.33 ms of PostgreSQL a connection (bench/RESULTS.md, 2026-12-06). Of no use for a
+ * key list (`= ANY($1::uuid[])`): the generic plan assumes ten elements, costs more than the custom
+ * plan of the actual few, and PostgreSQL plans every call anyway (measured the same day). Not for a
+ * query whose best plan depends on its values (a skewed filter). Prisma's raw queries
+ * (`prismaSql`) run the text unnamed.
  */
 export interface Prepared {
   readonly name: string;

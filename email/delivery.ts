@@ -20,7 +20,7 @@ import {
   type StoredFormats,
 } from '../statement-files';
 import { renderStatementDelivery, type Platform, type RenderedEmail } from './messages';
-import { prepared, prismaSql, type Sql } from '../db/sql';
+import { prismaSql, type Sql } from '../db/sql';
 import { enqueueEmails, type EnqueueOptions } from './outbox';
 import { renderStatementDownloadLink } from './notices';
 
@@ -123,31 +123,29 @@ interface StatementColumns {
   accountVersion: StoredCamtVersion | null;
 }
 
-/** Keys only, so prepared (db/sql.ts): planning its six-table join took 0.75 ms of PostgreSQL a call. */
-const DELIVERY_READ = prepared(
-  `SELECT s.id::text, s.state::text, s."periodStart", s."periodEnd", s."transactionCount", s."deletedCount",
-          s.cfonb, s."deletedCsv", s.currency, s."openingBalance"::text AS "openingBalance",
-          s."closingBalance"::text AS "closingBalance", s."previousClosingBalance"::text AS "previousClosingBalance",
-          s."bankBalance"::text AS "bankBalance", s."bankBalanceAt", s."bookedAfterPeriodEnd"::text AS "bookedAfterPeriodEnd",
-          c."statementFormats"::text AS "companyFormats", c."camtVersion"::text AS "companyVersion",
-          a."statementFormats"::text AS "accountFormats", a."camtVersion"::text AS "accountVersion",
-          a.id::text AS "bankAccountId", a.label, a.iban,
-          c.name AS "companyName", c.siren, c.nic, c."periodicityKind"::text AS "periodicityKind",
-          p.id::text AS "portalAccountId", p.name AS "firmName", p."contactEmail", p."contactPhone",
-          p."receptionMode"::text AS "receptionMode", p."dedicatedMailbox",
-          COALESCE(b.name, k."connectorName") AS bank
-   FROM "Statement" s
-   JOIN "BankAccount" a ON a.id = s."bankAccountId"
-   JOIN "Company" c ON c.id = a."companyId"
-   JOIN "PortalAccount" p ON p.id = c."portalAccountId"
-   JOIN "BankConnection" k ON k.id = a."connectionId"
-   LEFT JOIN "Bank" b ON b.id = k."bankId"
-   WHERE s.id = ANY($1::uuid[])`,
-);
-
 /** The statements and their delivery contexts (account, company, firm, bank), in one query whatever their number. */
 async function loadForDelivery(sql: Sql, statementIds: string[]): Promise<LoadedStatement[]> {
-  const { rows } = await sql.query<StatementColumns & DeliveryContext>(DELIVERY_READ, [statementIds]);
+  const { rows } = await sql.query<StatementColumns & DeliveryContext>(
+    `SELECT s.id::text, s.state::text, s."periodStart", s."periodEnd", s."transactionCount", s."deletedCount",
+            s.cfonb, s."deletedCsv", s.currency, s."openingBalance"::text AS "openingBalance",
+            s."closingBalance"::text AS "closingBalance", s."previousClosingBalance"::text AS "previousClosingBalance",
+            s."bankBalance"::text AS "bankBalance", s."bankBalanceAt", s."bookedAfterPeriodEnd"::text AS "bookedAfterPeriodEnd",
+            c."statementFormats"::text AS "companyFormats", c."camtVersion"::text AS "companyVersion",
+            a."statementFormats"::text AS "accountFormats", a."camtVersion"::text AS "accountVersion",
+            a.id::text AS "bankAccountId", a.label, a.iban,
+            c.name AS "companyName", c.siren, c.nic, c."periodicityKind"::text AS "periodicityKind",
+            p.id::text AS "portalAccountId", p.name AS "firmName", p."contactEmail", p."contactPhone",
+            p."receptionMode"::text AS "receptionMode", p."dedicatedMailbox",
+            COALESCE(b.name, k."connectorName") AS bank
+     FROM "Statement" s
+     JOIN "BankAccount" a ON a.id = s."bankAccountId"
+     JOIN "Company" c ON c.id = a."companyId"
+     JOIN "PortalAccount" p ON p.id = c."portalAccountId"
+     JOIN "BankConnection" k ON k.id = a."connectionId"
+     LEFT JOIN "Bank" b ON b.id = k."bankId"
+     WHERE s.id = ANY($1::uuid[])`,
+    [statementIds],
+  );
   return rows.map((r) => {
     const { id, state, periodStart, periodEnd, transactionCount, deletedCount, cfonb, deletedCsv } = r;
     const { currency, openingBalance, closingBalance, previousClosingBalance, bankBalance, bankBalanceAt } = r;

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { balanceCheck, type BalanceCheck } from '../domain/balance-check';
 import { minorUnits } from '../domain/cfonb120';
 import { Prisma } from '../db/client';
-import { prepared, utcTimestamp, valuesList, type Sql } from '../db/sql';
+import { utcTimestamp, valuesList, type Sql } from '../db/sql';
 import { formatChoice, type StoredCamtVersion, type StoredFormats } from '../statement-files';
 import type { EventType } from '../domain/webhook-events';
 
@@ -165,9 +165,14 @@ export function statementEventData(s: StatementRow, publicBaseUrl: string) {
   };
 }
 
-/** Keys only, so prepared (db/sql.ts): planned on every call, it took 0.42 ms of PostgreSQL a connection. */
-const STATEMENT_EVENTS_READ = prepared(
-  `SELECT s.id::text, s.state::text, s."periodStart", s."periodEnd", s."receivedAt", s."transactionCount", s."deletedCount",
+/**
+ * statement.issued (or statement.failed) for statements just written, in the caller's
+ * transaction; keyed by statement id (a failed statement tried again keeps its row: one event).
+ */
+export async function enqueueStatementEvents(sql: Sql, statementIds: string[], publicBaseUrl: string): Promise<number> {
+  if (statementIds.length === 0) return 0;
+  const { rows } = await sql.query<StatementRow>(
+    `SELECT s.id::text, s.state::text, s."periodStart", s."periodEnd", s."receivedAt", s."transactionCount", s."deletedCount",
             s.currency, s."openingBalance"::text AS "openingBalance", s."closingBalance"::text AS "closingBalance",
             s."previousClosingBalance"::text AS "previousClosingBalance", s."bankBalance"::text AS "bankBalance",
             s."bankBalanceAt", s."bookedAfterPeriodEnd"::text AS "bookedAfterPeriodEnd", s."errorMessage",
@@ -180,15 +185,8 @@ const STATEMENT_EVENTS_READ = prepared(
      WHERE s.id = ANY($1::uuid[]) AND s.state <> 'RUNNING'::"StatementState"
        AND EXISTS (SELECT 1 FROM "WebhookEndpoint" e WHERE e."portalAccountId" = c."portalAccountId" AND e.enabled
                    AND (CASE WHEN s.state = 'SUCCESS'::"StatementState" THEN 'statement.issued' ELSE 'statement.failed' END) = ANY(e.events))`,
-);
-
-/**
- * statement.issued (or statement.failed) for statements just written, in the caller's
- * transaction; keyed by statement id (a failed statement tried again keeps its row: one event).
- */
-export async function enqueueStatementEvents(sql: Sql, statementIds: string[], publicBaseUrl: string): Promise<number> {
-  if (statementIds.length === 0) return 0;
-  const { rows } = await sql.query<StatementRow>(STATEMENT_EVENTS_READ, [statementIds]);
+    [statementIds],
+  );
   return enqueueWebhookEvents(
     sql,
     rows.map((s) => {
