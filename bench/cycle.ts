@@ -41,7 +41,7 @@
  * workflow history), with the same worker settings. Ratio = ours / ceiling in connections/s.
  */
 import { randomBytes } from 'node:crypto';
-import { collectNowSignal, connectionWorkflowId } from '../workflows/messages';
+import { collectNowSignal, connectionWorkflowId, runScheduledCollectionSignal } from '../workflows/messages';
 import { ceilingWorkflow, goSignal } from './ceiling/workflows';
 import { localActivityOf, workflowTasksAfterSignal, type WorkflowTaskCounts } from './history';
 import { DAYTIME_HOURS, daytimeQuietUntil, idsSleepingUntil, slotsWithin, type DaytimeOptions } from './idle';
@@ -87,6 +87,14 @@ export interface CycleOptions extends DaytimeOptions {
   dueConnections?: number;
   /** After the cycle, the fleet left asleep this many seconds: the workers' RSS and CPU then. */
   idleAfterSeconds?: number;
+  /**
+   * How the slot wakes the fleet: `collect-now` (default) the collectNow signal, a forced sync and
+   * the statements up to yesterday; `night` the runScheduledCollection signal, the night's own path
+   * (a Powens read, no sync forced). A fleet started in the day has no statement due at its night
+   * (its first is tonight's), so `night` measures the collections alone: done when every due
+   * connection has recorded its successful collection.
+   */
+  wake?: 'collect-now' | 'night';
 }
 
 export async function benchCycle(opts: CycleOptions = {}): Promise<Record<string, unknown>> {
@@ -177,7 +185,8 @@ async function run(
   const dueCount = Math.min(n, opts.dueConnections ?? n);
   const due = ids.filter((_, i) => Math.floor((i * dueCount) / n) !== Math.floor(((i + 1) * dueCount) / n));
   if (dueCount < n) say(`the slot makes ${due.length} of the ${n} connections due`);
-  const expected = due.length * STATEMENTS_PER_CONNECTION;
+  const night = opts.wake === 'night';
+  const expected = night ? 0 : due.length * STATEMENTS_PER_CONNECTION;
   const probe = measure(
     {
       ...workerPids(workers),
@@ -197,22 +206,28 @@ async function run(
   const deadlineMs = (opts.deadlineSeconds ?? 0) * 1000;
   const samples: Array<{ at: number; statements: number }> = [];
   const slot = Date.now();
-  await mapLimit(due, 64, (id) =>
-    stack.client.workflow.getHandle(connectionWorkflowId(id)).signal(collectNowSignal, { statement: true }),
-  );
+  const slotUtc = new Date(slot).toISOString().replace('Z', '');
+  await mapLimit(due, 64, (id) => {
+    const handle = stack.client.workflow.getHandle(connectionWorkflowId(id));
+    return night ? handle.signal(runScheduledCollectionSignal) : handle.signal(collectNowSignal, { statement: true });
+  });
   const signalSeconds = (Date.now() - slot) / 1000;
   let lastLine = 0;
   const progress = async () => {
     // Index-only counts ((state, receivedAt), (status, createdAt)): the benchmark's own load on
     // PostgreSQL stays small as the tables grow (the transactions are counted once, at the end).
-    const r = await stack.pg.query<{ statements: string; sent: string }>(
+    const r = await stack.pg.query<{ statements: string; sent: string; collected: string | null }>(
       `/* bench */ SELECT (SELECT count(*) FROM "Statement" WHERE state = 'SUCCESS') AS statements,
-              (SELECT count(*) FROM "EmailMessage" WHERE status = 'SENT') AS sent`,
+              (SELECT count(*) FROM "EmailMessage" WHERE status = 'SENT') AS sent,
+              ${night ? `(SELECT count(*) FROM "BankConnection" WHERE "lastSuccessAt" >= $1::timestamp)` : 'NULL'} AS collected`,
+      night ? [slotUtc] : [],
     );
     return {
       statements: Number(r.rows[0]!.statements),
       sent: Number(r.rows[0]!.sent),
       inSink: stack.sink.messages.length,
+      /** `night`: connections whose collection after the slot is recorded. */
+      collected: Number(r.rows[0]!.collected ?? 0),
     };
   };
   // A connection whose workflow went back to sleep without its statements has nothing more to do
@@ -224,6 +239,7 @@ async function run(
   let stalledSince = Date.now();
   let lastGrowthAt = Date.now();
   const asleepStragglers = async (): Promise<string[]> => {
+    if (night) return [];
     const r = await stack.pg.query<{ id: string }>(
       `/* bench */ SELECT k.id::text AS id FROM "BankConnection" k
         WHERE k.id = ANY($1::uuid[]) AND (SELECT count(*) FROM "Statement" s JOIN "BankAccount" a ON a.id = s."bankAccountId"
@@ -240,10 +256,15 @@ async function run(
     return asleep.every(Boolean) ? (asleep as string[]) : [];
   };
   const allDone = (p: Awaited<ReturnType<typeof progress>>) =>
-    p.statements >= expected - deferred.length * STATEMENTS_PER_CONNECTION &&
-    p.inSink >= expected - deferred.length * STATEMENTS_PER_CONNECTION;
+    night
+      ? p.collected >= due.length
+      : p.statements >= expected - deferred.length * STATEMENTS_PER_CONNECTION &&
+        p.inSink >= expected - deferred.length * STATEMENTS_PER_CONNECTION;
+  /** What the wait counts: statements, or (`night`) connections collected. */
+  const count = (p: Awaited<ReturnType<typeof progress>>) => (night ? p.collected : p.statements);
+  const perConnection = night ? 1 : STATEMENTS_PER_CONNECTION;
   const final = await waitUntil<Awaited<ReturnType<typeof progress>>>(
-    'every statement stored and e-mailed',
+    night ? 'every collection recorded' : 'every statement stored and e-mailed',
     progress,
     (p) => allDone(p) || (deadlineMs > 0 && Date.now() - slot >= deadlineMs),
     {
@@ -251,8 +272,8 @@ async function run(
       everyMs: due.length > 20_000 ? 2000 : 500,
       onTick: async (p) => {
         void connections.sample().catch(() => undefined);
-        if (p.statements !== lastCount) {
-          lastCount = p.statements;
+        if (count(p) !== lastCount) {
+          lastCount = count(p);
           stalledSince = lastGrowthAt = Date.now();
         } else if (Date.now() - stalledSince > 30_000 && !allDone(p)) {
           stalledSince = Date.now();
@@ -262,12 +283,15 @@ async function run(
         }
         if (Date.now() - lastLine > 10_000) {
           lastLine = Date.now();
-          samples.push({ at: Date.now(), statements: p.statements });
+          samples.push({ at: Date.now(), statements: count(p) });
           const f = stack.powensInFlight();
           const stuck =
             f.oldest[0] && f.oldest[0].ageMs > 30_000 ? `; oldest Powens request ${JSON.stringify(f.oldest)}` : '';
           say(
-            `  ${((Date.now() - slot) / 1000).toFixed(0)} s: ${p.statements}/${expected} statements, ${p.inSink}/${expected} e-mails; ` +
+            `  ${((Date.now() - slot) / 1000).toFixed(0)} s: ` +
+              (night
+                ? `${p.collected}/${due.length} collections, ${p.statements} statements; `
+                : `${p.statements}/${expected} statements, ${p.inSink}/${expected} e-mails; `) +
               `Powens in flight ${f.count} (closed unanswered ${f.closedUnanswered}), sandbox pool ${JSON.stringify(f.pool)}${stuck}`,
           );
         }
@@ -306,13 +330,13 @@ async function run(
     `SELECT count(*) AS n FROM (SELECT a."connectionId" FROM "Statement" s JOIN "BankAccount" a ON a.id = s."bankAccountId"
       WHERE s.state = 'SUCCESS' GROUP BY 1 HAVING count(*) >= ${STATEMENTS_PER_CONNECTION}) d`,
   );
-  const connectionsDone = Number(doneRows.rows[0]!.n);
+  const connectionsDone = night ? final.collected : Number(doneRows.rows[0]!.n);
   // The rate over the last 10 minutes of the wait (steady state, past the start-up of the cycle).
   const last = samples.at(-1);
   const from = last && samples.find((x) => x.at >= last.at - 600_000);
   const lastTenMinutesPerSecond =
     last && from && last.at > from.at
-      ? (last.statements - from.statements) / STATEMENTS_PER_CONNECTION / ((last.at - from.at) / 1000)
+      ? (last.statements - from.statements) / perConnection / ((last.at - from.at) / 1000)
       : 0;
   const pgStatements = stats ? await stats.top(complete ? due.length : Math.max(1, connectionsDone)) : undefined;
   if (pgStatements) {
@@ -332,11 +356,16 @@ async function run(
         `last 10 minutes ${lastTenMinutesPerSecond.toFixed(1)}/s); Powens in flight ${JSON.stringify(inFlight)}`,
     );
   // From the slot to each statement stored (receivedAt: the row's own time, UTC).
+  // `night`: from the slot to each collection recorded (the connection's updatedAt, written with it).
   const latency = await stack.pg.query<{ p50: number; p95: number }>(
-    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM "receivedAt") - $1) AS p50,
-            percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM "receivedAt") - $1) AS p95
-       FROM "Statement" WHERE state = 'SUCCESS'`,
-    [slot / 1000],
+    night
+      ? `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM "updatedAt") - $1) AS p50,
+                percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM "updatedAt") - $1) AS p95
+           FROM "BankConnection" WHERE "lastSuccessAt" >= $2::timestamp`
+      : `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM "receivedAt") - $1) AS p50,
+                percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM "receivedAt") - $1) AS p95
+           FROM "Statement" WHERE state = 'SUCCESS'`,
+    night ? [slot / 1000, slotUtc] : [slot / 1000],
   );
   const slotToStatement = {
     p50Seconds: round(Number(latency.rows[0]?.p50 ?? 0), 2),
@@ -348,7 +377,7 @@ async function run(
       `${final.statements} statements, ${transactions} transactions, ${final.inSink} e-mails`,
   );
   say(
-    `  slot → statement stored: p50 ${slotToStatement.p50Seconds} s, p95 ${slotToStatement.p95Seconds} s; ` +
+    `  slot → ${night ? 'collection recorded' : 'statement stored'}: p50 ${slotToStatement.p50Seconds} s, p95 ${slotToStatement.p95Seconds} s; ` +
       `PostgreSQL connections (peak) ${JSON.stringify(connections.peak)}`,
   );
   for (const [name, figures] of Object.entries(procs))
@@ -455,7 +484,7 @@ async function run(
     ceilingConnectionsPerSecond: round(ceilingConnectionsPerSecond, 2),
     ratioToCeiling: round(ratioToCeiling, 3),
     workers: workerCount,
-    slotToStatement,
+    ...(night ? { wake: 'night', slotToCollection: slotToStatement } : { slotToStatement }),
     postgresConnectionsPeak: connections.peak,
     details: {
       accounts: n * ACCOUNTS_PER_CONNECTION,

@@ -3,7 +3,7 @@
  * small cycle; prints their figures, ends each with one JSON line and appends the figures to
  * bench/RESULTS.md with the date and the machine. Benchmarks are never timed tests.
  *   api --accounts N (default 100 000) --statements N (default 1 000 000) --clients N (16) --requests N (20 per client)
- *   cycle --connections N (default 1 000) [--temporal dev|production] [--workers N] [--deadline-seconds S] [--ceiling-connections N] [--pg-statements] [--due-connections M] [--idle-after-seconds S] [--daytime [--daytime-hours H (3)]]
+ *   cycle --connections N (default 1 000) [--temporal dev|production] [--workers N] [--deadline-seconds S] [--ceiling-connections N] [--pg-statements] [--due-connections M] [--idle-after-seconds S] [--daytime [--daytime-hours H (3)]] [--wake collect-now|night]
  *   idle --workflows N (default 100 000) --idle-seconds S (default 30) [--daytime [--daytime-hours H (3)]]
  *   reconnect --connections N --samples N
  */
@@ -39,6 +39,8 @@ const BENCHES: Record<string, (flags: Flags) => Promise<Record<string, unknown>>
   cycle: (f) => {
     if (f.temporal !== undefined && f.temporal !== 'dev' && f.temporal !== 'production')
       throw new Error(`--temporal must be dev or production (got "${f.temporal}")`);
+    if (f.wake !== undefined && f.wake !== 'collect-now' && f.wake !== 'night')
+      throw new Error(`--wake must be collect-now or night (got "${f.wake}")`);
     return benchCycle({
       connections: int(f, 'connections'),
       temporal: f.temporal as 'dev' | 'production' | undefined,
@@ -50,6 +52,7 @@ const BENCHES: Record<string, (flags: Flags) => Promise<Record<string, unknown>>
       idleAfterSeconds: int(f, 'idle-after-seconds'),
       daytime: on(f, 'daytime'),
       daytimeHours: int(f, 'daytime-hours'),
+      wake: f.wake as 'collect-now' | 'night' | undefined,
     });
   },
   idle: (f) =>
