@@ -91,7 +91,8 @@ export interface CycleOptions extends DaytimeOptions {
    * How the slot wakes the fleet: `collect-now` (default) the collectNow signal, a forced sync and
    * the statements up to yesterday; `night` the runScheduledCollection signal, the night's own path
    * (a Powens read, no sync forced). A fleet started in the day has no statement due at its night
-   * (its first is tonight's), so `night` measures the collections alone: done when every due
+   * (its first is tonight's), so `night` measures the collections alone, of the transactions
+   * Powens' background syncs (run by the sandbox before the slot) fetched: done when every due
    * connection has recorded its successful collection.
    */
   wake?: 'collect-now' | 'night';
@@ -187,6 +188,15 @@ async function run(
   if (dueCount < n) say(`the slot makes ${due.length} of the ${n} connections due`);
   const night = opts.wake === 'night';
   const expected = night ? 0 : due.length * STATEMENTS_PER_CONNECTION;
+  if (night) {
+    // Powens' own background syncs of the night, before the slot: the transactions the night's
+    // collection then reads (the sandbox makes them at a sync, as Powens fetches them from the bank).
+    const t1 = Date.now();
+    const powensIds = new Map(fleet.connections.map((c) => [c.id, c.powensConnectionId]));
+    await mapLimit(due, 8, (id) => stack.sandbox.engine.syncConnection(powensIds.get(id)!, 'background'));
+    say(`Powens' background syncs of the ${due.length} connections in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+    await waitForQuiet({ temporal: () => stack.temporal.process.pid }, { postgres: postmasterPid });
+  }
   const probe = measure(
     {
       ...workerPids(workers),
