@@ -54,5 +54,18 @@ export const issuing = proxyLocalActivities<ConnectionActivities>({
   retry: RETRY,
 });
 
+/**
+ * The night's collection (no sync forced: Powens' connection, accounts and transactions read, our
+ * database written), as a local activity inside the workflow task that woke the connection: a night
+ * is then one workflow task, with no activity task at Temporal (bench/RESULTS.md, "the night's
+ * collection by a local activity"). Retried like `io`; idempotent (transactions upserted by their
+ * Powens id and version). A forced sync stays an activity task (`once`): it can take minutes at
+ * Powens and is asked once.
+ */
+export const collecting = proxyLocalActivities<ConnectionActivities>({
+  startToCloseTimeout: '10 minutes',
+  retry: RETRY,
+});
+
 export const now = (): number => Date.now();
 export const nowIso = (): string => new Date(now()).toISOString();

@@ -6,13 +6,15 @@
 import { ActivityFailure, log, patched, TimeoutFailure } from '@temporalio/workflow';
 import type { CollectResult } from '../activities/collect';
 import { observe, type HealthDecision } from '../domain/connection-health';
-import { io, now, nowIso, once } from './activities';
+import { collecting, io, now, nowIso, once } from './activities';
 import type { Run } from './connection-run';
 
 const HOUR = 3_600_000;
 const MAX_TRANSIENT_RETRIES = 3;
 /** patched(): a forced collection whose task never ran is asked once more. */
 export const LOST_FORCED_SYNC = 'lost-forced-sync-2026-12';
+/** patched(): the collection without a forced sync runs as a local activity (workflows/activities.ts). */
+export const LOCAL_COLLECT = 'local-collect-2026-12';
 
 /** Collect (forcing a sync when asked), then apply the health rule: streak, link, alert, recovery. */
 export async function attempt(run: Run, forceSync: boolean): Promise<{ ok: boolean } & CollectResult> {
@@ -22,7 +24,7 @@ export async function attempt(run: Run, forceSync: boolean): Promise<{ ok: boole
   const result =
     forceSync && s.health.errorState === null
       ? await forcedCollect(connectionId, at)
-      : await io.collect(connectionId, { forceSync: false, at });
+      : await unforcedCollect(connectionId, at);
   const { health, decision } = observe(
     s.health,
     { at, state: result.state, errorMessage: result.errorMessage, maintenance: result.connectorMaintenance },
@@ -46,7 +48,7 @@ export async function attempt(run: Run, forceSync: boolean): Promise<{ ok: boole
  */
 async function forcedCollect(connectionId: string, at: string): Promise<CollectResult> {
   const forced = () => once.collect(connectionId, { forceSync: true, at });
-  const unforced = () => io.collect(connectionId, { forceSync: false, at });
+  const unforced = () => unforcedCollect(connectionId, at);
   try {
     return await forced();
   } catch (e) {
@@ -56,6 +58,11 @@ async function forcedCollect(connectionId: string, at: string): Promise<CollectR
     }
     return unforced();
   }
+}
+
+/** The collection as the night runs it: Powens read, no sync forced. */
+function unforcedCollect(connectionId: string, at: string): Promise<CollectResult> {
+  return (patched(LOCAL_COLLECT) ? collecting : io).collect(connectionId, { forceSync: false, at });
 }
 
 /** An activity failure that is a heartbeat timeout with no heartbeat recorded: its code never ran. */

@@ -8,6 +8,8 @@
  * e-mail) is proven on the time-skipping server (test/workflows/connection-health.test.ts); here,
  * the first day: counted once, nobody alarmed, found by ops, reset by a successful sync.
  */
+import type { temporal } from '@temporalio/proto';
+import { localActivityOf } from '../../bench/history';
 import { parisDate } from '../../domain/schedule';
 import { connectionWorkflowId, runScheduledCollectionSignal, statusQuery } from '../../workflows/messages';
 import { call, createTenant, siren } from '../api/support';
@@ -15,17 +17,14 @@ import { eventually, useE2EStack } from './stack';
 
 const s = useE2EStack('connection-errors');
 const api = () => ({ baseUrl: s.baseUrl }) as Parameters<typeof call>[0];
-/** `collect` activities the workflow has scheduled so far. */
+/** Collections the workflow has run or scheduled so far: activity tasks, or local activities (the night's). */
 async function collects(handle: {
-  fetchHistory(): Promise<{
-    events?: Array<{
-      activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
-    }> | null;
-  }>;
+  fetchHistory(): Promise<{ events?: temporal.api.history.v1.IHistoryEvent[] | null }>;
 }) {
   const history = await handle.fetchHistory();
-  return (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'collect')
-    .length;
+  return (history.events ?? []).filter(
+    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'collect' || localActivityOf(e) === 'collect',
+  ).length;
 }
 
 /** The company connects its checking account through the link it was e-mailed. */

@@ -5,7 +5,8 @@
  *    (collect-now-signal-before-patch.json: a signal the code before its patch() left unanswered);
  *  - fresh histories of the main branches replay too (`RECORD_HISTORIES=1` writes them to the
  *    folder, to be committed when the workflow code changes on purpose, with `patched()`);
- *  - the statements are issued by local activities (since `local-statements-2026-12`);
+ *  - the statements are issued by local activities (since `local-statements-2026-12`), and so is
+ *    the night's collection (since `local-collect-2026-12`);
  *  - a worker that dies while an activity runs loses nothing and doubles nothing.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -111,17 +112,19 @@ describe('fresh histories of the main branches', () => {
     expect(await keep('statements-and-collect-now', c)).toBeGreaterThan(20);
   });
 
-  test('the statements are issued by local activities: no activity task at Temporal, their markers in the history', async () => {
+  test('a night runs local activities only (collection, statements, "En cours"): no activity task at Temporal, their markers in the history', async () => {
     const c = await h.makeConnection({ periodicity: { kind: 'DAILY', day: null, month: null } });
     const handle = await h.start(c);
     await skip(3 * DAY);
     await h.retire(c);
     const events = (await handle.fetchHistory()).events ?? [];
     const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-    expect(scheduled).toContain('collect');
+    expect(scheduled).not.toContain('collect');
     expect(scheduled).not.toContain('issueStatements');
     expect(scheduled).not.toContain('markStatementsPending');
     const local = events.flatMap((e) => localActivityOf(e) ?? []);
+    // A collection each night (three nights), by a local activity since local-collect-2026-12.
+    expect(local.filter((name) => name === 'collect').length).toBeGreaterThanOrEqual(3);
     const issued = local.filter((name) => name === 'issueStatements');
     // A daily statement each night, each one's statements stored once.
     expect(issued.length).toBeGreaterThanOrEqual(2);
@@ -135,7 +138,7 @@ describe('fresh histories of the main branches', () => {
       where: { bankAccount: { connectionId: c.id }, state: 'RUNNING' },
     });
     expect(pending).toBe(c.accounts.length);
-    await keep('statements-local-activity', c);
+    await keep('night-local-activities', c);
   });
 
   test('two failures, a link, the reconnection, the catch-up', async () => {

@@ -3,7 +3,8 @@
  * activities over a test PostgreSQL, and the Powens sandbox in-process (its own database).
  *
  * One clock: the sandbox's clock follows Temporal's. Before every activity runs, the sandbox clock
- * is moved to the time the workflow scheduled it (workflow time), and Powens' own daily syncs that
+ * is moved to the time the workflow scheduled it (workflow time; a local activity's, the test
+ * server's time while its workflow task runs), and Powens' own daily syncs that
  * fell due meanwhile run each at its own due time, as they would have at Powens while the time was
  * skipped (so a connection keeps Powens' hour of the day, not ours). Tests call `catchUp()` before
  * acting on the sandbox themselves.
@@ -235,7 +236,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     Object.entries(real).map(([name, fn]) => [
       name,
       async (...args: unknown[]) => {
-        await moveClockTo(Context.current().info.currentAttemptScheduledTimestampMs);
+        // A local activity runs inside its workflow task, scheduled by the worker on the machine's
+        // clock: the workflow's time is the test server's, which does not skip while that task runs.
+        const { isLocal, currentAttemptScheduledTimestampMs } = Context.current().info;
+        await moveClockTo(isLocal ? await env.currentTimeMs() : currentAttemptScheduledTimestampMs);
         return (fn as (...a: unknown[]) => unknown)(...args);
       },
     ]),
