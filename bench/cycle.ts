@@ -11,8 +11,8 @@
  * at once; the real one can take minutes) and is asked once, not retried. Its workflow-task count
  * over a sample of 200 is printed too (`workflowTasks`: those that waited past the sticky queue's
  * 10 s are moved to the task queue). Waiting for the real night slot is impossible in a benchmark:
- * the slots are spread over 21:00-03:00 by design. Measured: from the slot until every statement is stored and its
- * e-mail is in the mail sink; connections/s; worker and Temporal server CPU and RSS.
+ * the slots are spread over 21:00-03:00 by design. Measured: from the slot until every statement is
+ * stored and its e-mail is in the mail sink; connections/s; worker and Temporal server CPU and RSS.
  * A cycle run inside that window also runs the fleet's own slots that fall during it (real
  * collections, and the activity count read from the sample's history includes them):
  * `ownSlotsDuringCycle` says how many. `--daytime [--daytime-hours H]` (default 3) seeds
@@ -41,6 +41,7 @@
  * workflow history), with the same worker settings. Ratio = ours / ceiling in connections/s.
  */
 import { randomBytes } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
 import { collectNowSignal, connectionWorkflowId, runScheduledCollectionSignal } from '../workflows/messages';
 import { ceilingWorkflow, goSignal } from './ceiling/workflows';
 import { localActivityOf, workflowTasksAfterSignal, type WorkflowTaskCounts } from './history';
@@ -64,6 +65,32 @@ import {
 const ACCOUNTS_PER_CONNECTION = 3;
 /** The card has no IBAN at Powens: kept inactive, no statement (bench/fleet.ts). */
 const STATEMENTS_PER_CONNECTION = 2;
+
+/**
+ * Per `--wake`: the signal the slot sends, and the rows of our database that say a connection is
+ * done (`perConnection` of them, `since` the slot as UTC text), whose own time (`at`, UTC) gives
+ * the latency from the slot; with `emails`, each row's e-mail must be in the sink too.
+ */
+const WAKES = {
+  'collect-now': {
+    signal: (h: WorkflowHandle) => h.signal(collectNowSignal, { statement: true }),
+    done: 'statement stored',
+    counted: 'statements stored',
+    perConnection: STATEMENTS_PER_CONNECTION,
+    emails: true,
+    rows: (_since: string) => `"Statement" WHERE state = 'SUCCESS'`,
+    at: '"receivedAt"',
+  },
+  night: {
+    signal: (h: WorkflowHandle) => h.signal(runScheduledCollectionSignal),
+    done: 'collection recorded',
+    counted: 'collections recorded',
+    perConnection: 1,
+    emails: false,
+    rows: (since: string) => `"BankConnection" WHERE "lastSuccessAt" >= '${since}'::timestamp`,
+    at: '"updatedAt"',
+  },
+} as const;
 
 /**
  * `daytime`: seed connections whose own night slot falls at least `daytimeHours` (default 3) after
@@ -187,7 +214,7 @@ async function run(
   const due = ids.filter((_, i) => Math.floor((i * dueCount) / n) !== Math.floor(((i + 1) * dueCount) / n));
   if (dueCount < n) say(`the slot makes ${due.length} of the ${n} connections due`);
   const night = opts.wake === 'night';
-  const expected = night ? 0 : due.length * STATEMENTS_PER_CONNECTION;
+  const wake = WAKES[opts.wake ?? 'collect-now'];
   if (night) {
     // Powens' own background syncs of the night, before the slot: the transactions the night's
     // collection then reads (the sandbox makes them at a sync, as Powens fetches them from the bank).
@@ -214,30 +241,26 @@ async function run(
   const stats = opts.pgStatements ? statementStats(stack) : null;
   await stats?.reset();
   const deadlineMs = (opts.deadlineSeconds ?? 0) * 1000;
-  const samples: Array<{ at: number; statements: number }> = [];
+  const samples: Array<{ at: number; done: number }> = [];
   const slot = Date.now();
   const slotUtc = new Date(slot).toISOString().replace('Z', '');
-  await mapLimit(due, 64, (id) => {
-    const handle = stack.client.workflow.getHandle(connectionWorkflowId(id));
-    return night ? handle.signal(runScheduledCollectionSignal) : handle.signal(collectNowSignal, { statement: true });
-  });
+  await mapLimit(due, 64, (id) => wake.signal(stack.client.workflow.getHandle(connectionWorkflowId(id))));
   const signalSeconds = (Date.now() - slot) / 1000;
   let lastLine = 0;
   const progress = async () => {
     // Index-only counts ((state, receivedAt), (status, createdAt)): the benchmark's own load on
     // PostgreSQL stays small as the tables grow (the transactions are counted once, at the end).
-    const r = await stack.pg.query<{ statements: string; sent: string; collected: string | null }>(
+    const r = await stack.pg.query<{ statements: string; sent: string; done: string }>(
       `/* bench */ SELECT (SELECT count(*) FROM "Statement" WHERE state = 'SUCCESS') AS statements,
               (SELECT count(*) FROM "EmailMessage" WHERE status = 'SENT') AS sent,
-              ${night ? `(SELECT count(*) FROM "BankConnection" WHERE "lastSuccessAt" >= $1::timestamp)` : 'NULL'} AS collected`,
-      night ? [slotUtc] : [],
+              (SELECT count(*) FROM ${wake.rows(slotUtc)}) AS done`,
     );
     return {
       statements: Number(r.rows[0]!.statements),
       sent: Number(r.rows[0]!.sent),
       inSink: stack.sink.messages.length,
-      /** `night`: connections whose collection after the slot is recorded. */
-      collected: Number(r.rows[0]!.collected ?? 0),
+      /** The rows that say a connection is done (WAKES). */
+      done: Number(r.rows[0]!.done),
     };
   };
   // A connection whose workflow went back to sleep without its statements has nothing more to do
@@ -249,7 +272,7 @@ async function run(
   let stalledSince = Date.now();
   let lastGrowthAt = Date.now();
   const asleepStragglers = async (): Promise<string[]> => {
-    if (night) return [];
+    if (!wake.emails) return []; // only a statement waits for Powens' data
     const r = await stack.pg.query<{ id: string }>(
       `/* bench */ SELECT k.id::text AS id FROM "BankConnection" k
         WHERE k.id = ANY($1::uuid[]) AND (SELECT count(*) FROM "Statement" s JOIN "BankAccount" a ON a.id = s."bankAccountId"
@@ -265,16 +288,13 @@ async function run(
     );
     return asleep.every(Boolean) ? (asleep as string[]) : [];
   };
-  const allDone = (p: Awaited<ReturnType<typeof progress>>) =>
-    night
-      ? p.collected >= due.length
-      : p.statements >= expected - deferred.length * STATEMENTS_PER_CONNECTION &&
-        p.inSink >= expected - deferred.length * STATEMENTS_PER_CONNECTION;
-  /** What the wait counts: statements, or (`night`) connections collected. */
-  const count = (p: Awaited<ReturnType<typeof progress>>) => (night ? p.collected : p.statements);
-  const perConnection = night ? 1 : STATEMENTS_PER_CONNECTION;
+  const expected = due.length * wake.perConnection;
+  const allDone = (p: Awaited<ReturnType<typeof progress>>) => {
+    const target = expected - deferred.length * wake.perConnection;
+    return p.done >= target && (!wake.emails || p.inSink >= target);
+  };
   const final = await waitUntil<Awaited<ReturnType<typeof progress>>>(
-    night ? 'every collection recorded' : 'every statement stored and e-mailed',
+    `every ${wake.done}${wake.emails ? ' and e-mailed' : ''}`,
     progress,
     (p) => allDone(p) || (deadlineMs > 0 && Date.now() - slot >= deadlineMs),
     {
@@ -282,8 +302,8 @@ async function run(
       everyMs: due.length > 20_000 ? 2000 : 500,
       onTick: async (p) => {
         void connections.sample().catch(() => undefined);
-        if (count(p) !== lastCount) {
-          lastCount = count(p);
+        if (p.done !== lastCount) {
+          lastCount = p.done;
           stalledSince = lastGrowthAt = Date.now();
         } else if (Date.now() - stalledSince > 30_000 && !allDone(p)) {
           stalledSince = Date.now();
@@ -293,15 +313,13 @@ async function run(
         }
         if (Date.now() - lastLine > 10_000) {
           lastLine = Date.now();
-          samples.push({ at: Date.now(), statements: count(p) });
+          samples.push({ at: Date.now(), done: p.done });
           const f = stack.powensInFlight();
           const stuck =
             f.oldest[0] && f.oldest[0].ageMs > 30_000 ? `; oldest Powens request ${JSON.stringify(f.oldest)}` : '';
           say(
-            `  ${((Date.now() - slot) / 1000).toFixed(0)} s: ` +
-              (night
-                ? `${p.collected}/${due.length} collections, ${p.statements} statements; `
-                : `${p.statements}/${expected} statements, ${p.inSink}/${expected} e-mails; `) +
+            `  ${((Date.now() - slot) / 1000).toFixed(0)} s: ${p.done}/${expected} ${wake.counted}, ` +
+              `${p.statements} statements, ${p.inSink} e-mails; ` +
               `Powens in flight ${f.count} (closed unanswered ${f.closedUnanswered}), sandbox pool ${JSON.stringify(f.pool)}${stuck}`,
           );
         }
@@ -340,14 +358,12 @@ async function run(
     `SELECT count(*) AS n FROM (SELECT a."connectionId" FROM "Statement" s JOIN "BankAccount" a ON a.id = s."bankAccountId"
       WHERE s.state = 'SUCCESS' GROUP BY 1 HAVING count(*) >= ${STATEMENTS_PER_CONNECTION}) d`,
   );
-  const connectionsDone = night ? final.collected : Number(doneRows.rows[0]!.n);
+  const connectionsDone = wake.emails ? Number(doneRows.rows[0]!.n) : final.done;
   // The rate over the last 10 minutes of the wait (steady state, past the start-up of the cycle).
   const last = samples.at(-1);
   const from = last && samples.find((x) => x.at >= last.at - 600_000);
   const lastTenMinutesPerSecond =
-    last && from && last.at > from.at
-      ? (last.statements - from.statements) / perConnection / ((last.at - from.at) / 1000)
-      : 0;
+    last && from && last.at > from.at ? (last.done - from.done) / wake.perConnection / ((last.at - from.at) / 1000) : 0;
   const pgStatements = stats ? await stats.top(complete ? due.length : Math.max(1, connectionsDone)) : undefined;
   if (pgStatements) {
     say(
@@ -365,19 +381,14 @@ async function run(
       `deadline: ${connectionsDone}/${due.length} connections done in ${seconds.toFixed(0)} s (${(connectionsDone / seconds).toFixed(1)}/s; ` +
         `last 10 minutes ${lastTenMinutesPerSecond.toFixed(1)}/s); Powens in flight ${JSON.stringify(inFlight)}`,
     );
-  // From the slot to each statement stored (receivedAt: the row's own time, UTC).
-  // `night`: from the slot to each collection recorded (the connection's updatedAt, written with it).
+  // From the slot to each row that says a connection is done (its own time, UTC).
   const latency = await stack.pg.query<{ p50: number; p95: number }>(
-    night
-      ? `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM "updatedAt") - $1) AS p50,
-                percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM "updatedAt") - $1) AS p95
-           FROM "BankConnection" WHERE "lastSuccessAt" >= $2::timestamp`
-      : `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM "receivedAt") - $1) AS p50,
-                percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM "receivedAt") - $1) AS p95
-           FROM "Statement" WHERE state = 'SUCCESS'`,
-    night ? [slot / 1000, slotUtc] : [slot / 1000],
+    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM ${wake.at}) - $1) AS p50,
+            percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM ${wake.at}) - $1) AS p95
+       FROM ${wake.rows(slotUtc)}`,
+    [slot / 1000],
   );
-  const slotToStatement = {
+  const slotLatency = {
     p50Seconds: round(Number(latency.rows[0]?.p50 ?? 0), 2),
     p95Seconds: round(Number(latency.rows[0]?.p95 ?? 0), 2),
   };
@@ -387,7 +398,7 @@ async function run(
       `${final.statements} statements, ${transactions} transactions, ${final.inSink} e-mails`,
   );
   say(
-    `  slot → ${night ? 'collection recorded' : 'statement stored'}: p50 ${slotToStatement.p50Seconds} s, p95 ${slotToStatement.p95Seconds} s; ` +
+    `  slot → ${wake.done}: p50 ${slotLatency.p50Seconds} s, p95 ${slotLatency.p95Seconds} s; ` +
       `PostgreSQL connections (peak) ${JSON.stringify(connections.peak)}`,
   );
   for (const [name, figures] of Object.entries(procs))
@@ -494,7 +505,7 @@ async function run(
     ceilingConnectionsPerSecond: round(ceilingConnectionsPerSecond, 2),
     ratioToCeiling: round(ratioToCeiling, 3),
     workers: workerCount,
-    ...(night ? { wake: 'night', slotToCollection: slotToStatement } : { slotToStatement }),
+    ...(night ? { wake: 'night', slotToCollection: slotLatency } : { slotToStatement: slotLatency }),
     postgresConnectionsPeak: connections.peak,
     details: {
       accounts: n * ACCOUNTS_PER_CONNECTION,

@@ -47,3 +47,20 @@ export function workflowTasksAfterSignal(events: temporal.api.history.v1.IHistor
   }
   return counts;
 }
+
+/**
+ * The collections a bank-connection history records, in order, each as its `forceSync`: the
+ * `collect` activity tasks (read from the input our workflow scheduled them with), and the local
+ * ones, never forced (the collection without a forced sync, since local-collect-2026-12).
+ */
+export function collectionsOf(events: temporal.api.history.v1.IHistoryEvent[]): boolean[] {
+  return events.flatMap((e) => {
+    if (localActivityOf(e) === 'collect') return [false];
+    const task = e.activityTaskScheduledEventAttributes;
+    if (task?.activityType?.name !== 'collect') return [];
+    // collect(connectionId, { forceSync, at })
+    const opts = task.input?.payloads?.[1]?.data;
+    if (!opts) throw new Error(`collect activity task #${String(e.eventId)} without its options`);
+    return [(JSON.parse(Buffer.from(opts).toString('utf8')) as { forceSync: boolean }).forceSync];
+  });
+}

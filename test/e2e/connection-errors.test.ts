@@ -9,7 +9,7 @@
  * the first day: counted once, nobody alarmed, found by ops, reset by a successful sync.
  */
 import type { temporal } from '@temporalio/proto';
-import { localActivityOf } from '../../bench/history';
+import { collectionsOf } from '../../bench/history';
 import { parisDate } from '../../domain/schedule';
 import { connectionWorkflowId, runScheduledCollectionSignal, statusQuery } from '../../workflows/messages';
 import { call, createTenant, siren } from '../api/support';
@@ -21,10 +21,7 @@ const api = () => ({ baseUrl: s.baseUrl }) as Parameters<typeof call>[0];
 async function collects(handle: {
   fetchHistory(): Promise<{ events?: temporal.api.history.v1.IHistoryEvent[] | null }>;
 }) {
-  const history = await handle.fetchHistory();
-  return (history.events ?? []).filter(
-    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'collect' || localActivityOf(e) === 'collect',
-  ).length;
+  return collectionsOf((await handle.fetchHistory()).events ?? []).length;
 }
 
 /** The company connects its checking account through the link it was e-mailed. */

@@ -12,7 +12,7 @@ import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import { RUNNING } from '../../activities/context';
-import { localActivityOf } from '../../bench/history';
+import { collectionsOf } from '../../bench/history';
 import { collectNowUpdate, connectionWorkflowId } from '../../workflows/messages';
 import { settleWorkflow, startHarness, type Harness, type TestConnection } from './support';
 
@@ -59,19 +59,11 @@ async function forcedSyncsAtPowens(c: TestConnection): Promise<number> {
   return r.body.requests.filter((e) => e.method === 'PUT').length;
 }
 
-/**
- * The collections of a workflow in order, forceSync of each: `collect` activity tasks, and local
- * activities (the collection without a forced sync since local-collect-2026-12); its activity timeouts.
- */
+/** The collections of a workflow in order (forceSync of each: bench/history.ts) and its activity timeouts. */
 async function collectsOf(c: TestConnection) {
   const events = (await h.env.client.workflow.getHandle(connectionWorkflowId(c.id)).fetchHistory()).events ?? [];
   return {
-    forceSync: events.flatMap((e) => {
-      if (localActivityOf(e) === 'collect') return [false];
-      if (e.activityTaskScheduledEventAttributes?.activityType?.name !== 'collect') return [];
-      const input = e.activityTaskScheduledEventAttributes.input!.payloads![1]!.data!;
-      return [(JSON.parse(Buffer.from(input).toString()) as { forceSync: boolean }).forceSync];
-    }),
+    forceSync: collectionsOf(events),
     timeouts: events
       .map((e) => e.activityTaskTimedOutEventAttributes?.failure?.timeoutFailureInfo?.timeoutType)
       .filter((t) => t !== undefined && t !== null),
