@@ -161,7 +161,8 @@ const accountOfColumns = (r: AccountColumns): AccountRow => ({
 /**
  * Every request's look-ups (the key or the session, its user and portal account) are one SQL
  * statement each, written by hand: they run on every call, and Prisma's query compilation and one
- * statement per relation were a large part of a request's CPU (bench/RESULTS.md, "api").
+ * statement per relation were a large part of a request's CPU (bench/RESULTS.md, "api"). Each is
+ * a look-up by a unique key, planned once per session (db/client.ts `readSql`'s `planOnce`).
  */
 export function authenticate(prisma: Db, opts: { idleMs: number }): RequestHandler {
   return async (req, res: Response, next) => {
@@ -175,6 +176,7 @@ export function authenticate(prisma: Db, opts: { idleMs: number }): RequestHandl
         prisma,
         Prisma.sql`SELECT k.id::text AS id, k.name, k."lastUsedAt", k."revokedAt", ${ACCOUNT_COLUMNS}
           FROM "ApiKey" k JOIN "PortalAccount" p ON p.id = k."portalAccountId" WHERE k."keyHash" = ${sha256(m[1])}`,
+        { planOnce: true },
       );
       if (!key || key.revokedAt) throw unauthorized("Clé d'API inconnue ou révoquée.");
       if (key.p_closedAt) throw unauthorized(CLOSED_ACCOUNT);
@@ -207,6 +209,7 @@ export function authenticate(prisma: Db, opts: { idleMs: number }): RequestHandl
           u."displayName" AS "u_displayName", u.rights::text[] AS u_rights, u.active AS u_active, ${ACCOUNT_COLUMNS}
         FROM "Session" s JOIN "User" u ON u.id = s."userId" JOIN "PortalAccount" p ON p.id = u."portalAccountId"
         WHERE s.id = ${sha256(token)}`,
+      { planOnce: true },
     );
     const session = row && {
       id: row.id,

@@ -44,6 +44,12 @@ const page = (ids: PageIds) =>
 const decimal = (v: string): Prisma.Decimal => new Prisma.Decimal(v);
 const decimalOrNull = (v: string | null): Prisma.Decimal | null => (v === null ? null : new Prisma.Decimal(v));
 
+/** A page's options: the search's capped count, and whether its statement is planned once (keysetSearch's `planOnce`). */
+interface PageOptions {
+  total?: Prisma.Sql;
+  planOnce?: boolean;
+}
+
 /**
  * Runs the rows' SQL (`rows`, ordered by its `n`) with, when `total` is given, that count (a
  * query returning one number) beside it in the same statement: one row of nulls and the total when
@@ -52,12 +58,13 @@ const decimalOrNull = (v: string | null): Prisma.Decimal | null => (v === null ?
 async function pageWithTotal<R extends { n: unknown }>(
   prisma: Db,
   rows: Prisma.Sql,
-  total: Prisma.Sql | undefined,
+  { total, planOnce }: PageOptions,
 ): Promise<{ rows: R[]; total: number | null }> {
-  if (!total) return { rows: await readSql<R>(prisma, Prisma.sql`${rows} ORDER BY n`), total: null };
+  if (!total) return { rows: await readSql<R>(prisma, Prisma.sql`${rows} ORDER BY n`, { planOnce }), total: null };
   const found = await readSql<R & { total: number }>(
     prisma,
     Prisma.sql`SELECT (${total})::int AS total, r.* FROM (SELECT 1) one LEFT JOIN (${rows}) r ON true ORDER BY r.n`,
+    { planOnce },
   );
   return { rows: found.filter((r) => r.n !== null), total: found[0]?.total ?? 0 };
 }
@@ -100,7 +107,7 @@ interface StatementFlat {
 export async function statementPage(
   prisma: Db,
   ids: PageIds,
-  opts: { total?: Prisma.Sql } = {},
+  opts: PageOptions = {},
 ): Promise<{ rows: StatementRow[]; total: number | null }> {
   const found = await pageWithTotal<StatementFlat & { n: unknown }>(
     prisma,
@@ -119,7 +126,7 @@ export async function statementPage(
     JOIN "BankAccount" a ON a.id = s."bankAccountId"
     JOIN "Company" c ON c.id = a."companyId"
     JOIN "PortalAccount" p ON p.id = c."portalAccountId"`,
-    opts.total,
+    opts,
   );
   const rows = found.rows.map((r) => ({
     id: r.id,
@@ -196,17 +203,17 @@ interface AccountPage<R> {
 export async function bankAccountPage(
   prisma: Db,
   ids: PageIds,
-  opts?: { total?: Prisma.Sql },
+  opts?: PageOptions,
 ): Promise<AccountPage<BankAccountRow>>;
 export async function bankAccountPage(
   prisma: Db,
   ids: PageIds,
-  opts: { total?: Prisma.Sql; portalAccountName: true },
+  opts: PageOptions & { portalAccountName: true },
 ): Promise<AccountPage<NamedAccountRow>>;
 export async function bankAccountPage(
   prisma: Db,
   ids: PageIds,
-  opts: { total?: Prisma.Sql; portalAccountName?: boolean } = {},
+  opts: PageOptions & { portalAccountName?: boolean } = {},
 ): Promise<AccountPage<BankAccountRow>> {
   // Every column of the account (as `include` reads them), uuids and enums as Prisma gives them: text.
   const found = await pageWithTotal<AccountFlat & { n: unknown }>(
@@ -230,7 +237,7 @@ export async function bankAccountPage(
     JOIN "BankConnection" x ON x.id = a."connectionId"
     LEFT JOIN "Bank" b ON b.id = x."bankId"
     LEFT JOIN LATERAL (${latestLinkOf(Prisma.sql`a."connectionId"`)}) l ON true`,
-    opts.total,
+    opts,
   );
   const now = new Date();
   return {
@@ -313,7 +320,7 @@ type CompanyFlat = Omit<CompanyRow, 'portalAccount' | 'connections' | 'emailBoun
 export async function companyPage(
   prisma: Db,
   ids: PageIds,
-  opts: { total?: Prisma.Sql } = {},
+  opts: PageOptions = {},
 ): Promise<{ rows: CompanyRow[]; total: number | null }> {
   const found = await pageWithTotal<CompanyFlat & { n: unknown }>(
     prisma,
@@ -330,7 +337,7 @@ export async function companyPage(
     JOIN "Company" c ON c.id = page.id
     JOIN "PortalAccount" p ON p.id = c."portalAccountId"
     LEFT JOIN "EmailSuppression" e ON e.address = lower(trim(c.email))`,
-    opts.total,
+    opts,
   );
   return {
     rows: found.rows.map(({ n: _n, p_name, x_states, e_at, e_reason, e_details, ...c }) => ({

@@ -6,7 +6,7 @@
  */
 import { Prisma, readSql, type Db } from '../db/client';
 import { invalidFields } from './errors';
-import { COUNT_CAP } from './schemas';
+import { afterQuery, COUNT_CAP, pageQuery, scopeQuery } from './schemas';
 
 /** `%`, `_` and `\\` taken literally in a LIKE pattern. */
 export const likeContains = (v: string) => `%${v.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -65,6 +65,20 @@ export async function fewCompanies(
   );
   return rows.length > cap ? null : rows.map((r) => r.id);
 }
+
+/** What a list's query holds besides its filters: whose rows, in which order, which page. */
+const NOT_FILTERS = new Set([
+  ...Object.keys(scopeQuery.shape),
+  ...Object.keys(pageQuery.shape),
+  ...Object.keys(afterQuery.shape),
+  'sort',
+  'order',
+  'includeInactive',
+]);
+
+/** Whether a list's query (parsed) has no filter: any field but NOT_FILTERS' (an export's format too) is one. */
+export const unfiltered = (q: object): boolean =>
+  Object.entries(q).every(([k, v]) => v === undefined || NOT_FILTERS.has(k));
 
 /** A list of ids as the FROM item `scope(id)` that keysetSearch merges a page from (its `narrow.from`). */
 export const idsScope = (ids: string[]) => Prisma.sql`unnest(${ids}::uuid[]) AS scope(id)`;
@@ -173,6 +187,11 @@ export interface SortKey<T> {
  * every filter kept: its cost follows the matches, not the firm's size (the count's too). The count,
  * scoped on `countOn`, stops at offset + COUNT_CAP: counting every match of a million-row search
  * costs seconds.
+ *
+ * `planOnce`: the query has no filter and its page walks the listed rows' own (portalAccountId,
+ * key, id) index: the plan is the same whatever the firm, the page or the cursor, so PostgreSQL
+ * may plan the statement once per session (db/client.ts `readSql`). A filter, or a sort on the
+ * company (its index walked, then the accounts joined), keeps a plan made for its values.
  */
 export function keysetSearch<T extends { id: string }>(
   q: { sort: string; order: 'asc' | 'desc'; after?: string; limit: number; offset: number },
@@ -187,7 +206,7 @@ export function keysetSearch<T extends { id: string }>(
     idDesc: boolean;
     narrow?: { on: Prisma.Sql; from: Prisma.Sql };
   },
-): { page: Prisma.Sql; count: Prisma.Sql; cursor: (last: T) => string } {
+): { page: Prisma.Sql; count: Prisma.Sql; cursor: (last: T) => string; planOnce: boolean } {
   const { key, ids } = o;
   const desc = q.order === 'desc';
   const id = Prisma.raw(`${o.row}.id`);
@@ -221,5 +240,6 @@ export function keysetSearch<T extends { id: string }>(
     page,
     count: Prisma.sql`SELECT count(*) FROM (${counted} LIMIT ${q.offset + COUNT_CAP + 1}) counted`,
     cursor: (last) => encodeAfter(q.sort, q.order, { id: last.id, key: key.of(last) }),
+    planOnce: unfiltered(q) && !o.narrow && o.pageOn.length === 1 && o.pageOn[0] === o.row && o.countOn === o.row,
   };
 }

@@ -7,6 +7,8 @@
  * as PostgreSQL received it, is EXPLAINed (ANALYZE, BUFFERS) once: the plans are printed, their
  * summary (scans, index use) goes into the results.
  * PostgreSQL: the server of DATABASE_URL when set, else an embedded one under .data/bench-postgres.
+ * `--pg-statements` (embedded server only): PostgreSQL's own account of each query's load phase
+ * (pg_stat_statements with planning), planning and execution per request apart, and its statements.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -29,6 +31,56 @@ export interface ApiBenchOptions {
   statements?: number;
   clients?: number;
   requests?: number;
+  /** pg_stat_statements loaded (with planning times): each row gets `pgStatements`. */
+  pgStatements?: boolean;
+}
+
+interface RowStatements {
+  /** Planning and execution per request, every statement of our database (wall time in the server). */
+  planMs: number;
+  execMs: number;
+  statements: Array<{ callsPerRequest: number; planMs: number; execMs: number; query: string }>;
+}
+
+/** pg_stat_statements over one row's load phase, per request (the server loads it under `--pg-statements`). */
+function statementStats(url: string, dbName: string) {
+  const round = (v: number) => +v.toFixed(3);
+  const run = async <T>(fn: (c: Client) => Promise<T>): Promise<T> => {
+    const c = new Client({ connectionString: url });
+    await c.connect();
+    try {
+      return await fn(c);
+    } finally {
+      await c.end();
+    }
+  };
+  return {
+    reset: () =>
+      run(async (c) => {
+        await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+        await c.query('SELECT pg_stat_statements_reset()');
+      }),
+    perRequest: (requests: number): Promise<RowStatements> =>
+      run(async (c) => {
+        const r = await c.query<{ query: string; calls: string; plan: number; exec: number }>(
+          `SELECT regexp_replace(query, '\\s+', ' ', 'g') AS query, calls, total_plan_time AS plan, total_exec_time AS exec
+             FROM pg_stat_statements
+            WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1) AND query NOT LIKE '%pg_stat_statements%'
+            ORDER BY total_exec_time + total_plan_time DESC`,
+          [dbName],
+        );
+        return {
+          planMs: round(r.rows.reduce((a, x) => a + x.plan, 0) / requests),
+          execMs: round(r.rows.reduce((a, x) => a + x.exec, 0) / requests),
+          statements: r.rows.slice(0, 4).map((x) => ({
+            callsPerRequest: round(Number(x.calls) / requests),
+            planMs: round(x.plan / requests),
+            execMs: round(x.exec / requests),
+            query: x.query.slice(0, 120),
+          })),
+        };
+      }),
+  };
 }
 
 const pct = (sorted: number[], p: number) =>
@@ -157,6 +209,8 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
   const requests = opts.requests ?? 20;
   let serverUrl: string;
   let stopPg: (() => Promise<void>) | undefined;
+  if (opts.pgStatements && process.env.DATABASE_URL)
+    throw new Error('--pg-statements loads pg_stat_statements in the embedded server: unset DATABASE_URL');
   if (process.env.DATABASE_URL) {
     const u = new URL(process.env.DATABASE_URL);
     u.pathname = '';
@@ -166,7 +220,14 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
     const pg = await startEmbeddedPostgres({
       dataDir: join(__dirname, '..', '.data', 'bench-postgres'),
       port: await freePort(),
-      settings: { shared_buffers: '4GB', max_wal_size: '8GB', effective_cache_size: '16GB' },
+      settings: {
+        shared_buffers: '4GB',
+        max_wal_size: '8GB',
+        effective_cache_size: '16GB',
+        ...(opts.pgStatements
+          ? { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_planning': 'on' }
+          : {}),
+      },
     });
     serverUrl = pg.serverUrl;
     stopPg = pg.stop;
@@ -181,6 +242,7 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
   await admin.query(`CREATE DATABASE "${dbName}" TEMPLATE "${template}"`);
   await admin.end();
   const url = withDatabase(serverUrl, dbName);
+  const stats = opts.pgStatements ? statementStats(url, dbName) : undefined;
 
   const key = deriveApiKey('bench', 'bench');
   const otherKey = deriveApiKey('bench', 'other');
@@ -241,6 +303,7 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
     loadCpuMs: number;
     machineCpuMs: number;
     index: boolean;
+    pgStatements?: RowStatements;
   }> = [];
   const plans: Array<{ route: string; query: string; plans: PlanSummary[] }> = [];
   try {
@@ -264,6 +327,7 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
       const summary = await explainAll(url, sql, console.log);
       plans.push({ route, query: label, plans: summary });
       await Promise.all(Array.from({ length: clients }, () => get(target))); // warm-up
+      await stats?.reset();
       const times: number[] = [];
       const cpu0 = [cpuMs(child.pid), cpuMs(postmaster, true)];
       const load0 = process.cpuUsage();
@@ -301,11 +365,19 @@ export async function benchApi(opts: ApiBenchOptions = {}): Promise<Record<strin
         // The whole machine's: what the three above leave is the kernel's interrupts and anything else running.
         machineCpuMs: +(machine / times.length).toFixed(1),
         index: usesIndexes(summary),
+        ...(stats ? { pgStatements: await stats.perRequest(times.length) } : {}),
       };
       results.push(r);
       console.log(
         `${r.route.padEnd(14)} ${r.query.padEnd(40)} total=${String(r.total).padStart(8)}  ${(r.bytes / 1024).toFixed(1)} KiB  p50=${r.p50} ms  p95=${r.p95} ms  ${r.rps} req/s  CPU/request: API ${r.apiCpuMs} ms, PostgreSQL ${r.pgCpuMs} ms, load generator ${r.loadCpuMs} ms, machine ${r.machineCpuMs} ms  index=${r.index}`,
       );
+      if (r.pgStatements) {
+        console.log(
+          `  PostgreSQL per request: planning ${r.pgStatements.planMs} ms, execution ${r.pgStatements.execMs} ms`,
+        );
+        for (const x of r.pgStatements.statements)
+          console.log(`    ${x.callsPerRequest}× plan ${x.planMs} ms exec ${x.execMs} ms  ${x.query}`);
+      }
     }
   } finally {
     agent.destroy();

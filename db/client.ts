@@ -1,7 +1,7 @@
 /** The Prisma client, through the pg driver adapter (no native query engine). */
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { prismaSql, survivePoolErrors, types, utcTimestamp, type PoolErrorHandler } from './sql';
+import { prepared, prismaSql, survivePoolErrors, types, utcTimestamp, type PoolErrorHandler } from './sql';
 import { PrismaClient, type Prisma } from '../prisma/generated/prisma/client';
 
 export { Prisma } from '../prisma/generated/prisma/client';
@@ -10,7 +10,8 @@ export type * from '../prisma/generated/prisma/client';
 /**
  * The pool is ours (pg, as db/sql.ts makes them), so that a lost connection, idle or held by
  * an interactive transaction, is reported to `onError`, never ends the process and never keeps its
- * pool slot (`survivePoolErrors`); the next query opens a new one. `$disconnect()` ends the pool.
+ * pool slot (`survivePoolErrors`); the next query opens a new one. `$disconnect()` ends the pool,
+ * and the second one, of `readSql`'s `planOnce` reads (as large, its sessions opened on first use).
  */
 export function createPrismaClient(
   databaseUrl: string,
@@ -21,22 +22,43 @@ export function createPrismaClient(
     sessionSettings?: Record<string, string | number>;
   } = {},
 ): PrismaClient {
-  const settings = Object.entries(opts.sessionSettings ?? {});
-  const pool = survivePoolErrors(
-    new pg.Pool({
-      connectionString: databaseUrl,
-      max: opts.max ?? 10,
-      ...(settings.length ? { options: settings.map(([k, v]) => `-c ${k}=${v}`).join(' ') } : {}),
-    }),
-    opts.onError ?? (() => undefined),
-  );
-  const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  const newPool = (settings: Record<string, string | number>) => {
+    const options = Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`);
+    return survivePoolErrors(
+      new pg.Pool({
+        connectionString: databaseUrl,
+        max: opts.max ?? 10,
+        ...(options.length ? { options: options.join(' ') } : {}),
+      }),
+      opts.onError ?? (() => undefined),
+    );
+  };
+  const pool = newPool(opts.sessionSettings ?? {});
+  const planOnce = newPool({ ...opts.sessionSettings, plan_cache_mode: 'force_generic_plan' });
+  // Both pools ended here: Prisma's adapter ends its pool only if Prisma itself queried it.
+  const client = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const disconnect = client.$disconnect.bind(client);
+  let ended: Promise<unknown> | undefined;
+  client.$disconnect = async () => {
+    try {
+      await disconnect();
+    } finally {
+      await (ended ??= Promise.all([pool.end(), planOnce.end()]));
+    }
+  };
   pools.set(client, pool);
+  planOncePools.set(client, planOnce);
   return client;
 }
 
 /** Each client's own pool (createPrismaClient), for the reads that bypass Prisma (readSql). */
 const pools = new WeakMap<object, pg.Pool>();
+/**
+ * Each client's pool whose sessions keep one generic plan per statement (PostgreSQL's
+ * `plan_cache_mode` forced): only named statements go there (readSql's `planOnce`), since an
+ * unnamed one would get a generic plan built anew at each call, and worse than a custom one.
+ */
+const planOncePools = new WeakMap<object, pg.Pool>();
 
 /**
  * A read the API makes on every request, sent by pg on the client's own pool instead of Prisma's
@@ -46,12 +68,24 @@ const pools = new WeakMap<object, pg.Pool>();
  * bigint come as text here (Decimal and BigInt from Prisma): cast them in the SQL. Date parameters
  * are sent as UTC text (pg would format them in the process's time zone). A transaction's client,
  * or a client made elsewhere, has no pool of its own here: the query then goes through Prisma.
+ *
+ * `planOnce`: a statement whose best plan does not depend on its parameters' values (a look-up by
+ * a unique key; a list's page walked in its index's order, no filter) is planned once per session
+ * and its plan kept: a named prepared statement (db/sql.ts `prepared`) on the client's second pool,
+ * whose sessions force PostgreSQL's generic plans. PostgreSQL's own choice would re-plan such a list
+ * at every call: the generic plan of `LIMIT $n` is costed for a tenth of the rows, more than the
+ * custom plans of 50, and that planning was a third of PostgreSQL's CPU per list request
+ * (bench/RESULTS.md, "api" 2026-12-06). Never for a search whose plan follows its values (a name,
+ * a SIREN prefix, a rare state): the plan made for one would serve all.
  */
 export async function readSql<R extends object>(
   prisma: PrismaClient | Prisma.TransactionClient,
   query: Prisma.Sql,
+  opts: { planOnce?: boolean } = {},
 ): Promise<R[]> {
   const values = query.values.map((v) => (v instanceof Date ? utcTimestamp(v) : v));
+  const generic = opts.planOnce ? planOncePools.get(prisma) : undefined;
+  if (generic) return (await generic.query<R>({ ...prepared(query.text), values, types })).rows;
   const pool = pools.get(prisma);
   if (!pool) return (await prismaSql(prisma).query<R>(query.text, values)).rows;
   return (await pool.query<R>({ text: query.text, values, types })).rows;

@@ -2,7 +2,7 @@
  * `npm run bench [-- name [--flag value]…]`: runs one benchmark, or (no name) cfonb, api and a
  * small cycle; prints their figures, ends each with one JSON line and appends the figures to
  * bench/RESULTS.md with the date and the machine. Benchmarks are never timed tests.
- *   api --accounts N (default 100 000) --statements N (default 1 000 000) --clients N (16) --requests N (20 per client)
+ *   api --accounts N (default 100 000) --statements N (default 1 000 000) --clients N (16) --requests N (20 per client) [--pg-statements]
  *   cycle --connections N (default 1 000) [--temporal dev|production] [--workers N] [--deadline-seconds S] [--ceiling-connections N] [--pg-statements] [--due-connections M] [--idle-after-seconds S] [--daytime [--daytime-hours H (3)]] [--wake collect-now|night]
  *   idle --workflows N (default 100 000) --idle-seconds S (default 30) [--daytime [--daytime-hours H (3)]]
  *   reconnect --connections N --samples N
@@ -35,6 +35,7 @@ const BENCHES: Record<string, (flags: Flags) => Promise<Record<string, unknown>>
       statements: int(f, 'statements'),
       clients: int(f, 'clients'),
       requests: int(f, 'requests'),
+      pgStatements: on(f, 'pg-statements'),
     }),
   cycle: (f) => {
     if (f.temporal !== undefined && f.temporal !== 'dev' && f.temporal !== 'production')

@@ -219,7 +219,7 @@ export function bankAccountRoutes(ctx: RouteContext) {
       // The page, its rows, their links and the capped total in one round trip (api/page-rows.ts).
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
       const search = await searchBankAccounts(prisma, ids, query);
-      const found = await bankAccountPage(prisma, search.page, { total: search.count });
+      const found = await bankAccountPage(prisma, search.page, { total: search.count, planOnce: search.planOnce });
       const items = found.rows.map((r, i) => ({ ...presentBankAccount(r), link: found.links[i] ?? null }));
       return cappedPage(items, found.total, query, search.cursor);
     },

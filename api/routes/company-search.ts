@@ -132,7 +132,7 @@ export function companySearchRoutes(ctx: RouteContext) {
       // The page, its rows and the capped total in one round trip (api/page-rows.ts).
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
       const search = await searchCompanies(prisma, ids, query);
-      const found = await companyPage(prisma, search.page, { total: search.count });
+      const found = await companyPage(prisma, search.page, { total: search.count, planOnce: search.planOnce });
       return cappedPage(found.rows.map(presentCompany), found.total, query, search.cursor);
     },
   });

@@ -186,7 +186,10 @@ export function statementRoutes(ctx: RouteContext) {
   async function findStatements(auth: Parameters<typeof scopeAccountIds>[1], query: ListQuery, count: boolean) {
     const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
     const search = await searchStatements(prisma, ids, query);
-    const found = await statementPage(prisma, search.page, { total: count ? search.count : undefined });
+    const found = await statementPage(prisma, search.page, {
+      total: count ? search.count : undefined,
+      planOnce: search.planOnce,
+    });
     return { rows: found.rows, total: found.total, cursor: search.cursor };
   }
 

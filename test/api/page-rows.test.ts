@@ -130,6 +130,8 @@ test('statement rows: what findMany(select: statementSelect) reads, in the order
   const oracle = await api.prisma.statement.findMany({ where: { id: { in: statementIds } }, select: statementSelect });
   const { rows } = await statementPage(api.prisma, statementIds);
   expect(rows).toEqual(ordered(statementIds, oracle));
+  // Planned once (a plain list's page): the same rows.
+  expect((await statementPage(api.prisma, statementIds, { planOnce: true })).rows).toEqual(rows);
   expect(rows.map((r) => r.id)).toEqual(statementIds);
   expect(rows[2]!.bookedAfterPeriodEnd?.toFixed(4)).toBe('0.0001');
 });
@@ -140,6 +142,7 @@ test('bank-account rows: what findMany(include: bankAccountInclude) reads, with 
     include: bankAccountInclude,
   });
   expect((await bankAccountPage(api.prisma, accountIds)).rows).toEqual(ordered(accountIds, oracle));
+  expect((await bankAccountPage(api.prisma, accountIds, { planOnce: true })).rows).toEqual(ordered(accountIds, oracle));
   const named = await api.prisma.bankAccount.findMany({
     where: { id: { in: accountIds } },
     include: {
@@ -160,6 +163,7 @@ test('company rows: what findMany(include: companyInclude) reads with the accoun
   );
   const { rows } = await companyPage(p, companyIds);
   expect(rows).toEqual(ordered(companyIds, oracle));
+  expect((await companyPage(p, companyIds, { planOnce: true })).rows).toEqual(rows);
   expect(rows.map(presentCompany)).toEqual(ordered(companyIds, oracle)!.map((c) => presentCompany(c!)));
   // What the list shows of them: the error, the suppression, the closed connection left out.
   expect(rows.map((r) => [r.name, presentCompany(r).collection, r.accountCount, r.emailBounce?.type])).toEqual([

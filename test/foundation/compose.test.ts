@@ -127,7 +127,7 @@ test('the connection pools fit PostgreSQL max_connections at the default worker 
   const used =
     4 * (Number(temporal.SQL_MAX_CONNS) + Number(temporal.SQL_VIS_MAX_CONNS)) + // frontend, history, matching, worker
     workers * 2 * Number(app.WORKER_DATABASE_POOL_MAX) + // Prisma + plain SQL per worker
-    Number(app.DATABASE_POOL_MAX) + // the API's Prisma
+    2 * Number(app.DATABASE_POOL_MAX) + // the API's Prisma, and its reads planned once (db/client.ts)
     4 + // the migration adapter's pool (db/migration-adapter.ts), during setup
     2 + // temporal-sql-tool during temporal-schema
     3; // PostgreSQL's superuser_reserved_connections

@@ -4,6 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { createPrismaClient, Prisma, readSql } from '../../db/client';
 import { inTransaction, prepared, prismaSql, utcTimestamp, valuesList } from '../../db/sql';
 import { useTestDatabase } from '../support/db';
 import { fixture } from '../support/fixtures';
@@ -51,7 +52,7 @@ test('in a process far from UTC, the pool and the API reads read and write the U
   // The API's reads (db/client.ts readSql), on its pool and through Prisma in a transaction: the
   // same instants and days, and a Date parameter compared as the UTC instant it is.
   const read = { createdAt: '2026-03-29T01:30:00.123Z', day: '2026-03-29T00:00:00.000Z', same: true };
-  expect(out.readSql).toEqual({ pool: read, transaction: read });
+  expect(out.readSql).toEqual({ pool: read, planOnce: read, transaction: read });
   // pg's own parsers read the same text in the process's zone: what the pool must not do.
   expect(out.plain.createdAt).toBe('2026-03-28T11:30:00.123Z');
   const back = await db.prisma.company.findUniqueOrThrow({ where: { id: COMPANY } });
@@ -135,4 +136,39 @@ test('valuesList numbers the parameters row by row, with the casts', () => {
       3,
     ),
   ).toEqual({ text: '($3::uuid, $4), ($5::uuid, $6)', values: ['a', 1, 'b', 2] });
+});
+
+test('a read planned once keeps one generic plan per session; the other reads are planned for their values; $disconnect ends both pools', async () => {
+  const app = `plan-once-${process.pid}`;
+  const prisma = createPrismaClient(db.url, { max: 1, sessionSettings: { application_name: app } });
+  const sessions = async () =>
+    (
+      await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1`, [
+        app,
+      ])
+    ).rows[0]!.n;
+  try {
+    const byId = (id: string) => Prisma.sql`SELECT id::text, name FROM "Company" WHERE id = ${id}::uuid`;
+    const name = prepared(byId(COMPANY).text).name;
+    // Six calls: PostgreSQL's own choice would plan the first five for their values.
+    for (const id of [COMPANY, '00000000-0000-4000-8000-0000000000c2', COMPANY, COMPANY, COMPANY, COMPANY])
+      expect(await readSql(prisma, byId(id), { planOnce: true })).toEqual(
+        id === COMPANY ? [{ id: COMPANY, name: 'Boulangerie' }] : [],
+      );
+    const plans = Prisma.sql`SELECT generic_plans::int AS generic, custom_plans::int AS custom
+      FROM pg_prepared_statements WHERE name = ${name}`;
+    expect(await readSql(prisma, plans, { planOnce: true })).toEqual([{ generic: 6, custom: 0 }]);
+    // The same read unnamed, on the other pool: no statement kept there, planned at each call.
+    expect(await readSql(prisma, byId(COMPANY))).toEqual([{ id: COMPANY, name: 'Boulangerie' }]);
+    expect(await readSql(prisma, Prisma.sql`SELECT count(*)::int AS n FROM pg_prepared_statements`)).toEqual([
+      { n: 0 },
+    ]);
+    expect(await sessions()).toBe(2);
+  } finally {
+    await prisma.$disconnect();
+    await prisma.$disconnect(); // twice: nothing more to end
+  }
+  // Both pools' sessions closed (a backend leaves pg_stat_activity as it exits: a moment after).
+  for (let i = 0; i < 50 && (await sessions()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  expect(await sessions()).toBe(0);
 });
