@@ -188,10 +188,15 @@ export interface SortKey<T> {
  * scoped on `countOn`, stops at offset + COUNT_CAP: counting every match of a million-row search
  * costs seconds.
  *
- * `planOnce`: the query has no filter and its page walks the listed rows' own (portalAccountId,
- * key, id) index: the plan is the same whatever the firm, the page or the cursor, so PostgreSQL
- * may plan the statement once per session (db/client.ts `readSql`). A filter, or a sort on the
- * company (its index walked, then the accounts joined), keeps a plan made for its values.
+ * `planOnce`: the plan is the same whatever the values, so PostgreSQL may plan the statement once
+ * per session (db/client.ts `readSql`): the query has no filter and its page walks the listed rows'
+ * own (portalAccountId, key, id) index (whatever the firm, the page or the cursor), or it is
+ * narrowed (each of a few companies or connections walked by its own key, the filters checked on
+ * its rows: one company or a thousand alike). Planning was most of PostgreSQL's time for those
+ * (a one-SIREN statement page: 1.3 of 2.4 ms). A filter walked over the firm's rows, or a sort on
+ * the company (its index walked, then the accounts joined), keeps a plan made for its values: the
+ * generic plan of a SIREN prefix's statements walked took 54 ms against 6.4 (bench/RESULTS.md,
+ * "api" 2026-12-06).
  */
 export function keysetSearch<T extends { id: string }>(
   q: { sort: string; order: 'asc' | 'desc'; after?: string; limit: number; offset: number },
@@ -240,6 +245,8 @@ export function keysetSearch<T extends { id: string }>(
     page,
     count: Prisma.sql`SELECT count(*) FROM (${counted} LIMIT ${q.offset + COUNT_CAP + 1}) counted`,
     cursor: (last) => encodeAfter(q.sort, q.order, { id: last.id, key: key.of(last) }),
-    planOnce: unfiltered(q) && !o.narrow && o.pageOn.length === 1 && o.pageOn[0] === o.row && o.countOn === o.row,
+    planOnce:
+      o.narrow !== undefined ||
+      (unfiltered(q) && o.pageOn.length === 1 && o.pageOn[0] === o.row && o.countOn === o.row),
   };
 }

@@ -1,7 +1,8 @@
 /**
- * api/search-sql.ts keysetSearch's `planOnce`: only a list without filter, whose page walks the
- * listed rows' own index, is planned once per session (db/client.ts readSql); any filter, a sort
- * on the company, or a page merged from a few matches keeps a plan made for its values.
+ * api/search-sql.ts keysetSearch's `planOnce`: a list without filter whose page walks the listed
+ * rows' own index, or a page merged from a few matches, is planned once per session (db/client.ts
+ * readSql); a filter walked over the firm's rows, or a sort on the company, keeps a plan made for
+ * its values.
  */
 import { keysetSearch, unfiltered, type SortKey } from '../../api/search-sql';
 import { Prisma } from '../../db/client';
@@ -52,7 +53,7 @@ test('a list without filter is planned once: any page, order, cursor, inactive r
   expect(keysetSearch(and({ includeSecondary: true }), { ...search, ids: [FIRM, SECONDARY] }).planOnce).toBe(true);
 });
 
-test('a filter, an export, a sort on the company or a few matches keep plans made for their values', () => {
+test('a filter, an export or a sort on the company keep plans made for their values', () => {
   expect(keysetSearch(and({ name: 'garage' }), search).planOnce).toBe(false);
   expect(keysetSearch(and({ iban: '7630' }), search).planOnce).toBe(false);
   expect(keysetSearch(and({ state: 'failure' }), search).planOnce).toBe(false);
@@ -60,8 +61,6 @@ test('a filter, an export, a sort on the company or a few matches keep plans mad
   const company = { ...search, from: Prisma.sql`FROM "BankAccount" a JOIN "Company" c ON c.id = a."companyId"` };
   expect(keysetSearch(and({ sort: 'name' }), { ...company, pageOn: ['c'], countOn: 'c' }).planOnce).toBe(false);
   expect(keysetSearch(plain, { ...company, countOn: 'c' }).planOnce).toBe(false);
-  const few = { on: Prisma.sql`a."companyId"`, from: Prisma.sql`unnest(${[FIRM]}::uuid[]) AS scope(id)` };
-  expect(keysetSearch(plain, { ...search, narrow: few }).planOnce).toBe(false);
 });
 
 test('unfiltered: only the scope, the page and the order; an absent filter is no filter', () => {
@@ -69,4 +68,11 @@ test('unfiltered: only the scope, the page and the order; an absent filter is no
   expect(unfiltered(and({ emailBounced: undefined, collection: undefined }))).toBe(true);
   expect(unfiltered(and({ emailBounced: false }))).toBe(false);
   expect(unfiltered(and({ receivedFrom: '2026-10-01' }))).toBe(false);
+});
+
+test('a page merged from a few matches is planned once, whatever its filters', () => {
+  const few = { on: Prisma.sql`a."companyId"`, from: Prisma.sql`unnest(${[FIRM]}::uuid[]) AS scope(id)` };
+  const narrowed = { ...search, conds: [...search.conds, Prisma.sql`a.iban LIKE ${'%7630%'}`], narrow: few };
+  expect(keysetSearch(and({ siret: '100011', iban: '7630' }), narrowed).planOnce).toBe(true);
+  expect(keysetSearch(and({ siret: '100011', iban: '7630' }), { ...narrowed, narrow: undefined }).planOnce).toBe(false);
 });
