@@ -1,6 +1,7 @@
 /** The Prisma client, through the pg driver adapter (no native query engine). */
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
+import { isStalePlan } from './errors';
 import { prepared, prismaSql, survivePoolErrors, types, utcTimestamp, type PoolErrorHandler } from './sql';
 import { PrismaClient, type Prisma } from '../prisma/generated/prisma/client';
 
@@ -85,10 +86,31 @@ export async function readSql<R extends object>(
 ): Promise<R[]> {
   const values = query.values.map((v) => (v instanceof Date ? utcTimestamp(v) : v));
   const generic = opts.planOnce ? planOncePools.get(prisma) : undefined;
-  if (generic) return (await generic.query<R>({ ...prepared(query.text), values, types })).rows;
+  if (generic) return readPlannedOnce<R>(generic, { ...prepared(query.text), values, types });
   const pool = pools.get(prisma);
   if (!pool) return (await prismaSql(prisma).query<R>(query.text, values)).rows;
   return (await pool.query<R>({ text: query.text, values, types })).rows;
+}
+
+/**
+ * A named statement on the plan-once pool. A migration that changes a column it reads makes
+ * PostgreSQL refuse it in every session that prepared it before (`cached plan must not change
+ * result type`), until that session ends: such a session is dropped from the pool and the read runs
+ * again on another, up to once per session the pool may hold (a new one prepares it afresh).
+ */
+async function readPlannedOnce<R extends object>(pool: pg.Pool, query: pg.QueryConfig): Promise<R[]> {
+  for (let attempt = 0; ; attempt++) {
+    const client = await pool.connect();
+    let stale: Error | undefined;
+    try {
+      return (await client.query<R>(query)).rows;
+    } catch (e) {
+      if (!isStalePlan(e) || attempt >= pool.options.max) throw e;
+      stale = e as Error;
+    } finally {
+      client.release(stale);
+    }
+  }
 }
 
 export type Db = PrismaClient;

@@ -9,6 +9,7 @@
 export const UNIQUE_VIOLATION = '23505';
 /** A statement cancelled: by its `statement_timeout`, or by a cancel request. */
 export const QUERY_CANCELED = '57014';
+const FEATURE_NOT_SUPPORTED = '0A000';
 
 interface AdapterCause {
   originalCode?: unknown;
@@ -19,6 +20,14 @@ interface Reported {
   clientVersion?: unknown;
   cause?: AdapterCause;
   meta?: { driverAdapterError?: { cause?: AdapterCause } };
+}
+
+/**
+ * A prepared statement whose result's columns changed since it was prepared (a migration altered
+ * a column it reads): PostgreSQL refuses it in that session for good (`feature_not_supported`).
+ */
+export function isStalePlan(err: unknown): boolean {
+  return sqlState(err) === FEATURE_NOT_SUPPORTED && /cached plan must not change result type/.test(String(err));
 }
 
 export function sqlState(err: unknown): string | undefined {

@@ -172,3 +172,27 @@ test('a read planned once keeps one generic plan per session; the other reads ar
   for (let i = 0; i < 50 && (await sessions()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
   expect(await sessions()).toBe(0);
 });
+
+test('a read planned once survives a migration that changes a column it reads: the stale session is dropped, the read runs again', async () => {
+  await db.sql.query(`CREATE TABLE plan_once_probe (x int NOT NULL)`);
+  await db.sql.query(`INSERT INTO plan_once_probe VALUES (1), (2)`);
+  const prisma = createPrismaClient(db.url, { max: 1 });
+  try {
+    const read = () =>
+      readSql<{ x: unknown; pid: number }>(
+        prisma,
+        Prisma.sql`SELECT x, pg_backend_pid() AS pid FROM plan_once_probe WHERE x > ${0} ORDER BY x`,
+        { planOnce: true },
+      );
+    const before = await read();
+    expect(before.map((r) => r.x)).toEqual([1, 2]);
+    await db.sql.query(`ALTER TABLE plan_once_probe ALTER COLUMN x TYPE bigint`);
+    const after = await read();
+    expect(after.map((r) => r.x)).toEqual(['1', '2']); // bigint, as pg reads it
+    expect(after[0]!.pid).not.toBe(before[0]!.pid); // the stale session replaced
+    expect((await read()).map((r) => r.x)).toEqual(['1', '2']);
+  } finally {
+    await prisma.$disconnect();
+    await db.sql.query(`DROP TABLE plan_once_probe`);
+  }
+});
