@@ -14,10 +14,11 @@ export async function scopeAccountIds(prisma: Db, auth: AuthContext, includeSeco
       { field: 'includeSecondary', reason: 'réservé aux comptes principaux' },
     ]);
   }
-  // On every list a primary asks with its secondaries: one plain read (db/client.ts readSql).
+  // On every list a primary asks with its secondaries: one plain read, planned once (db/client.ts readSql).
   const children = await readSql<{ id: string }>(
     prisma,
     Prisma.sql`SELECT id::text AS id FROM "PortalAccount" WHERE "parentId" = ${auth.account.id}::uuid ORDER BY id`,
+    { planOnce: true },
   );
   return [auth.account.id, ...children.map((c) => c.id)];
 }

@@ -42,26 +42,30 @@ export function companyConds(q: { siret?: string; name?: string }): Prisma.Sql[]
 }
 
 /**
- * The companies of the portal accounts `ids` that `conds` (companyConds) match, when there are at
- * most `cap` of them; null when there are more, or no condition. A search filtered on the company
- * then builds its page from these companies (keysetSearch's `narrow`) instead of walking the sort's
- * index until the page is full: PostgreSQL walks that index when it expects the matches to come
- * soon, and a SIREN prefix or a pair of common words matching a few companies of a big firm (or
- * none) made it read the whole firm's rows (80 s for a statement page; bench/RESULTS.md,
- * “searches on the company matching few”). Read through the (portalAccountId, siren) and trigram
- * indexes: 0.1–8 ms.
+ * The companies of the portal accounts `ids` that the search's SIRET and name (companyConds) match,
+ * when there are at most `cap` of them; null when there are more, or no such filter. A search
+ * filtered on the company then builds its page from these companies (keysetSearch's `narrow`)
+ * instead of walking the sort's index until the page is full: PostgreSQL walks that index when it
+ * expects the matches to come soon, and a SIREN prefix or a pair of common words matching a few
+ * companies of a big firm (or none) made it read the whole firm's rows (80 s for a statement page;
+ * bench/RESULTS.md, “searches on the company matching few”). Read through the (portalAccountId,
+ * siren) and trigram indexes: 0.1–8 ms. A whole SIREN or SIRET is an equality on that index, the
+ * same plan for any value: planned once (db/client.ts readSql).
  */
 export async function fewCompanies(
   prisma: Db,
   ids: string[],
-  conds: Prisma.Sql[],
+  q: { siret?: string; name?: string },
   cap: number,
 ): Promise<string[] | null> {
+  const conds = companyConds(q);
   if (conds.length === 0) return null;
+  const exact = !q.name && (q.siret?.length === 9 || q.siret?.length === 14);
   const rows = await readSql<{ id: string }>(
     prisma,
     Prisma.sql`SELECT c.id::text AS id FROM "Company" c
       WHERE ${portalAccountIn('c', ids)} AND ${Prisma.join(conds, ' AND ')} LIMIT ${cap + 1}`,
+    { planOnce: exact },
   );
   return rows.length > cap ? null : rows.map((r) => r.id);
 }

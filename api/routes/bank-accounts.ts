@@ -153,7 +153,7 @@ async function searchBankAccounts(prisma: Db, ids: string[], q: ListQuery) {
   const sirenOnly = !q.name && q.sort !== 'name' && q.sort !== 'siren';
   const companies = connections
     ? null
-    : await fewCompanies(prisma, ids, conds, sirenOnly ? FEW_COMPANIES.siren : FEW_COMPANIES.other);
+    : await fewCompanies(prisma, ids, q, sirenOnly ? FEW_COMPANIES.siren : FEW_COMPANIES.other);
   if (!q.includeInactive) conds.push(Prisma.sql`a.active`);
   if (q.iban) conds.push(Prisma.sql`a.iban LIKE ${likeContains(q.iban)}`);
   if (q.connection) {

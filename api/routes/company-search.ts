@@ -84,7 +84,7 @@ const FEW_COMPANIES = 300;
  */
 async function searchCompanies(prisma: Db, ids: string[], q: ListQuery) {
   const conds: Prisma.Sql[] = companyConds(q);
-  const companies = await fewCompanies(prisma, ids, conds, FEW_COMPANIES);
+  const companies = await fewCompanies(prisma, ids, q, FEW_COMPANIES);
   if (!q.includeInactive) conds.push(Prisma.sql`c.active`);
   if (q.iban) {
     conds.push(

@@ -124,7 +124,7 @@ async function searchStatements(prisma: Db, ids: string[], q: ListQuery) {
   // id) or (portalAccountId, state, receivedAt, id), and the bank account is joined only for its IBAN.
   // A filter on the company (SIRET, name) starts from the company's indexes, scoped there.
   const conds: Prisma.Sql[] = companyConds(q);
-  const companies = await fewCompanies(prisma, ids, conds, FEW_COMPANIES);
+  const companies = await fewCompanies(prisma, ids, q, FEW_COMPANIES);
   if (q.iban) conds.push(Prisma.sql`a.iban LIKE ${likeContains(q.iban)}`);
   if (q.state) conds.push(Prisma.sql`s.state = ${STATE[q.state]}::"StatementState"`);
   if (q.delivery) conds.push(DELIVERY_SQL[q.delivery]);
