@@ -71,7 +71,8 @@ const planOncePools = new WeakMap<object, pg.Pool>();
  * or a client made elsewhere, has no pool of its own here: the query then goes through Prisma.
  *
  * `planOnce`: a statement whose best plan does not depend on its parameters' values (a look-up by
- * a unique key; a list's page walked in its index's order, no filter) is planned once per session
+ * a unique key; a list's page walked in its index's order, no filter; a page merged from a few
+ * matches: api/search-sql.ts keysetSearch) is planned once per session
  * and its plan kept: a named prepared statement (db/sql.ts `prepared`) on the client's second pool,
  * whose sessions force PostgreSQL's generic plans. PostgreSQL's own choice would re-plan such a list
  * at every call: the generic plan of `LIMIT $n` is costed for a tenth of the rows, more than the
