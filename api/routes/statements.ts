@@ -156,6 +156,10 @@ async function searchStatements(prisma: Db, ids: string[], q: ListQuery) {
     countOn: company ? 'c' : 's',
     key: sortKey(q),
     idDesc: q.order === 'desc',
+    // Sorted by reception, a state is the equality and the dates the range of (portalAccountId,
+    // state, receivedAt, id) or (portalAccountId, receivedAt, id): the same plan for any of them.
+    // Sorted by period end, they are filters along the walk, whose cost depends on their values.
+    indexed: q.sort === 'receivedAt' ? ['state', 'receivedFrom', 'receivedTo'] : [],
     narrow: companies
       ? {
           on: Prisma.sql`s."bankAccountId"`,

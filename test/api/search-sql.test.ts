@@ -76,3 +76,11 @@ test('a page merged from a few matches is planned once, whatever its filters', (
   expect(keysetSearch(and({ siret: '100011', iban: '7630' }), narrowed).planOnce).toBe(true);
   expect(keysetSearch(and({ siret: '100011', iban: '7630' }), { ...narrowed, narrow: undefined }).planOnce).toBe(false);
 });
+
+test('the fields the walked index answers itself leave a list planned once', () => {
+  const received = { ...search, indexed: ['state', 'receivedFrom', 'receivedTo'] };
+  expect(keysetSearch(and({ state: 'failure', receivedFrom: '2026-10-01' }), received).planOnce).toBe(true);
+  expect(keysetSearch(and({ state: 'failure', name: 'garage' }), received).planOnce).toBe(false);
+  expect(keysetSearch(and({ state: 'failure' }), search).planOnce).toBe(false);
+  expect(unfiltered(and({ state: 'running' }), ['state'])).toBe(true);
+});
