@@ -1,8 +1,8 @@
 /**
- * api/search-sql.ts keysetSearch's `planOnce`: a list without filter whose page walks the listed
- * rows' own index, or a page merged from a few matches, is planned once per session (db/client.ts
- * readSql); a filter walked over the firm's rows, or a sort on the company, keeps a plan made for
- * its values.
+ * api/search-sql.ts keysetSearch's `planOnce`: a list without filter (but those the walked index
+ * answers itself) whose page walks the listed rows' own index, or a page merged from a few matches,
+ * is planned once per session (db/client.ts readSql); a filter walked over the firm's rows, or a
+ * sort on the company, keeps a plan made for its values.
  */
 import { keysetSearch, unfiltered, type SortKey } from '../../api/search-sql';
 import { Prisma } from '../../db/client';
