@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- name [--flag value]…]`: runs one benchmark, or (no name) cfonb, api and a
  * small cycle; prints their figures, ends each with one JSON line and appends the figures to
- * bench/RESULTS.md with the date and the machine. Benchmarks are never timed tests.
+ * bench/RESULTS.md with the date, the machine and its speed before and after (bench/calibrate.ts).
+ * Benchmarks are never timed tests.
  *   api --accounts N (default 100 000) --statements N (default 1 000 000) --clients N (16) --requests N (20 per client) [--pg-statements]
  *   cycle --connections N (default 1 000) [--temporal dev|production] [--workers N] [--deadline-seconds S] [--ceiling-connections N] [--pg-statements] [--due-connections M] [--idle-after-seconds S] [--daytime [--daytime-hours H (3)]] [--wake collect-now|night]
  *   idle --workflows N (default 100 000) --idle-seconds S (default 30) [--daytime [--daytime-hours H (3)]]
@@ -13,6 +14,7 @@ import { benchCfonb } from '../bench/cfonb';
 import { benchCycle } from '../bench/cycle';
 import { benchIdle } from '../bench/idle';
 import { benchReconnect } from '../bench/reconnect';
+import { calibrate } from '../bench/calibrate';
 import { appendResults } from '../bench/results';
 import { stopEmbeddedPostgres } from '../bench/stack';
 
@@ -96,7 +98,11 @@ async function main() {
       console.error(`unknown benchmark "${n}"; known: ${Object.keys(BENCHES).join(', ')}`);
       process.exit(2);
     }
-    const result = await run(f);
+    const before = calibrate();
+    const ran = await run(f);
+    const after = calibrate();
+    const result: Record<string, unknown> = { ...ran, calibrationMs: { before, after } };
+    console.log(`machine speed (bench/calibrate.ts, lower is faster): ${before} ms before, ${after} ms after`);
     appendResults(n, result);
     const { details: _details, ...line } = result;
     console.log(JSON.stringify(line));
