@@ -23,6 +23,7 @@ import { ensureTemplateDatabase } from '../scripts/db';
 import { explainAll, usesIndexes, type PlanSummary } from './api-plans';
 import type { CapturedQuery } from './api-server';
 import { seed, type Sample } from './api-seed';
+import { resetStatementStats, statementStatsOf } from './stack';
 
 const TARGET_MS = 50;
 
@@ -55,24 +56,14 @@ function statementStats(url: string, dbName: string) {
     }
   };
   return {
-    reset: () =>
-      run(async (c) => {
-        await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-        await c.query('SELECT pg_stat_statements_reset()');
-      }),
+    reset: () => run(resetStatementStats),
     perRequest: (requests: number): Promise<RowStatements> =>
       run(async (c) => {
-        const r = await c.query<{ query: string; calls: string; plan: number; exec: number }>(
-          `SELECT regexp_replace(query, '\\s+', ' ', 'g') AS query, calls, total_plan_time AS plan, total_exec_time AS exec
-             FROM pg_stat_statements
-            WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1) AND query NOT LIKE '%pg_stat_statements%'
-            ORDER BY total_exec_time + total_plan_time DESC`,
-          [dbName],
-        );
+        const rows = await statementStatsOf(c, dbName);
         return {
-          planMs: round(r.rows.reduce((a, x) => a + x.plan, 0) / requests),
-          execMs: round(r.rows.reduce((a, x) => a + x.exec, 0) / requests),
-          statements: r.rows.slice(0, 4).map((x) => ({
+          planMs: round(rows.reduce((a, x) => a + x.plan, 0) / requests),
+          execMs: round(rows.reduce((a, x) => a + x.exec, 0) / requests),
+          statements: rows.slice(0, 4).map((x) => ({
             callsPerRequest: round(Number(x.calls) / requests),
             planMs: round(x.plan / requests),
             execMs: round(x.exec / requests),

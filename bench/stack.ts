@@ -615,6 +615,40 @@ function close(server: Server): Promise<void> {
   });
 }
 
+/** Anything that runs a query: the stack's pool, or a client. */
+interface Queryable {
+  query<R extends object>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
+}
+
+/** One statement's account in pg_stat_statements: wall time in the server, milliseconds. */
+export interface StatementStat {
+  query: string;
+  calls: string;
+  exec: number;
+  plan: number;
+  rows: string;
+  blocks: string;
+}
+
+/** Empties pg_stat_statements (loaded at the server's start: `shared_preload_libraries`). */
+export async function resetStatementStats(pg: Queryable): Promise<void> {
+  await pg.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  await pg.query('SELECT pg_stat_statements_reset()');
+}
+
+/** The statements run in the database `database` since the reset, the costliest first. */
+export async function statementStatsOf(pg: Queryable, database: string): Promise<StatementStat[]> {
+  const r = await pg.query<StatementStat>(
+    `SELECT regexp_replace(query, '\\s+', ' ', 'g') AS query, calls, total_exec_time AS exec,
+            total_plan_time AS plan, rows, shared_blks_hit + shared_blks_read + shared_blks_dirtied AS blocks
+       FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1)
+        AND query NOT LIKE '%pg_stat_statements%'
+      ORDER BY total_exec_time + total_plan_time DESC`,
+    [database],
+  );
+  return r.rows;
+}
+
 /**
  * PostgreSQL's own account of the statements run in the stack's database since `reset()`
  * (pg_stat_statements, loaded by `pgStatements`): time (execution plus planning, wall time in the
@@ -624,31 +658,15 @@ function close(server: Server): Promise<void> {
 export function statementStats(stack: Stack) {
   const ours = new URL(stack.databaseUrl).pathname.slice(1);
   return {
-    async reset(): Promise<void> {
-      await stack.pg.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-      await stack.pg.query('SELECT pg_stat_statements_reset()');
-    },
+    reset: () => resetStatementStats(stack.pg),
     async top(per: number, limit = 12) {
-      const r = await stack.pg.query<{
-        query: string;
-        calls: string;
-        exec: number;
-        plan: number;
-        rows: string;
-        blocks: string;
-      }>(
-        `SELECT regexp_replace(query, '\\s+', ' ', 'g') AS query, calls, total_exec_time AS exec,
-                total_plan_time AS plan, rows, shared_blks_hit + shared_blks_read + shared_blks_dirtied AS blocks
-           FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1)
-          ORDER BY total_exec_time + total_plan_time DESC`,
-        [ours],
-      );
+      const rows = await statementStatsOf(stack.pg, ours);
       // The Powens sandbox shares the database (its own schema): its statements are Powens', not ours;
       // the benchmark's own (its progress counts, marked /* bench */) are neither.
-      const sandbox = r.rows.filter((x) => x.query.includes('powens_sandbox'));
-      const bench = r.rows.filter((x) => x.query.startsWith('/* bench */'));
-      const mine = r.rows.filter((x) => !sandbox.includes(x) && !bench.includes(x));
-      const sum = (rows: typeof r.rows) => round(rows.reduce((a, x) => a + x.exec + x.plan, 0) / per, 2);
+      const sandbox = rows.filter((x) => x.query.includes('powens_sandbox'));
+      const bench = rows.filter((x) => x.query.startsWith('/* bench */'));
+      const mine = rows.filter((x) => !sandbox.includes(x) && !bench.includes(x));
+      const sum = (some: StatementStat[]) => round(some.reduce((a, x) => a + x.exec + x.plan, 0) / per, 2);
       return {
         oursMsPerConnection: sum(mine),
         oursPlanMsPerConnection: round(mine.reduce((a, x) => a + x.plan, 0) / per, 2),

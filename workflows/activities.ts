@@ -41,28 +41,20 @@ export const local = proxyLocalActivities<ConnectionActivities>({
 });
 
 /**
- * Issuing the statements (one transaction of our database: the period's transactions read, the
- * CFONB120 files written, their e-mails queued) and showing a due one "En cours" (one insert), as
- * local activities inside the workflow task that received the collection's result: a night is one
- * activity task and one workflow task fewer at Temporal (bench/RESULTS.md, "the statements issued by
- * local activities"). Retried like `io`; the SDK extends the workflow task while one runs, and a
- * worker lost meanwhile has the next workflow task run it again (idempotent: a statement per account
- * and period end, its e-mail once).
+ * The night's work as local activities, inside the workflow task that woke the connection or
+ * received the collection's result: the collection without a forced sync (Powens' connection,
+ * accounts and transactions read, our database written; since `local-collect-2026-12`), issuing
+ * the statements (one transaction of our database: the period's transactions read, the CFONB120
+ * files written, their e-mails queued) and showing a due one "En cours" (one insert; since
+ * `local-statements-2026-12`). A night is then one workflow task, with no activity task at Temporal
+ * (bench/RESULTS.md, "the statements issued by local activities", "the night's collection by a
+ * local activity"). Retried like `io`; the SDK extends the workflow task while one runs, and a
+ * worker lost meanwhile has the next workflow task run it again (each is idempotent: transactions
+ * upserted by their Powens id and version, a statement per account and period end, its e-mail
+ * once). A forced sync stays an activity task (`once`): it can take minutes at Powens and is asked
+ * once.
  */
-export const issuing = proxyLocalActivities<ConnectionActivities>({
-  startToCloseTimeout: '10 minutes',
-  retry: RETRY,
-});
-
-/**
- * The night's collection (no sync forced: Powens' connection, accounts and transactions read, our
- * database written), as a local activity inside the workflow task that woke the connection: a night
- * is then one workflow task, with no activity task at Temporal (bench/RESULTS.md, "the night's
- * collection by a local activity"). Retried like `io`; idempotent (transactions upserted by their
- * Powens id and version). A forced sync stays an activity task (`once`): it can take minutes at
- * Powens and is asked once.
- */
-export const collecting = proxyLocalActivities<ConnectionActivities>({
+export const nightly = proxyLocalActivities<ConnectionActivities>({
   startToCloseTimeout: '10 minutes',
   retry: RETRY,
 });

@@ -6,7 +6,7 @@
 import { ActivityFailure, log, patched, TimeoutFailure } from '@temporalio/workflow';
 import type { CollectResult } from '../activities/collect';
 import { observe, type HealthDecision } from '../domain/connection-health';
-import { collecting, io, now, nowIso, once } from './activities';
+import { io, nightly, now, nowIso, once } from './activities';
 import type { Run } from './connection-run';
 
 const HOUR = 3_600_000;
@@ -62,7 +62,7 @@ async function forcedCollect(connectionId: string, at: string): Promise<CollectR
 
 /** The collection as the night runs it: Powens read, no sync forced. */
 function unforcedCollect(connectionId: string, at: string): Promise<CollectResult> {
-  return (patched(LOCAL_COLLECT) ? collecting : io).collect(connectionId, { forceSync: false, at });
+  return (patched(LOCAL_COLLECT) ? nightly : io).collect(connectionId, { forceSync: false, at });
 }
 
 /** An activity failure that is a heartbeat timeout with no heartbeat recorded: its code never ran. */

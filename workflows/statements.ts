@@ -6,7 +6,7 @@
 import { patched } from '@temporalio/workflow';
 import { statementAfter } from '../domain/schedule';
 import { intermediatePeriodEnd, isCovered, isDue, nextStatementEnd } from '../domain/statements';
-import { io, issuing, now, nowIso } from './activities';
+import { io, nightly, now, nowIso } from './activities';
 import type { Run } from './connection-run';
 
 /** Patch id (workflow versioning): the recorded histories predate the "En cours" rows. */
@@ -18,7 +18,7 @@ const PENDING_STATEMENTS = 'pending-statements-2026-12';
 const LOCAL_STATEMENTS = 'local-statements-2026-12';
 
 /** The statement activities: local ones since LOCAL_STATEMENTS, activity tasks in the histories before it. */
-const statementActivities = () => (patched(LOCAL_STATEMENTS) ? issuing : io);
+const statementActivities = () => (patched(LOCAL_STATEMENTS) ? nightly : io);
 
 /** Keeps the next statement's period end consistent with the periodicity (and after a pause). */
 export function scheduleStatements(run: Run, resumed: boolean): void {

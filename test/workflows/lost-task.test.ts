@@ -59,7 +59,11 @@ async function forcedSyncsAtPowens(c: TestConnection): Promise<number> {
   return r.body.requests.filter((e) => e.method === 'PUT').length;
 }
 
-/** The collections of a workflow in order (forceSync of each: bench/history.ts) and its activity timeouts. */
+/**
+ * The collections of a workflow in order and its activity timeouts, read back from Temporal's
+ * history: each one's forceSync is the option our own workflow scheduled its `collect` with
+ * (bench/history.ts), nothing Powens or a webhook sends.
+ */
 async function collectsOf(c: TestConnection) {
   const events = (await h.env.client.workflow.getHandle(connectionWorkflowId(c.id)).fetchHistory()).events ?? [];
   return {
