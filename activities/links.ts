@@ -72,6 +72,7 @@ export async function issueCredentialsLink(
   const link = await tx.link.create({
     data: {
       companyId: c.companyId,
+      portalAccountId: c.company.portalAccountId, // the database's to decide (a trigger)
       connectionId: c.id,
       kind: 'UPDATE_CREDENTIALS',
       recipient: c.company.email!,

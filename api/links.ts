@@ -35,6 +35,7 @@ export function prepareLink(config: Config, input: IssueLink, now = new Date()) 
   const link = {
     id: randomUUID(),
     companyId: input.company.id,
+    portalAccountId: input.company.portalAccountId, // the database's to decide (a trigger)
     connectionId: input.connection?.id ?? null,
     bankId: input.bank?.id ?? null,
     kind: input.kind,

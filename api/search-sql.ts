@@ -11,8 +11,8 @@ import { afterQuery, COUNT_CAP, pageQuery, scopeQuery } from './schemas';
 /** `%`, `_` and `\\` taken literally in a LIKE pattern. */
 export const likeContains = (v: string) => `%${v.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-/** The alias of a searched table that carries the portal account: company, bank account, statement. */
-type Scoped = 'c' | 'a' | 's';
+/** The alias of a searched table that carries the portal account: company, bank account, statement, link. */
+type Scoped = 'c' | 'a' | 's' | 'l';
 
 /**
  * The row `alias` (the company `c`, or the statement `s` or bank account `a`, which carry their
@@ -220,13 +220,22 @@ export function keysetSearch<T extends { id: string }>(
     narrow?: { on: Prisma.Sql; from: Prisma.Sql };
     /** Fields of `q` the walked (portalAccountId, …, key, id) index answers itself: not filters for `planOnce`. */
     indexed?: readonly string[];
+    /**
+     * The count read from other rows than the page's walk, when far fewer of them lead to its
+     * offset + COUNT_CAP matches (bank accounts by their connection's latest link: a firm's links in
+     * that state, newest first, then their accounts): its FROM, the alias scoped, the conditions
+     * that replace `conds`, and the order it reads them in, for one portal account (several: read
+     * in the index's order, where sorting them all would cost more). Not when narrowed.
+     */
+    counting?: { from: Prisma.Sql; on: Scoped; conds: Prisma.Sql[]; order: Prisma.Sql };
   },
 ): { page: Prisma.Sql; count: Prisma.Sql; cursor: (last: T) => string; planOnce: boolean } {
   const { key, ids } = o;
   const desc = q.order === 'desc';
   const id = Prisma.raw(`${o.row}.id`);
   const at = q.after ? decodeAfter(q.after, q.sort, q.order, key.cast) : undefined;
-  const conds = at ? [...o.conds, afterSql({ ...key, id, desc, idDesc: o.idDesc }, at)] : o.conds;
+  const after = at ? [afterSql({ ...key, id, desc, idDesc: o.idDesc }, at)] : [];
+  const conds = [...o.conds, ...after];
   const where = (scope: Prisma.Sql[]) => Prisma.sql`${o.from} WHERE ${Prisma.join([...scope, ...conds], ' AND ')}`;
   const order = Prisma.sql`${Prisma.raw(desc ? 'DESC' : 'ASC')}`;
   const idOrder = Prisma.sql`${Prisma.raw(o.idDesc ? 'DESC' : 'ASC')}`;
@@ -247,10 +256,16 @@ export function keysetSearch<T extends { id: string }>(
   // the count's rows soon and read the whole Company table for a name that matches none of the
   // firm's (70 ms; bench/RESULTS.md, “searches on the company matching few”).
   const countScope = portalAccountIn(o.countOn, ids);
+  const c = o.counting;
   const counted = o.narrow
     ? Prisma.sql`SELECT 1 FROM ${o.narrow.from} CROSS JOIN LATERAL (
           SELECT 1 ${where([Prisma.sql`${o.narrow.on} = scope.id`, countScope])}) y`
-    : Prisma.sql`SELECT 1 ${where([countScope])}`;
+    : c
+      ? Prisma.sql`SELECT 1 ${c.from} WHERE ${Prisma.join(
+          [portalAccountIn(c.on, ids), ...c.conds, ...after],
+          ' AND ',
+        )} ${ids.length === 1 ? Prisma.sql`ORDER BY ${c.order}` : Prisma.empty}`
+      : Prisma.sql`SELECT 1 ${where([countScope])}`;
   return {
     page,
     count: Prisma.sql`SELECT count(*) FROM (${counted} LIMIT ${q.offset + COUNT_CAP + 1}) counted`,

@@ -148,15 +148,18 @@ export async function seed(
       ),
     );
     await pg.query(`ALTER TABLE "BankAccount" ENABLE TRIGGER "BankAccount_portalAccountId_set"`);
+    // The link's portal account too (migration 20261211090000), checked after.
+    await pg.query(`ALTER TABLE "Link" DISABLE TRIGGER "Link_portalAccountId_set"`);
     await timed('links', () =>
       pg.query(
-        `INSERT INTO "Link" (id, "companyId", "connectionId", kind, recipient, "secretHash", "createdAt", "expiresAt", "usedAt")
-         SELECT gen_random_uuid(), bc."companyId", bc.id, 'UPDATE_CREDENTIALS', 'x@example.test', md5(bc.id::text),
+        `INSERT INTO "Link" (id, "companyId", "portalAccountId", "connectionId", kind, recipient, "secretHash", "createdAt", "expiresAt", "usedAt")
+         SELECT gen_random_uuid(), bc."companyId", c."portalAccountId", bc.id, 'UPDATE_CREDENTIALS', 'x@example.test', md5(bc.id::text),
                 now() - interval '1 day', now() + (CASE WHEN random() < 0.5 THEN interval '2 days' ELSE interval '-1 hour' END),
                 CASE WHEN random() < 0.3 THEN now() ELSE NULL END
-         FROM "BankConnection" bc WHERE random() < 0.2`,
+         FROM "BankConnection" bc JOIN "Company" c ON c.id = bc."companyId" WHERE random() < 0.2`,
       ),
     );
+    await pg.query(`ALTER TABLE "Link" ENABLE TRIGGER "Link_portalAccountId_set"`);
     // Month m (1 = last month) of each account: its period, received the next morning.
     // The statement's portal account is the trigger's to write (migration 20261207090000); the bulk
     // load writes it itself, as pg_restore --disable-triggers would, and the rows are checked after.
@@ -195,6 +198,11 @@ export async function seed(
     );
     if (astrayAccounts[0]!.n)
       throw new Error(`${astrayAccounts[0]!.n} bank accounts not on their company's portal account`);
+    const { rows: astrayLinks } = await pg.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "Link" l JOIN "Company" c ON c.id = l."companyId"
+       WHERE l."portalAccountId" <> c."portalAccountId"`,
+    );
+    if (astrayLinks[0]!.n) throw new Error(`${astrayLinks[0]!.n} links not on their company's portal account`);
     await timed('indexes and constraints', async () => {
       for (const sql of rebuild) await pg.query(sql);
     });

@@ -34,6 +34,7 @@ async function opened() {
   const link = await api.prisma.link.create({
     data: {
       companyId: company.id,
+      portalAccountId: company.portalAccountId,
       kind: 'ADD_ACCOUNTS',
       recipient: company.email!,
       secretHash: hashLinkSecret(`secret-${n}-${Date.now()}`),

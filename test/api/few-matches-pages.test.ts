@@ -12,7 +12,10 @@
  * dupont` none of the firm's, 30 of its agency's (a secondary); a neighbour's companies match every
  * filter and are never listed. The garages' connections (2 050) have a valid link, the bakeries'
  * a valid one that a used one replaced; the agency's a valid one (10 of them after a used one), 10
- * of its 30 replaced by a revoked one created at the same instant (the tie broken by id).
+ * of its 30 replaced by a revoked one created at the same instant (the tie broken by id). Each
+ * garage of the firm has an older expired link and an older used one too: `link=expired|used` walk
+ * the firm's accounts past the cap of its links in that state, and count from those links (none
+ * its connection's latest but the bakeries' used ones), and merge the agency's few.
  */
 import { randomUUID } from 'node:crypto';
 import { call, createTenant, latestLinksOracle, luhn, useApi, type CallResult, type Tenant } from './support';
@@ -107,6 +110,10 @@ beforeAll(async () => {
   await link('Garage Dupont 2_', 0, 30, -6, true, false);
   await link('Garage Dupont %', 1, 1, 71, false, false);
   await link('Garage Dupont 1_', 2, 1, 71, false, true);
+  // Older links of each of the firm's garages, an expired one and a used one: more than the cap of
+  // the firm's links in either state, none its connection's latest.
+  await link('Garage Martin %', 3, 100, -28, false, false);
+  await link('Garage Martin %', 4, 90, -18, true, false);
 }, 120_000);
 
 type Filter = { name?: string; siren?: string };
@@ -238,15 +245,21 @@ describe.each(Object.keys(ROUTES) as Array<keyof typeof ROUTES>)('GET /%s', (rou
   });
 });
 
-/** The caller's active bank accounts whose connection's latest link is valid, in the list's order. */
-async function validLinkOracle(scope: string[], f: Filter, sort: 'createdAt' | 'name', order: 'asc' | 'desc') {
+/** The caller's active bank accounts whose connection's latest link is in `state`, in the list's order. */
+async function linkOracle(
+  state: 'valid' | 'expired' | 'used',
+  scope: string[],
+  f: Filter,
+  sort: 'createdAt' | 'name',
+  order: 'asc' | 'desc',
+) {
   const accounts = await api.prisma.bankAccount.findMany({
     where: { active: true, company: companyWhere(scope, f) },
     orderBy: [sort === 'createdAt' ? { createdAt: order } : { company: { name: order } }, { id: 'asc' }],
     select: { id: true, connectionId: true },
   });
   const latest = await latestLinksOracle(api.prisma, [...new Set(accounts.map((a) => a.connectionId))]);
-  return accounts.filter((a) => latest.get(a.connectionId)?.state === 'valid').map((a) => a.id);
+  return accounts.filter((a) => latest.get(a.connectionId)?.state === state).map((a) => a.id);
 }
 
 describe('GET /bank-accounts?link=valid', () => {
@@ -275,7 +288,7 @@ describe('GET /bank-accounts?link=valid', () => {
         : query.includes('includeSecondary')
           ? [firm.accountId, agency.accountId]
           : [firm.accountId];
-    const expected = await validLinkOracle(scope, f as Filter, sort, order);
+    const expected = await linkOracle('valid', scope, f as Filter, sort, order);
     const connections = await api.prisma.bankAccount.findMany({
       where: { id: { in: expected } },
       distinct: ['connectionId'],
@@ -285,6 +298,38 @@ describe('GET /bank-accounts?link=valid', () => {
     const path = `/api/v1/bank-accounts?link=valid${query}&sort=${sort}&order=${order}`;
     await expectPages(path, me.key, expected, (items) =>
       expect(items.every((i) => i.link?.state === 'valid')).toBe(true),
+    );
+  });
+});
+
+describe('GET /bank-accounts?link=expired|used', () => {
+  test.each([
+    // The firm's 2 050 expired links and 2 100 used ones: more than the cap, walked; the garages'
+    // are older than their valid link, the bakeries' used ones their latest.
+    ['the firm', 'expired', 'createdAt', 'desc', 0],
+    ['the firm', 'used', 'createdAt', 'desc', 50],
+    ['the firm', 'used', 'name', 'asc', 50],
+    // Its agency's 10 revoked links, their connections' latest, and 10 used ones replaced: merged.
+    ['its agency', 'expired', 'createdAt', 'asc', 10],
+    ['its agency', 'used', 'createdAt', 'desc', 0],
+  ] as const)('%s: link=%s sort=%s order=%s: %i connections', async (who, state, sort, order, connectionCount) => {
+    const me = who === 'its agency' ? agency : firm;
+    const links = await api.prisma.link.count({
+      where: {
+        portalAccountId: me.accountId,
+        ...(state === 'used' ? { usedAt: { not: null } } : { usedAt: null, expiresAt: { lte: new Date() } }),
+      },
+    });
+    expect(links > 2000).toBe(who === 'the firm');
+    const expected = await linkOracle(state, [me.accountId], {}, sort, order);
+    const connections = await api.prisma.bankAccount.findMany({
+      where: { id: { in: expected } },
+      distinct: ['connectionId'],
+      select: { connectionId: true },
+    });
+    expect(connections.length).toBe(connectionCount);
+    await expectPages(`/api/v1/bank-accounts?link=${state}&sort=${sort}&order=${order}`, me.key, expected, (items) =>
+      expect(items.every((i) => i.link?.state === state)).toBe(true),
     );
   });
 });

@@ -55,6 +55,7 @@ beforeAll(async () => {
       await p.link.create({
         data: {
           companyId: c.company.id,
+          portalAccountId: c.company.portalAccountId,
           connectionId: c.connection.id,
           kind: 'UPDATE_CREDENTIALS',
           recipient: 'compta@example.test',
@@ -123,4 +124,45 @@ test('the export shows each account’s latest link state, as the list does', as
     used: 'Utilisé',
     'no link': '',
   });
+});
+
+test('the database writes the link’s portal account, whatever the writer sends, and moves it with its company', async () => {
+  const p = api.prisma;
+  const other = await createTenant(p, { name: 'Cabinet Voisin' });
+  const c = await createCompanyWithAccounts(p, firm, { siren: siren(990), name: 'moved', accounts: 1 });
+  const portalOf = async (id: string) => (await p.link.findUniqueOrThrow({ where: { id } })).portalAccountId;
+  // Named another firm's by the writer, on insert and on update: overruled; named none (a raw
+  // insert, as the import's bulk one): its company's.
+  const named = await p.link.create({
+    data: {
+      companyId: c.company.id,
+      portalAccountId: other.accountId,
+      connectionId: c.connection.id,
+      kind: 'UPDATE_CREDENTIALS',
+      recipient: 'compta@example.test',
+      secretHash: 'hash-moved-1',
+      createdAt: new Date(Date.now() - 2 * HOUR),
+      expiresAt: new Date(Date.now() + 70 * HOUR),
+    },
+  });
+  expect(named.portalAccountId).toBe(firm.accountId);
+  await p.$executeRaw`UPDATE "Link" SET "portalAccountId" = ${other.accountId}::uuid WHERE id = ${named.id}::uuid`;
+  expect(await portalOf(named.id)).toBe(firm.accountId);
+  const [raw] = await p.$queryRaw<Array<{ id: string }>>`
+    INSERT INTO "Link" (id, "companyId", "connectionId", kind, recipient, "secretHash", "createdAt", "expiresAt")
+    VALUES (gen_random_uuid(), ${c.company.id}::uuid, ${c.connection.id}::uuid, 'UPDATE_CREDENTIALS',
+            'compta@example.test', 'hash-moved-2', now() - interval '1 hour', now() + interval '71 hours')
+    RETURNING id::text`;
+  expect(await portalOf(raw!.id)).toBe(firm.accountId);
+  const validOf = async (t: Tenant) =>
+    (await call(api, 'GET', '/api/v1/bank-accounts?link=valid&limit=200', { key: t.key })).body.items.map(
+      (i: { id: string }) => i.id,
+    );
+  expect(await validOf(firm)).toContain(c.accounts[0]!.id);
+
+  // The company moves to the other firm: its links follow, and its account is listed there.
+  await p.company.update({ where: { id: c.company.id }, data: { portalAccountId: other.accountId } });
+  expect([await portalOf(named.id), await portalOf(raw!.id)]).toEqual([other.accountId, other.accountId]);
+  expect(await validOf(other)).toEqual([c.accounts[0]!.id]);
+  expect(await validOf(firm)).not.toContain(c.accounts[0]!.id);
 });

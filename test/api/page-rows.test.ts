@@ -84,6 +84,7 @@ beforeAll(async () => {
     await p.link.create({
       data: {
         companyId: a.company.id,
+        portalAccountId: a.company.portalAccountId,
         connectionId: a.connection.id,
         kind: 'UPDATE_CREDENTIALS',
         recipient: 'compta@alpha.test',

@@ -437,6 +437,7 @@ describe('bank accounts', () => {
     await api.prisma.link.create({
       data: {
         companyId: ko.company.id,
+        portalAccountId: ko.company.portalAccountId,
         connectionId: ko.connection.id,
         kind: 'UPDATE_CREDENTIALS',
         recipient: 'x@y.fr',
@@ -447,6 +448,7 @@ describe('bank accounts', () => {
     await api.prisma.link.create({
       data: {
         companyId: ok.company.id,
+        portalAccountId: ok.company.portalAccountId,
         connectionId: ok.connection.id,
         kind: 'UPDATE_CREDENTIALS',
         recipient: 'x@y.fr',

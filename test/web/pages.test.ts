@@ -365,6 +365,7 @@ describe('bank accounts, Réception, notifications, banks', () => {
       data: {
         kind: 'UPDATE_CREDENTIALS',
         companyId: fixture.company.id,
+        portalAccountId: fixture.company.portalAccountId,
         connectionId: fixture.connection.id,
         recipient: 'petit@menuiserie.test',
         secretHash: 'x'.repeat(64),
