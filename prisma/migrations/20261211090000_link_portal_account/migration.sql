@@ -22,6 +22,13 @@ DROP INDEX "Link_expiresAt_idx";
 -- CreateIndex
 CREATE INDEX "Link_portalAccountId_usedAt_expiresAt_idx" ON "Link"("portalAccountId", "usedAt", "expiresAt");
 
+-- DropIndex
+DROP INDEX "Link_connectionId_createdAt_idx";
+
+-- CreateIndex (a connection's latest link, ties broken by id, read in one step without a sort: the
+-- probe that each listed account, and each account walked by `link=`, makes)
+CREATE INDEX "Link_connectionId_createdAt_id_idx" ON "Link"("connectionId", "createdAt", "id");
+
 -- AddForeignKey
 ALTER TABLE "Link" ADD CONSTRAINT "Link_portalAccountId_fkey" FOREIGN KEY ("portalAccountId") REFERENCES "PortalAccount"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
 
