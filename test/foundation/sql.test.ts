@@ -5,7 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createPrismaClient, Prisma, readSql } from '../../db/client';
-import { inTransaction, prepared, prismaSql, utcTimestamp, valuesList } from '../../db/sql';
+import { isStalePlan } from '../../db/errors';
+import { createSqlPool, inTransaction, prepared, prismaSql, utcTimestamp, valuesList } from '../../db/sql';
 import { useTestDatabase } from '../support/db';
 import { fixture } from '../support/fixtures';
 
@@ -194,5 +195,35 @@ test('a read planned once survives a migration that changes a column it reads: t
   } finally {
     await prisma.$disconnect();
     await db.sql.query(`DROP TABLE plan_once_probe`);
+  }
+});
+
+test('the worker’s prepared read after such a migration fails once, and its session with it: the retried activity reads on a new one', async () => {
+  // The worker's pool (worker/main.ts) runs the collection's connection read as a named statement
+  // (activities/collect.ts CONNECTION_READ): pg-pool's query hands its session back with the error,
+  // which ends it, so the stale statement dies with the failed attempt that Temporal retries.
+  await db.sql.query(`CREATE TABLE prepared_probe (x int NOT NULL)`);
+  await db.sql.query(`INSERT INTO prepared_probe VALUES (1), (2)`);
+  const pool = createSqlPool(db.url, { max: 1 });
+  const read = () =>
+    pool.query<{ x: unknown; pid: number }>(
+      prepared(`SELECT x, pg_backend_pid() AS pid FROM prepared_probe WHERE x > $1 ORDER BY x`),
+      [0],
+    );
+  try {
+    const before = (await read()).rows;
+    expect(before.map((r) => r.x)).toEqual([1, 2]);
+    await db.sql.query(`ALTER TABLE prepared_probe ALTER COLUMN x TYPE bigint`);
+    const failed = await read().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(isStalePlan(failed)).toBe(true);
+    const after = (await read()).rows;
+    expect(after.map((r) => r.x)).toEqual(['1', '2']);
+    expect(after[0]!.pid).not.toBe(before[0]!.pid);
+  } finally {
+    await pool.end();
+    await db.sql.query(`DROP TABLE prepared_probe`);
   }
 });
