@@ -8,7 +8,8 @@
  * cursor, for GET /statements, /bank-accounts and /companies.
  *
  * One firm of 2 100 companies: `garage` and the SIREN prefix `70` match more than any route's cap
- * (2 050 and 2 100 companies; the largest cap is 2 000), `boulangerie` 50, `70020` 100; `garage
+ * (2 050 and 2 100 companies; the largest cap is 2 000), `7001` 1 000 (statements: their bank
+ * accounts as a list), `boulangerie` 50, `70020` 100; `garage
  * dupont` none of the firm's, 30 of its agency's (a secondary); a neighbour's companies match every
  * filter and are never listed. The garages' connections (2 050) have a valid link, the bakeries'
  * a valid one that a used one replaced; the agency's a valid one (10 of them after a used one), 10
@@ -123,6 +124,7 @@ const FILTERS: Array<[string, Filter, number]> = [
   ['name=garage', { name: 'garage' }, 2050],
   ['name=Boulangerie', { name: 'boulangerie' }, 50],
   ['siret=70', { siren: '70' }, 2100],
+  ['siret=7001', { siren: '7001' }, 1000],
   ['siret=70020', { siren: '70020' }, 100],
   ['name=garage%20dupont', { name: 'garage dupont' }, 0],
 ];
