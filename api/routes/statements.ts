@@ -126,14 +126,18 @@ const FEW_COMPANIES = 300;
  */
 const MANY_COMPANIES = 2_000;
 
-/** The bank accounts of `companies` (a few thousand at most). */
-const accountsOf = async (prisma: Db, companies: string[]) =>
+/**
+ * The bank accounts of `companies` (a few thousand at most), as the text of a uuid array: one value
+ * read and sent back as is (pg parsing thousands of rows, then writing the array into each of the
+ * statement's two parameters, cost the API 5 ms a request).
+ */
+const accountsOf = async (prisma: Db, companies: string[]): Promise<string> =>
   (
-    await readSql<{ id: string }>(
+    await readSql<{ ids: string }>(
       prisma,
-      Prisma.sql`SELECT a.id::text AS id FROM "BankAccount" a WHERE a."companyId" = ANY(${companies}::uuid[])`,
+      Prisma.sql`SELECT COALESCE(array_agg(a.id)::text, '{}') AS ids FROM "BankAccount" a WHERE a."companyId" = ANY(${companies}::uuid[])`,
     )
-  ).map((r) => r.id);
+  )[0]!.ids;
 
 /**
  * The SQL of a search (api/search-sql.ts keysetSearch): the page of statement ids it asks for, in
