@@ -171,12 +171,12 @@ async function searchBankAccounts(prisma: Db, ids: string[], q: ListQuery) {
       })`,
     );
   }
-  // The connection's latest link, one probe of (connectionId, createdAt) per account (the scope is
-  // the account's: a connection's links are its company's). Counted from the other side: the firm's
-  // links in that state, newest first, each its connection's latest, then their accounts (at
-  // 1 000 000 accounts, 12 576 of the firm's connections with a valid link: 36.8 ms probing 14 000
-  // accounts for the capped count, 0.7 from 214 links; bench/RESULTS.md, “link= from the firm's
-  // links”).
+  // The connection's latest link, one probe of (connectionId, createdAt, id) per account (the
+  // scope is the account's: a connection's links are its company's). Counted from the other side:
+  // the firm's links in that state, newest first, each its connection's latest, then their accounts
+  // (at 1 000 000 accounts, 12 576 of the firm's connections with a valid link: 36.8 ms probing
+  // 14 000 accounts for the capped count, 0.7 from 214 links; bench/RESULTS.md, “`link=` and the
+  // SIREN prefix of a thousand companies”).
   const link = q.link ? LINK_STATE_SQL[q.link] : undefined;
   const others = [...conds];
   if (link) {

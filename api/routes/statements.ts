@@ -119,10 +119,10 @@ const FEW_COMPANIES = 300;
  * as a constant array that PostgreSQL checks through a hash table (0.4 µs a statement), and the
  * count reads those accounts' statements on (bankAccountId, receivedAt); past it, each statement
  * walked is joined to its account and company (7 µs), and counted from the companies. At 1 000 000
- * accounts, a SIREN prefix of 1 285 companies (6 420 accounts): 55 ms for the page joined, 3.2 from
- * the array (bench/RESULTS.md, “a SIREN prefix of a thousand companies”). Up to 2 000 companies,
- * about 10 000 accounts: past them, the matches are a few per cent of the firm's statements, the
- * join walk stops soon, and planning the array would cost more than it saves.
+ * accounts, a SIREN prefix of 1 284 companies (6 420 accounts): 55 ms for the page joined, 3.2 from
+ * the array (bench/RESULTS.md, “`link=` and the SIREN prefix of a thousand companies”). Up to
+ * 2 000 companies, about 10 000 accounts: past them, the matches are a few per cent of the firm's
+ * statements, the join walk stops soon, and planning the array would cost more than it saves.
  */
 const MANY_COMPANIES = 2_000;
 
