@@ -34,7 +34,15 @@ import {
   statementOut,
 } from '../schemas';
 import { bankAccountScope, scopeAccountIds } from '../scope';
-import { companyConds, fewCompanies, idsScope, keysetSearch, likeContains, type SortKey } from '../search-sql';
+import {
+  companyConds,
+  fewCompanies,
+  fewIbanAccounts,
+  idsScope,
+  keysetSearch,
+  likeContains,
+  type SortKey,
+} from '../search-sql';
 import { notifyWorkflows, signalConnection } from '../temporal';
 import { bankAccountPage, latestLinkOf } from '../page-rows';
 import type { RouteContext } from '../deps';
@@ -157,11 +165,14 @@ async function searchBankAccounts(prisma: Db, ids: string[], q: ListQuery) {
   const conds: Prisma.Sql[] = companyConds(q);
   // The page from a few connections with a valid link, else from a few companies matched (a SIREN
   // prefix alone, sorted on the account, from up to FEW_COMPANIES.siren).
+  // An IBAN part: from the few accounts it matches, when few (fewIbanAccounts).
   const connections = q.link ? await fewConnectionsWithLink(prisma, ids, q.link) : null;
+  const byIban = !connections && q.iban ? await fewIbanAccounts(prisma, ids, q.iban) : null;
   const sirenOnly = !q.name && q.sort !== 'name' && q.sort !== 'siren';
-  const companies = connections
-    ? null
-    : await fewCompanies(prisma, ids, q, sirenOnly ? FEW_COMPANIES.siren : FEW_COMPANIES.other);
+  const companies =
+    connections || byIban
+      ? null
+      : await fewCompanies(prisma, ids, q, sirenOnly ? FEW_COMPANIES.siren : FEW_COMPANIES.other);
   if (!q.includeInactive) conds.push(Prisma.sql`a.active`);
   if (q.iban) conds.push(Prisma.sql`a.iban LIKE ${likeContains(q.iban)}`);
   if (q.connection) {
@@ -207,9 +218,11 @@ async function searchBankAccounts(prisma: Db, ids: string[], q: ListQuery) {
     },
     narrow: connections
       ? { on: Prisma.sql`a."connectionId"`, from: idsScope(connections) }
-      : companies
-        ? { on: Prisma.sql`a."companyId"`, from: idsScope(companies) }
-        : undefined,
+      : byIban
+        ? { on: Prisma.sql`a.id`, from: idsScope(byIban.map((a) => a.id)) }
+        : companies
+          ? { on: Prisma.sql`a."companyId"`, from: idsScope(companies) }
+          : undefined,
   });
 }
 

@@ -18,7 +18,15 @@ import {
   siretFilter,
 } from '../schemas';
 import { scopeAccountIds } from '../scope';
-import { companyConds, fewCompanies, idsScope, keysetSearch, likeContains, type SortKey } from '../search-sql';
+import {
+  companyConds,
+  fewCompanies,
+  fewIbanAccounts,
+  idsScope,
+  keysetSearch,
+  likeContains,
+  type SortKey,
+} from '../search-sql';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
 import { describePeriodicity, type PeriodicityInput } from '../../domain/identifiers';
@@ -84,7 +92,11 @@ const FEW_COMPANIES = 300;
  */
 async function searchCompanies(prisma: Db, ids: string[], q: ListQuery) {
   const conds: Prisma.Sql[] = companyConds(q);
-  const companies = await fewCompanies(prisma, ids, q, FEW_COMPANIES);
+  // An IBAN part matching few accounts: the page from their companies (fewIbanAccounts).
+  const byIban = q.iban ? await fewIbanAccounts(prisma, ids, q.iban) : null;
+  const companies = byIban
+    ? [...new Set(byIban.map((a) => a.companyId))]
+    : await fewCompanies(prisma, ids, q, FEW_COMPANIES);
   if (!q.includeInactive) conds.push(Prisma.sql`c.active`);
   if (q.iban) {
     conds.push(
@@ -111,7 +123,7 @@ async function searchCompanies(prisma: Db, ids: string[], q: ListQuery) {
     countOn: 'c',
     key: SORT_SQL[q.sort],
     idDesc: false,
-    // A few companies matched by the SIRET or the name (FEW_COMPANIES): the page from them.
+    // A few companies matched by the IBAN part, the SIRET or the name (FEW_COMPANIES): the page from them.
     narrow: companies ? { on: Prisma.sql`c.id`, from: idsScope(companies) } : undefined,
   });
 }

@@ -115,6 +115,17 @@ beforeAll(async () => {
   // the firm's links in either state, none its connection's latest.
   await link('Garage Martin %', 3, 100, -28, false, false);
   await link('Garage Martin %', 4, 90, -18, true, false);
+  // IBANs: FR76, ten digits of the account's rank, then 7777777777 for a few accounts (two bakeries
+  // of the firm, three garages of its agency, five of the neighbour's companies), 5555555555 for the
+  // first 400 garages' accounts of the firm, 0000000000 for the others.
+  await api.prisma.$executeRaw`
+    UPDATE "BankAccount" a SET iban = 'FR76' || lpad(r.k::text, 10, '0') || CASE
+        WHEN c.name IN ('Boulangerie Dupont 2050', 'Boulangerie Dupont 2051') OR c.name LIKE 'Garage Dupont 1_'
+          AND c.name < 'Garage Dupont 13' OR c.name LIKE 'Boulangerie Martin _' THEN '7777777777'
+        WHEN c.name ~ '^Garage Martin ([0-9]|[0-9][0-9]|[0-3][0-9][0-9])$' THEN '5555555555'
+        ELSE '0000000000' END
+    FROM "Company" c, (SELECT id, row_number() OVER (ORDER BY id) AS k FROM "BankAccount") r
+    WHERE c.id = a."companyId" AND r.id = a.id`;
 }, 120_000);
 
 type Filter = { name?: string; siren?: string };
@@ -332,6 +343,65 @@ describe('GET /bank-accounts?link=expired|used', () => {
     expect(connections.length).toBe(connectionCount);
     await expectPages(`/api/v1/bank-accounts?link=${state}&sort=${sort}&order=${order}`, me.key, expected, (items) =>
       expect(items.every((i) => i.link?.state === state)).toBe(true),
+    );
+  });
+});
+
+describe('a search on part of an IBAN', () => {
+  // Each route's rows whose account's IBAN holds the part, as Prisma reads them.
+  const oracles = {
+    statements: (scope: string[], part: string, sort: string, order: 'asc' | 'desc') =>
+      api.prisma.statement.findMany({
+        where: { bankAccount: { iban: { contains: part }, company: { portalAccountId: { in: scope } } } },
+        orderBy: [{ [sort]: order }, { id: order }],
+        select: { id: true },
+      }),
+    'bank-accounts': (scope: string[], part: string, sort: string, order: 'asc' | 'desc') =>
+      api.prisma.bankAccount.findMany({
+        where: { active: true, iban: { contains: part }, company: { portalAccountId: { in: scope } } },
+        orderBy: [sort === 'createdAt' ? { createdAt: order } : { company: { [sort]: order } }, { id: 'asc' }],
+        select: { id: true },
+      }),
+    companies: (scope: string[], part: string, sort: string, order: 'asc' | 'desc') =>
+      api.prisma.company.findMany({
+        where: { active: true, portalAccountId: { in: scope }, accounts: { some: { iban: { contains: part } } } },
+        orderBy: [{ [sort]: order }, { id: 'asc' }],
+        select: { id: true },
+      }),
+  };
+  test.each([
+    // A few accounts (read from them), or more than the 300 of the cap (the sort's index walked);
+    // a part of 9 characters is not looked up first.
+    ['statements', '7777777777', 'receivedAt', 'desc', '', 2],
+    ['statements', '777777777', 'receivedAt', 'desc', '', 2],
+    ['statements', '5555555555', 'periodEnd', 'asc', '', 400],
+    ['bank-accounts', '7777777777', 'createdAt', 'desc', '', 2],
+    ['bank-accounts', '7777777777', 'name', 'asc', '&includeSecondary=true', 5],
+    ['bank-accounts', '5555555555', 'createdAt', 'asc', '', 400],
+    ['companies', '7777777777', 'name', 'asc', '&includeSecondary=true', 5],
+    ['companies', '5555555555', 'createdAt', 'desc', '', 400],
+    // With a company filter too: both kept.
+    ['bank-accounts', '7777777777', 'createdAt', 'desc', '&name=2051', 1],
+  ] as const)('%s iban=%s sort=%s order=%s%s: %i companies', async (route, part, sort, order, extra, companyCount) => {
+    const scope = extra.includes('includeSecondary') ? [firm.accountId, agency.accountId] : [firm.accountId];
+    const rows = await oracles[route](scope, part, sort, order);
+    const name = /name=(\w+)/.exec(extra)?.[1];
+    const expected = name
+      ? (
+          await api.prisma.bankAccount.findMany({
+            where: { id: { in: rows.map((r) => r.id) }, company: { name: { contains: name } } },
+            select: { id: true },
+          })
+        ).map((r) => r.id)
+      : rows.map((r) => r.id);
+    const companies = await api.prisma.company.count({
+      where: { portalAccountId: { in: scope }, accounts: { some: { iban: { contains: part } } } },
+    });
+    if (!name) expect(companies).toBe(companyCount);
+    await expectPages(
+      `/api/v1/${route}?iban=${part}&sort=${sort}&order=${order}${extra}`,
+      firm.key,
+      rows.map((r) => r.id).filter((id) => expected.includes(id)),
     );
   });
 });
