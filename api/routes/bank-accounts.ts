@@ -163,9 +163,9 @@ async function searchBankAccounts(prisma: Db, ids: string[], q: ListQuery) {
   // a name alone (below).
   const company = Boolean(q.siret || q.name || q.sort === 'name' || q.sort === 'siren');
   const conds: Prisma.Sql[] = companyConds(q);
-  // The page from a few connections with a valid link, else from a few companies matched (a SIREN
-  // prefix alone, sorted on the account, from up to FEW_COMPANIES.siren).
-  // An IBAN part: from the few accounts it matches, when few (fewIbanAccounts).
+  // The page from a few connections with a link in the state asked for, else from the few accounts
+  // an IBAN part matches (fewIbanAccounts), else from a few companies matched (a SIREN prefix alone,
+  // sorted on the account, from up to FEW_COMPANIES.siren).
   const connections = q.link ? await fewConnectionsWithLink(prisma, ids, q.link) : null;
   const byIban = !connections && q.iban ? await fewIbanAccounts(prisma, ids, q.iban) : null;
   const sirenOnly = !q.name && q.sort !== 'name' && q.sort !== 'siren';

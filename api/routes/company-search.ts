@@ -123,7 +123,8 @@ async function searchCompanies(prisma: Db, ids: string[], q: ListQuery) {
     countOn: 'c',
     key: SORT_SQL[q.sort],
     idDesc: false,
-    // A few companies matched by the IBAN part, the SIRET or the name (FEW_COMPANIES): the page from them.
+    // A few companies, of the accounts an IBAN part matches or matched by the SIRET or the name
+    // (FEW_COMPANIES): the page from them.
     narrow: companies ? { on: Prisma.sql`c.id`, from: idsScope(companies) } : undefined,
   });
 }
