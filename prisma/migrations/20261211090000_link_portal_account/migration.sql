@@ -35,23 +35,38 @@ ALTER TABLE "Link" ADD CONSTRAINT "Link_portalAccountId_fkey" FOREIGN KEY ("port
 -- Prisma's PostgreSQL adapter runs a migration split at every semicolon, so the two function bodies
 -- are escape strings that write theirs as \x3b.
 
--- Whatever the writer sends (or omits), the link gets its company's portal account.
-CREATE FUNCTION link_portal_account() RETURNS trigger LANGUAGE plpgsql AS E'
+-- Whatever the writer sends (or omits), a row of a company (a bank account, a link) gets that
+-- company's portal account: one function for both, which replaces the bank account's own
+-- (20261208090000, the same body).
+CREATE FUNCTION company_portal_account() RETURNS trigger LANGUAGE plpgsql AS E'
 BEGIN
   SELECT c."portalAccountId" INTO NEW."portalAccountId" FROM "Company" c WHERE c.id = NEW."companyId"\x3b
   RETURN NEW\x3b
 END';
 
-CREATE TRIGGER "Link_portalAccountId_set" BEFORE INSERT OR UPDATE OF "companyId", "portalAccountId" ON "Link"
-FOR EACH ROW EXECUTE FUNCTION link_portal_account();
+DROP TRIGGER "BankAccount_portalAccountId_set" ON "BankAccount";
 
--- A company moved to another portal account: its links follow (the trigger above recomputes each).
-CREATE FUNCTION link_portal_account_follow() RETURNS trigger LANGUAGE plpgsql AS E'
+CREATE TRIGGER "BankAccount_portalAccountId_set" BEFORE INSERT OR UPDATE OF "companyId", "portalAccountId" ON "BankAccount"
+FOR EACH ROW EXECUTE FUNCTION company_portal_account();
+
+DROP FUNCTION bank_account_portal_account();
+
+CREATE TRIGGER "Link_portalAccountId_set" BEFORE INSERT OR UPDATE OF "companyId", "portalAccountId" ON "Link"
+FOR EACH ROW EXECUTE FUNCTION company_portal_account();
+
+-- A company moved to another portal account: its bank accounts and its links follow (the trigger
+-- above recomputes each row). Replaces the bank accounts' own (20261208090000).
+CREATE FUNCTION company_portal_account_follow() RETURNS trigger LANGUAGE plpgsql AS E'
 BEGIN
+  UPDATE "BankAccount" SET "portalAccountId" = NULL WHERE "companyId" = NEW.id\x3b
   UPDATE "Link" SET "portalAccountId" = NULL WHERE "companyId" = NEW.id\x3b
   RETURN NULL\x3b
 END';
 
-CREATE TRIGGER "Company_portalAccountId_follow_links" AFTER UPDATE OF "portalAccountId" ON "Company"
+DROP TRIGGER "Company_portalAccountId_follow_accounts" ON "Company";
+
+DROP FUNCTION bank_account_portal_account_follow();
+
+CREATE TRIGGER "Company_portalAccountId_follow_rows" AFTER UPDATE OF "portalAccountId" ON "Company"
 FOR EACH ROW WHEN (OLD."portalAccountId" IS DISTINCT FROM NEW."portalAccountId")
-EXECUTE FUNCTION link_portal_account_follow();
+EXECUTE FUNCTION company_portal_account_follow();
