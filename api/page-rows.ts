@@ -220,7 +220,7 @@ export async function bankAccountPage(
     prisma,
     Prisma.sql`
     SELECT page.n, a.id::text AS id, a."connectionId"::text AS "connectionId", a."companyId"::text AS "companyId",
-      a."portalAccountId"::text AS "portalAccountId", a."powensAccountId", a.iban, a.number, a.bic, a.label, a.type, a.currency, a.active, a."activatedAt",
+      a."portalAccountId"::text AS "portalAccountId", a."companyName", a."powensAccountId", a.iban, a.number, a.bic, a.label, a.type, a.currency, a.active, a."activatedAt",
       a."deactivatedAt", a."collectedUntil", a.balance::text AS balance, a."balanceAt",
       a."statementFormats"::text AS "statementFormats", a."camtVersion"::text AS "camtVersion", a."createdAt",
       a."updatedAt", c.siren AS c_siren, c.nic AS c_nic, c.name AS c_name,
@@ -246,6 +246,7 @@ export async function bankAccountPage(
       connectionId: r.connectionId,
       companyId: r.companyId,
       portalAccountId: r.portalAccountId,
+      companyName: r.companyName,
       powensAccountId: r.powensAccountId,
       iban: r.iban,
       number: r.number,

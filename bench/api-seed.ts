@@ -133,13 +133,14 @@ export async function seed(
          FROM "Company" c`,
       ),
     );
-    // The bank account's portal account is the trigger's to write (migration 20261208090000), as the
-    // statement's below: the bulk load writes it itself, and the rows are checked after.
-    await pg.query(`ALTER TABLE "BankAccount" DISABLE TRIGGER "BankAccount_portalAccountId_set"`);
+    // The bank account's portal account and company name are the trigger's to write (migrations
+    // 20261208090000, 20261212090000), as the statement's below: the bulk load writes them itself,
+    // and the rows are checked after.
+    await pg.query(`ALTER TABLE "BankAccount" DISABLE TRIGGER "BankAccount_company_set"`);
     await timed('bank accounts', () =>
       pg.query(
-        `INSERT INTO "BankAccount" (id, "connectionId", "companyId", "portalAccountId", "powensAccountId", iban, label, type, currency, active, "createdAt", "updatedAt")
-         SELECT gen_random_uuid(), bc.id, bc."companyId", c."portalAccountId", n,
+        `INSERT INTO "BankAccount" (id, "connectionId", "companyId", "portalAccountId", "companyName", "powensAccountId", iban, label, type, currency, active, "createdAt", "updatedAt")
+         SELECT gen_random_uuid(), bc.id, bc."companyId", c."portalAccountId", c.name, n,
                 'FR76' || lpad((floor(random() * 1e12))::bigint::text, 12, '0') || lpad((floor(random() * 1e11))::bigint::text, 11, '0'),
                 (ARRAY['Compte chèque','Livret A','Compte titres','Assurance vie','Compte carte'])[n], 'checking', 'EUR', random() > 0.05,
                 now() - (random() * interval '700 days'), now()
@@ -147,7 +148,7 @@ export async function seed(
         [ACCOUNTS_PER_COMPANY],
       ),
     );
-    await pg.query(`ALTER TABLE "BankAccount" ENABLE TRIGGER "BankAccount_portalAccountId_set"`);
+    await pg.query(`ALTER TABLE "BankAccount" ENABLE TRIGGER "BankAccount_company_set"`);
     // The link's portal account too (migration 20261211090000), checked after.
     await pg.query(`ALTER TABLE "Link" DISABLE TRIGGER "Link_portalAccountId_set"`);
     await timed('links', () =>
@@ -161,15 +162,16 @@ export async function seed(
     );
     await pg.query(`ALTER TABLE "Link" ENABLE TRIGGER "Link_portalAccountId_set"`);
     // Month m (1 = last month) of each account: its period, received the next morning.
-    // The statement's portal account is the trigger's to write (migration 20261207090000); the bulk
-    // load writes it itself, as pg_restore --disable-triggers would, and the rows are checked after.
-    await pg.query(`ALTER TABLE "Statement" DISABLE TRIGGER "Statement_portalAccountId_set"`);
+    // The statement's portal account and company name are the trigger's to write (migrations
+    // 20261207090000, 20261212090000); the bulk load writes them itself, as pg_restore
+    // --disable-triggers would, and the rows are checked after.
+    await pg.query(`ALTER TABLE "Statement" DISABLE TRIGGER "Statement_company_set"`);
     await timed('statements', () =>
       pg.query(
-        `INSERT INTO "Statement" (id, "bankAccountId", "portalAccountId", "periodStart", "periodEnd", "receivedAt", state, "transactionCount",
+        `INSERT INTO "Statement" (id, "bankAccountId", "portalAccountId", "companyName", "periodStart", "periodEnd", "receivedAt", state, "transactionCount",
                                   "deletedCount", currency, "openingBalance", "closingBalance", "errorMessage", iban,
                                   "previousClosingBalance", "bankBalance", "bankBalanceAt", "balanceBreak")
-         SELECT gen_random_uuid(), s.id, s.portal, s.start, s.start + interval '1 month' - interval '1 day',
+         SELECT gen_random_uuid(), s.id, s.portal, s.name, s.start, s.start + interval '1 month' - interval '1 day',
                 s.start + interval '1 month' + interval '5 hours' + r2 * interval '3 hours',
                 (CASE WHEN s.m = 1 AND r < 0.01 THEN 'RUNNING' WHEN r > 0.97 THEN 'FAILURE' ELSE 'SUCCESS' END)::"StatementState",
                 (r2 * 120)::int, CASE WHEN r2 < 0.02 THEN 1 ELSE 0 END, 'EUR',
@@ -180,24 +182,26 @@ export async function seed(
                 CASE WHEN s.m = 1 THEN round((r * 20000 + (r2 - 0.5) * 4000)::numeric, 2) END,
                 CASE WHEN s.m = 1 THEN s.start + interval '1 month' END,
                 r2 > 0.995
-         FROM (SELECT a.id, a.iban, c."portalAccountId" AS portal, m,
+         FROM (SELECT a.id, a.iban, c."portalAccountId" AS portal, c.name, m,
                       date_trunc('month', now())::date - make_interval(months => m) AS start, random() AS r, random() AS r2
                FROM "BankAccount" a JOIN "Company" c ON c.id = a."companyId" CROSS JOIN generate_series(1, $1::int) AS m) s`,
         [months],
       ),
     );
-    await pg.query(`ALTER TABLE "Statement" ENABLE TRIGGER "Statement_portalAccountId_set"`);
+    await pg.query(`ALTER TABLE "Statement" ENABLE TRIGGER "Statement_company_set"`);
     const { rows: astray } = await pg.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM "Statement" s JOIN "BankAccount" a ON a.id = s."bankAccountId"
-       JOIN "Company" c ON c.id = a."companyId" WHERE s."portalAccountId" <> c."portalAccountId"`,
+       JOIN "Company" c ON c.id = a."companyId"
+       WHERE s."portalAccountId" <> c."portalAccountId" OR s."companyName" <> c.name`,
     );
-    if (astray[0]!.n) throw new Error(`${astray[0]!.n} statements not on their company's portal account`);
+    if (astray[0]!.n)
+      throw new Error(`${astray[0]!.n} statements not on their company's portal account or under its name`);
     const { rows: astrayAccounts } = await pg.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM "BankAccount" a JOIN "Company" c ON c.id = a."companyId"
-       WHERE a."portalAccountId" <> c."portalAccountId"`,
+       WHERE a."portalAccountId" <> c."portalAccountId" OR a."companyName" <> c.name`,
     );
     if (astrayAccounts[0]!.n)
-      throw new Error(`${astrayAccounts[0]!.n} bank accounts not on their company's portal account`);
+      throw new Error(`${astrayAccounts[0]!.n} bank accounts not on their company's portal account or under its name`);
     const { rows: astrayLinks } = await pg.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM "Link" l JOIN "Company" c ON c.id = l."companyId"
        WHERE l."portalAccountId" <> c."portalAccountId"`,
