@@ -254,11 +254,12 @@ export function keysetSearch<T extends { id: string }>(
     /**
      * The count read from other rows than the page's walk, when far fewer of them lead to its
      * offset + COUNT_CAP matches (bank accounts by their connection's latest link: a firm's links in
-     * that state, newest first, then their accounts): its FROM, the alias scoped, the conditions
-     * that replace `conds`, and the order it reads them in, for one portal account (several: read
-     * in the index's order, where sorting them all would cost more). Not when narrowed.
+     * that state, newest first, then their accounts; the accounts or statements of a name from its
+     * companies): its FROM, the alias scoped, the conditions that replace `conds`, and the order it
+     * reads them in if it matters, for one portal account (several: read in the index's order,
+     * where sorting them all would cost more). Not when narrowed.
      */
-    counting?: { from: Prisma.Sql; on: Scoped; conds: Prisma.Sql[]; order: Prisma.Sql };
+    counting?: { from: Prisma.Sql; on: Scoped; conds: Prisma.Sql[]; order?: Prisma.Sql };
   },
 ): { page: Prisma.Sql; count: Prisma.Sql; cursor: (last: T) => string; planOnce: boolean } {
   const { key, ids } = o;
@@ -295,7 +296,7 @@ export function keysetSearch<T extends { id: string }>(
       ? Prisma.sql`SELECT 1 ${c.from} WHERE ${Prisma.join(
           [portalAccountIn(c.on, ids), ...c.conds, ...after],
           ' AND ',
-        )} ${ids.length === 1 ? Prisma.sql`ORDER BY ${c.order}` : Prisma.empty}`
+        )} ${c.order && ids.length === 1 ? Prisma.sql`ORDER BY ${c.order}` : Prisma.empty}`
       : Prisma.sql`SELECT 1 ${where([countScope])}`;
   return {
     page,

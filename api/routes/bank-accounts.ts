@@ -161,8 +161,6 @@ async function searchBankAccounts(prisma: Db, ids: string[], q: ListQuery) {
   // name) is scoped on the company, so that its count starts from the company's indexes (one portal
   // account as an equality: the planner walks (portalAccountId, name | siren)); the page too, but for
   // a name alone (below).
-  const company = Boolean(q.siret || q.name || q.sort === 'name' || q.sort === 'siren');
-  const conds: Prisma.Sql[] = companyConds(q);
   // The page from a few connections with a link in the state asked for, else from the few accounts
   // an IBAN part matches (fewIbanAccounts), else from a few companies matched (a SIREN prefix alone,
   // sorted on the account, from up to FEW_COMPANIES.siren).
@@ -173,6 +171,14 @@ async function searchBankAccounts(prisma: Db, ids: string[], q: ListQuery) {
     connections || byIban
       ? null
       : await fewCompanies(prisma, ids, q, sirenOnly ? FEW_COMPANIES.siren : FEW_COMPANIES.other);
+  // A name alone matching many companies, sorted on the account: checked on the account's own copy
+  // of its company's name (kept by the database), no company probed for each account walked (a
+  // page of `name=garage`: 1.3 ms joined, 0.4 on the row; bench/RESULTS.md, “a company's name on
+  // its accounts and statements”). Its count stays on the company's side (below).
+  const ownName =
+    Boolean(q.name) && !q.siret && !q.link && !byIban && !companies && q.sort !== 'name' && q.sort !== 'siren';
+  const company = Boolean(q.siret || q.name || q.sort === 'name' || q.sort === 'siren') && !ownName;
+  const conds: Prisma.Sql[] = ownName ? [Prisma.sql`a."companyName" ILIKE ${likeContains(q.name!)}`] : companyConds(q);
   if (!q.includeInactive) conds.push(Prisma.sql`a.active`);
   if (q.iban) conds.push(Prisma.sql`a.iban LIKE ${likeContains(q.iban)}`);
   if (q.connection) {
@@ -189,15 +195,15 @@ async function searchBankAccounts(prisma: Db, ids: string[], q: ListQuery) {
   // 14 000 accounts for the capped count, 0.7 from 214 links; bench/RESULTS.md, “`link=` and the
   // SIREN prefix of a thousand companies”).
   const link = q.link ? LINK_STATE_SQL[q.link] : undefined;
-  const others = [...conds];
+  const others = ownName ? conds.slice(1) : [...conds];
   if (link) {
     conds.push(Prisma.sql`EXISTS (SELECT 1 FROM (${latestLinkOf(Prisma.sql`a."connectionId"`)}) l WHERE ${link})`);
   }
   // The page itself starts from the company's indexes only for a SIRET or a sort on the company: a
-  // name alone is checked on each account's company as the account's index is walked (a firm of 5 %
-  // searching a name read everyone's accounts in creation order, 12.5 ms, now its own, 0.8 ms:
-  // bench/RESULTS.md "api" 13:05). The count keeps the company's (trigram) index, cheaper there.
-  // Ties broken by the id, ascending either way.
+  // name alone is checked as the account's index is walked (a firm of 5 % searching a name read
+  // everyone's accounts in creation order, 12.5 ms, now its own, 0.8 ms: bench/RESULTS.md "api"
+  // 13:05), on the account's copy of it (`ownName`), or on its company with a link filter. The count
+  // keeps the company's (trigram) index, cheaper there. Ties broken by the id, ascending either way.
   const companyFirst = Boolean(q.siret || q.sort === 'name' || q.sort === 'siren');
   return keysetSearch(q, {
     from: Prisma.sql`FROM "BankAccount" a ${company ? Prisma.sql`JOIN "Company" c ON c.id = a."companyId"` : Prisma.empty}`,
@@ -208,14 +214,22 @@ async function searchBankAccounts(prisma: Db, ids: string[], q: ListQuery) {
     countOn: company ? 'c' : 'a',
     key: SORT_SQL[q.sort],
     idDesc: false,
-    counting: link && {
-      from: Prisma.sql`FROM "Link" l CROSS JOIN LATERAL (${latestLinkOf(Prisma.sql`l."connectionId"`)}) latest
+    counting: link
+      ? {
+          from: Prisma.sql`FROM "Link" l CROSS JOIN LATERAL (${latestLinkOf(Prisma.sql`l."connectionId"`)}) latest
         JOIN "BankAccount" a ON a."connectionId" = l."connectionId"
         ${company ? Prisma.sql`JOIN "Company" c ON c.id = a."companyId"` : Prisma.empty}`,
-      on: 'l',
-      conds: [link, Prisma.sql`latest.id = l.id`, ...others],
-      order: NEWEST_LINKS,
-    },
+          on: 'l',
+          conds: [link, Prisma.sql`latest.id = l.id`, ...others],
+          order: NEWEST_LINKS,
+        }
+      : ownName
+        ? {
+            from: Prisma.sql`FROM "BankAccount" a JOIN "Company" c ON c.id = a."companyId"`,
+            on: 'c',
+            conds: [...companyConds(q), ...others],
+          }
+        : undefined,
     narrow: connections
       ? { on: Prisma.sql`a."connectionId"`, from: idsScope(connections) }
       : byIban
