@@ -8,9 +8,6 @@
 -- The name's trigram index is scoped on the portal account (btree_gin): a name matching none of a
 -- firm's companies but thousands of another firm's read and rechecked those thousands (2 500 heap
 -- pages for `garage dupont`), and would read those of every firm of a shared database.
--- The companies sorted by name walk (portalAccountId, name, id, active) without reading the table:
--- a name filter is checked on the index itself (20 000 index entries before the first match of
--- `dupont` in the benchmark's firm).
 
 CREATE EXTENSION IF NOT EXISTS btree_gin;
 
@@ -32,12 +29,6 @@ DROP INDEX "Company_name_trgm_idx";
 
 -- CreateIndex
 CREATE INDEX "Company_portalAccountId_name_trgm_idx" ON "Company" USING GIN ("portalAccountId" uuid_ops, "name" gin_trgm_ops);
-
--- DropIndex
-DROP INDEX "Company_portalAccountId_name_idx";
-
--- CreateIndex
-CREATE INDEX "Company_portalAccountId_name_id_active_idx" ON "Company"("portalAccountId", "name", "id", "active");
 
 -- Prisma's PostgreSQL adapter runs a migration split at every semicolon, so the function bodies are
 -- escape strings that write theirs as \x3b.
