@@ -248,7 +248,12 @@ export function keysetSearch<T extends { id: string }>(
     countOn: Scoped;
     key: SortKey<T>;
     idDesc: boolean;
-    narrow?: { on: Prisma.Sql; from: Prisma.Sql };
+    /**
+     * `scoped`: the FROM item keeps only values in the caller's scope itself, and they stand for
+     * every filter on the company: the rows walked from them are not scoped again (a statement's
+     * index (bankAccountId, receivedAt, id) then answers the walk without the table).
+     */
+    narrow?: { on: Prisma.Sql; from: Prisma.Sql; scoped?: boolean };
     /** Fields of `q` the walked (portalAccountId, …, key, id) index answers itself: not filters for `planOnce`. */
     indexed?: readonly string[];
     /**
@@ -279,7 +284,7 @@ export function keysetSearch<T extends { id: string }>(
           ORDER BY ${key.sort} ${order}, ${id} ${idOrder} LIMIT ${q.offset + q.limit}) x
         ORDER BY x.k ${order}, x.id ${idOrder} LIMIT ${q.limit} OFFSET ${q.offset}`;
   const page = o.narrow
-    ? merged(o.narrow.from, o.narrow.on, scopes)
+    ? merged(o.narrow.from, o.narrow.on, o.narrow.scoped ? [] : scopes)
     : ids.length > 1 && o.pageOn.length === 1 && o.pageOn[0] === o.row
       ? merged(idsScope(ids), Prisma.raw(`${o.row}."portalAccountId"`), [])
       : Prisma.sql`SELECT ${id} ${where(scopes)}
@@ -291,7 +296,7 @@ export function keysetSearch<T extends { id: string }>(
   const c = o.counting;
   const counted = o.narrow
     ? Prisma.sql`SELECT 1 FROM ${o.narrow.from} CROSS JOIN LATERAL (
-          SELECT 1 ${where([Prisma.sql`${o.narrow.on} = scope.id`, countScope])}) y`
+          SELECT 1 ${where([Prisma.sql`${o.narrow.on} = scope.id`, ...(o.narrow.scoped ? [] : [countScope])])}) y`
     : c
       ? Prisma.sql`SELECT 1 ${c.from} WHERE ${Prisma.join(
           [portalAccountIn(c.on, ids), ...c.conds, ...after],
