@@ -47,6 +47,10 @@ export async function completeConnect(
   const recorded = await prisma.$transaction(async (tx) => {
     if (!(await consumeWebviewState(tx, row.id))) throw REPLAYED;
     if (link) await useLink(tx, link.id);
+    // The company first, before any of its accounts is updated: adding an account reads the company
+    // FOR SHARE, and a rename locks the company, then its accounts (migration
+    // 20261212090000_company_name_search); taken the other way round, the two would deadlock.
+    await tx.$queryRaw`SELECT 1 FROM "Company" WHERE id = ${company.id}::uuid FOR SHARE`;
     const out: Array<{
       connectionId: string;
       accounts: Array<{ label: string; bank: string | null }>;

@@ -251,7 +251,10 @@ export function companyRoutes(ctx: RouteContext) {
         const now = new Date();
         const result = await prisma.$transaction(async (tx) => {
           let accountIds: string[] = [];
+          // The company before its accounts, as a rename locks them (migration
+          // 20261212090000_company_name_search): the other order could deadlock with one.
           if (!activate && company.active) {
+            await tx.company.update({ where: { id: company.id }, data: { active: false, deactivatedAt: now } });
             const accounts = await tx.bankAccount.findMany({
               where: { companyId: company.id, active: true },
               select: { id: true },
@@ -264,9 +267,9 @@ export function companyRoutes(ctx: RouteContext) {
             await tx.bankAccountEvent.createMany({
               data: accountIds.map((id) => ({ bankAccountId: id, kind: 'DEACTIVATED', detail: { reason: 'company' } })),
             });
-            await tx.company.update({ where: { id: company.id }, data: { active: false, deactivatedAt: now } });
             await tx.bankConnection.updateMany({ where: { companyId: company.id }, data: { active: false } });
           } else if (activate && !company.active) {
+            await tx.company.update({ where: { id: company.id }, data: { active: true, deactivatedAt: null } });
             // The accounts deactivated with the company (not those deactivated one by one before).
             const since = company.deactivatedAt ?? new Date(0);
             const accounts = await tx.bankAccount.findMany({
@@ -281,7 +284,6 @@ export function companyRoutes(ctx: RouteContext) {
             await tx.bankAccountEvent.createMany({
               data: accountIds.map((id) => ({ bankAccountId: id, kind: 'REACTIVATED', detail: { reason: 'company' } })),
             });
-            await tx.company.update({ where: { id: company.id }, data: { active: true, deactivatedAt: null } });
             await tx.bankConnection.updateMany({ where: { companyId: company.id }, data: { active: true } });
           }
           await audit(

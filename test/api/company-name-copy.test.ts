@@ -120,7 +120,8 @@ test('a rename committed while a statement is being written renames that stateme
        VALUES (gen_random_uuid(), $1::uuid, $2::uuid, date '2026-10-01', date '2026-10-31', 'SUCCESS', 'EUR', 0, 0)`,
       [c.accounts[0]!.id, firm.accountId],
     );
-    // Meanwhile the company is renamed: the rename waits for the statement's transaction…
+    // Meanwhile the company is renamed: the rename waits for the statement's transaction (on its
+    // bank account, renamed before its statements)…
     let renamedAt = 0;
     const rename = renamer
       .query(`UPDATE "Company" SET name = 'Traiteur Émilie' WHERE id = $1::uuid`, [c.company.id])
@@ -147,6 +148,24 @@ test('a rename committed while a statement is being written renames that stateme
     await renamer.query('COMMIT');
     await written;
     expect(await copies(c.accounts.map((a) => a.id))).toEqual(['Traiteur Émilien']);
+
+    // The nightly builder locks its accounts first, then writes their statements: a rename that
+    // waits for those accounts must not make the statement wait for the company (a deadlock).
+    await writer.query('BEGIN');
+    await writer.query(`SELECT 1 FROM "BankAccount" WHERE id = $1::uuid FOR UPDATE`, [c.accounts[0]!.id]);
+    const renamed = renamer.query(`UPDATE "Company" SET name = 'Traiteur Émiliano' WHERE id = $1::uuid`, [
+      c.company.id,
+    ]);
+    await new Promise((r) => setTimeout(r, 300));
+    await writer.query(
+      `INSERT INTO "Statement" (id, "bankAccountId", "portalAccountId", "periodStart", "periodEnd", state, currency,
+                                "openingBalance", "closingBalance")
+       VALUES (gen_random_uuid(), $1::uuid, $2::uuid, date '2026-12-01', date '2026-12-31', 'SUCCESS', 'EUR', 0, 0)`,
+      [c.accounts[0]!.id, firm.accountId],
+    );
+    await writer.query('COMMIT');
+    await renamed;
+    expect(await copies(c.accounts.map((a) => a.id))).toEqual(['Traiteur Émiliano']);
   } finally {
     await writer.end();
     await renamer.end();

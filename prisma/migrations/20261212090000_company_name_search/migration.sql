@@ -36,8 +36,11 @@ CREATE INDEX "Company_portalAccountId_name_trgm_idx" ON "Company" USING GIN ("po
 -- Whatever the writer sends (or omits), a bank account gets its company's portal account and name.
 -- The company row is read FOR SHARE: a rename committed meanwhile waits for this row's transaction,
 -- then renames it too (its UPDATE below sees the row), and a rename under way makes this one wait
--- and read the new name (without it, a statement written while its company was renamed kept the old
--- name). Replaces company_portal_account() on bank accounts (links keep it: they carry no name).
+-- and read the new name (without it, an account added while its company was renamed kept the old
+-- name). A rename locks the company, then its accounts, then their statements: a transaction that
+-- adds an account to a company whose other accounts it has locked takes the company first
+-- (api/public/callback-connect.ts). Replaces company_portal_account() on bank accounts (links keep
+-- it: they carry no name).
 CREATE FUNCTION bank_account_company() RETURNS trigger LANGUAGE plpgsql AS E'
 BEGIN
   SELECT c."portalAccountId", c.name INTO NEW."portalAccountId", NEW."companyName"
@@ -50,12 +53,17 @@ DROP TRIGGER "BankAccount_portalAccountId_set" ON "BankAccount";
 CREATE TRIGGER "BankAccount_company_set" BEFORE INSERT OR UPDATE OF "companyId", "portalAccountId", "companyName" ON "BankAccount"
 FOR EACH ROW EXECUTE FUNCTION bank_account_company();
 
--- The same for a statement, from its bank account's company. Replaces statement_portal_account().
+-- The same for a statement: its company's portal account, and the name its bank account holds, the
+-- account row read FOR SHARE (a rename renames the accounts before their statements: it waits for
+-- this statement's transaction, then renames the statement, and one under way makes this write
+-- wait and read the account's new name). Statement writers lock accounts, never the company (the
+-- builder locks its accounts FOR UPDATE first): no cycle with a rename. Replaces
+-- statement_portal_account().
 CREATE FUNCTION statement_company() RETURNS trigger LANGUAGE plpgsql AS E'
 BEGIN
-  SELECT c."portalAccountId", c.name INTO NEW."portalAccountId", NEW."companyName"
+  SELECT c."portalAccountId", a."companyName" INTO NEW."portalAccountId", NEW."companyName"
   FROM "BankAccount" a JOIN "Company" c ON c.id = a."companyId"
-  WHERE a.id = NEW."bankAccountId" FOR SHARE OF c\x3b
+  WHERE a.id = NEW."bankAccountId" FOR SHARE OF a\x3b
   RETURN NEW\x3b
 END';
 
