@@ -222,7 +222,8 @@ export interface SortKey<T> {
  * offset + limit rows are walked so, then merged. With `narrow` (a few companies matched: fewCompanies),
  * the page is merged the same way from each of the `narrow.from` values (`scope(id)`: companies, or
  * their bank accounts) on `narrow.on`, each one's first offset + limit rows in order, the scopes and
- * every filter kept: its cost follows the matches, not the firm's size (the count's too). The count,
+ * every filter kept (but the scopes of a `scoped` narrow, whose values are the caller's already): its
+ * cost follows the matches, not the firm's size (the count's too). The count,
  * scoped on `countOn`, stops at offset + COUNT_CAP: counting every match of a million-row search
  * costs seconds.
  *
