@@ -87,3 +87,13 @@ END';
 CREATE TRIGGER "Company_name_follow" AFTER UPDATE OF name ON "Company"
 FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name)
 EXECUTE FUNCTION company_name_follow();
+
+-- The rows written or renamed between the fill above and these triggers (a worker still running
+-- the previous release): put right now that every later write goes through the triggers.
+UPDATE "BankAccount" a SET "companyName" = c.name
+FROM "Company" c
+WHERE c.id = a."companyId" AND a."companyName" <> c.name;
+
+UPDATE "Statement" s SET "companyName" = a."companyName"
+FROM "BankAccount" a
+WHERE a.id = s."bankAccountId" AND s."companyName" <> a."companyName";
