@@ -178,11 +178,12 @@ async function searchBankAccounts(prisma: Db, ids: string[], q: ListQuery) {
   const ownName =
     Boolean(q.name) && !q.siret && !q.link && !byIban && !companies && q.sort !== 'name' && q.sort !== 'siren';
   const company = Boolean(q.siret || q.name || q.sort === 'name' || q.sort === 'siren') && !ownName;
-  const conds: Prisma.Sql[] = ownName ? [Prisma.sql`a."companyName" ILIKE ${likeContains(q.name!)}`] : companyConds(q);
-  if (!q.includeInactive) conds.push(Prisma.sql`a.active`);
-  if (q.iban) conds.push(Prisma.sql`a.iban LIKE ${likeContains(q.iban)}`);
+  // The filters on the account itself (its company's are added below).
+  const accountConds: Prisma.Sql[] = [];
+  if (!q.includeInactive) accountConds.push(Prisma.sql`a.active`);
+  if (q.iban) accountConds.push(Prisma.sql`a.iban LIKE ${likeContains(q.iban)}`);
   if (q.connection) {
-    conds.push(
+    accountConds.push(
       Prisma.sql`EXISTS (SELECT 1 FROM "BankConnection" bc WHERE bc.id = a."connectionId" AND bc.state IS ${
         q.connection === 'ok' ? Prisma.sql`NULL` : Prisma.sql`NOT NULL`
       })`,
@@ -195,10 +196,15 @@ async function searchBankAccounts(prisma: Db, ids: string[], q: ListQuery) {
   // 14 000 accounts for the capped count, 0.7 from 214 links; bench/RESULTS.md, “`link=` and the
   // SIREN prefix of a thousand companies”).
   const link = q.link ? LINK_STATE_SQL[q.link] : undefined;
-  const others = ownName ? conds.slice(1) : [...conds];
-  if (link) {
-    conds.push(Prisma.sql`EXISTS (SELECT 1 FROM (${latestLinkOf(Prisma.sql`a."connectionId"`)}) l WHERE ${link})`);
-  }
+  // Every filter but the link's, the company's on the company (what either count reads).
+  const others = [...companyConds(q), ...accountConds];
+  const conds: Prisma.Sql[] = [
+    ...(ownName ? [Prisma.sql`a."companyName" ILIKE ${likeContains(q.name!)}`] : companyConds(q)),
+    ...accountConds,
+    ...(link
+      ? [Prisma.sql`EXISTS (SELECT 1 FROM (${latestLinkOf(Prisma.sql`a."connectionId"`)}) l WHERE ${link})`]
+      : []),
+  ];
   // The page itself starts from the company's indexes only for a SIRET or a sort on the company: a
   // name alone is checked as the account's index is walked (a firm of 5 % searching a name read
   // everyone's accounts in creation order, 12.5 ms, now its own, 0.8 ms: bench/RESULTS.md "api"
@@ -227,7 +233,7 @@ async function searchBankAccounts(prisma: Db, ids: string[], q: ListQuery) {
         ? {
             from: Prisma.sql`FROM "BankAccount" a JOIN "Company" c ON c.id = a."companyId"`,
             on: 'c',
-            conds: [...companyConds(q), ...others],
+            conds: others,
           }
         : undefined,
     narrow: connections

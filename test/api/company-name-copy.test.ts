@@ -105,6 +105,20 @@ test('a bank account moved to another company takes its statements along', async
   expect(await copies([a.id])).toEqual(['Carrosserie Dumas']);
 });
 
+/** Until the session `client` waits on a lock another holds (pg_stat_activity), for at most 10 s. */
+async function waitsOnLock(client: pg.Client) {
+  const pid = (client as pg.Client & { processID: number }).processID;
+  for (let i = 0; i < 200; i++) {
+    const { rows } = await api.sql.query<{ wait: string | null }>(
+      `SELECT wait_event_type AS wait FROM pg_stat_activity WHERE pid = $1`,
+      [pid],
+    );
+    if (rows[0]?.wait === 'Lock') return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`session ${pid} never waited on a lock`);
+}
+
 test('a rename committed while a statement is being written renames that statement too', async () => {
   const c = await createCompanyWithAccounts(api.prisma, firm, { siren: siren(806), name: 'Traiteur Émile' });
   const writer = new pg.Client({ connectionString: api.databaseUrl });
@@ -122,16 +136,10 @@ test('a rename committed while a statement is being written renames that stateme
     );
     // Meanwhile the company is renamed: the rename waits for the statement's transaction (on its
     // bank account, renamed before its statements)…
-    let renamedAt = 0;
-    const rename = renamer
-      .query(`UPDATE "Company" SET name = 'Traiteur Émilie' WHERE id = $1::uuid`, [c.company.id])
-      .then(() => (renamedAt = Date.now()));
-    await new Promise((r) => setTimeout(r, 300));
-    expect(renamedAt).toBe(0);
-    const committedAt = Date.now();
+    const rename = renamer.query(`UPDATE "Company" SET name = 'Traiteur Émilie' WHERE id = $1::uuid`, [c.company.id]);
+    await waitsOnLock(renamer);
     await writer.query('COMMIT');
     await rename;
-    expect(renamedAt).toBeGreaterThanOrEqual(committedAt);
     // …then renames the statement it now sees.
     expect(await copies(c.accounts.map((a) => a.id))).toEqual(['Traiteur Émilie']);
 
@@ -144,7 +152,7 @@ test('a rename committed while a statement is being written renames that stateme
        VALUES (gen_random_uuid(), $1::uuid, $2::uuid, date '2026-11-01', date '2026-11-30', 'SUCCESS', 'EUR', 0, 0)`,
       [c.accounts[0]!.id, firm.accountId],
     );
-    await new Promise((r) => setTimeout(r, 300));
+    await waitsOnLock(writer);
     await renamer.query('COMMIT');
     await written;
     expect(await copies(c.accounts.map((a) => a.id))).toEqual(['Traiteur Émilien']);
@@ -156,7 +164,7 @@ test('a rename committed while a statement is being written renames that stateme
     const renamed = renamer.query(`UPDATE "Company" SET name = 'Traiteur Émiliano' WHERE id = $1::uuid`, [
       c.company.id,
     ]);
-    await new Promise((r) => setTimeout(r, 300));
+    await waitsOnLock(renamer);
     await writer.query(
       `INSERT INTO "Statement" (id, "bankAccountId", "portalAccountId", "periodStart", "periodEnd", state, currency,
                                 "openingBalance", "closingBalance")
