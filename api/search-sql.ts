@@ -11,15 +11,18 @@ import { afterQuery, COUNT_CAP, pageQuery, scopeQuery } from './schemas';
 /** `%`, `_` and `\\` taken literally in a LIKE pattern. */
 export const likeContains = (v: string) => `%${v.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-/** The alias of a searched table that carries the portal account: company, bank account, statement, link. */
-type Scoped = 'c' | 'a' | 's' | 'l';
+/**
+ * The alias of a searched table that carries the portal account: company, bank account, statement,
+ * link, bank connection.
+ */
+type Scoped = 'c' | 'a' | 's' | 'l' | 'x';
 
 /**
  * The row `alias` (the company `c`, or the statement `s` or bank account `a`, which carry their
  * company's portal account) in the caller's scope; one account as an equality: the planner uses its
  * indexes.
  */
-const portalAccountIn = (alias: Scoped, ids: string[]) => {
+export const portalAccountIn = (alias: Scoped, ids: string[]) => {
   const column = Prisma.raw(`${alias}."portalAccountId"`);
   return ids.length === 1 ? Prisma.sql`${column} = ${ids[0]}::uuid` : Prisma.sql`${column} = ANY(${ids}::uuid[])`;
 };

@@ -78,7 +78,12 @@ export async function completeConnect(
       const c = existing
         ? await tx.bankConnection.update({ where: { id: existing.id }, data })
         : await tx.bankConnection.create({
-            data: { ...data, companyId: company.id, powensConnectionId: connection.id },
+            data: {
+              ...data,
+              companyId: company.id,
+              portalAccountId: company.portalAccountId, // the database's to decide (a trigger)
+              powensConnectionId: connection.id,
+            },
           });
       const picked = chosen(accounts);
       // Accounts without IBAN nor French RIB (cards, loans, market…) cannot get a CFONB120

@@ -1,6 +1,6 @@
 /** Companies ("redevables") searched: the list and its export (CSV or Excel), with the same filters. */
 import { z } from 'zod';
-import { Prisma, type Db } from '../../db/client';
+import { Prisma, readSql, type Db } from '../../db/client';
 import { companyPage } from '../page-rows';
 import { presentCompany } from '../present';
 import {
@@ -25,6 +25,7 @@ import {
   idsScope,
   keysetSearch,
   likeContains,
+  portalAccountIn,
   type SortKey,
 } from '../search-sql';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
@@ -77,6 +78,34 @@ const activeConnection = (error: boolean) =>
   })`;
 
 /**
+ * A company `c` of the portal accounts `ids` with an active connection in error, read from the
+ * firm's range of the partial index (portalAccountId, companyId) WHERE active AND state IS NOT NULL
+ * (migration 20261214090000), without the table: the capped count of `collection=error` read every
+ * firm's connections in error (20 000 at 1 000 000 accounts, 18 ms) to match them against the
+ * firm's companies (bench/RESULTS.md, “a company's collection in error”).
+ */
+const inError = (ids: string[]) =>
+  Prisma.sql`c.id IN (SELECT x."companyId" FROM "BankConnection" x
+    WHERE ${portalAccountIn('x', ids)} AND x.active AND x.state IS NOT NULL)`;
+
+/**
+ * The companies of the portal accounts `ids` with an active connection in error, when there are at
+ * most `cap` of them (else null), from the same index: the page of `collection=error` is then read
+ * from them (keysetSearch's `narrow`). A firm with few companies in error among thousands walked
+ * them all in the sort's order (or read them all to sort the few: 10 000 companies, 4 673 heap
+ * pages for 16 in error).
+ */
+async function fewCompaniesInError(prisma: Db, ids: string[], cap: number): Promise<string[] | null> {
+  const rows = await readSql<{ id: string }>(
+    prisma,
+    Prisma.sql`SELECT DISTINCT x."companyId"::text AS id FROM "BankConnection" x
+      WHERE ${portalAccountIn('x', ids)} AND x.active AND x.state IS NOT NULL LIMIT ${cap + 1}`,
+    { planOnce: true },
+  );
+  return rows.length > cap ? null : rows.map((r) => r.id);
+}
+
+/**
  * Up to this many companies matched by a SIRET or name filter, the page is sorted from them; past
  * it, the sort's index is walked until the page is full. At 200 000 companies: none of 176 000
  * ("garage dupont") 171 ms walked, 18 from the matches; 126: 1.4 against 1.7; 840: 5.1 against 9.4
@@ -96,7 +125,8 @@ async function searchCompanies(prisma: Db, ids: string[], q: ListQuery) {
   const byIban = q.iban ? await fewIbanAccounts(prisma, ids, q.iban) : null;
   const companies = byIban
     ? [...new Set(byIban.map((a) => a.companyId))]
-    : await fewCompanies(prisma, ids, q, FEW_COMPANIES);
+    : ((await fewCompanies(prisma, ids, q, FEW_COMPANIES)) ??
+      (q.collection === 'error' ? await fewCompaniesInError(prisma, ids, FEW_COMPANIES) : null));
   if (!q.includeInactive) conds.push(Prisma.sql`c.active`);
   if (q.iban) {
     conds.push(
@@ -105,7 +135,7 @@ async function searchCompanies(prisma: Db, ids: string[], q: ListQuery) {
   }
   // Collection: in error when one of its active connections is; a success when it has active
   // connections and none in error (a company without any is neither).
-  if (q.collection === 'error') conds.push(activeConnection(true));
+  if (q.collection === 'error') conds.push(inError(ids));
   if (q.collection === 'success') conds.push(Prisma.sql`${activeConnection(false)} AND NOT ${activeConnection(true)}`);
   if (q.emailBounced !== undefined) {
     conds.push(
@@ -123,8 +153,8 @@ async function searchCompanies(prisma: Db, ids: string[], q: ListQuery) {
     countOn: 'c',
     key: SORT_SQL[q.sort],
     idDesc: false,
-    // A few companies, of the accounts an IBAN part matches or matched by the SIRET or the name
-    // (FEW_COMPANIES): the page from them.
+    // A few companies, of the accounts an IBAN part matches, matched by the SIRET or the name, or in
+    // error (FEW_COMPANIES): the page from them.
     narrow: companies ? { on: Prisma.sql`c.id`, from: idsScope(companies) } : undefined,
   });
 }

@@ -36,7 +36,9 @@ beforeAll(async () => {
       periodicityDay: 0,
     },
   });
-  const connection = await db.prisma.bankConnection.create({ data: { companyId: company.id, powensConnectionId: 1 } });
+  const connection = await db.prisma.bankConnection.create({
+    data: { companyId: company.id, portalAccountId: company.portalAccountId, powensConnectionId: 1 },
+  });
   const account = await db.prisma.bankAccount.create({
     data: {
       connectionId: connection.id,

@@ -99,7 +99,13 @@ beforeAll(async () => {
   // Companies: one with a second, closed connection in error and a suppressed address (written with
   // capitals and spaces), one in error without suppression, one without connection nor address.
   await p.bankConnection.create({
-    data: { companyId: a.company.id, powensConnectionId: 880001, state: 'wrongpass', active: false },
+    data: {
+      companyId: a.company.id,
+      portalAccountId: a.company.portalAccountId,
+      powensConnectionId: 880001,
+      state: 'wrongpass',
+      active: false,
+    },
   });
   await p.company.update({
     where: { id: a.company.id },

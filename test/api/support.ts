@@ -245,6 +245,7 @@ export async function createCompanyWithAccounts(
   const connection = await prisma.bankConnection.create({
     data: {
       companyId: company.id,
+      portalAccountId: company.portalAccountId,
       powensConnectionId: 100000 + n,
       connectorName: 'Connecteur de test',
       state: opts.state ?? null,

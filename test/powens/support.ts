@@ -173,7 +173,7 @@ export async function collectFixture(run: RunningSandbox, db: TestDatabase, opts
     },
   });
   const connection = await db.prisma.bankConnection.create({
-    data: { companyId: company.id, powensConnectionId: u.connectionId },
+    data: { companyId: company.id, portalAccountId: company.portalAccountId, powensConnectionId: u.connectionId },
   });
   const activatedAt = run.sandbox.now();
   const account = await db.prisma.bankAccount.create({

@@ -74,7 +74,9 @@ async function company() {
       powensTokenEnc: encryptToken(user.auth_token, s.config.ENCRYPTION_KEY),
     },
   });
-  const connection = await s.prisma.bankConnection.create({ data: { companyId: row.id, powensConnectionId } });
+  const connection = await s.prisma.bankConnection.create({
+    data: { companyId: row.id, portalAccountId: row.portalAccountId, powensConnectionId },
+  });
   return { token: user.auth_token, userId: user.id_user, powensConnectionId, connection };
 }
 

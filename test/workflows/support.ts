@@ -305,7 +305,12 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         },
       });
       const connection = await db.prisma.bankConnection.create({
-        data: { companyId: company.id, powensConnectionId: user.connectionId, connectorName: 'Connecteur de test' },
+        data: {
+          companyId: company.id,
+          portalAccountId: company.portalAccountId,
+          powensConnectionId: user.connectionId,
+          connectorName: 'Connecteur de test',
+        },
       });
       const accounts = [];
       for (const a of remote) {
