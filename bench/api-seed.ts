@@ -125,14 +125,20 @@ export async function seed(
         [PRIMARY, SECONDARY, OTHER, companies],
       ),
     );
+    // The connection's portal account is the trigger's to write (migration 20261214090000), as the
+    // bank account's, link's and statement's below: the bulk load writes them itself (the trigger's
+    // lookup of each row's company, without the indexes dropped above, read the whole table), and the
+    // rows are checked after.
+    await pg.query(`ALTER TABLE "BankConnection" DISABLE TRIGGER "BankConnection_portalAccountId_set"`);
     await timed('connections', () =>
       pg.query(
-        `INSERT INTO "BankConnection" (id, "companyId", "powensConnectionId", "connectorName", state, "updatedAt")
-         SELECT gen_random_uuid(), c.id, row_number() OVER (), 'Connecteur de test',
+        `INSERT INTO "BankConnection" (id, "companyId", "portalAccountId", "powensConnectionId", "connectorName", state, "updatedAt")
+         SELECT gen_random_uuid(), c.id, c."portalAccountId", row_number() OVER (), 'Connecteur de test',
                 CASE WHEN random() < 0.1 THEN 'wrongpass' ELSE NULL END, now()
          FROM "Company" c`,
       ),
     );
+    await pg.query(`ALTER TABLE "BankConnection" ENABLE TRIGGER "BankConnection_portalAccountId_set"`);
     // The bank account's portal account and company name are the trigger's to write (migrations
     // 20261208090000, 20261212090000), as the statement's below: the bulk load writes them itself,
     // and the rows are checked after.
@@ -207,6 +213,12 @@ export async function seed(
        WHERE l."portalAccountId" <> c."portalAccountId"`,
     );
     if (astrayLinks[0]!.n) throw new Error(`${astrayLinks[0]!.n} links not on their company's portal account`);
+    const { rows: astrayConnections } = await pg.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "BankConnection" x JOIN "Company" c ON c.id = x."companyId"
+       WHERE x."portalAccountId" <> c."portalAccountId"`,
+    );
+    if (astrayConnections[0]!.n)
+      throw new Error(`${astrayConnections[0]!.n} connections not on their company's portal account`);
     await timed('indexes and constraints', async () => {
       for (const sql of rebuild) await pg.query(sql);
     });
