@@ -266,9 +266,10 @@ export function keysetSearch<T extends { id: string }>(
      * that state, newest first, then their accounts; the accounts or statements of a name from its
      * companies): its FROM, the alias scoped, the conditions that replace `conds`, and the order it
      * reads them in if it matters, for one portal account (several: read in the index's order,
-     * where sorting them all would cost more). Not when narrowed.
+     * where sorting them all would cost more), and `distinct`, what a match is when several rows
+     * lead to it (a company's connections in error: the company once). Not when narrowed.
      */
-    counting?: { from: Prisma.Sql; on: Scoped; conds: Prisma.Sql[]; order?: Prisma.Sql };
+    counting?: { from: Prisma.Sql; on: Scoped; conds: Prisma.Sql[]; order?: Prisma.Sql; distinct?: Prisma.Sql };
   },
 ): { page: Prisma.Sql; count: Prisma.Sql; cursor: (last: T) => string; planOnce: boolean } {
   const { key, ids } = o;
@@ -302,7 +303,7 @@ export function keysetSearch<T extends { id: string }>(
     ? Prisma.sql`SELECT 1 FROM ${o.narrow.from} CROSS JOIN LATERAL (
           SELECT 1 ${where([Prisma.sql`${o.narrow.on} = scope.id`, ...(o.narrow.scoped ? [] : [countScope])])}) y`
     : c
-      ? Prisma.sql`SELECT 1 ${c.from} WHERE ${Prisma.join(
+      ? Prisma.sql`SELECT ${c.distinct ? Prisma.sql`DISTINCT ${c.distinct}` : Prisma.sql`1`} ${c.from} WHERE ${Prisma.join(
           [portalAccountIn(c.on, ids), ...c.conds, ...after],
           ' AND ',
         )} ${c.order && ids.length === 1 ? Prisma.sql`ORDER BY ${c.order}` : Prisma.empty}`
