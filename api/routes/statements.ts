@@ -224,13 +224,25 @@ async function searchStatements(prisma: Db, ids: string[], q: ListQuery) {
     ids,
     pageOn: company ? ['c', 's'] : ['s'],
     countOn: company ? 'c' : 's',
-    counting: countFromCompanies
+    // A SIREN prefix's accounts as a list: counted account by account on (bankAccountId, …)
+    // (`OFFSET 0` keeps PostgreSQL from walking the firm's statements in reception order instead,
+    // on the index that now carries each one's account: 1 001 matches among 150 000 statements
+    // walked, 30 ms, against 2 from the accounts; bench/RESULTS.md, “the firm's statements with
+    // their bank account”).
+    counting: accounts
       ? {
-          from: Prisma.sql`FROM "Statement" s JOIN "BankAccount" a ON a.id = s."bankAccountId" JOIN "Company" c ON c.id = a."companyId"`,
-          on: 'c',
-          conds: [...companyConds(q), ...statementConds],
+          from: Prisma.sql`FROM unnest(${accounts}::uuid[]) AS listed(id)
+            CROSS JOIN LATERAL (SELECT * FROM "Statement" s WHERE s."bankAccountId" = listed.id OFFSET 0) s`,
+          on: 's',
+          conds: statementConds,
         }
-      : undefined,
+      : countFromCompanies
+        ? {
+            from: Prisma.sql`FROM "Statement" s JOIN "BankAccount" a ON a.id = s."bankAccountId" JOIN "Company" c ON c.id = a."companyId"`,
+            on: 'c',
+            conds: [...companyConds(q), ...statementConds],
+          }
+        : undefined,
     key: sortKey(q),
     idDesc: q.order === 'desc',
     // Sorted by reception, a state is the equality and the dates the range of (portalAccountId,

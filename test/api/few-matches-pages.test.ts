@@ -258,22 +258,29 @@ describe.each(Object.keys(ROUTES) as Array<keyof typeof ROUTES>)('GET /%s', (rou
   });
 });
 
-test('statements of a name matching many companies, in a rare state or a common one, by offset and by cursor', async () => {
+test('statements of a name or a SIREN prefix matching many companies, in a rare state or a common one, by offset and by cursor', async () => {
   // One statement in five of the firm's garages failed: more than the count's cap of them.
   await api.prisma.$executeRaw`
     UPDATE "Statement" s SET state = 'FAILURE' FROM "BankAccount" a JOIN "Company" c ON c.id = a."companyId"
     WHERE a.id = s."bankAccountId" AND c.name LIKE 'Garage Martin %' AND get_byte(uuid_send(s.id), 15) % 5 = 0`;
   try {
-    for (const state of ['FAILURE', 'SUCCESS'] as const) {
-      const expected = (
-        await api.prisma.statement.findMany({
-          where: { state, bankAccount: { company: companyWhere([firm.accountId], { name: 'garage' }) } },
-          orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
-          select: { id: true },
-        })
-      ).map((x) => x.id);
-      expect(expected.length).toBeGreaterThan(1000);
-      await expectPages(`/api/v1/statements?name=garage&state=${state.toLowerCase()}`, firm.key, expected);
+    // The name: its statements walked (their own copy of it); the prefix of 1 000 companies: their
+    // accounts as a list, counted account by account.
+    for (const [query, f] of [
+      ['name=garage', { name: 'garage' }],
+      ['siret=7001', { siren: '7001' }],
+    ] as const) {
+      for (const state of ['FAILURE', 'SUCCESS'] as const) {
+        const expected = (
+          await api.prisma.statement.findMany({
+            where: { state, bankAccount: { company: companyWhere([firm.accountId], f) } },
+            orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
+            select: { id: true },
+          })
+        ).map((x) => x.id);
+        expect(expected.length).toBeGreaterThan(query.startsWith('name') ? 1000 : 200);
+        await expectPages(`/api/v1/statements?${query}&state=${state.toLowerCase()}`, firm.key, expected);
+      }
     }
   } finally {
     await api.prisma.$executeRaw`UPDATE "Statement" SET state = 'SUCCESS' WHERE state = 'FAILURE'`;
