@@ -125,8 +125,9 @@ const FEW_COMPANIES = 300;
  * Up to this many companies matched by a SIRET alone (past FEW_COMPANIES), the page walks the
  * caller's statements in order and keeps those of the matched companies' bank accounts, a list sent
  * as a constant array that PostgreSQL checks through a hash table (0.4 µs a statement) on the
- * (portalAccountId, receivedAt, id, bankAccountId) index alone (from the table: 29 ms for the
- * 7 000 statements walked for a page of 1 284 companies, 3 from the index), and the
+ * (portalAccountId, receivedAt, id, bankAccountId) index alone (from the table: 29 ms under EXPLAIN
+ * for the 7 000 statements walked for a page of 1 284 companies, 2.7 from the index; 23.3 → 19.5 ms
+ * of PostgreSQL a request, bench/RESULTS.md), and the
  * count reads those accounts' statements on (bankAccountId, receivedAt); past it, each statement
  * walked is joined to its account and company (7 µs), and counted from the companies. At 1 000 000
  * accounts, a SIREN prefix of 1 284 companies (6 420 accounts): 55 ms for the page joined, 3.2 from
