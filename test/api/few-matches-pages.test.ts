@@ -434,3 +434,22 @@ describe('a search on part of an IBAN', () => {
     );
   });
 });
+
+test('statements of a SIREN prefix of many companies (their accounts as a list) and part of an IBAN', async () => {
+  // `7001`: 1 000 of the firm's garages (past the 300 merged); the 9 zeros are not looked up first
+  // (shorter than an account number) and end the IBAN of the garages past the first 400.
+  const expected = (
+    await api.prisma.statement.findMany({
+      where: {
+        bankAccount: {
+          iban: { contains: '000000000' },
+          company: companyWhere([firm.accountId], { siren: '7001' }),
+        },
+      },
+      orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
+      select: { id: true },
+    })
+  ).map((x) => x.id);
+  expect(expected.length).toBeGreaterThan(1000);
+  await expectPages('/api/v1/statements?siret=7001&iban=000000000', firm.key, expected);
+});
