@@ -19,7 +19,7 @@
  * its connection's latest but the bakeries' used ones), and merge the agency's few.
  */
 import { randomUUID } from 'node:crypto';
-import { call, createTenant, latestLinksOracle, luhn, useApi, type CallResult, type Tenant } from './support';
+import { createTenant, expectPages, latestLinksOracle, luhn, useApi, type Tenant } from './support';
 
 const api = useApi();
 let firm: Tenant;
@@ -202,47 +202,6 @@ const ROUTES = {
   },
 } as const;
 
-const ids = (items: Array<{ id: string }>) => items.map((i) => i.id);
-
-/**
- * The list at `path`, as `key` reads it, pages as `expected` by offset (the first page, one across
- * the middle, the last; and pages of one: a company's second account, an account's second statement,
- * are each one's second row) and by cursor (three pages of 40 from the first); `each` checks every
- * page's items too.
- */
-async function expectPages(
-  path: string,
-  key: string,
-  expected: string[],
-  each?: (items: Array<{ link?: { state: string } | null }>) => void,
-) {
-  const mid = Math.floor(expected.length / 2);
-  for (const [limit, offset] of [
-    [40, 0],
-    [40, Math.max(0, mid - 3)],
-    [40, Math.max(0, expected.length - 7)],
-    [1, mid],
-    [1, Math.max(0, expected.length - 1)],
-  ] as const) {
-    const r = await call(api, 'GET', `${path}&limit=${limit}&offset=${offset}`, { key });
-    expect(r.status).toBe(200);
-    expect(ids(r.body.items)).toEqual(expected.slice(offset, offset + limit));
-    expect(r.body.total).toBe(Math.min(expected.length, offset + 1000));
-    each?.(r.body.items);
-  }
-  let after: string | null = null;
-  let walked: string[] = [];
-  for (let page = 0; page < 3; page++) {
-    const r: CallResult = await call(api, 'GET', `${path}&limit=40${after ? `&after=${after}` : ''}`, { key });
-    expect(r.status).toBe(200);
-    each?.(r.body.items);
-    walked = [...walked, ...ids(r.body.items)];
-    after = r.body.nextAfter;
-    if (!after) break;
-  }
-  expect(walked).toEqual(expected.slice(0, Math.min(expected.length, 3 * 40)));
-}
-
 describe.each(Object.keys(ROUTES) as Array<keyof typeof ROUTES>)('GET /%s', (route) => {
   const cases = ROUTES[route].sorts.flatMap(([sort, order]) =>
     FILTERS.flatMap(([query, f]) => [
@@ -254,7 +213,7 @@ describe.each(Object.keys(ROUTES) as Array<keyof typeof ROUTES>)('GET /%s', (rou
     const scope = extra ? [firm.accountId, agency.accountId] : [firm.accountId];
     const expected = await ROUTES[route].oracle(scope, f, sort, order as 'asc' | 'desc');
     const path = `/api/v1/${route}?${query}&sort=${sort}&order=${order}${extra}`;
-    await expectPages(path, firm.key, expected);
+    await expectPages(api, path, firm.key, expected);
   });
 });
 
@@ -279,7 +238,7 @@ test('statements of a name or a SIREN prefix matching many companies, in a rare 
           })
         ).map((x) => x.id);
         expect(expected.length).toBeGreaterThan(query.startsWith('name') ? 1000 : 200);
-        await expectPages(`/api/v1/statements?${query}&state=${state.toLowerCase()}`, firm.key, expected);
+        await expectPages(api, `/api/v1/statements?${query}&state=${state.toLowerCase()}`, firm.key, expected);
       }
     }
   } finally {
@@ -338,7 +297,7 @@ describe('GET /bank-accounts?link=valid', () => {
     });
     expect(connections.length).toBe(connectionCount);
     const path = `/api/v1/bank-accounts?link=valid${query}&sort=${sort}&order=${order}`;
-    await expectPages(path, me.key, expected, (items) =>
+    await expectPages(api, path, me.key, expected, (items) =>
       expect(items.every((i) => i.link?.state === 'valid')).toBe(true),
     );
   });
@@ -370,8 +329,12 @@ describe('GET /bank-accounts?link=expired|used', () => {
       select: { connectionId: true },
     });
     expect(connections.length).toBe(connectionCount);
-    await expectPages(`/api/v1/bank-accounts?link=${state}&sort=${sort}&order=${order}`, me.key, expected, (items) =>
-      expect(items.every((i) => i.link?.state === state)).toBe(true),
+    await expectPages(
+      api,
+      `/api/v1/bank-accounts?link=${state}&sort=${sort}&order=${order}`,
+      me.key,
+      expected,
+      (items) => expect(items.every((i) => i.link?.state === state)).toBe(true),
     );
   });
 });
@@ -428,6 +391,7 @@ describe('a search on part of an IBAN', () => {
     });
     if (!name) expect(companies).toBe(companyCount);
     await expectPages(
+      api,
       `/api/v1/${route}?iban=${part}&sort=${sort}&order=${order}${extra}`,
       firm.key,
       rows.map((r) => r.id).filter((id) => expected.includes(id)),
@@ -451,5 +415,5 @@ test('statements of a SIREN prefix of many companies (their accounts as a list) 
     })
   ).map((x) => x.id);
   expect(expected.length).toBeGreaterThan(1000);
-  await expectPages('/api/v1/statements?siret=7001&iban=000000000', firm.key, expected);
+  await expectPages(api, '/api/v1/statements?siret=7001&iban=000000000', firm.key, expected);
 });

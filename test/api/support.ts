@@ -348,3 +348,46 @@ export async function latestLinksOracle(
   }
   return latest;
 }
+
+const itemIds = (items: Array<{ id: string }>) => items.map((i) => i.id);
+
+/**
+ * The list at `path` (a query string already begun), as `key` reads it, pages as `expected` (its
+ * ids in order) by offset (the first page, one across the middle, the last; and pages of one) and
+ * by cursor (three pages of 40 from the first), each page's `total` capped as the API caps it
+ * (offset + 1 000); `each` checks every page's items too.
+ */
+export async function expectPages(
+  api: Api,
+  path: string,
+  key: string,
+  expected: string[],
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a list's items, whichever list
+  each?: (items: Array<Record<string, any>>) => void,
+) {
+  const mid = Math.floor(expected.length / 2);
+  for (const [limit, offset] of [
+    [40, 0],
+    [40, Math.max(0, mid - 3)],
+    [40, Math.max(0, expected.length - 7)],
+    [1, mid],
+    [1, Math.max(0, expected.length - 1)],
+  ] as const) {
+    const r = await call(api, 'GET', `${path}&limit=${limit}&offset=${offset}`, { key });
+    expect(r.status).toBe(200);
+    expect(itemIds(r.body.items)).toEqual(expected.slice(offset, offset + limit));
+    expect(r.body.total).toBe(Math.min(expected.length, offset + 1000));
+    each?.(r.body.items);
+  }
+  let after: string | null = null;
+  let walked: string[] = [];
+  for (let page = 0; page < 3; page++) {
+    const r: CallResult = await call(api, 'GET', `${path}&limit=40${after ? `&after=${after}` : ''}`, { key });
+    expect(r.status).toBe(200);
+    each?.(r.body.items);
+    walked = [...walked, ...itemIds(r.body.items)];
+    after = r.body.nextAfter;
+    if (!after) break;
+  }
+  expect(walked).toEqual(expected.slice(0, Math.min(expected.length, 3 * 40)));
+}
