@@ -45,6 +45,22 @@ export function companyConds(q: { siret?: string; name?: string }): Prisma.Sql[]
 }
 
 /**
+ * The ids that `select` reads (its `id` column, text), deduplicated, when it reads at most `cap`
+ * rows; null when it reads more (it is run with LIMIT cap + 1: the first cap + 1 are enough to
+ * know). A search builds its page from a few such rows (keysetSearch's `narrow`), and walks the
+ * sort's index past them.
+ */
+export async function fewIds(
+  prisma: Db,
+  select: Prisma.Sql,
+  cap: number,
+  options: { planOnce?: boolean } = {},
+): Promise<string[] | null> {
+  const rows = await readSql<{ id: string }>(prisma, Prisma.sql`${select} LIMIT ${cap + 1}`, options);
+  return rows.length > cap ? null : [...new Set(rows.map((r) => r.id))];
+}
+
+/**
  * The companies of the portal accounts `ids` that the search's SIRET and name (companyConds) match,
  * when there are at most `cap` of them; null when there are more, or no such filter. A search
  * filtered on the company then builds its page from these companies (keysetSearch's `narrow`)
@@ -64,13 +80,12 @@ export async function fewCompanies(
   const conds = companyConds(q);
   if (conds.length === 0) return null;
   const exact = !q.name && (q.siret?.length === 9 || q.siret?.length === 14);
-  const rows = await readSql<{ id: string }>(
+  return fewIds(
     prisma,
-    Prisma.sql`SELECT c.id::text AS id FROM "Company" c
-      WHERE ${portalAccountIn('c', ids)} AND ${Prisma.join(conds, ' AND ')} LIMIT ${cap + 1}`,
+    Prisma.sql`SELECT c.id::text AS id FROM "Company" c WHERE ${portalAccountIn('c', ids)} AND ${Prisma.join(conds, ' AND ')}`,
+    cap,
     { planOnce: exact },
   );
-  return rows.length > cap ? null : rows.map((r) => r.id);
 }
 
 /** Up to this many bank accounts matched by an IBAN part, a search is read from them (fewIbanAccounts). */

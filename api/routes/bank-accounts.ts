@@ -1,7 +1,7 @@
 /** Bank accounts: search (SIRET, name, IBAN, connection state, link state), detail, (re)activation. */
 import { z } from 'zod';
 import { type LinkState } from '../../domain/links';
-import { Prisma, readSql, type Db } from '../../db/client';
+import { Prisma, type Db } from '../../db/client';
 import { deactivateSignal, reactivateSignal } from '../../workflows/messages';
 import { audit } from '../audit';
 import type { AuthContext } from '../auth-context';
@@ -38,6 +38,7 @@ import {
   companyConds,
   fewCompanies,
   fewIbanAccounts,
+  fewIds,
   idsScope,
   keysetSearch,
   likeContains,
@@ -138,15 +139,13 @@ const FEW_LINKS = 2_000;
  * read alone), when there are at most FEW_LINKS such links; else null. Some are not their
  * connection's latest link: the page's condition drops their accounts.
  */
-async function fewConnectionsWithLink(prisma: Db, ids: string[], state: LinkState): Promise<string[] | null> {
-  const rows = await readSql<{ id: string }>(
+const fewConnectionsWithLink = (prisma: Db, ids: string[], state: LinkState): Promise<string[] | null> =>
+  fewIds(
     prisma,
     Prisma.sql`SELECT l."connectionId"::text AS id FROM "Link" l
-      WHERE l."portalAccountId" = ANY(${ids}::uuid[]) AND ${LINK_STATE_SQL[state]} AND l."connectionId" IS NOT NULL
-      LIMIT ${FEW_LINKS + 1}`,
+      WHERE l."portalAccountId" = ANY(${ids}::uuid[]) AND ${LINK_STATE_SQL[state]} AND l."connectionId" IS NOT NULL`,
+    FEW_LINKS,
   );
-  return rows.length > FEW_LINKS ? null : [...new Set(rows.map((r) => r.id))];
-}
 
 /**
  * The SQL of a search (api/search-sql.ts keysetSearch: its page of ids, its capped count, the

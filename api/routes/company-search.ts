@@ -1,6 +1,6 @@
 /** Companies ("redevables") searched: the list and its export (CSV or Excel), with the same filters. */
 import { z } from 'zod';
-import { Prisma, readSql, type Db } from '../../db/client';
+import { Prisma, type Db } from '../../db/client';
 import { companyPage } from '../page-rows';
 import { presentCompany } from '../present';
 import {
@@ -22,6 +22,7 @@ import {
   companyConds,
   fewCompanies,
   fewIbanAccounts,
+  fewIds,
   idsScope,
   keysetSearch,
   likeContains,
@@ -78,34 +79,35 @@ const activeConnection = (error: boolean) =>
   })`;
 
 /**
+ * A connection `x` active and in error: the rows of the partial index (portalAccountId, companyId)
+ * WHERE active AND state IS NOT NULL (migration 20261214090000).
+ */
+const CONNECTION_IN_ERROR = [Prisma.sql`x.active`, Prisma.sql`x.state IS NOT NULL`];
+
+/**
  * A company `c` of the portal accounts `ids` with an active connection in error, probed in the
- * firm's range of the partial index (portalAccountId, companyId) WHERE active AND state IS NOT NULL
- * (migration 20261214090000), without the table.
+ * firm's range of that index, without the table.
  */
 const inError = (ids: string[]) =>
   Prisma.sql`c.id IN (SELECT x."companyId" FROM "BankConnection" x
-    WHERE ${portalAccountIn('x', ids)} AND x.active AND x.state IS NOT NULL)`;
-
-/** A connection `x` active and in error: the rows of that partial index. */
-const CONNECTION_IN_ERROR = [Prisma.sql`x.active`, Prisma.sql`x.state IS NOT NULL`];
+    WHERE ${portalAccountIn('x', ids)} AND ${Prisma.join(CONNECTION_IN_ERROR, ' AND ')})`;
 
 /**
  * The companies of the portal accounts `ids` with an active connection in error, when their
  * connections in error are at most `cap` (else null), from the same index: the page of
  * `collection=error` is then read from them (keysetSearch's `narrow`). A firm with few companies in
  * error among thousands walked them all in the sort's order (or read them all to sort the few:
- * 10 000 companies, 4 673 heap pages for 16 in error). Not DISTINCT: PostgreSQL then read the firm's
- * 17 824 connections in error to hash them, where the first cap + 1 are enough to know.
+ * 10 000 companies, 4 673 heap pages for 16 in error). Not DISTINCT (fewIds deduplicates):
+ * PostgreSQL then read the firm's 17 824 connections in error to hash them.
  */
-async function fewCompaniesInError(prisma: Db, ids: string[], cap: number): Promise<string[] | null> {
-  const rows = await readSql<{ id: string }>(
+const fewCompaniesInError = (prisma: Db, ids: string[], cap: number): Promise<string[] | null> =>
+  fewIds(
     prisma,
     Prisma.sql`SELECT x."companyId"::text AS id FROM "BankConnection" x
-      WHERE ${portalAccountIn('x', ids)} AND ${Prisma.join(CONNECTION_IN_ERROR, ' AND ')} LIMIT ${cap + 1}`,
+      WHERE ${portalAccountIn('x', ids)} AND ${Prisma.join(CONNECTION_IN_ERROR, ' AND ')}`,
+    cap,
     { planOnce: true },
   );
-  return rows.length > cap ? null : [...new Set(rows.map((r) => r.id))];
-}
 
 /**
  * Up to this many companies matched by a SIRET or name filter, the page is sorted from them; past
