@@ -215,7 +215,9 @@ async function searchStatements(prisma: Db, ids: string[], q: ListQuery) {
   // for the capped 1 001 of `name=garage`, 4.3 checking the walked statements' names), but when the
   // statements asked for are rare (a failed or running state, a balance break: 3 % of them or
   // fewer): most of those accounts have none, and the walk on (portalAccountId, state, receivedAt,
-  // id) finds them sooner (`state=failure&name=dupont&receivedFrom=…`: 11 ms against 131).
+  // id) finds them sooner (`state=failure&name=dupont&receivedFrom=…`: 11 ms against 131), from
+  // the index alone for a failed or running state (its partial copy carries the company's name,
+  // migration 20261216090000: 25 → 5.7 ms for the capped count of those 11 000 failed statements).
   const rare = q.state === 'failure' || q.state === 'running' || q.balance === 'break';
   const countFromCompanies = ownName && !rare;
   return keysetSearch(q, {
