@@ -3,7 +3,7 @@
  * statement-downloads.ts).
  */
 import { z } from 'zod';
-import { Prisma, readSql, type Db } from '../../db/client';
+import { Prisma, type Db } from '../../db/client';
 import { audit } from '../audit';
 import { conflict } from '../errors';
 import { day, deliverySelect, emailBounces, presentDelivery, presentStatement, statementSelect } from '../present';
@@ -123,32 +123,30 @@ const FEW_COMPANIES = 300;
 
 /**
  * Up to this many companies matched by a SIRET alone (past FEW_COMPANIES), the page walks the
- * caller's statements in order and keeps those of the matched companies' bank accounts, a list sent
- * as a constant array that PostgreSQL checks through a hash table (0.4 µs a statement) on the
- * (portalAccountId, receivedAt, id, bankAccountId) index alone (from the table: 29 ms under EXPLAIN
- * for the 7 000 statements walked for a page of 1 284 companies, 2.7 from the index; 23.3 → 19.5 ms
- * of PostgreSQL a request, bench/RESULTS.md), and the
- * count reads those accounts' statements on (bankAccountId, receivedAt); past it, each statement
- * walked is joined to its account and company (7 µs), and counted from the companies. At 1 000 000
- * accounts, a SIREN prefix of 1 284 companies (6 420 accounts): 55 ms for the page joined, 3.2 from
- * the array (bench/RESULTS.md, “`link=` and the SIREN prefix of a thousand companies”). Up to
- * 2 000 companies, about 10 000 accounts: past them, the matches are a few per cent of the firm's
- * statements, the join walk stops soon, and planning the array would cost more than it saves.
+ * caller's statements in order on the (portalAccountId, receivedAt, id, bankAccountId) index alone
+ * and keeps those of the matched companies' bank accounts, read once into a hash table (a hashed
+ * subplan, `listedAccounts`), and the count reads those accounts' statements, account by account,
+ * on (bankAccountId, receivedAt); past it, each statement walked is joined to its account and
+ * company (7 µs), and counted from the companies. At 1 000 000 accounts, a SIREN prefix of 1 284
+ * companies (6 420 accounts): 55 ms for the page joined, 3.2 from a list of the accounts
+ * (bench/RESULTS.md, “`link=` and the SIREN prefix of a thousand companies”), a list the API read
+ * in a statement of its own and sent twice (its page and its count: 230 kB of text each way,
+ * planned twice, 4.5 ms), before the hashed read of the companies' accounts inside the statement
+ * (bench/RESULTS.md, “a SIREN prefix's accounts read in the statement”). Up to 2 000 companies,
+ * about 10 000 accounts: past them, the matches are a few per cent of the firm's statements, the
+ * join walk stops soon, and reading the accounts would cost more than it saves.
  */
 const MANY_COMPANIES = 2_000;
 
 /**
- * The bank accounts of `companies` (a few thousand at most), as the text of a uuid array: one value
- * read and sent back as is (pg parsing thousands of rows, then writing the array into each of the
- * statement's two parameters, cost the API 5 ms a request).
+ * A statement `s` of the bank accounts of `companies` (a few thousand at most): those accounts read
+ * once into a hash table that each statement walked probes. `IS TRUE` keeps PostgreSQL from turning
+ * the IN into a join (a join's rows lose the walk's order, and all the matches would be read and
+ * sorted), so that it stays a hashed subplan; an array of the same ids, but a constant one, is not
+ * hashed when it comes from a subquery (each statement would scan it).
  */
-const accountsOf = async (prisma: Db, companies: string[]): Promise<string> =>
-  (
-    await readSql<{ ids: string }>(
-      prisma,
-      Prisma.sql`SELECT COALESCE(array_agg(a.id)::text, '{}') AS ids FROM "BankAccount" a WHERE a."companyId" = ANY(${companies}::uuid[])`,
-    )
-  )[0]!.ids;
+const listedAccounts = (companies: string[]) =>
+  Prisma.sql`(s."bankAccountId" IN (SELECT n.id FROM "BankAccount" n WHERE n."companyId" = ANY(${companies}::uuid[]))) IS TRUE`;
 
 /**
  * The SQL of a search (api/search-sql.ts keysetSearch): the page of statement ids it asks for, in
@@ -161,14 +159,14 @@ async function searchStatements(prisma: Db, ids: string[], q: ListQuery) {
   // id) or (portalAccountId, state, receivedAt, id), and the bank account is joined only for its IBAN.
   // A filter on the company (SIRET, name) starts from the company's indexes, scoped there.
   // A few companies matched (FEW_COMPANIES): the page from their accounts' statements; more, up to
-  // MANY_COMPANIES for a SIRET alone: their accounts as a list; else the company joined to each
+  // MANY_COMPANIES for a SIRET alone: their accounts hashed (listedAccounts); else the company joined to each
   // statement walked. A name's 2 001 first companies cost 4.4 ms through its trigrams (1.3 for
   // 301), a SIREN prefix's 0.5 on (portalAccountId, siren): names keep the smaller cap.
   // An IBAN part matching few accounts: the page from their statements (fewIbanAccounts).
   const byIban = q.iban ? await fewIbanAccounts(prisma, ids, q.iban) : null;
   const matched = byIban ? null : await fewCompanies(prisma, ids, q, q.name ? FEW_COMPANIES : MANY_COMPANIES);
   const companies = matched && matched.length <= FEW_COMPANIES ? matched : null;
-  const accounts = matched && !companies ? await accountsOf(prisma, matched) : null;
+  const listed = matched && !companies ? matched : null;
   // A name alone matching many companies: checked on the statement's own copy of its company's name
   // (kept by the database), no account or company probed for each statement walked (a page of
   // `name=garage`: 411 statements walked, 4 ms joined, 0.35 on the row; bench/RESULTS.md, “a
@@ -188,8 +186,8 @@ async function searchStatements(prisma: Db, ids: string[], q: ListQuery) {
   // from the table, 2 from the index; bench/RESULTS.md, “a company's name on its accounts and
   // statements”).
   const conds: Prisma.Sql[] = [
-    ...(accounts
-      ? [Prisma.sql`s."bankAccountId" = ANY(${accounts}::uuid[])`]
+    ...(listed
+      ? [listedAccounts(listed)]
       : ownName
         ? [Prisma.sql`s."companyName" ILIKE ${likeContains(q.name!)}`]
         : companies
@@ -207,7 +205,7 @@ async function searchStatements(prisma: Db, ids: string[], q: ListQuery) {
   // it is cheaper, and the planner would take the two scopes for independent filters.
   // Ties broken by the id in the same direction: (periodEnd, id) walked either way, no sort of a
   // month's million statements that share their period end.
-  const company = Boolean(q.siret || q.name) && !accounts && !ownName && !companies;
+  const company = Boolean(q.siret || q.name) && !listed && !ownName && !companies;
   const joins = Prisma.sql`${
     company || q.iban ? Prisma.sql`JOIN "BankAccount" a ON a.id = s."bankAccountId"` : Prisma.empty
   } ${company ? Prisma.sql`JOIN "Company" c ON c.id = a."companyId"` : Prisma.empty}`;
@@ -227,17 +225,18 @@ async function searchStatements(prisma: Db, ids: string[], q: ListQuery) {
     ids,
     pageOn: company ? ['c', 's'] : ['s'],
     countOn: company ? 'c' : 's',
-    // A SIREN prefix's accounts as a list: counted account by account on (bankAccountId, …)
-    // (`OFFSET 0` keeps PostgreSQL from walking the firm's statements in reception order instead,
-    // on the index that now carries each one's account: 1 001 matches among 150 000 statements
-    // walked, 30 ms, against 2 from the accounts; bench/RESULTS.md, “the firm's statements with
-    // their bank account”). The account joined as the page's is (an IBAN part's condition).
-    counting: accounts
+    // A SIREN prefix's companies: counted account by account on (bankAccountId, …), their accounts
+    // read in turn until the cap (`OFFSET 0` keeps PostgreSQL from walking the firm's statements in
+    // reception order instead, on the index that carries each one's account: 1 001 matches among
+    // 150 000 statements walked, 30 ms, against 2 from the accounts; bench/RESULTS.md, “the firm's
+    // statements with their bank account”). The account joined as the page's is (an IBAN part's
+    // condition).
+    counting: listed
       ? {
-          from: Prisma.sql`FROM unnest(${accounts}::uuid[]) AS listed(id)
+          from: Prisma.sql`FROM "BankAccount" listed
             CROSS JOIN LATERAL (SELECT * FROM "Statement" s WHERE s."bankAccountId" = listed.id OFFSET 0) s ${joins}`,
           on: 's',
-          conds: statementConds,
+          conds: [Prisma.sql`listed."companyId" = ANY(${listed}::uuid[])`, ...statementConds],
         }
       : countFromCompanies
         ? {
