@@ -176,7 +176,12 @@ async function searchBankAccounts(prisma: Db, ids: string[], q: ListQuery) {
   // its accounts and statements”). Its count stays on the company's side (below).
   const ownName =
     Boolean(q.name) && !q.siret && !q.link && !byIban && !companies && q.sort !== 'name' && q.sort !== 'siren';
-  const company = Boolean(q.siret || q.name || q.sort === 'name' || q.sort === 'siren') && !ownName;
+  // A few companies matched, sorted on the account: they stand for the filters on the company
+  // (fewCompanies read them with the same ones, in the caller's scope), and the page and the count
+  // read their accounts without probing each company again (the 1 284 companies of `siret=10011`:
+  // 15.4 → 8.3 ms under EXPLAIN).
+  const standIn = companies !== null && q.sort !== 'name' && q.sort !== 'siren';
+  const company = Boolean(q.siret || q.name || q.sort === 'name' || q.sort === 'siren') && !ownName && !standIn;
   // The filters on the account itself (its company's are added below).
   const accountConds: Prisma.Sql[] = [];
   if (!q.includeInactive) accountConds.push(Prisma.sql`a.active`);
@@ -198,7 +203,7 @@ async function searchBankAccounts(prisma: Db, ids: string[], q: ListQuery) {
   // Every filter but the link's, the company's on the company (what either count reads).
   const others = [...companyConds(q), ...accountConds];
   const conds: Prisma.Sql[] = [
-    ...(ownName ? [Prisma.sql`a."companyName" ILIKE ${likeContains(q.name!)}`] : companyConds(q)),
+    ...(ownName ? [Prisma.sql`a."companyName" ILIKE ${likeContains(q.name!)}`] : standIn ? [] : companyConds(q)),
     ...accountConds,
     ...(link
       ? [Prisma.sql`EXISTS (SELECT 1 FROM (${latestLinkOf(Prisma.sql`a."connectionId"`)}) l WHERE ${link})`]
@@ -209,7 +214,7 @@ async function searchBankAccounts(prisma: Db, ids: string[], q: ListQuery) {
   // everyone's accounts in creation order, 12.5 ms, now its own, 0.8 ms: bench/RESULTS.md "api"
   // 13:05), on the account's copy of it (`ownName`), or on its company with a link filter. The count
   // keeps the company's (trigram) index, cheaper there. Ties broken by the id, ascending either way.
-  const companyFirst = Boolean(q.siret || q.sort === 'name' || q.sort === 'siren');
+  const companyFirst = Boolean(q.siret || q.sort === 'name' || q.sort === 'siren') && !standIn;
   return keysetSearch(q, {
     from: Prisma.sql`FROM "BankAccount" a ${company ? Prisma.sql`JOIN "Company" c ON c.id = a."companyId"` : Prisma.empty}`,
     conds,
