@@ -37,6 +37,34 @@ test("the API's sessions: no parallel workers, SSD page costs and its statement 
   }
 });
 
+test('a list interpolated twice in a read is sent once, as one parameter, on either pool and through Prisma', async () => {
+  const db = createApiDatabase(api.databaseUrl, { max: 1 });
+  try {
+    const companies = ['b', 'a', 'c'];
+    const at = new Date(Date.UTC(2024, 1, 29, 23, 30));
+    const read = Prisma.sql`SELECT current_query() AS sent, cardinality(${companies}::text[]) AS page,
+      (SELECT count(*)::int FROM unnest(${companies}::text[]) x WHERE x = ANY(${['a', 'c']}::text[])) AS counted,
+      ${at}::timestamp AS at, ${'a'} = ANY(${companies}::text[]) AS listed`;
+    type Sent = { sent: string; page: number; counted: number; at: Date; listed: boolean };
+    const runs = [
+      await readSql<Sent>(db, read),
+      await readSql<Sent>(db, read, { planOnce: true }),
+      await db.$transaction((tx) => readSql<Sent>(tx, read)),
+    ];
+    for (const [row] of runs) {
+      // The same array: $1 each time; an equal list of its own and the other values: their own.
+      expect(row!.sent).toContain('cardinality($1::text[])');
+      expect(row!.sent).toContain('unnest($1::text[])');
+      expect(row!.sent).toContain('ANY($2::text[])');
+      expect(row!.sent).toContain('$3::timestamp');
+      expect(row!.sent).toContain('$4 = ANY($1::text[])');
+      expect(row).toEqual({ sent: expect.any(String), page: 3, counted: 2, at, listed: true });
+    }
+  } finally {
+    await db.$disconnect();
+  }
+});
+
 test('a statement cancelled by its timeout answers 503 in French, sent by pg or by Prisma; the next one answers', async () => {
   const firm = await createTenant(api.prisma, { name: 'Cabinet Lent' });
   // The same app on a pool whose statements time out after 300 ms, and a table held locked meanwhile.
