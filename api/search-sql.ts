@@ -48,7 +48,10 @@ export function companyConds(q: { siret?: string; name?: string }): Prisma.Sql[]
  * The ids that `select` reads (its `id` column, text), deduplicated, when it reads at most `cap`
  * rows; null when it reads more (it is run with LIMIT cap + 1: the first cap + 1 are enough to
  * know). A search builds its page from a few such rows (keysetSearch's `narrow`), and walks the
- * sort's index past them.
+ * sort's index past them. The rows are counted where they are read: too many, and one row without
+ * an id comes back (the API parsed a firm's 2 001 first expired links on every page of
+ * `link=expired` to learn that they were many: 0.35 ms of its CPU a request). As rows, not one
+ * array: pg parses a thousand ids in rows faster than in an array's text.
  */
 export async function fewIds(
   prisma: Db,
@@ -56,8 +59,14 @@ export async function fewIds(
   cap: number,
   options: { planOnce?: boolean } = {},
 ): Promise<string[] | null> {
-  const rows = await readSql<{ id: string }>(prisma, Prisma.sql`${select} LIMIT ${cap + 1}`, options);
-  return rows.length > cap ? null : [...new Set(rows.map((r) => r.id))];
+  const rows = await readSql<{ id: string | null }>(
+    prisma,
+    Prisma.sql`SELECT CASE WHEN f.n <= ${cap} THEN f.id END AS id
+      FROM (SELECT f.id, count(*) OVER () AS n, row_number() OVER () AS i FROM (${select} LIMIT ${cap + 1}) f) f
+      WHERE f.n <= ${cap} OR f.i = 1`,
+    options,
+  );
+  return rows[0] && rows[0].id === null ? null : [...new Set(rows.map((r) => r.id!))];
 }
 
 /**
