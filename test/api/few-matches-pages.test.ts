@@ -339,6 +339,44 @@ describe('GET /bank-accounts?link=expired|used', () => {
   });
 });
 
+describe('GET /bank-accounts?link=expired: links revoked before their expiry', () => {
+  test('the firm (more expired links than the cap): counted with those past their expiry', async () => {
+    // Five garages' latest links (valid) revoked: expired before their expiry, their connection's
+    // latest; the firm's 2 050 older expired links are none.
+    const revoked = await api.prisma.$queryRaw<Array<{ id: string }>>`
+      UPDATE "Link" SET "revokedAt" = now() WHERE id IN (
+        SELECT l.id FROM "Link" l JOIN "Company" c ON c.id = l."companyId"
+        WHERE c."portalAccountId" = ${firm.accountId}::uuid AND c.name LIKE 'Garage Martin %'
+          AND l."usedAt" IS NULL AND l."revokedAt" IS NULL AND l."expiresAt" > now()
+        ORDER BY c.name LIMIT 5)
+      RETURNING id::text`;
+    try {
+      expect(revoked).toHaveLength(5);
+      const expected = await linkOracle('expired', [firm.accountId], {}, 'createdAt', 'desc');
+      expect(expected.length).toBeGreaterThan(0);
+      // With its agency (several portal accounts: the expired links read in no order), whose 10
+      // revoked links are their connection's latest too.
+      const both = await linkOracle('expired', [firm.accountId, agency.accountId], {}, 'createdAt', 'desc');
+      expect(both.length).toBeGreaterThan(expected.length);
+      await expectPages(
+        api,
+        `/api/v1/bank-accounts?link=expired&includeSecondary=true&sort=createdAt&order=desc`,
+        firm.key,
+        both,
+      );
+      await expectPages(
+        api,
+        `/api/v1/bank-accounts?link=expired&sort=createdAt&order=desc`,
+        firm.key,
+        expected,
+        (items) => expect(items.every((i) => i.link?.state === 'expired')).toBe(true),
+      );
+    } finally {
+      await api.prisma.link.updateMany({ where: { id: { in: revoked.map((r) => r.id) } }, data: { revokedAt: null } });
+    }
+  });
+});
+
 describe('a search on part of an IBAN', () => {
   // Each route's rows whose account's IBAN holds the part, as Prisma reads them.
   const oracles = {
