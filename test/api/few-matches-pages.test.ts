@@ -341,8 +341,9 @@ describe('GET /bank-accounts?link=expired|used', () => {
 
 describe('GET /bank-accounts?link=expired: links revoked before their expiry', () => {
   test('the firm (more expired links than the cap): counted with those past their expiry', async () => {
-    // Five garages' latest links (valid) revoked: expired before their expiry, their connection's
-    // latest; the firm's 2 050 older expired links are none.
+    // Five garages' latest links (valid) revoked before their expiry, as the workflow's 72 h timer
+    // closes a link when its clock runs a little ahead of the database's (activities/links.ts
+    // closeLink): expired, their connection's latest; the firm's 2 050 older expired links are none.
     const revoked = await api.prisma.$queryRaw<Array<{ id: string }>>`
       UPDATE "Link" SET "revokedAt" = now() WHERE id IN (
         SELECT l.id FROM "Link" l JOIN "Company" c ON c.id = l."companyId"
