@@ -142,8 +142,8 @@ const MANY_COMPANIES = 2_000;
  * A statement `s` of the bank accounts of `companies` (a few thousand at most): those accounts read
  * once into a hash table that each statement walked probes. `IS TRUE` keeps PostgreSQL from turning
  * the IN into a join (a join's rows lose the walk's order, and all the matches would be read and
- * sorted), so that it stays a hashed subplan; an array of the same ids, but a constant one, is not
- * hashed when it comes from a subquery (each statement would scan it).
+ * sorted), so that it stays a hashed subplan. An array of those ids built by a subquery would not
+ * do: only a constant array is hashed, and each statement walked would scan it.
  */
 const listedAccounts = (companies: string[]) =>
   Prisma.sql`(s."bankAccountId" IN (SELECT n.id FROM "BankAccount" n WHERE n."companyId" = ANY(${companies}::uuid[]))) IS TRUE`;
