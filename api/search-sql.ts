@@ -45,13 +45,33 @@ export function companyConds(q: { siret?: string; name?: string }): Prisma.Sql[]
 }
 
 /**
+ * The rows that `select` reads, when it reads at most `cap`; null when it reads more (it is run
+ * with LIMIT cap + 1: the first cap + 1 are enough to know). A search builds its page from a few
+ * such rows (keysetSearch's `narrow`), and walks the sort's index past them. The rows are counted
+ * where they are read: too many, and one row comes back, marked so (the API parsed a firm's 2 001
+ * first expired links on every page of `link=expired` to learn that they were many: 0.35 ms of its
+ * CPU a request). Each row comes back as `select` names its columns, with that mark (`many`).
+ */
+async function fewRows<R extends object>(
+  prisma: Db,
+  select: Prisma.Sql,
+  cap: number,
+  options: { planOnce?: boolean } = {},
+): Promise<R[] | null> {
+  const rows = await readSql<R & { many: boolean }>(
+    prisma,
+    Prisma.sql`SELECT (f.s).*, f.many
+      FROM (SELECT s, count(*) OVER () > ${cap} AS many, row_number() OVER () AS i FROM (${select} LIMIT ${cap + 1}) s) f
+      WHERE NOT f.many OR f.i = 1`,
+    options,
+  );
+  return rows[0]?.many ? null : rows;
+}
+
+/**
  * The ids that `select` reads (its `id` column, text), deduplicated, when it reads at most `cap`
- * rows; null when it reads more (it is run with LIMIT cap + 1: the first cap + 1 are enough to
- * know). A search builds its page from a few such rows (keysetSearch's `narrow`), and walks the
- * sort's index past them. The rows are counted where they are read: too many, and one row comes
- * back, marked so (the API parsed a firm's 2 001 first expired links on every page of
- * `link=expired` to learn that they were many: 0.35 ms of its CPU a request). As rows, not one
- * array: pg parses a thousand ids in rows faster than in an array's text.
+ * rows; null when it reads more (fewRows). As rows, not one array: pg parses a thousand ids in rows
+ * faster than in an array's text.
  */
 export async function fewIds(
   prisma: Db,
@@ -59,14 +79,8 @@ export async function fewIds(
   cap: number,
   options: { planOnce?: boolean } = {},
 ): Promise<string[] | null> {
-  const rows = await readSql<{ id: string; many: boolean }>(
-    prisma,
-    Prisma.sql`SELECT f.id, f.n > ${cap} AS many
-      FROM (SELECT f.id, count(*) OVER () AS n, row_number() OVER () AS i FROM (${select} LIMIT ${cap + 1}) f) f
-      WHERE f.n <= ${cap} OR f.i = 1`,
-    options,
-  );
-  return rows[0]?.many ? null : [...new Set(rows.map((r) => r.id))];
+  const rows = await fewRows<{ id: string }>(prisma, select, cap, options);
+  return rows && [...new Set(rows.map((r) => r.id))];
 }
 
 /**
@@ -120,12 +134,12 @@ export async function fewIbanAccounts(
   iban: string,
 ): Promise<Array<{ id: string; companyId: string }> | null> {
   if (iban.length < IBAN_LOOKUP_LENGTH) return null;
-  const rows = await readSql<{ id: string; companyId: string }>(
+  return fewRows<{ id: string; companyId: string }>(
     prisma,
     Prisma.sql`SELECT a.id::text AS id, a."companyId"::text AS "companyId" FROM "BankAccount" a
-      WHERE ${portalAccountIn('a', ids)} AND a.iban LIKE ${likeContains(iban)} LIMIT ${FEW_IBAN_ACCOUNTS + 1}`,
+      WHERE ${portalAccountIn('a', ids)} AND a.iban LIKE ${likeContains(iban)}`,
+    FEW_IBAN_ACCOUNTS,
   );
-  return rows.length > FEW_IBAN_ACCOUNTS ? null : rows;
 }
 
 /** What a list's query holds besides its filters: whose rows, in which order, which page. */
