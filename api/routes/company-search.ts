@@ -72,17 +72,18 @@ const SORT_SQL: Record<ListQuery['sort'], SortKey<Listed>> = {
   createdAt: { sort: Prisma.sql`c."createdAt"`, cast: 'timestamp', of: (c) => c.createdAt },
 };
 
-/** A company `c` with an active connection in the state `error` (its last collection failed) or not. */
-const activeConnection = (error: boolean) =>
-  Prisma.sql`EXISTS (SELECT 1 FROM "BankConnection" x WHERE x."companyId" = c.id AND x.active AND x.state IS ${
-    error ? Prisma.sql`NOT NULL` : Prisma.sql`NULL`
-  })`;
-
 /**
  * A connection `x` active and in error: the rows of the partial index (portalAccountId, companyId)
  * WHERE active AND state IS NOT NULL (migration 20261214090000).
  */
 const CONNECTION_IN_ERROR = [Prisma.sql`x.active`, Prisma.sql`x.state IS NOT NULL`];
+
+/** A company `c` with an active connection in error (its last collection failed), or active and not. */
+const activeConnection = (error: boolean) =>
+  Prisma.sql`EXISTS (SELECT 1 FROM "BankConnection" x WHERE x."companyId" = c.id AND ${Prisma.join(
+    error ? CONNECTION_IN_ERROR : [Prisma.sql`x.active`, Prisma.sql`x.state IS NULL`],
+    ' AND ',
+  )})`;
 
 /**
  * A company `c` of the portal accounts `ids` with an active connection in error, probed in the
