@@ -19,6 +19,7 @@
  * its connection's latest but the bakeries' used ones), and merge the agency's few.
  */
 import { randomUUID } from 'node:crypto';
+import { createLinkActivities } from '../../activities/links';
 import { createTenant, expectPages, latestLinksOracle, luhn, useApi, type Tenant } from './support';
 
 const api = useApi();
@@ -345,14 +346,14 @@ describe('GET /bank-accounts?link=expired: links revoked before their expiry', (
     // closes a link when its clock runs a little ahead of the database's (activities/links.ts
     // closeLink): expired, their connection's latest; the firm's 2 050 older expired links are none.
     const revoked = await api.prisma.$queryRaw<Array<{ id: string }>>`
-      UPDATE "Link" SET "revokedAt" = now() WHERE id IN (
-        SELECT l.id FROM "Link" l JOIN "Company" c ON c.id = l."companyId"
-        WHERE c."portalAccountId" = ${firm.accountId}::uuid AND c.name LIKE 'Garage Martin %'
-          AND l."usedAt" IS NULL AND l."revokedAt" IS NULL AND l."expiresAt" > now()
-        ORDER BY c.name LIMIT 5)
-      RETURNING id::text`;
+      SELECT l.id::text FROM "Link" l JOIN "Company" c ON c.id = l."companyId"
+      WHERE c."portalAccountId" = ${firm.accountId}::uuid AND c.name LIKE 'Garage Martin %'
+        AND l."usedAt" IS NULL AND l."revokedAt" IS NULL AND l."expiresAt" > now()
+      ORDER BY c.name LIMIT 5`;
+    const { closeLink } = createLinkActivities({ prisma: api.prisma });
     try {
       expect(revoked).toHaveLength(5);
+      for (const { id } of revoked) await closeLink(id, 'expired', new Date().toISOString());
       const expected = await linkOracle('expired', [firm.accountId], {}, 'createdAt', 'desc');
       expect(expected.length).toBeGreaterThan(0);
       // With its agency (several portal accounts: the expired links read in no order), whose 10
