@@ -79,7 +79,7 @@ beforeAll(async () => {
   await admin.end();
   // A Temporal server that does not know our search attributes yet.
   env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_CLI_PATH! } },
+    server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_CLI_PATH! }, port: await freePort() },
   });
   ports = { api: await freePort(), metrics: await freePort(), temporalMetrics: await freePort() };
   prodEnv = {

@@ -19,6 +19,7 @@ import { createMailSink } from '../../sandbox/postmark/sink';
 import { createPowensSandbox, type PowensSandbox, type PowensSandboxOptions } from '../../sandbox/powens';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
 import { createTestDatabase, type TestDatabase } from './db';
+import { freePort } from '../../lib/net';
 
 /** Steps run in order by `runCleanup` (the last started first: callers `unshift`). */
 export type Cleanup = Array<() => Promise<unknown>>;
@@ -107,6 +108,7 @@ export async function startPowensApi(cleanup: Cleanup, opts: PowensApiOptions): 
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: process.env.TEMPORAL_CLI_PATH! },
+      port: await freePort(),
       ...(opts.searchAttributes ? { searchAttributes: SEARCH_ATTRIBUTE_KEYS } : {}),
     },
   });

@@ -44,6 +44,7 @@ import {
 } from '../powens/support';
 import { createTestDatabase } from '../support/db';
 import { waitUntilWorkflowIdle } from '../support/workflow-idle';
+import { freePort } from '../../lib/net';
 
 /** Where a harness's time starts unless a test says otherwise: a fixed instant, never "today". */
 export const DEFAULT_START = '2027-01-27T09:00:00Z';
@@ -164,6 +165,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: {
       executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER_PATH! },
+      port: await freePort(),
       extraArgs: ['--start-time', startAt],
     },
   });

@@ -1,13 +1,17 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { sleepDays } from '../fixtures/workflows/probe';
+import { freePort } from '../../lib/net';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
   env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER_PATH! } },
+    server: {
+      executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER_PATH! },
+      port: await freePort(),
+    },
   });
   bundle = await bundleWorkflowCode({
     workflowsPath: require.resolve('../fixtures/workflows/probe'),
