@@ -44,10 +44,14 @@ const page = (ids: PageIds) =>
 const decimal = (v: string): Prisma.Decimal => new Prisma.Decimal(v);
 const decimalOrNull = (v: string | null): Prisma.Decimal | null => (v === null ? null : new Prisma.Decimal(v));
 
-/** A page's options: the search's capped count, and whether its statement is planned once (keysetSearch's `planOnce`). */
+/**
+ * A page's options: the search's capped count, whether its statement is planned once, and the WITH
+ * item its page and count read (keysetSearch's `planOnce` and `with`).
+ */
 interface PageOptions {
   total?: Prisma.Sql;
   planOnce?: boolean;
+  with?: Prisma.Sql;
 }
 
 /**
@@ -58,12 +62,14 @@ interface PageOptions {
 async function pageWithTotal<R extends { n: unknown }>(
   prisma: Db,
   rows: Prisma.Sql,
-  { total, planOnce }: PageOptions,
+  { total, planOnce, with: withItem }: PageOptions,
 ): Promise<{ rows: R[]; total: number | null }> {
-  if (!total) return { rows: await readSql<R>(prisma, Prisma.sql`${rows} ORDER BY n`, { planOnce }), total: null };
+  const head = withItem ? Prisma.sql`WITH ${withItem} ` : Prisma.empty;
+  if (!total)
+    return { rows: await readSql<R>(prisma, Prisma.sql`${head}${rows} ORDER BY n`, { planOnce }), total: null };
   const found = await readSql<R & { total: number }>(
     prisma,
-    Prisma.sql`SELECT (${total})::int AS total, r.* FROM (SELECT 1) one LEFT JOIN (${rows}) r ON true ORDER BY r.n`,
+    Prisma.sql`${head}SELECT (${total})::int AS total, r.* FROM (SELECT 1) one LEFT JOIN (${rows}) r ON true ORDER BY r.n`,
     { planOnce },
   );
   return { rows: found.filter((r) => r.n !== null), total: found[0]?.total ?? 0 };

@@ -308,8 +308,25 @@ export function keysetSearch<T extends { id: string }>(
      * lead to it (a company's connections in error: the company once). Not when narrowed.
      */
     counting?: { from: Prisma.Sql; on: Scoped; conds: Prisma.Sql[]; order?: Prisma.Sql; distinct?: Prisma.Sql };
+    /**
+     * The page and the count read from one walk of the sort's index, when a filter that no index
+     * answers (a name matching many) leaves the count nothing better than that same walk: its
+     * first offset + COUNT_CAP + 1 matches (or offset + limit, if more: an export) in order, the
+     * page taken from them and the count made of them (`with`, the statement's WITH item). Two
+     * walks each read a firm's 20 000 names before its first “dupont” (bench/RESULTS.md, “one walk
+     * for the page and the count”). Ignored when narrowed, counted otherwise, or merged from
+     * several portal accounts.
+     */
+    sharedWalk?: boolean;
   },
-): { page: Prisma.Sql; count: Prisma.Sql; cursor: (last: T) => string; planOnce: boolean } {
+): {
+  page: Prisma.Sql;
+  count: Prisma.Sql;
+  cursor: (last: T) => string;
+  planOnce: boolean;
+  /** The WITH item the page and the count read (`sharedWalk`), to put before the statement that runs them. */
+  with?: Prisma.Sql;
+} {
   const { key, ids } = o;
   const desc = q.order === 'desc';
   const id = Prisma.raw(`${o.row}.id`);
@@ -326,12 +343,23 @@ export function keysetSearch<T extends { id: string }>(
           SELECT ${id}, ${key.sort} AS k ${where([Prisma.sql`${on} = scope.id`, ...others])}
           ORDER BY ${key.sort} ${order}, ${id} ${idOrder} LIMIT ${q.offset + q.limit}) x
         ORDER BY x.k ${order}, x.id ${idOrder} LIMIT ${q.limit} OFFSET ${q.offset}`;
+  const sorted = Prisma.sql`ORDER BY ${key.sort} ${order}, ${id} ${idOrder}`;
+  const mergedScopes = ids.length > 1 && o.pageOn.length === 1 && o.pageOn[0] === o.row;
+  if (o.sharedWalk && !o.narrow && !o.counting && !mergedScopes) {
+    return {
+      with: Prisma.sql`walk AS MATERIALIZED (SELECT ${id} AS id, row_number() OVER (${sorted}) AS n ${where(scopes)}
+        ${sorted} LIMIT ${q.offset + Math.max(q.limit, COUNT_CAP + 1)})`,
+      page: Prisma.sql`SELECT w.id FROM walk w WHERE w.n > ${q.offset} ORDER BY w.n LIMIT ${q.limit}`,
+      count: Prisma.sql`SELECT count(*) FROM (SELECT 1 FROM walk LIMIT ${q.offset + COUNT_CAP + 1}) counted`,
+      cursor: (last) => encodeAfter(q.sort, q.order, { id: last.id, key: key.of(last) }),
+      planOnce: false,
+    };
+  }
   const page = o.narrow
     ? merged(o.narrow.from, o.narrow.on, o.narrow.scoped ? [] : scopes)
-    : ids.length > 1 && o.pageOn.length === 1 && o.pageOn[0] === o.row
+    : mergedScopes
       ? merged(idsScope(ids), Prisma.raw(`${o.row}."portalAccountId"`), [])
-      : Prisma.sql`SELECT ${id} ${where(scopes)}
-        ORDER BY ${key.sort} ${order}, ${id} ${idOrder} LIMIT ${q.limit} OFFSET ${q.offset}`;
+      : Prisma.sql`SELECT ${id} ${where(scopes)} ${sorted} LIMIT ${q.limit} OFFSET ${q.offset}`;
   // The matches counted from the narrow set too: from the company's indexes, PostgreSQL may expect
   // the count's rows soon and read the whole Company table for a name that matches none of the
   // firm's (70 ms; bench/RESULTS.md, “searches on the company matching few”).

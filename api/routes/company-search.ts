@@ -161,6 +161,16 @@ async function searchCompanies(prisma: Db, ids: string[], q: ListQuery) {
     // A few companies, of the accounts an IBAN part matches, matched by the SIRET or the name, or in
     // error (FEW_COMPANIES): the page from them.
     narrow: companies ? { on: Prisma.sql`c.id`, from: idsScope(companies) } : undefined,
+    // A name matching many, the list in name order and no other filter: the count would walk the
+    // same (portalAccountId, name, id) index, checking the same name on the same rows.
+    sharedWalk:
+      q.name !== undefined &&
+      q.sort === 'name' &&
+      !q.includeInactive &&
+      !q.siret &&
+      !q.iban &&
+      !q.collection &&
+      q.emailBounced === undefined,
     // In error (and many): counted from the firm's connections in error, in company order, each
     // company once, each one's company probed (`OFFSET 0` keeps PostgreSQL from joining the two
     // lists in id order instead: a tenth of the firm's companies in error, 1 018 connections read
@@ -195,7 +205,11 @@ export function companySearchRoutes(ctx: RouteContext) {
       // The page, its rows and the capped total in one round trip (api/page-rows.ts).
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
       const search = await searchCompanies(prisma, ids, query);
-      const found = await companyPage(prisma, search.page, { total: search.count, planOnce: search.planOnce });
+      const found = await companyPage(prisma, search.page, {
+        total: search.count,
+        planOnce: search.planOnce,
+        with: search.with,
+      });
       return cappedPage(found.rows.map(presentCompany), found.total, query, search.cursor);
     },
   });
@@ -211,7 +225,7 @@ export function companySearchRoutes(ctx: RouteContext) {
     handler: async ({ auth, query, res }) => {
       const ids = await scopeAccountIds(prisma, auth, query.includeSecondary);
       const search = await searchCompanies(prisma, ids, { ...query, limit: EXPORT_MAX_ROWS, offset: 0 });
-      const { rows } = await companyPage(prisma, search.page);
+      const { rows } = await companyPage(prisma, search.page, { with: search.with });
       const out = rows.map(presentCompany);
       await sendTable(res, {
         format: query.format,

@@ -20,7 +20,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createLinkActivities } from '../../activities/links';
-import { createTenant, expectPages, latestLinksOracle, luhn, useApi, type Tenant } from './support';
+import { call, createTenant, expectPages, latestLinksOracle, luhn, useApi, type Tenant } from './support';
 
 const api = useApi();
 let firm: Tenant;
@@ -216,6 +216,29 @@ describe.each(Object.keys(ROUTES) as Array<keyof typeof ROUTES>)('GET /%s', (rou
     const path = `/api/v1/${route}?${query}&sort=${sort}&order=${order}${extra}`;
     await expectPages(api, path, firm.key, expected);
   });
+});
+
+test('companies of a name matching many in name order, both ways: the page and the count from one walk, the export whole', async () => {
+  for (const order of ['asc', 'desc'] as const) {
+    const expected = await ROUTES.companies.oracle([firm.accountId], { name: 'garage' }, 'name', order);
+    expect(expected).toHaveLength(2050);
+    await expectPages(api, `/api/v1/companies?name=garage&sort=name&order=${order}`, firm.key, expected);
+  }
+  // The export reads past the count's cap: every garage, in name order.
+  const csv = await call(api, 'GET', '/api/v1/companies/export?name=garage&format=csv', { key: firm.key });
+  expect(csv.status).toBe(200);
+  const sirens = csv.buffer
+    .toString('utf8')
+    .trim()
+    .split(/\r?\n/)
+    .slice(1)
+    .map((line) => line.match(/\d{9}/)![0]);
+  const garages = await api.prisma.company.findMany({
+    where: { active: true, ...companyWhere([firm.accountId], { name: 'garage' }) },
+    orderBy: [{ name: 'asc' }, { id: 'asc' }],
+    select: { siren: true },
+  });
+  expect(sirens).toEqual(garages.map((c) => c.siren));
 });
 
 test('statements of a name or a SIREN prefix matching many companies, in a rare state or a common one, by offset and by cursor', async () => {

@@ -384,6 +384,8 @@ export async function expectPages(
   for (let page = 0; page < 3; page++) {
     const r: CallResult = await call(api, 'GET', `${path}&limit=40${after ? `&after=${after}` : ''}`, { key });
     expect(r.status).toBe(200);
+    // Counted from the cursor on, as the page is read.
+    expect(r.body.total).toBe(Math.min(expected.length - walked.length, 1000));
     each?.(r.body.items);
     walked = [...walked, ...itemIds(r.body.items)];
     after = r.body.nextAfter;
