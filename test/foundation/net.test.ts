@@ -58,9 +58,23 @@ function reserveAllBut(except: number[]): void {
   for (let p = low; p < high; p++) if (!except.includes(p)) writeFileSync(join(dir, String(p)), '');
 }
 
+/** Whether a server could listen on 127.0.0.1:`port` right now. */
+const canListen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+
+/** The first port of the range, from `from` on, that a server could listen on. */
+async function listenableFrom(from: number): Promise<number> {
+  let port = from;
+  while (!(await canListen(port))) port++;
+  return port;
+}
+
 test('a port written down recently is not handed out again; one written down long ago is', async () => {
-  const { low } = freePortRange();
-  const stale = low + 17;
+  const stale = await listenableFrom(freePortRange().low + 17);
   reserveAllBut([]);
   await expect(freePort()).rejects.toThrow(/no free port between/);
   const old = (Date.now() - 16 * 60_000) / 1000;
@@ -68,27 +82,16 @@ test('a port written down recently is not handed out again; one written down lon
   await expect(freePort()).resolves.toBe(stale);
 });
 
-test('a port another process listens on is skipped', async () => {
-  const { low } = freePortRange();
+test('a port a server listens on is skipped', async () => {
+  const held = await listenableFrom(freePortRange().low + 100);
   const busy = createServer();
-  // Find a port of the range that can be taken, hold it, and leave only it and one other free.
-  let held = 0;
-  for (let p = low + 100; !held; p++) {
-    held = await new Promise<number>((resolve) => {
-      busy.once('error', () => resolve(0));
-      busy.listen(p, '127.0.0.1', () => resolve(p));
-    });
-  }
+  await new Promise<void>((resolve, reject) => {
+    busy.once('error', reject);
+    busy.listen(held, '127.0.0.1', () => resolve());
+  });
   try {
-    let other = held + 1;
-    while (
-      !(await new Promise<boolean>((resolve) => {
-        const s = createServer();
-        s.once('error', () => resolve(false));
-        s.listen(other, '127.0.0.1', () => s.close(() => resolve(true)));
-      }))
-    )
-      other++;
+    // Only the held port and one other are not written down.
+    const other = await listenableFrom(held + 1);
     reserveAllBut([held, other]);
     await expect(freePort()).resolves.toBe(other);
   } finally {
