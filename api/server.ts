@@ -13,6 +13,7 @@ import { requestIdClientInterceptor } from '../lib/temporal-interceptors';
 import { createApiDatabase } from './database';
 import { createApp, type AppState } from './app';
 import { createPowensClientFromConfig, createPowensWebviews } from './powens-webviews';
+import { settleNotifications } from './temporal';
 
 async function main() {
   const config = loadConfig();
@@ -51,8 +52,14 @@ async function main() {
     logger.info({ signal }, 'shutting down');
     state.ready = false;
     const force = setTimeout(() => process.exit(1), 10_000);
-    server.close();
+    // The requests under way end (each keep-alive connection closed as soon as it is idle, not at
+    // its keep-alive timeout), then the workflow signals they sent (5 s at most each).
+    const closed = new Promise((resolve) => server.close(resolve));
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
     server.closeIdleConnections();
+    await closed;
+    clearInterval(idle);
+    await settleNotifications();
     await prisma.$disconnect();
     await connection.close();
     clearTimeout(force);

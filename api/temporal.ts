@@ -22,7 +22,9 @@ export async function signalConnection<Args extends unknown[]>(
   ...args: Args
 ): Promise<SignalOutcome> {
   try {
-    await withTimeout(temporal.workflow.getHandle(connectionWorkflowId(connectionId)).signal(signal, ...args), 5000);
+    await withTimeout(temporal, 5000, () =>
+      temporal.workflow.getHandle(connectionWorkflowId(connectionId)).signal(signal, ...args),
+    );
     return 'delivered';
   } catch (err) {
     const outcome = isNotFound(err) ? 'no-workflow' : 'unavailable';
@@ -31,12 +33,27 @@ export async function signalConnection<Args extends unknown[]>(
   }
 }
 
+/** The notifications sent and not settled yet (notifyWorkflows), that a stop waits for. */
+const unsettled = new Set<Promise<unknown>>();
+
 /**
  * Signals are sent after the database change is committed and are not awaited by the response:
- * a slow or unreachable Temporal never delays or fails the API call (signalConnection logs).
+ * a slow or unreachable Temporal never delays or fails the API call (signalConnection logs). They
+ * are kept until settled: the API's stop waits for them (settleNotifications).
  */
 export function notifyWorkflows(signals: Array<Promise<SignalOutcome>>): void {
-  void Promise.allSettled(signals);
+  const settled = Promise.allSettled(signals).then(() => {
+    unsettled.delete(settled);
+  });
+  unsettled.add(settled);
+}
+
+/**
+ * Resolves once every notification sent so far has settled, each within its timeout: the API
+ * stops after it (a deploy's SIGTERM cut the signals of changes committed the instant before).
+ */
+export async function settleNotifications(): Promise<void> {
+  await Promise.all([...unsettled]);
 }
 
 export interface CollectOutcome {
@@ -63,7 +80,9 @@ export async function collectNow(
 ): Promise<CollectOutcome> {
   try {
     const handle = temporal.workflow.getHandle(connectionWorkflowId(connectionId));
-    const r = await withTimeout(handle.executeUpdate(collectNowUpdate, { args: [{ statement }] }), 60_000);
+    const r = await withTimeout(temporal, 60_000, () =>
+      handle.executeUpdate(collectNowUpdate, { args: [{ statement }] }),
+    );
     // `state` is optional in the update's answer (added after the first version of the workflow).
     const state = (r as { state?: unknown }).state;
     return {
@@ -86,12 +105,18 @@ function isNotFound(err: unknown): boolean {
   return e?.code === 5 || e?.cause?.code === 5;
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+/**
+ * The Temporal call that `call` makes, given up after `ms`: its gRPC deadline (Client.withDeadline),
+ * so that the SDK stops retrying then too (given up by a timer alone, a signal to an unreachable
+ * server went on retrying for 20 s, and kept a test process from exiting after its last request),
+ * and a timer, should the SDK outlive it.
+ */
+function withTimeout<T>(temporal: Client, ms: number, call: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
-    p.finally(() => clearTimeout(timer)),
+    temporal.withDeadline(Date.now() + ms, call).finally(() => clearTimeout(timer)),
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Temporal call timed out after ${ms} ms`)), ms);
+      timer = setTimeout(() => reject(new Error(`Temporal call timed out after ${ms} ms`)), ms + 1000);
     }),
   ]);
 }
@@ -110,7 +135,7 @@ export async function startOrSignalConnection<Args extends unknown[]>(
 ): Promise<'delivered' | 'unavailable'> {
   const input: ConnectionWorkflowInput = { connectionId: opts.connectionId };
   try {
-    await withTimeout(
+    await withTimeout(temporal, 5000, () =>
       temporal.workflow.signalWithStart<typeof bankConnectionWorkflow, Args>(BANK_CONNECTION_WORKFLOW, {
         workflowId: connectionWorkflowId(opts.connectionId),
         taskQueue: opts.taskQueue,
@@ -119,7 +144,6 @@ export async function startOrSignalConnection<Args extends unknown[]>(
         signalArgs: args,
         // The SDK's option type is conditional on the signal's arity, unresolvable for a generic Args.
       } as never),
-      5000,
     );
     return 'delivered';
   } catch (err) {

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../api/app';
+import { settleNotifications } from '../../api/temporal';
 import { deriveApiKey, hashPassword } from '../../api/auth';
 import type { RateLimits } from '../../api/deps';
 import { loadConfig, type Config } from '../../lib/config';
@@ -50,9 +51,10 @@ export function useApi(
     stop = started.close;
   });
   afterAll(async () => {
+    // The app stops once the signals its requests sent have settled (at most 5 s each), the
+    // connection's channel after them.
     await stop?.();
-    // The unreachable connection is left open: signals sent without waiting (api/temporal.ts)
-    // may still be retrying, and closing the channel under them throws in a later test file.
+    if (!opts.temporal) await api.temporal.connection.close();
   });
   return api;
 }
@@ -84,6 +86,8 @@ export async function listenApp(
     close: async () => {
       await new Promise((r) => server.close(r));
       server.closeAllConnections();
+      // As the API's own stop: the workflow signals its requests sent settle first.
+      await settleNotifications();
     },
   };
 }
