@@ -51,9 +51,10 @@ async function main() {
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     state.ready = false;
-    const force = setTimeout(() => process.exit(1), 10_000);
+    // Past the requests, the workflow signals (5 s) and the SDK's last retry delay (5 s).
+    const force = setTimeout(() => process.exit(1), 15_000);
     // The requests under way end (each keep-alive connection closed as soon as it is idle, not at
-    // its keep-alive timeout), then the workflow signals they sent (5 s at most each).
+    // its keep-alive timeout), then the workflow signals they sent and the Temporal calls under way.
     const closed = new Promise((resolve) => server.close(resolve));
     const idle = setInterval(() => server.closeIdleConnections(), 100);
     server.closeIdleConnections();

@@ -33,8 +33,20 @@ export async function signalConnection<Args extends unknown[]>(
   }
 }
 
-/** The notifications sent and not settled yet (notifyWorkflows), that a stop waits for. */
+/**
+ * The Temporal calls under way and the notifications not settled yet (withTimeout, notifyWorkflows),
+ * that a stop waits for.
+ */
 const unsettled = new Set<Promise<unknown>>();
+
+/** Keeps `p` in `unsettled` until it settles. */
+function track(p: Promise<unknown>): void {
+  const forget = () => {
+    unsettled.delete(settled);
+  };
+  const settled: Promise<void> = p.then(forget, forget);
+  unsettled.add(settled);
+}
 
 /**
  * Signals are sent after the database change is committed and are not awaited by the response:
@@ -42,18 +54,16 @@ const unsettled = new Set<Promise<unknown>>();
  * are kept until settled: the API's stop waits for them (settleNotifications).
  */
 export function notifyWorkflows(signals: Array<Promise<SignalOutcome>>): void {
-  const settled = Promise.allSettled(signals).then(() => {
-    unsettled.delete(settled);
-  });
-  unsettled.add(settled);
+  track(Promise.allSettled(signals));
 }
 
 /**
- * Resolves once every notification sent so far has settled, each within its timeout: the API
- * stops after it (a deploy's SIGTERM cut the signals of changes committed the instant before).
+ * Resolves once every notification sent so far has settled and every Temporal call has ended (at
+ * most its deadline and the SDK's last retry delay, 5 s, later): the API stops after it (a deploy's
+ * SIGTERM cut the signals of changes committed the instant before), then closes the connection.
  */
 export async function settleNotifications(): Promise<void> {
-  await Promise.all([...unsettled]);
+  while (unsettled.size > 0) await Promise.all([...unsettled]);
 }
 
 export interface CollectOutcome {
@@ -106,17 +116,20 @@ function isNotFound(err: unknown): boolean {
 }
 
 /**
- * The Temporal call that `call` makes, given up after `ms`: its gRPC deadline (Client.withDeadline),
- * so that the SDK stops retrying then too (given up by a timer alone, a signal to an unreachable
- * server went on retrying for 20 s, and kept a test process from exiting after its last request),
- * and a timer, should the SDK outlive it.
+ * The Temporal call that `call` makes, given up after `ms` by the caller, and by the SDK at its gRPC
+ * deadline (Client.withDeadline): given up by a timer alone, a signal to an unreachable server went
+ * on retrying for 20 s. The SDK still ends the attempt after a retry delay under way (up to 5 s, its
+ * timer unaware of the deadline): the call is tracked until then, and a stop waits for it
+ * (settleNotifications) before closing the connection under it.
  */
 function withTimeout<T>(temporal: Client, ms: number, call: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  const underway = temporal.withDeadline(Date.now() + ms, call);
+  track(underway);
   return Promise.race([
-    temporal.withDeadline(Date.now() + ms, call).finally(() => clearTimeout(timer)),
+    underway.finally(() => clearTimeout(timer)),
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Temporal call timed out after ${ms} ms`)), ms + 1000);
+      timer = setTimeout(() => reject(new Error(`Temporal call timed out after ${ms} ms`)), ms);
     }),
   ]);
 }

@@ -51,8 +51,8 @@ export function useApi(
     stop = started.close;
   });
   afterAll(async () => {
-    // The app stops once the signals its requests sent have settled (at most 5 s each), the
-    // connection's channel after them.
+    // The app stops once the signals its requests sent have settled and the Temporal calls have
+    // ended (api/temporal.ts settleNotifications), the connection's channel after them.
     await stop?.();
     if (!opts.temporal) await api.temporal.connection.close();
   });
@@ -86,7 +86,7 @@ export async function listenApp(
     close: async () => {
       await new Promise((r) => server.close(r));
       server.closeAllConnections();
-      // As the API's own stop: the workflow signals its requests sent settle first.
+      // As the API's own stop: the workflow signals its requests sent, and the Temporal calls, end first.
       await settleNotifications();
     },
   };
