@@ -11,7 +11,7 @@ import { addDays, nextPeriodEnd, parisDate } from '../../domain/schedule';
 import { connectionWorkflowId } from '../../workflows/messages';
 import { receivedQuery } from '../fixtures/workflows/connection-workflow';
 import { call, createCompanyWithAccounts, createStatement, createTenant, siren, useApi, type Tenant } from './support';
-import { freePort } from '../../lib/net';
+import { localTemporal } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
@@ -20,9 +20,7 @@ const TASK_QUEUE = 'api-test';
 
 const api = useApi({
   temporal: async () => {
-    env = await TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_CLI_PATH! }, port: await freePort() },
-    });
+    env = await localTemporal();
     worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue: TASK_QUEUE,

@@ -17,7 +17,7 @@ import { webhookRefusalReason } from '../../lib/metrics';
 import { requestIdFrom, runWithRequestContext } from '../../lib/request-context';
 import { REQUEST_ID_TEMPORAL_HEADER, requestIdClientInterceptor } from '../../lib/temporal-interceptors';
 import { useTestDatabase } from '../support/db';
-import { freePort } from '../../lib/net';
+import { localTemporal } from '../support/temporal';
 
 const db = useTestDatabase();
 let env: TestWorkflowEnvironment;
@@ -25,9 +25,7 @@ let client: Client;
 const servers: Server[] = [];
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_CLI_PATH! }, port: await freePort() },
-  });
+  env = await localTemporal();
   client = new Client({ connection: env.connection, interceptors: { workflow: [requestIdClientInterceptor()] } });
 }, 120_000);
 

@@ -17,6 +17,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { deriveApiKey } from '../../api/auth';
 import { freePort } from '../../lib/net';
 import { dropDatabase, withDatabase } from '../../lib/postgres';
+import { localTemporal } from '../support/temporal';
 
 const root = join(__dirname, '..', '..');
 const dist = join(root, 'dist');
@@ -78,9 +79,7 @@ beforeAll(async () => {
   await admin.query(`CREATE DATABASE "${new URL(databaseUrl).pathname.slice(1)}"`);
   await admin.end();
   // A Temporal server that does not know our search attributes yet.
-  env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_CLI_PATH! }, port: await freePort() },
-  });
+  env = await localTemporal();
   ports = { api: await freePort(), metrics: await freePort(), temporalMetrics: await freePort() };
   prodEnv = {
     PATH: process.env.PATH,

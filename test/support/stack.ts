@@ -19,7 +19,7 @@ import { createMailSink } from '../../sandbox/postmark/sink';
 import { createPowensSandbox, type PowensSandbox, type PowensSandboxOptions } from '../../sandbox/powens';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
 import { createTestDatabase, type TestDatabase } from './db';
-import { freePort } from '../../lib/net';
+import { localTemporal } from './temporal';
 
 /** Steps run in order by `runCleanup` (the last started first: callers `unshift`). */
 export type Cleanup = Array<() => Promise<unknown>>;
@@ -105,13 +105,7 @@ export async function startPowensApi(cleanup: Cleanup, opts: PowensApiOptions): 
     () => pool.end(),
     () => db.drop(),
   );
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: process.env.TEMPORAL_CLI_PATH! },
-      port: await freePort(),
-      ...(opts.searchAttributes ? { searchAttributes: SEARCH_ATTRIBUTE_KEYS } : {}),
-    },
-  });
+  const env = await localTemporal(opts.searchAttributes ? { searchAttributes: SEARCH_ATTRIBUTE_KEYS } : {});
   cleanup.unshift(() => env.teardown());
   const config = loadConfig({
     NODE_ENV: 'test',

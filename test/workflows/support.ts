@@ -44,7 +44,7 @@ import {
 } from '../powens/support';
 import { createTestDatabase } from '../support/db';
 import { waitUntilWorkflowIdle } from '../support/workflow-idle';
-import { freePort } from '../../lib/net';
+import { timeSkippingTemporal } from '../support/temporal';
 
 /** Where a harness's time starts unless a test says otherwise: a fixed instant, never "today". */
 export const DEFAULT_START = '2027-01-27T09:00:00Z';
@@ -162,13 +162,7 @@ export function useRunningHarness(opts: HarnessOptions, use: (h: Harness) => voi
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const startAt = opts.startAt ?? DEFAULT_START;
-  const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: {
-      executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER_PATH! },
-      port: await freePort(),
-      extraArgs: ['--start-time', startAt],
-    },
-  });
+  const env = await timeSkippingTemporal({ extraArgs: ['--start-time', startAt] });
   await env.connection.operatorService.addSearchAttributes({
     namespace: 'default',
     searchAttributes: Object.fromEntries(

@@ -1,18 +1,13 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { sleepDays } from '../fixtures/workflows/probe';
-import { freePort } from '../../lib/net';
+import { timeSkippingTemporal } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: {
-      executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER_PATH! },
-      port: await freePort(),
-    },
-  });
+  env = await timeSkippingTemporal();
   bundle = await bundleWorkflowCode({
     workflowsPath: require.resolve('../fixtures/workflows/probe'),
     logger: quietLogger,

@@ -2,18 +2,12 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
 import { finish, labelled } from '../fixtures/workflows/probe';
-import { freePort } from '../../lib/net';
+import { localTemporal } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: process.env.TEMPORAL_CLI_PATH! },
-      port: await freePort(),
-      searchAttributes: SEARCH_ATTRIBUTE_KEYS,
-    },
-  });
+  env = await localTemporal({ searchAttributes: SEARCH_ATTRIBUTE_KEYS });
 });
 
 afterAll(async () => {
