@@ -311,11 +311,11 @@ export function keysetSearch<T extends { id: string }>(
     /**
      * The page and the count read from one walk of the sort's index, when a filter that no index
      * answers (a name matching many) leaves the count nothing better than that same walk: its
-     * first offset + COUNT_CAP + 1 matches (or offset + limit, if more: an export) in order, the
-     * page taken from them and the count made of them (`with`, the statement's WITH item). Two
-     * walks each read a firm's 20 000 names before its first “dupont” (bench/RESULTS.md, “one walk
-     * for the page and the count”). Ignored when narrowed, counted otherwise, or merged from
-     * several portal accounts.
+     * first offset + COUNT_CAP + 1 matches in order, the page taken from them and the count made
+     * of them (`with`, the statement's WITH item). Two walks each read a firm's 20 000 names before
+     * its first “dupont” (bench/RESULTS.md, “one walk for the page and the count”). Ignored when
+     * narrowed, counted otherwise, merged from several portal accounts, or for a page longer than
+     * the count's cap (an export, which reads no count).
      */
     sharedWalk?: boolean;
   },
@@ -343,15 +343,16 @@ export function keysetSearch<T extends { id: string }>(
           SELECT ${id}, ${key.sort} AS k ${where([Prisma.sql`${on} = scope.id`, ...others])}
           ORDER BY ${key.sort} ${order}, ${id} ${idOrder} LIMIT ${q.offset + q.limit}) x
         ORDER BY x.k ${order}, x.id ${idOrder} LIMIT ${q.limit} OFFSET ${q.offset}`;
+  const cursor = (last: T) => encodeAfter(q.sort, q.order, { id: last.id, key: key.of(last) });
   const sorted = Prisma.sql`ORDER BY ${key.sort} ${order}, ${id} ${idOrder}`;
   const mergedScopes = ids.length > 1 && o.pageOn.length === 1 && o.pageOn[0] === o.row;
-  if (o.sharedWalk && !o.narrow && !o.counting && !mergedScopes) {
+  if (o.sharedWalk && q.limit <= COUNT_CAP && !o.narrow && !o.counting && !mergedScopes) {
     return {
       with: Prisma.sql`walk AS MATERIALIZED (SELECT ${id} AS id, row_number() OVER (${sorted}) AS n ${where(scopes)}
-        ${sorted} LIMIT ${q.offset + Math.max(q.limit, COUNT_CAP + 1)})`,
+        ${sorted} LIMIT ${q.offset + COUNT_CAP + 1})`,
       page: Prisma.sql`SELECT w.id FROM walk w WHERE w.n > ${q.offset} ORDER BY w.n LIMIT ${q.limit}`,
-      count: Prisma.sql`SELECT count(*) FROM (SELECT 1 FROM walk LIMIT ${q.offset + COUNT_CAP + 1}) counted`,
-      cursor: (last) => encodeAfter(q.sort, q.order, { id: last.id, key: key.of(last) }),
+      count: Prisma.sql`SELECT count(*) FROM walk`,
+      cursor,
       planOnce: false,
     };
   }
@@ -377,7 +378,7 @@ export function keysetSearch<T extends { id: string }>(
   return {
     page,
     count: Prisma.sql`SELECT count(*) FROM (${counted} LIMIT ${q.offset + COUNT_CAP + 1}) counted`,
-    cursor: (last) => encodeAfter(q.sort, q.order, { id: last.id, key: key.of(last) }),
+    cursor,
     planOnce:
       o.narrow !== undefined ||
       (unfiltered(q, o.indexed) && o.pageOn.length === 1 && o.pageOn[0] === o.row && o.countOn === o.row),

@@ -13,7 +13,7 @@ import { requestIdClientInterceptor } from '../lib/temporal-interceptors';
 import { createApiDatabase } from './database';
 import { createApp, type AppState } from './app';
 import { createPowensClientFromConfig, createPowensWebviews } from './powens-webviews';
-import { settleNotifications } from './temporal';
+import { settleTemporalCalls } from './temporal';
 
 async function main() {
   const config = loadConfig();
@@ -60,7 +60,7 @@ async function main() {
     server.closeIdleConnections();
     await closed;
     clearInterval(idle);
-    await settleNotifications();
+    await settleTemporalCalls();
     await prisma.$disconnect();
     await connection.close();
     clearTimeout(force);

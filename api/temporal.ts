@@ -51,7 +51,7 @@ function track(p: Promise<unknown>): void {
 /**
  * Signals are sent after the database change is committed and are not awaited by the response:
  * a slow or unreachable Temporal never delays or fails the API call (signalConnection logs). They
- * are kept until settled: the API's stop waits for them (settleNotifications).
+ * are kept until settled: the API's stop waits for them (settleTemporalCalls).
  */
 export function notifyWorkflows(signals: Array<Promise<SignalOutcome>>): void {
   track(Promise.allSettled(signals));
@@ -62,7 +62,7 @@ export function notifyWorkflows(signals: Array<Promise<SignalOutcome>>): void {
  * most its deadline and the SDK's last retry delay, 5 s, later): the API stops after it (a deploy's
  * SIGTERM cut the signals of changes committed the instant before), then closes the connection.
  */
-export async function settleNotifications(): Promise<void> {
+export async function settleTemporalCalls(): Promise<void> {
   while (unsettled.size > 0) await Promise.all([...unsettled]);
 }
 
@@ -120,7 +120,7 @@ function isNotFound(err: unknown): boolean {
  * deadline (Client.withDeadline): given up by a timer alone, a signal to an unreachable server went
  * on retrying for 20 s. The SDK still ends the attempt after a retry delay under way (up to 5 s, its
  * timer unaware of the deadline): the call is tracked until then, and a stop waits for it
- * (settleNotifications) before closing the connection under it.
+ * (settleTemporalCalls) before closing the connection under it.
  */
 function withTimeout<T>(temporal: Client, ms: number, call: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

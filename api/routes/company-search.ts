@@ -28,6 +28,7 @@ import {
   likeContains,
   portalAccountIn,
   type SortKey,
+  unfiltered,
 } from '../search-sql';
 import { EXPORT_MAX_ROWS, exportFormat } from '../schemas';
 import { sendTable, type ExportColumn } from '../spreadsheet';
@@ -161,16 +162,9 @@ async function searchCompanies(prisma: Db, ids: string[], q: ListQuery) {
     // A few companies, of the accounts an IBAN part matches, matched by the SIRET or the name, or in
     // error (FEW_COMPANIES): the page from them.
     narrow: companies ? { on: Prisma.sql`c.id`, from: idsScope(companies) } : undefined,
-    // A name matching many, the list in name order and no other filter: the count would walk the
-    // same (portalAccountId, name, id) index, checking the same name on the same rows.
-    sharedWalk:
-      q.name !== undefined &&
-      q.sort === 'name' &&
-      !q.includeInactive &&
-      !q.siret &&
-      !q.iban &&
-      !q.collection &&
-      q.emailBounced === undefined,
+    // A name matching many, the active companies in name order and no other filter: the count
+    // would walk the same (portalAccountId, name, id) index, checking the same name on the same rows.
+    sharedWalk: q.name !== undefined && q.sort === 'name' && !q.includeInactive && unfiltered(q, ['name']),
     // In error (and many): counted from the firm's connections in error, in company order, each
     // company once, each one's company probed (`OFFSET 0` keeps PostgreSQL from joining the two
     // lists in id order instead: a tenth of the firm's companies in error, 1 018 connections read

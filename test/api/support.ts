@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../api/app';
-import { settleNotifications } from '../../api/temporal';
+import { settleTemporalCalls } from '../../api/temporal';
 import { deriveApiKey, hashPassword } from '../../api/auth';
 import type { RateLimits } from '../../api/deps';
 import { loadConfig, type Config } from '../../lib/config';
@@ -52,7 +52,7 @@ export function useApi(
   });
   afterAll(async () => {
     // The app stops once the signals its requests sent have settled and the Temporal calls have
-    // ended (api/temporal.ts settleNotifications), the connection's channel after them.
+    // ended (api/temporal.ts settleTemporalCalls), the connection's channel after them.
     await stop?.();
     if (!opts.temporal) await api.temporal.connection.close();
   });
@@ -87,7 +87,7 @@ export async function listenApp(
       await new Promise((r) => server.close(r));
       server.closeAllConnections();
       // As the API's own stop: the workflow signals its requests sent, and the Temporal calls, end first.
-      await settleNotifications();
+      await settleTemporalCalls();
     },
   };
 }
